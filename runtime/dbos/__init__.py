@@ -1,0 +1,25 @@
+"""dbos: durable workflows in the DBOS style, over SQLite (embedded) or PostgreSQL."""
+
+from . import _error as error
+from ._config import DBOSConfig
+from ._context import SetWorkflowID, SetWorkflowTimeout
+from ._dbos import DBOS, DBOSConfiguredInstance
+from ._serialization import JSONSerializer, PickleSerializer, Serializer
+from ._status import StepInfo, WorkflowStatus, WorkflowStatusString
+from ._workflows import WorkflowHandle
+
+__all__ = [
+    "DBOS",
+    "DBOSConfig",
+    "DBOSConfiguredInstance",
+    "JSONSerializer",
+    "PickleSerializer",
+    "Serializer",
+    "SetWorkflowID",
+    "SetWorkflowTimeout",
+    "StepInfo",
+    "WorkflowHandle",
+    "WorkflowStatus",
+    "WorkflowStatusString",
+    "error",
+]

@@ -1,0 +1,95 @@
+"""Async workflows and steps.
+
+An async workflow body runs on an event loop of its own, in a workflow thread, so a blocked or
+crashed caller loop never stalls recovery and checkpoint writes never block the caller's loop.
+The caller awaits it through `asyncio.to_thread`, which carries the context variables along.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from ._checkpoint import (
+    BegunStep,
+    Replayed,
+    StepOptions,
+    begin_step,
+    durable_sleep,
+)
+from ._context import StepContext, current_step, current_workflow
+from ._error import DBOSMaxStepRetriesExceeded, DBOSWorkflowCancelledError
+from ._registry import FunctionInfo
+from ._runtime import logger
+from ._workflows import call_workflow
+
+
+async def call_workflow_async(
+    info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    return await asyncio.to_thread(call_workflow, info, args, kwargs)
+
+
+def run_coroutine_body(coroutine: Any) -> Any:
+    """Drive an async workflow body to completion on this thread's own event loop."""
+    return asyncio.run(coroutine)
+
+
+async def run_step_async(
+    name: str,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    options: StepOptions,
+) -> Any:
+    begun = begin_step(name)
+    if begun is None:
+        return await _call_with_retries_async(name, func, args, kwargs, options)
+    if isinstance(begun, Replayed):
+        return begun.value()
+    assert isinstance(begun, BegunStep)
+    token = current_step.set(StepContext(begun.ctx.workflow_id, begun.step_id))
+    try:
+        result = await _call_with_retries_async(name, func, args, kwargs, options)
+    except Exception as exc:
+        current_step.reset(token)
+        begun.fail(exc)
+        raise
+    current_step.reset(token)
+    return begun.succeed(result)
+
+
+async def _call_with_retries_async(
+    name: str,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    opts: StepOptions,
+) -> Any:
+    if not opts.get("retries_allowed", False):
+        return await func(*args, **kwargs)
+    max_attempts = int(opts.get("max_attempts", 3))
+    interval = float(opts.get("interval_seconds", 1.0))
+    backoff = float(opts.get("backoff_rate", 2.0))
+    errors: list[Exception] = []
+    for attempt in range(max_attempts):
+        try:
+            return await func(*args, **kwargs)
+        except Exception as exc:
+            errors.append(exc)
+            if attempt + 1 >= max_attempts:
+                break
+            delay = min(interval * (backoff**attempt), 3600.0)
+            logger.warning("Step %s failed (attempt %d): %r", name, attempt + 1, exc)
+            ctx = current_workflow.get()
+            if ctx is not None and ctx.cancelled.is_set():
+                raise DBOSWorkflowCancelledError(
+                    f"Workflow {ctx.workflow_id} was cancelled"
+                ) from exc
+            await asyncio.sleep(delay)
+    raise DBOSMaxStepRetriesExceeded(name, max_attempts, errors)
+
+
+async def sleep_async(seconds: float) -> None:
+    await asyncio.to_thread(durable_sleep, seconds)

@@ -1,0 +1,266 @@
+"""The checkpoint core: the small API that decorators and `dbos-compile` generated code both call.
+
+Hot path of one step on a fresh run: take the next step number from the context, see that the
+run has nothing recorded at that number (a dict lookup; empty on a fresh run), run the function,
+serialize, and write one row. A recovered run looks up what it read once at its start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypedDict
+
+from ._context import StepContext, WorkflowContext, current_step, current_workflow
+from ._error import (
+    DBOSException,
+    DBOSMaxStepRetriesExceeded,
+    DBOSSerializationError,
+    DBOSUnexpectedStepError,
+    DBOSWorkflowCancelledError,
+    DBOSWorkflowConflictIDError,
+)
+from ._runtime import Runtime, get_runtime, logger, sleep_until
+from ._serialization import deserialize_exception, serialize_exception
+from ._sysdb import StepRecord, now_ms
+
+_MAX_RETRY_INTERVAL_SEC = 3600.0
+
+
+class StepOptions(TypedDict, total=False):
+    name: str
+    retries_allowed: bool
+    interval_seconds: float
+    max_attempts: int
+    backoff_rate: float
+
+
+def active_workflow() -> WorkflowContext | None:
+    """The workflow whose checkpoints a call here should take, if any (none inside a step)."""
+    ctx = current_workflow.get()
+    if ctx is None or current_step.get() is not None:
+        return None
+    return ctx
+
+
+def replay(ctx: WorkflowContext, step_id: int, name: str) -> StepRecord | None:
+    """What a previous execution recorded at this step number, checked against `name`."""
+    record = ctx.recorded.get(step_id)
+    if record is not None and record.function_name != name:
+        raise DBOSUnexpectedStepError(ctx.workflow_id, step_id, name, record.function_name)
+    return record
+
+
+def recorded_result(runtime: Runtime, record: StepRecord) -> Any:
+    """Return a recorded output, or raise the recorded error, exactly as the first run did."""
+    if record.error is not None:
+        raise deserialize_exception(runtime.serializer, record.error)
+    if record.output is None:
+        return None
+    return runtime.serializer.deserialize(record.output)
+
+
+def check_deadline(runtime: Runtime, ctx: WorkflowContext) -> None:
+    if ctx.cancelled.is_set() or (ctx.deadline_ms is not None and now_ms() >= ctx.deadline_ms):
+        runtime.cancel(ctx.workflow_id, cascade=True)
+        raise DBOSWorkflowCancelledError(f"Workflow {ctx.workflow_id} was cancelled")
+
+
+def write_checkpoint(
+    runtime: Runtime,
+    ctx: WorkflowContext,
+    step_id: int,
+    name: str,
+    output: str | None,
+    error: str | None,
+    started_at: int,
+    child_workflow_id: str | None = None,
+) -> None:
+    """Record one operation; stop this execution if it no longer owns a PENDING workflow."""
+    try:
+        written = runtime.sysdb.record_step(
+            ctx.workflow_id,
+            ctx.owner,
+            step_id,
+            name,
+            output,
+            error,
+            child_workflow_id,
+            runtime.serializer.name(),
+            started_at,
+        )
+    except Exception as exc:
+        if _is_unique_violation(exc):
+            raise DBOSWorkflowConflictIDError(ctx.workflow_id) from exc
+        raise
+    if not written:
+        raise_not_owner(runtime, ctx)
+
+
+def raise_not_owner(runtime: Runtime, ctx: WorkflowContext) -> None:
+    row = runtime.sysdb.get_workflow(ctx.workflow_id)
+    if row is not None and row[1] == "CANCELLED":
+        raise DBOSWorkflowCancelledError(f"Workflow {ctx.workflow_id} was cancelled")
+    raise DBOSWorkflowConflictIDError(ctx.workflow_id)
+
+
+def _is_unique_violation(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return "unique" in text or "primary key" in text or "integrityerror" in text
+
+
+def run_step(
+    name: str,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    options: StepOptions | None = None,
+) -> Any:
+    """Run `func` as a checkpointed step of the current workflow, or plainly outside one."""
+    opts = options or {}
+    begun = begin_step(name)
+    if begun is None:
+        return call_with_retries(name, func, args, kwargs, opts)
+    if isinstance(begun, Replayed):
+        return begun.value()
+    token = current_step.set(StepContext(begun.ctx.workflow_id, begun.step_id))
+    try:
+        result = call_with_retries(name, func, args, kwargs, opts)
+    except Exception as exc:
+        current_step.reset(token)
+        begun.fail(exc)
+        raise
+    current_step.reset(token)
+    return begun.succeed(result)
+
+
+class Replayed:
+    """A step found recorded: its outcome is returned (or raised) without running it."""
+
+    def __init__(self, runtime: Runtime, record: StepRecord) -> None:
+        self._runtime = runtime
+        self._record = record
+
+    def value(self) -> Any:
+        return recorded_result(self._runtime, self._record)
+
+
+class BegunStep:
+    """A step about to run for the first time; `succeed` or `fail` writes its checkpoint."""
+
+    def __init__(self, runtime: Runtime, ctx: WorkflowContext, step_id: int, name: str) -> None:
+        self.runtime = runtime
+        self.ctx = ctx
+        self.step_id = step_id
+        self.name = name
+        self.started_at = now_ms()
+
+    def succeed(self, result: Any) -> Any:
+        try:
+            output_text = self.runtime.serializer.serialize(result)
+        except DBOSSerializationError as exc:
+            failure = DBOSSerializationError(
+                f"The output of step {self.name!r} cannot be serialized: {exc.message}"
+            )
+            self.fail(failure)
+            raise failure from exc
+        write_checkpoint(
+            self.runtime, self.ctx, self.step_id, self.name, output_text, None, self.started_at
+        )
+        return result
+
+    def fail(self, exc: BaseException) -> None:
+        error_text = _serialize_error(self.runtime, exc)
+        write_checkpoint(
+            self.runtime, self.ctx, self.step_id, self.name, None, error_text, self.started_at
+        )
+
+
+def begin_step(name: str) -> BegunStep | Replayed | None:
+    """Place a step: None outside a workflow, the recorded outcome on replay, else a new step."""
+    ctx = active_workflow()
+    if ctx is None:
+        return None
+    runtime = get_runtime()
+    step_id = ctx.take_step_id()
+    if ctx.recorded:
+        record = replay(ctx, step_id, name)
+        if record is not None:
+            return Replayed(runtime, record)
+    check_deadline(runtime, ctx)
+    return BegunStep(runtime, ctx, step_id, name)
+
+
+def _serialize_error(runtime: Runtime, exc: BaseException) -> str:
+    return serialize_exception(runtime.serializer, exc)
+
+
+def call_with_retries(
+    name: str,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    opts: StepOptions,
+) -> Any:
+    if not opts.get("retries_allowed", False):
+        return func(*args, **kwargs)
+    max_attempts = int(opts.get("max_attempts", 3))
+    interval = float(opts.get("interval_seconds", 1.0))
+    backoff = float(opts.get("backoff_rate", 2.0))
+    errors: list[Exception] = []
+    for attempt in range(max_attempts):
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            errors.append(exc)
+            if attempt + 1 >= max_attempts:
+                break
+            delay = min(interval * (backoff**attempt), _MAX_RETRY_INTERVAL_SEC)
+            logger.warning(
+                "Step %s failed (attempt %d of %d): %r; retrying in %.2fs",
+                name,
+                attempt + 1,
+                max_attempts,
+                exc,
+                delay,
+            )
+            ctx = current_workflow.get()
+            if ctx is not None:
+                if ctx.cancelled.wait(delay):
+                    raise DBOSWorkflowCancelledError(
+                        f"Workflow {ctx.workflow_id} was cancelled"
+                    ) from exc
+            else:
+                time.sleep(delay)
+    raise DBOSMaxStepRetriesExceeded(name, max_attempts, errors)
+
+
+def durable_sleep(seconds: float) -> None:
+    """Sleep that survives a crash: the wake-up time is recorded, so recovery sleeps the rest."""
+    ctx = active_workflow()
+    if ctx is None:
+        if current_step.get() is not None:
+            time.sleep(max(seconds, 0.0))
+            return
+        raise DBOSException("DBOS.sleep must be called from within a workflow")
+    if seconds <= 0:
+        return
+    runtime = get_runtime()
+    step_id = ctx.take_step_id()
+    record = replay(ctx, step_id, "DBOS.sleep") if ctx.recorded else None
+    if record is not None:
+        wake_at = float(recorded_result(runtime, record))
+    else:
+        check_deadline(runtime, ctx)
+        wake_at = time.time() + seconds
+        started = now_ms()
+        output = runtime.serializer.serialize(wake_at)
+        write_checkpoint(runtime, ctx, step_id, "DBOS.sleep", output, None, started)
+    while True:
+        check_deadline(runtime, ctx)
+        if runtime.stopped:
+            raise DBOSWorkflowCancelledError("DBOS was destroyed while the workflow slept")
+        if time.time() >= wake_at:
+            return
+        limit = wake_at if ctx.deadline_ms is None else min(wake_at, ctx.deadline_ms / 1000)
+        sleep_until(limit, ctx.cancelled)

@@ -1,0 +1,116 @@
+"""Configuration: the seed's `DBOSConfig` keys and how they resolve to a system database URL."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, TypedDict
+
+from sqlalchemy.engine import URL, make_url
+
+from ._error import DBOSInitializationError
+
+
+class DBOSConfig(TypedDict, total=False):
+    """Keys accepted by `DBOS(config=...)`; only `name` is required."""
+
+    name: str
+    system_database_url: str | None
+    application_database_url: str | None
+    database_url: str | None
+    log_level: str
+    application_version: str
+    executor_id: str
+    sys_db_pool_size: int
+    max_executor_threads: int
+    serializer: Any
+    dbos_system_schema: str
+    sqlite_synchronous: str
+    run_migrations: bool
+
+
+_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_SQLITE_SYNC_MODES = ("FULL", "NORMAL", "EXTRA")
+
+
+def validate_config(config: DBOSConfig) -> None:
+    """Refuse a bad configuration at construction time, before any database is touched."""
+    if not isinstance(config, dict):
+        raise DBOSInitializationError("DBOS config must be a dict (DBOSConfig)")
+    name = config.get("name")
+    if not name or not isinstance(name, str):
+        raise DBOSInitializationError("DBOS config is missing the required key 'name'")
+    if not _NAME_PATTERN.match(name):
+        raise DBOSInitializationError(
+            f"Invalid application name {name!r}: use 1-64 letters, digits, '-' or '_'"
+        )
+    sync = config.get("sqlite_synchronous", "FULL")
+    if str(sync).upper() not in _SQLITE_SYNC_MODES:
+        raise DBOSInitializationError(
+            f"Invalid sqlite_synchronous {sync!r}: expected one of {', '.join(_SQLITE_SYNC_MODES)}"
+        )
+
+
+def resolve_system_database_url(config: DBOSConfig) -> str:
+    """Pick the system database: explicit URL, else beside the app database, else a SQLite file.
+
+    The SQLite default lives in the working directory and is named after the app, so a fresh
+    checkout runs with no configuration at all.
+    """
+    url = config.get("system_database_url")
+    if url:
+        return url
+    app_url = config.get("application_database_url") or config.get("database_url")
+    if app_url:
+        parsed = _parse(app_url)
+        if parsed.get_backend_name() == "postgresql":
+            return parsed.set(database=f"{parsed.database}_dbos_sys").render_as_string(
+                hide_password=False
+            )
+        return app_url
+    file_name = config["name"].replace("-", "_") + ".sqlite"
+    return f"sqlite:///{file_name}"
+
+
+def normalize_url(url: str) -> URL:
+    """Parse a URL and pin PostgreSQL to the psycopg 3 driver, which the runtime is built on."""
+    parsed = _parse(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        if parsed.drivername != "postgresql+psycopg":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if not parsed.database:
+            raise DBOSInitializationError(f"System database URL {mask_url(url)} names no database")
+        return parsed
+    if backend == "sqlite":
+        if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
+            parsed = parsed.set(drivername="sqlite")
+        if not parsed.database or parsed.database == ":memory:":
+            raise DBOSInitializationError(
+                f"System database URL {mask_url(url)} must name a file: an in-memory SQLite "
+                "database cannot survive a crash"
+            )
+        return parsed
+    raise DBOSInitializationError(
+        f"Unsupported system database URL {mask_url(url)}: use sqlite:///path or postgresql://..."
+    )
+
+
+def mask_url(url: str | URL) -> str:
+    """Render a URL for messages and logs with its password hidden."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except Exception:
+        return "<unparseable URL>"
+    return parsed.render_as_string(hide_password=True)
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except Exception as exc:
+        raise DBOSInitializationError(f"Invalid database URL {mask_url(url)}: {exc}") from exc
+
+
+def executor_id_from(config: DBOSConfig) -> str:
+    return config.get("executor_id") or os.environ.get("DBOS__VMID") or "local"

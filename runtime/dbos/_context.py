@@ -1,0 +1,127 @@
+"""Per-execution state kept in `contextvars`, so threads and asyncio tasks each see their own.
+
+A `WorkflowContext` is what the checkpoint core needs to place the next step: the workflow ID,
+the owner token of this execution, the next step number, the deadline, and (on a recovered run
+only) the outputs recorded before the crash, read once when the run began.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._sysdb import StepRecord
+
+
+@dataclass
+class WorkflowContext:
+    workflow_id: str
+    name: str
+    owner: str
+    deadline_ms: int | None = None
+    recorded: dict[int, StepRecord] = field(default_factory=dict)
+    next_step: int = 1
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_step_id(self) -> int:
+        """Assign the next step number; call order defines numbering, so replay lines up."""
+        with self._lock:
+            step_id = self.next_step
+            self.next_step += 1
+            return step_id
+
+
+@dataclass(frozen=True)
+class StepContext:
+    workflow_id: str
+    step_id: int
+
+
+current_workflow: ContextVar[WorkflowContext | None] = ContextVar(
+    "dbos_current_workflow", default=None
+)
+current_step: ContextVar[StepContext | None] = ContextVar("dbos_current_step", default=None)
+
+
+class _PendingID:
+    """An ID that the next workflow started inside a `with SetWorkflowID` block consumes once."""
+
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        self.consumed = False
+
+
+_next_workflow_id: ContextVar[_PendingID | None] = ContextVar("dbos_next_wf_id", default=None)
+# None: no timeout block is active; 0.0 inside `SetWorkflowTimeout(None)`: clear inherited one.
+_workflow_timeout: ContextVar[float | None] = ContextVar("dbos_wf_timeout", default=None)
+
+
+def take_assigned_workflow_id() -> str | None:
+    """The ID from the innermost `SetWorkflowID`, if the block has not used it yet."""
+    pending = _next_workflow_id.get()
+    if pending is None or pending.consumed:
+        return None
+    pending.consumed = True
+    return pending.workflow_id
+
+
+def assigned_timeout() -> float | None:
+    return _workflow_timeout.get()
+
+
+class SetWorkflowID:
+    """Run the next workflow started in this block under a chosen ID (an idempotency key).
+
+    Only the first workflow started in the block takes the ID, as in upstream DBOS.
+    """
+
+    def __init__(self, workflow_id: str) -> None:
+        if not isinstance(workflow_id, str) or not workflow_id.strip():
+            raise ValueError("SetWorkflowID needs a non-empty workflow ID string")
+        self._pending = _PendingID(workflow_id)
+        self._token: object | None = None
+
+    def __enter__(self) -> SetWorkflowID:
+        self._token = _next_workflow_id.set(self._pending)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _next_workflow_id.reset(self._token)  # type: ignore[arg-type]
+
+
+class SetWorkflowTimeout:
+    """Give workflows started in this block a deadline `seconds` from their start.
+
+    When it passes, the workflow and its children end CANCELLED and callers waiting on the
+    result get `DBOSAwaitedWorkflowCancelledError`. `None` clears an inherited deadline.
+    """
+
+    def __init__(self, workflow_timeout_sec: float | None) -> None:
+        if workflow_timeout_sec is not None and not workflow_timeout_sec > 0:
+            raise ValueError(
+                f"SetWorkflowTimeout needs a positive number of seconds, got {workflow_timeout_sec}"
+            )
+        self._value = 0.0 if workflow_timeout_sec is None else float(workflow_timeout_sec)
+        self._token: object | None = None
+
+    def __enter__(self) -> SetWorkflowTimeout:
+        self._token = _workflow_timeout.set(self._value)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _workflow_timeout.reset(self._token)  # type: ignore[arg-type]

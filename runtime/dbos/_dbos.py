@@ -1,0 +1,378 @@
+"""`DBOS`: the process-wide facade of the seed's API (configuration, lifecycle, decorators,
+workflow control). Its members are class-level so they work before and after `DBOS(config=...)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+from . import _decorators, _introspection, _registry
+from ._checkpoint import StepOptions, durable_sleep, run_step
+from ._config import (
+    DBOSConfig,
+    executor_id_from,
+    normalize_url,
+    resolve_system_database_url,
+    validate_config,
+)
+from ._context import current_step, current_workflow
+from ._error import DBOSException
+from ._runtime import Runtime, logger, runtime_or_none, set_runtime
+from ._serialization import DEFAULT_SERIALIZER, Serializer
+from ._status import StepInfo, WorkflowStatus
+from ._sysdb import SystemDatabase
+from ._threads import DaemonPool
+from ._workflows import WorkflowHandle, recover_pending, start_workflow
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T", bound=type)
+R = TypeVar("R")
+
+_LIBRARY_VERSION = "0.1.0"
+
+
+class classproperty:  # noqa: N801 - reads like the builtin `property`
+    def __init__(self, getter: Callable[[Any], Any]) -> None:
+        self._getter = getter
+
+    def __get__(self, _instance: Any, owner: type) -> Any:
+        return self._getter(owner)
+
+
+def _configure_logging(level: str) -> None:
+    logger.setLevel(level.upper())
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] dbos: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def _application_version() -> str:
+    """A hash of every registered workflow's source: changed code gets a new version, whose
+    recovery leaves the old version's pending workflows alone."""
+    digest = hashlib.md5(usedforsecurity=False)
+    for info in sorted(_registry.all_functions(), key=lambda i: i.name):
+        if info.kind != "workflow":
+            continue
+        digest.update(info.name.encode())
+        try:
+            digest.update(inspect.getsource(info.func).encode())
+        except (OSError, TypeError):
+            pass
+    digest.update(_LIBRARY_VERSION.encode())
+    return digest.hexdigest()
+
+
+class DBOS:
+    """Configure with `DBOS(config=...)`, then `DBOS.launch()`; decorate with `@DBOS.workflow()`."""
+
+    _instance: ClassVar[DBOS | None] = None
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __new__(cls, *, config: DBOSConfig, **_ignored: Any) -> DBOS:
+        with cls._lock:
+            if cls._instance is not None:
+                return cls._instance
+            validate_config(config)
+            instance = super().__new__(cls)
+            instance._config = dict(config)  # type: ignore[assignment]
+            instance._launched = False
+            _configure_logging(str(config.get("log_level") or "INFO"))
+            cls._instance = instance
+            return instance
+
+    def __init__(self, *, config: DBOSConfig, **_ignored: Any) -> None:
+        pass
+
+    _config: DBOSConfig
+    _launched: bool
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    def _require_instance(cls) -> DBOS:
+        if cls._instance is None:
+            raise DBOSException("Call DBOS(config=...) first")
+        return cls._instance
+
+    @classmethod
+    def _system_database(cls, config: DBOSConfig) -> SystemDatabase:
+        url = normalize_url(resolve_system_database_url(config))
+        return SystemDatabase(
+            url,
+            schema=str(config.get("dbos_system_schema") or "dbos"),
+            pool_size=int(config.get("sys_db_pool_size") or 20),
+            sqlite_synchronous=str(config.get("sqlite_synchronous") or "FULL"),
+        )
+
+    @classmethod
+    def launch(cls) -> None:
+        """Open (creating or migrating) the system database and recover pending workflows."""
+        instance = cls._require_instance()
+        with cls._lock:
+            if instance._launched:
+                logger.warning("DBOS.launch() was called twice; the second call does nothing")
+                return
+            config = instance._config
+            sysdb = cls._system_database(config)
+            try:
+                sysdb.initialize(run_migrations=bool(config.get("run_migrations", True)))
+            except BaseException:
+                sysdb.dispose()
+                raise
+            serializer = config.get("serializer") or DEFAULT_SERIALIZER
+            if not isinstance(serializer, Serializer):
+                raise DBOSException("config['serializer'] must be a dbos Serializer instance")
+            runtime = Runtime(
+                sysdb=sysdb,
+                serializer=serializer,
+                executor_id=executor_id_from(config),
+                app_version=str(config.get("application_version") or _application_version()),
+                pool=DaemonPool(int(config.get("max_executor_threads") or 4096)),
+            )
+            set_runtime(runtime)
+            instance._launched = True
+        recover_pending(runtime)
+
+    @classmethod
+    def destroy(cls, *, destroy_registry: bool = False, **_ignored: Any) -> None:
+        """Stop this process's DBOS; decorated functions stay registered for the next one."""
+        with cls._lock:
+            runtime = runtime_or_none()
+            if runtime is not None:
+                runtime.shutdown()
+                set_runtime(None)
+            cls._instance = None
+
+    @classmethod
+    def reset_system_database(cls) -> None:
+        """Drop the system database (a test helper). Must come before `launch()`."""
+        instance = cls._require_instance()
+        if instance._launched:
+            raise DBOSException("DBOS.reset_system_database() must be called before launch()")
+        sysdb = cls._system_database(instance._config)
+        sysdb.drop_database()
+
+    @classproperty
+    def logger(cls) -> logging.Logger:
+        return logger
+
+    # ------------------------------------------------------------------ decorators
+
+    @classmethod
+    def workflow(
+        cls, *, name: str | None = None, max_recovery_attempts: int | None = 100
+    ) -> Callable[[F], F]:
+        return _decorators.workflow(name, max_recovery_attempts)
+
+    @classmethod
+    def step(
+        cls,
+        *,
+        name: str | None = None,
+        retries_allowed: bool = False,
+        interval_seconds: float = 1.0,
+        max_attempts: int = 3,
+        backoff_rate: float = 2.0,
+    ) -> Callable[[F], F]:
+        return _decorators.step(
+            name,
+            retries_allowed=retries_allowed,
+            interval_seconds=interval_seconds,
+            max_attempts=max_attempts,
+            backoff_rate=backoff_rate,
+        )
+
+    @classmethod
+    def dbos_class(cls, class_name: str | None = None) -> Callable[[T], T]:
+        return _decorators.dbos_class(class_name)
+
+    @classmethod
+    def register_instance(cls, instance: object) -> None:
+        config_name = getattr(instance, "config_name", None)
+        if config_name is None:
+            raise DBOSException("register_instance needs an object with a config_name")
+        class_name = _registry.dbos_class_name(type(instance))
+        _registry.register_instance(class_name, str(config_name), instance)
+
+    # ------------------------------------------------------------------ running
+
+    @classmethod
+    def start_workflow(cls, func: Callable[..., R], *args: Any, **kwargs: Any) -> WorkflowHandle[R]:
+        info = _decorators.info_of(func)
+        if info.kind != "workflow":
+            raise DBOSException(f"{info.name!r} is a {info.kind}, not a workflow")
+        return start_workflow(info, _decorators.bound_args(func, args), kwargs)
+
+    @classmethod
+    def run_step(
+        cls,
+        dbos_step_options: StepOptions | None,
+        func: Callable[..., R],
+        *args: Any,
+        **kwargs: Any,
+    ) -> R:
+        opts: StepOptions = dict(dbos_step_options or {})  # type: ignore[assignment]
+        name = str(opts.get("name") or getattr(func, "__qualname__", "run_step"))
+        return run_step(name, func, args, kwargs, opts)  # type: ignore[no-any-return]
+
+    @classmethod
+    def sleep(cls, seconds: float) -> None:
+        durable_sleep(seconds)
+
+    @classmethod
+    async def sleep_async(cls, seconds: float) -> None:
+        from ._async import sleep_async
+
+        await sleep_async(seconds)
+
+    @classproperty
+    def workflow_id(cls) -> str | None:
+        ctx = current_workflow.get()
+        return ctx.workflow_id if ctx is not None else None
+
+    @classproperty
+    def step_id(cls) -> int | None:
+        step = current_step.get()
+        return step.step_id if step is not None else None
+
+    @classproperty
+    def executor_id(cls) -> str:
+        runtime = runtime_or_none()
+        if runtime is not None:
+            return runtime.executor_id
+        instance = cls._instance
+        return executor_id_from(instance._config if instance else {})
+
+    @classproperty
+    def application_version(cls) -> str:
+        runtime = runtime_or_none()
+        return runtime.app_version if runtime is not None else _application_version()
+
+    # ------------------------------------------------------------------ introspection
+
+    @classmethod
+    def retrieve_workflow(
+        cls, workflow_id: str, existing_workflow: bool = True
+    ) -> WorkflowHandle[Any]:
+        return _introspection.retrieve_workflow(workflow_id, existing_workflow)
+
+    @classmethod
+    def get_workflow_status(cls, workflow_id: str) -> WorkflowStatus | None:
+        return _introspection._as_step(  # type: ignore[no-any-return]
+            "DBOS.getStatus", _introspection.get_workflow_status, workflow_id
+        )
+
+    @classmethod
+    def get_result(cls, workflow_id: str) -> Any:
+        return cls.retrieve_workflow(workflow_id).get_result()
+
+    @classmethod
+    def list_workflows(
+        cls,
+        *,
+        workflow_ids: str | Sequence[str] | None = None,
+        workflow_id: str | Sequence[str] | None = None,
+        status: str | Sequence[str] | None = None,
+        start_time: str | datetime | None = None,
+        end_time: str | datetime | None = None,
+        name: str | Sequence[str] | None = None,
+        app_version: str | Sequence[str] | None = None,
+        user: str | Sequence[str] | None = None,
+        queue_name: str | Sequence[str] | None = None,
+        parent_workflow_id: str | Sequence[str] | None = None,
+        forked_from: str | Sequence[str] | None = None,
+        executor_id: str | Sequence[str] | None = None,
+        workflow_id_prefix: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_desc: bool = False,
+        load_input: bool = True,
+        load_output: bool = True,
+    ) -> list[WorkflowStatus]:
+        """Workflows matching every filter given, oldest first unless `sort_desc`.
+
+        `workflow_id=` is accepted as an alias of `workflow_ids=` (the seed's FastAPI example
+        uses it)."""
+        if workflow_id is not None and workflow_ids is not None:
+            raise DBOSException("Pass workflow_ids= or workflow_id=, not both")
+        return _introspection._as_step(  # type: ignore[no-any-return]
+            "DBOS.listWorkflows",
+            _introspection.list_workflows,
+            workflow_ids=workflow_ids if workflow_ids is not None else workflow_id,
+            status=status,
+            start_time=start_time,
+            end_time=end_time,
+            name=name,
+            app_version=app_version,
+            user=user,
+            queue_name=queue_name,
+            parent_workflow_id=parent_workflow_id,
+            forked_from=forked_from,
+            executor_id=executor_id,
+            workflow_id_prefix=workflow_id_prefix,
+            limit=limit,
+            offset=offset,
+            sort_desc=sort_desc,
+            load_input=load_input,
+            load_output=load_output,
+        )
+
+    @classmethod
+    def list_workflow_steps(cls, workflow_id: str) -> list[StepInfo]:
+        return _introspection._as_step(  # type: ignore[no-any-return]
+            "DBOS.listWorkflowSteps", _introspection.list_workflow_steps, workflow_id
+        )
+
+    @classmethod
+    def cancel_workflow(cls, workflow_id: str, *, cancel_children: bool = False) -> None:
+        _introspection._as_step(
+            "DBOS.cancelWorkflow",
+            _introspection.cancel_workflow,
+            workflow_id,
+            cancel_children=cancel_children,
+        )
+
+    @classmethod
+    def resume_workflow(cls, workflow_id: str) -> WorkflowHandle[Any]:
+        workflow_id_out = _introspection._as_step("DBOS.resumeWorkflow", _resume_id, workflow_id)
+        return WorkflowHandle(str(workflow_id_out))
+
+    @classmethod
+    def fork_workflow(
+        cls, workflow_id: str, start_step: int, *, application_version: str | None = None
+    ) -> WorkflowHandle[Any]:
+        new_id = _introspection._as_step(
+            "DBOS.forkWorkflow",
+            _fork_id,
+            workflow_id,
+            start_step,
+            application_version=application_version,
+        )
+        return WorkflowHandle(str(new_id))
+
+
+def _resume_id(workflow_id: str) -> str:
+    return _introspection.resume_workflow(workflow_id).workflow_id
+
+
+def _fork_id(workflow_id: str, start_step: int, application_version: str | None = None) -> str:
+    return _introspection.fork_workflow(
+        workflow_id, start_step, application_version=application_version
+    ).workflow_id
+
+
+class DBOSConfiguredInstance:
+    """Base for classes whose instance methods are workflows: `config_name` identifies the
+    instance, so recovery in a new process finds the object created at start-up."""
+
+    def __init__(self, config_name: str) -> None:
+        self.config_name = config_name
+        DBOS.register_instance(self)

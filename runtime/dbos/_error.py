@@ -1,0 +1,241 @@
+"""Exceptions users catch, named as upstream DBOS names them so `except` clauses carry over.
+
+Every error carries a stable numeric code (upstream's numbering) so logs and tooling can match
+on it without parsing messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DBOSException(Exception):
+    """Base of every recoverable DBOS error."""
+
+    def __init__(self, message: str, dbos_error_code: int | None = None) -> None:
+        self.message = message
+        self.dbos_error_code = dbos_error_code
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        if self.dbos_error_code is not None:
+            return f"DBOS Error {self.dbos_error_code}: {self.message}"
+        return f"DBOS Error: {self.message}"
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.message,))
+
+
+class DBOSBaseException(BaseException):
+    """Base of errors that must not be swallowed by a user's `except Exception`."""
+
+    def __init__(self, message: str, dbos_error_code: int | None = None) -> None:
+        self.message = message
+        self.dbos_error_code = dbos_error_code
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"DBOS Error {self.dbos_error_code}: {self.message}"
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.message,))
+
+
+class DBOSWorkflowConflictIDError(DBOSBaseException):
+    """Another execution of the same workflow already recorded this step; this one stops."""
+
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"Conflicting workflow ID {workflow_id}: another execution owns this workflow", 1
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id,))
+
+
+class DBOSRecoveryError(DBOSException):
+    def __init__(self, workflow_id: str, message: str | None = None) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(f"Recovery error for workflow ID {workflow_id}: {message or ''}", 2)
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id,))
+
+
+class DBOSInitializationError(DBOSException):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 3)
+
+
+class DBOSWorkflowFunctionNotFoundError(DBOSException):
+    def __init__(self, workflow_id: str, message: str | None = None) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(f"Workflow function not found for workflow ID {workflow_id}: {message}", 4)
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id,))
+
+
+class DBOSNonExistentWorkflowError(DBOSException):
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(f"Workflow {workflow_id} does not exist", 5)
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id,))
+
+
+class MaxRecoveryAttemptsExceededError(DBOSException):
+    def __init__(self, workflow_id: str, max_retries: int) -> None:
+        self.workflow_id = workflow_id
+        self.max_retries = max_retries
+        super().__init__(
+            f"Workflow {workflow_id} has been recovered {max_retries} times without completing; "
+            "it is now in status MAX_RECOVERY_ATTEMPTS_EXCEEDED. "
+            "Fix the crash, then DBOS.resume_workflow() it.",
+            6,
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id, self.max_retries))
+
+
+class DBOSMaxStepRetriesExceeded(DBOSException):
+    def __init__(self, step_name: str, max_retries: int, errors: list[Exception] | None = None):
+        self.step_name = step_name
+        self.max_retries = max_retries
+        self.errors = list(errors or [])
+        last = f" Last error: {self.errors[-1]!r}" if self.errors else ""
+        super().__init__(
+            f"Step {step_name} has exceeded its maximum of {max_retries} attempts.{last}", 7
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.step_name, self.max_retries, self.errors))
+
+
+class DBOSNotAuthorizedError(DBOSException):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 8)
+
+
+class DBOSConflictingWorkflowError(DBOSException):
+    def __init__(self, workflow_id: str, message: str | None = None) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"Conflicting workflow invocation with the same ID ({workflow_id}): {message}", 9
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id, self.message))
+
+
+class DBOSWorkflowCancelledError(DBOSBaseException):
+    """Raised inside a workflow whose status became CANCELLED; unwinds the body."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 10)
+
+
+class DBOSUnexpectedStepError(DBOSException):
+    """Replay found a different operation recorded at this step number: nondeterminism."""
+
+    def __init__(self, workflow_id: str, step_id: int, expected_name: str, recorded_name: str):
+        self.workflow_id = workflow_id
+        self.step_id = step_id
+        self.expected_name = expected_name
+        self.recorded_name = recorded_name
+        super().__init__(
+            f"During execution of workflow {workflow_id} step {step_id}, function "
+            f"{recorded_name} was recorded when {expected_name} was expected. "
+            "Check that your workflow is deterministic.",
+            11,
+        )
+
+    def __reduce__(self) -> Any:
+        return (
+            self.__class__,
+            (self.workflow_id, self.step_id, self.expected_name, self.recorded_name),
+        )
+
+
+class DBOSQueueDeduplicatedError(DBOSException):
+    def __init__(self, workflow_id: str, queue_name: str, deduplication_id: str) -> None:
+        self.workflow_id = workflow_id
+        self.queue_name = queue_name
+        self.deduplication_id = deduplication_id
+        super().__init__(
+            f"Workflow {workflow_id} was deduplicated: deduplication ID {deduplication_id} "
+            f"already exists in queue {queue_name}",
+            12,
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id, self.queue_name, self.deduplication_id))
+
+
+class DBOSAwaitedWorkflowCancelledError(DBOSException):
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(f"Awaited workflow {workflow_id} was cancelled", 13)
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id,))
+
+
+class DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded(DBOSException):
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"Awaited workflow {workflow_id} exceeded its maximum recovery attempts", 14
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id,))
+
+
+class DBOSConflictingRegistrationError(DBOSException):
+    def __init__(self, name: str, message: str | None = None) -> None:
+        self.name = name
+        super().__init__(
+            message or f"Operation (Name: {name}) is already registered with a different function",
+            25,
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.name, self.message))
+
+
+class DBOSSerializationError(DBOSException):
+    """A value cannot be stored: raised before anything is written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 30)
+
+
+class DBOSDeserializationError(DBOSException):
+    """A stored value cannot be read back (corrupt row, unknown format, or missing class)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 31)
+
+
+class DBOSSchemaVersionError(DBOSInitializationError):
+    """The system database was migrated by a newer version of this library."""
+
+
+class DBOSDatabaseConnectionError(DBOSInitializationError):
+    """The system database URL cannot be reached; the message names it with the password masked."""
+
+
+class DBOSRecordedError(DBOSException):
+    """A recorded exception whose class cannot be rebuilt here: keeps its type name and message."""
+
+    def __init__(self, type_name: str, error_message: str) -> None:
+        self.type_name = type_name
+        self.error_message = error_message
+        super().__init__(f"{type_name}: {error_message}", 32)
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.type_name, self.error_message))

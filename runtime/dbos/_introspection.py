@@ -1,0 +1,277 @@
+"""Listing and controlling workflows, all read from the system database.
+
+Because everything goes through the database, any process (or an admin tool) sees and controls
+the same workflows. Called inside a workflow, each operation is checkpointed as a step so a
+replay sees the same answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ._checkpoint import active_workflow, run_step
+from ._context import take_assigned_workflow_id
+from ._error import DBOSException, DBOSNonExistentWorkflowError
+from ._runtime import Runtime, get_runtime, logger
+from ._serialization import deserialize_exception
+from ._status import StepInfo, WorkflowStatus
+from ._sysdb import now_ms
+from ._workflows import (
+    _NAME,
+    _STATUS,
+    WorkflowHandle,
+    launch_from_row,
+    submit,
+)
+
+
+def _as_step(step_name: str, func: Any, *args: Any, **kwargs: Any) -> Any:
+    if active_workflow() is None:
+        return func(*args, **kwargs)
+    return run_step(step_name, func, args, kwargs)
+
+
+def _safe(runtime: Runtime, text: str | None, what: str, workflow_id: str) -> Any:
+    """Decode a stored value for display; a value that can't be decoded is shown raw, with a
+    warning, rather than hiding the whole listing."""
+    if text is None:
+        return None
+    try:
+        return runtime.serializer.deserialize(text)
+    except Exception as exc:
+        logger.warning("Cannot decode the %s of workflow %s: %s", what, workflow_id, exc)
+        return text
+
+
+def _safe_error(runtime: Runtime, text: str | None, workflow_id: str) -> Any:
+    if text is None:
+        return None
+    try:
+        return deserialize_exception(runtime.serializer, text)
+    except Exception as exc:
+        logger.warning("Cannot decode the error of workflow %s: %s", workflow_id, exc)
+        return text
+
+
+def _status_from_row(
+    runtime: Runtime, r: Any, load_input: bool, load_output: bool
+) -> WorkflowStatus:
+    m = r._mapping
+    wf = m["workflow_uuid"]
+    return WorkflowStatus(
+        workflow_id=wf,
+        status=m["status"],
+        name=m["name"],
+        class_name=m["class_name"],
+        config_name=m["config_name"],
+        authenticated_user=m["authenticated_user"],
+        assumed_role=m["assumed_role"],
+        authenticated_roles=None,
+        input=_safe(runtime, m["inputs"], "input", wf) if load_input else None,
+        output=_safe(runtime, m["output"], "output", wf) if load_output else None,
+        error=_safe_error(runtime, m["error"], wf) if load_output else None,
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        completed_at=m["completed_at"],
+        queue_name=m["queue_name"],
+        executor_id=m["executor_id"],
+        app_version=m["application_version"],
+        app_id=m["application_id"],
+        recovery_attempts=m["recovery_attempts"],
+        workflow_timeout_ms=m["workflow_timeout_ms"],
+        workflow_deadline_epoch_ms=m["workflow_deadline_epoch_ms"],
+        deduplication_id=m["deduplication_id"],
+        priority=m["priority"],
+        queue_partition_key=m["queue_partition_key"],
+        forked_from=m["forked_from"],
+        was_forked_from=bool(m["was_forked_from"]),
+        parent_workflow_id=m["parent_workflow_id"],
+        dequeued_at=m["started_at_epoch_ms"],
+        delay_until_epoch_ms=m["delay_until_epoch_ms"],
+    )
+
+
+def _epoch_ms(value: str | datetime | int) -> int:
+    if isinstance(value, int):
+        return value
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return int(moment.timestamp() * 1000)
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
+def list_workflows(
+    *,
+    workflow_ids: str | Sequence[str] | None = None,
+    status: str | Sequence[str] | None = None,
+    start_time: str | datetime | None = None,
+    end_time: str | datetime | None = None,
+    name: str | Sequence[str] | None = None,
+    app_version: str | Sequence[str] | None = None,
+    user: str | Sequence[str] | None = None,
+    queue_name: str | Sequence[str] | None = None,
+    parent_workflow_id: str | Sequence[str] | None = None,
+    forked_from: str | Sequence[str] | None = None,
+    executor_id: str | Sequence[str] | None = None,
+    workflow_id_prefix: str | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    sort_desc: bool = False,
+    load_input: bool = True,
+    load_output: bool = True,
+) -> list[WorkflowStatus]:
+    runtime = get_runtime()
+    t = runtime.sysdb.table("workflow_status")
+    query = sa.select(t)
+    for column, value in (
+        (t.c.workflow_uuid, workflow_ids),
+        (t.c.status, status),
+        (t.c.name, name),
+        (t.c.application_version, app_version),
+        (t.c.authenticated_user, user),
+        (t.c.queue_name, queue_name),
+        (t.c.parent_workflow_id, parent_workflow_id),
+        (t.c.forked_from, forked_from),
+        (t.c.executor_id, executor_id),
+    ):
+        values = _as_list(value)
+        if values is not None:
+            query = query.where(column.in_(values))
+    if start_time is not None:
+        query = query.where(t.c.created_at >= _epoch_ms(start_time))
+    if end_time is not None:
+        query = query.where(t.c.created_at <= _epoch_ms(end_time))
+    if workflow_id_prefix:
+        query = query.where(t.c.workflow_uuid.startswith(workflow_id_prefix, autoescape=True))
+    order = t.c.created_at.desc() if sort_desc else t.c.created_at.asc()
+    query = query.order_by(order, t.c.workflow_uuid)
+    if limit is not None:
+        query = query.limit(limit)
+    if offset is not None:
+        query = query.offset(offset)
+    rows = runtime.sysdb.run_query(query)
+    return [_status_from_row(runtime, r, load_input, load_output) for r in rows]
+
+
+def get_workflow_status(workflow_id: str) -> WorkflowStatus | None:
+    found = list_workflows(workflow_ids=[workflow_id])
+    return found[0] if found else None
+
+
+def list_workflow_steps(workflow_id: str) -> list[StepInfo]:
+    runtime = get_runtime()
+    records = runtime.sysdb.load_steps(workflow_id)
+    steps: list[StepInfo] = []
+    for rec in records.values():
+        steps.append(
+            {
+                "function_id": rec.function_id,
+                "function_name": rec.function_name,
+                "output": _safe(runtime, rec.output, "step output", workflow_id),
+                "error": _safe_error(runtime, rec.error, workflow_id),
+                "child_workflow_id": rec.child_workflow_id,
+                "started_at_epoch_ms": rec.started_at_epoch_ms,
+                "completed_at_epoch_ms": rec.completed_at_epoch_ms,
+            }
+        )
+    return steps
+
+
+def _require(runtime: Runtime, workflow_id: str) -> Any:
+    row = runtime.sysdb.get_workflow(workflow_id)
+    if row is None:
+        raise DBOSNonExistentWorkflowError(workflow_id)
+    return row
+
+
+def cancel_workflow(workflow_id: str, cancel_children: bool = False) -> None:
+    runtime = get_runtime()
+    _require(runtime, workflow_id)
+    runtime.cancel(workflow_id, cascade=cancel_children)
+
+
+def resume_workflow(workflow_id: str) -> WorkflowHandle[Any]:
+    """Restart a cancelled, dead-lettered or stuck workflow from its last completed step."""
+    runtime = get_runtime()
+    row = _require(runtime, workflow_id)
+    if row[_STATUS] in ("SUCCESS", "ERROR"):
+        return WorkflowHandle(workflow_id)
+    owner = uuid.uuid4().hex
+    timeout_ms = row[13]
+    deadline = now_ms() + int(timeout_ms) if timeout_ms else None
+    if not runtime.sysdb.resume_workflow(workflow_id, owner, runtime.executor_id, deadline):
+        return WorkflowHandle(workflow_id)
+    fresh = runtime.sysdb.get_workflow(workflow_id)
+    launch = launch_from_row(runtime, fresh, owner)
+    return WorkflowHandle(workflow_id, submit(launch))
+
+
+def fork_workflow(
+    workflow_id: str, start_step: int, *, application_version: str | None = None
+) -> WorkflowHandle[Any]:
+    """A new workflow with the same inputs that reuses the original's steps before `start_step`."""
+    runtime = get_runtime()
+    row = _require(runtime, workflow_id)
+    new_id = take_assigned_workflow_id() or str(uuid.uuid4())
+    owner = uuid.uuid4().hex
+    t = runtime.sysdb.table("workflow_status")
+    original = runtime.sysdb.run_query(sa.select(t).where(t.c.workflow_uuid == workflow_id))[0]
+    m = original._mapping
+    new_row = {
+        "workflow_uuid": new_id,
+        "status": "PENDING",
+        "name": m["name"],
+        "class_name": m["class_name"],
+        "config_name": m["config_name"],
+        "inputs": m["inputs"],
+        "serialization": m["serialization"],
+        "executor_id": runtime.executor_id,
+        "application_version": application_version or runtime.app_version,
+        "now": now_ms(),
+        "recovery_attempts": 1,
+        "owner_xid": owner,
+        "workflow_timeout_ms": m["workflow_timeout_ms"],
+        "workflow_deadline_epoch_ms": (
+            now_ms() + int(m["workflow_timeout_ms"]) if m["workflow_timeout_ms"] else None
+        ),
+        "parent_workflow_id": None,
+        "queue_name": None,
+        "authenticated_user": m["authenticated_user"],
+        "authenticated_roles": m["authenticated_roles"],
+        "assumed_role": m["assumed_role"],
+        "forked_from": workflow_id,
+    }
+    if row[_NAME] != m["name"]:
+        raise DBOSException(f"Workflow {workflow_id} changed while it was being forked")
+    runtime.sysdb.fork_workflow(new_row, workflow_id, start_step)
+    fresh = runtime.sysdb.get_workflow(new_id)
+    launch = launch_from_row(runtime, fresh, owner)
+    return WorkflowHandle(new_id, submit(launch))
+
+
+def retrieve_workflow(workflow_id: str, existing_workflow: bool = True) -> WorkflowHandle[Any]:
+    runtime = get_runtime()
+    if existing_workflow:
+        _require(runtime, workflow_id)
+    return WorkflowHandle(workflow_id)
+
+
+__all__ = [
+    "_as_step",
+    "cancel_workflow",
+    "fork_workflow",
+    "get_workflow_status",
+    "list_workflow_steps",
+    "list_workflows",
+    "resume_workflow",
+    "retrieve_workflow",
+]

@@ -1,0 +1,104 @@
+"""Stable names for decorated functions, classes and configured instances.
+
+The registry is process-global and outlives `DBOS.destroy()`: decorators run at import time, once,
+while a test suite may build and destroy many DBOS instances in one process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._error import DBOSConflictingRegistrationError
+
+
+@dataclass
+class FunctionInfo:
+    """What the runtime needs to run or recover one decorated function."""
+
+    name: str
+    kind: str  # "workflow", "step" or "transaction"
+    func: Callable[..., Any]
+    is_async: bool
+    takes_self: bool  # first parameter is `self` (instance) or `cls` (classmethod)
+    max_recovery_attempts: int | None = 100
+    step_options: dict[str, Any] = field(default_factory=dict)
+    wrapper: Callable[..., Any] | None = None
+
+    @property
+    def location(self) -> tuple[str, int, str]:
+        code = getattr(self.func, "__code__", None)
+        if code is None:
+            return ("", 0, getattr(self.func, "__qualname__", repr(self.func)))
+        return (code.co_filename, code.co_firstlineno, self.func.__qualname__)
+
+
+_lock = threading.Lock()
+_functions: dict[str, FunctionInfo] = {}
+_classes: dict[str, type] = {}
+_instances: dict[tuple[str, str], object] = {}
+
+
+def register_function(info: FunctionInfo) -> None:
+    """Register a name; the same definition seen again (a re-run `def`) replaces itself.
+
+    Two different definitions under one name would make recovery run the wrong code, so the
+    second is refused.
+    """
+    with _lock:
+        existing = _functions.get(info.name)
+        if existing is not None:
+            if existing.kind != info.kind:
+                raise DBOSConflictingRegistrationError(
+                    info.name,
+                    f"{info.name!r} is already registered as a {existing.kind}; "
+                    f"it cannot also be a {info.kind}",
+                )
+            if existing.location != info.location:
+                file, line, _ = existing.location
+                raise DBOSConflictingRegistrationError(
+                    info.name,
+                    f"Two different functions are registered as {info.kind} {info.name!r} "
+                    f"(the first at {file}:{line}); give one of them name=...",
+                )
+        _functions[info.name] = info
+
+
+def get_function(name: str) -> FunctionInfo | None:
+    return _functions.get(name)
+
+
+def all_functions() -> list[FunctionInfo]:
+    with _lock:
+        return list(_functions.values())
+
+
+def register_class(name: str, cls: type) -> None:
+    with _lock:
+        existing = _classes.get(name)
+        if existing is not None and (
+            existing.__module__ != cls.__module__ or existing.__qualname__ != cls.__qualname__
+        ):
+            raise DBOSConflictingRegistrationError(
+                name, f"Two different classes are registered as {name!r}"
+            )
+        _classes[name] = cls
+
+
+def get_class(name: str) -> type | None:
+    return _classes.get(name)
+
+
+def register_instance(class_name: str, config_name: str, instance: object) -> None:
+    with _lock:
+        _instances[(class_name, config_name)] = instance
+
+
+def get_instance(class_name: str, config_name: str) -> object | None:
+    return _instances.get((class_name, config_name))
+
+
+def dbos_class_name(cls: type) -> str:
+    return str(getattr(cls, "_dbos_class_name", cls.__qualname__))

@@ -1,0 +1,68 @@
+"""Shapes returned by introspection, matching upstream DBOS's so user code carries over."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, TypedDict
+
+
+class WorkflowStatusString(Enum):
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    ERROR = "ERROR"
+    MAX_RECOVERY_ATTEMPTS_EXCEEDED = "MAX_RECOVERY_ATTEMPTS_EXCEEDED"
+    CANCELLED = "CANCELLED"
+    ENQUEUED = "ENQUEUED"
+    DELAYED = "DELAYED"
+
+
+TERMINAL_STATUSES = frozenset({"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"})
+
+
+@dataclass
+class WorkflowStatus:
+    """One workflow's record. Times are epoch milliseconds."""
+
+    workflow_id: str
+    status: str
+    name: str
+    class_name: str | None = None
+    config_name: str | None = None
+    authenticated_user: str | None = None
+    assumed_role: str | None = None
+    authenticated_roles: list[str] | None = None
+    input: dict[str, Any] | None = None
+    output: Any = None
+    error: BaseException | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    completed_at: int | None = None
+    queue_name: str | None = None
+    executor_id: str | None = None
+    app_version: str | None = None
+    app_id: str | None = None
+    recovery_attempts: int | None = None
+    workflow_timeout_ms: int | None = None
+    workflow_deadline_epoch_ms: int | None = None
+    deduplication_id: str | None = None
+    priority: int | None = None
+    queue_partition_key: str | None = None
+    forked_from: str | None = None
+    was_forked_from: bool = False
+    parent_workflow_id: str | None = None
+    dequeued_at: int | None = None
+    delay_until_epoch_ms: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+class StepInfo(TypedDict):
+    """One checkpointed operation of a workflow, as `DBOS.list_workflow_steps` returns it."""
+
+    function_id: int
+    function_name: str
+    output: Any
+    error: BaseException | None
+    child_workflow_id: str | None
+    started_at_epoch_ms: int | None
+    completed_at_epoch_ms: int | None

@@ -1,0 +1,404 @@
+"""The system database: connections, creation, migrations, and every read and write.
+
+Hot-path statements go straight to the DBAPI connection (rendered once per dialect in `_sql`),
+because SQLAlchemy's statement layer costs more per call than the INSERT itself. SQLAlchemy still
+owns the schema definition, the connection pool and the dynamic listing queries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine
+
+from . import _sql
+from ._config import mask_url
+from ._error import (
+    DBOSDatabaseConnectionError,
+    DBOSInitializationError,
+    DBOSSchemaVersionError,
+)
+from ._schema import SCHEMA_VERSION, build_metadata
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    function_id: int
+    function_name: str
+    output: str | None
+    error: str | None
+    child_workflow_id: str | None
+    serialization: str | None
+    started_at_epoch_ms: int | None
+    completed_at_epoch_ms: int | None
+
+
+class _Statements:
+    """The `_sql` module's statements rendered for one dialect, looked up by attribute."""
+
+    def __init__(self, backend: str, schema: str | None) -> None:
+        for name in dir(_sql):
+            value = getattr(_sql, name)
+            if name.isupper() and isinstance(value, str):
+                setattr(self, name, _sql.render(value, backend, schema))
+
+    def __getattr__(self, name: str) -> str:  # only reached for names _sql does not define
+        raise AttributeError(name)
+
+
+class SystemDatabase:
+    """One process's handle on the system database, shared by every workflow thread."""
+
+    def __init__(
+        self,
+        url: URL,
+        *,
+        schema: str = "dbos",
+        pool_size: int = 20,
+        sqlite_synchronous: str = "FULL",
+    ) -> None:
+        self.url = url
+        self.backend = url.get_backend_name()
+        self.schema: str | None = schema if self.backend == "postgresql" else None
+        self.metadata = build_metadata(self.schema)
+        self.sql = _Statements(self.backend, self.schema)
+        self._sqlite_synchronous = sqlite_synchronous.upper()
+        # SQLite admits one writer; taking turns in-process avoids its sleeping busy handler.
+        self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
+            threading.Lock() if self.backend == "sqlite" else contextlib.nullcontext()
+        )
+        self.engine = self._create_engine(pool_size)
+
+    # ----------------------------------------------------------------- connection management
+
+    def _create_engine(self, pool_size: int) -> Engine:
+        if self.backend == "sqlite":
+            engine = sa.create_engine(
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30.0},
+                poolclass=sa.pool.QueuePool,
+                pool_size=pool_size,
+                max_overflow=pool_size * 4,
+                pool_reset_on_return=None,
+            )
+            sync = self._sqlite_synchronous
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+                dbapi_conn.isolation_level = None  # autocommit: one statement, one transaction
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute(f"PRAGMA synchronous={sync}")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+        else:
+            engine = sa.create_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size * 4,
+                pool_timeout=60,
+                pool_reset_on_return=None,
+                connect_args={"connect_timeout": 10, "application_name": "dbos"},
+            )
+
+            @event.listens_for(engine, "connect")
+            def _pg_autocommit(dbapi_conn: Any, _record: Any) -> None:
+                dbapi_conn.autocommit = True
+
+        return engine
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        """A raw DBAPI connection in autocommit mode, returned to the pool afterwards."""
+        conn = self.engine.raw_connection()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor inside an explicit transaction (BEGIN IMMEDIATE on SQLite: write intent)."""
+        with self._write_lock, self.connection() as conn:
+            cur = conn.cursor()
+            cur.execute("BEGIN IMMEDIATE" if self.backend == "sqlite" else "BEGIN")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def execute(self, sql: str, params: Mapping[str, Any]) -> int:
+        """Run one write statement as its own transaction; return the affected row count."""
+        with self._write_lock, self.connection() as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute(sql, params)
+                return int(cur.rowcount)
+            finally:
+                cur.close()
+
+    def fetchall(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+        with self.connection() as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute(sql, params)
+                return list(cur.fetchall())
+            finally:
+                cur.close()
+
+    def fetchone(self, sql: str, params: Mapping[str, Any]) -> Sequence[Any] | None:
+        rows = self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------------- set-up
+
+    def initialize(self, run_migrations: bool = True) -> None:
+        """Create the database when missing, bring the schema to this code's version, or refuse."""
+        if self.backend == "postgresql":
+            self._create_postgres_database_if_missing()
+        try:
+            with self.engine.begin() as conn:
+                if self.backend == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(8128004917)"))
+                    conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                self._migrate(conn, run_migrations)
+        except sa.exc.OperationalError as exc:
+            raise DBOSDatabaseConnectionError(
+                f"Cannot open system database {mask_url(self.url)}: {exc.orig}"
+            ) from exc
+
+    def _migrate(self, conn: sa.Connection, run_migrations: bool) -> None:
+        inspector = sa.inspect(conn)
+        migrations = self.table("dbos_migrations")
+        if not inspector.has_table("dbos_migrations", schema=self.schema):
+            if not run_migrations:
+                raise DBOSInitializationError(
+                    f"System database {mask_url(self.url)} has no DBOS schema and "
+                    "run_migrations is False"
+                )
+            self.metadata.create_all(conn)
+            conn.execute(migrations.insert().values(version=SCHEMA_VERSION))
+            return
+        version = conn.execute(sa.select(sa.func.max(migrations.c.version))).scalar()
+        if version is None:
+            raise DBOSInitializationError(
+                f"System database {mask_url(self.url)} has an empty dbos_migrations table: "
+                "the schema is corrupt or was created by another tool"
+            )
+        if int(version) > SCHEMA_VERSION:
+            raise DBOSSchemaVersionError(
+                f"System database {mask_url(self.url)} has schema version {version}, newer than "
+                f"the version {SCHEMA_VERSION} this dbos understands. Upgrade dbos, or point "
+                "system_database_url at another database."
+            )
+        # Future migrations apply here, in order, for versions in (version, SCHEMA_VERSION].
+
+    def _create_postgres_database_if_missing(self) -> None:
+        database = self.url.database
+        admin_url = self.url.set(database="postgres")
+        engine = sa.create_engine(
+            admin_url,
+            isolation_level="AUTOCOMMIT",
+            poolclass=sa.pool.NullPool,
+            connect_args={"connect_timeout": 10},
+        )
+        try:
+            with engine.connect() as conn:
+                exists = conn.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
+                ).scalar()
+                if not exists:
+                    try:
+                        conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
+                    except sa.exc.ProgrammingError as exc:  # another process created it first
+                        if "already exists" not in str(exc.orig):
+                            raise
+        except sa.exc.OperationalError as exc:
+            raise DBOSDatabaseConnectionError(
+                f"Cannot connect to the PostgreSQL server of system database "
+                f"{mask_url(self.url)}: {exc.orig}"
+            ) from exc
+        finally:
+            engine.dispose()
+
+    def drop_database(self) -> None:
+        """Remove every trace of the system database (the test-fixture reset)."""
+        if self.backend == "sqlite":
+            self.engine.dispose()
+            import os
+
+            path = self.url.database
+            assert path is not None
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path + suffix)
+            return
+        self.engine.dispose()
+        admin_url = self.url.set(database="postgres")
+        engine = sa.create_engine(
+            admin_url,
+            isolation_level="AUTOCOMMIT",
+            poolclass=sa.pool.NullPool,
+            connect_args={"connect_timeout": 10},
+        )
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.url.database}" WITH (FORCE)'))
+        except sa.exc.OperationalError as exc:
+            raise DBOSDatabaseConnectionError(
+                f"Cannot connect to the PostgreSQL server of system database "
+                f"{mask_url(self.url)}: {exc.orig}"
+            ) from exc
+        finally:
+            engine.dispose()
+
+    # ----------------------------------------------------------------- workflow records
+
+    def insert_workflow(self, row: Mapping[str, Any]) -> bool:
+        """Insert a new workflow row; False when the ID exists already (nothing is changed)."""
+        return self.execute(self.sql.INSERT_WORKFLOW, row) == 1
+
+    def get_workflow(self, workflow_id: str) -> Sequence[Any] | None:
+        return self.fetchone(self.sql.SELECT_WORKFLOW, {"workflow_uuid": workflow_id})
+
+    def record_step(
+        self,
+        workflow_id: str,
+        owner: str,
+        function_id: int,
+        function_name: str,
+        output: str | None,
+        error: str | None,
+        child_workflow_id: str | None,
+        serialization: str | None,
+        started_at: int,
+    ) -> bool:
+        """Checkpoint one step; False when this execution no longer owns a PENDING workflow."""
+        params = {
+            "workflow_uuid": workflow_id,
+            "function_id": function_id,
+            "function_name": function_name,
+            "output": output,
+            "error": error,
+            "child_workflow_id": child_workflow_id,
+            "serialization": serialization,
+            "started_at": started_at,
+            "completed_at": now_ms(),
+            "owner_xid": owner,
+        }
+        return self.execute(self.sql.RECORD_STEP, params) == 1
+
+    def complete_workflow(
+        self, workflow_id: str, owner: str, status: str, output: str | None, error: str | None
+    ) -> bool:
+        params = {
+            "workflow_uuid": workflow_id,
+            "owner_xid": owner,
+            "status": status,
+            "output": output,
+            "error": error,
+            "now": now_ms(),
+        }
+        return self.execute(self.sql.COMPLETE_WORKFLOW, params) == 1
+
+    def load_steps(self, workflow_id: str) -> dict[int, StepRecord]:
+        rows = self.fetchall(self.sql.SELECT_STEPS, {"workflow_uuid": workflow_id})
+        return {int(r[0]): StepRecord(int(r[0]), *r[1:]) for r in rows}
+
+    def get_step(self, workflow_id: str, function_id: int) -> StepRecord | None:
+        r = self.fetchone(
+            self.sql.SELECT_STEP, {"workflow_uuid": workflow_id, "function_id": function_id}
+        )
+        return StepRecord(int(r[0]), *r[1:]) if r else None
+
+    def claim_workflow(
+        self, workflow_id: str, old_owner: str | None, new_owner: str, executor_id: str
+    ) -> bool:
+        params = {
+            "workflow_uuid": workflow_id,
+            "old_owner": old_owner,
+            "new_owner": new_owner,
+            "executor_id": executor_id,
+            "now": now_ms(),
+        }
+        return self.execute(self.sql.CLAIM_WORKFLOW, params) == 1
+
+    def mark_max_recovery_exceeded(self, workflow_id: str) -> None:
+        self.execute(self.sql.MARK_MAX_RECOVERY, {"workflow_uuid": workflow_id, "now": now_ms()})
+
+    def pending_for_executor(self, executor_id: str) -> list[tuple[str, str | None]]:
+        rows = self.fetchall(self.sql.SELECT_PENDING_FOR_EXECUTOR, {"executor_id": executor_id})
+        return [(str(r[0]), r[1]) for r in rows]
+
+    def cancel_workflow(self, workflow_id: str, cascade: bool) -> list[str]:
+        """Mark CANCELLED (unless finished); with cascade, every descendant too. Returns IDs hit."""
+        cancelled: list[str] = []
+        frontier = [workflow_id]
+        seen: set[str] = set()
+        while frontier:
+            wf = frontier.pop()
+            if wf in seen:
+                continue
+            seen.add(wf)
+            if self.execute(self.sql.CANCEL_WORKFLOW, {"workflow_uuid": wf, "now": now_ms()}):
+                cancelled.append(wf)
+            if cascade:
+                rows = self.fetchall(self.sql.SELECT_CHILDREN, {"workflow_uuid": wf})
+                frontier.extend(str(r[0]) for r in rows)
+        return cancelled
+
+    def resume_workflow(
+        self, workflow_id: str, owner: str, executor_id: str, deadline: int | None
+    ) -> bool:
+        params = {
+            "workflow_uuid": workflow_id,
+            "owner_xid": owner,
+            "executor_id": executor_id,
+            "deadline": deadline,
+            "now": now_ms(),
+        }
+        return self.execute(self.sql.RESUME_WORKFLOW, params) == 1
+
+    def fork_workflow(self, row: Mapping[str, Any], original_id: str, start_step: int) -> None:
+        """Insert the fork's row and copy the original's checkpoints before `start_step`."""
+        with self.transaction() as cur:
+            cur.execute(self.sql.INSERT_WORKFLOW, row)
+            if start_step > 1:
+                cur.execute(
+                    self.sql.COPY_STEPS_FOR_FORK,
+                    {
+                        "new_workflow_uuid": row["workflow_uuid"],
+                        "workflow_uuid": original_id,
+                        "start_step": start_step,
+                    },
+                )
+            cur.execute(self.sql.MARK_FORKED, {"workflow_uuid": original_id})
+
+    def table(self, name: str) -> sa.Table:
+        key = f"{self.schema}.{name}" if self.schema else name
+        return self.metadata.tables[key]
+
+    def run_query(self, query: sa.Select[Any]) -> list[sa.Row[Any]]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).fetchall())
