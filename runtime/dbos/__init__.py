@@ -1,6 +1,6 @@
 """dbos: durable workflows in the DBOS style, over SQLite (embedded) or PostgreSQL."""
 
-from . import _error as error
+from . import error
 from ._config import DBOSConfig
 from ._context import SetWorkflowID, SetWorkflowTimeout
 from ._dbos import DBOS, DBOSConfiguredInstance

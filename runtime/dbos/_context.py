@@ -61,6 +61,17 @@ _next_workflow_id: ContextVar[_PendingID | None] = ContextVar("dbos_next_wf_id",
 _workflow_timeout: ContextVar[float | None] = ContextVar("dbos_wf_timeout", default=None)
 
 
+def isolate_start_options() -> tuple[object, object]:
+    """Hide the caller's `SetWorkflowID`/`SetWorkflowTimeout` from a workflow body it started:
+    they applied to that workflow, not to the children it starts (which inherit its deadline)."""
+    return _next_workflow_id.set(None), _workflow_timeout.set(None)
+
+
+def restore_start_options(tokens: tuple[object, object]) -> None:
+    _next_workflow_id.reset(tokens[0])  # type: ignore[arg-type]
+    _workflow_timeout.reset(tokens[1])  # type: ignore[arg-type]
+
+
 def take_assigned_workflow_id() -> str | None:
     """The ID from the innermost `SetWorkflowID`, if the block has not used it yet."""
     pending = _next_workflow_id.get()

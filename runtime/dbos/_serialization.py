@@ -120,6 +120,20 @@ _ENCODER = json.JSONEncoder(
 _encode_json: Callable[[Any], str] = _ENCODER.encode
 
 
+class _Walk(set[int]):
+    """State of one tagged walk: ids of the containers being encoded (to catch cycles).
+
+    `shortcut` lets plain-JSON sub-containers through unwalked; it is switched off for a second
+    walk when the JSON encoder turns out to reject something inside them (NaN, huge ints).
+    """
+
+    __slots__ = ("shortcut",)
+
+    def __init__(self, shortcut: bool) -> None:
+        super().__init__()
+        self.shortcut = shortcut
+
+
 class _EncodeError(Exception):
     """Carries the offending value out of the walk; each container adds its step to the path."""
 
@@ -184,14 +198,14 @@ def _is_plain_dict(d: dict[Any, Any], depth: int) -> bool:
     return True
 
 
-def _enter(obj: Any, active: set[int]) -> None:
+def _enter(obj: Any, active: _Walk) -> None:
     key = id(obj)
     if key in active:
         raise _EncodeError(obj, "the value contains itself (circular reference)")
     active.add(key)
 
 
-def _enc_items(items: Any, active: set[int], step: str) -> list[Any]:
+def _enc_items(items: Any, active: _Walk, step: str) -> list[Any]:
     out: list[Any] = []
     for i, item in enumerate(items):
         try:
@@ -202,7 +216,7 @@ def _enc_items(items: Any, active: set[int], step: str) -> list[Any]:
     return out
 
 
-def _enc_str_dict(d: dict[str, Any], active: set[int], prefix: str) -> dict[str, Any]:
+def _enc_str_dict(d: dict[str, Any], active: _Walk, prefix: str) -> dict[str, Any]:
     """Encodes a name -> value mapping known to have str keys and no tag key."""
     out: dict[str, Any] = {}
     for k, v in d.items():
@@ -214,8 +228,8 @@ def _enc_str_dict(d: dict[str, Any], active: set[int], prefix: str) -> dict[str,
     return out
 
 
-def _enc_dict(d: dict[Any, Any], active: set[int]) -> Any:
-    if _is_plain_dict(d, 0):
+def _enc_dict(d: dict[Any, Any], active: _Walk) -> Any:
+    if active.shortcut and _is_plain_dict(d, 0):
         return d
     _enter(d, active)
     try:
@@ -239,8 +253,8 @@ def _enc_dict(d: dict[Any, Any], active: set[int]) -> Any:
         active.discard(id(d))
 
 
-def _enc_list(items: list[Any], active: set[int]) -> Any:
-    if _is_plain_list(items, 0):
+def _enc_list(items: list[Any], active: _Walk) -> Any:
+    if active.shortcut and _is_plain_list(items, 0):
         return items
     _enter(items, active)
     try:
@@ -249,9 +263,9 @@ def _enc_list(items: list[Any], active: set[int]) -> Any:
         active.discard(id(items))
 
 
-def _enc_tuple(items: tuple[Any, ...], active: set[int]) -> Any:
+def _enc_tuple(items: tuple[Any, ...], active: _Walk) -> Any:
     as_list = list(items)
-    if _is_plain_list(as_list, 0):
+    if active.shortcut and _is_plain_list(as_list, 0):
         return {_TAG: "tuple", "v": as_list}
     _enter(items, active)
     try:
@@ -260,7 +274,7 @@ def _enc_tuple(items: tuple[Any, ...], active: set[int]) -> Any:
         active.discard(id(items))
 
 
-def _enc_set(items: set[Any] | frozenset[Any], active: set[int]) -> Any:
+def _enc_set(items: set[Any] | frozenset[Any], active: _Walk) -> Any:
     # Sorted when possible so equal sets give equal text regardless of hash seed.
     try:
         ordered: list[Any] = sorted(items)
@@ -270,13 +284,13 @@ def _enc_set(items: set[Any] | frozenset[Any], active: set[int]) -> Any:
     return {_TAG: tag, "v": _enc_items(ordered, active, "{{element {}}}")}
 
 
-def _enc_float(x: float, active: set[int]) -> Any:
+def _enc_float(x: float, active: _Walk) -> Any:
     if math.isfinite(x):
         return x
     return {_TAG: "float", "v": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
 
 
-def _enc_int(x: int, active: set[int]) -> Any:
+def _enc_int(x: int, active: _Walk) -> Any:
     if x.bit_length() <= _MAX_PLAIN_INT_BITS:
         return x
     return {_TAG: "int", "v": format(x, "x")}
@@ -303,7 +317,7 @@ def _tz_fields(tz: tzinfo | None, value: Any) -> dict[str, Any]:
     )
 
 
-def _enc_datetime(x: datetime, active: set[int]) -> Any:
+def _enc_datetime(x: datetime, active: _Walk) -> Any:
     out: dict[str, Any] = {_TAG: "datetime", "v": x.isoformat()}
     out.update(_tz_fields(x.tzinfo, x))
     if x.fold:
@@ -311,7 +325,7 @@ def _enc_datetime(x: datetime, active: set[int]) -> Any:
     return out
 
 
-def _enc_time(x: time, active: set[int]) -> Any:
+def _enc_time(x: time, active: _Walk) -> Any:
     out: dict[str, Any] = {_TAG: "time", "v": x.isoformat()}
     out.update(_tz_fields(x.tzinfo, x))
     if x.fold:
@@ -319,28 +333,28 @@ def _enc_time(x: time, active: set[int]) -> Any:
     return out
 
 
-def _enc_date(x: date, active: set[int]) -> Any:
+def _enc_date(x: date, active: _Walk) -> Any:
     return {_TAG: "date", "v": x.isoformat()}
 
 
-def _enc_timedelta(x: timedelta, active: set[int]) -> Any:
+def _enc_timedelta(x: timedelta, active: _Walk) -> Any:
     return {_TAG: "timedelta", "v": [x.days, x.seconds, x.microseconds]}
 
 
-def _enc_bytes(x: bytes | bytearray, active: set[int]) -> Any:
+def _enc_bytes(x: bytes | bytearray, active: _Walk) -> Any:
     tag = "bytes" if type(x) is bytes else "bytearray"
     return {_TAG: tag, "v": base64.b64encode(x).decode("ascii")}
 
 
-def _enc_decimal(x: Decimal, active: set[int]) -> Any:
+def _enc_decimal(x: Decimal, active: _Walk) -> Any:
     return {_TAG: "decimal", "v": str(x)}
 
 
-def _enc_uuid(x: uuid.UUID, active: set[int]) -> Any:
+def _enc_uuid(x: uuid.UUID, active: _Walk) -> Any:
     return {_TAG: "uuid", "v": str(x)}
 
 
-_EXACT_ENCODERS: dict[type, Callable[[Any, set[int]], Any]] = {
+_EXACT_ENCODERS: dict[type, Callable[[Any, _Walk], Any]] = {
     int: _enc_int,
     float: _enc_float,
     dict: _enc_dict,
@@ -400,7 +414,7 @@ def _exception_args(exc: BaseException) -> tuple[Any, ...]:
     return tuple(exc.args)
 
 
-def _enc_exception(exc: BaseException, active: set[int]) -> Any:
+def _enc_exception(exc: BaseException, active: _Walk) -> Any:
     cls = type(exc)
     out: dict[str, Any] = {
         _TAG: "exception",
@@ -420,7 +434,7 @@ def _enc_exception(exc: BaseException, active: set[int]) -> Any:
     return out
 
 
-def _enc_dataclass(obj: Any, active: set[int]) -> Any:
+def _enc_dataclass(obj: Any, active: _Walk) -> Any:
     out = {_TAG: "dataclass", **_class_ref(type(obj), obj, "dataclass")}
     _enter(obj, active)
     try:
@@ -431,7 +445,7 @@ def _enc_dataclass(obj: Any, active: set[int]) -> Any:
     return out
 
 
-def _enc_pydantic(obj: Any, active: set[int]) -> Any:
+def _enc_pydantic(obj: Any, active: _Walk) -> Any:
     cls = type(obj)
     out = {_TAG: "pydantic", **_class_ref(cls, obj, "pydantic model")}
     _enter(obj, active)
@@ -442,14 +456,14 @@ def _enc_pydantic(obj: Any, active: set[int]) -> Any:
         if extra:
             out["extra"] = _enc_str_dict(dict(extra), active, ".")
         fields_set = set(obj.model_fields_set)
-        if fields_set != set(names) | set(extra or ()):
+        if fields_set != set(names):  # validation also counts extras as set
             out["fields_set"] = sorted(fields_set)
     finally:
         active.discard(id(obj))
     return out
 
 
-def _enc_namedtuple(obj: tuple[Any, ...], active: set[int]) -> Any:
+def _enc_namedtuple(obj: tuple[Any, ...], active: _Walk) -> Any:
     out = {_TAG: "namedtuple", **_class_ref(type(obj), obj, "named tuple")}
     _enter(obj, active)
     try:
@@ -492,7 +506,7 @@ def _unsupported_reason(obj: Any) -> str:
     )
 
 
-def _enc_other(obj: Any, active: set[int]) -> Any:
+def _enc_other(obj: Any, active: _Walk) -> Any:
     if isinstance(obj, enum.Enum):
         out = {_TAG: "enum", **_class_ref(type(obj), obj, "enum")}
         try:
@@ -513,7 +527,7 @@ def _enc_other(obj: Any, active: set[int]) -> Any:
     raise _EncodeError(obj, _unsupported_reason(obj))
 
 
-def _enc(obj: Any, active: set[int]) -> Any:
+def _enc(obj: Any, active: _Walk) -> Any:
     """Turns obj into a structure of plain JSON values and tagged objects."""
     t = type(obj)
     if t is str or t is bool or obj is None:
@@ -537,7 +551,10 @@ def _serialization_error(e: _EncodeError) -> DBOSSerializationError:
 
 def _encode_tagged(obj: Any) -> str:
     try:
-        return _encode_json(_enc(obj, set()))
+        try:
+            return _encode_json(_enc(obj, _Walk(shortcut=True)))
+        except ValueError:
+            return _encode_json(_enc(obj, _Walk(shortcut=False)))
     except _EncodeError as e:
         raise _serialization_error(e) from None
     except RecursionError:
@@ -660,16 +677,25 @@ def _dec_exception(d: dict[str, Any]) -> Any:
     cls = _resolve_class(module, qualname)
     if cls is None or not issubclass(cls, BaseException):
         return DBOSRecordedError(type_name, message)
-    args = d.get("args")
+    stored = d.get("args")
+    args = tuple(stored) if isinstance(stored, list) else (message,)
     try:
-        exc = cls(*(args if isinstance(args, list) else [message]))
+        exc = cls(*args)
     except Exception:
         return DBOSRecordedError(type_name, message)
-    # A class whose __init__ formats its arguments into the message accepts the message back as
-    # a different argument; the mismatch shows the rebuild is wrong, so keep the record instead.
-    if _safe_str(exc) != message:
-        return DBOSRecordedError(type_name, message)
-    return exc
+    # A class whose __init__ formats its arguments into the message accepts them back but builds
+    # a different error; if neither its constructor arguments nor its message survived the
+    # rebuild, the record is more truthful than the rebuilt object.
+    if _safe_equal(_exception_args(exc), args) or _safe_str(exc) == message:
+        return exc
+    return DBOSRecordedError(type_name, message)
+
+
+def _safe_equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
 
 
 def _dec_float(d: dict[str, Any]) -> Any:

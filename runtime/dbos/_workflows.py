@@ -29,6 +29,8 @@ from ._context import (
     assigned_timeout,
     current_step,
     current_workflow,
+    isolate_start_options,
+    restore_start_options,
     take_assigned_workflow_id,
 )
 from ._error import (
@@ -306,6 +308,7 @@ def execute(launch: Launch) -> Any:
     runtime.register_active(ctx)
     wf_token = current_workflow.set(ctx)
     step_token = current_step.set(None)
+    option_tokens = isolate_start_options()
     try:
         try:
             result = launch.info.func(*launch.call_args, **launch.kwargs)
@@ -345,6 +348,7 @@ def execute(launch: Launch) -> Any:
             return _lost_ownership(launch.workflow_id)
         return result
     finally:
+        restore_start_options(option_tokens)
         current_step.reset(step_token)
         current_workflow.reset(wf_token)
         runtime.unregister_active(ctx)

@@ -1,0 +1,170 @@
+"""Shared test fixtures: run every runtime test on SQLite and on PostgreSQL.
+
+Fixtures
+--------
+``postgres_server_url`` (session) -> ``str | None``
+    SQLAlchemy URL of a PostgreSQL server whose user may create and drop databases:
+    ``$DBOS_TEST_POSTGRES_URL`` if set, else a throwaway cluster started once per session from
+    the local server binaries (``tests/pg_cluster.py``), else ``None``. With ``CI=true`` a
+    missing PostgreSQL is an error, never a skip.
+
+``backend`` -> ``"sqlite" | "postgres"``
+    Parametrized with ids ``sqlite`` and ``postgres``; this is where the parametrization lives.
+    Any test or fixture that requests ``backend`` (directly or through ``system_database_url``)
+    runs once per backend: ``test_x[sqlite]``, ``test_x[postgres]``. The ``postgres`` case is
+    skipped when PostgreSQL is unavailable outside CI -- the only skip this suite allows.
+
+``system_database_url`` -> ``str``
+    A system database URL unique to the test, for the current ``backend``:
+
+    * sqlite: ``sqlite:///{tmp_path}/dbos_sys.sqlite`` (the file is not created here);
+    * postgres: the server URL with database ``dbos_test_<12 hex>``. The database is NOT
+      created (the runtime creates a missing system database itself); it is dropped at teardown
+      with ``DROP DATABASE IF EXISTS ... WITH (FORCE)``, which also ends any connection the
+      test left open.
+
+``postgres_database_url`` -> ``str``
+    Like ``system_database_url`` but PostgreSQL only and not parametrized, for tests of
+    PostgreSQL-specific behaviour (skipped when PostgreSQL is unavailable outside CI).
+
+Marker ``slow``: long tests; deselect with ``-m "not slow"``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pg_cluster import ThrowawayCluster, find_pg_bindir  # noqa: E402
+
+BACKENDS = ("sqlite", "postgres")
+TEST_DB_PREFIX = "dbos_test_"
+POSTGRES_URL_ENV = "DBOS_TEST_POSTGRES_URL"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: long-running test (deselect with -m 'not slow')")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if os.environ.get(POSTGRES_URL_ENV):
+        where = f"${POSTGRES_URL_ENV}"
+    elif (bindir := find_pg_bindir()) is not None:
+        where = f"throwaway cluster from {bindir}"
+    else:
+        where = "UNAVAILABLE (postgres tests " + ("fail: CI=true)" if in_ci() else "skipped)")
+    return f"dbos test backends: sqlite, postgres via {where}"
+
+
+# --------------------------------------------------------------------------- helpers
+def admin_conninfo(server_url: str) -> str:
+    """libpq URI for the server's maintenance database (the URL's own, else ``postgres``)."""
+    url = make_url(server_url)
+    return url.set(drivername="postgresql", database=url.database or "postgres").render_as_string(
+        hide_password=False
+    )
+
+
+def new_test_database_url(server_url: str) -> str:
+    """The server URL pointed at a fresh, unique ``dbos_test_<hex>`` database name."""
+    name = TEST_DB_PREFIX + uuid.uuid4().hex[:12]
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, database: str) -> None:
+    """``DROP DATABASE IF EXISTS <database> WITH (FORCE)`` through ``server_url``'s server."""
+    with psycopg.connect(admin_conninfo(server_url), autocommit=True, connect_timeout=30) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+        )
+
+
+def database_exists(server_url: str, database: str) -> bool:
+    with psycopg.connect(admin_conninfo(server_url), autocommit=True, connect_timeout=30) as conn:
+        row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        return row is not None
+
+
+@contextmanager
+def throwaway_database_url(server_url: str) -> Iterator[str]:
+    """Yield a unique, not-yet-created database URL; drop that database on exit."""
+    url = new_test_database_url(server_url)
+    database = make_url(url).database
+    assert database is not None
+    try:
+        yield url
+    finally:
+        drop_database(server_url, database)
+
+
+def _require_postgres(request: pytest.FixtureRequest) -> str:
+    server_url: str | None = request.getfixturevalue("postgres_server_url")
+    if server_url is None:
+        pytest.skip(
+            "PostgreSQL unavailable: no server binaries in /usr/lib/postgresql/*/bin and "
+            f"${POSTGRES_URL_ENV} not set (apt-get install postgresql to run these)"
+        )
+    return server_url
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str | None]:
+    from_env = os.environ.get(POSTGRES_URL_ENV)
+    if from_env:
+        yield from_env
+        return
+    if find_pg_bindir() is None:
+        if in_ci():
+            pytest.fail(
+                "CI=true but PostgreSQL is unavailable: no server binaries in "
+                f"/usr/lib/postgresql/*/bin and ${POSTGRES_URL_ENV} not set. "
+                "The postgres half of the suite must run in CI (.ci/run installs postgresql).",
+                pytrace=False,
+            )
+        yield None
+        return
+    cluster = ThrowawayCluster()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    if name == "postgres":
+        _require_postgres(request)
+    return name
+
+
+@pytest.fixture
+def system_database_url(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path}/dbos_sys.sqlite"
+        return
+    with throwaway_database_url(_require_postgres(request)) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    with throwaway_database_url(_require_postgres(request)) as url:
+        yield url

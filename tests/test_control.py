@@ -1,0 +1,208 @@
+"""Timeouts, cancellation, resume, fork and nondeterminism detection, on both backends."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from dbos import DBOS, DBOSConfig, SetWorkflowID, SetWorkflowTimeout
+from dbos.error import (
+    DBOSAwaitedWorkflowCancelledError,
+    DBOSUnexpectedStepError,
+)
+
+
+@pytest.fixture
+def dbos(system_database_url: str) -> Iterator[None]:
+    DBOS.destroy()
+    config: DBOSConfig = {
+        "name": "control-app",
+        "system_database_url": system_database_url,
+        "log_level": "WARNING",
+    }
+    DBOS(config=config)
+    DBOS.reset_system_database()
+    DBOS.launch()
+    yield
+    DBOS.destroy()
+
+
+executed: list[str] = []
+release = threading.Event()
+
+
+@DBOS.step()
+def record(tag: str) -> str:
+    executed.append(tag)
+    return tag
+
+
+@DBOS.step()
+def slow_step(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@DBOS.workflow()
+def sleepy_child(seconds: float) -> str:
+    DBOS.sleep(seconds)
+    return "child done"
+
+
+@DBOS.workflow()
+def slow_parent(step_seconds: float) -> str:
+    handle = DBOS.start_workflow(sleepy_child, 30.0)
+    slow_step(step_seconds)
+    slow_step(step_seconds)
+    return handle.get_result()
+
+
+@DBOS.workflow()
+def sleeper(seconds: float) -> str:
+    record("before-sleep")
+    DBOS.sleep(seconds)
+    record("after-sleep")
+    return "woke"
+
+
+@DBOS.step()
+def wait_for_release() -> None:
+    release.wait(10)
+
+
+@DBOS.workflow()
+def three_stage(x: int) -> list[str]:
+    a = record(f"a{x}")
+    wait_for_release()
+    b = record(f"b{x}")
+    c = record(f"c{x}")
+    return [a, b, c]
+
+
+def test_timeout_cancels_workflow_and_children(dbos: None) -> None:
+    with SetWorkflowID("timed"), SetWorkflowTimeout(0.5):
+        with pytest.raises(DBOSAwaitedWorkflowCancelledError, match="timed"):
+            slow_parent(0.4)
+    status = DBOS.get_workflow_status("timed")
+    assert status is not None and status.status == "CANCELLED"
+    child = DBOS.get_workflow_status("timed-1")
+    assert child is not None
+    assert child.status == "CANCELLED"
+    assert child.workflow_deadline_epoch_ms == status.workflow_deadline_epoch_ms
+
+
+def test_timeout_seen_by_a_waiting_handle_while_a_step_still_runs(dbos: None) -> None:
+    with SetWorkflowTimeout(0.3):
+        handle = DBOS.start_workflow(slow_parent, 2.0)
+    started = time.monotonic()
+    with pytest.raises(DBOSAwaitedWorkflowCancelledError):
+        handle.get_result()
+    assert time.monotonic() - started < 1.8  # did not wait for the 2 s step to end
+
+
+def test_timeout_wakes_a_durable_sleep(dbos: None) -> None:
+    with SetWorkflowTimeout(0.3):
+        handle = DBOS.start_workflow(sleeper, 30.0)
+    with pytest.raises(DBOSAwaitedWorkflowCancelledError):
+        handle.get_result()
+    assert DBOS.get_workflow_status(handle.workflow_id).status == "CANCELLED"  # type: ignore[union-attr]
+
+
+def test_workflow_within_its_timeout_succeeds(dbos: None) -> None:
+    with SetWorkflowTimeout(30):
+        assert sleeper(0.05) == "woke"
+
+
+def test_cancel_then_resume_from_last_completed_step(dbos: None) -> None:
+    release.clear()
+    executed.clear()
+    with SetWorkflowID("resumable"):
+        handle = DBOS.start_workflow(three_stage, 1)
+    deadline = time.monotonic() + 10
+    while "a1" not in executed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    DBOS.cancel_workflow("resumable")
+    assert DBOS.get_workflow_status("resumable").status == "CANCELLED"  # type: ignore[union-attr]
+    release.set()
+    with pytest.raises(DBOSAwaitedWorkflowCancelledError):
+        handle.get_result()
+    assert "b1" not in executed  # the cancelled run stopped at its next checkpoint
+
+    resumed = DBOS.resume_workflow("resumable")
+    assert resumed.get_result() == ["a1", "b1", "c1"]
+    assert executed.count("a1") == 1  # step 1 came from its checkpoint
+    assert DBOS.get_workflow_status("resumable").status == "SUCCESS"  # type: ignore[union-attr]
+
+
+def test_fork_reuses_steps_before_start_step(dbos: None) -> None:
+    release.set()
+    executed.clear()
+    with SetWorkflowID("original"):
+        assert three_stage(2) == ["a2", "b2", "c2"]
+    assert executed == ["a2", "b2", "c2"]
+    with SetWorkflowID("forked"):
+        handle = DBOS.fork_workflow("original", start_step=3)
+    assert handle.workflow_id == "forked"
+    assert handle.get_result() == ["a2", "b2", "c2"]
+    assert executed == ["a2", "b2", "c2", "b2", "c2"]  # steps 3 and 4 ran again
+    fork = DBOS.get_workflow_status("forked")
+    assert fork is not None and fork.forked_from == "original"
+    assert DBOS.get_workflow_status("original").was_forked_from  # type: ignore[union-attr]
+    assert [s["function_id"] for s in DBOS.list_workflow_steps("forked")] == [1, 2, 3, 4]
+
+
+nondeterministic_switch = {"use_other": False}
+
+
+@DBOS.step()
+def step_a() -> str:
+    return "a"
+
+
+@DBOS.step()
+def step_b() -> str:
+    return "b"
+
+
+@DBOS.workflow()
+def drifting() -> str:
+    if nondeterministic_switch["use_other"]:
+        return step_b() + step_a()
+    return step_a() + step_b()
+
+
+def test_different_step_at_recorded_number_is_nondeterminism(dbos: None) -> None:
+    nondeterministic_switch["use_other"] = False
+    with SetWorkflowID("drift"):
+        assert drifting() == "ab"
+    nondeterministic_switch["use_other"] = True
+    try:
+        handle = DBOS.fork_workflow("drift", start_step=2)
+        with pytest.raises(DBOSUnexpectedStepError) as info:
+            handle.get_result()
+    finally:
+        nondeterministic_switch["use_other"] = False
+    message = str(info.value)
+    assert "step_a" in message and "step_b" in message
+    assert DBOS.get_workflow_status(handle.workflow_id).status == "ERROR"  # type: ignore[union-attr]
+
+
+def test_durable_sleep_records_wake_time(dbos: None) -> None:
+    with SetWorkflowID("sleep-1"):
+        assert sleeper(0.05) == "woke"
+    names = [s["function_name"] for s in DBOS.list_workflow_steps("sleep-1")]
+    assert names == ["record", "DBOS.sleep", "record"]
+
+
+def test_destroy_and_relaunch_in_one_process(system_database_url: str) -> None:
+    for round_ in range(2):
+        DBOS.destroy()
+        DBOS(config={"name": "relaunch", "system_database_url": system_database_url})
+        DBOS.launch()
+        with SetWorkflowID(f"relaunch-{round_}"):
+            assert sleeper(0.01) == "woke"
+        assert len(DBOS.list_workflows()) == round_ + 1
+    DBOS.destroy()
