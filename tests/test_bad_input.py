@@ -1,0 +1,166 @@
+"""Bad input gets a clear error naming what was wrong, and nothing already written is lost."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from dbos import DBOS, DBOSConfig, SetWorkflowID
+from dbos.error import (
+    DBOSDatabaseConnectionError,
+    DBOSDeserializationError,
+    DBOSInitializationError,
+    DBOSSchemaVersionError,
+    DBOSSerializationError,
+)
+
+
+def _config(url: str) -> DBOSConfig:
+    return {"name": "bad-input", "system_database_url": url, "log_level": "WARNING"}
+
+
+@pytest.fixture
+def dbos(system_database_url: str) -> Iterator[str]:
+    DBOS.destroy()
+    DBOS(config=_config(system_database_url))
+    DBOS.reset_system_database()
+    DBOS.launch()
+    yield system_database_url
+    DBOS.destroy()
+
+
+ran: list[str] = []
+
+
+@DBOS.step()
+def note(tag: str) -> str:
+    ran.append(tag)
+    return tag
+
+
+@DBOS.workflow()
+def takes_anything(label: str, payload: object) -> str:
+    return note(label)
+
+
+@DBOS.step()
+def returns_lock() -> object:
+    ran.append("returns_lock")
+    return threading.Lock()
+
+
+@DBOS.workflow()
+def wants_lock() -> object:
+    return returns_lock()
+
+
+def test_unserializable_argument_refused_before_any_write(dbos: str) -> None:
+    ran.clear()
+    with SetWorkflowID("never-written"), pytest.raises(DBOSSerializationError) as info:
+        takes_anything("x", lambda: 1)
+    message = str(info.value)
+    assert "'payload'" in message and "function" in message and "takes_anything" in message
+    assert ran == []
+    assert DBOS.list_workflows() == []
+    assert DBOS.get_workflow_status("never-written") is None
+    # A background start is refused the same way, in the caller, before the handle exists.
+    with pytest.raises(DBOSSerializationError, match="'payload'"):
+        DBOS.start_workflow(takes_anything, "y", (i for i in range(3)))
+    assert DBOS.list_workflows() == []
+
+
+def test_unserializable_step_output_is_a_recorded_error(dbos: str) -> None:
+    ran.clear()
+    with SetWorkflowID("lock-out"), pytest.raises(DBOSSerializationError, match="returns_lock"):
+        wants_lock()
+    status = DBOS.get_workflow_status("lock-out")
+    assert status is not None and status.status == "ERROR"
+    steps = DBOS.list_workflow_steps("lock-out")
+    assert isinstance(steps[0]["error"], DBOSSerializationError)
+
+
+def test_wrong_postgres_url_names_it_with_password_masked() -> None:
+    DBOS.destroy()
+    DBOS(config=_config("postgresql://alice:s3cret@127.0.0.1:1/nowhere"))
+    try:
+        with pytest.raises(DBOSDatabaseConnectionError) as info:
+            DBOS.launch()
+    finally:
+        DBOS.destroy()
+    message = str(info.value)
+    assert "alice:***@127.0.0.1:1/nowhere" in message
+    assert "s3cret" not in message
+
+
+def test_unsupported_url_scheme_is_refused() -> None:
+    DBOS.destroy()
+    DBOS(config=_config("mysql://u:pw@localhost/db"))
+    try:
+        with pytest.raises(DBOSInitializationError, match="Unsupported system database URL"):
+            DBOS.launch()
+    finally:
+        DBOS.destroy()
+
+
+def test_in_memory_sqlite_is_refused() -> None:
+    DBOS.destroy()
+    DBOS(config=_config("sqlite:///:memory:"))
+    try:
+        with pytest.raises(DBOSInitializationError, match="cannot survive a crash"):
+            DBOS.launch()
+    finally:
+        DBOS.destroy()
+
+
+def test_bad_application_name_is_refused() -> None:
+    DBOS.destroy()
+    with pytest.raises(DBOSInitializationError, match="name"):
+        DBOS(config={"name": "has spaces!"})
+    with pytest.raises(DBOSInitializationError, match="name"):
+        DBOS(config={})  # type: ignore[typeddict-item]
+
+
+def test_schema_from_a_newer_version_is_refused_and_kept(dbos: str) -> None:
+    with SetWorkflowID("kept"):
+        takes_anything("kept", 1)
+    DBOS.destroy()
+    engine = sa.create_engine(dbos)
+    table = "dbos.dbos_migrations" if engine.dialect.name == "postgresql" else "dbos_migrations"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"INSERT INTO {table} (version) VALUES (999)"))
+    engine.dispose()
+    DBOS(config=_config(dbos))
+    with pytest.raises(DBOSSchemaVersionError, match="999"):
+        DBOS.launch()
+    DBOS.destroy()
+    # Nothing was touched: remove the future stamp and the data is all there.
+    engine = sa.create_engine(dbos)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DELETE FROM {table} WHERE version = 999"))
+    engine.dispose()
+    DBOS(config=_config(dbos))
+    DBOS.launch()
+    assert [w.workflow_id for w in DBOS.list_workflows()] == ["kept"]
+
+
+def test_corrupt_recorded_output_is_reported_not_ignored(dbos: str) -> None:
+    with SetWorkflowID("corrupt"):
+        takes_anything("c", 1)
+    engine = sa.create_engine(dbos)
+    prefix = "dbos." if engine.dialect.name == "postgresql" else ""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"UPDATE {prefix}workflow_status SET output = '{{not json' "
+                "WHERE workflow_uuid = 'corrupt'"
+            )
+        )
+    engine.dispose()
+    with pytest.raises(DBOSDeserializationError):
+        DBOS.retrieve_workflow("corrupt").get_result()
+    # Listing still works and shows the raw text rather than hiding the row.
+    status = DBOS.get_workflow_status("corrupt")
+    assert status is not None and status.output == "{not json"
