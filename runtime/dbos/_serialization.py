@@ -111,7 +111,7 @@ _FAST_DEPTH = 48
 # default), so ints approaching that are written as hex, which has no such limit.
 _MAX_PLAIN_INT_BITS = 13_000
 
-# ensure_ascii: lone surrogates and NULs become escapes, which any database text column accepts.
+# ensure_ascii: a lone surrogate in a str becomes a \u escape; raw, no driver can encode it.
 # allow_nan=False: NaN/Infinity are not JSON; hitting one sends us to the tagged walk.
 # check_circular=False: only structures the fast check or the walk vetted reach the encoder.
 _ENCODER = json.JSONEncoder(
