@@ -25,6 +25,7 @@ from ._error import (
     DBOSInitializationError,
     DBOSSchemaVersionError,
 )
+from ._group_commit import GroupCommitter
 from ._schema import SCHEMA_VERSION, build_metadata
 
 
@@ -84,6 +85,7 @@ class SystemDatabase:
         self._closed = False
         # At most this many connections at once, however many workflow threads run.
         self._slots = threading.BoundedSemaphore(pool_size * 5)
+        self._committer = GroupCommitter(self.execute, self._execute_batch)
 
     # ----------------------------------------------------------------- connection management
 
@@ -178,6 +180,23 @@ class SystemDatabase:
                 return int(cur.rowcount)
             finally:
                 cur.close()
+
+    def _execute_batch(self, statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
+        """Several writes in one transaction; on PostgreSQL pipelined, so one round trip."""
+        if self.backend == "postgresql":
+            with self.connection() as conn, conn.transaction(), conn.pipeline():
+                cursors = []
+                for sql, params in statements:
+                    cur = conn.cursor()
+                    cur.execute(sql, params)
+                    cursors.append(cur)
+            return [int(c.rowcount) for c in cursors]
+        with self.transaction() as cur:
+            counts = []
+            for sql, params in statements:
+                cur.execute(sql, params)
+                counts.append(int(cur.rowcount))
+            return counts
 
     def fetchall(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
         with self.connection() as conn:
@@ -307,7 +326,7 @@ class SystemDatabase:
 
     def insert_workflow(self, row: Mapping[str, Any]) -> bool:
         """Insert a new workflow row; False when the ID exists already (nothing is changed)."""
-        return self.execute(self.sql.INSERT_WORKFLOW, row) == 1
+        return self._committer.execute(self.sql.INSERT_WORKFLOW, row) == 1
 
     def get_workflow(self, workflow_id: str) -> Sequence[Any] | None:
         return self.fetchone(self.sql.SELECT_WORKFLOW, {"workflow_uuid": workflow_id})
@@ -337,7 +356,7 @@ class SystemDatabase:
             "completed_at": now_ms(),
             "owner_xid": owner,
         }
-        return self.execute(self.sql.RECORD_STEP, params) == 1
+        return self._committer.execute(self.sql.RECORD_STEP, params) == 1
 
     def complete_workflow(
         self, workflow_id: str, owner: str, status: str, output: str | None, error: str | None
@@ -350,7 +369,7 @@ class SystemDatabase:
             "error": error,
             "now": now_ms(),
         }
-        return self.execute(self.sql.COMPLETE_WORKFLOW, params) == 1
+        return self._committer.execute(self.sql.COMPLETE_WORKFLOW, params) == 1
 
     def load_steps(self, workflow_id: str) -> dict[int, StepRecord]:
         rows = self.fetchall(self.sql.SELECT_STEPS, {"workflow_uuid": workflow_id})

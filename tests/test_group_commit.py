@@ -1,0 +1,124 @@
+"""Group commit: concurrent writes share transactions without mixing up their results."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from dbos import DBOS, DBOSConfig
+from dbos._group_commit import GroupCommitter
+
+
+class FakeDatabase:
+    """Counts statements and transactions; statement `fail` raises, as a constraint would."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.batches: list[int] = []
+        self.singles = 0
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def one(self, sql: str, params: Mapping[str, Any]) -> int:
+        self.gate.wait()
+        with self.lock:
+            self.singles += 1
+        if sql == "fail":
+            raise ValueError(f"constraint violated by {params['n']}")
+        return int(params["n"])
+
+    def batch(self, statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
+        self.gate.wait()
+        if any(sql == "fail" for sql, _ in statements):
+            raise ValueError("transaction aborted")
+        with self.lock:
+            self.batches.append(len(statements))
+        return [int(p["n"]) for _, p in statements]
+
+
+def _run_concurrently(committer: GroupCommitter, jobs: list[tuple[str, int]]) -> list[object]:
+    results: list[object] = [None] * len(jobs)
+
+    def worker(i: int, sql: str, n: int) -> None:
+        try:
+            results[i] = committer.execute(sql, {"n": n})
+        except ValueError as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=worker, args=(i, sql, n)) for i, (sql, n) in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+        assert not t.is_alive()
+    return results
+
+
+def test_a_lone_write_is_one_plain_statement() -> None:
+    db = FakeDatabase()
+    committer = GroupCommitter(db.one, db.batch)
+    assert committer.execute("ok", {"n": 7}) == 7
+    assert (db.singles, db.batches) == (1, [])
+
+
+def test_concurrent_writes_are_batched_and_each_gets_its_own_result() -> None:
+    db = FakeDatabase()
+    committer = GroupCommitter(db.one, db.batch, max_batch=16)
+    db.gate.clear()  # hold the first leader so the others queue up behind it
+    jobs = [("ok", n) for n in range(100)]
+    release = threading.Timer(0.2, db.gate.set)
+    release.start()
+    results = _run_concurrently(committer, jobs)
+    assert results == list(range(100))
+    assert sum(db.batches) + db.singles == 100
+    assert db.batches and max(db.batches) <= 16
+    assert len(db.batches) + db.singles < 100  # fewer transactions than writes
+
+
+def test_one_failing_write_does_not_fail_the_others() -> None:
+    db = FakeDatabase()
+    committer = GroupCommitter(db.one, db.batch)
+    db.gate.clear()
+    jobs = [("fail" if n == 13 else "ok", n) for n in range(40)]
+    threading.Timer(0.2, db.gate.set).start()
+    results = _run_concurrently(committer, jobs)
+    for n, result in enumerate(results):
+        if n == 13:
+            assert isinstance(result, ValueError) and "13" in str(result)
+        else:
+            assert result == n
+
+
+@pytest.fixture
+def dbos(system_database_url: str) -> Iterator[None]:
+    DBOS.destroy()
+    config: DBOSConfig = {"name": "group-commit", "system_database_url": system_database_url}
+    DBOS(config=config)
+    DBOS.reset_system_database()
+    DBOS.launch()
+    yield
+    DBOS.destroy()
+
+
+@DBOS.step()
+def square(x: int) -> int:
+    return x * x
+
+
+@DBOS.workflow()
+def three_squares(x: int) -> list[int]:
+    return [square(x), square(x + 1), square(x + 2)]
+
+
+def test_many_concurrent_workflows_record_every_step(dbos: None) -> None:
+    handles = [DBOS.start_workflow(three_squares, i) for i in range(200)]
+    assert [h.get_result() for h in handles] == [
+        [i * i, (i + 1) ** 2, (i + 2) ** 2] for i in range(200)
+    ]
+    for h in handles[::37]:
+        steps = DBOS.list_workflow_steps(h.workflow_id)
+        assert [s["function_id"] for s in steps] == [1, 2, 3]
+    assert len(DBOS.list_workflows(status="SUCCESS")) == 200
