@@ -164,3 +164,32 @@ def test_corrupt_recorded_output_is_reported_not_ignored(dbos: str) -> None:
     # Listing still works and shows the raw text rather than hiding the row.
     status = DBOS.get_workflow_status("corrupt")
     assert status is not None and status.output == "{not json"
+
+
+def test_unreadable_inputs_of_a_pending_workflow_end_it_in_error(system_database_url: str) -> None:
+    config = _config(system_database_url) | {"application_version": "v1"}
+    DBOS.destroy()
+    DBOS(config=config)
+    DBOS.reset_system_database()
+    DBOS.launch()
+    DBOS.destroy()
+    engine = sa.create_engine(system_database_url)
+    prefix = "dbos." if engine.dialect.name == "postgresql" else ""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, inputs, "
+                "executor_id, application_version, created_at, updated_at, recovery_attempts, "
+                "owner_xid) VALUES ('garbled', 'PENDING', 'takes_anything', '{\"args\": [', "
+                "'local', 'v1', 1, 1, 1, 'dead-owner')"
+            )
+        )
+    engine.dispose()
+    DBOS(config=config)
+    DBOS.launch()
+    try:
+        with pytest.raises(DBOSDeserializationError, match="garbled"):
+            DBOS.retrieve_workflow("garbled").get_result()
+        assert DBOS.get_workflow_status("garbled").status == "ERROR"  # type: ignore[union-attr]
+    finally:
+        DBOS.destroy()

@@ -58,11 +58,13 @@ SET status = :status, output = :output, error = :error, updated_at = :now, compl
 WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
 """
 
-SELECT_WORKFLOW: Final = """
-SELECT workflow_uuid, status, name, class_name, config_name, inputs, output, error,
+_WORKFLOW_COLUMNS = """workflow_uuid, status, name, class_name, config_name, inputs, output, error,
     serialization, executor_id, application_version, owner_xid, recovery_attempts,
-    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id
-FROM {s}workflow_status WHERE workflow_uuid = :workflow_uuid
+    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id"""
+
+SELECT_WORKFLOW: Final = f"""
+SELECT {_WORKFLOW_COLUMNS}
+FROM {{s}}workflow_status WHERE workflow_uuid = :workflow_uuid
 """
 
 SELECT_STEPS: Final = """
@@ -92,8 +94,8 @@ SET status = 'MAX_RECOVERY_ATTEMPTS_EXCEEDED', updated_at = :now, completed_at =
 WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING'
 """
 
-SELECT_PENDING_FOR_EXECUTOR: Final = """
-SELECT workflow_uuid, application_version FROM {s}workflow_status
+SELECT_PENDING_FOR_EXECUTOR: Final = f"""
+SELECT {_WORKFLOW_COLUMNS} FROM {{s}}workflow_status
 WHERE status = 'PENDING' AND executor_id = :executor_id AND queue_name IS NULL
 ORDER BY created_at
 """

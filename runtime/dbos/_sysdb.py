@@ -391,14 +391,14 @@ class SystemDatabase:
             "executor_id": executor_id,
             "now": now_ms(),
         }
-        return self.execute(self.sql.CLAIM_WORKFLOW, params) == 1
+        return self._committer.execute(self.sql.CLAIM_WORKFLOW, params) == 1
 
     def mark_max_recovery_exceeded(self, workflow_id: str) -> None:
         self.execute(self.sql.MARK_MAX_RECOVERY, {"workflow_uuid": workflow_id, "now": now_ms()})
 
-    def pending_for_executor(self, executor_id: str) -> list[tuple[str, str | None]]:
-        rows = self.fetchall(self.sql.SELECT_PENDING_FOR_EXECUTOR, {"executor_id": executor_id})
-        return [(str(r[0]), r[1]) for r in rows]
+    def pending_for_executor(self, executor_id: str) -> list[Sequence[Any]]:
+        """This executor's PENDING workflows, in the column order of `get_workflow`."""
+        return self.fetchall(self.sql.SELECT_PENDING_FOR_EXECUTOR, {"executor_id": executor_id})
 
     def cancel_workflow(self, workflow_id: str, cascade: bool) -> list[str]:
         """Mark CANCELLED (unless finished); with cascade, every descendant too. Returns IDs hit."""

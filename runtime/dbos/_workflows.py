@@ -37,6 +37,7 @@ from ._error import (
     DBOSAwaitedWorkflowCancelledError,
     DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded,
     DBOSConflictingWorkflowError,
+    DBOSDeserializationError,
     DBOSException,
     DBOSNonExistentWorkflowError,
     DBOSSerializationError,
@@ -55,7 +56,7 @@ R = TypeVar("R")
 
 # Column order of _sql.SELECT_WORKFLOW.
 _ID, _STATUS, _NAME, _CLASS, _CONFIG, _INPUTS, _OUTPUT, _ERROR = range(8)
-_OWNER, _ATTEMPTS, _TIMEOUT_MS, _DEADLINE = 11, 12, 13, 14
+_VERSION, _OWNER, _ATTEMPTS, _TIMEOUT_MS, _DEADLINE = 10, 11, 12, 13, 14
 
 
 @dataclass
@@ -463,12 +464,12 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str) -> Launch:
     return Launch(info, workflow_id, owner, tuple(args), kwargs, row[_DEADLINE], recorded)
 
 
-def recover_workflow(workflow_id: str) -> Future[Any] | None:
-    """Take over a PENDING workflow (one process wins) and run it from its checkpoints."""
+def recover_row(row: Any) -> Any:
+    """Take over a PENDING workflow (one process wins) and run it from its checkpoints.
+
+    Runs on a workflow thread, so the claims of many recovered workflows share commits."""
     runtime = get_runtime()
-    row = runtime.sysdb.get_workflow(workflow_id)
-    if row is None or row[_STATUS] != "PENDING":
-        return None
+    workflow_id = row[_ID]
     owner = uuid.uuid4().hex
     if not runtime.sysdb.claim_workflow(workflow_id, row[_OWNER], owner, runtime.executor_id):
         return None  # another process took it over first
@@ -479,31 +480,41 @@ def recover_workflow(workflow_id: str) -> Future[Any] | None:
         runtime.sysdb.mark_max_recovery_exceeded(workflow_id)
         logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, limit))
         return None
-    launch = launch_from_row(runtime, row, owner)
-    return submit(launch)
+    try:
+        launch = launch_from_row(runtime, row, owner)
+    except DBOSDeserializationError as exc:
+        # Inputs that cannot be read would fail the same way on every restart: record it.
+        failure = DBOSDeserializationError(
+            f"Cannot recover workflow {workflow_id}: its stored inputs are unreadable "
+            f"({exc.message})"
+        )
+        error = serialize_exception(runtime.serializer, failure)
+        runtime.sysdb.complete_workflow(workflow_id, owner, "ERROR", None, error)
+        logger.error("%s", failure)
+        return None
+    except DBOSWorkflowFunctionNotFoundError as exc:
+        logger.error("%s; it stays PENDING until a process that has it launches", exc)
+        raise
+    return _execute_in_fresh_context(launch)
 
 
-def recover_pending(runtime: Runtime) -> list[str]:
+def recover_pending(runtime: Runtime) -> list[WorkflowHandle[Any]]:
     """Resume this executor's PENDING workflows of this application version."""
-    recovered: list[str] = []
+    handles: list[WorkflowHandle[Any]] = []
     skipped = 0
-    for workflow_id, version in runtime.sysdb.pending_for_executor(runtime.executor_id):
-        if version != runtime.app_version:
+    for row in runtime.sysdb.pending_for_executor(runtime.executor_id):
+        if row[_VERSION] != runtime.app_version:
             skipped += 1
             continue
-        try:
-            if recover_workflow(workflow_id) is not None:
-                recovered.append(workflow_id)
-        except Exception:
-            logger.exception("Could not recover workflow %s", workflow_id)
+        handles.append(WorkflowHandle(row[_ID], runtime.pool.submit(recover_row, row)))
     if skipped:
         logger.warning(
             "%d pending workflows belong to other application versions and were not recovered",
             skipped,
         )
-    if recovered:
-        logger.info("Recovering %d pending workflows", len(recovered))
-    return recovered
+    if handles:
+        logger.info("Recovering %d pending workflows", len(handles))
+    return handles
 
 
 def make_callable_name(func: Callable[..., Any]) -> str:
