@@ -105,9 +105,9 @@ class SystemDatabase:
             def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
                 dbapi_conn.isolation_level = None  # autocommit: one statement, one transaction
                 cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA busy_timeout=30000")  # first: the next pragma may wait
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute(f"PRAGMA synchronous={sync}")
-                cur.execute("PRAGMA busy_timeout=30000")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
 
@@ -227,11 +227,21 @@ class SystemDatabase:
         if self.backend == "postgresql":
             self._create_postgres_database_if_missing()
         try:
-            with self.engine.begin() as conn:
+            # Connections run in autocommit mode, so the transaction that makes concurrent
+            # first launches (N replicas starting at once) take turns is begun explicitly.
+            with self.engine.connect() as conn:
                 if self.backend == "postgresql":
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(8128004917)"))
-                    conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-                self._migrate(conn, run_migrations)
+                    conn.exec_driver_sql("BEGIN")
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8128004917)")
+                    conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                else:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    self._migrate(conn, run_migrations)
+                except BaseException:
+                    conn.exec_driver_sql("ROLLBACK")
+                    raise
+                conn.exec_driver_sql("COMMIT")
         except sa.exc.OperationalError as exc:
             raise DBOSDatabaseConnectionError(
                 f"Cannot open system database {mask_url(self.url)}: {exc.orig}"
@@ -280,8 +290,13 @@ class SystemDatabase:
                 if not exists:
                     try:
                         conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
-                    except sa.exc.ProgrammingError as exc:  # another process created it first
-                        if "already exists" not in str(exc.orig):
+                    except (sa.exc.ProgrammingError, sa.exc.IntegrityError):
+                        # Another process may have created it at the same moment: fine if so.
+                        created = conn.execute(
+                            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                            {"name": database},
+                        ).scalar()
+                        if not created:
                             raise
         except sa.exc.OperationalError as exc:
             raise DBOSDatabaseConnectionError(
