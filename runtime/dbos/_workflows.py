@@ -216,11 +216,14 @@ def _begin(info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
         timeout_ms,
         parent.workflow_id if parent is not None else None,
     )
+    launch = Launch(info, workflow_id, owner, args, kwargs, deadline)
+    if recorded_child is not None:
+        # A replayed parent: the child's row was written before the parent's checkpoint.
+        return _Begun(launch, False, parent)
     started = now_ms()
     inserted = runtime.sysdb.insert_workflow(row)
-    if parent is not None and recorded_child is None:
+    if parent is not None:
         write_checkpoint(runtime, parent, step_id, info.name, None, None, started, workflow_id)
-    launch = Launch(info, workflow_id, owner, args, kwargs, deadline)
     if not inserted:
         _check_same_workflow(runtime, info, workflow_id)
     return _Begun(launch, inserted, parent)
