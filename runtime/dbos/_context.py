@@ -24,6 +24,9 @@ class WorkflowContext:
     owner: str
     deadline_ms: int | None = None
     recorded: dict[int, StepRecord] = field(default_factory=dict)
+    # True when this run continues an earlier one (recovery, resume, fork): only then can work
+    # be committed somewhere without its checkpoint (a transaction's own output row).
+    resumed: bool = False
     next_step: int = 1
     cancelled: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -12,7 +12,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
+from sqlalchemy.orm import Session
+
 from . import _decorators, _introspection, _registry
+from ._app_db import ApplicationDatabase, require_session
 from ._checkpoint import StepOptions, durable_sleep, run_step
 from ._config import (
     DBOSConfig,
@@ -113,6 +116,21 @@ class DBOS:
         )
 
     @classmethod
+    def _application_database(cls, config: DBOSConfig) -> ApplicationDatabase | None:
+        """The database `@DBOS.transaction` functions use: `application_database_url`, else
+        the system database itself (so the embedded SQLite default needs no set-up)."""
+        url = config.get("application_database_url") or config.get("database_url")
+        has_transactions = any(i.kind == "transaction" for i in _registry.all_functions())
+        if not url and not has_transactions:
+            return None
+        app_db = ApplicationDatabase(
+            normalize_url(url or resolve_system_database_url(config)),
+            schema=str(config.get("dbos_system_schema") or "dbos"),
+        )
+        app_db.initialize()
+        return app_db
+
+    @classmethod
     def launch(cls) -> None:
         """Open (creating or migrating) the system database and recover pending workflows."""
         instance = cls._require_instance()
@@ -127,6 +145,11 @@ class DBOS:
             except BaseException:
                 sysdb.dispose()
                 raise
+            try:
+                app_db = cls._application_database(config)
+            except BaseException:
+                sysdb.dispose()
+                raise
             serializer = config.get("serializer") or DEFAULT_SERIALIZER
             if not isinstance(serializer, Serializer):
                 raise DBOSException("config['serializer'] must be a dbos Serializer instance")
@@ -136,6 +159,7 @@ class DBOS:
                 executor_id=executor_id_from(config),
                 app_version=str(config.get("application_version") or _application_version()),
                 pool=DaemonPool(int(config.get("max_executor_threads") or 4096)),
+                app_db=app_db,
             )
             set_runtime(runtime)
             instance._launched = True
@@ -189,6 +213,17 @@ class DBOS:
             max_attempts=max_attempts,
             backoff_rate=backoff_rate,
         )
+
+    @classmethod
+    def transaction(
+        cls, isolation_level: str = "SERIALIZABLE", *, name: str | None = None
+    ) -> Callable[[F], F]:
+        return _decorators.transaction(isolation_level, name)
+
+    @classproperty
+    def sql_session(cls) -> Session:
+        """The SQLAlchemy session of the running `@DBOS.transaction()` function."""
+        return require_session()
 
     @classmethod
     def dbos_class(cls, class_name: str | None = None) -> Callable[[T], T]:

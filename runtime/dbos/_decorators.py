@@ -129,6 +129,41 @@ def step(
     return decorate
 
 
+def transaction(isolation_level: str = "SERIALIZABLE", name: str | None = None) -> Callable[[F], F]:
+    from ._app_db import ISOLATION_LEVELS
+
+    if isolation_level not in ISOLATION_LEVELS:
+        raise ValueError(
+            f"isolation_level must be one of {', '.join(ISOLATION_LEVELS)}, got {isolation_level!r}"
+        )
+
+    def decorate(func: F) -> F:
+        from ._transactions import run_transaction
+
+        target = _unwrap(func)
+        if inspect.iscoroutinefunction(target):
+            raise TypeError("@DBOS.transaction() functions must be synchronous")
+        info = FunctionInfo(
+            name=name or target.__qualname__,
+            kind="transaction",
+            func=target,
+            is_async=False,
+            takes_self=_takes_self(target),
+        )
+        _registry.register_function(info)
+        tx_name = info.name
+
+        @functools.wraps(target)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return run_transaction(tx_name, target, args, kwargs, isolation_level)
+
+        setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
+        info.wrapper = wrapper
+        return cast(F, wrapper)
+
+    return decorate
+
+
 def dbos_class(class_name: str | None = None) -> Callable[[T], T]:
     """Give a class a stable registered name, so recovery can find its methods' `self`/`cls`."""
 
@@ -159,4 +194,4 @@ def bound_args(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ..
     return (owner, *args) if owner is not None else args
 
 
-__all__ = ["bound_args", "dbos_class", "info_of", "step", "workflow"]
+__all__ = ["transaction", "bound_args", "dbos_class", "info_of", "step", "workflow"]

@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ._app_db import ApplicationDatabase
 from ._context import WorkflowContext
 from ._error import DBOSException
 from ._serialization import Serializer
@@ -64,6 +65,7 @@ class Runtime:
     executor_id: str
     app_version: str
     pool: DaemonPool
+    app_db: ApplicationDatabase | None = None
 
     def __post_init__(self) -> None:
         self.active: dict[str, WorkflowContext] = {}
@@ -98,6 +100,8 @@ class Runtime:
             for ctx in self.active.values():
                 ctx.cancelled.set()  # wake sleepers so their threads end promptly
         self.sysdb.dispose()
+        if self.app_db is not None:
+            self.app_db.dispose()
 
 
 _runtime: Runtime | None = None

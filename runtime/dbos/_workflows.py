@@ -70,6 +70,7 @@ class Launch:
     kwargs: dict[str, Any]
     deadline_ms: int | None
     recorded: dict[int, StepRecord] = field(default_factory=dict)
+    resumed: bool = False
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -308,6 +309,7 @@ def execute(launch: Launch) -> Any:
         launch.owner,
         launch.deadline_ms,
         launch.recorded,
+        launch.resumed,
     )
     runtime.register_active(ctx)
     wf_token = current_workflow.set(ctx)
@@ -464,7 +466,9 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str) -> Launch:
             )
         args.insert(0, target)
     recorded = runtime.sysdb.load_steps(workflow_id)
-    return Launch(info, workflow_id, owner, tuple(args), kwargs, row[_DEADLINE], recorded)
+    return Launch(
+        info, workflow_id, owner, tuple(args), kwargs, row[_DEADLINE], recorded, resumed=True
+    )
 
 
 def recover_row(row: Any) -> Any:

@@ -1,0 +1,55 @@
+"""`@DBOS.transaction()`: a step whose SQL and checkpoint commit in one database transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._app_db import current_session
+from ._checkpoint import Replayed, begin_step, write_checkpoint
+from ._context import StepContext, current_step
+from ._error import DBOSException
+from ._runtime import get_runtime
+
+
+def run_transaction(
+    name: str,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    isolation_level: str,
+) -> Any:
+    if current_session.get() is not None:
+        return func(*args, **kwargs)  # nested in another transaction: part of it
+    runtime = get_runtime()
+    app = runtime.app_db
+    if app is None:
+        raise DBOSException("DBOS has no application database: set application_database_url")
+    begun = begin_step(name)
+    if begun is None:
+        return app.run(func, args, kwargs, isolation_level, None)[0]
+    if isinstance(begun, Replayed):
+        return begun.value()
+    ctx, step_id = begun.ctx, begun.step_id
+    if ctx.resumed:
+        # Committed before a crash that came before its step record: do not run it again.
+        found, output = app.recorded_output(ctx.workflow_id, step_id)
+        if found:
+            write_checkpoint(runtime, ctx, step_id, name, output, None, begun.started_at)
+            return runtime.serializer.deserialize(output) if output is not None else None
+    token = current_step.set(StepContext(ctx.workflow_id, step_id))
+    try:
+        result, output = app.run(
+            func,
+            args,
+            kwargs,
+            isolation_level,
+            (ctx.workflow_id, step_id, runtime.serializer.serialize),
+        )
+    except Exception as exc:
+        current_step.reset(token)
+        begun.fail(exc)
+        raise
+    current_step.reset(token)
+    write_checkpoint(runtime, ctx, step_id, name, output, None, begun.started_at)
+    return result
