@@ -10,12 +10,9 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from . import _decorators, _introspection, _registry
-from ._app_db import ApplicationDatabase, require_session
 from ._checkpoint import StepOptions, durable_sleep, run_step
 from ._config import (
     DBOSConfig,
@@ -32,6 +29,11 @@ from ._status import StepInfo, WorkflowStatus
 from ._sysdb import SystemDatabase
 from ._threads import DaemonPool
 from ._workflows import WorkflowHandle, recover_pending, start_workflow
+
+if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
+    from sqlalchemy.orm import Session
+
+    from ._app_db import ApplicationDatabase
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T", bound=type)
@@ -123,6 +125,8 @@ class DBOS:
         has_transactions = any(i.kind == "transaction" for i in _registry.all_functions())
         if not url and not has_transactions:
             return None
+        from ._app_db import ApplicationDatabase
+
         app_db = ApplicationDatabase(
             normalize_url(url or resolve_system_database_url(config)),
             schema=str(config.get("dbos_system_schema") or "dbos"),
@@ -223,6 +227,8 @@ class DBOS:
     @classproperty
     def sql_session(cls) -> Session:
         """The SQLAlchemy session of the running `@DBOS.transaction()` function."""
+        from ._app_db import require_session
+
         return require_session()
 
     @classmethod

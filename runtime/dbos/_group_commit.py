@@ -14,16 +14,24 @@ from typing import Any
 
 
 class _Write:
-    __slots__ = ("sql", "params", "rowcount", "error", "wake", "flushed", "promoted")
+    __slots__ = ("sql", "params", "rowcount", "error", "_wake", "flushed", "promoted")
 
     def __init__(self, sql: str, params: Mapping[str, Any]) -> None:
         self.sql = sql
         self.params = params
         self.rowcount = -1
         self.error: BaseException | None = None
-        self.wake = threading.Event()
+        # A held lock is the cheapest one-shot wake-up: wait() blocks until wake() releases it.
+        self._wake = threading.Lock()
+        self._wake.acquire()
         self.flushed = False
         self.promoted = False
+
+    def wait(self) -> None:
+        self._wake.acquire()
+
+    def wake(self) -> None:
+        self._wake.release()
 
 
 class GroupCommitter:
@@ -48,7 +56,7 @@ class GroupCommitter:
             lead = not self._leading
             self._leading = True
         if not lead:
-            write.wake.wait()
+            write.wait()
             lead = write.promoted and not write.flushed
         if lead:
             self._lead(write)
@@ -69,7 +77,7 @@ class GroupCommitter:
                 if self._queue:
                     successor = self._queue[0]
                     successor.promoted = True
-                    successor.wake.set()
+                    successor.wake()
                 else:
                     self._leading = False
 
@@ -94,4 +102,4 @@ class GroupCommitter:
         write.rowcount = rowcount
         write.error = error
         write.flushed = True
-        write.wake.set()
+        write.wake()

@@ -11,13 +11,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ._app_db import ApplicationDatabase
 from ._context import WorkflowContext
 from ._error import DBOSException
 from ._serialization import Serializer
 from ._sysdb import SystemDatabase, now_ms
 from ._threads import DaemonPool
+
+if TYPE_CHECKING:
+    from ._app_db import ApplicationDatabase
 
 logger = logging.getLogger("dbos")
 

@@ -81,10 +81,10 @@ class SystemDatabase:
         )
         self.engine = self._create_engine(pool_size)
         self._idle: list[Any] = []
-        self._idle_lock = threading.Lock()
+        self._idle_cond = threading.Condition(threading.Lock())
         self._closed = False
-        # At most this many connections at once, however many workflow threads run.
-        self._slots = threading.BoundedSemaphore(pool_size * 5)
+        self._open = 0
+        self._max_open = pool_size * 5  # at most this many, however many threads run
         self._committer = GroupCommitter(self.execute, self._execute_batch)
 
     # ----------------------------------------------------------------- connection management
@@ -134,26 +134,43 @@ class SystemDatabase:
         SQLAlchemy's pool opens and configures the connections; this free list reuses them
         without its per-checkout bookkeeping, which cost about as much as a SQLite INSERT.
         """
-        self._slots.acquire()
+        conn = self._acquire()
         try:
-            with self._idle_lock:
-                conn = self._idle.pop() if self._idle else None
-            if conn is None:
-                conn = self.engine.raw_connection()
-                conn.detach()  # ours to keep or close from now on
-            try:
-                yield conn.dbapi_connection
-            except BaseException:
-                conn.close()  # its state is unknown after a failure: never reuse it
-                raise
-            with self._idle_lock:
-                if not self._closed:
-                    self._idle.append(conn)
-                    conn = None
-            if conn is not None:
-                conn.close()
-        finally:
-            self._slots.release()
+            yield conn.dbapi_connection
+        except BaseException:
+            self._release(conn, reuse=False)  # its state is unknown after a failure
+            raise
+        self._release(conn, reuse=True)
+
+    def _acquire(self) -> Any:
+        with self._idle_cond:
+            while True:
+                if self._idle:
+                    return self._idle.pop()
+                if self._open < self._max_open:
+                    self._open += 1
+                    break
+                self._idle_cond.wait()
+        try:
+            conn = self.engine.raw_connection()
+            conn.detach()  # ours to keep or close from now on
+            return conn
+        except BaseException:
+            with self._idle_cond:
+                self._open -= 1
+                self._idle_cond.notify()
+            raise
+
+    def _release(self, conn: Any, reuse: bool) -> None:
+        with self._idle_cond:
+            if reuse and not self._closed:
+                self._idle.append(conn)
+                self._idle_cond.notify()
+                return
+            self._open -= 1
+            self._idle_cond.notify()
+        with contextlib.suppress(Exception):
+            conn.close()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -212,7 +229,7 @@ class SystemDatabase:
         return rows[0] if rows else None
 
     def dispose(self) -> None:
-        with self._idle_lock:
+        with self._idle_cond:
             self._closed = True
             idle, self._idle = self._idle, []
         for conn in idle:
