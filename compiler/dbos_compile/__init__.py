@@ -1,0 +1,1 @@
+"""dbos-compile."""
