@@ -206,3 +206,45 @@ def test_destroy_and_relaunch_in_one_process(system_database_url: str) -> None:
             assert sleeper(0.01) == "woke"
         assert len(DBOS.list_workflows()) == round_ + 1
     DBOS.destroy()
+
+
+gate_after_destroy = threading.Event()
+ran_after_destroy: list[str] = []
+
+
+@DBOS.step()
+def blocks_until_gate(tag: str) -> str:
+    ran_after_destroy.append(tag)
+    gate_after_destroy.wait(10)
+    return tag
+
+
+@DBOS.workflow()
+def outlives_destroy() -> str:
+    return blocks_until_gate("first") + blocks_until_gate("second")
+
+
+def test_a_workflow_thread_left_running_by_destroy_writes_nothing(
+    system_database_url: str,
+) -> None:
+    config: DBOSConfig = {"name": "outlive", "system_database_url": system_database_url}
+    gate_after_destroy.clear()
+    ran_after_destroy.clear()
+    DBOS.destroy()
+    DBOS(config=config)
+    DBOS.reset_system_database()
+    DBOS.launch()
+    with SetWorkflowID("outliver"):
+        DBOS.start_workflow(outlives_destroy)
+    deadline = time.monotonic() + 10
+    while not ran_after_destroy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    DBOS.destroy()
+    gate_after_destroy.set()  # the old thread finishes its step after destroy...
+    time.sleep(0.2)
+    DBOS(config=config)
+    DBOS.launch()  # ...and recovery, not the old thread, records it
+    assert DBOS.retrieve_workflow("outliver").get_result() == "firstsecond"
+    assert ran_after_destroy == ["first", "first", "second"]
+    assert [s["output"] for s in DBOS.list_workflow_steps("outliver")] == ["first", "second"]
+    DBOS.destroy()

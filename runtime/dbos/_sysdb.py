@@ -22,6 +22,7 @@ from . import _sql
 from ._config import mask_url
 from ._error import (
     DBOSDatabaseConnectionError,
+    DBOSException,
     DBOSInitializationError,
     DBOSSchemaVersionError,
 )
@@ -145,6 +146,10 @@ class SystemDatabase:
     def _acquire(self) -> Any:
         with self._idle_cond:
             while True:
+                if self._closed:
+                    # After DBOS.destroy() a still-running workflow thread must not write: to
+                    # the database it is as if its process had died, and recovery takes over.
+                    raise DBOSException("The system database was closed by DBOS.destroy()")
                 if self._idle:
                     return self._idle.pop()
                 if self._open < self._max_open:
