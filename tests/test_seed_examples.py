@@ -248,3 +248,27 @@ def test_async_workflows(dbos_test: None) -> None:
     steps = DBOS.list_workflow_steps("async-1")
     assert [s["function_name"] for s in steps] == ["DBOS.sleep", "async_fetch", "async_fetch"]
     assert DBOS.get_workflow_status("async-1").output == ["<a>", "<b>"]  # type: ignore[union-attr]
+
+
+def test_async_handles_do_not_block_the_event_loop(dbos_test: None) -> None:
+    async def main() -> tuple[list[str], str, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.005)
+
+        tick_task = asyncio.create_task(ticker())
+        with SetWorkflowID("async-handle"):
+            handle = await DBOS.start_workflow_async(async_workflow, ["x"])
+        result = await handle.get_result()
+        again = await DBOS.retrieve_workflow_async("async-handle")
+        status = await again.get_status()
+        tick_task.cancel()
+        return result, status.status, ticks
+
+    result, status, ticks = asyncio.run(main())
+    assert (result, status) == (["<x>"], "SUCCESS")
+    assert ticks >= 2  # the loop kept running while the workflow slept durably

@@ -1,6 +1,7 @@
 """dbos: durable workflows in the DBOS style, over SQLite (embedded) or PostgreSQL."""
 
 from . import error
+from ._async import WorkflowHandleAsync
 from ._config import DBOSConfig
 from ._context import SetWorkflowID, SetWorkflowTimeout
 from ._dbos import DBOS, DBOSConfiguredInstance
@@ -19,6 +20,7 @@ __all__ = [
     "SetWorkflowTimeout",
     "StepInfo",
     "WorkflowHandle",
+    "WorkflowHandleAsync",
     "WorkflowStatus",
     "WorkflowStatusString",
     "error",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ._checkpoint import (
     BegunStep,
@@ -22,7 +22,10 @@ from ._context import StepContext, current_step, current_workflow
 from ._error import DBOSMaxStepRetriesExceeded, DBOSWorkflowCancelledError
 from ._registry import FunctionInfo
 from ._runtime import logger
-from ._workflows import call_workflow
+from ._status import WorkflowStatus
+from ._workflows import WorkflowHandle, call_workflow
+
+R = TypeVar("R")
 
 
 async def call_workflow_async(
@@ -93,3 +96,25 @@ async def _call_with_retries_async(
 
 async def sleep_async(seconds: float) -> None:
     await asyncio.to_thread(durable_sleep, seconds)
+
+
+class WorkflowHandleAsync(Generic[R]):
+    """A started workflow, awaited without blocking the caller's event loop."""
+
+    def __init__(self, handle: WorkflowHandle[R]) -> None:
+        self._handle = handle
+        self.workflow_id = handle.workflow_id
+
+    def get_workflow_id(self) -> str:
+        return self.workflow_id
+
+    async def get_result(self, *, polling_interval_sec: float = 1.0) -> R:
+        return await asyncio.to_thread(
+            self._handle.get_result, polling_interval_sec=polling_interval_sec
+        )
+
+    async def get_status(self) -> WorkflowStatus:
+        return await asyncio.to_thread(self._handle.get_status)
+
+    def __repr__(self) -> str:
+        return f"WorkflowHandleAsync(workflow_id={self.workflow_id!r})"

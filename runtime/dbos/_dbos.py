@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
     from sqlalchemy.orm import Session
 
     from ._app_db import ApplicationDatabase
+    from ._async import WorkflowHandleAsync
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T", bound=type)
@@ -251,6 +252,29 @@ class DBOS:
         if info.kind != "workflow":
             raise DBOSException(f"{info.name!r} is a {info.kind}, not a workflow")
         return start_workflow(info, _decorators.bound_args(func, args), kwargs)
+
+    @classmethod
+    async def start_workflow_async(
+        cls, func: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> WorkflowHandleAsync[Any]:
+        """`start_workflow` for async code: the caller's event loop is never blocked."""
+        import asyncio
+
+        from ._async import WorkflowHandleAsync
+
+        handle = await asyncio.to_thread(cls.start_workflow, func, *args, **kwargs)
+        return WorkflowHandleAsync(handle)
+
+    @classmethod
+    async def retrieve_workflow_async(
+        cls, workflow_id: str, existing_workflow: bool = True
+    ) -> WorkflowHandleAsync[Any]:
+        import asyncio
+
+        from ._async import WorkflowHandleAsync
+
+        handle = await asyncio.to_thread(cls.retrieve_workflow, workflow_id, existing_workflow)
+        return WorkflowHandleAsync(handle)
 
     @classmethod
     def run_step(
