@@ -246,28 +246,40 @@ class SystemDatabase:
 
     def initialize(self, run_migrations: bool = True) -> None:
         """Create the database when missing, bring the schema to this code's version, or refuse."""
-        if self.backend == "postgresql":
-            self._create_postgres_database_if_missing()
         try:
-            # Connections run in autocommit mode, so the transaction that makes concurrent
-            # first launches (N replicas starting at once) take turns is begun explicitly.
-            with self.engine.connect() as conn:
-                if self.backend == "postgresql":
-                    conn.exec_driver_sql("BEGIN")
-                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8128004917)")
-                    conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-                else:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                try:
-                    self._migrate(conn, run_migrations)
-                except BaseException:
-                    conn.exec_driver_sql("ROLLBACK")
-                    raise
-                conn.exec_driver_sql("COMMIT")
+            self._initialize_schema(run_migrations)
+        except sa.exc.OperationalError as exc:
+            # Only a missing PostgreSQL database costs a second connection (to `postgres`).
+            if self.backend != "postgresql" or "does not exist" not in str(exc.orig):
+                raise DBOSDatabaseConnectionError(
+                    f"Cannot open system database {mask_url(self.url)}: {exc.orig}"
+                ) from exc
+        else:
+            return
+        self._create_postgres_database_if_missing()
+        try:
+            self._initialize_schema(run_migrations)
         except sa.exc.OperationalError as exc:
             raise DBOSDatabaseConnectionError(
                 f"Cannot open system database {mask_url(self.url)}: {exc.orig}"
             ) from exc
+
+    def _initialize_schema(self, run_migrations: bool) -> None:
+        # Connections run in autocommit mode, so the transaction that makes concurrent first
+        # launches (N replicas starting at once) take turns is begun explicitly.
+        with self.engine.connect() as conn:
+            if self.backend == "postgresql":
+                conn.exec_driver_sql("BEGIN")
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8128004917)")
+                conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                self._migrate(conn, run_migrations)
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
 
     def _migrate(self, conn: sa.Connection, run_migrations: bool) -> None:
         inspector = sa.inspect(conn)
@@ -278,7 +290,7 @@ class SystemDatabase:
                     f"System database {mask_url(self.url)} has no DBOS schema and "
                     "run_migrations is False"
                 )
-            self.metadata.create_all(conn)
+            self._create_tables(conn)
             conn.execute(migrations.insert().values(version=SCHEMA_VERSION))
             return
         version = conn.execute(sa.select(sa.func.max(migrations.c.version))).scalar()
@@ -294,6 +306,22 @@ class SystemDatabase:
                 "system_database_url at another database."
             )
         # Future migrations apply here, in order, for versions in (version, SCHEMA_VERSION].
+
+    def _create_tables(self, conn: sa.Connection) -> None:
+        if self.backend != "postgresql":
+            self.metadata.create_all(conn, checkfirst=False)
+            return
+        # One round trip for all the DDL instead of one per table and index.
+        ddl: list[str] = []
+        for table in self.metadata.sorted_tables:
+            ddl.append(str(sa.schema.CreateTable(table).compile(dialect=conn.dialect)))
+            for index in table.indexes:
+                ddl.append(str(sa.schema.CreateIndex(index).compile(dialect=conn.dialect)))
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(";\n".join(ddl))  # no parameters: psycopg sends it as one query
+        finally:
+            cursor.close()
 
     def _create_postgres_database_if_missing(self) -> None:
         database = self.url.database
