@@ -50,11 +50,23 @@ class GroupCommitter:
 
     def execute(self, sql: str, params: Mapping[str, Any]) -> int:
         """Run one write statement, alone or with others; its row count, or its error."""
+        with self._lock:
+            alone = not self._leading
+            self._leading = True
+        if alone:
+            # Nobody else is writing: no queue entry, no wake-up lock, just the statement.
+            try:
+                return self._execute_one(sql, params)
+            finally:
+                self._hand_over()
         write = _Write(sql, params)
         with self._lock:
-            self._queue.append(write)
-            lead = not self._leading
-            self._leading = True
+            if self._leading:
+                self._queue.append(write)
+                lead = False
+            else:  # the leader finished in between: lead ourselves
+                self._queue.append(write)
+                self._leading = lead = True
         if not lead:
             write.wait()
             lead = write.promoted and not write.flushed
@@ -73,13 +85,17 @@ class GroupCommitter:
                     del self._queue[: self._max_batch]
                 self._flush(batch)
         finally:
-            with self._lock:
-                if self._queue:
-                    successor = self._queue[0]
-                    successor.promoted = True
-                    successor.wake()
-                else:
-                    self._leading = False
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Wake the oldest queued writer as the next leader, or stand down."""
+        with self._lock:
+            if self._queue:
+                successor = self._queue[0]
+                successor.promoted = True
+                successor.wake()
+            else:
+                self._leading = False
 
     def _flush(self, batch: list[_Write]) -> None:
         if len(batch) > 1:

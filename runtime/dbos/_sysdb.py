@@ -195,13 +195,19 @@ class SystemDatabase:
 
     def execute(self, sql: str, params: Mapping[str, Any]) -> int:
         """Run one write statement as its own transaction; return the affected row count."""
-        with self._write_lock, self.connection() as conn:
-            cur = conn.cursor()
+        # The hot path of every checkpoint: written out rather than through `connection()`.
+        with self._write_lock:
+            conn = self._acquire()
             try:
+                cur = conn.dbapi_connection.cursor()
                 cur.execute(sql, params)
-                return int(cur.rowcount)
-            finally:
+                count = int(cur.rowcount)
                 cur.close()
+            except BaseException:
+                self._release(conn, reuse=False)
+                raise
+            self._release(conn, reuse=True)
+            return count
 
     def _execute_batch(self, statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
         """Several writes in one transaction; on PostgreSQL pipelined, so one round trip."""
