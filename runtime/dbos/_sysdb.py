@@ -87,6 +87,15 @@ class SystemDatabase:
         self._open = 0
         self._max_open = pool_size * 5  # at most this many, however many threads run
         self._committer = GroupCommitter(self.execute, self._execute_batch)
+        # On PostgreSQL, starting a workflow commits on a lane (and connection) of its own: a
+        # caller starting many workflows then waits for its own small commit, not behind a
+        # large batch of other workflows' step checkpoints. (The server merges the flushes of
+        # concurrent commits.) SQLite has one writer, so a second lane would only queue.
+        self._start_committer = (
+            GroupCommitter(self.execute, self._execute_batch)
+            if self.backend == "postgresql"
+            else self._committer
+        )
 
     # ----------------------------------------------------------------- connection management
 
@@ -397,7 +406,7 @@ class SystemDatabase:
 
     def insert_workflow(self, row: Mapping[str, Any]) -> bool:
         """Insert a new workflow row; False when the ID exists already (nothing is changed)."""
-        return self._committer.execute(self.sql.INSERT_WORKFLOW, row) == 1
+        return self._start_committer.execute(self.sql.INSERT_WORKFLOW, row) == 1
 
     def get_workflow(self, workflow_id: str) -> Sequence[Any] | None:
         return self.fetchone(self.sql.SELECT_WORKFLOW, {"workflow_uuid": workflow_id})
