@@ -168,3 +168,23 @@ def system_database_url(
 def postgres_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     with throwaway_database_url(_require_postgres(request)) as url:
         yield url
+
+
+@pytest.fixture
+def dbos(system_database_url: str) -> Iterator[None]:
+    """A launched DBOS on this test's system database, built the way the seed's test fixture
+    builds it (destroy, configure, reset, launch), and destroyed afterwards."""
+    from dbos import DBOS
+
+    DBOS.destroy()
+    DBOS(
+        config={
+            "name": "test-app",
+            "system_database_url": system_database_url,
+            "log_level": "WARNING",
+        }
+    )
+    DBOS.reset_system_database()
+    DBOS.launch()
+    yield
+    DBOS.destroy()

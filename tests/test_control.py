@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,22 +12,6 @@ from dbos.error import (
     DBOSAwaitedWorkflowCancelledError,
     DBOSUnexpectedStepError,
 )
-
-
-@pytest.fixture
-def dbos(system_database_url: str) -> Iterator[None]:
-    DBOS.destroy()
-    config: DBOSConfig = {
-        "name": "control-app",
-        "system_database_url": system_database_url,
-        "log_level": "WARNING",
-    }
-    DBOS(config=config)
-    DBOS.reset_system_database()
-    DBOS.launch()
-    yield
-    DBOS.destroy()
-
 
 executed: list[str] = []
 release = threading.Event()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import pytest
-
-from dbos import DBOS, DBOSConfig
+from dbos import DBOS
 from dbos._group_commit import GroupCommitter
 
 
@@ -90,17 +88,6 @@ def test_one_failing_write_does_not_fail_the_others() -> None:
             assert isinstance(result, ValueError) and "13" in str(result)
         else:
             assert result == n
-
-
-@pytest.fixture
-def dbos(system_database_url: str) -> Iterator[None]:
-    DBOS.destroy()
-    config: DBOSConfig = {"name": "group-commit", "system_database_url": system_database_url}
-    DBOS(config=config)
-    DBOS.reset_system_database()
-    DBOS.launch()
-    yield
-    DBOS.destroy()
 
 
 @DBOS.step()

@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 
-from dbos import DBOS, DBOSConfig, SetWorkflowID, WorkflowHandle
+from dbos import DBOS, SetWorkflowID, WorkflowHandle
 from dbos.error import (
     DBOSConflictingRegistrationError,
     DBOSConflictingWorkflowError,
     DBOSMaxStepRetriesExceeded,
     DBOSNonExistentWorkflowError,
 )
-
-
-@pytest.fixture
-def dbos(system_database_url: str) -> Iterator[None]:
-    """The seed's test fixture, pointed at this test's system database."""
-    DBOS.destroy()
-    config: DBOSConfig = {
-        "name": "test-app",
-        "system_database_url": system_database_url,
-        "log_level": "WARNING",
-    }
-    DBOS(config=config)
-    DBOS.reset_system_database()
-    DBOS.launch()
-    yield
-    DBOS.destroy()
-
 
 calls: dict[str, int] = {}
 
@@ -295,3 +277,32 @@ def test_list_workflows_filters(dbos: None) -> None:
         DBOS.list_workflows(start_time="2000-01-01T00:00:00", end_time="2000-01-02T00:00:00") == []
     )
     assert first.created_at is not None and first.updated_at is not None
+
+
+def test_async_step_retries_and_exhaustion(dbos: None) -> None:
+    import asyncio
+
+    attempts: list[int] = []
+
+    @DBOS.step(
+        name="test_async_retries.flaky",
+        retries_allowed=True,
+        max_attempts=3,
+        interval_seconds=0.01,
+    )
+    async def flaky(succeed_on: int) -> int:
+        attempts.append(1)
+        if len(attempts) < succeed_on:
+            raise ConnectionError(f"attempt {len(attempts)}")
+        return len(attempts)
+
+    @DBOS.workflow(name="test_async_retries.wf")
+    async def wf(succeed_on: int) -> int:
+        return await flaky(succeed_on)
+
+    assert asyncio.run(wf(2)) == 2
+    attempts.clear()
+    with pytest.raises(DBOSMaxStepRetriesExceeded) as info:
+        asyncio.run(wf(10))
+    assert len(attempts) == 3
+    assert [str(e) for e in info.value.errors] == ["attempt 1", "attempt 2", "attempt 3"]

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from ._checkpoint import (
     BegunStep,
     Replayed,
+    RetryPolicy,
     StepOptions,
     begin_step,
     durable_sleep,
@@ -21,7 +22,6 @@ from ._checkpoint import (
 from ._context import StepContext, current_step, current_workflow
 from ._error import DBOSMaxStepRetriesExceeded, DBOSWorkflowCancelledError
 from ._registry import FunctionInfo
-from ._runtime import logger
 from ._status import WorkflowStatus
 from ._workflows import WorkflowHandle, call_workflow
 
@@ -70,28 +70,25 @@ async def _call_with_retries_async(
     kwargs: dict[str, Any],
     opts: StepOptions,
 ) -> Any:
-    if not opts.get("retries_allowed", False):
+    policy = RetryPolicy.of(opts)
+    if policy is None:
         return await func(*args, **kwargs)
-    max_attempts = int(opts.get("max_attempts", 3))
-    interval = float(opts.get("interval_seconds", 1.0))
-    backoff = float(opts.get("backoff_rate", 2.0))
     errors: list[Exception] = []
-    for attempt in range(max_attempts):
+    for attempt in range(policy.max_attempts):
         try:
             return await func(*args, **kwargs)
         except Exception as exc:
             errors.append(exc)
-            if attempt + 1 >= max_attempts:
+            delay = policy.delay_after(name, attempt, exc)
+            if delay is None:
                 break
-            delay = min(interval * (backoff**attempt), 3600.0)
-            logger.warning("Step %s failed (attempt %d): %r", name, attempt + 1, exc)
             ctx = current_workflow.get()
             if ctx is not None and ctx.cancelled.is_set():
                 raise DBOSWorkflowCancelledError(
                     f"Workflow {ctx.workflow_id} was cancelled"
                 ) from exc
             await asyncio.sleep(delay)
-    raise DBOSMaxStepRetriesExceeded(name, max_attempts, errors)
+    raise DBOSMaxStepRetriesExceeded(name, policy.max_attempts, errors)
 
 
 async def sleep_async(seconds: float) -> None:

@@ -195,6 +195,43 @@ def _serialize_error(runtime: Runtime, exc: BaseException) -> str:
     return serialize_exception(runtime.serializer, exc)
 
 
+class RetryPolicy:
+    """A step's retry options: how many attempts, and how long to wait before each retry."""
+
+    def __init__(self, opts: StepOptions) -> None:
+        self.max_attempts = int(opts.get("max_attempts", 3))
+        self.interval = float(opts.get("interval_seconds", 1.0))
+        self.backoff = float(opts.get("backoff_rate", 2.0))
+
+    @staticmethod
+    def of(opts: StepOptions) -> RetryPolicy | None:
+        return RetryPolicy(opts) if opts.get("retries_allowed", False) else None
+
+    def delay_after(self, name: str, attempt: int, exc: Exception) -> float | None:
+        """Seconds to wait after failed `attempt` (0-based), or None when none are left."""
+        if attempt + 1 >= self.max_attempts:
+            return None
+        delay = min(self.interval * (self.backoff**attempt), _MAX_RETRY_INTERVAL_SEC)
+        logger.warning(
+            "Step %s failed (attempt %d of %d): %r; retrying in %.2fs",
+            name,
+            attempt + 1,
+            self.max_attempts,
+            exc,
+            delay,
+        )
+        return delay
+
+
+def raise_if_cancelled_while_waiting(delay: float, cause: Exception) -> None:
+    """Wait between attempts; a workflow cancelled meanwhile stops instead of retrying."""
+    ctx = current_workflow.get()
+    if ctx is None:
+        time.sleep(delay)
+    elif ctx.cancelled.wait(delay):
+        raise DBOSWorkflowCancelledError(f"Workflow {ctx.workflow_id} was cancelled") from cause
+
+
 def call_with_retries(
     name: str,
     func: Callable[..., Any],
@@ -202,37 +239,20 @@ def call_with_retries(
     kwargs: dict[str, Any],
     opts: StepOptions,
 ) -> Any:
-    if not opts.get("retries_allowed", False):
+    policy = RetryPolicy.of(opts)
+    if policy is None:
         return func(*args, **kwargs)
-    max_attempts = int(opts.get("max_attempts", 3))
-    interval = float(opts.get("interval_seconds", 1.0))
-    backoff = float(opts.get("backoff_rate", 2.0))
     errors: list[Exception] = []
-    for attempt in range(max_attempts):
+    for attempt in range(policy.max_attempts):
         try:
             return func(*args, **kwargs)
         except Exception as exc:
             errors.append(exc)
-            if attempt + 1 >= max_attempts:
+            delay = policy.delay_after(name, attempt, exc)
+            if delay is None:
                 break
-            delay = min(interval * (backoff**attempt), _MAX_RETRY_INTERVAL_SEC)
-            logger.warning(
-                "Step %s failed (attempt %d of %d): %r; retrying in %.2fs",
-                name,
-                attempt + 1,
-                max_attempts,
-                exc,
-                delay,
-            )
-            ctx = current_workflow.get()
-            if ctx is not None:
-                if ctx.cancelled.wait(delay):
-                    raise DBOSWorkflowCancelledError(
-                        f"Workflow {ctx.workflow_id} was cancelled"
-                    ) from exc
-            else:
-                time.sleep(delay)
-    raise DBOSMaxStepRetriesExceeded(name, max_attempts, errors)
+            raise_if_cancelled_while_waiting(delay, exc)
+    raise DBOSMaxStepRetriesExceeded(name, policy.max_attempts, errors)
 
 
 def durable_sleep(seconds: float) -> None:

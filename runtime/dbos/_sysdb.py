@@ -8,6 +8,7 @@ owns the schema definition, the connection pool and the dynamic listing queries.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -338,31 +339,18 @@ class SystemDatabase:
         finally:
             cursor.close()
 
-    def _create_postgres_database_if_missing(self) -> None:
-        database = self.url.database
-        admin_url = self.url.set(database="postgres")
+    @contextlib.contextmanager
+    def _server_connection(self) -> Iterator[sa.Connection]:
+        """An autocommit connection to the server's `postgres` database, for CREATE/DROP."""
         engine = sa.create_engine(
-            admin_url,
+            self.url.set(database="postgres"),
             isolation_level="AUTOCOMMIT",
             poolclass=sa.pool.NullPool,
             connect_args={"connect_timeout": 10},
         )
         try:
             with engine.connect() as conn:
-                exists = conn.execute(
-                    sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}
-                ).scalar()
-                if not exists:
-                    try:
-                        conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
-                    except (sa.exc.ProgrammingError, sa.exc.IntegrityError):
-                        # Another process may have created it at the same moment: fine if so.
-                        created = conn.execute(
-                            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                            {"name": database},
-                        ).scalar()
-                        if not created:
-                            raise
+                yield conn
         except sa.exc.OperationalError as exc:
             raise DBOSDatabaseConnectionError(
                 f"Cannot connect to the PostgreSQL server of system database "
@@ -371,36 +359,31 @@ class SystemDatabase:
         finally:
             engine.dispose()
 
+    def _create_postgres_database_if_missing(self) -> None:
+        exists_query = sa.text("SELECT 1 FROM pg_database WHERE datname = :name")
+        name = {"name": self.url.database}
+        with self._server_connection() as conn:
+            if conn.execute(exists_query, name).scalar():
+                return
+            try:
+                conn.execute(sa.text(f'CREATE DATABASE "{self.url.database}"'))
+            except (sa.exc.ProgrammingError, sa.exc.IntegrityError):
+                # Another process may have created it at the same moment: fine if so.
+                if not conn.execute(exists_query, name).scalar():
+                    raise
+
     def drop_database(self) -> None:
         """Remove every trace of the system database (the test-fixture reset)."""
+        self.engine.dispose()
         if self.backend == "sqlite":
-            self.engine.dispose()
-            import os
-
             path = self.url.database
             assert path is not None
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(path + suffix)
             return
-        self.engine.dispose()
-        admin_url = self.url.set(database="postgres")
-        engine = sa.create_engine(
-            admin_url,
-            isolation_level="AUTOCOMMIT",
-            poolclass=sa.pool.NullPool,
-            connect_args={"connect_timeout": 10},
-        )
-        try:
-            with engine.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.url.database}" WITH (FORCE)'))
-        except sa.exc.OperationalError as exc:
-            raise DBOSDatabaseConnectionError(
-                f"Cannot connect to the PostgreSQL server of system database "
-                f"{mask_url(self.url)}: {exc.orig}"
-            ) from exc
-        finally:
-            engine.dispose()
+        with self._server_connection() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.url.database}" WITH (FORCE)'))
 
     # ----------------------------------------------------------------- workflow records
 
