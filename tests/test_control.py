@@ -231,3 +231,24 @@ def test_a_workflow_thread_left_running_by_destroy_writes_nothing(
     assert ran_after_destroy == ["first", "first", "second"]
     assert [s["output"] for s in DBOS.list_workflow_steps("outliver")] == ["first", "second"]
     DBOS.destroy()
+
+
+@DBOS.workflow()
+def parent_with_background_child() -> str:
+    handle = DBOS.start_workflow(sleepy_child, 0.3)
+    DBOS.sleep(30)
+    return handle.get_result()
+
+
+def test_cancel_without_cascade_leaves_children_running(dbos: None) -> None:
+    with SetWorkflowID("lone-cancel"):
+        handle = DBOS.start_workflow(parent_with_background_child)
+    deadline = time.monotonic() + 10
+    while DBOS.get_workflow_status("lone-cancel-1") is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    DBOS.cancel_workflow("lone-cancel")
+    with pytest.raises(DBOSAwaitedWorkflowCancelledError):
+        handle.get_result()
+    assert DBOS.retrieve_workflow("lone-cancel-1").get_result() == "child done"
+    DBOS.cancel_workflow("lone-cancel", cancel_children=True)  # finished child: unchanged
+    assert DBOS.get_workflow_status("lone-cancel-1").status == "SUCCESS"  # type: ignore[union-attr]

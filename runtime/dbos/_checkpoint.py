@@ -7,6 +7,7 @@ serialize, and write one row. A recovered run looks up what it read once at its 
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any, TypedDict
@@ -61,8 +62,12 @@ def recorded_result(runtime: Runtime, record: StepRecord) -> Any:
 
 
 def check_deadline(runtime: Runtime, ctx: WorkflowContext) -> None:
-    if ctx.cancelled.is_set() or (ctx.deadline_ms is not None and now_ms() >= ctx.deadline_ms):
+    """Stop a workflow past its deadline (cancelling it and its children) or already
+    cancelled (by a user, or woken by DBOS.destroy(), which records nothing)."""
+    if ctx.deadline_ms is not None and now_ms() >= ctx.deadline_ms:
         runtime.cancel(ctx.workflow_id, cascade=True)
+        raise DBOSWorkflowCancelledError(f"Workflow {ctx.workflow_id} timed out")
+    if ctx.cancelled.is_set():
         raise DBOSWorkflowCancelledError(f"Workflow {ctx.workflow_id} was cancelled")
 
 
@@ -105,8 +110,8 @@ def raise_not_owner(runtime: Runtime, ctx: WorkflowContext) -> None:
 
 
 def _is_unique_violation(exc: Exception) -> bool:
-    text = f"{type(exc).__name__} {exc}".lower()
-    return "unique" in text or "primary key" in text or "integrityerror" in text
+    """The step's row exists already: another execution recorded this step number."""
+    return isinstance(exc, sqlite3.IntegrityError) or getattr(exc, "sqlstate", None) == "23505"
 
 
 def run_step(
