@@ -252,3 +252,33 @@ def test_cancel_without_cascade_leaves_children_running(dbos: None) -> None:
     assert DBOS.retrieve_workflow("lone-cancel-1").get_result() == "child done"
     DBOS.cancel_workflow("lone-cancel", cancel_children=True)  # finished child: unchanged
     assert DBOS.get_workflow_status("lone-cancel-1").status == "SUCCESS"  # type: ignore[union-attr]
+
+
+def test_resume_restarts_a_dead_lettered_workflow(dbos: None, system_database_url: str) -> None:
+    import sqlalchemy as sa
+
+    release.clear()
+    executed.clear()
+    with SetWorkflowID("dead-lettered"):
+        DBOS.start_workflow(three_stage, 3)
+    deadline = time.monotonic() + 10
+    while "a3" not in executed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    DBOS.cancel_workflow("dead-lettered")
+    release.set()
+    # Stand in for a crash loop that exhausted max_recovery_attempts.
+    engine = sa.create_engine(system_database_url)
+    prefix = "dbos." if engine.dialect.name == "postgresql" else ""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"UPDATE {prefix}workflow_status SET status = 'MAX_RECOVERY_ATTEMPTS_EXCEEDED' "
+                "WHERE workflow_uuid = 'dead-lettered'"
+            )
+        )
+    engine.dispose()
+    handle = DBOS.resume_workflow("dead-lettered")
+    assert handle.get_result() == ["a3", "b3", "c3"]
+    assert executed.count("a3") == 1
+    status = DBOS.get_workflow_status("dead-lettered")
+    assert status is not None and (status.status, status.recovery_attempts) == ("SUCCESS", 1)

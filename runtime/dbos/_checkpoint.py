@@ -22,7 +22,7 @@ from ._error import (
     DBOSWorkflowConflictIDError,
 )
 from ._runtime import Runtime, get_runtime, logger, sleep_until
-from ._serialization import deserialize_exception, serialize_exception
+from ._serialization import serialize_exception
 from ._sysdb import StepRecord, now_ms
 
 _MAX_RETRY_INTERVAL_SEC = 3600.0
@@ -55,10 +55,8 @@ def replay(ctx: WorkflowContext, step_id: int, name: str) -> StepRecord | None:
 def recorded_result(runtime: Runtime, record: StepRecord) -> Any:
     """Return a recorded output, or raise the recorded error, exactly as the first run did."""
     if record.error is not None:
-        raise deserialize_exception(runtime.serializer, record.error)
-    if record.output is None:
-        return None
-    return runtime.serializer.deserialize(record.output)
+        raise runtime.decode_error(record.error, record.serialization)
+    return runtime.decode(record.output, record.serialization)
 
 
 def check_deadline(runtime: Runtime, ctx: WorkflowContext) -> None:

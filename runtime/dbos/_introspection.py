@@ -18,7 +18,6 @@ from ._checkpoint import active_workflow, run_step
 from ._context import take_assigned_workflow_id
 from ._error import DBOSException, DBOSNonExistentWorkflowError
 from ._runtime import Runtime, get_runtime, logger
-from ._serialization import deserialize_exception
 from ._status import StepInfo, WorkflowStatus
 from ._sysdb import now_ms
 from ._workflows import (
@@ -36,23 +35,23 @@ def _as_step(step_name: str, func: Any, *args: Any, **kwargs: Any) -> Any:
     return run_step(step_name, func, args, kwargs)
 
 
-def _safe(runtime: Runtime, text: str | None, what: str, workflow_id: str) -> Any:
+def _safe(runtime: Runtime, text: str | None, fmt: str | None, what: str, workflow_id: str) -> Any:
     """Decode a stored value for display; a value that can't be decoded is shown raw, with a
     warning, rather than hiding the whole listing."""
     if text is None:
         return None
     try:
-        return runtime.serializer.deserialize(text)
+        return runtime.decode(text, fmt)
     except Exception as exc:
         logger.warning("Cannot decode the %s of workflow %s: %s", what, workflow_id, exc)
         return text
 
 
-def _safe_error(runtime: Runtime, text: str | None, workflow_id: str) -> Any:
+def _safe_error(runtime: Runtime, text: str | None, fmt: str | None, workflow_id: str) -> Any:
     if text is None:
         return None
     try:
-        return deserialize_exception(runtime.serializer, text)
+        return runtime.decode_error(text, fmt)
     except Exception as exc:
         logger.warning("Cannot decode the error of workflow %s: %s", workflow_id, exc)
         return text
@@ -63,6 +62,7 @@ def _status_from_row(
 ) -> WorkflowStatus:
     m = r._mapping
     wf = m["workflow_uuid"]
+    fmt = m["serialization"]
     return WorkflowStatus(
         workflow_id=wf,
         status=m["status"],
@@ -72,9 +72,9 @@ def _status_from_row(
         authenticated_user=m["authenticated_user"],
         assumed_role=m["assumed_role"],
         authenticated_roles=None,
-        input=_safe(runtime, m["inputs"], "input", wf) if load_input else None,
-        output=_safe(runtime, m["output"], "output", wf) if load_output else None,
-        error=_safe_error(runtime, m["error"], wf) if load_output else None,
+        input=_safe(runtime, m["inputs"], fmt, "input", wf) if load_input else None,
+        output=_safe(runtime, m["output"], fmt, "output", wf) if load_output else None,
+        error=_safe_error(runtime, m["error"], fmt, wf) if load_output else None,
         created_at=m["created_at"],
         updated_at=m["updated_at"],
         completed_at=m["completed_at"],
@@ -176,8 +176,8 @@ def list_workflow_steps(workflow_id: str) -> list[StepInfo]:
             {
                 "function_id": rec.function_id,
                 "function_name": rec.function_name,
-                "output": _safe(runtime, rec.output, "step output", workflow_id),
-                "error": _safe_error(runtime, rec.error, workflow_id),
+                "output": _safe(runtime, rec.output, rec.serialization, "step output", workflow_id),
+                "error": _safe_error(runtime, rec.error, rec.serialization, workflow_id),
                 "child_workflow_id": rec.child_workflow_id,
                 "started_at_epoch_ms": rec.started_at_epoch_ms,
                 "completed_at_epoch_ms": rec.completed_at_epoch_ms,
@@ -232,8 +232,9 @@ def fork_workflow(
         "name": m["name"],
         "class_name": m["class_name"],
         "config_name": m["config_name"],
-        "inputs": m["inputs"],
-        "serialization": m["serialization"],
+        # Re-encoded in this process's format, which its output will be written in.
+        "inputs": runtime.serializer.serialize(runtime.decode(m["inputs"], m["serialization"])),
+        "serialization": runtime.serializer.name(),
         "executor_id": runtime.executor_id,
         "application_version": application_version or runtime.app_version,
         "now": now_ms(),

@@ -11,11 +11,11 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._context import WorkflowContext
-from ._error import DBOSException
-from ._serialization import Serializer
+from ._error import DBOSDeserializationError, DBOSException
+from ._serialization import DEFAULT_SERIALIZER, Serializer, deserialize_exception
 from ._sysdb import SystemDatabase, now_ms
 from ._threads import DaemonPool
 
@@ -75,6 +75,26 @@ class Runtime:
         self.active_lock = threading.Lock()
         self.deadlines = DeadlineWatcher(self)
         self.stopped = False
+
+    def reader(self, stored_format: str | None) -> Serializer:
+        """The serializer for a value stored in `stored_format`.
+
+        JSON rows are always readable; rows in another format only with that serializer
+        configured, so a pickled row is never unpickled unless the user opted in to pickle."""
+        if stored_format is None or stored_format == self.serializer.name():
+            return self.serializer
+        if stored_format == DEFAULT_SERIALIZER.name():
+            return DEFAULT_SERIALIZER
+        raise DBOSDeserializationError(
+            f"A stored value is in format {stored_format!r}, but this process is configured "
+            f"with serializer {self.serializer.name()!r}: configure the serializer that wrote it"
+        )
+
+    def decode(self, text: str | None, stored_format: str | None) -> Any:
+        return None if text is None else self.reader(stored_format).deserialize(text)
+
+    def decode_error(self, text: str, stored_format: str | None) -> BaseException:
+        return deserialize_exception(self.reader(stored_format), text)
 
     def register_active(self, ctx: WorkflowContext) -> None:
         with self.active_lock:

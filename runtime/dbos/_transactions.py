@@ -36,7 +36,7 @@ def run_transaction(
         found, output = app.recorded_output(ctx.workflow_id, step_id)
         if found:
             write_checkpoint(runtime, ctx, step_id, name, output, None, begun.started_at)
-            return runtime.serializer.deserialize(output) if output is not None else None
+            return runtime.decode(output, runtime.serializer.name())
     token = current_step.set(StepContext(ctx.workflow_id, step_id))
     try:
         result, output = app.run(

@@ -48,14 +48,14 @@ from ._error import (
 )
 from ._registry import FunctionInfo
 from ._runtime import Runtime, get_runtime, logger
-from ._serialization import deserialize_exception, serialize_exception
+from ._serialization import serialize_exception
 from ._status import WorkflowStatus
 from ._sysdb import StepRecord, now_ms
 
 R = TypeVar("R")
 
 # Column order of _sql.SELECT_WORKFLOW.
-_ID, _STATUS, _NAME, _CLASS, _CONFIG, _INPUTS, _OUTPUT, _ERROR = range(8)
+_ID, _STATUS, _NAME, _CLASS, _CONFIG, _INPUTS, _OUTPUT, _ERROR, _FORMAT = range(9)
 _VERSION, _OWNER, _ATTEMPTS, _TIMEOUT_MS, _DEADLINE = 10, 11, 12, 13, 14
 
 
@@ -122,10 +122,12 @@ def encode_inputs(
         ) from None
 
 
-def decode_inputs(runtime: Runtime, text: str | None) -> tuple[list[Any], dict[str, Any]]:
+def decode_inputs(
+    runtime: Runtime, text: str | None, stored_format: str | None
+) -> tuple[list[Any], dict[str, Any]]:
     if not text:
         return [], {}
-    value = runtime.serializer.deserialize(text)
+    value = runtime.decode(text, stored_format)
     return list(value.get("args", [])), dict(value.get("kwargs", {}))
 
 
@@ -372,10 +374,9 @@ def outcome_from_row(runtime: Runtime, workflow_id: str, row: Any) -> tuple[bool
     """(True, result) for a finished workflow (raising its error), (False, None) otherwise."""
     status = row[_STATUS]
     if status == "SUCCESS":
-        text = row[_OUTPUT]
-        return True, (runtime.serializer.deserialize(text) if text is not None else None)
+        return True, runtime.decode(row[_OUTPUT], row[_FORMAT])
     if status == "ERROR":
-        raise deserialize_exception(runtime.serializer, row[_ERROR])
+        raise runtime.decode_error(row[_ERROR], row[_FORMAT])
     if status == "CANCELLED":
         raise DBOSAwaitedWorkflowCancelledError(workflow_id)
     if status == "MAX_RECOVERY_ATTEMPTS_EXCEEDED":
@@ -451,7 +452,7 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str) -> Launch:
         raise DBOSWorkflowFunctionNotFoundError(
             workflow_id, f"no workflow named {row[_NAME]!r} is registered in this process"
         )
-    args, kwargs = decode_inputs(runtime, row[_INPUTS])
+    args, kwargs = decode_inputs(runtime, row[_INPUTS], row[_FORMAT])
     if info.takes_self:
         target: object | None
         if row[_CONFIG] is not None:
