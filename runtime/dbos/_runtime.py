@@ -55,6 +55,10 @@ class DeadlineWatcher:
                 if self._stopped:
                     return
                 _, workflow_id = heapq.heappop(self._heap)
+            with self._runtime.active_lock:
+                running_here = workflow_id in self._runtime.active
+            if not running_here:
+                continue  # finished already (or runs in another process, whose watcher acts)
             try:
                 self._runtime.cancel(workflow_id, cascade=True)
             except Exception:  # a closed database at shutdown, say; the body checks again
