@@ -306,3 +306,35 @@ def test_async_step_retries_and_exhaustion(dbos: None) -> None:
         asyncio.run(wf(10))
     assert len(attempts) == 3
     assert [str(e) for e in info.value.errors] == ["attempt 1", "attempt 2", "attempt 3"]
+
+
+def test_step_status_reports_the_attempt(dbos: None) -> None:
+    seen: list[object] = []
+
+    @DBOS.step(
+        name="test_step_status.counting",
+        retries_allowed=True,
+        max_attempts=3,
+        interval_seconds=0.01,
+    )
+    def counting() -> int:
+        status = DBOS.step_status
+        assert status is not None
+        seen.append((status.step_id, status.current_attempt, status.max_attempts))
+        if status.current_attempt < 2:
+            raise ConnectionError("again")
+        return status.current_attempt
+
+    @DBOS.step(name="test_step_status.plain")
+    def plain() -> object:
+        status = DBOS.step_status
+        assert status is not None
+        return [status.step_id, status.current_attempt, status.max_attempts]
+
+    @DBOS.workflow(name="test_step_status.wf")
+    def wf() -> list[object]:
+        return [counting(), plain(), DBOS.step_status]
+
+    assert wf() == [2, [2, None, None], None]
+    assert seen == [(1, 0, 3), (1, 1, 3), (1, 2, 3)]
+    assert DBOS.step_status is None

@@ -6,7 +6,7 @@ from ._config import DBOSConfig
 from ._context import SetWorkflowID, SetWorkflowTimeout
 from ._dbos import DBOS, DBOSConfiguredInstance
 from ._serialization import JSONSerializer, PickleSerializer, Serializer
-from ._status import StepInfo, WorkflowStatus, WorkflowStatusString
+from ._status import StepInfo, StepStatus, WorkflowStatus, WorkflowStatusString
 from ._workflows import WorkflowHandle
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "SetWorkflowID",
     "SetWorkflowTimeout",
     "StepInfo",
+    "StepStatus",
     "WorkflowHandle",
     "WorkflowHandleAsync",
     "WorkflowStatus",

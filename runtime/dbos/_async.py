@@ -18,8 +18,10 @@ from ._checkpoint import (
     StepOptions,
     begin_step,
     durable_sleep,
+    note_attempt,
+    step_context,
 )
-from ._context import StepContext, current_step, current_workflow
+from ._context import current_step, current_workflow
 from ._error import DBOSMaxStepRetriesExceeded, DBOSWorkflowCancelledError
 from ._registry import FunctionInfo
 from ._status import WorkflowStatus
@@ -52,7 +54,7 @@ async def run_step_async(
     if isinstance(begun, Replayed):
         return begun.value()
     assert isinstance(begun, BegunStep)
-    token = current_step.set(StepContext(begun.ctx.workflow_id, begun.step_id))
+    token = current_step.set(step_context(begun, options))
     try:
         result = await _call_with_retries_async(name, func, args, kwargs, options)
     except Exception as exc:
@@ -75,6 +77,7 @@ async def _call_with_retries_async(
         return await func(*args, **kwargs)
     errors: list[Exception] = []
     for attempt in range(policy.max_attempts):
+        note_attempt(attempt)
         try:
             return await func(*args, **kwargs)
         except Exception as exc:

@@ -126,7 +126,7 @@ def run_step(
         return call_with_retries(name, func, args, kwargs, opts)
     if isinstance(begun, Replayed):
         return begun.value()
-    token = current_step.set(StepContext(begun.ctx.workflow_id, begun.step_id))
+    token = current_step.set(step_context(begun, opts))
     try:
         result = call_with_retries(name, func, args, kwargs, opts)
     except Exception as exc:
@@ -135,6 +135,17 @@ def run_step(
         raise
     current_step.reset(token)
     return begun.succeed(result)
+
+
+def step_context(begun: BegunStep, opts: StepOptions) -> StepContext:
+    max_attempts = int(opts.get("max_attempts", 3)) if opts.get("retries_allowed") else None
+    return StepContext(begun.ctx.workflow_id, begun.step_id, 0, max_attempts)
+
+
+def note_attempt(attempt: int) -> None:
+    step = current_step.get()
+    if step is not None:
+        step.current_attempt = attempt
 
 
 class Replayed:
@@ -247,6 +258,7 @@ def call_with_retries(
         return func(*args, **kwargs)
     errors: list[Exception] = []
     for attempt in range(policy.max_attempts):
+        note_attempt(attempt)
         try:
             return func(*args, **kwargs)
         except Exception as exc:

@@ -39,10 +39,14 @@ class WorkflowContext:
             return step_id
 
 
-@dataclass(frozen=True)
+@dataclass
 class StepContext:
+    """The running step: `DBOS.step_id`, and `DBOS.step_status` for retry-aware code."""
+
     workflow_id: str
     step_id: int
+    current_attempt: int = 0
+    max_attempts: int | None = None
 
 
 current_workflow: ContextVar[WorkflowContext | None] = ContextVar(

@@ -25,7 +25,7 @@ from ._context import current_step, current_workflow
 from ._error import DBOSException
 from ._runtime import Runtime, logger, runtime_or_none, set_runtime
 from ._serialization import DEFAULT_SERIALIZER, Serializer
-from ._status import StepInfo, WorkflowStatus
+from ._status import StepInfo, StepStatus, WorkflowStatus
 from ._sysdb import SystemDatabase
 from ._threads import DaemonPool
 from ._workflows import WorkflowHandle, recover_pending, start_workflow
@@ -307,6 +307,14 @@ class DBOS:
     def step_id(cls) -> int | None:
         step = current_step.get()
         return step.step_id if step is not None else None
+
+    @classproperty
+    def step_status(cls) -> StepStatus | None:
+        step = current_step.get()
+        if step is None:
+            return None
+        attempt = step.current_attempt if step.max_attempts is not None else None
+        return StepStatus(step.step_id, attempt, step.max_attempts)
 
     @classproperty
     def executor_id(cls) -> str:

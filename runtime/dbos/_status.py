@@ -56,6 +56,16 @@ class WorkflowStatus:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StepStatus:
+    """Inside a step: its number, the attempt running now (0-based), and the attempt limit
+    (None when the step does not retry)."""
+
+    step_id: int
+    current_attempt: int | None
+    max_attempts: int | None
+
+
 class StepInfo(TypedDict):
     """One checkpointed operation of a workflow, as `DBOS.list_workflow_steps` returns it."""
 
