@@ -282,3 +282,18 @@ def test_resume_restarts_a_dead_lettered_workflow(dbos: None, system_database_ur
     assert executed.count("a3") == 1
     status = DBOS.get_workflow_status("dead-lettered")
     assert status is not None and (status.status, status.recovery_attempts) == ("SUCCESS", 1)
+
+
+def test_fork_to_a_taken_id_is_refused_and_writes_nothing(dbos: None) -> None:
+    from dbos.error import DBOSConflictingWorkflowError
+
+    release.set()
+    with SetWorkflowID("fork-src"):
+        three_stage(4)
+    with SetWorkflowID("fork-taken"):
+        three_stage(5)
+    before = DBOS.list_workflow_steps("fork-taken")
+    with SetWorkflowID("fork-taken"), pytest.raises(DBOSConflictingWorkflowError):
+        DBOS.fork_workflow("fork-src", start_step=3)
+    assert DBOS.list_workflow_steps("fork-taken") == before
+    assert not DBOS.get_workflow_status("fork-src").was_forked_from  # type: ignore[union-attr]

@@ -16,13 +16,13 @@ import sqlalchemy as sa
 
 from ._checkpoint import active_workflow, run_step
 from ._context import take_assigned_workflow_id
-from ._error import DBOSException, DBOSNonExistentWorkflowError
+from ._error import DBOSConflictingWorkflowError, DBOSNonExistentWorkflowError
 from ._runtime import Runtime, get_runtime, logger
 from ._status import StepInfo, WorkflowStatus
 from ._sysdb import now_ms
 from ._workflows import (
-    _NAME,
     _STATUS,
+    _TIMEOUT_MS,
     WorkflowHandle,
     launch_from_row,
     submit,
@@ -206,7 +206,7 @@ def resume_workflow(workflow_id: str) -> WorkflowHandle[Any]:
     if row[_STATUS] in ("SUCCESS", "ERROR"):
         return WorkflowHandle(workflow_id)
     owner = uuid.uuid4().hex
-    timeout_ms = row[13]
+    timeout_ms = row[_TIMEOUT_MS]
     deadline = now_ms() + int(timeout_ms) if timeout_ms else None
     if not runtime.sysdb.resume_workflow(workflow_id, owner, runtime.executor_id, deadline):
         return WorkflowHandle(workflow_id)
@@ -220,12 +220,13 @@ def fork_workflow(
 ) -> WorkflowHandle[Any]:
     """A new workflow with the same inputs that reuses the original's steps before `start_step`."""
     runtime = get_runtime()
-    row = _require(runtime, workflow_id)
+    t = runtime.sysdb.table("workflow_status")
+    found = runtime.sysdb.run_query(sa.select(t).where(t.c.workflow_uuid == workflow_id))
+    if not found:
+        raise DBOSNonExistentWorkflowError(workflow_id)
+    m = found[0]._mapping
     new_id = take_assigned_workflow_id() or str(uuid.uuid4())
     owner = uuid.uuid4().hex
-    t = runtime.sysdb.table("workflow_status")
-    original = runtime.sysdb.run_query(sa.select(t).where(t.c.workflow_uuid == workflow_id))[0]
-    m = original._mapping
     new_row = {
         "workflow_uuid": new_id,
         "status": "PENDING",
@@ -251,9 +252,10 @@ def fork_workflow(
         "assumed_role": m["assumed_role"],
         "forked_from": workflow_id,
     }
-    if row[_NAME] != m["name"]:
-        raise DBOSException(f"Workflow {workflow_id} changed while it was being forked")
-    runtime.sysdb.fork_workflow(new_row, workflow_id, start_step)
+    if not runtime.sysdb.fork_workflow(new_row, workflow_id, start_step):
+        raise DBOSConflictingWorkflowError(
+            new_id, "a workflow with that ID exists already; fork to a new ID"
+        )
     fresh = runtime.sysdb.get_workflow(new_id)
     launch = launch_from_row(runtime, fresh, owner)
     return WorkflowHandle(new_id, submit(launch))

@@ -492,10 +492,13 @@ class SystemDatabase:
         }
         return self.execute(self.sql.RESUME_WORKFLOW, params) == 1
 
-    def fork_workflow(self, row: Mapping[str, Any], original_id: str, start_step: int) -> None:
-        """Insert the fork's row and copy the original's checkpoints before `start_step`."""
+    def fork_workflow(self, row: Mapping[str, Any], original_id: str, start_step: int) -> bool:
+        """Insert the fork's row and copy the original's checkpoints before `start_step`;
+        False (and nothing written) when the fork's ID is taken."""
         with self.transaction() as cur:
             cur.execute(self.sql.INSERT_WORKFLOW, row)
+            if cur.rowcount != 1:
+                return False
             if start_step > 1:
                 cur.execute(
                     self.sql.COPY_STEPS_FOR_FORK,
@@ -506,6 +509,7 @@ class SystemDatabase:
                     },
                 )
             cur.execute(self.sql.MARK_FORKED, {"workflow_uuid": original_id})
+        return True
 
     def table(self, name: str) -> sa.Table:
         key = f"{self.schema}.{name}" if self.schema else name
