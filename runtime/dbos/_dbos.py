@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from . import _decorators, _introspection, _registry
-from ._checkpoint import StepOptions, durable_sleep, run_step
+from ._checkpoint import StepOptions, active_workflow, durable_sleep, run_step
 from ._config import (
     DBOSConfig,
     executor_id_from,
@@ -415,6 +415,8 @@ class DBOS:
 
     @classmethod
     def resume_workflow(cls, workflow_id: str) -> WorkflowHandle[Any]:
+        if active_workflow() is None:
+            return _introspection.resume_workflow(workflow_id)
         workflow_id_out = _introspection._as_step("DBOS.resumeWorkflow", _resume_id, workflow_id)
         return WorkflowHandle(str(workflow_id_out))
 
@@ -422,6 +424,10 @@ class DBOS:
     def fork_workflow(
         cls, workflow_id: str, start_step: int, *, application_version: str | None = None
     ) -> WorkflowHandle[Any]:
+        if active_workflow() is None:
+            return _introspection.fork_workflow(
+                workflow_id, start_step, application_version=application_version
+            )
         new_id = _introspection._as_step(
             "DBOS.forkWorkflow",
             _fork_id,

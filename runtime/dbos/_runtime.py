@@ -79,6 +79,26 @@ class Runtime:
         self.active_lock = threading.Lock()
         self.deadlines = DeadlineWatcher(self)
         self.stopped = False
+        self._finish_events: dict[str, threading.Event] = {}
+
+    def finish_event(self, workflow_id: str) -> threading.Event:
+        """An event set when this process sees the workflow finish, so a waiter in this
+        process wakes at once instead of at its next poll of the database."""
+        with self.active_lock:
+            event = self._finish_events.get(workflow_id)
+            if event is None:
+                event = self._finish_events[workflow_id] = threading.Event()
+            return event
+
+    def forget_finish_event(self, workflow_id: str) -> None:
+        with self.active_lock:
+            self._finish_events.pop(workflow_id, None)
+
+    def notify_finished(self, workflow_id: str) -> None:
+        with self.active_lock:
+            event = self._finish_events.pop(workflow_id, None)
+        if event is not None:
+            event.set()
 
     def reader(self, stored_format: str | None) -> Serializer:
         """The serializer for a value stored in `stored_format`.
@@ -118,6 +138,7 @@ class Runtime:
                 ctx = self.active.get(wf)
             if ctx is not None:
                 ctx.cancelled.set()
+            self.notify_finished(wf)
 
     def shutdown(self) -> None:
         self.stopped = True

@@ -8,7 +8,6 @@ outcome. That is what makes `SetWorkflowID` an idempotency key across processes.
 from __future__ import annotations
 
 import inspect
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -360,6 +359,7 @@ def execute(launch: Launch) -> Any:
         current_step.reset(step_token)
         current_workflow.reset(wf_token)
         runtime.unregister_active(ctx)
+        runtime.notify_finished(launch.workflow_id)
 
 
 def _lost_ownership(workflow_id: str) -> Any:
@@ -390,21 +390,26 @@ def wait_for_result(
     """Block until the workflow finishes; its result, or its error raised here."""
     runtime = get_runtime()
     delay = 0.005
-    while True:
-        if future is not None:
-            try:
-                return future.result(timeout=delay)
-            except FutureTimeout:
-                pass
-        row = runtime.sysdb.get_workflow(workflow_id)
-        if row is None:
-            raise DBOSNonExistentWorkflowError(workflow_id)
-        done, result = outcome_from_row(runtime, workflow_id, row)
-        if done:
-            return result
-        if future is None:
-            time.sleep(delay)
-        delay = min(delay * 2, max(polling_interval_sec, 0.005))
+    finished = runtime.finish_event(workflow_id) if future is None else None
+    try:
+        while True:
+            if future is not None:
+                try:
+                    return future.result(timeout=delay)
+                except FutureTimeout:
+                    pass
+            row = runtime.sysdb.get_workflow(workflow_id)
+            if row is None:
+                raise DBOSNonExistentWorkflowError(workflow_id)
+            done, result = outcome_from_row(runtime, workflow_id, row)
+            if done:
+                return result
+            if finished is not None:
+                finished.wait(delay)
+            delay = min(delay * 2, max(polling_interval_sec, 0.005))
+    finally:
+        if finished is not None:
+            runtime.forget_finish_event(workflow_id)
 
 
 class WorkflowHandle(Generic[R]):
