@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,6 +31,14 @@ from ._error import (
 )
 from ._group_commit import GroupCommitter
 from ._schema import SCHEMA_VERSION, build_metadata
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection: worth retrying a read."""
+    if isinstance(exc, (sa.exc.OperationalError, sqlite3.OperationalError)):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.OperationalError)
 
 
 def now_ms() -> int:
@@ -82,11 +92,12 @@ class SystemDatabase:
             threading.Lock() if self.backend == "sqlite" else contextlib.nullcontext()
         )
         self.engine = self._create_engine(pool_size)
-        self._idle: list[Any] = []
+        self._idle: list[tuple[Any, float]] = []
         self._idle_cond = threading.Condition(threading.Lock())
         self._closed = False
         self._open = 0
         self._max_open = pool_size * 5  # at most this many, however many threads run
+        self.idle_check_after_sec = 10.0
         self._committer = GroupCommitter(self.execute, self._execute_batch)
         # On PostgreSQL, starting a workflow commits on a lane (and connection) of its own: a
         # caller starting many workflows then waits for its own small commit, not behind a
@@ -154,18 +165,28 @@ class SystemDatabase:
         self._release(conn, reuse=True)
 
     def _acquire(self) -> Any:
-        with self._idle_cond:
-            while True:
-                if self._closed:
-                    # After DBOS.destroy() a still-running workflow thread must not write: to
-                    # the database it is as if its process had died, and recovery takes over.
-                    raise DBOSException("The system database was closed by DBOS.destroy()")
-                if self._idle:
-                    return self._idle.pop()
-                if self._open < self._max_open:
-                    self._open += 1
-                    break
-                self._idle_cond.wait()
+        while True:
+            with self._idle_cond:
+                while True:
+                    if self._closed:
+                        # After DBOS.destroy() a still-running workflow thread must not write:
+                        # to the database it is as if its process had died; recovery takes over.
+                        raise DBOSException("The system database was closed by DBOS.destroy()")
+                    if self._idle:
+                        conn, last_used = self._idle.pop()
+                        break
+                    if self._open < self._max_open:
+                        self._open += 1
+                        conn = None
+                        break
+                    self._idle_cond.wait()
+            if conn is None:
+                return self._open_connection()
+            if time.monotonic() - last_used < self.idle_check_after_sec or self._alive(conn):
+                return conn
+            self._release(conn, reuse=False)  # the server dropped it while idle: try another
+
+    def _open_connection(self) -> Any:
         try:
             conn = self.engine.raw_connection()
             conn.detach()  # ours to keep or close from now on
@@ -176,10 +197,23 @@ class SystemDatabase:
                 self._idle_cond.notify()
             raise
 
+    @staticmethod
+    def _alive(conn: Any) -> bool:
+        """A connection idle for a while is checked before use (a server restart or an idle
+        timeout closes it); busy connections are not, so the hot path pays nothing."""
+        try:
+            cur = conn.dbapi_connection.cursor()
+            cur.execute("SELECT 1")
+            cur.fetchall()
+            cur.close()
+            return True
+        except Exception:
+            return False
+
     def _release(self, conn: Any, reuse: bool) -> None:
         with self._idle_cond:
             if reuse and not self._closed:
-                self._idle.append(conn)
+                self._idle.append((conn, time.monotonic()))
                 self._idle_cond.notify()
                 return
             self._open -= 1
@@ -253,7 +287,7 @@ class SystemDatabase:
         with self._idle_cond:
             self._closed = True
             idle, self._idle = self._idle, []
-        for conn in idle:
+        for conn, _ in idle:
             with contextlib.suppress(Exception):
                 conn.close()
         self.engine.dispose()

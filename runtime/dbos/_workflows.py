@@ -8,6 +8,7 @@ outcome. That is what makes `SetWorkflowID` an idempotency key across processes.
 from __future__ import annotations
 
 import inspect
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -49,7 +50,7 @@ from ._registry import FunctionInfo
 from ._runtime import Runtime, get_runtime, logger
 from ._serialization import serialize_exception
 from ._status import WorkflowStatus
-from ._sysdb import StepRecord, now_ms
+from ._sysdb import StepRecord, is_connection_error, now_ms
 
 R = TypeVar("R")
 
@@ -398,7 +399,18 @@ def wait_for_result(
                     return future.result(timeout=delay)
                 except FutureTimeout:
                     pass
-            row = runtime.sysdb.get_workflow(workflow_id)
+            try:
+                row = runtime.sysdb.get_workflow(workflow_id)
+            except Exception as exc:
+                if not is_connection_error(exc):
+                    raise
+                # A waiter outlives a database restart: keep polling, more slowly.
+                logger.warning(
+                    "Waiting for workflow %s: database unreachable: %s", workflow_id, exc
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
             if row is None:
                 raise DBOSNonExistentWorkflowError(workflow_id)
             done, result = outcome_from_row(runtime, workflow_id, row)
