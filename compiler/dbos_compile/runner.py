@@ -7,10 +7,13 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dbos_compile.cache import CACHE_DIR_NAME, ResultCache
 from dbos_compile.config import Config
 from dbos_lint import Finding, Settings, check_source
+from dbos_lint.checker import new_project
+from dbos_lint.project import Analysis, Project
 
 #: Below this many files to analyse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 16
@@ -68,22 +71,57 @@ def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bo
     return best_ignore < 0 or best_select > best_ignore
 
 
-def _analyse(job: tuple[bytes, Settings]) -> list[Finding]:
-    return check_source(job[0], job[1])
+#: One unit of work: content, settings, project root, path, how messages name the file.
+_Job = tuple[bytes, Settings, str, str, str]
+_Result = tuple[list[Finding], Analysis]
+
+#: Worker processes keep one Project (parsed helper modules, resolutions) per project root for
+#: the life of the pool, i.e. one run.
+_WORKER_PROJECTS: dict[str, Project[Any]] = {}
 
 
-def _analyse_all(contents: list[bytes], settings: Settings, jobs: int) -> list[list[Finding]]:
+def _analyse_with(project: Project[Any], job: _Job) -> _Result:
+    content, settings, _, path, display = job
+    found = check_source(content, settings, path=Path(path), project=project, display=display)
+    return found, project.analyses.pop(Path(path).resolve(), Analysis())
+
+
+def _analyse(job: _Job) -> _Result:
+    project = _WORKER_PROJECTS.get(job[2])
+    if project is None:
+        project = _WORKER_PROJECTS[job[2]] = new_project(Path(job[2]))
+    return _analyse_with(project, job)
+
+
+def _analyse_all(jobs_list: list[_Job], project: Project[Any], jobs: int) -> list[_Result]:
     """Serial for a handful of files (worker start-up costs more than it saves), else a
-    process pool: libcst's analysis is pure Python, so threads would not help."""
-    if jobs <= 1 or len(contents) < PARALLEL_THRESHOLD:
-        return [check_source(content, settings) for content in contents]
+    process pool: libcst's analysis is pure Python, so threads would not help. Each worker
+    parses a helper module at most once however many of its files reach it."""
+    if jobs <= 1 or len(jobs_list) < PARALLEL_THRESHOLD:
+        return [_analyse_with(project, job) for job in jobs_list]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        chunk = max(1, len(contents) // (jobs * 4))
-        return list(pool.map(_analyse, [(c, settings) for c in contents], chunksize=chunk))
+        chunk = max(1, len(jobs_list) // (jobs * 4))
+        return list(pool.map(_analyse, jobs_list, chunksize=chunk))
 
 
 def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _display(path: Path, cwd: Path) -> str:
+    """How a helper file that was not named on the command line is shown: relative to the
+    working directory when it is below it."""
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _message_name(path: Path, root: Path) -> str:
+    """How cross-module messages name the workflow's file: relative to the project root, so the
+    text does not depend on where the command was run."""
+    resolved = path.resolve()
+    return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else path.name
 
 
 def run_check(
@@ -96,24 +134,78 @@ def run_check(
     jobs: int = 1,
 ) -> RunResult:
     result = RunResult()
+    project: Project[Any] = new_project(config.root)
     files = list(iter_python_files(paths, config))
+    resolved = [path.resolve() for path in files]
     contents = [path.read_bytes() for path in files]
-    cached: list[list[Finding] | None] = [
-        cache.get(c) if cache is not None else None for c in contents
+    results: list[_Result | None] = [
+        cache.get(c, r, project.still_valid) if cache is not None else None
+        for c, r in zip(contents, resolved, strict=True)
     ]
-    misses = [i for i, found in enumerate(cached) if found is None]
-    # Identical files (generated code, vendored copies) are analysed once per run.
-    unique = list(dict.fromkeys(contents[i] for i in misses))
-    fresh = dict(zip(unique, _analyse_all(unique, config.settings, jobs), strict=True))
-    for content, findings in fresh.items():
-        if cache is not None:
-            cache.put(content, findings)
+    misses = [i for i, found in enumerate(results) if found is None]
+    root = config.root.as_posix()
+
+    def job(i: int) -> _Job:
+        name = _message_name(files[i], config.root)
+        return (contents[i], config.settings, root, files[i].as_posix(), name)
+
+    # Identical files (generated code, vendored copies) are analysed once per run, unless the
+    # result depended on where the file is (what its imports resolved to).
+    first: dict[bytes, int] = {}
     for i in misses:
-        cached[i] = fresh[contents[i]]
+        first.setdefault(contents[i], i)
+    leaders = list(first.values())
+    for i, leader_result in zip(
+        leaders, _analyse_all([job(i) for i in leaders], project, jobs), strict=True
+    ):
+        results[i] = leader_result
+    again: list[int] = []
+    for i in misses:
+        leader = results[first[contents[i]]]
+        assert leader is not None
+        if results[i] is not None:
+            continue
+        if leader[1].portable and project.still_valid(resolved[i], leader[1]):
+            results[i] = leader
+        else:
+            again.append(i)
+    for i, again_result in zip(
+        again, _analyse_all([job(i) for i in again], project, jobs), strict=True
+    ):
+        results[i] = again_result
+    if cache is not None:
+        for i in misses:
+            stored = results[i]
+            assert stored is not None
+            cache.put(contents[i], resolved[i], stored[0], stored[1])
     result.cache_hits = len(files) - len(misses)
     result.checked = len(files)
-    for path, found in zip(files, cached, strict=True):
-        kept = tuple(f for f in found or () if code_selected(f.code, select, ignore))
+
+    # Findings land in the file they are in: a helper's in the helper file, once per
+    # (line, column, code) whichever workflows reach it; the first file in order names the chain.
+    names = {r: f.as_posix() for r, f in zip(resolved, files, strict=True)}
+    merged: dict[Path, dict[tuple[int, int, str], Finding]] = {}
+    for r, done in zip(resolved, results, strict=True):
+        for finding in done[0] if done else ():
+            merged.setdefault(r, {}).setdefault(
+                (finding.line, finding.column, finding.code), finding
+            )
+    for done in results:
+        for helper, found in sorted(done[1].foreign.items()) if done else ():
+            target = Path(helper)
+            if target not in names and config.is_excluded(target):
+                continue
+            for finding in found:
+                key = (finding.line, finding.column, finding.code)
+                merged.setdefault(target, {}).setdefault(key, finding)
+    cwd = Path.cwd()
+    order = [*resolved, *sorted(p for p in merged if p not in names)]
+    for path in order:
+        unique = merged.pop(path, None)
+        if unique is None:
+            continue
+        kept = tuple(f for f in sorted(unique.values()) if code_selected(f.code, select, ignore))
         if kept:
-            result.files.append(FileFindings(path=path.as_posix(), findings=kept))
+            name = names.get(path) or _display(path, cwd)
+            result.files.append(FileFindings(path=name, findings=kept))
     return result

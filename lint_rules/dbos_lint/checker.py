@@ -4,7 +4,9 @@ Three kinds of walk share one visitor:
 
 * a workflow body, including its lambdas, comprehensions and nested plain functions, plus the
   module's plain functions (and ``self.`` methods) it calls, transitively, with the call chain
-  kept for the message;
+  kept for the message; given a :class:`~dbos_lint.project.Project`, plain functions imported
+  from other modules of the project are followed the same way (parsed once per run), and what
+  is found there is reported in that file, naming the workflow, its file and the chain;
 * a step or transaction body, where only API misuse is checked (steps are the sanctioned place
   for nondeterminism);
 * signatures of workflows, steps and transactions (serializability of inputs/outputs).
@@ -14,8 +16,9 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, ScopeProvider
@@ -24,6 +27,7 @@ from dbos_lint import names as n
 from dbos_lint.catalogue import RULES
 from dbos_lint.collect import FunctionInfo, Kind, ModuleIndex, index_module, record_binding
 from dbos_lint.model import Finding, Settings
+from dbos_lint.project import Analysis, Project
 from dbos_lint.resolve import Resolver, is_pure_chain
 from dbos_lint.suppress import is_suppressed, parse_suppressions
 
@@ -33,16 +37,20 @@ _ACCESS_LEAVES = frozenset(name.rsplit(".", 1)[-1] for name in n.ACCESSES) | {"s
 
 @dataclass(frozen=True)
 class _Walk:
-    """Where a body walk stands: which root it serves and the helper chain that got here."""
+    """Where a body walk stands: which root it serves, the module the current function lives in,
+    and the helper chain that got here (``crossed`` once the chain left the workflow's file)."""
 
     kind: Kind
     root: FunctionInfo
     current: FunctionInfo
+    module: _ModuleChecker
     chain: tuple[str, ...] = ()
+    crossed: bool = False
 
 
 @dataclass(frozen=True)
 class _Pending:
+    module: _ModuleChecker
     node: cst.CSTNode
     code: str
     message: str
@@ -51,53 +59,46 @@ class _Pending:
 
 
 class _ModuleChecker:
-    def __init__(self, module: cst.Module, settings: Settings) -> None:
+    """One parsed and indexed module. Holds no findings, so a helper module can be shared by
+    every analysis of a run (see ``Project.module``)."""
+
+    def __init__(
+        self,
+        module: cst.Module,
+        settings: Settings,
+        path: Path | None = None,
+        raw: bytes | None = None,
+    ) -> None:
         self.wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.settings = settings
+        self.path = path
+        self.raw = raw
         self.index = ModuleIndex()
         scopes = self.wrapper.resolve(ScopeProvider)
         self.resolver = Resolver(scopes, self.index.bound_values)
         index_module(self.wrapper.module, self.resolver, self.index)
-        self.pending: dict[tuple[int, str], _Pending] = {}
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+        self._suppressions: dict[int, frozenset[str] | None] | None = None
 
-    # -- reporting -------------------------------------------------------------------------
-    def report(self, node: cst.CSTNode, code: str, name: str, walk: _Walk | None) -> None:
-        key = (id(node), code)
-        if key in self.pending:
-            return
-        message = RULES[code].format(name.removeprefix("builtins."))
-        workflow = None
-        chain: tuple[str, ...] = ()
-        if walk is not None and walk.kind is Kind.WORKFLOW:
-            workflow = walk.root.qualname
-            if walk.chain:
-                chain = walk.chain
-                via = " -> ".join(f"`{c}`" for c in walk.chain)
-                message += f" (reached from workflow `{workflow}` via {via})"
-        self.pending[key] = _Pending(node, code, message, workflow, chain)
+    @property
+    def short_name(self) -> str:
+        """How a chain names this module: ``helpers`` for app/helpers.py, ``app`` for
+        app/__init__.py."""
+        if self.path is None:
+            return "<module>"
+        return self.path.parent.name if self.path.name == "__init__.py" else self.path.stem
 
-    def findings(self) -> list[Finding]:
-        """Positions are computed only when there is something to report: the position pass
-        regenerates the whole module's code and would otherwise dominate clean files."""
-        if not self.pending:
-            return []
-        positions = self.wrapper.resolve(PositionProvider)
-        found: list[Finding] = []
-        for p in self.pending.values():
-            pos: CodeRange = positions[p.node]
-            found.append(
-                Finding(
-                    line=pos.start.line,
-                    column=pos.start.column + 1,
-                    code=p.code,
-                    message=p.message,
-                    end_line=pos.end.line,
-                    end_column=pos.end.column + 1,
-                    workflow=p.workflow,
-                    chain=p.chain,
-                )
-            )
-        return sorted(found)
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        """Computed only when there is something to report: the position pass regenerates the
+        whole module's code and would otherwise dominate clean files."""
+        if self._positions is None:
+            self._positions = self.wrapper.resolve(PositionProvider)
+        return self._positions
+
+    def suppressions(self) -> dict[int, frozenset[str] | None]:
+        if self._suppressions is None:
+            self._suppressions = parse_suppressions(self.raw) if self.raw is not None else {}
+        return self._suppressions
 
     # -- name classification -----------------------------------------------------------------
     def call_code(self, name: str, pure: bool, nargs: int) -> str | None:
@@ -109,41 +110,21 @@ class _ModuleChecker:
             extra_allowed=self.settings.extra_allowed,
         )
 
-    # -- drivers -----------------------------------------------------------------------------
-    def run(self) -> list[Finding]:
-        for info in self.index.functions.values():
-            if info.kind is Kind.PLAIN:
-                continue
-            self.check_signature(info)
-            self.walk_root(info)
-        return self.findings()
-
-    def walk_root(self, root: FunctionInfo) -> None:
-        pending = [_Walk(kind=root.kind, root=root, current=root)]
-        seen = {root.node}
-        while pending:
-            walk = pending.pop(0)
-            visitor = _BodyVisitor(self, walk)
-            for param in _all_params(walk.current.node):
-                record_binding(self.index.bound_values, param)
-            walk.current.node.body.visit(visitor)
-            for helper in visitor.helpers:
-                if helper.node not in seen:
-                    seen.add(helper.node)
-                    chain = (*walk.chain, helper.qualname)
-                    pending.append(_Walk(walk.kind, root, helper, chain))
-
-    def check_signature(self, info: FunctionInfo) -> None:
-        for param in _all_params(info.node):
-            if param.annotation is not None:
-                self._check_annotation(param.annotation.annotation, n.PARAM_TYPE)
+    def unserializable_annotations(self, info: FunctionInfo) -> list[tuple[cst.CSTNode, str, str]]:
+        """(annotation, code, type name) for each non-serializable parameter/return type."""
+        found: list[tuple[cst.CSTNode, str, str]] = []
+        annotated = [
+            (param.annotation.annotation, n.PARAM_TYPE)
+            for param in _all_params(info.node)
+            if param.annotation is not None
+        ]
         if info.node.returns is not None:
-            self._check_annotation(info.node.returns.annotation, n.RETURN_TYPE)
-
-    def _check_annotation(self, expr: cst.BaseExpression, code: str) -> None:
-        bad = self._unserializable(expr, expr)
-        if bad is not None:
-            self.report(expr, code, bad, None)
+            annotated.append((info.node.returns.annotation, n.RETURN_TYPE))
+        for expr, code in annotated:
+            bad = self._unserializable(expr, expr)
+            if bad is not None:
+                found.append((expr, code, bad))
+        return found
 
     def _unserializable(self, expr: cst.BaseExpression, anchor: cst.CSTNode) -> str | None:
         """First non-serializable type named anywhere in an annotation (``Optional[Callable]``,
@@ -172,6 +153,145 @@ class _ModuleChecker:
         return None
 
 
+class _Analysis:
+    """One checked file: its roots' walks, everything they report (in this file or in helper
+    files of the project) and the project files they depended on."""
+
+    def __init__(
+        self,
+        root: _ModuleChecker,
+        project: Project[_ModuleChecker] | None,
+        display: str | None,
+    ) -> None:
+        self.root = root
+        self.project = project
+        self.display = display or (root.path.name if root.path is not None else "<module>")
+        self.pending: dict[tuple[int, int, str], _Pending] = {}
+        self.record = Analysis()
+
+    # -- reporting -------------------------------------------------------------------------
+    def report(
+        self,
+        module: _ModuleChecker,
+        node: cst.CSTNode,
+        code: str,
+        name: str,
+        walk: _Walk | None,
+    ) -> None:
+        key = (id(module), id(node), code)
+        if key in self.pending:
+            return
+        message = RULES[code].format(name.removeprefix("builtins."))
+        workflow = None
+        chain: tuple[str, ...] = ()
+        if walk is not None and walk.kind is Kind.WORKFLOW:
+            workflow = walk.root.qualname
+            if walk.chain:
+                chain = walk.chain
+                via = " -> ".join(f"`{c}`" for c in walk.chain)
+                where = f" in {self.display}" if walk.crossed else ""
+                message += f" (reached from workflow `{workflow}`{where} via {via})"
+        self.pending[key] = _Pending(module, node, code, message, workflow, chain)
+
+    def findings(self) -> tuple[list[Finding], dict[str, list[Finding]]]:
+        """This file's findings (unsuppressed) and, per helper file, those made there
+        (with that file's suppressions already applied)."""
+        own: list[Finding] = []
+        foreign: dict[str, list[Finding]] = {}
+        for p in self.pending.values():
+            pos = p.module.positions()[p.node]
+            finding = Finding(
+                line=pos.start.line,
+                column=pos.start.column + 1,
+                code=p.code,
+                message=p.message,
+                end_line=pos.end.line,
+                end_column=pos.end.column + 1,
+                workflow=p.workflow,
+                chain=p.chain,
+            )
+            if p.module is self.root:
+                own.append(finding)
+            elif p.module.path is not None:
+                if not is_suppressed(p.module.suppressions(), finding.line, finding.code):
+                    foreign.setdefault(p.module.path.as_posix(), []).append(finding)
+        return sorted(own), {path: sorted(found) for path, found in sorted(foreign.items())}
+
+    # -- drivers -----------------------------------------------------------------------------
+    def run(self) -> None:
+        for info in self.root.index.functions.values():
+            if info.kind is Kind.PLAIN:
+                continue
+            for expr, code, bad in self.root.unserializable_annotations(info):
+                self.report(self.root, expr, code, bad, None)
+            self.walk_root(info)
+
+    def walk_root(self, root: FunctionInfo) -> None:
+        pending = [_Walk(kind=root.kind, root=root, current=root, module=self.root)]
+        seen = {root.node}
+        while pending:
+            walk = pending.pop(0)
+            visitor = _BodyVisitor(self, walk)
+            for param in _all_params(walk.current.node):
+                record_binding(walk.module.index.bound_values, param)
+            walk.current.node.body.visit(visitor)
+            for module, helper in visitor.helpers:
+                if helper.node not in seen:
+                    seen.add(helper.node)
+                    crossed = walk.crossed or module is not self.root
+                    link = helper.qualname
+                    if module is not self.root:
+                        link = f"{module.short_name}.{helper.qualname}"
+                    chain = (*walk.chain, link)
+                    pending.append(_Walk(walk.kind, root, helper, module, chain, crossed))
+
+    # -- following into other modules of the project ------------------------------------------
+    def follow(
+        self, module: _ModuleChecker, name: str
+    ) -> tuple[_ModuleChecker, FunctionInfo] | None:
+        """The plain module-level function of the project that the imported ``name`` (e.g.
+        ``app.helpers.compute`` or ``.helpers.compute``) denotes, parsed once per run."""
+        if self.project is None or module.path is None:
+            return None
+        stripped = name.lstrip(".")
+        dots = name[: len(name) - len(stripped)]
+        package, _, func = stripped.rpartition(".")
+        target_module = dots + package
+        if not target_module or not self.project.is_candidate(target_module):
+            return None
+        importer = "" if module is self.root else module.path.as_posix()
+        target = self.project.resolve(module.path, target_module)
+        self.record.resolutions[(importer, target_module)] = (
+            target.as_posix() if target is not None else None
+        )
+        if target is None:
+            return None
+        if target == self.root.path:
+            checker: _ModuleChecker | None = self.root
+        else:
+            settings = self.root.settings
+            checker = self.project.module(target, lambda raw: _load(raw, settings, target))
+            digest = self.project.file_hash(target)
+            if digest is not None:
+                self.record.deps[target.as_posix()] = digest
+        if checker is None:
+            return None
+        info = checker.index.module_functions.get(func)
+        if info is None:
+            return None
+        return checker, info
+
+
+def _load(raw: bytes, settings: Settings, path: Path) -> _ModuleChecker | None:
+    """A helper module as the checker sees it; one that does not parse is not followed (it is
+    reported as DBOS000 when checked itself)."""
+    try:
+        module = cst.parse_module(raw)
+    except cst.ParserSyntaxError:
+        return None
+    return _ModuleChecker(module, settings, path, raw)
+
+
 def _parse_quoted(expr: cst.SimpleString) -> list[cst.BaseExpression]:
     value = expr.evaluated_value
     if not isinstance(value, str):
@@ -183,14 +303,16 @@ def _parse_quoted(expr: cst.SimpleString) -> list[cst.BaseExpression]:
 
 
 class _BodyVisitor(cst.CSTVisitor):
-    def __init__(self, checker: _ModuleChecker, walk: _Walk) -> None:
-        self.c = checker
+    def __init__(self, analysis: _Analysis, walk: _Walk) -> None:
+        self.a = analysis
+        #: The module the walked function lives in: names resolve against its imports.
+        self.c = walk.module
         self.walk = walk
-        self.helpers: list[FunctionInfo] = []
+        self.helpers: list[tuple[_ModuleChecker, FunctionInfo]] = []
         self.in_workflow = walk.kind is Kind.WORKFLOW
 
     def _report(self, node: cst.CSTNode, code: str, name: str) -> None:
-        self.c.report(node, code, name, self.walk)
+        self.a.report(self.c, node, code, name, self.walk)
 
     # Nested workflows/steps/transactions are roots of their own walks.
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -209,17 +331,29 @@ class _BodyVisitor(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         names = self.c.resolver.external_names(node.func)
         if self.in_workflow:
-            self._determinism(node, names)
+            if not self._determinism(node, names):
+                self._imported_target(names)
         else:
             self._step_misuse(node, names)
         self._local_target(node)
 
-    def _determinism(self, node: cst.Call, names: list[str]) -> None:
+    def _determinism(self, node: cst.Call, names: list[str]) -> bool:
         pure = is_pure_chain(node.func)
         for name in names:
             code = self.c.call_code(name, pure, len(node.args))
             if code is not None:
                 self._report(node, code, name)
+                return True
+        return False
+
+    def _imported_target(self, names: list[str]) -> None:
+        """Follow a call into a plain function of another project module. Steps are exempt and
+        a workflow called from here is a child workflow, checked on its own."""
+        for name in names:
+            found = self.a.follow(self.c, name)
+            if found is not None:
+                if found[1].kind is Kind.PLAIN:
+                    self.helpers.append(found)
                 return
 
     def _step_misuse(self, node: cst.Call, names: list[str]) -> None:
@@ -255,7 +389,7 @@ class _BodyVisitor(cst.CSTVisitor):
         if target is None:
             return
         if target.kind is Kind.PLAIN and self.in_workflow:
-            self.helpers.append(target)
+            self.helpers.append((self.c, target))
         elif target.kind is Kind.WORKFLOW and not self.in_workflow:
             self._report(node, n.WORKFLOW_IN_STEP, _dotted(func))
 
@@ -338,7 +472,9 @@ def _dotted(expr: cst.BaseExpression) -> str:
 
 def check_module(module: cst.Module, settings: Settings | None = None) -> list[Finding]:
     """Findings for an already-parsed module, before suppressions are applied."""
-    return _ModuleChecker(module, settings or Settings()).run()
+    analysis = _Analysis(_ModuleChecker(module, settings or Settings()), None, None)
+    analysis.run()
+    return analysis.findings()[0]
 
 
 def _syntax_finding(raw: bytes, exc: cst.ParserSyntaxError) -> Finding:
@@ -353,8 +489,19 @@ def _syntax_finding(raw: bytes, exc: cst.ParserSyntaxError) -> Finding:
     return Finding(line, column, n.SYNTAX, RULES[n.SYNTAX].format(reason))
 
 
+def new_project(root: Path) -> Project[_ModuleChecker]:
+    """A per-run project for ``check_source(..., project=...)`` (the module type stays private)."""
+    return Project(root)
+
+
 def check_source(
-    source: str | bytes, settings: Settings | None = None, *, suppress: bool = True
+    source: str | bytes,
+    settings: Settings | None = None,
+    *,
+    suppress: bool = True,
+    path: Path | None = None,
+    project: Project[_ModuleChecker] | None = None,
+    display: str | None = None,
 ) -> list[Finding]:
     """Parse and check one module. A syntax error becomes a DBOS000 finding, never an exception.
 
@@ -362,16 +509,29 @@ def check_source(
     cannot define a decorated function (the decorator must resolve to ``dbos.DBOS.workflow`` and
     friends), and every rule applies inside one; such modules are only parsed, which keeps
     whole-repository runs cheap.
+
+    With ``path`` and ``project``, plain functions the workflows call in other modules of the
+    project are followed too; what that found outside this file and which files it read are
+    left in ``project.analyses[path]`` (the runner merges and caches them). ``display`` names
+    this file in the messages of findings reached across modules.
     """
     raw = source.encode("utf-8") if isinstance(source, str) else source
+    resolved = path.resolve() if path is not None else None
+    if project is not None and resolved is not None:
+        project.analyses[resolved] = Analysis()
     try:
         module = cst.parse_module(raw)
     except cst.ParserSyntaxError as exc:
         return [_syntax_finding(raw, exc)]
     if b"dbos" not in raw or not _DECORATOR_HINT.search(raw):
         return []
-    findings = check_module(module, settings)
+    settings = settings or Settings()
+    analysis = _Analysis(_ModuleChecker(module, settings, resolved, raw), project, display)
+    analysis.run()
+    findings, analysis.record.foreign = analysis.findings()
+    if project is not None and resolved is not None:
+        project.analyses[resolved] = analysis.record
     if not suppress or not findings:
         return findings
-    suppressions = parse_suppressions(raw)
+    suppressions = analysis.root.suppressions()
     return [f for f in findings if not is_suppressed(suppressions, f.line, f.code)]
