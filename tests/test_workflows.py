@@ -338,3 +338,15 @@ def test_step_status_reports_the_attempt(dbos: None) -> None:
     assert wf() == [2, [2, None, None], None]
     assert seen == [(1, 0, 3), (1, 1, 3), (1, 2, 3)]
     assert DBOS.step_status is None
+
+
+def test_a_failing_background_workflow_is_logged(
+    dbos: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with SetWorkflowID("bg-fails"):
+        handle = DBOS.start_workflow(failing_workflow, "nobody is waiting")
+    with pytest.raises(ValueError):
+        handle.get_result()
+    failures = [r for r in caplog.records if r.name == "dbos" and "bg-fails" in r.getMessage()]
+    assert failures and failures[0].exc_info is not None
+    assert "nobody is waiting" in str(failures[0].exc_info[1])

@@ -296,7 +296,14 @@ def _execute_in_fresh_context(launch: Launch) -> Any:
     # Pool threads may have run other workflows: start from empty context variables.
     current_workflow.set(None)
     current_step.set(None)
-    return execute(launch)
+    try:
+        return execute(launch)
+    except DBOSAwaitedWorkflowCancelledError:
+        raise
+    except Exception:
+        # Nobody may ever ask a background workflow for its result: say that it failed.
+        logger.error("Workflow %s failed", launch.workflow_id, exc_info=True)
+        raise
 
 
 # ------------------------------------------------------------------------------ running
