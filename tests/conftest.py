@@ -188,3 +188,17 @@ def dbos(system_database_url: str) -> Iterator[None]:
     DBOS.launch()
     yield
     DBOS.destroy()
+
+
+def run_system_sql(system_database_url: str, statement: str) -> None:
+    """Run SQL against a system database behind the runtime's back (to stage corrupt rows,
+    future schema stamps ...). `{prefix}` stands for the table prefix: `dbos.` on PostgreSQL."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(system_database_url)
+    prefix = "dbos." if engine.dialect.name == "postgresql" else ""
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(statement.replace("{prefix}", prefix)))
+    finally:
+        engine.dispose()

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
+from conftest import run_system_sql
 
 from dbos import DBOS, DBOSConfig, SetWorkflowID
 from dbos.error import (
@@ -127,20 +127,13 @@ def test_schema_from_a_newer_version_is_refused_and_kept(dbos: str) -> None:
     with SetWorkflowID("kept"):
         takes_anything("kept", 1)
     DBOS.destroy()
-    engine = sa.create_engine(dbos)
-    table = "dbos.dbos_migrations" if engine.dialect.name == "postgresql" else "dbos_migrations"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"INSERT INTO {table} (version) VALUES (999)"))
-    engine.dispose()
+    run_system_sql(dbos, "INSERT INTO {prefix}dbos_migrations (version) VALUES (999)")
     DBOS(config=_config(dbos))
     with pytest.raises(DBOSSchemaVersionError, match="999"):
         DBOS.launch()
     DBOS.destroy()
     # Nothing was touched: remove the future stamp and the data is all there.
-    engine = sa.create_engine(dbos)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DELETE FROM {table} WHERE version = 999"))
-    engine.dispose()
+    run_system_sql(dbos, "DELETE FROM {prefix}dbos_migrations WHERE version = 999")
     DBOS(config=_config(dbos))
     DBOS.launch()
     assert [w.workflow_id for w in DBOS.list_workflows()] == ["kept"]
@@ -149,16 +142,10 @@ def test_schema_from_a_newer_version_is_refused_and_kept(dbos: str) -> None:
 def test_corrupt_recorded_output_is_reported_not_ignored(dbos: str) -> None:
     with SetWorkflowID("corrupt"):
         takes_anything("c", 1)
-    engine = sa.create_engine(dbos)
-    prefix = "dbos." if engine.dialect.name == "postgresql" else ""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                f"UPDATE {prefix}workflow_status SET output = '{{not json' "
-                "WHERE workflow_uuid = 'corrupt'"
-            )
-        )
-    engine.dispose()
+    run_system_sql(
+        dbos,
+        "UPDATE {prefix}workflow_status SET output = '{not json' WHERE workflow_uuid = 'corrupt'",
+    )
     with pytest.raises(DBOSDeserializationError):
         DBOS.retrieve_workflow("corrupt").get_result()
     # Listing still works and shows the raw text rather than hiding the row.
@@ -173,18 +160,13 @@ def test_unreadable_inputs_of_a_pending_workflow_end_it_in_error(system_database
     DBOS.reset_system_database()
     DBOS.launch()
     DBOS.destroy()
-    engine = sa.create_engine(system_database_url)
-    prefix = "dbos." if engine.dialect.name == "postgresql" else ""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                f"INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, inputs, "
-                "executor_id, application_version, created_at, updated_at, recovery_attempts, "
-                "owner_xid) VALUES ('garbled', 'PENDING', 'takes_anything', '{\"args\": [', "
-                "'local', 'v1', 1, 1, 1, 'dead-owner')"
-            )
-        )
-    engine.dispose()
+    run_system_sql(
+        system_database_url,
+        "INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, inputs, "
+        "executor_id, application_version, created_at, updated_at, recovery_attempts, "
+        "owner_xid) VALUES ('garbled', 'PENDING', 'takes_anything', '{\"args\": [', "
+        "'local', 'v1', 1, 1, 1, 'dead-owner')",
+    )
     DBOS(config=config)
     DBOS.launch()
     try:

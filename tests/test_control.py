@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from conftest import run_system_sql
 
 from dbos import DBOS, DBOSConfig, SetWorkflowID, SetWorkflowTimeout
 from dbos.error import (
@@ -255,8 +256,6 @@ def test_cancel_without_cascade_leaves_children_running(dbos: None) -> None:
 
 
 def test_resume_restarts_a_dead_lettered_workflow(dbos: None, system_database_url: str) -> None:
-    import sqlalchemy as sa
-
     release.clear()
     executed.clear()
     with SetWorkflowID("dead-lettered"):
@@ -267,16 +266,11 @@ def test_resume_restarts_a_dead_lettered_workflow(dbos: None, system_database_ur
     DBOS.cancel_workflow("dead-lettered")
     release.set()
     # Stand in for a crash loop that exhausted max_recovery_attempts.
-    engine = sa.create_engine(system_database_url)
-    prefix = "dbos." if engine.dialect.name == "postgresql" else ""
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                f"UPDATE {prefix}workflow_status SET status = 'MAX_RECOVERY_ATTEMPTS_EXCEEDED' "
-                "WHERE workflow_uuid = 'dead-lettered'"
-            )
-        )
-    engine.dispose()
+    run_system_sql(
+        system_database_url,
+        "UPDATE {prefix}workflow_status SET status = 'MAX_RECOVERY_ATTEMPTS_EXCEEDED' "
+        "WHERE workflow_uuid = 'dead-lettered'",
+    )
     handle = DBOS.resume_workflow("dead-lettered")
     assert handle.get_result() == ["a3", "b3", "c3"]
     assert executed.count("a3") == 1

@@ -266,15 +266,3 @@ def retrieve_workflow(workflow_id: str, existing_workflow: bool = True) -> Workf
     if existing_workflow:
         _require(runtime, workflow_id)
     return WorkflowHandle(workflow_id)
-
-
-__all__ = [
-    "_as_step",
-    "cancel_workflow",
-    "fork_workflow",
-    "get_workflow_status",
-    "list_workflow_steps",
-    "list_workflows",
-    "resume_workflow",
-    "retrieve_workflow",
-]

@@ -73,12 +73,6 @@ SELECT function_id, function_name, output, error, child_workflow_id, serializati
 FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid ORDER BY function_id
 """
 
-SELECT_STEP: Final = """
-SELECT function_id, function_name, output, error, child_workflow_id, serialization,
-    started_at_epoch_ms, completed_at_epoch_ms
-FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid AND function_id = :function_id
-"""
-
 # Compare-and-swap on the owner token: of all processes trying to take over a PENDING workflow,
 # exactly one sees a row change.
 CLAIM_WORKFLOW: Final = """

@@ -66,7 +66,9 @@ class _Statements:
             if name.isupper() and isinstance(value, str):
                 setattr(self, name, _sql.render(value, backend, schema))
 
-    def __getattr__(self, name: str) -> str:  # only reached for names _sql does not define
+    def __getattr__(self, name: str) -> str:
+        # Declares the attributes set in __init__ as str for the type checker; at run time it
+        # is reached only for a name `_sql` does not define.
         raise AttributeError(name)
 
 
@@ -471,12 +473,6 @@ class SystemDatabase:
     def load_steps(self, workflow_id: str) -> dict[int, StepRecord]:
         rows = self.fetchall(self.sql.SELECT_STEPS, {"workflow_uuid": workflow_id})
         return {int(r[0]): StepRecord(int(r[0]), *r[1:]) for r in rows}
-
-    def get_step(self, workflow_id: str, function_id: int) -> StepRecord | None:
-        r = self.fetchone(
-            self.sql.SELECT_STEP, {"workflow_uuid": workflow_id, "function_id": function_id}
-        )
-        return StepRecord(int(r[0]), *r[1:]) if r else None
 
     def claim_workflow(
         self, workflow_id: str, old_owner: str | None, new_owner: str, executor_id: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -547,7 +546,3 @@ def recover_pending(runtime: Runtime) -> list[WorkflowHandle[Any]]:
     if handles:
         logger.info("Recovering %d pending workflows", len(handles))
     return handles
-
-
-def make_callable_name(func: Callable[..., Any]) -> str:
-    return str(getattr(func, "__qualname__", getattr(func, "__name__", repr(func))))
