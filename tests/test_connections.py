@@ -9,7 +9,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from dbos import DBOS, DBOSConfig, SetWorkflowID, _runtime
+from dbos import DBOS, DBOSConfig, SetWorkflowID
+from dbos._core import runtime as _runtime
 
 
 @DBOS.step()

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dbos import DBOS
-from dbos._group_commit import GroupCommitter
+from dbos._db.group_commit import GroupCommitter
 
 
 class FakeDatabase:

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from dbos import DBOS
 from dbos._config import normalize_url
-from dbos._schema import SCHEMA_VERSION
-from dbos._sysdb import SystemDatabase
+from dbos._db.schema import SCHEMA_VERSION
+from dbos._db.system import SystemDatabase
 from dbos.error import DBOSInitializationError
 
 

@@ -118,7 +118,7 @@ class SimulatedCrash(BaseException):
 def test_transaction_committed_before_a_crash_is_not_run_again(
     dbos: DBOSConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dbos import _runtime
+    from dbos._core import runtime as _runtime
 
     runtime = _runtime.get_runtime()
     real_record = runtime.sysdb.record_step

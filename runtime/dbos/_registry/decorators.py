@@ -8,10 +8,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from . import _registry
-from ._checkpoint import StepOptions, run_step
-from ._registry import FunctionInfo
-from ._workflows import call_workflow
+from .._core.checkpoint import StepOptions, run_step
+from .._core.workflows import call_workflow
+from . import registry as _registry
+from .registry import FunctionInfo
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T", bound=type)
@@ -54,7 +54,7 @@ def workflow(name: str | None = None, max_recovery_attempts: int | None = 100) -
 
             @functools.wraps(target)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                from ._async import call_workflow_async
+                from .._core.aio import call_workflow_async
 
                 return await call_workflow_async(info, args, kwargs)
 
@@ -110,7 +110,7 @@ def step(
 
             @functools.wraps(target)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                from ._async import run_step_async
+                from .._core.aio import run_step_async
 
                 return await run_step_async(step_name, target, args, kwargs, options)
 
@@ -130,7 +130,7 @@ def step(
 
 
 def transaction(isolation_level: str = "SERIALIZABLE", name: str | None = None) -> Callable[[F], F]:
-    from ._app_db import ISOLATION_LEVELS
+    from .._db.application import ISOLATION_LEVELS
 
     if isolation_level not in ISOLATION_LEVELS:
         raise ValueError(
@@ -138,7 +138,7 @@ def transaction(isolation_level: str = "SERIALIZABLE", name: str | None = None) 
         )
 
     def decorate(func: F) -> F:
-        from ._transactions import run_transaction
+        from .._core.transactions import run_transaction
 
         target = _unwrap(func)
         if inspect.iscoroutinefunction(target):

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._sysdb import StepRecord
+    from .._db.records import StepRecord
 
 
 @dataclass

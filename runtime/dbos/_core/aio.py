@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from ._checkpoint import (
+from .._error import DBOSMaxStepRetriesExceeded, DBOSWorkflowCancelledError
+from .._registry.registry import FunctionInfo
+from .checkpoint import (
     BegunStep,
     Replayed,
     RetryPolicy,
@@ -21,24 +23,14 @@ from ._checkpoint import (
     note_attempt,
     step_context,
 )
-from ._context import current_step, current_workflow
-from ._error import DBOSMaxStepRetriesExceeded, DBOSWorkflowCancelledError
-from ._registry import FunctionInfo
-from ._status import WorkflowStatus
-from ._workflows import WorkflowHandle, call_workflow
-
-R = TypeVar("R")
+from .context import current_step, current_workflow
+from .workflows import call_workflow
 
 
 async def call_workflow_async(
     info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     return await asyncio.to_thread(call_workflow, info, args, kwargs)
-
-
-def run_coroutine_body(coroutine: Any) -> Any:
-    """Drive an async workflow body to completion on this thread's own event loop."""
-    return asyncio.run(coroutine)
 
 
 async def run_step_async(
@@ -96,25 +88,3 @@ async def _call_with_retries_async(
 
 async def sleep_async(seconds: float) -> None:
     await asyncio.to_thread(durable_sleep, seconds)
-
-
-class WorkflowHandleAsync(Generic[R]):
-    """A started workflow, awaited without blocking the caller's event loop."""
-
-    def __init__(self, handle: WorkflowHandle[R]) -> None:
-        self._handle = handle
-        self.workflow_id = handle.workflow_id
-
-    def get_workflow_id(self) -> str:
-        return self.workflow_id
-
-    async def get_result(self, *, polling_interval_sec: float = 1.0) -> R:
-        return await asyncio.to_thread(
-            self._handle.get_result, polling_interval_sec=polling_interval_sec
-        )
-
-    async def get_status(self) -> WorkflowStatus:
-        return await asyncio.to_thread(self._handle.get_status)
-
-    def __repr__(self) -> str:
-        return f"WorkflowHandleAsync(workflow_id={self.workflow_id!r})"

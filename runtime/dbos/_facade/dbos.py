@@ -12,29 +12,34 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from . import _decorators, _introspection, _registry
-from ._checkpoint import StepOptions, active_workflow, durable_sleep, run_step
-from ._config import (
+from .._config import (
     DBOSConfig,
     executor_id_from,
     normalize_url,
     resolve_system_database_url,
     validate_config,
 )
-from ._context import current_step, current_workflow
-from ._error import DBOSException
-from ._runtime import Runtime, logger, runtime_or_none, set_runtime
-from ._serialization import DEFAULT_SERIALIZER, Serializer
-from ._status import StepInfo, StepStatus, WorkflowStatus
-from ._sysdb import SystemDatabase
-from ._threads import DaemonPool
-from ._workflows import WorkflowHandle, recover_pending, start_workflow
+from .._core import control as _control
+from .._core import statuses as _statuses
+from .._core.checkpoint import StepOptions, active_workflow, durable_sleep, run_step
+from .._core.context import current_step, current_workflow
+from .._core.handles import WorkflowHandle, WorkflowHandleAsync
+from .._core.runtime import Runtime, logger, runtime_or_none, set_runtime
+from .._core.workflows import start_workflow
+from .._db.system import SystemDatabase
+from .._error import DBOSException
+from .._registry import decorators as _decorators
+from .._registry import registry as _registry
+from .._serialization import DEFAULT_SERIALIZER, Serializer
+from .._services.deadlines import DeadlineWatcher
+from .._services.recovery import recover_pending
+from .._status import StepInfo, StepStatus, WorkflowStatus
+from .._threads import DaemonPool
 
 if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
     from sqlalchemy.orm import Session
 
-    from ._app_db import ApplicationDatabase
-    from ._async import WorkflowHandleAsync
+    from .._db.application import ApplicationDatabase
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T", bound=type)
@@ -126,7 +131,7 @@ class DBOS:
         has_transactions = any(i.kind == "transaction" for i in _registry.all_functions())
         if not url and not has_transactions:
             return None
-        from ._app_db import ApplicationDatabase
+        from .._db.application import ApplicationDatabase
 
         app_db = ApplicationDatabase(
             normalize_url(url or resolve_system_database_url(config)),
@@ -166,6 +171,9 @@ class DBOS:
                 pool=DaemonPool(int(config.get("max_executor_threads") or 4096)),
                 app_db=app_db,
             )
+            watcher = DeadlineWatcher(runtime)
+            runtime.deadlines = watcher
+            runtime.services.append(watcher)
             set_runtime(runtime)
             instance._launched = True
         recover_pending(runtime)
@@ -228,7 +236,7 @@ class DBOS:
     @classproperty
     def sql_session(cls) -> Session:
         """The SQLAlchemy session of the running `@DBOS.transaction()` function."""
-        from ._app_db import require_session
+        from .._db.application import require_session
 
         return require_session()
 
@@ -260,8 +268,6 @@ class DBOS:
         """`start_workflow` for async code: the caller's event loop is never blocked."""
         import asyncio
 
-        from ._async import WorkflowHandleAsync
-
         handle = await asyncio.to_thread(cls.start_workflow, func, *args, **kwargs)
         return WorkflowHandleAsync(handle)
 
@@ -270,8 +276,6 @@ class DBOS:
         cls, workflow_id: str, existing_workflow: bool = True
     ) -> WorkflowHandleAsync[Any]:
         import asyncio
-
-        from ._async import WorkflowHandleAsync
 
         handle = await asyncio.to_thread(cls.retrieve_workflow, workflow_id, existing_workflow)
         return WorkflowHandleAsync(handle)
@@ -294,7 +298,7 @@ class DBOS:
 
     @classmethod
     async def sleep_async(cls, seconds: float) -> None:
-        from ._async import sleep_async
+        from .._core.aio import sleep_async
 
         await sleep_async(seconds)
 
@@ -335,12 +339,12 @@ class DBOS:
     def retrieve_workflow(
         cls, workflow_id: str, existing_workflow: bool = True
     ) -> WorkflowHandle[Any]:
-        return _introspection.retrieve_workflow(workflow_id, existing_workflow)
+        return _control.retrieve_workflow(workflow_id, existing_workflow)
 
     @classmethod
     def get_workflow_status(cls, workflow_id: str) -> WorkflowStatus | None:
-        return _introspection._as_step(  # type: ignore[no-any-return]
-            "DBOS.getStatus", _introspection.get_workflow_status, workflow_id
+        return _control._as_step(  # type: ignore[no-any-return]
+            "DBOS.getStatus", _statuses.get_workflow_status, workflow_id
         )
 
     @classmethod
@@ -376,9 +380,9 @@ class DBOS:
         uses it)."""
         if workflow_id is not None and workflow_ids is not None:
             raise DBOSException("Pass workflow_ids= or workflow_id=, not both")
-        return _introspection._as_step(  # type: ignore[no-any-return]
+        return _control._as_step(  # type: ignore[no-any-return]
             "DBOS.listWorkflows",
-            _introspection.list_workflows,
+            _statuses.list_workflows,
             workflow_ids=workflow_ids if workflow_ids is not None else workflow_id,
             status=status,
             start_time=start_time,
@@ -400,15 +404,15 @@ class DBOS:
 
     @classmethod
     def list_workflow_steps(cls, workflow_id: str) -> list[StepInfo]:
-        return _introspection._as_step(  # type: ignore[no-any-return]
-            "DBOS.listWorkflowSteps", _introspection.list_workflow_steps, workflow_id
+        return _control._as_step(  # type: ignore[no-any-return]
+            "DBOS.listWorkflowSteps", _statuses.list_workflow_steps, workflow_id
         )
 
     @classmethod
     def cancel_workflow(cls, workflow_id: str, *, cancel_children: bool = False) -> None:
-        _introspection._as_step(
+        _control._as_step(
             "DBOS.cancelWorkflow",
-            _introspection.cancel_workflow,
+            _control.cancel_workflow,
             workflow_id,
             cancel_children=cancel_children,
         )
@@ -416,8 +420,8 @@ class DBOS:
     @classmethod
     def resume_workflow(cls, workflow_id: str) -> WorkflowHandle[Any]:
         if active_workflow() is None:
-            return _introspection.resume_workflow(workflow_id)
-        workflow_id_out = _introspection._as_step("DBOS.resumeWorkflow", _resume_id, workflow_id)
+            return _control.resume_workflow(workflow_id)
+        workflow_id_out = _control._as_step("DBOS.resumeWorkflow", _resume_id, workflow_id)
         return WorkflowHandle(str(workflow_id_out))
 
     @classmethod
@@ -425,10 +429,10 @@ class DBOS:
         cls, workflow_id: str, start_step: int, *, application_version: str | None = None
     ) -> WorkflowHandle[Any]:
         if active_workflow() is None:
-            return _introspection.fork_workflow(
+            return _control.fork_workflow(
                 workflow_id, start_step, application_version=application_version
             )
-        new_id = _introspection._as_step(
+        new_id = _control._as_step(
             "DBOS.forkWorkflow",
             _fork_id,
             workflow_id,
@@ -439,11 +443,11 @@ class DBOS:
 
 
 def _resume_id(workflow_id: str) -> str:
-    return _introspection.resume_workflow(workflow_id).workflow_id
+    return _control.resume_workflow(workflow_id).workflow_id
 
 
 def _fork_id(workflow_id: str, start_step: int, application_version: str | None = None) -> str:
-    return _introspection.fork_workflow(
+    return _control.fork_workflow(
         workflow_id, start_step, application_version=application_version
     ).workflow_id
 

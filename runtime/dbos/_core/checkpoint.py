@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypedDict
 
-from ._context import StepContext, WorkflowContext, current_step, current_workflow
-from ._error import (
+from .._db.records import StepRecord, now_ms
+from .._error import (
     DBOSException,
     DBOSMaxStepRetriesExceeded,
     DBOSSerializationError,
@@ -21,9 +21,9 @@ from ._error import (
     DBOSWorkflowCancelledError,
     DBOSWorkflowConflictIDError,
 )
-from ._runtime import Runtime, get_runtime, logger, sleep_until
-from ._serialization import serialize_exception
-from ._sysdb import StepRecord, now_ms
+from .._serialization import serialize_exception
+from .context import StepContext, WorkflowContext, current_step, current_workflow
+from .runtime import Runtime, get_runtime, logger, sleep_until
 
 _MAX_RETRY_INTERVAL_SEC = 3600.0
 

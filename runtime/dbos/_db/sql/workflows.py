@@ -1,27 +1,8 @@
-"""Every statement the runtime sends, written once with `:name` parameters and `{s}` for the schema.
-
-A thin per-dialect renderer turns them into the DBAPI's parameter style. Keeping the SQL in one
-place (rather than spread over the code that calls it) is what lets a reviewer check the hot path
-at a glance: a step on a fresh run is exactly `RECORD_STEP`.
-"""
+"""Statements on workflow rows (`workflow_status`)."""
 
 from __future__ import annotations
 
-import re
 from typing import Final
-
-_PARAM = re.compile(r"(?<!:):([a-zA-Z_][a-zA-Z0-9_]*)")
-
-
-def render(sql: str, backend: str, schema: str | None) -> str:
-    """Substitute the schema prefix and convert `:name` to psycopg's `%(name)s` where needed."""
-    prefix = f'"{schema}".' if (schema and backend == "postgresql") else ""
-    out = sql.replace("{s}", prefix)
-    if backend == "postgresql":
-        out = out.replace("%", "%%")
-        out = _PARAM.sub(r"%(\1)s", out)
-    return out
-
 
 INSERT_WORKFLOW: Final = """
 INSERT INTO {s}workflow_status (
@@ -37,21 +18,6 @@ INSERT INTO {s}workflow_status (
 ) ON CONFLICT (workflow_uuid) DO NOTHING
 """
 
-# The hot path. One statement, one implicit transaction: the step's row is written only while
-# this execution still owns a PENDING workflow, so a cancelled or superseded run learns it at its
-# next checkpoint without a separate read.
-RECORD_STEP: Final = """
-INSERT INTO {s}operation_outputs (
-    workflow_uuid, function_id, function_name, output, error, child_workflow_id, serialization,
-    started_at_epoch_ms, completed_at_epoch_ms
-) SELECT :workflow_uuid, :function_id, :function_name, :output, :error, :child_workflow_id,
-    :serialization, :started_at, :completed_at
-WHERE EXISTS (
-    SELECT 1 FROM {s}workflow_status
-    WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
-)
-"""
-
 COMPLETE_WORKFLOW: Final = """
 UPDATE {s}workflow_status
 SET status = :status, output = :output, error = :error, updated_at = :now, completed_at = :now
@@ -65,12 +31,6 @@ _WORKFLOW_COLUMNS = """workflow_uuid, status, name, class_name, config_name, inp
 SELECT_WORKFLOW: Final = f"""
 SELECT {_WORKFLOW_COLUMNS}
 FROM {{s}}workflow_status WHERE workflow_uuid = :workflow_uuid
-"""
-
-SELECT_STEPS: Final = """
-SELECT function_id, function_name, output, error, child_workflow_id, serialization,
-    started_at_epoch_ms, completed_at_epoch_ms
-FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid ORDER BY function_id
 """
 
 # Compare-and-swap on the owner token: of all processes trying to take over a PENDING workflow,
@@ -110,15 +70,6 @@ SET status = 'PENDING', owner_xid = :owner_xid, executor_id = :executor_id,
     recovery_attempts = 1, updated_at = :now, completed_at = NULL,
     workflow_deadline_epoch_ms = :deadline
 WHERE workflow_uuid = :workflow_uuid AND status NOT IN ('SUCCESS', 'ERROR')
-"""
-
-COPY_STEPS_FOR_FORK: Final = """
-INSERT INTO {s}operation_outputs (
-    workflow_uuid, function_id, function_name, output, error, child_workflow_id, serialization,
-    started_at_epoch_ms, completed_at_epoch_ms
-) SELECT :new_workflow_uuid, function_id, function_name, output, error, child_workflow_id,
-    serialization, started_at_epoch_ms, completed_at_epoch_ms
-FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid AND function_id < :start_step
 """
 
 MARK_FORKED: Final = """

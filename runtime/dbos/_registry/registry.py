@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._error import DBOSConflictingRegistrationError
+from .._error import DBOSConflictingRegistrationError
 
 
 @dataclass

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._app_db import current_session
-from ._checkpoint import Replayed, begin_step, write_checkpoint
-from ._context import StepContext, current_step
-from ._error import DBOSException
-from ._runtime import get_runtime
+from .._db.application import current_session
+from .._error import DBOSException
+from .checkpoint import Replayed, begin_step, write_checkpoint
+from .context import StepContext, current_step
+from .runtime import get_runtime
 
 
 def run_transaction(

@@ -1,4 +1,4 @@
-"""The launched state of one process: system database, workflow threads, deadline watcher.
+"""The launched state of one process: system database, workflow threads, the services.
 
 `DBOS.launch()` builds one `Runtime`; `DBOS.destroy()` stops it. Everything that needs the
 database reaches it through `get_runtime()`, which names the missing call when there is none.
@@ -6,63 +6,33 @@ database reaches it through `get_runtime()`, which names the missing call when t
 
 from __future__ import annotations
 
-import heapq
 import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ._context import WorkflowContext
-from ._error import DBOSDeserializationError, DBOSException
-from ._serialization import DEFAULT_SERIALIZER, Serializer, deserialize_exception
-from ._sysdb import SystemDatabase, now_ms
-from ._threads import DaemonPool
+from .._db.system import SystemDatabase
+from .._error import DBOSDeserializationError, DBOSException
+from .._serialization import DEFAULT_SERIALIZER, Serializer, deserialize_exception
+from .._threads import DaemonPool
+from .context import WorkflowContext
 
 if TYPE_CHECKING:
-    from ._app_db import ApplicationDatabase
+    from .._db.application import ApplicationDatabase
 
 logger = logging.getLogger("dbos")
 
 
-class DeadlineWatcher:
-    """Cancels workflows whose deadline passed, so waiters see CANCELLED even mid-step."""
+class Service(Protocol):
+    """A background job started by `DBOS.launch()` (deadline watcher, notifier, dispatcher...);
+    the runtime stops every one of them, in reverse order, at `DBOS.destroy()`."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
-        self._heap: list[tuple[int, str]] = []
-        self._cond = threading.Condition()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="dbos-deadlines", daemon=True)
-        self._thread.start()
+    def stop(self) -> None: ...
 
-    def watch(self, workflow_id: str, deadline_ms: int) -> None:
-        with self._cond:
-            heapq.heappush(self._heap, (deadline_ms, workflow_id))
-            self._cond.notify()
 
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._cond.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._stopped and (not self._heap or self._heap[0][0] > now_ms()):
-                    wait = (self._heap[0][0] - now_ms()) / 1000 if self._heap else None
-                    self._cond.wait(timeout=wait)
-                if self._stopped:
-                    return
-                _, workflow_id = heapq.heappop(self._heap)
-            with self._runtime.active_lock:
-                running_here = workflow_id in self._runtime.active
-            if not running_here:
-                continue  # finished already (or runs in another process, whose watcher acts)
-            try:
-                self._runtime.cancel(workflow_id, cascade=True)
-            except Exception:  # a closed database at shutdown, say; the body checks again
-                logger.exception("Could not cancel workflow %s at its deadline", workflow_id)
+class DeadlineSink(Protocol):
+    def watch(self, workflow_id: str, deadline_ms: int) -> None: ...
 
 
 @dataclass
@@ -77,7 +47,8 @@ class Runtime:
     def __post_init__(self) -> None:
         self.active: dict[str, WorkflowContext] = {}
         self.active_lock = threading.Lock()
-        self.deadlines = DeadlineWatcher(self)
+        self.deadlines: DeadlineSink | None = None
+        self.services: list[Service] = []
         self.stopped = False
         self._finish_events: dict[str, threading.Event] = {}
 
@@ -123,7 +94,7 @@ class Runtime:
     def register_active(self, ctx: WorkflowContext) -> None:
         with self.active_lock:
             self.active[ctx.workflow_id] = ctx
-        if ctx.deadline_ms is not None:
+        if ctx.deadline_ms is not None and self.deadlines is not None:
             self.deadlines.watch(ctx.workflow_id, ctx.deadline_ms)
 
     def unregister_active(self, ctx: WorkflowContext) -> None:
@@ -142,7 +113,11 @@ class Runtime:
 
     def shutdown(self) -> None:
         self.stopped = True
-        self.deadlines.stop()
+        for service in reversed(self.services):
+            try:
+                service.stop()
+            except Exception:
+                logger.exception("Stopping %s failed", type(service).__name__)
         self.pool.shutdown()
         with self.active_lock:
             for ctx in self.active.values():

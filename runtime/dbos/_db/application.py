@@ -19,9 +19,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from ._config import mask_url
-from ._error import DBOSDatabaseConnectionError, DBOSException
-from ._sql_rows import CompatSession
+from .._config import mask_url
+from .._db.rows import CompatSession
+from .._error import DBOSDatabaseConnectionError, DBOSException
 
 current_session: ContextVar[Session | None] = ContextVar("dbos_sql_session", default=None)
 

@@ -1,0 +1,70 @@
+"""Handles on started workflows: their ID, status and result, for sync and async callers."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Future
+from typing import Any, Generic, TypeVar
+
+from .._error import DBOSNonExistentWorkflowError
+from .._status import WorkflowStatus
+from .checkpoint import active_workflow, run_step
+from .results import wait_for_result
+from .statuses import get_workflow_status
+
+R = TypeVar("R")
+
+
+class WorkflowHandle(Generic[R]):
+    """A started workflow: its ID, its status, and (blocking) its result."""
+
+    def __init__(self, workflow_id: str, future: Future[Any] | None = None) -> None:
+        self.workflow_id = workflow_id
+        self._future = future
+
+    def get_workflow_id(self) -> str:
+        return self.workflow_id
+
+    def get_result(self, *, polling_interval_sec: float = 1.0) -> R:
+        """The result; inside a workflow it is checkpointed as step `DBOS.getResult`."""
+        ctx = active_workflow()
+        if ctx is None:
+            return wait_for_result(self.workflow_id, self._future, polling_interval_sec)  # type: ignore[no-any-return]
+        return run_step(  # type: ignore[no-any-return]
+            "DBOS.getResult",
+            wait_for_result,
+            (self.workflow_id, self._future, polling_interval_sec),
+            {},
+        )
+
+    def get_status(self) -> WorkflowStatus:
+
+        status = get_workflow_status(self.workflow_id)
+        if status is None:
+            raise DBOSNonExistentWorkflowError(self.workflow_id)
+        return status
+
+    def __repr__(self) -> str:
+        return f"WorkflowHandle(workflow_id={self.workflow_id!r})"
+
+
+class WorkflowHandleAsync(Generic[R]):
+    """A started workflow, awaited without blocking the caller's event loop."""
+
+    def __init__(self, handle: WorkflowHandle[R]) -> None:
+        self._handle = handle
+        self.workflow_id = handle.workflow_id
+
+    def get_workflow_id(self) -> str:
+        return self.workflow_id
+
+    async def get_result(self, *, polling_interval_sec: float = 1.0) -> R:
+        return await asyncio.to_thread(
+            self._handle.get_result, polling_interval_sec=polling_interval_sec
+        )
+
+    async def get_status(self) -> WorkflowStatus:
+        return await asyncio.to_thread(self._handle.get_status)
+
+    def __repr__(self) -> str:
+        return f"WorkflowHandleAsync(workflow_id={self.workflow_id!r})"

@@ -1,0 +1,67 @@
+"""A workflow's inputs: stored before anything else, so a bad argument writes nothing, and read
+back by recovery, which also finds the `self` or `cls` a method workflow needs."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from .._error import DBOSException, DBOSSerializationError
+from .._registry import registry as _registry
+from .._registry.registry import FunctionInfo
+from .runtime import Runtime
+
+
+def bind_target(info: FunctionInfo, args: tuple[Any, ...]) -> tuple[str | None, str | None]:
+    """Class and configured-instance names to store, so recovery can find `self` or `cls`."""
+    if not info.takes_self or not args:
+        return None, None
+    target = args[0]
+    if isinstance(target, type):
+        return _registry.dbos_class_name(target), None
+    config_name = getattr(target, "config_name", None)
+    if config_name is None:
+        raise DBOSException(
+            f"Workflow {info.name!r} is an instance method: its class must inherit "
+            "DBOSConfiguredInstance (and call super().__init__(config_name=...)) so that "
+            "recovery can find the instance"
+        )
+    return _registry.dbos_class_name(type(target)), str(config_name)
+
+
+def encode_inputs(
+    runtime: Runtime, info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> str:
+    """Serialize the arguments, or refuse naming the parameter, before anything is written."""
+    stored = args[1:] if info.takes_self else args
+    try:
+        return runtime.serializer.serialize({"args": list(stored), "kwargs": kwargs})
+    except DBOSSerializationError as exc:
+        try:
+            bound = inspect.signature(info.func).bind_partial(*args, **kwargs).arguments
+        except TypeError:
+            bound = {f"args[{i}]": v for i, v in enumerate(stored)} | kwargs
+        for param, value in bound.items():
+            if info.takes_self and param in ("self", "cls"):
+                continue
+            try:
+                runtime.serializer.serialize(value)
+            except DBOSSerializationError as inner:
+                raise DBOSSerializationError(
+                    f"Workflow {info.name!r}: argument {param!r} of type "
+                    f"{type(value).__qualname__} cannot be serialized ({inner.message}); "
+                    "nothing was recorded"
+                ) from None
+        raise DBOSSerializationError(
+            f"Workflow {info.name!r}: arguments cannot be serialized ({exc.message}); "
+            "nothing was recorded"
+        ) from None
+
+
+def decode_inputs(
+    runtime: Runtime, text: str | None, stored_format: str | None
+) -> tuple[list[Any], dict[str, Any]]:
+    if not text:
+        return [], {}
+    value = runtime.decode(text, stored_format)
+    return list(value.get("args", [])), dict(value.get("kwargs", {}))

@@ -1,0 +1,333 @@
+"""Starting and running workflows, and rebuilding one from its row for recovery.
+
+A workflow ID runs its body only in the execution that inserted its row (or that later won the
+compare-and-swap on the owner token during recovery); every other caller waits for the recorded
+outcome. That is what makes `SetWorkflowID` an idempotency key across processes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._db.records import StepRecord, now_ms
+from .._db.records import WorkflowRow as W
+from .._error import (
+    DBOSAwaitedWorkflowCancelledError,
+    DBOSConflictingWorkflowError,
+    DBOSSerializationError,
+    DBOSWorkflowCancelledError,
+    DBOSWorkflowConflictIDError,
+    DBOSWorkflowFunctionNotFoundError,
+)
+from .._registry import registry as _registry
+from .._registry.registry import FunctionInfo
+from .._serialization import serialize_exception
+from .checkpoint import (
+    active_workflow,
+    recorded_result,
+    replay,
+    write_checkpoint,
+)
+from .context import (
+    WorkflowContext,
+    assigned_timeout,
+    current_step,
+    current_workflow,
+    isolate_start_options,
+    restore_start_options,
+    take_assigned_workflow_id,
+)
+from .handles import WorkflowHandle
+from .inputs import bind_target, decode_inputs, encode_inputs
+from .results import wait_for_result
+from .runtime import Runtime, get_runtime, logger
+
+
+@dataclass
+class Launch:
+    """Everything needed to run one workflow body under one owner token."""
+
+    info: FunctionInfo
+    workflow_id: str
+    owner: str
+    call_args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    deadline_ms: int | None
+    recorded: dict[int, StepRecord] = field(default_factory=dict)
+    resumed: bool = False
+
+
+# ------------------------------------------------------------------------------ starting
+
+
+def _new_row(
+    runtime: Runtime,
+    info: FunctionInfo,
+    workflow_id: str,
+    owner: str,
+    inputs: str,
+    class_name: str | None,
+    config_name: str | None,
+    deadline_ms: int | None,
+    timeout_ms: int | None,
+    parent_id: str | None,
+    forked_from: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "workflow_uuid": workflow_id,
+        "status": "PENDING",
+        "name": info.name,
+        "class_name": class_name,
+        "config_name": config_name,
+        "inputs": inputs,
+        "serialization": runtime.serializer.name(),
+        "executor_id": runtime.executor_id,
+        "application_version": runtime.app_version,
+        "now": now_ms(),
+        "recovery_attempts": 1,
+        "owner_xid": owner,
+        "workflow_timeout_ms": timeout_ms,
+        "workflow_deadline_epoch_ms": deadline_ms,
+        "parent_workflow_id": parent_id,
+        "queue_name": None,
+        "authenticated_user": None,
+        "authenticated_roles": None,
+        "assumed_role": None,
+        "forked_from": forked_from,
+    }
+
+
+@dataclass
+class _Begun:
+    launch: Launch
+    inserted: bool
+    parent: WorkflowContext | None
+
+
+def _begin(info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Begun:
+    runtime = get_runtime()
+    parent = active_workflow()
+    class_name, config_name = bind_target(info, args)
+    inputs = encode_inputs(runtime, info, args, kwargs)
+    assigned_id = take_assigned_workflow_id()
+    timeout = assigned_timeout()
+
+    step_id = 0
+    recorded_child: str | None = None
+    if parent is not None:
+        step_id = parent.take_step_id()
+        if parent.recorded:
+            record = replay(parent, step_id, info.name)
+            recorded_child = record.child_workflow_id if record is not None else None
+        workflow_id = recorded_child or assigned_id or f"{parent.workflow_id}-{step_id}"
+    else:
+        workflow_id = assigned_id or str(uuid.uuid4())
+
+    timeout_ms: int | None = None
+    if timeout is None:
+        deadline = parent.deadline_ms if parent is not None else None
+    elif timeout == 0.0:
+        deadline = None
+    else:
+        timeout_ms = int(timeout * 1000)
+        deadline = now_ms() + timeout_ms
+
+    owner = uuid.uuid4().hex
+    row = _new_row(
+        runtime,
+        info,
+        workflow_id,
+        owner,
+        inputs,
+        class_name,
+        config_name,
+        deadline,
+        timeout_ms,
+        parent.workflow_id if parent is not None else None,
+    )
+    launch = Launch(info, workflow_id, owner, args, kwargs, deadline)
+    if recorded_child is not None:
+        # A replayed parent: the child's row was written before the parent's checkpoint.
+        return _Begun(launch, False, parent)
+    started = now_ms()
+    inserted = runtime.sysdb.insert_workflow(row)
+    if parent is not None:
+        write_checkpoint(runtime, parent, step_id, info.name, None, None, started, workflow_id)
+    if not inserted:
+        _check_same_workflow(runtime, info, workflow_id)
+    return _Begun(launch, inserted, parent)
+
+
+def _check_same_workflow(runtime: Runtime, info: FunctionInfo, workflow_id: str) -> None:
+    row = runtime.sysdb.get_workflow(workflow_id)
+    if row is not None and row[W.NAME] != info.name:
+        raise DBOSConflictingWorkflowError(
+            workflow_id,
+            f"workflow ID {workflow_id} already belongs to workflow {row[W.NAME]!r}, "
+            f"not {info.name!r}",
+        )
+
+
+def call_workflow(info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """A direct call of a decorated workflow: run it here and return its result."""
+    begun = _begin(info, args, kwargs)
+    runtime = get_runtime()
+    parent = begun.parent
+    result_step = 0
+    if parent is not None:
+        result_step = parent.take_step_id()
+        record = replay(parent, result_step, "DBOS.getResult") if parent.recorded else None
+        if record is not None:
+            return recorded_result(runtime, record)
+    started = now_ms()
+    try:
+        if begun.inserted:
+            result = execute(begun.launch)
+        else:
+            result = wait_for_result(begun.launch.workflow_id)
+    except Exception as exc:
+        if parent is not None:
+            error = serialize_exception(runtime.serializer, exc)
+            write_checkpoint(runtime, parent, result_step, "DBOS.getResult", None, error, started)
+        raise
+    if parent is not None:
+        output = runtime.serializer.serialize(result)
+        write_checkpoint(
+            runtime,
+            parent,
+            result_step,
+            "DBOS.getResult",
+            output,
+            None,
+            started,
+            begun.launch.workflow_id,
+        )
+    return result
+
+
+def start_workflow(
+    info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> WorkflowHandle[Any]:
+    """Record the workflow, run it on a workflow thread, and return a handle at once."""
+    begun = _begin(info, args, kwargs)
+    future = submit(begun.launch) if begun.inserted else None
+    return WorkflowHandle(begun.launch.workflow_id, future)
+
+
+def submit(launch: Launch) -> Future[Any]:
+    return get_runtime().pool.submit(execute_in_fresh_context, launch)
+
+
+def execute_in_fresh_context(launch: Launch) -> Any:
+    # Pool threads may have run other workflows: start from empty context variables.
+    current_workflow.set(None)
+    current_step.set(None)
+    try:
+        return execute(launch)
+    except DBOSAwaitedWorkflowCancelledError:
+        raise
+    except Exception:
+        # Nobody may ever ask a background workflow for its result: say that it failed.
+        logger.error("Workflow %s failed", launch.workflow_id, exc_info=True)
+        raise
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def execute(launch: Launch) -> Any:
+    """Run the body under this execution's owner token and record how it ended."""
+    runtime = get_runtime()
+    ctx = WorkflowContext(
+        launch.workflow_id,
+        launch.info.name,
+        launch.owner,
+        launch.deadline_ms,
+        launch.recorded,
+        launch.resumed,
+    )
+    runtime.register_active(ctx)
+    wf_token = current_workflow.set(ctx)
+    step_token = current_step.set(None)
+    option_tokens = isolate_start_options()
+    try:
+        try:
+            result = launch.info.func(*launch.call_args, **launch.kwargs)
+            if launch.info.is_async:
+                import asyncio
+
+                # The body's own event loop, on this workflow thread (see aio.py).
+                result = asyncio.run(result)
+        except DBOSWorkflowCancelledError:
+            raise DBOSAwaitedWorkflowCancelledError(launch.workflow_id) from None
+        except DBOSWorkflowConflictIDError:
+            # Another execution owns this workflow now; its outcome is the outcome.
+            return wait_for_result(launch.workflow_id)
+        except Exception as exc:
+            error = serialize_exception(runtime.serializer, exc)
+            if not runtime.sysdb.complete_workflow(
+                launch.workflow_id, launch.owner, "ERROR", None, error
+            ):
+                return _lost_ownership(launch.workflow_id)
+            raise
+        try:
+            output = runtime.serializer.serialize(result)
+        except DBOSSerializationError as exc:
+            failure = DBOSSerializationError(
+                f"The result of workflow {launch.info.name!r} cannot be serialized: {exc.message}"
+            )
+            runtime.sysdb.complete_workflow(
+                launch.workflow_id,
+                launch.owner,
+                "ERROR",
+                None,
+                serialize_exception(runtime.serializer, failure),
+            )
+            raise failure from None
+        if not runtime.sysdb.complete_workflow(
+            launch.workflow_id, launch.owner, "SUCCESS", output, None
+        ):
+            return _lost_ownership(launch.workflow_id)
+        return result
+    finally:
+        restore_start_options(option_tokens)
+        current_step.reset(step_token)
+        current_workflow.reset(wf_token)
+        runtime.unregister_active(ctx)
+        runtime.notify_finished(launch.workflow_id)
+
+
+def _lost_ownership(workflow_id: str) -> Any:
+    """The final write found the workflow cancelled or taken over: report what really happened."""
+    return wait_for_result(workflow_id)
+
+
+def launch_from_row(runtime: Runtime, row: Any, owner: str) -> Launch:
+    """Rebuild a runnable workflow from its stored row: function, `self`, inputs, checkpoints."""
+    workflow_id = row[W.ID]
+    info = _registry.get_function(row[W.NAME])
+    if info is None or info.kind != "workflow":
+        raise DBOSWorkflowFunctionNotFoundError(
+            workflow_id, f"no workflow named {row[W.NAME]!r} is registered in this process"
+        )
+    args, kwargs = decode_inputs(runtime, row[W.INPUTS], row[W.FORMAT])
+    if info.takes_self:
+        target: object | None
+        if row[W.CONFIG] is not None:
+            target = _registry.get_instance(row[W.CLASS], row[W.CONFIG])
+        else:
+            target = _registry.get_class(row[W.CLASS]) if row[W.CLASS] else None
+        if target is None:
+            raise DBOSWorkflowFunctionNotFoundError(
+                workflow_id,
+                f"no instance of class {row[W.CLASS]!r} with config name {row[W.CONFIG]!r} "
+                "is registered: create it before DBOS.launch()",
+            )
+        args.insert(0, target)
+    recorded = runtime.sysdb.load_steps(workflow_id)
+    return Launch(
+        info, workflow_id, owner, tuple(args), kwargs, row[W.DEADLINE], recorded, resumed=True
+    )

@@ -1,0 +1,264 @@
+"""Connections to the system database: opening, reusing, and running statements on them.
+
+Hot-path statements go straight to the DBAPI connection (rendered once per dialect by `sql`),
+because SQLAlchemy's statement layer costs more per call than the INSERT itself. SQLAlchemy still
+owns the schema definition, the connection pool and the dynamic listing queries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine
+
+from .._error import DBOSException
+from .group_commit import GroupCommitter
+from .schema import build_metadata
+from .sql import Statements
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection: worth retrying a read."""
+    if isinstance(exc, (sa.exc.OperationalError, sqlite3.OperationalError)):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.OperationalError)
+
+
+class Connections:
+    """One process's connections to the system database, shared by every workflow thread."""
+
+    def __init__(
+        self,
+        url: URL,
+        *,
+        schema: str = "dbos",
+        pool_size: int = 20,
+        sqlite_synchronous: str = "FULL",
+    ) -> None:
+        self.url = url
+        self.backend = url.get_backend_name()
+        self.schema: str | None = schema if self.backend == "postgresql" else None
+        self.metadata = build_metadata(self.schema)
+        self.sql = Statements(self.backend, self.schema)
+        self._sqlite_synchronous = sqlite_synchronous.upper()
+        # SQLite admits one writer; taking turns in-process avoids its sleeping busy handler.
+        self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
+            threading.Lock() if self.backend == "sqlite" else contextlib.nullcontext()
+        )
+        self.engine = self._create_engine(pool_size)
+        self._idle: list[tuple[Any, float]] = []
+        self._idle_cond = threading.Condition(threading.Lock())
+        self._closed = False
+        self._open = 0
+        self._max_open = pool_size * 5  # at most this many, however many threads run
+        self.idle_check_after_sec = 10.0
+        self._committer = GroupCommitter(self.execute, self._execute_batch)
+        # On PostgreSQL, starting a workflow commits on a lane (and connection) of its own: a
+        # caller starting many workflows then waits for its own small commit, not behind a
+        # large batch of other workflows' step checkpoints. (The server merges the flushes of
+        # concurrent commits.) SQLite has one writer, so a second lane would only queue.
+        self._start_committer = (
+            GroupCommitter(self.execute, self._execute_batch)
+            if self.backend == "postgresql"
+            else self._committer
+        )
+
+    # ----------------------------------------------------------------- connection management
+
+    def _create_engine(self, pool_size: int) -> Engine:
+        if self.backend == "sqlite":
+            engine = sa.create_engine(
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30.0},
+                poolclass=sa.pool.QueuePool,
+                pool_size=pool_size,
+                max_overflow=pool_size * 4,
+                pool_reset_on_return=None,
+            )
+            sync = self._sqlite_synchronous
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+                dbapi_conn.isolation_level = None  # autocommit: one statement, one transaction
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA busy_timeout=30000")  # first: the next pragma may wait
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute(f"PRAGMA synchronous={sync}")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+        else:
+            engine = sa.create_engine(
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size * 4,
+                pool_timeout=60,
+                pool_reset_on_return=None,
+                connect_args={"connect_timeout": 10, "application_name": "dbos"},
+            )
+
+            @event.listens_for(engine, "connect")
+            def _pg_autocommit(dbapi_conn: Any, _record: Any) -> None:
+                dbapi_conn.autocommit = True
+
+        return engine
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        """A raw DBAPI connection in autocommit mode, reused afterwards unless an error hit it.
+
+        SQLAlchemy's pool opens and configures the connections; this free list reuses them
+        without its per-checkout bookkeeping, which cost about as much as a SQLite INSERT.
+        """
+        conn = self._acquire()
+        try:
+            yield conn.dbapi_connection
+        except BaseException:
+            self._release(conn, reuse=False)  # its state is unknown after a failure
+            raise
+        self._release(conn, reuse=True)
+
+    def _acquire(self) -> Any:
+        while True:
+            with self._idle_cond:
+                while True:
+                    if self._closed:
+                        # After DBOS.destroy() a still-running workflow thread must not write:
+                        # to the database it is as if its process had died; recovery takes over.
+                        raise DBOSException("The system database was closed by DBOS.destroy()")
+                    if self._idle:
+                        conn, last_used = self._idle.pop()
+                        break
+                    if self._open < self._max_open:
+                        self._open += 1
+                        conn = None
+                        break
+                    self._idle_cond.wait()
+            if conn is None:
+                return self._open_connection()
+            if time.monotonic() - last_used < self.idle_check_after_sec or self._alive(conn):
+                return conn
+            self._release(conn, reuse=False)  # the server dropped it while idle: try another
+
+    def _open_connection(self) -> Any:
+        try:
+            conn = self.engine.raw_connection()
+            conn.detach()  # ours to keep or close from now on
+            return conn
+        except BaseException:
+            with self._idle_cond:
+                self._open -= 1
+                self._idle_cond.notify()
+            raise
+
+    @staticmethod
+    def _alive(conn: Any) -> bool:
+        """A connection idle for a while is checked before use (a server restart or an idle
+        timeout closes it); busy connections are not, so the hot path pays nothing."""
+        try:
+            cur = conn.dbapi_connection.cursor()
+            cur.execute("SELECT 1")
+            cur.fetchall()
+            cur.close()
+            return True
+        except Exception:
+            return False
+
+    def _release(self, conn: Any, reuse: bool) -> None:
+        with self._idle_cond:
+            if reuse and not self._closed:
+                self._idle.append((conn, time.monotonic()))
+                self._idle_cond.notify()
+                return
+            self._open -= 1
+            self._idle_cond.notify()
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor inside an explicit transaction (BEGIN IMMEDIATE on SQLite: write intent)."""
+        with self._write_lock, self.connection() as conn:
+            cur = conn.cursor()
+            cur.execute("BEGIN IMMEDIATE" if self.backend == "sqlite" else "BEGIN")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def execute(self, sql: str, params: Mapping[str, Any]) -> int:
+        """Run one write statement as its own transaction; return the affected row count."""
+        # The hot path of every checkpoint: written out rather than through `connection()`.
+        with self._write_lock:
+            conn = self._acquire()
+            try:
+                cur = conn.dbapi_connection.cursor()
+                cur.execute(sql, params)
+                count = int(cur.rowcount)
+                cur.close()
+            except BaseException:
+                self._release(conn, reuse=False)
+                raise
+            self._release(conn, reuse=True)
+            return count
+
+    def _execute_batch(self, statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
+        """Several writes in one transaction; on PostgreSQL pipelined, so one round trip."""
+        if self.backend == "postgresql":
+            with self.connection() as conn, conn.transaction(), conn.pipeline():
+                cursors = []
+                for sql, params in statements:
+                    cur = conn.cursor()
+                    cur.execute(sql, params)
+                    cursors.append(cur)
+            return [int(c.rowcount) for c in cursors]
+        with self.transaction() as cur:
+            counts = []
+            for sql, params in statements:
+                cur.execute(sql, params)
+                counts.append(int(cur.rowcount))
+            return counts
+
+    def fetchall(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+        with self.connection() as conn:
+            cur = conn.cursor()
+            try:
+                cur.execute(sql, params)
+                return list(cur.fetchall())
+            finally:
+                cur.close()
+
+    def fetchone(self, sql: str, params: Mapping[str, Any]) -> Sequence[Any] | None:
+        rows = self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    def dispose(self) -> None:
+        with self._idle_cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self.engine.dispose()
+
+    def table(self, name: str) -> sa.Table:
+        key = f"{self.schema}.{name}" if self.schema else name
+        return self.metadata.tables[key]
+
+    def run_query(self, query: sa.Select[Any]) -> list[sa.Row[Any]]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).fetchall())

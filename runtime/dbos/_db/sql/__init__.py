@@ -1,0 +1,50 @@
+"""Every statement the runtime sends, written once with `:name` parameters and `{s}` for the schema.
+
+One module per area (`workflows`, `steps`, ...). A thin per-dialect renderer turns them into the
+DBAPI's parameter style. Keeping the SQL in one place (rather than spread over the code that
+calls it) is what lets a reviewer check the hot path at a glance: a step on a fresh run is
+exactly `steps.RECORD_STEP`.
+"""
+
+from __future__ import annotations
+
+import re
+from types import ModuleType
+
+_PARAM = re.compile(r"(?<!:):([a-zA-Z_][a-zA-Z0-9_]*)")
+
+
+def render(sql: str, backend: str, schema: str | None) -> str:
+    """Substitute the schema prefix and convert `:name` to psycopg's `%(name)s` where needed."""
+    prefix = f'"{schema}".' if (schema and backend == "postgresql") else ""
+    out = sql.replace("{s}", prefix)
+    if backend == "postgresql":
+        out = out.replace("%", "%%")
+        out = _PARAM.sub(r"%(\1)s", out)
+    return out
+
+
+def _areas() -> list[ModuleType]:
+    from . import steps, workflows
+
+    return [workflows, steps]
+
+
+class Statements:
+    """Every area's statements rendered for one dialect, looked up by attribute
+    (`sql.RECORD_STEP`); a name defined in two areas is refused, so none shadows another."""
+
+    def __init__(self, backend: str, schema: str | None) -> None:
+        for area in _areas():
+            for name in dir(area):
+                value = getattr(area, name)
+                if not (name.isupper() and isinstance(value, str)):
+                    continue
+                if name in self.__dict__:
+                    raise RuntimeError(f"SQL statement {name} is defined in two areas")
+                setattr(self, name, render(value, backend, schema))
+
+    def __getattr__(self, name: str) -> str:
+        # Declares the attributes set in __init__ as str for the type checker; at run time it
+        # is reached only for a name no area defines.
+        raise AttributeError(name)

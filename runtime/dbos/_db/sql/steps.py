@@ -1,0 +1,35 @@
+"""Statements on step checkpoints (`operation_outputs`)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The hot path. One statement, one implicit transaction: the step's row is written only while
+# this execution still owns a PENDING workflow, so a cancelled or superseded run learns it at its
+# next checkpoint without a separate read.
+RECORD_STEP: Final = """
+INSERT INTO {s}operation_outputs (
+    workflow_uuid, function_id, function_name, output, error, child_workflow_id, serialization,
+    started_at_epoch_ms, completed_at_epoch_ms
+) SELECT :workflow_uuid, :function_id, :function_name, :output, :error, :child_workflow_id,
+    :serialization, :started_at, :completed_at
+WHERE EXISTS (
+    SELECT 1 FROM {s}workflow_status
+    WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
+)
+"""
+
+SELECT_STEPS: Final = """
+SELECT function_id, function_name, output, error, child_workflow_id, serialization,
+    started_at_epoch_ms, completed_at_epoch_ms
+FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid ORDER BY function_id
+"""
+
+COPY_STEPS_FOR_FORK: Final = """
+INSERT INTO {s}operation_outputs (
+    workflow_uuid, function_id, function_name, output, error, child_workflow_id, serialization,
+    started_at_epoch_ms, completed_at_epoch_ms
+) SELECT :new_workflow_uuid, function_id, function_name, output, error, child_workflow_id,
+    serialization, started_at_epoch_ms, completed_at_epoch_ms
+FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid AND function_id < :start_step
+"""

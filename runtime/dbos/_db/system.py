@@ -1,0 +1,15 @@
+"""The system database: one object per process, composed of one store per area.
+
+Each store holds the reads and writes of its area (workflows and steps; messages, events and
+streams; queues); their SQL lives in `sql/`, one module per area. Connections and set-up are
+shared by all of them.
+"""
+
+from __future__ import annotations
+
+from .setup import SchemaSetup
+from .workflow_store import WorkflowStore
+
+
+class SystemDatabase(WorkflowStore, SchemaSetup):
+    """One process's handle on the system database, shared by every workflow thread."""

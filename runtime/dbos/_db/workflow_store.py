@@ -1,0 +1,129 @@
+"""Reads and writes of workflow rows and their step checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .connections import Connections
+from .records import StepRecord, now_ms
+
+
+class WorkflowStore(Connections):
+    def insert_workflow(self, row: Mapping[str, Any]) -> bool:
+        """Insert a new workflow row; False when the ID exists already (nothing is changed)."""
+        return self._start_committer.execute(self.sql.INSERT_WORKFLOW, row) == 1
+
+    def get_workflow(self, workflow_id: str) -> Sequence[Any] | None:
+        return self.fetchone(self.sql.SELECT_WORKFLOW, {"workflow_uuid": workflow_id})
+
+    def record_step(
+        self,
+        workflow_id: str,
+        owner: str,
+        function_id: int,
+        function_name: str,
+        output: str | None,
+        error: str | None,
+        child_workflow_id: str | None,
+        serialization: str | None,
+        started_at: int,
+    ) -> bool:
+        """Checkpoint one step; False when this execution no longer owns a PENDING workflow."""
+        params = {
+            "workflow_uuid": workflow_id,
+            "function_id": function_id,
+            "function_name": function_name,
+            "output": output,
+            "error": error,
+            "child_workflow_id": child_workflow_id,
+            "serialization": serialization,
+            "started_at": started_at,
+            "completed_at": now_ms(),
+            "owner_xid": owner,
+        }
+        return self._committer.execute(self.sql.RECORD_STEP, params) == 1
+
+    def complete_workflow(
+        self, workflow_id: str, owner: str, status: str, output: str | None, error: str | None
+    ) -> bool:
+        params = {
+            "workflow_uuid": workflow_id,
+            "owner_xid": owner,
+            "status": status,
+            "output": output,
+            "error": error,
+            "now": now_ms(),
+        }
+        return self._committer.execute(self.sql.COMPLETE_WORKFLOW, params) == 1
+
+    def load_steps(self, workflow_id: str) -> dict[int, StepRecord]:
+        rows = self.fetchall(self.sql.SELECT_STEPS, {"workflow_uuid": workflow_id})
+        return {int(r[0]): StepRecord(int(r[0]), *r[1:]) for r in rows}
+
+    def claim_workflow(
+        self, workflow_id: str, old_owner: str | None, new_owner: str, executor_id: str
+    ) -> bool:
+        params = {
+            "workflow_uuid": workflow_id,
+            "old_owner": old_owner,
+            "new_owner": new_owner,
+            "executor_id": executor_id,
+            "now": now_ms(),
+        }
+        return self._committer.execute(self.sql.CLAIM_WORKFLOW, params) == 1
+
+    def mark_max_recovery_exceeded(self, workflow_id: str) -> None:
+        self.execute(self.sql.MARK_MAX_RECOVERY, {"workflow_uuid": workflow_id, "now": now_ms()})
+
+    def pending_for_executor(self, executor_id: str) -> list[Sequence[Any]]:
+        """This executor's PENDING workflows, in the column order of `get_workflow`."""
+        return self.fetchall(self.sql.SELECT_PENDING_FOR_EXECUTOR, {"executor_id": executor_id})
+
+    def cancel_workflow(self, workflow_id: str, cascade: bool) -> list[str]:
+        """Mark CANCELLED (unless finished); with cascade, every descendant too. Returns IDs hit."""
+        cancelled: list[str] = []
+        frontier = [workflow_id]
+        seen: set[str] = set()
+        while frontier:
+            wf = frontier.pop()
+            if wf in seen:
+                continue
+            seen.add(wf)
+            if self.execute(self.sql.CANCEL_WORKFLOW, {"workflow_uuid": wf, "now": now_ms()}):
+                cancelled.append(wf)
+            if cascade:
+                rows = self.fetchall(self.sql.SELECT_CHILDREN, {"workflow_uuid": wf})
+                frontier.extend(str(r[0]) for r in rows)
+        return cancelled
+
+    def resume_workflow(
+        self, workflow_id: str, owner: str, executor_id: str, deadline: int | None
+    ) -> bool:
+        params = {
+            "workflow_uuid": workflow_id,
+            "owner_xid": owner,
+            "executor_id": executor_id,
+            "deadline": deadline,
+            "now": now_ms(),
+        }
+        return self.execute(self.sql.RESUME_WORKFLOW, params) == 1
+
+    def fork_workflow(self, row: Mapping[str, Any], original_id: str, start_step: int) -> bool:
+        """Insert the fork's row and copy the original's checkpoints before `start_step`;
+        False (and nothing written) when the fork's ID is taken."""
+        with self.transaction() as cur:
+            cur.execute(self.sql.INSERT_WORKFLOW, row)
+            if cur.rowcount != 1:
+                return False
+            if start_step > 1:
+                cur.execute(
+                    self.sql.COPY_STEPS_FOR_FORK,
+                    {
+                        "new_workflow_uuid": row["workflow_uuid"],
+                        "workflow_uuid": original_id,
+                        "start_step": start_step,
+                    },
+                )
+            cur.execute(self.sql.MARK_FORKED, {"workflow_uuid": original_id})
+        return True

@@ -1,0 +1,1 @@
+"""Layer 1, the public facade: `DBOS` and the other names `dbos/__init__.py` re-exports."""
