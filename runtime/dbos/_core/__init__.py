@@ -1,1 +1,2 @@
-"""Layer 3, the checkpoint core: the API both decorators and generated code call (context, steps, workflows, waits, handles)."""
+"""Layer 3, the checkpoint core: the API that decorators and generated code both call
+(context, steps, workflows, waits, handles)."""

@@ -1,1 +1,2 @@
-"""Layer 5, services started by `DBOS.launch()`, one module each, each stopped by `DBOS.destroy()`."""
+"""Layer 5, services started by `DBOS.launch()`: one module each, each stopped by
+`DBOS.destroy()`."""
