@@ -202,3 +202,16 @@ def run_system_sql(system_database_url: str, statement: str) -> None:
             conn.execute(sa.text(statement.replace("{prefix}", prefix)))
     finally:
         engine.dispose()
+
+
+def query_system_sql(system_database_url: str, statement: str) -> list[tuple[object, ...]]:
+    """Read a system database behind the runtime's back (`{prefix}` as in run_system_sql)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(system_database_url)
+    prefix = "dbos." if engine.dialect.name == "postgresql" else ""
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(statement.replace("{prefix}", prefix)))]
+    finally:
+        engine.dispose()

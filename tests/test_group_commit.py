@@ -90,6 +90,37 @@ def test_one_failing_write_does_not_fail_the_others() -> None:
             assert result == n
 
 
+def test_a_unit_commits_together_and_a_failing_unit_spoils_only_itself() -> None:
+    db = FakeDatabase()
+    committer = GroupCommitter(db.one, db.batch)
+    assert committer.execute_unit([("ok", {"n": 1}), ("ok", {"n": 2})]) == [1, 2]
+    assert db.batches == [2] and db.singles == 0  # one transaction, not two statements
+    db.batches.clear()
+    db.gate.clear()
+    results: dict[int, object] = {}
+
+    def unit(i: int) -> None:
+        statements = [("ok", {"n": i}), ("fail" if i == 3 else "ok", {"n": i * 10})]
+        try:
+            results[i] = committer.execute_unit(statements)
+        except ValueError as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=unit, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    threading.Timer(0.2, db.gate.set).start()
+    for t in threads:
+        t.join(10)
+    for i in range(8):
+        if i == 3:
+            assert isinstance(results[i], ValueError)
+        else:
+            assert results[i] == [i, i * 10]
+    # The units that ran after the failed batch each ran as one transaction of their own.
+    assert all(size % 2 == 0 for size in db.batches)
+
+
 @DBOS.step()
 def square(x: int) -> int:
     return x * x

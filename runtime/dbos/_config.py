@@ -27,6 +27,7 @@ class DBOSConfig(TypedDict, total=False):
     dbos_system_schema: str
     sqlite_synchronous: str
     run_migrations: bool
+    use_listen_notify: bool
 
 
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

@@ -175,6 +175,22 @@ class DBOSQueueDeduplicatedError(DBOSException):
         return (self.__class__, (self.workflow_id, self.queue_name, self.deduplication_id))
 
 
+class DBOSStreamTimeoutError(DBOSException):
+    """No value arrived on a stream within `timeout_seconds` of the previous one."""
+
+    def __init__(self, workflow_id: str, key: str, timeout_seconds: float | None = None) -> None:
+        self.workflow_id = workflow_id
+        self.key = key
+        self.timeout_seconds = timeout_seconds
+        waited = f" within {timeout_seconds} s" if timeout_seconds is not None else ""
+        super().__init__(
+            f"No value arrived on stream {key!r} of workflow {workflow_id}{waited}", 16
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id, self.key, self.timeout_seconds))
+
+
 class DBOSAwaitedWorkflowCancelledError(DBOSException):
     def __init__(self, workflow_id: str) -> None:
         self.workflow_id = workflow_id

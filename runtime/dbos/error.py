@@ -18,6 +18,7 @@ from ._error import (
     DBOSRecoveryError,
     DBOSSchemaVersionError,
     DBOSSerializationError,
+    DBOSStreamTimeoutError,
     DBOSUnexpectedStepError,
     DBOSWorkflowCancelledError,
     DBOSWorkflowConflictIDError,
@@ -48,4 +49,5 @@ __all__ = [
     "DBOSSchemaVersionError",
     "DBOSDatabaseConnectionError",
     "DBOSRecordedError",
+    "DBOSStreamTimeoutError",
 ]

@@ -19,7 +19,6 @@ from .checkpoint import (
     RetryPolicy,
     StepOptions,
     begin_step,
-    durable_sleep,
     note_attempt,
     step_context,
 )
@@ -84,7 +83,3 @@ async def _call_with_retries_async(
                 ) from exc
             await asyncio.sleep(delay)
     raise DBOSMaxStepRetriesExceeded(name, policy.max_attempts, errors)
-
-
-async def sleep_async(seconds: float) -> None:
-    await asyncio.to_thread(durable_sleep, seconds)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypedDict
 
-from .._db.records import StepRecord, now_ms
+from .._db.records import NotOwner, StepRecord, StepWrite, now_ms
 from .._error import (
-    DBOSException,
     DBOSMaxStepRetriesExceeded,
     DBOSSerializationError,
     DBOSUnexpectedStepError,
@@ -23,7 +23,7 @@ from .._error import (
 )
 from .._serialization import serialize_exception
 from .context import StepContext, WorkflowContext, current_step, current_workflow
-from .runtime import Runtime, get_runtime, logger, sleep_until
+from .runtime import Runtime, get_runtime, logger
 
 _MAX_RETRY_INTERVAL_SEC = 3600.0
 
@@ -109,7 +109,29 @@ def raise_not_owner(runtime: Runtime, ctx: WorkflowContext) -> None:
 
 def _is_unique_violation(exc: Exception) -> bool:
     """The step's row exists already: another execution recorded this step number."""
-    return isinstance(exc, sqlite3.IntegrityError) or getattr(exc, "sqlstate", None) == "23505"
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE constraint failed" in str(exc)
+    return getattr(exc, "sqlstate", None) == "23505"
+
+
+@contextmanager
+def owned_write(runtime: Runtime, ctx: WorkflowContext) -> Iterator[None]:
+    """Around a write that records a step with more than its checkpoint (a message, an
+    event, a stream value): a lost ownership or a duplicate execution stops this one."""
+    try:
+        yield
+    except NotOwner:
+        raise_not_owner(runtime, ctx)
+    except Exception as exc:
+        if _is_unique_violation(exc):
+            raise DBOSWorkflowConflictIDError(ctx.workflow_id) from exc
+        raise
+
+
+def step_write(
+    ctx: WorkflowContext, step_id: int, name: str, started_at: int, **fields: Any
+) -> StepWrite:
+    return StepWrite(ctx.workflow_id, ctx.owner, step_id, name, started_at=started_at, **fields)
 
 
 def run_step(
@@ -268,34 +290,3 @@ def call_with_retries(
                 break
             raise_if_cancelled_while_waiting(delay, exc)
     raise DBOSMaxStepRetriesExceeded(name, policy.max_attempts, errors)
-
-
-def durable_sleep(seconds: float) -> None:
-    """Sleep that survives a crash: the wake-up time is recorded, so recovery sleeps the rest."""
-    ctx = active_workflow()
-    if ctx is None:
-        if current_step.get() is not None:
-            time.sleep(max(seconds, 0.0))
-            return
-        raise DBOSException("DBOS.sleep must be called from within a workflow")
-    if seconds <= 0:
-        return
-    runtime = get_runtime()
-    step_id = ctx.take_step_id()
-    record = replay(ctx, step_id, "DBOS.sleep") if ctx.recorded else None
-    if record is not None:
-        wake_at = float(recorded_result(runtime, record))
-    else:
-        check_deadline(runtime, ctx)
-        wake_at = time.time() + seconds
-        started = now_ms()
-        output = runtime.serializer.serialize(wake_at)
-        write_checkpoint(runtime, ctx, step_id, "DBOS.sleep", output, None, started)
-    while True:
-        check_deadline(runtime, ctx)
-        if runtime.stopped:
-            raise DBOSWorkflowCancelledError("DBOS was destroyed while the workflow slept")
-        if time.time() >= wake_at:
-            return
-        limit = wake_at if ctx.deadline_ms is None else min(wake_at, ctx.deadline_ms / 1000)
-        sleep_until(limit, ctx.cancelled)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .waiters import FINAL, Waiter, WaitKey
+
 if TYPE_CHECKING:
     from .._db.records import StepRecord
 
@@ -29,7 +31,27 @@ class WorkflowContext:
     resumed: bool = False
     next_step: int = 1
     cancelled: threading.Event = field(default_factory=threading.Event)
+    # Waiters this execution is blocked in (recv, get_event, sleep ...): a cancel wakes them.
+    waiters: set[Waiter] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cancel(self) -> None:
+        """Stop this execution: set the flag its checkpoints read and wake whatever it waits in."""
+        self.cancelled.set()
+        with self._lock:
+            waiters = list(self.waiters)
+        for waiter in waiters:
+            waiter.fire(WaitKey(FINAL, self.workflow_id))
+
+    def blocked_in(self, waiter: Waiter) -> None:
+        with self._lock:
+            self.waiters.add(waiter)
+        if self.cancelled.is_set():  # cancelled just before it began to wait
+            waiter.fire(WaitKey(FINAL, self.workflow_id))
+
+    def unblocked(self, waiter: Waiter) -> None:
+        with self._lock:
+            self.waiters.discard(waiter)
 
     def take_step_id(self) -> int:
         """Assign the next step number; call order defines numbering, so replay lines up."""

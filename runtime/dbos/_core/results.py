@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import time
+import contextlib
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from .._db.connections import is_connection_error
 from .._db.records import WorkflowRow as W
 from .._error import (
     DBOSAwaitedWorkflowCancelledError,
     DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded,
     DBOSNonExistentWorkflowError,
 )
-from .runtime import Runtime, get_runtime, logger
+from .._status import TERMINAL_STATUSES
+from .runtime import Runtime, get_runtime
+from .waiters import FINAL, WaitKey
+from .waiting import NOTHING, wait_for
+
+_GRACE_SEC = 0.05
 
 
 def outcome_from_row(runtime: Runtime, workflow_id: str, row: Any) -> tuple[bool, Any]:
@@ -34,37 +38,28 @@ def outcome_from_row(runtime: Runtime, workflow_id: str, row: Any) -> tuple[bool
 def wait_for_result(
     workflow_id: str, future: Future[Any] | None = None, polling_interval_sec: float = 1.0
 ) -> Any:
-    """Block until the workflow finishes; its result, or its error raised here."""
+    """Block until the workflow finishes; its result, or its error raised here.
+
+    The wait wakes on the finish itself (in this process, or through the notifier from another
+    one); `polling_interval_sec` is accepted for upstream compatibility and not needed."""
     runtime = get_runtime()
-    delay = 0.005
-    finished = runtime.finish_event(workflow_id) if future is None else None
-    try:
-        while True:
-            if future is not None:
-                try:
-                    return future.result(timeout=delay)
-                except FutureTimeout:
-                    pass
-            try:
-                row = runtime.sysdb.get_workflow(workflow_id)
-            except Exception as exc:
-                if not is_connection_error(exc):
-                    raise
-                # A waiter outlives a database restart: keep polling, more slowly.
-                logger.warning(
-                    "Waiting for workflow %s: database unreachable: %s", workflow_id, exc
-                )
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            if row is None:
-                raise DBOSNonExistentWorkflowError(workflow_id)
-            done, result = outcome_from_row(runtime, workflow_id, row)
-            if done:
-                return result
-            if finished is not None:
-                finished.wait(delay)
-            delay = min(delay * 2, max(polling_interval_sec, 0.005))
-    finally:
-        if finished is not None:
-            runtime.forget_finish_event(workflow_id)
+    key = WaitKey(FINAL, workflow_id)
+    if future is not None:
+        # A body run here may end without a row change (DBOS.destroy()): its future says so.
+        future.add_done_callback(lambda _: runtime.waiters.fire(key))
+
+    def check() -> Any:
+        if future is not None and future.done():
+            return future.result()
+        row = runtime.sysdb.get_workflow(workflow_id)
+        if row is None:
+            raise DBOSNonExistentWorkflowError(workflow_id)
+        if row[W.STATUS] not in TERMINAL_STATUSES:
+            return NOTHING
+        if future is not None:
+            # Finished here: let the body's thread end first (it logs a failure nobody awaits).
+            with contextlib.suppress(FutureTimeout):
+                return future.result(timeout=_GRACE_SEC)
+        return outcome_from_row(runtime, workflow_id, row)[1]
+
+    return wait_for(runtime, check, (key,), deadline=None, ctx=None)

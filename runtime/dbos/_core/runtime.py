@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,6 +16,7 @@ from .._error import DBOSDeserializationError, DBOSException
 from .._serialization import DEFAULT_SERIALIZER, Serializer, deserialize_exception
 from .._threads import DaemonPool
 from .context import WorkflowContext
+from .waiters import WaiterRegistry
 
 if TYPE_CHECKING:
     from .._db.application import ApplicationDatabase
@@ -50,26 +50,8 @@ class Runtime:
         self.deadlines: DeadlineSink | None = None
         self.services: list[Service] = []
         self.stopped = False
-        self._finish_events: dict[str, threading.Event] = {}
-
-    def finish_event(self, workflow_id: str) -> threading.Event:
-        """An event set when this process sees the workflow finish, so a waiter in this
-        process wakes at once instead of at its next poll of the database."""
-        with self.active_lock:
-            event = self._finish_events.get(workflow_id)
-            if event is None:
-                event = self._finish_events[workflow_id] = threading.Event()
-            return event
-
-    def forget_finish_event(self, workflow_id: str) -> None:
-        with self.active_lock:
-            self._finish_events.pop(workflow_id, None)
-
-    def notify_finished(self, workflow_id: str) -> None:
-        with self.active_lock:
-            event = self._finish_events.pop(workflow_id, None)
-        if event is not None:
-            event.set()
+        self.waiters = WaiterRegistry()
+        self.sysdb.wake = self.waiters.fire
 
     def reader(self, stored_format: str | None) -> Serializer:
         """The serializer for a value stored in `stored_format`.
@@ -108,8 +90,7 @@ class Runtime:
             with self.active_lock:
                 ctx = self.active.get(wf)
             if ctx is not None:
-                ctx.cancelled.set()
-            self.notify_finished(wf)
+                ctx.cancel()
 
     def shutdown(self) -> None:
         self.stopped = True
@@ -121,7 +102,7 @@ class Runtime:
         self.pool.shutdown()
         with self.active_lock:
             for ctx in self.active.values():
-                ctx.cancelled.set()  # wake sleepers so their threads end promptly
+                ctx.cancel()  # wake sleepers and waiters so their threads end promptly
         self.sysdb.dispose()
         if self.app_db is not None:
             self.app_db.dispose()
@@ -146,11 +127,3 @@ def get_runtime() -> Runtime:
 
 def runtime_or_none() -> Runtime | None:
     return _runtime
-
-
-def sleep_until(deadline: float, cancelled: threading.Event) -> bool:
-    """Sleep to a `time.time()` instant; True if woken early by cancellation."""
-    remaining = deadline - time.time()
-    if remaining <= 0:
-        return cancelled.is_set()
-    return cancelled.wait(remaining)

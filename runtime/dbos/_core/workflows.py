@@ -297,7 +297,6 @@ def execute(launch: Launch) -> Any:
         current_step.reset(step_token)
         current_workflow.reset(wf_token)
         runtime.unregister_active(ctx)
-        runtime.notify_finished(launch.workflow_id)
 
 
 def _lost_ownership(workflow_id: str) -> Any:

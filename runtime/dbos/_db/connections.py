@@ -12,7 +12,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,8 +21,13 @@ from sqlalchemy.engine import URL, Engine
 
 from .._error import DBOSException
 from .group_commit import GroupCommitter
+from .records import WakeKey
 from .schema import build_metadata
 from .sql import Statements
+
+
+def _ignore(_key: WakeKey) -> None:
+    pass
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -61,6 +66,9 @@ class Connections:
         self._open = 0
         self._max_open = pool_size * 5  # at most this many, however many threads run
         self.idle_check_after_sec = 10.0
+        # Called after a write others may wait on commits, with (kind, workflow, key): the
+        # runtime wakes this process's waiters through it (see records.WakeKey).
+        self.wake: Callable[[WakeKey], None] = _ignore
         self._committer = GroupCommitter(self.execute, self._execute_batch)
         # On PostgreSQL, starting a workflow commits on a lane (and connection) of its own: a
         # caller starting many workflows then waits for its own small commit, not behind a
@@ -259,6 +267,6 @@ class Connections:
         key = f"{self.schema}.{name}" if self.schema else name
         return self.metadata.tables[key]
 
-    def run_query(self, query: sa.Select[Any]) -> list[sa.Row[Any]]:
+    def run_query(self, query: sa.Executable) -> list[Any]:
         with self.engine.connect() as conn:
             return list(conn.execute(query).fetchall())

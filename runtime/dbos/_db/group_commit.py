@@ -9,17 +9,20 @@ checkpoints cost one fsync instead of N. No thread of its own, so nothing to sta
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+Statement = tuple[str, Mapping[str, Any]]
 
 
 class _Write:
-    __slots__ = ("sql", "params", "rowcount", "error", "_wake", "flushed", "promoted")
+    """One caller's write: a single statement, or a unit of statements that commit together."""
 
-    def __init__(self, sql: str, params: Mapping[str, Any]) -> None:
-        self.sql = sql
-        self.params = params
-        self.rowcount = -1
+    __slots__ = ("statements", "rowcounts", "error", "_wake", "flushed", "promoted")
+
+    def __init__(self, statements: Sequence[Statement]) -> None:
+        self.statements = list(statements)
+        self.rowcounts: list[int] = []
         self.error: BaseException | None = None
         # A held lock is the cheapest one-shot wake-up: wait() blocks until wake() releases it.
         self._wake = threading.Lock()
@@ -38,7 +41,7 @@ class GroupCommitter:
     def __init__(
         self,
         execute_one: Callable[[str, Mapping[str, Any]], int],
-        execute_batch: Callable[[list[tuple[str, Mapping[str, Any]]]], list[int]],
+        execute_batch: Callable[[list[Statement]], list[int]],
         max_batch: int = 256,
     ) -> None:
         self._execute_one = execute_one
@@ -50,16 +53,21 @@ class GroupCommitter:
 
     def execute(self, sql: str, params: Mapping[str, Any]) -> int:
         """Run one write statement, alone or with others; its row count, or its error."""
+        return self.execute_unit([(sql, params)])[0]
+
+    def execute_unit(self, statements: Sequence[Statement]) -> list[int]:
+        """Run statements that must commit together (a message and the step that sent it),
+        alone or in a batch with other writes; their row counts, or the error of the unit."""
         with self._lock:
             alone = not self._leading
             self._leading = True
         if alone:
-            # Nobody else is writing: no queue entry, no wake-up lock, just the statement.
+            # Nobody else is writing: no queue entry, no wake-up lock, just the statements.
             try:
-                return self._execute_one(sql, params)
+                return self._run_alone(statements)
             finally:
                 self._hand_over()
-        write = _Write(sql, params)
+        write = _Write(statements)
         with self._lock:
             if self._leading:
                 self._queue.append(write)
@@ -74,7 +82,13 @@ class GroupCommitter:
             self._lead(write)
         if write.error is not None:
             raise write.error
-        return write.rowcount
+        return write.rowcounts
+
+    def _run_alone(self, statements: Sequence[Statement]) -> list[int]:
+        if len(statements) == 1:
+            sql, params = statements[0]
+            return [self._execute_one(sql, params)]
+        return self._execute_batch(list(statements))
 
     def _lead(self, own: _Write) -> None:
         """Flush queued writes until ours is among them, then wake the next leader."""
@@ -100,22 +114,25 @@ class GroupCommitter:
     def _flush(self, batch: list[_Write]) -> None:
         if len(batch) > 1:
             try:
-                counts = self._execute_batch([(w.sql, w.params) for w in batch])
+                counts = self._execute_batch([s for w in batch for s in w.statements])
             except Exception:
                 counts = None  # one bad statement spoils the shared transaction: go one by one
             if counts is not None:
-                for write, count in zip(batch, counts, strict=True):
-                    self._finish(write, count, None)
+                at = 0
+                for write in batch:
+                    n = len(write.statements)
+                    self._finish(write, counts[at : at + n], None)
+                    at += n
                 return
         for write in batch:
             try:
-                self._finish(write, self._execute_one(write.sql, write.params), None)
+                self._finish(write, self._run_alone(write.statements), None)
             except BaseException as exc:
-                self._finish(write, -1, exc)
+                self._finish(write, [], exc)
 
     @staticmethod
-    def _finish(write: _Write, rowcount: int, error: BaseException | None) -> None:
-        write.rowcount = rowcount
+    def _finish(write: _Write, rowcounts: list[int], error: BaseException | None) -> None:
+        write.rowcounts = rowcounts
         write.error = error
         write.flushed = True
         write.wake()

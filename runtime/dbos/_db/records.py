@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
+
+# What a write wakes: (kind, workflow ID, key). The kinds, also used by the PostgreSQL
+# triggers: a message (destination, topic), an event (workflow, key), a stream value
+# (workflow, key), a workflow reaching a final status (workflow, "").
+WakeKey = tuple[str, str, str]
+MESSAGE, EVENT, STREAM, FINAL = "m", "e", "s", "w"
 
 
 def now_ms() -> int:
@@ -28,3 +35,37 @@ class WorkflowRow:
 
     ID, STATUS, NAME, CLASS, CONFIG, INPUTS, OUTPUT, ERROR, FORMAT = range(9)
     EXECUTOR, VERSION, OWNER, ATTEMPTS, TIMEOUT_MS, DEADLINE, PARENT = range(9, 16)
+
+
+@dataclass(frozen=True)
+class StepWrite:
+    """One checkpoint to record: conditional on `owner` still owning the PENDING workflow."""
+
+    workflow_id: str
+    owner: str
+    function_id: int
+    function_name: str
+    output: str | None = None
+    error: str | None = None
+    child_workflow_id: str | None = None
+    serialization: str | None = None
+    started_at: int = 0
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "workflow_uuid": self.workflow_id,
+            "function_id": self.function_id,
+            "function_name": self.function_name,
+            "output": self.output,
+            "error": self.error,
+            "child_workflow_id": self.child_workflow_id,
+            "serialization": self.serialization,
+            "started_at": self.started_at,
+            "completed_at": now_ms(),
+            "owner_xid": self.owner,
+        }
+
+
+class NotOwner(Exception):
+    """A write from a workflow found it no longer PENDING under this execution's owner token
+    (cancelled, or taken over); its transaction was rolled back."""

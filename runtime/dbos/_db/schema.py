@@ -20,8 +20,11 @@ from sqlalchemy import (
     text,
 )
 
-# Bumped with every migration in _migrations.py; a database stamped higher is refused.
-SCHEMA_VERSION = 1
+# Bumped with every migration in migrations.py; a database stamped higher is refused.
+SCHEMA_VERSION = 2
+
+# A message sent without a topic; a column in a primary lookup is easier NOT NULL.
+NULL_TOPIC = "__null__topic__"
 
 
 def build_metadata(schema: str | None) -> MetaData:
@@ -99,7 +102,17 @@ def build_metadata(schema: str | None) -> MetaData:
     Table(
         "notifications",
         metadata,
-        Column("message_uuid", Text, primary_key=True),
+        # Send order: messages of one topic are received oldest first. On SQLite this is the
+        # rowid; on PostgreSQL a BIGSERIAL.
+        Column(
+            "seq",
+            BigInteger().with_variant(Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        # Deterministic inside a workflow (`<workflow>-<step>`) or the caller's idempotency key,
+        # so a retried send is recognised and not delivered twice.
+        Column("message_uuid", Text, nullable=False, unique=True),
         Column(
             "destination_uuid",
             Text,
@@ -108,12 +121,12 @@ def build_metadata(schema: str | None) -> MetaData:
             ),
             nullable=False,
         ),
-        Column("topic", Text),
+        Column("topic", Text, nullable=False),  # None is stored as NULL_TOPIC
         Column("message", Text, nullable=False),
         Column("serialization", Text),
         Column("consumed", Boolean, nullable=False, server_default=text("false")),
         Column("created_at_epoch_ms", BigInteger, nullable=False),
-        Index("notifications_destination_topic_index", "destination_uuid", "topic"),
+        Index("notifications_destination_topic_index", "destination_uuid", "topic", "seq"),
     )
 
     Table(
@@ -131,5 +144,44 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("value", Text, nullable=False),
         Column("serialization", Text),
         PrimaryKeyConstraint("workflow_uuid", "key"),
+    )
+
+    # Every value an event took, by the step that set it: a fork from step N starts with the
+    # events as they stood before step N.
+    Table(
+        "workflow_events_history",
+        metadata,
+        Column(
+            "workflow_uuid",
+            Text,
+            ForeignKey(
+                f"{prefix}workflow_status.workflow_uuid", onupdate="CASCADE", ondelete="CASCADE"
+            ),
+            nullable=False,
+        ),
+        Column("function_id", Integer, nullable=False),
+        Column("key", Text, nullable=False),
+        Column("value", Text, nullable=False),
+        Column("serialization", Text),
+        PrimaryKeyConstraint("workflow_uuid", "key", "function_id"),
+    )
+
+    Table(
+        "streams",
+        metadata,
+        Column(
+            "workflow_uuid",
+            Text,
+            ForeignKey(
+                f"{prefix}workflow_status.workflow_uuid", onupdate="CASCADE", ondelete="CASCADE"
+            ),
+            nullable=False,
+        ),
+        Column("key", Text, nullable=False),
+        Column("seq", Integer, nullable=False),  # 0, 1, 2 ... in write order
+        Column("value", Text),  # NULL marks the end of the stream (close_stream)
+        Column("serialization", Text),
+        Column("function_id", Integer, nullable=False),
+        PrimaryKeyConstraint("workflow_uuid", "key", "seq"),
     )
     return metadata

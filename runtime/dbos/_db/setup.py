@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from .._config import mask_url
 from .._error import DBOSDatabaseConnectionError, DBOSInitializationError, DBOSSchemaVersionError
 from .connections import Connections
+from .migrations import MigrationContext, pending
 from .schema import SCHEMA_VERSION
 
 
@@ -66,6 +67,7 @@ class SchemaSetup(Connections):
                     "run_migrations is False"
                 )
             self._create_tables(conn)
+            self._migration_context(conn).install_wake_triggers()
             conn.execute(migrations.insert().values(version=SCHEMA_VERSION))
             return
         version = conn.execute(sa.select(sa.func.max(migrations.c.version))).scalar()
@@ -80,7 +82,18 @@ class SchemaSetup(Connections):
                 f"the version {SCHEMA_VERSION} this dbos understands. Upgrade dbos, or point "
                 "system_database_url at another database."
             )
-        # Future migrations apply here, in order, for versions in (version, SCHEMA_VERSION].
+        steps = pending(int(version))
+        if steps and not run_migrations:
+            raise DBOSInitializationError(
+                f"System database {mask_url(self.url)} has schema version {version}, older than "
+                f"this dbos's {SCHEMA_VERSION}, and run_migrations is False"
+            )
+        for migration in steps:
+            migration.apply(self._migration_context(conn))
+            conn.execute(migrations.insert().values(version=migration.version))
+
+    def _migration_context(self, conn: sa.Connection) -> MigrationContext:
+        return MigrationContext(conn, self.backend, self.schema, self.metadata)
 
     def _create_tables(self, conn: sa.Connection) -> None:
         if self.backend != "postgresql":

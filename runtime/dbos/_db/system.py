@@ -7,9 +7,9 @@ shared by all of them.
 
 from __future__ import annotations
 
+from .message_store import MessageStore
 from .setup import SchemaSetup
-from .workflow_store import WorkflowStore
 
 
-class SystemDatabase(WorkflowStore, SchemaSetup):
+class SystemDatabase(MessageStore, SchemaSetup):
     """One process's handle on the system database, shared by every workflow thread."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .connections import Connections
-from .records import StepRecord, now_ms
+from .records import FINAL, StepRecord, StepWrite, now_ms
 
 
 class WorkflowStore(Connections):
@@ -30,19 +30,18 @@ class WorkflowStore(Connections):
         started_at: int,
     ) -> bool:
         """Checkpoint one step; False when this execution no longer owns a PENDING workflow."""
-        params = {
-            "workflow_uuid": workflow_id,
-            "function_id": function_id,
-            "function_name": function_name,
-            "output": output,
-            "error": error,
-            "child_workflow_id": child_workflow_id,
-            "serialization": serialization,
-            "started_at": started_at,
-            "completed_at": now_ms(),
-            "owner_xid": owner,
-        }
-        return self._committer.execute(self.sql.RECORD_STEP, params) == 1
+        step = StepWrite(
+            workflow_id,
+            owner,
+            function_id,
+            function_name,
+            output,
+            error,
+            child_workflow_id,
+            serialization,
+            started_at,
+        )
+        return self._committer.execute(self.sql.RECORD_STEP, step.params()) == 1
 
     def complete_workflow(
         self, workflow_id: str, owner: str, status: str, output: str | None, error: str | None
@@ -55,7 +54,10 @@ class WorkflowStore(Connections):
             "error": error,
             "now": now_ms(),
         }
-        return self._committer.execute(self.sql.COMPLETE_WORKFLOW, params) == 1
+        done = self._committer.execute(self.sql.COMPLETE_WORKFLOW, params) == 1
+        if done:
+            self.wake((FINAL, workflow_id, ""))
+        return done
 
     def load_steps(self, workflow_id: str) -> dict[int, StepRecord]:
         rows = self.fetchall(self.sql.SELECT_STEPS, {"workflow_uuid": workflow_id})
@@ -75,6 +77,7 @@ class WorkflowStore(Connections):
 
     def mark_max_recovery_exceeded(self, workflow_id: str) -> None:
         self.execute(self.sql.MARK_MAX_RECOVERY, {"workflow_uuid": workflow_id, "now": now_ms()})
+        self.wake((FINAL, workflow_id, ""))
 
     def pending_for_executor(self, executor_id: str) -> list[Sequence[Any]]:
         """This executor's PENDING workflows, in the column order of `get_workflow`."""
@@ -92,6 +95,7 @@ class WorkflowStore(Connections):
             seen.add(wf)
             if self.execute(self.sql.CANCEL_WORKFLOW, {"workflow_uuid": wf, "now": now_ms()}):
                 cancelled.append(wf)
+                self.wake((FINAL, wf, ""))
             if cascade:
                 rows = self.fetchall(self.sql.SELECT_CHILDREN, {"workflow_uuid": wf})
                 frontier.extend(str(r[0]) for r in rows)
@@ -117,13 +121,17 @@ class WorkflowStore(Connections):
             if cur.rowcount != 1:
                 return False
             if start_step > 1:
-                cur.execute(
+                copy = {
+                    "new_workflow_uuid": row["workflow_uuid"],
+                    "workflow_uuid": original_id,
+                    "start_step": start_step,
+                }
+                for statement in (
                     self.sql.COPY_STEPS_FOR_FORK,
-                    {
-                        "new_workflow_uuid": row["workflow_uuid"],
-                        "workflow_uuid": original_id,
-                        "start_step": start_step,
-                    },
-                )
+                    self.sql.COPY_EVENT_HISTORY_FOR_FORK,
+                    self.sql.REBUILD_EVENTS_FOR_FORK,
+                    self.sql.COPY_STREAMS_FOR_FORK,
+                ):
+                    cur.execute(statement, copy)
             cur.execute(self.sql.MARK_FORKED, {"workflow_uuid": original_id})
         return True

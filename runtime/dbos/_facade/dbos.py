@@ -21,10 +21,11 @@ from .._config import (
 )
 from .._core import control as _control
 from .._core import statuses as _statuses
-from .._core.checkpoint import StepOptions, active_workflow, durable_sleep, run_step
+from .._core.checkpoint import StepOptions, active_workflow, run_step
 from .._core.context import current_step, current_workflow
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.runtime import Runtime, logger, runtime_or_none, set_runtime
+from .._core.sleeping import durable_sleep, durable_sleep_async
 from .._core.workflows import start_workflow
 from .._db.system import SystemDatabase
 from .._error import DBOSException
@@ -32,9 +33,11 @@ from .._registry import decorators as _decorators
 from .._registry import registry as _registry
 from .._serialization import DEFAULT_SERIALIZER, Serializer
 from .._services.deadlines import DeadlineWatcher
+from .._services.notifier import start_notifier
 from .._services.recovery import recover_pending
 from .._status import StepInfo, StepStatus, WorkflowStatus
 from .._threads import DaemonPool
+from .communication import Communication
 
 if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
     from sqlalchemy.orm import Session
@@ -81,7 +84,7 @@ def _application_version() -> str:
     return digest.hexdigest()
 
 
-class DBOS:
+class DBOS(Communication):
     """Configure with `DBOS(config=...)`, then `DBOS.launch()`; decorate with `@DBOS.workflow()`."""
 
     _instance: ClassVar[DBOS | None] = None
@@ -174,6 +177,9 @@ class DBOS:
             watcher = DeadlineWatcher(runtime)
             runtime.deadlines = watcher
             runtime.services.append(watcher)
+            runtime.services.append(
+                start_notifier(runtime, bool(config.get("use_listen_notify", True)))
+            )
             set_runtime(runtime)
             instance._launched = True
         recover_pending(runtime)
@@ -298,9 +304,7 @@ class DBOS:
 
     @classmethod
     async def sleep_async(cls, seconds: float) -> None:
-        from .._core.aio import sleep_async
-
-        await sleep_async(seconds)
+        await durable_sleep_async(seconds)
 
     @classproperty
     def workflow_id(cls) -> str | None:

@@ -15,9 +15,11 @@ _PARAM = re.compile(r"(?<!:):([a-zA-Z_][a-zA-Z0-9_]*)")
 
 
 def render(sql: str, backend: str, schema: str | None) -> str:
-    """Substitute the schema prefix and convert `:name` to psycopg's `%(name)s` where needed."""
+    """Substitute the schema prefix and `{for_update}` (a row lock on PostgreSQL only), and
+    convert `:name` to psycopg's `%(name)s` where needed."""
     prefix = f'"{schema}".' if (schema and backend == "postgresql") else ""
     out = sql.replace("{s}", prefix)
+    out = out.replace("{for_update}", " FOR UPDATE" if backend == "postgresql" else "")
     if backend == "postgresql":
         out = out.replace("%", "%%")
         out = _PARAM.sub(r"%(\1)s", out)
@@ -25,9 +27,9 @@ def render(sql: str, backend: str, schema: str | None) -> str:
 
 
 def _areas() -> list[ModuleType]:
-    from . import steps, workflows
+    from . import messages, steps, workflows
 
-    return [workflows, steps]
+    return [workflows, steps, messages]
 
 
 class Statements:

@@ -1,0 +1,81 @@
+"""`DBOS.sleep`, and the durable deadlines that recv and get_event share with it.
+
+The wake-up time is recorded as a `DBOS.sleep` step before the wait begins, so a workflow
+recovered after a crash wakes at the original time, not a full period after the restart.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .._db.records import now_ms
+from .._error import DBOSException
+from .checkpoint import (
+    active_workflow,
+    check_deadline,
+    recorded_result,
+    replay,
+    write_checkpoint,
+)
+from .context import WorkflowContext, current_step
+from .runtime import Runtime, get_runtime
+from .waiting import NOTHING, wait_for, wait_for_async
+
+SLEEP = "DBOS.sleep"
+
+
+def recorded_deadline(runtime: Runtime, ctx: WorkflowContext, step_id: int) -> float | None:
+    """The wake-up time an earlier execution recorded at `step_id`, if it did."""
+    record = replay(ctx, step_id, SLEEP) if ctx.recorded else None
+    return None if record is None else float(recorded_result(runtime, record))
+
+
+def record_deadline(runtime: Runtime, ctx: WorkflowContext, step_id: int, seconds: float) -> float:
+    """Record a wake-up time `seconds` from now at `step_id` and return it."""
+    wake_at = time.time() + max(seconds, 0.0)
+    output = runtime.serializer.serialize(wake_at)
+    write_checkpoint(runtime, ctx, step_id, SLEEP, output, None, now_ms())
+    return wake_at
+
+
+def _begin_sleep(seconds: float) -> tuple[Runtime, WorkflowContext, float] | None:
+    ctx = active_workflow()
+    if ctx is None:
+        if current_step.get() is not None:
+            time.sleep(max(seconds, 0.0))  # inside a step: a plain sleep, as upstream
+            return None
+        raise DBOSException("DBOS.sleep must be called from within a workflow")
+    if seconds <= 0:
+        return None
+    runtime = get_runtime()
+    step_id = ctx.take_step_id()
+    wake_at = recorded_deadline(runtime, ctx, step_id)
+    if wake_at is None:
+        check_deadline(runtime, ctx)
+        wake_at = record_deadline(runtime, ctx, step_id, seconds)
+    return runtime, ctx, wake_at
+
+
+def durable_sleep(seconds: float) -> None:
+    """Sleep that survives a crash; a cancel (here or in another process) ends it at once."""
+    begun = _begin_sleep(seconds)
+    if begun is not None:
+        runtime, ctx, wake_at = begun
+        wait_for(runtime, lambda: NOTHING, (), deadline=wake_at, ctx=ctx)
+
+
+async def durable_sleep_async(seconds: float) -> None:
+    ctx = active_workflow()
+    if ctx is None and current_step.get() is not None:
+        await _plain_sleep_async(seconds)
+        return
+    begun = _begin_sleep(seconds)  # the step number is taken now, at call time
+    if begun is not None:
+        runtime, ctx, wake_at = begun
+        await wait_for_async(runtime, lambda: NOTHING, (), deadline=wake_at, ctx=ctx)
+
+
+async def _plain_sleep_async(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(max(seconds, 0.0))

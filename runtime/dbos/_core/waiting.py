@@ -1,0 +1,199 @@
+"""The one wait loop behind recv, get_event, read_stream, get_result and DBOS.sleep.
+
+`wait_for(check, keys, deadline)` registers a waiter on `keys`, then alternates a database check
+with a sleep until a key fires, the deadline passes, or (inside a workflow) the workflow is
+cancelled: by this process (its context is woken), by another (its own final-status key fires
+and its row says CANCELLED), or by its own deadline. Reads ride through a lost database
+connection: the waiter retries with backoff instead of failing its caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .._db.connections import is_connection_error
+from .._db.records import WorkflowRow as W
+from .._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
+from .checkpoint import check_deadline
+from .context import WorkflowContext
+from .runtime import Runtime, logger
+from .waiters import FINAL, Waiter, WaitKey
+
+# What a check returns when what it waits for is not there yet.
+NOTHING: Any = object()
+
+# With the notifier running every write wakes its waiters; this re-check only bounds the cost
+# of a bug there (once a minute per waiter, not once per tick).
+SAFETY_RECHECK_SEC = 60.0
+_RETRY_FIRST_SEC = 0.05
+_RETRY_MAX_SEC = 5.0
+
+
+class _Loop:
+    """The state of one wait shared by the sync and async drivers."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        keys: tuple[WaitKey, ...],
+        deadline: float | None,
+        ctx: WorkflowContext | None,
+    ) -> None:
+        self.runtime = runtime
+        self.deadline = deadline
+        self.ctx = ctx
+        self.own_key = WaitKey(FINAL, ctx.workflow_id) if ctx is not None else None
+        self.keys = keys + ((self.own_key,) if self.own_key is not None else ())
+        self.retry_delay = _RETRY_FIRST_SEC
+
+    def before_check(self, waiter: Waiter) -> None:
+        """Raise if the waiting workflow must stop; forget the fires this check will see."""
+        fired = waiter.clear()
+        ctx = self.ctx
+        if ctx is None:
+            if self.runtime.stopped:
+                raise DBOSWorkflowCancelledError("DBOS was destroyed while waiting")
+            return
+        if self.runtime.stopped:
+            raise DBOSWorkflowCancelledError("DBOS was destroyed while the workflow waited")
+        check_deadline(self.runtime, ctx)
+        if self.own_key in fired:
+            self._check_own_status(ctx)
+
+    def _check_own_status(self, ctx: WorkflowContext) -> None:
+        """Our own row changed in another process: cancelled there, or taken over."""
+        row = self.runtime.sysdb.get_workflow(ctx.workflow_id)
+        if row is None or row[W.STATUS] == "PENDING" and row[W.OWNER] == ctx.owner:
+            return
+        if row[W.STATUS] == "CANCELLED":
+            ctx.cancel()
+            raise DBOSWorkflowCancelledError(f"Workflow {ctx.workflow_id} was cancelled")
+        raise DBOSWorkflowConflictIDError(ctx.workflow_id)
+
+    def timeout(self) -> float | None:
+        """Seconds to sleep before the next check; <= 0 once the deadline has passed."""
+        limit = SAFETY_RECHECK_SEC
+        if self.deadline is not None:
+            limit = min(limit, self.deadline - time.time())
+        if self.ctx is not None and self.ctx.deadline_ms is not None:
+            # Wake at the workflow's own deadline too, to end it then.
+            limit = min(limit, max(self.ctx.deadline_ms / 1000 - time.time(), 0.0) + 0.001)
+        return limit
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.time() >= self.deadline
+
+    def connection_lost(self, exc: Exception) -> float:
+        """A check could not reach the database: how long to back off before the next."""
+        if not is_connection_error(exc):
+            raise exc
+        logger.warning("Waiting: system database unreachable (%s); retrying", exc)
+        delay = self.retry_delay
+        self.retry_delay = min(self.retry_delay * 2, _RETRY_MAX_SEC)
+        return delay
+
+
+def wait_for(
+    runtime: Runtime,
+    check: Callable[[], Any],
+    keys: tuple[WaitKey, ...],
+    *,
+    deadline: float | None,
+    ctx: WorkflowContext | None,
+) -> Any:
+    """`check()`'s first answer other than NOTHING, or NOTHING once `deadline` passes."""
+    loop = _Loop(runtime, keys, deadline, ctx)
+    with runtime.waiters.waiting(*loop.keys) as waiter:
+        if ctx is not None:
+            ctx.blocked_in(waiter)
+        try:
+            while True:
+                loop.before_check(waiter)
+                try:
+                    found = check()
+                except Exception as exc:
+                    waiter.wait(loop.connection_lost(exc))
+                    continue
+                if found is not NOTHING or loop.expired():
+                    return found
+                waiter.wait(loop.timeout())
+        finally:
+            if ctx is not None:
+                ctx.unblocked(waiter)
+
+
+async def wait_for_async(
+    runtime: Runtime,
+    check: Callable[[], Any],
+    keys: tuple[WaitKey, ...],
+    *,
+    deadline: float | None,
+    ctx: WorkflowContext | None,
+) -> Any:
+    """`wait_for` for async callers: the checks run on a worker thread, the wait costs none."""
+    loop = _Loop(runtime, keys, deadline, ctx)
+    with runtime.waiters.waiting(*loop.keys) as waiter:
+        if ctx is not None:
+            ctx.blocked_in(waiter)
+        try:
+            while True:
+                await asyncio.to_thread(loop.before_check, waiter)
+                try:
+                    found = await asyncio.to_thread(check)
+                except Exception as exc:
+                    await waiter.wait_async(loop.connection_lost(exc))
+                    continue
+                if found is not NOTHING or loop.expired():
+                    return found
+                await waiter.wait_async(loop.timeout())
+        finally:
+            if ctx is not None:
+                ctx.unblocked(waiter)
+
+
+class BlockingCall:
+    """One blocking operation (recv, get_event): prepared at call time, so its step numbers
+    are taken in call order even when async calls run concurrently, then run to completion.
+
+    Subclasses set `done`/`value` when the answer is known without waiting (a replay),
+    `start()` tries once and records what a recovery needs, `check()` is the wait's test and
+    `finish(found)` records and returns the outcome."""
+
+    runtime: Runtime
+    ctx: WorkflowContext | None
+    keys: tuple[WaitKey, ...]
+    deadline: float | None
+    done: bool = False
+    value: Any = None
+
+    def start(self) -> None:
+        pass
+
+    def check(self) -> Any:
+        raise NotImplementedError
+
+    def finish(self, found: Any) -> Any:
+        return found
+
+
+def run_call(call: BlockingCall) -> Any:
+    if not call.done:
+        call.start()
+    if call.done:
+        return call.value
+    found = wait_for(call.runtime, call.check, call.keys, deadline=call.deadline, ctx=call.ctx)
+    return call.finish(found)
+
+
+async def run_call_async(call: BlockingCall) -> Any:
+    if not call.done:
+        await asyncio.to_thread(call.start)
+    if call.done:
+        return call.value
+    found = await wait_for_async(
+        call.runtime, call.check, call.keys, deadline=call.deadline, ctx=call.ctx
+    )
+    return await asyncio.to_thread(call.finish, found)

@@ -1,0 +1,266 @@
+"""Reads and writes of messages, events and streams, and the checks the change poller runs.
+
+Each write wakes this process's waiters on its key once it has committed (`self.wake`); other
+processes hear of it through the PostgreSQL triggers or the SQLite poller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from .records import EVENT, FINAL, MESSAGE, STREAM, NotOwner, StepWrite, WakeKey, now_ms
+from .schema import NULL_TOPIC
+from .workflow_store import WorkflowStore
+
+_FINAL_STATUSES = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
+# Bind lists for the poller's IN (...) checks are cut to this size (SQLite's variable limit is
+# far higher; smaller statements plan and run faster).
+_CHUNK = 500
+
+
+def stored_topic(topic: str | None) -> str:
+    return NULL_TOPIC if topic is None else topic
+
+
+def _is_foreign_key_violation(exc: BaseException) -> bool:
+    if getattr(exc, "sqlstate", None) == "23503":
+        return True
+    return "FOREIGN KEY constraint failed" in str(exc)
+
+
+class NoSuchWorkflow(Exception):
+    """The destination of a message does not exist (its foreign key refused the row)."""
+
+
+class MessageStore(WorkflowStore):
+    # ------------------------------------------------------------------ messages
+
+    def _message_params(
+        self,
+        message_uuid: str,
+        destination_id: str,
+        topic: str | None,
+        message: str,
+        serialization: str,
+    ) -> dict[str, Any]:
+        return {
+            "message_uuid": message_uuid,
+            "destination_uuid": destination_id,
+            "topic": stored_topic(topic),
+            "message": message,
+            "serialization": serialization,
+            "now": now_ms(),
+        }
+
+    def send_message(
+        self,
+        message_uuid: str,
+        destination_id: str,
+        topic: str | None,
+        message: str,
+        serialization: str,
+        step: StepWrite | None = None,
+    ) -> None:
+        """Deliver a message; from a workflow (`step`), together with the step that sent it.
+
+        Raises NoSuchWorkflow for a missing destination (nothing written) and NotOwner when the
+        sending workflow is no longer this execution's (nothing written either)."""
+        params = self._message_params(message_uuid, destination_id, topic, message, serialization)
+        try:
+            if step is None:
+                self._committer.execute(self.sql.SEND_MESSAGE, params)
+            else:
+                params |= {"workflow_uuid": step.workflow_id, "owner_xid": step.owner}
+                counts = self._committer.execute_unit(
+                    [
+                        (self.sql.SEND_MESSAGE_FROM_WORKFLOW, params),
+                        (self.sql.RECORD_STEP, step.params()),
+                    ]
+                )
+                if counts[1] != 1:
+                    raise NotOwner(step.workflow_id)
+        except Exception as exc:
+            if _is_foreign_key_violation(exc):
+                raise NoSuchWorkflow(destination_id) from exc
+            raise
+        self.wake((MESSAGE, destination_id, stored_topic(topic)))
+
+    def has_message(self, workflow_id: str, topic: str | None) -> bool:
+        row = self.fetchone(
+            self.sql.HAS_MESSAGE, {"workflow_uuid": workflow_id, "topic": stored_topic(topic)}
+        )
+        return row is not None
+
+    def receive_message(
+        self, step: StepWrite, topic: str | None
+    ) -> tuple[bool, str | None, str | None]:
+        """Consume the oldest unconsumed message of `topic` and record it as `step`'s output,
+        in one transaction: (True, message, format), or (False, None, None) when there is none.
+
+        Raises NotOwner (and changes nothing) when the workflow is no longer this execution's."""
+        lookup = {"workflow_uuid": step.workflow_id, "topic": stored_topic(topic)}
+        with self.transaction() as cur:
+            cur.execute(self.sql.OLDEST_MESSAGE, lookup)
+            row = cur.fetchone()
+            if row is None:
+                return False, None, None
+            seq, message, serialization = row
+            recorded = StepWrite(
+                step.workflow_id,
+                step.owner,
+                step.function_id,
+                step.function_name,
+                output=message,
+                serialization=serialization,
+                started_at=step.started_at,
+            )
+            cur.execute(self.sql.RECORD_STEP, recorded.params())
+            if cur.rowcount != 1:
+                raise NotOwner(step.workflow_id)
+            cur.execute(self.sql.MARK_CONSUMED, {"seq": seq})
+        return True, message, serialization
+
+    # ------------------------------------------------------------------ events
+
+    def set_event(
+        self,
+        workflow_id: str,
+        owner: str,
+        function_id: int,
+        key: str,
+        value: str,
+        serialization: str,
+        step: StepWrite | None,
+    ) -> None:
+        """Set `key` to `value` (the latest wins) and keep it in the history under
+        `function_id`; from a workflow (`step`) together with the step record."""
+        params = {
+            "workflow_uuid": workflow_id,
+            "owner_xid": owner,
+            "function_id": function_id,
+            "key": key,
+            "value": value,
+            "serialization": serialization,
+        }
+        statements: list[tuple[str, dict[str, Any]]] = [
+            (self.sql.UPSERT_EVENT, params),
+            (self.sql.INSERT_EVENT_HISTORY, params),
+        ]
+        if step is not None:
+            statements.append((self.sql.RECORD_STEP, step.params()))
+        counts = self._committer.execute_unit(statements)
+        if counts[-1] != 1 or counts[0] != 1:
+            raise NotOwner(workflow_id)
+        self.wake((EVENT, workflow_id, key))
+
+    def get_event(self, workflow_id: str, key: str) -> tuple[str | None, str | None, str | None]:
+        """(status of the workflow or None if it does not exist, value, format)."""
+        row = self.fetchone(self.sql.GET_EVENT, {"workflow_uuid": workflow_id, "key": key})
+        if row is None:
+            return None, None, None
+        return row[0], row[1], row[2]
+
+    def get_all_events(self, workflow_id: str) -> list[Sequence[Any]]:
+        return self.fetchall(self.sql.GET_ALL_EVENTS, {"workflow_uuid": workflow_id})
+
+    # ------------------------------------------------------------------ streams
+
+    def write_stream(
+        self,
+        workflow_id: str,
+        owner: str,
+        function_id: int,
+        key: str,
+        value: str | None,
+        serialization: str | None,
+        step: StepWrite | None,
+    ) -> None:
+        """Append `value` (None: the end of the stream) at the next position of the stream."""
+        params = {
+            "workflow_uuid": workflow_id,
+            "owner_xid": owner,
+            "function_id": function_id,
+            "key": key,
+            "value": value,
+            "serialization": serialization,
+        }
+        statements: list[tuple[str, dict[str, Any]]] = [(self.sql.INSERT_STREAM_VALUE, params)]
+        if step is not None:
+            statements.append((self.sql.RECORD_STEP, step.params()))
+        counts = self._committer.execute_unit(statements)
+        if any(c != 1 for c in counts):
+            raise NotOwner(workflow_id)
+        self.wake((STREAM, workflow_id, key))
+
+    def read_stream(
+        self, workflow_id: str, key: str, from_seq: int, limit: int = 100
+    ) -> tuple[str | None, list[tuple[int, str | None, str | None]]]:
+        """(writer's status or None if it does not exist, [(seq, value, format)] from
+        `from_seq` on); a None value is the end of the stream."""
+        rows = self.fetchall(
+            self.sql.READ_STREAM,
+            {"workflow_uuid": workflow_id, "key": key, "from_seq": from_seq, "limit": limit},
+        )
+        if not rows:
+            return None, []
+        status = rows[0][0]
+        return status, [(int(r[1]), r[2], r[3]) for r in rows if r[1] is not None]
+
+    # ------------------------------------------------------------------ the poller's checks
+
+    def changed_keys(
+        self, keys: Sequence[WakeKey], stream_heads: dict[tuple[str, str], int]
+    ) -> list[WakeKey]:
+        """Which of these waited-on keys another process may have satisfied: a message waiting,
+        an event set, a stream grown past `stream_heads` (updated here), a workflow finished.
+        One query per kind present, however many waiters."""
+        by_kind: dict[str, list[WakeKey]] = {}
+        for key in keys:
+            by_kind.setdefault(key[0], []).append(key)
+        hits: list[WakeKey] = []
+        for kind, kind_keys in by_kind.items():
+            ids = sorted({k[1] for k in kind_keys})
+            wanted = set(kind_keys)
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                hits.extend(k for k in self._changed(kind, chunk, stream_heads) if k in wanted)
+        return hits
+
+    def _changed(
+        self, kind: str, ids: list[str], stream_heads: dict[tuple[str, str], int]
+    ) -> list[WakeKey]:
+        if kind == MESSAGE:
+            t = self.table("notifications")
+            q = (
+                sa.select(t.c.destination_uuid, t.c.topic)
+                .where(t.c.destination_uuid.in_(ids), t.c.consumed.is_(False))
+                .distinct()
+            )
+            return [(MESSAGE, r[0], r[1]) for r in self.run_query(q)]
+        if kind == EVENT:
+            t = self.table("workflow_events")
+            q = sa.select(t.c.workflow_uuid, t.c.key).where(t.c.workflow_uuid.in_(ids))
+            return [(EVENT, r[0], r[1]) for r in self.run_query(q)]
+        if kind == STREAM:
+            t = self.table("streams")
+            q = (
+                sa.select(t.c.workflow_uuid, t.c.key, sa.func.max(t.c.seq))
+                .where(t.c.workflow_uuid.in_(ids))
+                .group_by(t.c.workflow_uuid, t.c.key)
+            )
+            grown: list[WakeKey] = []
+            for wf, key, head in self.run_query(q):
+                if stream_heads.get((wf, key)) != head:
+                    stream_heads[(wf, key)] = int(head)
+                    grown.append((STREAM, wf, key))
+            return grown
+        if kind == FINAL:
+            t = self.table("workflow_status")
+            q = sa.select(t.c.workflow_uuid).where(
+                t.c.workflow_uuid.in_(ids), t.c.status.in_(_FINAL_STATUSES)
+            )
+            return [(FINAL, r[0], "") for r in self.run_query(q)]
+        return []

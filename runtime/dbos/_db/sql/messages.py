@@ -1,0 +1,119 @@
+"""Statements on messages (`notifications`), events (`workflow_events`, `..._history`) and
+streams (`streams`).
+
+Writes made from a workflow are conditional on the sender still owning its PENDING row, like a
+step checkpoint, and commit in one transaction with the step that records them: a recovered
+workflow never sends, sets or writes twice, and a superseded execution writes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+_OWNS_SENDER = """EXISTS (
+    SELECT 1 FROM {s}workflow_status
+    WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
+)"""
+
+SEND_MESSAGE: Final = """
+INSERT INTO {s}notifications (
+    message_uuid, destination_uuid, topic, message, serialization, consumed, created_at_epoch_ms
+) VALUES (:message_uuid, :destination_uuid, :topic, :message, :serialization, false, :now)
+ON CONFLICT (message_uuid) DO NOTHING
+"""
+
+SEND_MESSAGE_FROM_WORKFLOW: Final = f"""
+INSERT INTO {{s}}notifications (
+    message_uuid, destination_uuid, topic, message, serialization, consumed, created_at_epoch_ms
+) SELECT :message_uuid, :destination_uuid, :topic, :message, :serialization, false, :now
+WHERE {_OWNS_SENDER}
+ON CONFLICT (message_uuid) DO NOTHING
+"""
+
+HAS_MESSAGE: Final = """
+SELECT 1 FROM {s}notifications
+WHERE destination_uuid = :workflow_uuid AND topic = :topic AND consumed = false LIMIT 1
+"""
+
+# Inside the receiving transaction: the oldest unconsumed message, locked on PostgreSQL.
+OLDEST_MESSAGE: Final = """
+SELECT seq, message, serialization FROM {s}notifications
+WHERE destination_uuid = :workflow_uuid AND topic = :topic AND consumed = false
+ORDER BY seq LIMIT 1{for_update}
+"""
+
+MARK_CONSUMED: Final = """
+UPDATE {s}notifications SET consumed = true WHERE seq = :seq
+"""
+
+UPSERT_EVENT: Final = f"""
+INSERT INTO {{s}}workflow_events (workflow_uuid, key, value, serialization)
+SELECT :workflow_uuid, :key, :value, :serialization
+WHERE {_OWNS_SENDER}
+ON CONFLICT (workflow_uuid, key)
+DO UPDATE SET value = excluded.value, serialization = excluded.serialization
+"""
+
+INSERT_EVENT_HISTORY: Final = f"""
+INSERT INTO {{s}}workflow_events_history (workflow_uuid, function_id, key, value, serialization)
+SELECT :workflow_uuid, :function_id, :key, :value, :serialization
+WHERE {_OWNS_SENDER}
+ON CONFLICT (workflow_uuid, key, function_id)
+DO UPDATE SET value = excluded.value, serialization = excluded.serialization
+"""
+
+# The event and the workflow's status in one round trip: a waiter stops once neither can change.
+GET_EVENT: Final = """
+SELECT ws.status, we.value, we.serialization
+FROM {s}workflow_status ws
+LEFT JOIN {s}workflow_events we ON we.workflow_uuid = ws.workflow_uuid AND we.key = :key
+WHERE ws.workflow_uuid = :workflow_uuid
+"""
+
+GET_ALL_EVENTS: Final = """
+SELECT key, value, serialization FROM {s}workflow_events
+WHERE workflow_uuid = :workflow_uuid ORDER BY key
+"""
+
+INSERT_STREAM_VALUE: Final = f"""
+INSERT INTO {{s}}streams (workflow_uuid, key, seq, value, serialization, function_id)
+SELECT :workflow_uuid, :key,
+    (SELECT COALESCE(MAX(seq) + 1, 0) FROM {{s}}streams
+     WHERE workflow_uuid = :workflow_uuid AND key = :key),
+    :value, :serialization, :function_id
+WHERE {_OWNS_SENDER}
+"""
+
+# Values from `from_seq` on and the writer's status, in one round trip. With no value yet the
+# row has a NULL seq; a NULL value at a seq is the end of the stream.
+READ_STREAM: Final = """
+SELECT ws.status, st.seq, st.value, st.serialization
+FROM {s}workflow_status ws
+LEFT JOIN {s}streams st
+    ON st.workflow_uuid = ws.workflow_uuid AND st.key = :key AND st.seq >= :from_seq
+WHERE ws.workflow_uuid = :workflow_uuid
+ORDER BY st.seq LIMIT :limit
+"""
+
+COPY_EVENT_HISTORY_FOR_FORK: Final = """
+INSERT INTO {s}workflow_events_history (workflow_uuid, function_id, key, value, serialization)
+SELECT :new_workflow_uuid, function_id, key, value, serialization
+FROM {s}workflow_events_history WHERE workflow_uuid = :workflow_uuid AND function_id < :start_step
+"""
+
+# A fork's events are what the original's stood at before the fork's first step.
+REBUILD_EVENTS_FOR_FORK: Final = """
+INSERT INTO {s}workflow_events (workflow_uuid, key, value, serialization)
+SELECT h.workflow_uuid, h.key, h.value, h.serialization
+FROM {s}workflow_events_history h
+WHERE h.workflow_uuid = :new_workflow_uuid AND h.function_id = (
+    SELECT MAX(h2.function_id) FROM {s}workflow_events_history h2
+    WHERE h2.workflow_uuid = h.workflow_uuid AND h2.key = h.key
+)
+"""
+
+COPY_STREAMS_FOR_FORK: Final = """
+INSERT INTO {s}streams (workflow_uuid, key, seq, value, serialization, function_id)
+SELECT :new_workflow_uuid, key, seq, value, serialization, function_id
+FROM {s}streams WHERE workflow_uuid = :workflow_uuid AND function_id < :start_step
+"""

@@ -1,0 +1,146 @@
+"""The `DBOS` members that move data between workflows: messages, events and streams.
+
+A mixin of `DBOS` (see `dbos.py`) so the facade stays one class for users and small modules for
+us. Each async variant takes its step numbers at call time, before its first `await`, so
+concurrent calls in one workflow (`asyncio.gather`) number their steps in call order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from .._core import events as _events
+from .._core import messages as _messages
+from .._core import streams as _streams
+from .._core.control import _as_step
+from .._core.waiting import run_call, run_call_async
+
+
+class Communication:
+    # ------------------------------------------------------------------ messages
+
+    @classmethod
+    def send(
+        cls,
+        destination_id: str,
+        message: Any,
+        topic: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """Send `message` to workflow `destination_id` (from anywhere). From a workflow it is a
+        step: a recovered sender does not send again. Outside, `idempotency_key` makes a
+        retried send deliver once."""
+        _messages.send(destination_id, message, topic, idempotency_key)
+
+    @classmethod
+    async def send_async(
+        cls,
+        destination_id: str,
+        message: Any,
+        topic: str | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> None:
+        write = _messages.prepare_send(destination_id, message, topic, idempotency_key)
+        if write is not None:
+            await asyncio.to_thread(write)
+
+    @classmethod
+    def recv(cls, topic: str | None = None, timeout_seconds: float = 60) -> Any:
+        """The oldest message of `topic` sent to this workflow, waiting up to `timeout_seconds`
+        for one (None if none came). Workflows only."""
+        return run_call(_messages.Receive(topic, timeout_seconds))
+
+    @classmethod
+    async def recv_async(cls, topic: str | None = None, timeout_seconds: float = 60) -> Any:
+        return await run_call_async(_messages.Receive(topic, timeout_seconds))
+
+    # ------------------------------------------------------------------ events
+
+    @classmethod
+    def set_event(cls, key: str, value: Any) -> None:
+        """Publish `value` under `key` for this workflow (the latest value wins)."""
+        _events.set_event(key, value)
+
+    @classmethod
+    async def set_event_async(cls, key: str, value: Any) -> None:
+        write = _events.prepare_set_event(key, value)
+        if write is not None:
+            await asyncio.to_thread(write)
+
+    @classmethod
+    def get_event(cls, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        """The value of `key` set by workflow `workflow_id`, waiting up to `timeout_seconds`
+        for it to be set (None if it was not)."""
+        return run_call(_events.GetEvent(workflow_id, key, timeout_seconds))
+
+    @classmethod
+    async def get_event_async(cls, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        return await run_call_async(_events.GetEvent(workflow_id, key, timeout_seconds))
+
+    @classmethod
+    def get_all_events(cls, workflow_id: str) -> dict[str, Any]:
+        return _as_step("DBOS.get_events", _events.get_all_events, workflow_id)  # type: ignore[no-any-return]
+
+    @classmethod
+    async def get_all_events_async(cls, workflow_id: str) -> dict[str, Any]:
+        return await asyncio.to_thread(cls.get_all_events, workflow_id)
+
+    # ------------------------------------------------------------------ streams
+
+    @classmethod
+    def write_stream(cls, key: str, value: Any) -> None:
+        """Append `value` to this workflow's stream `key` (from a workflow or a step)."""
+        _streams.write_stream(key, value)
+
+    @classmethod
+    async def write_stream_async(cls, key: str, value: Any) -> None:
+        append = _streams.prepare_write(key, value, closing=False)
+        if append is not None:
+            await asyncio.to_thread(append)
+
+    @classmethod
+    def close_stream(cls, key: str) -> None:
+        """End this workflow's stream `key`: readers stop after its last value."""
+        _streams.close_stream(key)
+
+    @classmethod
+    async def close_stream_async(cls, key: str) -> None:
+        append = _streams.prepare_write(key, None, closing=True)
+        if append is not None:
+            await asyncio.to_thread(append)
+
+    @classmethod
+    def read_stream(
+        cls,
+        workflow_id: str,
+        key: str,
+        *,
+        offset: int = 0,
+        timeout_seconds: float | None = None,
+        polling_interval_sec: float | None = None,
+    ) -> Iterator[Any]:
+        """The values of stream `key` of workflow `workflow_id` in write order, from `offset`,
+        waiting for new ones until the stream is closed or the workflow has finished.
+        `timeout_seconds` bounds the wait for each value (DBOSStreamTimeoutError);
+        `polling_interval_sec` is accepted for upstream compatibility (waits wake on the write)."""
+        return _streams.read_stream(
+            workflow_id, key, offset=offset, timeout_seconds=timeout_seconds
+        )
+
+    @classmethod
+    def read_stream_async(
+        cls,
+        workflow_id: str,
+        key: str,
+        *,
+        offset: int = 0,
+        timeout_seconds: float | None = None,
+        polling_interval_sec: float | None = None,
+    ) -> AsyncIterator[Any]:
+        return _streams.read_stream_async(
+            workflow_id, key, offset=offset, timeout_seconds=timeout_seconds
+        )

@@ -1,0 +1,105 @@
+"""The PostgreSQL listener: one connection per process LISTENs for the wake-up triggers'
+notifications and fires the waiters they name (see `_db/triggers.py`).
+
+After any reconnect every waiter is woken to re-check once: a notification sent while the
+connection was down is lost, and without the re-check its waiter would sleep to its timeout.
+A connection idle for a while is pinged, so a silently dropped one is noticed and replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import threading
+from typing import Any
+
+from .._core.runtime import Runtime, logger
+from .._db.triggers import CHANNEL, parse_payload
+
+_PING_AFTER_SEC = 15.0
+_RETRY_FIRST_SEC = 0.05
+_RETRY_MAX_SEC = 5.0
+
+
+class PostgresListener:
+    def __init__(self, runtime: Runtime) -> None:
+        self._waiters = runtime.waiters
+        self._sysdb = runtime.sysdb
+        self._stopped = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()
+        self.connected = threading.Event()
+        self.connections = 0  # how many times it (re)connected, for tests
+        self._thread = threading.Thread(target=self._run, name="dbos-listener", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+        self._thread.join(timeout=5)
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _run(self) -> None:
+        delay = _RETRY_FIRST_SEC
+        while not self._stopped.is_set():
+            raw: Any = None
+            try:
+                raw = self._sysdb.engine.raw_connection()
+                raw.detach()
+                conn = raw.dbapi_connection
+                conn.add_notify_handler(self._on_notify)
+                conn.execute(f"LISTEN {CHANNEL}")
+                self.connections += 1
+                self.connected.set()
+                # Whatever was written while we were not listening: every waiter looks again.
+                self._waiters.fire_all()
+                delay = _RETRY_FIRST_SEC
+                self._listen(conn)
+            except Exception as exc:
+                if self._stopped.is_set():
+                    break
+                self.connected.clear()
+                logger.warning(
+                    "Notification listener lost its connection (%s); reconnecting in %.2fs",
+                    exc,
+                    delay,
+                )
+                self._stopped.wait(delay)
+                delay = min(delay * 2, _RETRY_MAX_SEC)
+            finally:
+                if raw is not None:
+                    with contextlib.suppress(Exception):
+                        raw.close()
+
+    def _listen(self, conn: Any) -> None:
+        pgconn = conn.pgconn
+        sock = conn.fileno()
+        while not self._stopped.is_set():
+            ready, _, _ = select.select([sock, self._wake_r], [], [], _PING_AFTER_SEC)
+            if self._wake_r in ready:
+                return
+            if not ready:
+                conn.execute("SELECT 1")  # notifications that arrive meanwhile reach the handler
+                continue
+            pgconn.consume_input()
+            if pgconn.status != 0:  # libpq CONNECTION_OK is 0
+                raise ConnectionError("the listener's connection was closed by the server")
+            while (note := pgconn.notifies()) is not None:
+                self._dispatch(note.extra.decode())
+
+    def _on_notify(self, note: Any) -> None:
+        self._dispatch(note.payload)
+
+    def _dispatch(self, payload: str) -> None:
+        try:
+            key = parse_payload(payload)
+        except ValueError:
+            logger.warning("Notification listener: unreadable payload %r", payload[:200])
+            return
+        if key is None:
+            self._waiters.fire_all()
+        else:
+            self._waiters.fire(key)

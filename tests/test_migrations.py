@@ -1,0 +1,77 @@
+"""Schema migrations: a database made by an older dbos-durable is brought up to date in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from dbos._config import normalize_url
+from dbos._db.schema import SCHEMA_VERSION
+from dbos._db.system import SystemDatabase
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _stage_v1(url: str, backend: str) -> sa.Engine:
+    engine = sa.create_engine(normalize_url(url))
+    if backend == "postgres":
+        # The system database must exist before the old schema can be loaded into it.
+        sysdb = SystemDatabase(normalize_url(url))
+        sysdb._create_postgres_database_if_missing()
+        sysdb.dispose()
+    ddl = (FIXTURES / f"schema_v1_{backend}.sql").read_text()
+    prefix = "dbos." if backend == "postgres" else ""
+    with engine.begin() as conn:
+        for statement in ddl.split(";"):
+            lines = [ln for ln in statement.splitlines() if not ln.startswith("--")]
+            if "".join(lines).strip():
+                conn.exec_driver_sql("\n".join(lines))
+        conn.exec_driver_sql(
+            f"INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, created_at, "
+            "updated_at) VALUES ('old-wf', 'SUCCESS', 'old_workflow', 1, 1)"
+        )
+    return engine
+
+
+def test_version_1_database_is_migrated_and_keeps_its_rows(
+    system_database_url: str, backend: str
+) -> None:
+    engine = _stage_v1(system_database_url, backend)
+    schema = "dbos" if backend == "postgres" else None
+    prefix = "dbos." if schema else ""
+    try:
+        sysdb = SystemDatabase(normalize_url(system_database_url))
+        sysdb.initialize()
+        sysdb.dispose()
+        inspector = sa.inspect(engine)
+        tables = set(inspector.get_table_names(schema=schema))
+        assert {"streams", "workflow_events_history", "notifications"} <= tables
+        columns = {c["name"] for c in inspector.get_columns("notifications", schema=schema)}
+        assert {"seq", "message_uuid", "topic"} <= columns
+        with engine.connect() as conn:
+            versions = [
+                r[0] for r in conn.exec_driver_sql(f"SELECT version FROM {prefix}dbos_migrations")
+            ]
+            assert sorted(versions) == list(range(1, SCHEMA_VERSION + 1))
+            kept = conn.exec_driver_sql(f"SELECT name FROM {prefix}workflow_status").all()
+            assert [r[0] for r in kept] == ["old_workflow"]
+            if backend == "postgres":
+                triggers = {
+                    r[0]
+                    for r in conn.exec_driver_sql(
+                        "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'dbos_wake_%%'"
+                    )
+                }
+                assert triggers == {
+                    "dbos_wake_message",
+                    "dbos_wake_event",
+                    "dbos_wake_stream",
+                    "dbos_wake_final",
+                }
+        # A second open finds nothing to do.
+        sysdb = SystemDatabase(normalize_url(system_database_url))
+        sysdb.initialize()
+        sysdb.dispose()
+    finally:
+        engine.dispose()

@@ -1,0 +1,127 @@
+"""Streams on both backends: write order, close, end with the workflow, offsets, timeouts,
+checkpointed reads inside workflows, async readers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from dbos import DBOS, SetWorkflowID
+from dbos.error import DBOSException, DBOSNonExistentWorkflowError, DBOSStreamTimeoutError
+
+gate = threading.Event()
+
+
+@DBOS.workflow()
+def writer(values: list[object], close: bool) -> int:
+    for v in values:
+        DBOS.write_stream("tokens", v)
+    if close:
+        DBOS.close_stream("tokens")
+    return len(values)
+
+
+@DBOS.workflow()
+def gated_writer(n: int) -> None:
+    for i in range(n):
+        gate.wait(10)
+        gate.clear()
+        DBOS.write_stream("tokens", f"token-{i}")
+    DBOS.close_stream("tokens")
+
+
+@DBOS.step()
+def stream_from_step(n: int) -> None:
+    for i in range(n):
+        DBOS.write_stream("s", i)
+
+
+@DBOS.workflow()
+def writes_in_a_step() -> None:
+    stream_from_step(3)
+    DBOS.close_stream("s")
+
+
+@DBOS.workflow()
+def reads_a_stream(workflow_id: str) -> list[object]:
+    return list(DBOS.read_stream(workflow_id, "tokens"))
+
+
+def test_values_come_back_in_write_order_until_close(dbos: None) -> None:
+    with SetWorkflowID("w1"):
+        writer(["a", {"b": 1}, None, 3], True)
+    assert list(DBOS.read_stream("w1", "tokens")) == ["a", {"b": 1}, None, 3]
+    assert list(DBOS.read_stream("w1", "tokens", offset=2)) == [None, 3]
+    names = [s["function_name"] for s in DBOS.list_workflow_steps("w1")]
+    assert names == ["DBOS.writeStream"] * 4 + ["DBOS.closeStream"]
+
+
+def test_a_stream_ends_with_its_workflow_even_unclosed(dbos: None) -> None:
+    with SetWorkflowID("w2"):
+        writer([1, 2], False)
+    assert list(DBOS.read_stream("w2", "tokens")) == [1, 2]
+    assert list(DBOS.read_stream("w2", "other-key")) == []
+
+
+def test_live_reading_interleaves_with_writing(dbos: None) -> None:
+    gate.clear()
+    with SetWorkflowID("interleaved"):
+        DBOS.start_workflow(gated_writer, 4)
+    got: list[object] = []
+    gate.set()  # let the first value be written
+    for value in DBOS.read_stream("interleaved", "tokens", timeout_seconds=10):
+        got.append(value)
+        gate.set()  # each value is written only after the previous one was read
+    assert got == ["token-0", "token-1", "token-2", "token-3"]
+
+
+def test_writes_from_a_step_and_errors_outside(dbos: None) -> None:
+    with SetWorkflowID("from-step"):
+        writes_in_a_step()
+    assert list(DBOS.read_stream("from-step", "s")) == [0, 1, 2]
+    with pytest.raises(DBOSException, match="within a workflow or step"):
+        DBOS.write_stream("s", 1)
+    with pytest.raises(DBOSNonExistentWorkflowError):
+        list(DBOS.read_stream("nobody", "s"))
+
+
+def test_a_reader_times_out_between_values(dbos: None) -> None:
+    gate.clear()
+    with SetWorkflowID("stalled"):
+        DBOS.start_workflow(gated_writer, 2)
+    with pytest.raises(DBOSStreamTimeoutError):
+        list(DBOS.read_stream("stalled", "tokens", timeout_seconds=0.2))
+    gate.set()
+
+
+def test_reading_inside_a_workflow_is_recorded_per_value(dbos: None) -> None:
+    with SetWorkflowID("src"):
+        writer(["x", "y"], True)
+    with SetWorkflowID("consumer"):
+        assert reads_a_stream("src") == ["x", "y"]
+    steps = DBOS.list_workflow_steps("consumer")
+    assert [(s["function_id"], s["function_name"]) for s in steps] == [
+        (1, "DBOS.readStream"),
+        (2, "DBOS.readStream"),
+        (3, "DBOS.readStream"),  # the end is recorded too
+    ]
+    forked = DBOS.fork_workflow("consumer", 3)  # replays the two values, reads the end live
+    assert forked.get_result() == ["x", "y"]
+
+
+@DBOS.workflow()
+async def async_writer(n: int) -> None:
+    for i in range(n):
+        await DBOS.write_stream_async("tokens", i)
+    await DBOS.close_stream_async("tokens")
+
+
+def test_async_reader_and_writer(dbos: None) -> None:
+    async def main() -> list[object]:
+        with SetWorkflowID("async-w"):
+            await DBOS.start_workflow_async(async_writer, 4)
+        return [v async for v in DBOS.read_stream_async("async-w", "tokens")]
+
+    assert asyncio.run(main()) == [0, 1, 2, 3]
