@@ -31,15 +31,16 @@ INPUT = 5  # crash_app.INPUT
 class Launcher:
     """Starts crash_app processes for one test and kills whatever is still running at the end."""
 
-    def __init__(self, database_url: str, markers: Path) -> None:
+    def __init__(self, database_url: str, markers: Path, app: Path = APP) -> None:
         self.database_url = database_url
         self.markers = markers
+        self.app = app
         self.procs: list[subprocess.Popen[str]] = []
 
     def spawn(self, role: str, scenario: str) -> subprocess.Popen[str]:
         env = dict(os.environ, CRASH_APP_SYSTEM_DATABASE_URL=self.database_url)
         proc = subprocess.Popen(
-            [sys.executable, str(APP), role, scenario, WORKFLOW_ID, str(self.markers)],
+            [sys.executable, str(self.app), role, scenario, WORKFLOW_ID, str(self.markers)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
