@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from dbos import (
     DBOS,
@@ -157,27 +159,81 @@ def test_workflow_introspection(dbos_test: None) -> None:
     assert forked.get_result() == "A"
 
 
+app = FastAPI()
+
+
 @DBOS.step()
 def process_order(order_id: str) -> dict:
     return {"order_id": order_id, "status": "processed"}
 
 
+@app.post("/orders/{order_id}")
 @DBOS.workflow()
 def create_order(order_id: str) -> dict:
     return process_order(order_id)
 
 
-def get_order_status(order_id: str) -> object:
+@app.get("/orders/{order_id}/status")
+def get_order_status(order_id: str):
     workflows = DBOS.list_workflows(workflow_id=order_id)
     return workflows[0] if workflows else None
 
 
-def test_fastapi_style_status_lookup(dbos_test: None) -> None:
+def test_fastapi_integration(dbos_test: None) -> None:
     with SetWorkflowID("order-7"):
         assert create_order("7") == {"order_id": "7", "status": "processed"}
     status = get_order_status("order-7")
-    assert status is not None and status.status == "SUCCESS"  # type: ignore[attr-defined]
+    assert status is not None and status.status == "SUCCESS"
     assert get_order_status("order-unknown") is None
+    client = TestClient(app)  # no lifespan: the seed launches DBOS itself
+    assert client.post("/orders/8").json() == {"order_id": "8", "status": "processed"}
+    assert client.get("/orders/order-7/status").json()["status"] == "SUCCESS"
+    assert client.get("/orders/nothing/status").json() is None
+
+
+@DBOS.workflow()
+def checkout_workflow(order_id: str) -> str:
+    # Wait up to 5 minutes for payment confirmation
+    payment_result = DBOS.recv(topic="payment", timeout_seconds=300)
+    if payment_result is None:
+        return "payment_timeout"
+    if payment_result["status"] == "completed":
+        return "order_completed"
+    return "payment_failed"
+
+
+def payment_webhook(workflow_id: str, status: str):
+    DBOS.send(workflow_id, {"status": status}, topic="payment")
+
+
+def test_workflow_communication_messages(dbos_test: None) -> None:
+    paid = DBOS.start_workflow(checkout_workflow, "o-1")
+    declined = DBOS.start_workflow(checkout_workflow, "o-2")
+    payment_webhook(paid.workflow_id, "completed")
+    payment_webhook(declined.workflow_id, "declined")
+    assert paid.get_result() == "order_completed"
+    assert declined.get_result() == "payment_failed"
+
+
+@DBOS.step()
+def generate_payment_url(order: dict) -> str:
+    return f"https://pay.example.com/{order['id']}"
+
+
+def test_workflow_communication_events(dbos_test: None) -> None:
+    # The seed's events example reuses the name checkout_workflow; defined here so both run.
+    @DBOS.workflow()
+    def checkout_workflow(order: dict) -> str:
+        payment_url = generate_payment_url(order)
+        DBOS.set_event("payment_url", payment_url)
+        return "completed"
+
+    def checkout_handler(order: dict):
+        handle = DBOS.start_workflow(checkout_workflow, order)
+        url = DBOS.get_event(handle.workflow_id, "payment_url", timeout_seconds=30)
+        return {"redirect_url": url}
+
+    assert checkout_handler({"id": "o-3"}) == {"redirect_url": "https://pay.example.com/o-3"}
 
 
 fetches: list[str] = []

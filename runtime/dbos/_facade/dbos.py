@@ -90,7 +90,7 @@ class DBOS(Communication):
     _instance: ClassVar[DBOS | None] = None
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __new__(cls, *, config: DBOSConfig, **_ignored: Any) -> DBOS:
+    def __new__(cls, *, config: DBOSConfig, fastapi: Any = None, **_ignored: Any) -> DBOS:
         with cls._lock:
             if cls._instance is not None:
                 return cls._instance
@@ -100,10 +100,24 @@ class DBOS(Communication):
             instance._launched = False
             _configure_logging(str(config.get("log_level") or "INFO"))
             cls._instance = instance
-            return instance
+        if fastapi is not None:
+            cls._serve_with(fastapi, dict(config))  # type: ignore[arg-type]
+        return instance
 
-    def __init__(self, *, config: DBOSConfig, **_ignored: Any) -> None:
+    def __init__(self, *, config: DBOSConfig, fastapi: Any = None, **_ignored: Any) -> None:
         pass
+
+    @classmethod
+    def _serve_with(cls, app: Any, config: DBOSConfig) -> None:
+        """Launch on the app's startup and destroy on its shutdown (each time it serves)."""
+        from .fastapi import install_lifespan
+
+        def launch() -> None:
+            instance = cls._instance or DBOS(config=config)
+            if not instance._launched:
+                cls.launch()
+
+        install_lifespan(app, launch, cls.destroy)
 
     _config: DBOSConfig
     _launched: bool
