@@ -91,9 +91,9 @@ WORKLOADS: dict[str, Workload] = {
         Workload(
             "4",
             "w4_messaging.py",
-            "send->recv, set_event->get_event",
-            {"samples": 8},
-            {"samples": 3},
+            "send->recv, set_event->get_event, one and two processes",
+            {"samples": 50, "budget_s": 20},
+            {"samples": 10, "budget_s": 8},
         ),
         Workload(
             "5",
@@ -135,8 +135,14 @@ METRICS: tuple[Metric, ...] = (
     Metric("3", "drain_wf_per_s", "queue drain workflows/s", higher_is_better=True, raw="rate"),
     Metric("3", "enqueue_per_s", "enqueues/s", higher_is_better=True),
     Metric("3", "idle_latency_ms", "idle enqueue->start (ms)"),
-    Metric("4", "send_recv_ms", "send->recv (ms)"),
-    Metric("4", "set_get_event_ms", "set_event->get_event (ms)"),
+    Metric("4", "send_recv_ms", "send->recv, one process, median (ms)"),
+    Metric("4", "send_recv_p99_ms", "send->recv, one process, p99 (ms)"),
+    Metric("4", "set_get_event_ms", "set_event->get_event, one process, median (ms)"),
+    Metric("4", "set_get_event_p99_ms", "set_event->get_event, one process, p99 (ms)"),
+    Metric("4", "xproc_send_recv_ms", "send->recv, two processes, median (ms)"),
+    Metric("4", "xproc_send_recv_p99_ms", "send->recv, two processes, p99 (ms)"),
+    Metric("4", "xproc_set_get_event_ms", "set_event->get_event, two processes, median (ms)"),
+    Metric("4", "xproc_set_get_event_p99_ms", "set_event->get_event, two processes, p99 (ms)"),
     Metric("5", "recovery_s", "recover pending workflows (s)"),
     Metric("5", "recovered_wf_per_s", "recovered workflows/s", higher_is_better=True),
     Metric("6", "import_launch_ms", "import + launch (ms)"),
@@ -424,6 +430,33 @@ def evaluate_targets(runs: Runs, raw_runs: dict[str, list[dict[str, Any]]]) -> l
             cell(side("3", "ours"), "idle_latency_ms")[0],
             "< 5 ms",
             below(5.0),
+        )
+        for key, label in (
+            ("send_recv_ms", "send->recv in one process, ours (ms)"),
+            ("set_get_event_ms", "set_event->get_event in one process, ours (ms)"),
+        ):
+            add(label, backend, cell(side("4", "ours"), key)[0], "< 2 ms", below(2.0))
+        add(
+            "send->recv in one process, ours, p99 (ms)",
+            backend,
+            cell(side("4", "ours"), "send_recv_p99_ms")[0],
+            "< 10 ms",
+            below(10.0),
+        )
+        cross = 5.0 if backend == "postgres" else 50.0
+        add(
+            "send->recv across processes, ours (ms)",
+            backend,
+            cell(side("4", "ours"), "xproc_send_recv_ms")[0],
+            f"< {cross:g} ms",
+            below(cross),
+        )
+        add(
+            "send->recv: upstream / ours",
+            backend,
+            paired_ratio(side("4", "upstream"), "send_recv_ms", side("4", "ours"), "send_recv_ms"),
+            "(report)",
+            at_least(1.0),
         )
         add(
             "import + launch: ours / upstream",

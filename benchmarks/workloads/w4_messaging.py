@@ -1,18 +1,30 @@
-"""Workload 4: notification latency of ``send -> recv`` and ``set_event -> get_event``.
+"""Workload 4: wake-up latency of ``send -> recv`` and ``set_event -> get_event``, in one process
+and across two processes, median and p99.
 
-* ``send_recv_ms``: a workflow is blocked in ``DBOS.recv``; the caller takes a timestamp, calls
-  ``DBOS.send`` and the workflow records when ``recv`` returned (same process, same clock).
-* ``set_get_event_ms``: the caller is blocked in ``DBOS.get_event``; the workflow takes a
-  timestamp right before ``DBOS.set_event`` and publishes it as the event's value.
+One ping-pong loop measures both. A "responder" workflow waits in ``DBOS.recv``; the driver
+sends it a message carrying the send time; the responder notes how long the message took
+(``send -> recv``), then publishes an acknowledgement with ``DBOS.set_event`` carrying the time
+just before the set; the driver, waiting in ``DBOS.get_event``, notes how long that took
+(``set_event -> get_event``). Each round waits ``gap_s`` first, so the responder is really
+asleep in ``recv`` (the wake-up path, not a message already there). Times are
+``time.perf_counter()`` (CLOCK_MONOTONIC: one clock for every process of the machine).
 
-Both are medians over ``samples`` round trips (default 10), each after a ``gap_s`` pause (default
-0.05 s) so that the receiving side is really waiting (the notification path, not the fast path
-of an already-present message). Implementations without these functions report ``status: "n/a"``.
+* in process: the responder runs on a workflow thread of the driver's process;
+* across processes: the responder runs in a child process (this script, ``--mode responder``),
+  on the same system database, with another executor ID.
+
+Rounds stop after ``samples`` (default 50) or ``budget_s`` (default 20 s) per mode, whichever
+comes first, so an implementation that polls once a second still finishes; the sample count is
+reported. Implementations without these functions report ``status: "n/a"``.
 """
 
 from __future__ import annotations
 
-import threading
+import json
+import os
+import statistics
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -21,41 +33,111 @@ from _common import emit, emit_not_available, hard_exit, make_config, median_ms,
 from dbos import DBOS
 
 WORKLOAD = "w4_messaging"
-METRIC_KEYS = ("send_recv_ms", "set_get_event_ms")
+METRIC_KEYS = (
+    "send_recv_ms",
+    "send_recv_p99_ms",
+    "set_get_event_ms",
+    "set_get_event_p99_ms",
+    "xproc_send_recv_ms",
+    "xproc_send_recv_p99_ms",
+    "xproc_set_get_event_ms",
+    "xproc_set_get_event_p99_ms",
+)
 WAIT_TIMEOUT_S = 60.0
+RESPONDER_ID = "bench-responder"
 
 ARGS = parse_args()
-DBOS(config=make_config(ARGS.db, "bench-messaging"))
-
-SAMPLES = ARGS.get_int("samples", 10)
-RECEIVED_AT: dict[int, float] = {}
-RECEIVED = [threading.Event() for _ in range(SAMPLES)]
-GO = [threading.Event() for _ in range(SAMPLES)]
+_config = make_config(ARGS.db, "bench-messaging")
+if ARGS.mode == "responder":
+    _config["executor_id"] = "bench-responder-process"
+DBOS(config=_config)
 
 
 @DBOS.workflow()
-def receiver_workflow(k: int) -> int:
-    for i in range(k):
-        msg = DBOS.recv("ping", timeout_seconds=WAIT_TIMEOUT_S)  # type: ignore[attr-defined, unused-ignore]
-        # Benchmark instrumentation: when did recv return?
-        RECEIVED_AT[i] = time.perf_counter()  # dbos: ignore[DBOS112] benchmark timing
-        RECEIVED[i].set()
-        assert msg is not None
-    return k
+def responder(rounds: int) -> list[float]:
+    """Answer `rounds` pings; returns how long each ping took to arrive (seconds)."""
+    arrivals: list[float] = []
+    for i in range(rounds):
+        sent_at = DBOS.recv("ping", timeout_seconds=WAIT_TIMEOUT_S)  # type: ignore[attr-defined, unused-ignore]
+        if sent_at is None:  # the driver stopped early (its time budget ran out)
+            break
+        # Benchmark instrumentation: when did recv return, when is the event set?
+        arrivals.append(time.perf_counter() - float(sent_at))  # dbos: ignore[DBOS112]
+        DBOS.set_event(f"ack{i}", time.perf_counter())  # type: ignore[attr-defined, unused-ignore]  # dbos: ignore[DBOS112]
+    return arrivals
 
 
-@DBOS.step()
-def wait_for_go(i: int) -> int:
-    GO[i].wait(WAIT_TIMEOUT_S)
-    return i
+def p99_ms(samples_s: list[float]) -> float | None:
+    if not samples_s:
+        return None
+    if len(samples_s) < 2:
+        return round(samples_s[0] * 1000.0, 4)
+    return round(statistics.quantiles(samples_s, n=100, method="inclusive")[98] * 1000.0, 4)
 
 
-@DBOS.workflow()
-def event_workflow(k: int) -> int:
-    for i in range(k):
-        wait_for_go(i)
-        DBOS.set_event(f"ev{i}", time.perf_counter())  # type: ignore[attr-defined, unused-ignore]  # dbos: ignore[DBOS112]
-    return k
+def ping_pong(workflow_id: str, rounds: int, budget_s: float, gap_s: float) -> list[float]:
+    """Drive the responder; returns the set_event -> get_event latencies (seconds)."""
+    acks: list[float] = []
+    stop_at = time.monotonic() + budget_s
+    for i in range(rounds):
+        if time.monotonic() > stop_at:
+            DBOS.send(workflow_id, None, "ping")  # type: ignore[attr-defined, unused-ignore]
+            break
+        time.sleep(gap_s)
+        DBOS.send(workflow_id, time.perf_counter(), "ping")  # type: ignore[attr-defined, unused-ignore]
+        set_at = DBOS.get_event(workflow_id, f"ack{i}", timeout_seconds=WAIT_TIMEOUT_S)  # type: ignore[attr-defined, unused-ignore]
+        got_at = time.perf_counter()
+        if set_at is None:
+            raise TimeoutError(f"acknowledgement {i} not received")
+        acks.append(got_at - float(set_at))
+    return acks
+
+
+def in_process(rounds: int, budget_s: float, gap_s: float) -> tuple[list[float], list[float]]:
+    handle = DBOS.start_workflow(responder, rounds)
+    acks = ping_pong(handle.workflow_id, rounds, budget_s, gap_s)
+    return list(handle.get_result()), acks
+
+
+def across_processes(rounds: int, budget_s: float, gap_s: float) -> tuple[list[float], list[float]]:
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--db",
+            ARGS.db,
+            "--mode",
+            "responder",
+            "--params",
+            json.dumps({"rounds": rounds}),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        if child.stdout.readline().strip() != "ready":
+            raise RuntimeError("the responder process did not start")
+        acks = ping_pong(RESPONDER_ID, rounds, budget_s, gap_s)
+        out, _ = child.communicate(timeout=WAIT_TIMEOUT_S)
+        arrivals = json.loads(out.strip().splitlines()[-1])
+        return list(arrivals), acks
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def run_responder() -> None:
+    """Child process: start the responder, say when it waits, print its arrivals, exit."""
+    from dbos import SetWorkflowID
+
+    DBOS.launch()
+    with SetWorkflowID(RESPONDER_ID):
+        handle = DBOS.start_workflow(responder, ARGS.get_int("rounds", 50))
+    time.sleep(0.5)  # it is waiting in recv
+    print("ready", flush=True)
+    print(json.dumps(handle.get_result()), flush=True)
+    hard_exit(0)
 
 
 def check_api() -> None:
@@ -65,35 +147,29 @@ def check_api() -> None:
 
 
 def measure() -> dict[str, Any]:
-    gap_s = ARGS.get_float("gap_s", 0.05)
-
-    send_recv: list[float] = []
-    handle = DBOS.start_workflow(receiver_workflow, SAMPLES)
-    for i in range(SAMPLES):
-        time.sleep(gap_s)
-        t_send = time.perf_counter()
-        DBOS.send(handle.workflow_id, t_send, "ping")  # type: ignore[attr-defined, unused-ignore]
-        if not RECEIVED[i].wait(WAIT_TIMEOUT_S):
-            raise TimeoutError(f"message {i} not received")
-        send_recv.append(RECEIVED_AT[i] - t_send)
-    assert handle.get_result() == SAMPLES
-
-    set_get: list[float] = []
-    handle = DBOS.start_workflow(event_workflow, SAMPLES)
-    for i in range(SAMPLES):
-        threading.Timer(gap_s, GO[i].set).start()
-        value = DBOS.get_event(  # type: ignore[attr-defined, unused-ignore]
-            handle.workflow_id, f"ev{i}", timeout_seconds=WAIT_TIMEOUT_S
-        )
-        t_got = time.perf_counter()
-        if value is None:
-            raise TimeoutError(f"event {i} not received")
-        set_get.append(t_got - float(value))
-    assert handle.get_result() == SAMPLES
-    return {"send_recv_ms": median_ms(send_recv), "set_get_event_ms": median_ms(set_get)}
+    rounds = ARGS.get_int("samples", 50)
+    budget_s = ARGS.get_float("budget_s", 20.0)
+    gap_s = ARGS.get_float("gap_s", 0.02)
+    arrivals, acks = in_process(rounds, budget_s, gap_s)
+    x_arrivals, x_acks = across_processes(rounds, budget_s, gap_s)
+    return {
+        "send_recv_ms": median_ms(arrivals),
+        "send_recv_p99_ms": p99_ms(arrivals),
+        "set_get_event_ms": median_ms(acks),
+        "set_get_event_p99_ms": p99_ms(acks),
+        "xproc_send_recv_ms": median_ms(x_arrivals),
+        "xproc_send_recv_p99_ms": p99_ms(x_arrivals),
+        "xproc_set_get_event_ms": median_ms(x_acks),
+        "xproc_set_get_event_p99_ms": p99_ms(x_acks),
+        "samples_in_process": len(arrivals),
+        "samples_across_processes": len(x_arrivals),
+    }
 
 
 def main() -> None:
+    if ARGS.mode == "responder":
+        run_responder()
+        return
     try:
         check_api()
         DBOS.launch()

@@ -95,15 +95,9 @@ class GetEvent(BlockingCall):
         check_deadline(self.runtime, ctx)
         self.deadline = recorded_deadline(self.runtime, ctx, self.sleep_id)
 
-    def start(self) -> None:
-        found = self.check()
-        if found is not NOTHING:
-            self.done, self.value = True, self.finish(found)
-        elif self.deadline is None:
-            assert self.ctx is not None
-            self.deadline = record_deadline(
-                self.runtime, self.ctx, self.sleep_id, self.timeout_seconds
-            )
+    def first_miss(self) -> float:
+        assert self.ctx is not None
+        return record_deadline(self.runtime, self.ctx, self.sleep_id, self.timeout_seconds)
 
     def check(self) -> Any:
         """(stored text, format) once set; (None, None) once it never can be; else NOTHING."""

@@ -120,16 +120,10 @@ class Receive(BlockingCall):
         assert self.ctx is not None
         return step_write(self.ctx, self.step_id, RECV, self.started_at)
 
-    def start(self) -> None:
-        found = self.check()
-        if found is not NOTHING:
-            self.done, self.value = True, found
-        elif self.deadline is None:
-            # Nothing waiting: record when the wait must end, before it begins.
-            assert self.ctx is not None
-            self.deadline = record_deadline(
-                self.runtime, self.ctx, self.sleep_id, self.timeout_seconds
-            )
+    def first_miss(self) -> float:
+        """Nothing waiting: record when the wait must end, before it begins."""
+        assert self.ctx is not None
+        return record_deadline(self.runtime, self.ctx, self.sleep_id, self.timeout_seconds)
 
     def check(self) -> Any:
         assert self.ctx is not None

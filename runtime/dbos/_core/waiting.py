@@ -103,8 +103,12 @@ def wait_for(
     *,
     deadline: float | None,
     ctx: WorkflowContext | None,
+    on_first_miss: Callable[[], float] | None = None,
 ) -> Any:
-    """`check()`'s first answer other than NOTHING, or NOTHING once `deadline` passes."""
+    """`check()`'s first answer other than NOTHING, or NOTHING once `deadline` passes.
+
+    `on_first_miss`, if given, runs once when the first check finds nothing and returns the
+    deadline (a recv records its durable deadline there: not at all when a message waits)."""
     loop = _Loop(runtime, keys, deadline, ctx)
     with runtime.waiters.waiting(*loop.keys) as waiter:
         if ctx is not None:
@@ -117,6 +121,8 @@ def wait_for(
                 except Exception as exc:
                     waiter.wait(loop.connection_lost(exc))
                     continue
+                if found is NOTHING and on_first_miss is not None:
+                    loop.deadline, on_first_miss = on_first_miss(), None
                 if found is not NOTHING or loop.expired():
                     return found
                 waiter.wait(loop.timeout())
@@ -132,6 +138,7 @@ async def wait_for_async(
     *,
     deadline: float | None,
     ctx: WorkflowContext | None,
+    on_first_miss: Callable[[], float] | None = None,
 ) -> Any:
     """`wait_for` for async callers: the checks run on a worker thread, the wait costs none."""
     loop = _Loop(runtime, keys, deadline, ctx)
@@ -146,6 +153,9 @@ async def wait_for_async(
                 except Exception as exc:
                     await waiter.wait_async(loop.connection_lost(exc))
                     continue
+                if found is NOTHING and on_first_miss is not None:
+                    loop.deadline = await asyncio.to_thread(on_first_miss)
+                    on_first_miss = None
                 if found is not NOTHING or loop.expired():
                     return found
                 await waiter.wait_async(loop.timeout())
@@ -158,9 +168,10 @@ class BlockingCall:
     """One blocking operation (recv, get_event): prepared at call time, so its step numbers
     are taken in call order even when async calls run concurrently, then run to completion.
 
-    Subclasses set `done`/`value` when the answer is known without waiting (a replay),
-    `start()` tries once and records what a recovery needs, `check()` is the wait's test and
-    `finish(found)` records and returns the outcome."""
+    Subclasses set `done`/`value` when the answer is known without waiting (a replay);
+    `check()` is the wait's test, `first_miss()` (called when the first check finds nothing,
+    if `deadline` is None then) records and returns the deadline, and `finish(found)` records
+    and returns the outcome."""
 
     runtime: Runtime
     ctx: WorkflowContext | None
@@ -169,8 +180,8 @@ class BlockingCall:
     done: bool = False
     value: Any = None
 
-    def start(self) -> None:
-        pass
+    def first_miss(self) -> float:
+        raise NotImplementedError
 
     def check(self) -> Any:
         raise NotImplementedError
@@ -180,20 +191,28 @@ class BlockingCall:
 
 
 def run_call(call: BlockingCall) -> Any:
-    if not call.done:
-        call.start()
     if call.done:
         return call.value
-    found = wait_for(call.runtime, call.check, call.keys, deadline=call.deadline, ctx=call.ctx)
+    found = wait_for(
+        call.runtime,
+        call.check,
+        call.keys,
+        deadline=call.deadline,
+        ctx=call.ctx,
+        on_first_miss=call.first_miss if call.deadline is None else None,
+    )
     return call.finish(found)
 
 
 async def run_call_async(call: BlockingCall) -> Any:
-    if not call.done:
-        await asyncio.to_thread(call.start)
     if call.done:
         return call.value
     found = await wait_for_async(
-        call.runtime, call.check, call.keys, deadline=call.deadline, ctx=call.ctx
+        call.runtime,
+        call.check,
+        call.keys,
+        deadline=call.deadline,
+        ctx=call.ctx,
+        on_first_miss=call.first_miss if call.deadline is None else None,
     )
     return await asyncio.to_thread(call.finish, found)

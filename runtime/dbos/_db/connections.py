@@ -69,6 +69,9 @@ class Connections:
         # Called after a write others may wait on commits, with (kind, workflow, key): the
         # runtime wakes this process's waiters through it (see records.WakeKey).
         self.wake: Callable[[WakeKey], None] = _ignore
+        # PostgreSQL server processes of the connections this process writes through: their
+        # notifications are of writes that already woke this process's waiters directly.
+        self.own_backend_pids: set[int] = set()
         self._committer = GroupCommitter(self.execute, self._execute_batch)
         # On PostgreSQL, starting a workflow commits on a lane (and connection) of its own: a
         # caller starting many workflows then waits for its own small commit, not behind a
@@ -161,6 +164,9 @@ class Connections:
         try:
             conn = self.engine.raw_connection()
             conn.detach()  # ours to keep or close from now on
+            if self.backend == "postgresql":
+                pg_conn: Any = conn.dbapi_connection
+                self.own_backend_pids.add(int(pg_conn.info.backend_pid))
             return conn
         except BaseException:
             with self._idle_cond:

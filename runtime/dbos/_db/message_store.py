@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
-
 from .records import EVENT, FINAL, MESSAGE, STREAM, NotOwner, StepWrite, WakeKey, now_ms
 from .schema import NULL_TOPIC
+from .sql import in_list
 from .workflow_store import WorkflowStore
 
-_FINAL_STATUSES = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
 # Bind lists for the poller's IN (...) checks are cut to this size (SQLite's variable limit is
 # far higher; smaller statements plan and run faster).
 _CHUNK = 500
@@ -89,6 +87,9 @@ class MessageStore(WorkflowStore):
         self.wake((MESSAGE, destination_id, stored_topic(topic)))
 
     def has_message(self, workflow_id: str, topic: str | None) -> bool:
+        """Whether a message waits; on PostgreSQL always True, since receiving costs no more."""
+        if self.backend == "postgresql":
+            return True
         row = self.fetchone(
             self.sql.HAS_MESSAGE, {"workflow_uuid": workflow_id, "topic": stored_topic(topic)}
         )
@@ -102,6 +103,13 @@ class MessageStore(WorkflowStore):
 
         Raises NotOwner (and changes nothing) when the workflow is no longer this execution's."""
         lookup = {"workflow_uuid": step.workflow_id, "topic": stored_topic(topic)}
+        if self.backend == "postgresql":
+            row = self.fetchone(self.sql.TAKE_MESSAGE, lookup | step.params())
+            assert row is not None  # the statement always returns its one row
+            output, serialization, owns = row
+            if not owns:
+                raise NotOwner(step.workflow_id)
+            return output is not None, output, serialization
         with self.transaction() as cur:
             cur.execute(self.sql.OLDEST_MESSAGE, lookup)
             row = cur.fetchone()
@@ -232,35 +240,23 @@ class MessageStore(WorkflowStore):
     def _changed(
         self, kind: str, ids: list[str], stream_heads: dict[tuple[str, str], int]
     ) -> list[WakeKey]:
-        if kind == MESSAGE:
-            t = self.table("notifications")
-            q = (
-                sa.select(t.c.destination_uuid, t.c.topic)
-                .where(t.c.destination_uuid.in_(ids), t.c.consumed.is_(False))
-                .distinct()
-            )
-            return [(MESSAGE, r[0], r[1]) for r in self.run_query(q)]
-        if kind == EVENT:
-            t = self.table("workflow_events")
-            q = sa.select(t.c.workflow_uuid, t.c.key).where(t.c.workflow_uuid.in_(ids))
-            return [(EVENT, r[0], r[1]) for r in self.run_query(q)]
-        if kind == STREAM:
-            t = self.table("streams")
-            q = (
-                sa.select(t.c.workflow_uuid, t.c.key, sa.func.max(t.c.seq))
-                .where(t.c.workflow_uuid.in_(ids))
-                .group_by(t.c.workflow_uuid, t.c.key)
-            )
-            grown: list[WakeKey] = []
-            for wf, key, head in self.run_query(q):
-                if stream_heads.get((wf, key)) != head:
-                    stream_heads[(wf, key)] = int(head)
-                    grown.append((STREAM, wf, key))
-            return grown
+        statement = {
+            MESSAGE: self.sql.UNCONSUMED_MESSAGE_KEYS,
+            EVENT: self.sql.EVENT_KEYS,
+            STREAM: self.sql.STREAM_HEADS,
+            FINAL: self.sql.FINISHED_WORKFLOWS,
+        }.get(kind)
+        if statement is None:
+            return []
+        sql, params = in_list(statement, self.backend, ids)
+        rows = self.fetchall(sql, params)
         if kind == FINAL:
-            t = self.table("workflow_status")
-            q = sa.select(t.c.workflow_uuid).where(
-                t.c.workflow_uuid.in_(ids), t.c.status.in_(_FINAL_STATUSES)
-            )
-            return [(FINAL, r[0], "") for r in self.run_query(q)]
-        return []
+            return [(FINAL, str(r[0]), "") for r in rows]
+        if kind != STREAM:
+            return [(kind, str(r[0]), str(r[1])) for r in rows]
+        grown: list[WakeKey] = []
+        for wf, key, head in rows:
+            if stream_heads.get((wf, key)) != head:
+                stream_heads[(wf, key)] = int(head)
+                grown.append((STREAM, str(wf), str(key)))
+        return grown

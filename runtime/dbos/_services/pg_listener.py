@@ -1,7 +1,8 @@
 """The PostgreSQL listener: one connection per process LISTENs for the wake-up triggers'
 notifications and fires the waiters they name (see `_db/triggers.py`).
 
-After any reconnect every waiter is woken to re-check once: a notification sent while the
+Notifications of this process's own writes are skipped: those writes woke the waiters here
+directly when they committed. After any reconnect every waiter is woken to re-check once: a notification sent while the
 connection was down is lost, and without the re-check its waiter would sleep to its timeout.
 A connection idle for a while is pinged, so a silently dropped one is noticed and replaced.
 """
@@ -88,12 +89,14 @@ class PostgresListener:
             if pgconn.status != 0:  # libpq CONNECTION_OK is 0
                 raise ConnectionError("the listener's connection was closed by the server")
             while (note := pgconn.notifies()) is not None:
-                self._dispatch(note.extra.decode())
+                self._dispatch(note.extra.decode(), note.be_pid)
 
     def _on_notify(self, note: Any) -> None:
-        self._dispatch(note.payload)
+        self._dispatch(note.payload, note.pid)
 
-    def _dispatch(self, payload: str) -> None:
+    def _dispatch(self, payload: str, sender_pid: int) -> None:
+        if sender_pid in self._sysdb.own_backend_pids:
+            return  # our own write: it woke this process's waiters when it committed
         try:
             key = parse_payload(payload)
         except ValueError:

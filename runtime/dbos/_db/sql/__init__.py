@@ -26,6 +26,13 @@ def render(sql: str, backend: str, schema: str | None) -> str:
     return out
 
 
+def in_list(sql: str, backend: str, values: list[str]) -> tuple[str, dict[str, str]]:
+    """Fill a rendered statement's `{ids}` with one parameter per value."""
+    names = [f"id{i}" for i in range(len(values))]
+    marks = ", ".join(f"%({n})s" if backend == "postgresql" else f":{n}" for n in names)
+    return sql.replace("{ids}", marks), dict(zip(names, values, strict=True))
+
+
 def _areas() -> list[ModuleType]:
     from . import messages, steps, workflows
 

@@ -117,3 +117,49 @@ INSERT INTO {s}streams (workflow_uuid, key, seq, value, serialization, function_
 SELECT :new_workflow_uuid, key, seq, value, serialization, function_id
 FROM {s}streams WHERE workflow_uuid = :workflow_uuid AND function_id < :start_step
 """
+
+# PostgreSQL only: receive in one round trip and one implicit transaction. Locks the oldest
+# unconsumed message, marks it consumed and records it as the step's output, all only while the
+# receiver still owns its PENDING row; the one row returned says which happened.
+TAKE_MESSAGE: Final = f"""
+WITH oldest AS (
+    SELECT seq, message, serialization FROM {{s}}notifications
+    WHERE destination_uuid = :workflow_uuid AND topic = :topic AND consumed = false
+    ORDER BY seq LIMIT 1 FOR UPDATE
+), taken AS (
+    UPDATE {{s}}notifications n SET consumed = true FROM oldest
+    WHERE n.seq = oldest.seq AND {_OWNS_SENDER}
+    RETURNING oldest.message, oldest.serialization
+), recorded AS (
+    INSERT INTO {{s}}operation_outputs (
+        workflow_uuid, function_id, function_name, output, error, child_workflow_id,
+        serialization, started_at_epoch_ms, completed_at_epoch_ms
+    ) SELECT :workflow_uuid, :function_id, :function_name, message, NULL, NULL,
+        serialization, :started_at, :completed_at
+    FROM taken
+    RETURNING output, serialization
+)
+SELECT recorded.output, recorded.serialization, {_OWNS_SENDER} AS owns
+FROM (SELECT 1) AS one LEFT JOIN recorded ON true
+"""
+
+# The change poller's checks: `{ids}` is replaced by a list of parameters (see `in_list`).
+UNCONSUMED_MESSAGE_KEYS: Final = """
+SELECT DISTINCT destination_uuid, topic FROM {s}notifications
+WHERE destination_uuid IN ({ids}) AND consumed = false
+"""
+
+EVENT_KEYS: Final = """
+SELECT workflow_uuid, key FROM {s}workflow_events WHERE workflow_uuid IN ({ids})
+"""
+
+STREAM_HEADS: Final = """
+SELECT workflow_uuid, key, MAX(seq) FROM {s}streams
+WHERE workflow_uuid IN ({ids}) GROUP BY workflow_uuid, key
+"""
+
+FINISHED_WORKFLOWS: Final = """
+SELECT workflow_uuid FROM {s}workflow_status
+WHERE workflow_uuid IN ({ids})
+AND status IN ('SUCCESS', 'ERROR', 'CANCELLED', 'MAX_RECOVERY_ATTEMPTS_EXCEEDED')
+"""
