@@ -2,8 +2,9 @@
 notifications and fires the waiters they name (see `_db/triggers.py`).
 
 Notifications of this process's own writes are skipped: those writes woke the waiters here
-directly when they committed. After any reconnect every waiter is woken to re-check once: a notification sent while the
-connection was down is lost, and without the re-check its waiter would sleep to its timeout.
+directly when they committed. After any reconnect every waiter is woken to re-check once: a
+notification sent while the connection was down is lost, and without the re-check its waiter
+would sleep to its timeout.
 A connection idle for a while is pinged, so a silently dropped one is noticed and replaced.
 """
 
