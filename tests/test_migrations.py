@@ -46,7 +46,15 @@ def test_version_1_database_is_migrated_and_keeps_its_rows(
         sysdb.dispose()
         inspector = sa.inspect(engine)
         tables = set(inspector.get_table_names(schema=schema))
-        assert {"streams", "workflow_events_history", "notifications"} <= tables
+        assert {
+            "streams",
+            "workflow_events_history",
+            "notifications",
+            "executors",
+            "queues",
+        } <= tables
+        indexes = {i["name"] for i in inspector.get_indexes("workflow_status", schema=schema)}
+        assert {"workflow_status_enqueued_index", "workflow_status_dedup_index"} <= indexes
         columns = {c["name"] for c in inspector.get_columns("notifications", schema=schema)}
         assert {"seq", "message_uuid", "topic"} <= columns
         with engine.connect() as conn:
@@ -68,6 +76,8 @@ def test_version_1_database_is_migrated_and_keeps_its_rows(
                     "dbos_wake_event",
                     "dbos_wake_stream",
                     "dbos_wake_final",
+                    "dbos_wake_enqueued",
+                    "dbos_wake_queue_slot",
                 }
         # A second open finds nothing to do.
         sysdb = SystemDatabase(normalize_url(system_database_url))

@@ -2,9 +2,11 @@
 
 from . import error
 from ._config import DBOSConfig
-from ._core.context import SetWorkflowID, SetWorkflowTimeout
+from ._core.context import SetEnqueueOptions, SetWorkflowID, SetWorkflowTimeout
 from ._core.handles import WorkflowHandle, WorkflowHandleAsync
 from ._facade.dbos import DBOS, DBOSConfiguredInstance
+from ._facade.queue import Queue
+from ._registry.queues import QueueRateLimit
 from ._serialization import JSONSerializer, PickleSerializer, Serializer
 from ._status import StepInfo, StepStatus, WorkflowStatus, WorkflowStatusString
 
@@ -14,7 +16,10 @@ __all__ = [
     "DBOSConfiguredInstance",
     "JSONSerializer",
     "PickleSerializer",
+    "Queue",
+    "QueueRateLimit",
     "Serializer",
+    "SetEnqueueOptions",
     "SetWorkflowID",
     "SetWorkflowTimeout",
     "StepInfo",

@@ -28,6 +28,7 @@ class DBOSConfig(TypedDict, total=False):
     sqlite_synchronous: str
     run_migrations: bool
     use_listen_notify: bool
+    executor_timeout_sec: float
 
 
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -44,6 +45,13 @@ def validate_config(config: DBOSConfig) -> None:
     if not _NAME_PATTERN.match(name):
         raise DBOSInitializationError(
             f"Invalid application name {name!r}: use 1-64 letters, digits, '-' or '_'"
+        )
+    timeout = config.get("executor_timeout_sec")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+    ):
+        raise DBOSInitializationError(
+            f"Invalid executor_timeout_sec {timeout!r}: expected a positive number of seconds"
         )
     sync = config.get("sqlite_synchronous", "FULL")
     if str(sync).upper() not in _SQLITE_SYNC_MODES:

@@ -21,7 +21,7 @@ _STOP = object()
 
 class DaemonPool:
     def __init__(self, max_threads: int = 4096, name: str = "dbos-workflow") -> None:
-        self._max_threads = max_threads
+        self.max_threads = max_threads
         self._name = name
         self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -35,7 +35,7 @@ class DaemonPool:
             if self._closed:
                 raise RuntimeError("DBOS has been destroyed: cannot start more work")
             self._work.put((future, fn, args))
-            if self._idle == 0 and self._threads < self._max_threads:
+            if self._idle == 0 and self._threads < self.max_threads:
                 self._threads += 1
                 threading.Thread(
                     target=self._worker, name=f"{self._name}-{self._threads}", daemon=True

@@ -90,15 +90,17 @@ _next_workflow_id: ContextVar[_PendingID | None] = ContextVar("dbos_next_wf_id",
 _workflow_timeout: ContextVar[float | None] = ContextVar("dbos_wf_timeout", default=None)
 
 
-def isolate_start_options() -> tuple[object, object]:
-    """Hide the caller's `SetWorkflowID`/`SetWorkflowTimeout` from a workflow body it started:
-    they applied to that workflow, not to the children it starts (which inherit its deadline)."""
-    return _next_workflow_id.set(None), _workflow_timeout.set(None)
+def isolate_start_options() -> tuple[object, object, object]:
+    """Hide the caller's `SetWorkflowID`/`SetWorkflowTimeout`/`SetEnqueueOptions` from a
+    workflow body it started: they applied to that workflow, not to the children it starts
+    (which inherit its deadline)."""
+    return _next_workflow_id.set(None), _workflow_timeout.set(None), _enqueue_options.set(None)
 
 
-def restore_start_options(tokens: tuple[object, object]) -> None:
+def restore_start_options(tokens: tuple[object, object, object]) -> None:
     _next_workflow_id.reset(tokens[0])  # type: ignore[arg-type]
     _workflow_timeout.reset(tokens[1])  # type: ignore[arg-type]
+    _enqueue_options.reset(tokens[2])  # type: ignore[arg-type]
 
 
 def take_assigned_workflow_id() -> str | None:
@@ -165,3 +167,63 @@ class SetWorkflowTimeout:
         tb: TracebackType | None,
     ) -> None:
         _workflow_timeout.reset(self._token)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class EnqueueOptions:
+    deduplication_id: str | None = None
+    priority: int | None = None
+    queue_partition_key: str | None = None
+    app_version: str | None = None
+
+
+_enqueue_options: ContextVar[EnqueueOptions | None] = ContextVar(
+    "dbos_enqueue_options", default=None
+)
+
+
+def assigned_enqueue_options() -> EnqueueOptions | None:
+    return _enqueue_options.get()
+
+
+class SetEnqueueOptions:
+    """Options for the workflows enqueued in this block: a deduplication ID (a second enqueue
+    with it, while the first is queued or running, raises DBOSQueueDeduplicatedError), a
+    priority (lower runs first; 1 to 2**31-1, 0 or None for the default), a partition key
+    (one at a time per key, in order) and the application version that may run them."""
+
+    def __init__(
+        self,
+        *,
+        deduplication_id: str | None = None,
+        priority: int | None = None,
+        queue_partition_key: str | None = None,
+        app_version: str | None = None,
+    ) -> None:
+        if priority is not None and (
+            isinstance(priority, bool)
+            or not isinstance(priority, int)
+            or not 0 <= priority <= 2**31 - 1
+        ):
+            raise ValueError(f"priority must be an int from 0 to 2**31-1, got {priority!r}")
+        for name, value in (
+            ("deduplication_id", deduplication_id),
+            ("queue_partition_key", queue_partition_key),
+            ("app_version", app_version),
+        ):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+        self._options = EnqueueOptions(deduplication_id, priority, queue_partition_key, app_version)
+        self._token: object | None = None
+
+    def __enter__(self) -> SetEnqueueOptions:
+        self._token = _enqueue_options.set(self._options)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _enqueue_options.reset(self._token)  # type: ignore[arg-type]

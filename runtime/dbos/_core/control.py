@@ -42,12 +42,17 @@ def cancel_workflow(workflow_id: str, cancel_children: bool = False) -> None:
 
 
 def resume_workflow(workflow_id: str) -> WorkflowHandle[Any]:
-    """Restart a cancelled, dead-lettered or stuck workflow from its last completed step."""
+    """Restart a cancelled, dead-lettered or stuck workflow from its last completed step (a
+    queued one by putting it back on its queue)."""
     runtime = get_runtime()
     row = _require(runtime, workflow_id)
     if row[W.STATUS] in ("SUCCESS", "ERROR"):
         return WorkflowHandle(workflow_id)
-    owner = uuid.uuid4().hex
+    if row[W.QUEUE] is not None:
+        # Back on its queue, whose limits apply to it as to any other of its workflows.
+        runtime.sysdb.requeue_for_resume(workflow_id, row[W.QUEUE])
+        return WorkflowHandle(workflow_id)
+    owner = runtime.new_owner()
     timeout_ms = row[W.TIMEOUT_MS]
     deadline = now_ms() + int(timeout_ms) if timeout_ms else None
     if not runtime.sysdb.resume_workflow(workflow_id, owner, runtime.executor_id, deadline):
@@ -68,7 +73,7 @@ def fork_workflow(
         raise DBOSNonExistentWorkflowError(workflow_id)
     m = found[0]._mapping
     new_id = take_assigned_workflow_id() or str(uuid.uuid4())
-    owner = uuid.uuid4().hex
+    owner = runtime.new_owner()
     new_row = {
         "workflow_uuid": new_id,
         "status": "PENDING",
@@ -93,6 +98,9 @@ def fork_workflow(
         "authenticated_roles": m["authenticated_roles"],
         "assumed_role": m["assumed_role"],
         "forked_from": workflow_id,
+        "priority": 0,
+        "deduplication_id": None,
+        "queue_partition_key": None,
     }
     if not runtime.sysdb.fork_workflow(new_row, workflow_id, start_step):
         raise DBOSConflictingWorkflowError(

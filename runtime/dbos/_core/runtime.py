@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -51,7 +52,14 @@ class Runtime:
         self.services: list[Service] = []
         self.stopped = False
         self.waiters = WaiterRegistry()
+        # This process's incarnation: the prefix of every owner token it hands out, so that
+        # survivors can tell which process held a workflow that was left PENDING.
+        self.instance_id = uuid.uuid4().hex[:16]
         self.sysdb.wake = self.waiters.fire
+
+    def new_owner(self) -> str:
+        """A fresh owner token for one execution of one workflow by this process."""
+        return f"{self.instance_id}.{uuid.uuid4().hex[:16]}"
 
     def reader(self, stored_format: str | None) -> Serializer:
         """The serializer for a value stored in `stored_format`.

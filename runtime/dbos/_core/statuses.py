@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
+from .._db.listing import WorkflowFilter
 from .._status import StepInfo, WorkflowStatus
 from .runtime import Runtime, get_runtime, logger
 
@@ -84,10 +83,10 @@ def _epoch_ms(value: str | datetime | int) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
+def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    return [value] if isinstance(value, str) else list(value)
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def list_workflows(
@@ -103,53 +102,45 @@ def list_workflows(
     parent_workflow_id: str | Sequence[str] | None = None,
     forked_from: str | Sequence[str] | None = None,
     executor_id: str | Sequence[str] | None = None,
-    workflow_id_prefix: str | None = None,
+    workflow_id_prefix: str | Sequence[str] | None = None,
     limit: int | None = None,
     offset: int | None = None,
     sort_desc: bool = False,
     load_input: bool = True,
     load_output: bool = True,
+    queued_only: bool = False,
+    runtime: Runtime | None = None,
 ) -> list[WorkflowStatus]:
-    runtime = get_runtime()
-    t = runtime.sysdb.table("workflow_status")
-    query = sa.select(t)
-    for column, value in (
-        (t.c.workflow_uuid, workflow_ids),
-        (t.c.status, status),
-        (t.c.name, name),
-        (t.c.application_version, app_version),
-        (t.c.authenticated_user, user),
-        (t.c.queue_name, queue_name),
-        (t.c.parent_workflow_id, parent_workflow_id),
-        (t.c.forked_from, forked_from),
-        (t.c.executor_id, executor_id),
-    ):
-        values = _as_list(value)
-        if values is not None:
-            query = query.where(column.in_(values))
-    if start_time is not None:
-        query = query.where(t.c.created_at >= _epoch_ms(start_time))
-    if end_time is not None:
-        query = query.where(t.c.created_at <= _epoch_ms(end_time))
-    if workflow_id_prefix:
-        query = query.where(t.c.workflow_uuid.startswith(workflow_id_prefix, autoescape=True))
-    order = t.c.created_at.desc() if sort_desc else t.c.created_at.asc()
-    query = query.order_by(order, t.c.workflow_uuid)
-    if limit is not None:
-        query = query.limit(limit)
-    if offset is not None:
-        query = query.offset(offset)
-    rows = runtime.sysdb.run_query(query)
+    runtime = runtime or get_runtime()
+    workflow_filter = WorkflowFilter(
+        workflow_ids=_as_tuple(workflow_ids),
+        status=_as_tuple(status),
+        name=_as_tuple(name),
+        app_version=_as_tuple(app_version),
+        user=_as_tuple(user),
+        queue_name=_as_tuple(queue_name),
+        parent_workflow_id=_as_tuple(parent_workflow_id),
+        forked_from=_as_tuple(forked_from),
+        executor_id=_as_tuple(executor_id),
+        workflow_id_prefix=_as_tuple(workflow_id_prefix),
+        start_time_ms=None if start_time is None else _epoch_ms(start_time),
+        end_time_ms=None if end_time is None else _epoch_ms(end_time),
+        queued_only=queued_only,
+        limit=limit,
+        offset=offset,
+        sort_desc=sort_desc,
+    )
+    rows = runtime.sysdb.list_workflows(workflow_filter)
     return [_status_from_row(runtime, r, load_input, load_output) for r in rows]
 
 
-def get_workflow_status(workflow_id: str) -> WorkflowStatus | None:
-    found = list_workflows(workflow_ids=[workflow_id])
+def get_workflow_status(workflow_id: str, runtime: Runtime | None = None) -> WorkflowStatus | None:
+    found = list_workflows(workflow_ids=[workflow_id], runtime=runtime)
     return found[0] if found else None
 
 
-def list_workflow_steps(workflow_id: str) -> list[StepInfo]:
-    runtime = get_runtime()
+def list_workflow_steps(workflow_id: str, runtime: Runtime | None = None) -> list[StepInfo]:
+    runtime = runtime or get_runtime()
     records = runtime.sysdb.load_steps(workflow_id)
     steps: list[StepInfo] = []
     for rec in records.values():

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from .._db.records import EVENT, FINAL, MESSAGE, STREAM
+from .._db.records import EVENT, FINAL, MESSAGE, QUEUE, STREAM
 
-__all__ = ["EVENT", "FINAL", "MESSAGE", "STREAM", "WaitKey", "Waiter", "WaiterRegistry"]
+__all__ = ["EVENT", "FINAL", "MESSAGE", "QUEUE", "STREAM", "WaitKey", "Waiter", "WaiterRegistry"]
 
 
 class WaitKey(NamedTuple):
@@ -41,7 +41,8 @@ class Waiter:
         self._futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self.fired: set[WaitKey] = set()
 
-    def fire(self, key: WaitKey) -> None:
+    def fire(self, key: tuple[str, str, str]) -> None:
+        key = WaitKey(*key)
         with self._lock:
             self.fired.add(key)
             self._event.set()

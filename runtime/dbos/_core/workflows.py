@@ -12,15 +12,18 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._db.records import StepRecord, now_ms
+from .._db.records import Deduplicated, StepRecord, now_ms
 from .._db.records import WorkflowRow as W
 from .._error import (
     DBOSAwaitedWorkflowCancelledError,
     DBOSConflictingWorkflowError,
+    DBOSDeserializationError,
+    DBOSQueueDeduplicatedError,
     DBOSSerializationError,
     DBOSWorkflowCancelledError,
     DBOSWorkflowConflictIDError,
     DBOSWorkflowFunctionNotFoundError,
+    MaxRecoveryAttemptsExceededError,
 )
 from .._registry import registry as _registry
 from .._registry.registry import FunctionInfo
@@ -32,6 +35,7 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .context import (
+    EnqueueOptions,
     WorkflowContext,
     assigned_timeout,
     current_step,
@@ -58,44 +62,59 @@ class Launch:
     deadline_ms: int | None
     recorded: dict[int, StepRecord] = field(default_factory=dict)
     resumed: bool = False
+    queue_name: str | None = None
 
 
 # ------------------------------------------------------------------------------ starting
+
+
+@dataclass(frozen=True)
+class QueuedStart:
+    """Where an enqueued workflow waits: its queue and the caller's enqueue options."""
+
+    queue_name: str
+    options: EnqueueOptions
 
 
 def _new_row(
     runtime: Runtime,
     info: FunctionInfo,
     workflow_id: str,
-    owner: str,
+    owner: str | None,
     inputs: str,
     class_name: str | None,
     config_name: str | None,
     deadline_ms: int | None,
     timeout_ms: int | None,
     parent_id: str | None,
+    queued: QueuedStart | None = None,
     forked_from: str | None = None,
 ) -> dict[str, Any]:
+    options = queued.options if queued is not None else EnqueueOptions()
     return {
         "workflow_uuid": workflow_id,
-        "status": "PENDING",
+        "status": "PENDING" if queued is None else "ENQUEUED",
         "name": info.name,
         "class_name": class_name,
         "config_name": config_name,
         "inputs": inputs,
         "serialization": runtime.serializer.name(),
-        "executor_id": runtime.executor_id,
-        "application_version": runtime.app_version,
+        "executor_id": runtime.executor_id if queued is None else None,
+        "application_version": options.app_version or runtime.app_version,
         "now": now_ms(),
-        "recovery_attempts": 1,
+        "recovery_attempts": 1 if queued is None else 0,
         "owner_xid": owner,
         "workflow_timeout_ms": timeout_ms,
-        "workflow_deadline_epoch_ms": deadline_ms,
+        # An enqueued workflow's deadline starts when it is dequeued.
+        "workflow_deadline_epoch_ms": deadline_ms if queued is None else None,
         "parent_workflow_id": parent_id,
-        "queue_name": None,
+        "queue_name": queued.queue_name if queued is not None else None,
         "authenticated_user": None,
         "authenticated_roles": None,
         "assumed_role": None,
+        "priority": options.priority or 0,
+        "deduplication_id": options.deduplication_id,
+        "queue_partition_key": options.queue_partition_key,
         "forked_from": forked_from,
     }
 
@@ -107,7 +126,12 @@ class _Begun:
     parent: WorkflowContext | None
 
 
-def _begin(info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Begun:
+def _begin(
+    info: FunctionInfo,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    queued: QueuedStart | None = None,
+) -> _Begun:
     runtime = get_runtime()
     parent = active_workflow()
     class_name, config_name = bind_target(info, args)
@@ -121,6 +145,8 @@ def _begin(info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
         step_id = parent.take_step_id()
         if parent.recorded:
             record = replay(parent, step_id, info.name)
+            if record is not None and record.error is not None:
+                recorded_result(runtime, record)  # raises what the first run raised
             recorded_child = record.child_workflow_id if record is not None else None
         workflow_id = recorded_child or assigned_id or f"{parent.workflow_id}-{step_id}"
     else:
@@ -135,7 +161,7 @@ def _begin(info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
         timeout_ms = int(timeout * 1000)
         deadline = now_ms() + timeout_ms
 
-    owner = uuid.uuid4().hex
+    owner = runtime.new_owner() if queued is None else None
     row = _new_row(
         runtime,
         info,
@@ -147,18 +173,50 @@ def _begin(info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
         deadline,
         timeout_ms,
         parent.workflow_id if parent is not None else None,
+        queued,
     )
-    launch = Launch(info, workflow_id, owner, args, kwargs, deadline)
+    launch = Launch(info, workflow_id, owner or "", args, kwargs, deadline)
     if recorded_child is not None:
         # A replayed parent: the child's row was written before the parent's checkpoint.
         return _Begun(launch, False, parent)
     started = now_ms()
-    inserted = runtime.sysdb.insert_workflow(row)
+    if queued is None:
+        inserted = runtime.sysdb.insert_workflow(row)
+    else:
+        inserted = _enqueue_row(runtime, row, parent, step_id, info.name, started)
     if parent is not None:
         write_checkpoint(runtime, parent, step_id, info.name, None, None, started, workflow_id)
     if not inserted:
         _check_same_workflow(runtime, info, workflow_id)
     return _Begun(launch, inserted, parent)
+
+
+def _enqueue_row(
+    runtime: Runtime,
+    row: dict[str, Any],
+    parent: WorkflowContext | None,
+    step_id: int,
+    name: str,
+    started: int,
+) -> bool:
+    try:
+        return runtime.sysdb.enqueue_workflow(row)
+    except Deduplicated:
+        error = DBOSQueueDeduplicatedError(
+            row["workflow_uuid"], row["queue_name"], row["deduplication_id"]
+        )
+        if parent is not None:  # recorded, so a replay raises it again without enqueueing
+            text = serialize_exception(runtime.serializer, error)
+            write_checkpoint(runtime, parent, step_id, name, None, text, started)
+        raise error from None
+
+
+def enqueue_workflow(
+    info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any], queued: QueuedStart
+) -> WorkflowHandle[Any]:
+    """Record the workflow as ENQUEUED on its queue; a dispatcher (here or elsewhere) runs it."""
+    begun = _begin(info, args, kwargs, queued)
+    return WorkflowHandle(begun.launch.workflow_id)
 
 
 def _check_same_workflow(runtime: Runtime, info: FunctionInfo, workflow_id: str) -> None:
@@ -304,8 +362,9 @@ def _lost_ownership(workflow_id: str) -> Any:
     return wait_for_result(workflow_id)
 
 
-def launch_from_row(runtime: Runtime, row: Any, owner: str) -> Launch:
-    """Rebuild a runnable workflow from its stored row: function, `self`, inputs, checkpoints."""
+def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = True) -> Launch:
+    """Rebuild a runnable workflow from its stored row: function, `self`, inputs, checkpoints
+    (skipped with `load_steps=False` for a workflow that never ran: it has none)."""
     workflow_id = row[W.ID]
     info = _registry.get_function(row[W.NAME])
     if info is None or info.kind != "workflow":
@@ -326,7 +385,40 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str) -> Launch:
                 "is registered: create it before DBOS.launch()",
             )
         args.insert(0, target)
-    recorded = runtime.sysdb.load_steps(workflow_id)
+    recorded = runtime.sysdb.load_steps(workflow_id) if load_steps else {}
     return Launch(
-        info, workflow_id, owner, tuple(args), kwargs, row[W.DEADLINE], recorded, resumed=True
+        info,
+        workflow_id,
+        owner,
+        tuple(args),
+        kwargs,
+        row[W.DEADLINE],
+        recorded,
+        resumed=load_steps,
+        queue_name=row[W.QUEUE],
     )
+
+
+def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> Launch | None:
+    """The Launch of a workflow this process just claimed (recovered or dequeued), or None
+    when it must not run: dead-lettered after too many recoveries, or inputs unreadable (both
+    recorded). Raises DBOSWorkflowFunctionNotFoundError when this process lacks its code."""
+    workflow_id = row[W.ID]
+    info = _registry.get_function(row[W.NAME])
+    limit = info.max_recovery_attempts if info is not None else 100
+    attempts = int(row[W.ATTEMPTS])
+    if limit is not None and attempts > limit + 1:
+        runtime.sysdb.mark_max_recovery_exceeded(workflow_id)
+        logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, limit))
+        return None
+    try:
+        return launch_from_row(runtime, row, owner, load_steps=not first_run)
+    except DBOSDeserializationError as exc:
+        # Inputs that cannot be read would fail the same way on every attempt: record it.
+        failure = DBOSDeserializationError(
+            f"Cannot run workflow {workflow_id}: its stored inputs are unreadable ({exc.message})"
+        )
+        error = serialize_exception(runtime.serializer, failure)
+        runtime.sysdb.complete_workflow(workflow_id, owner, "ERROR", None, error)
+        logger.error("%s", failure)
+        return None

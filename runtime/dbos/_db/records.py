@@ -8,9 +8,10 @@ from typing import Any
 
 # What a write wakes: (kind, workflow ID, key). The kinds, also used by the PostgreSQL
 # triggers: a message (destination, topic), an event (workflow, key), a stream value
-# (workflow, key), a workflow reaching a final status (workflow, "").
+# (workflow, key), a workflow reaching a final status (workflow, ""), a queue with work to
+# claim or a slot freed (queue name, "").
 WakeKey = tuple[str, str, str]
-MESSAGE, EVENT, STREAM, FINAL = "m", "e", "s", "w"
+MESSAGE, EVENT, STREAM, FINAL, QUEUE = "m", "e", "s", "w", "q"
 
 
 def now_ms() -> int:
@@ -34,7 +35,7 @@ class WorkflowRow:
     on hot paths where a mapping would cost more than the query)."""
 
     ID, STATUS, NAME, CLASS, CONFIG, INPUTS, OUTPUT, ERROR, FORMAT = range(9)
-    EXECUTOR, VERSION, OWNER, ATTEMPTS, TIMEOUT_MS, DEADLINE, PARENT = range(9, 16)
+    EXECUTOR, VERSION, OWNER, ATTEMPTS, TIMEOUT_MS, DEADLINE, PARENT, QUEUE = range(9, 17)
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,8 @@ class StepWrite:
 class NotOwner(Exception):
     """A write from a workflow found it no longer PENDING under this execution's owner token
     (cancelled, or taken over); its transaction was rolled back."""
+
+
+class Deduplicated(Exception):
+    """An enqueue met the unique (queue, deduplication ID) of a workflow still queued or
+    running; nothing was written."""

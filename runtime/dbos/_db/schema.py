@@ -10,7 +10,9 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -21,10 +23,18 @@ from sqlalchemy import (
 )
 
 # Bumped with every migration in migrations.py; a database stamped higher is refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # A message sent without a topic; a column in a primary lookup is easier NOT NULL.
 NULL_TOPIC = "__null__topic__"
+
+
+def _enqueue_order(schema: str | None) -> list[Column[int]]:
+    """PostgreSQL's total order of rows (ties within one millisecond included); SQLite uses
+    its rowid, which already is one (see `sql.render`'s `{seq}`)."""
+    if not schema:
+        return []
+    return [Column("seq", BigInteger, Identity(), nullable=False)]
 
 
 def build_metadata(schema: str | None) -> MetaData:
@@ -71,10 +81,46 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("parent_workflow_id", Text),
         Column("forked_from", Text),
         Column("was_forked_from", Boolean, nullable=False, server_default=text("false")),
+        *_enqueue_order(schema),
         Index("workflow_status_created_at_index", "created_at"),
         Index("workflow_status_executor_status_index", "executor_id", "status"),
         Index("workflow_status_parent_index", "parent_workflow_id"),
         Index("workflow_status_queue_status_index", "queue_name", "status"),
+        # The claim: the oldest ENQUEUED rows of a queue by priority (SQLite appends the rowid
+        # to every index, which is its enqueue order; PostgreSQL has `seq` for that).
+        Index(
+            "workflow_status_enqueued_index",
+            "queue_name",
+            "priority",
+            *(["seq"] if schema else []),
+            sqlite_where=text("status = 'ENQUEUED'"),
+            postgresql_where=text("status = 'ENQUEUED'"),
+        ),
+        Index(
+            "workflow_status_partition_index",
+            "queue_name",
+            "queue_partition_key",
+            "status",
+            sqlite_where=text("queue_partition_key IS NOT NULL"),
+            postgresql_where=text("queue_partition_key IS NOT NULL"),
+        ),
+        # A deduplication ID is taken while its workflow is queued or running.
+        Index(
+            "workflow_status_dedup_index",
+            "queue_name",
+            "deduplication_id",
+            unique=True,
+            sqlite_where=text("deduplication_id IS NOT NULL"),
+            postgresql_where=text("deduplication_id IS NOT NULL"),
+        ),
+        # The rate limiter counts the starts of a queue in a window.
+        Index(
+            "workflow_status_started_index",
+            "queue_name",
+            "started_at_epoch_ms",
+            sqlite_where=text("started_at_epoch_ms IS NOT NULL"),
+            postgresql_where=text("started_at_epoch_ms IS NOT NULL"),
+        ),
     )
 
     Table(
@@ -97,6 +143,35 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("started_at_epoch_ms", BigInteger),
         Column("completed_at_epoch_ms", BigInteger),
         PrimaryKeyConstraint("workflow_uuid", "function_id"),
+    )
+
+    # One row per running process (not per executor ID: several processes may share one).
+    # Owner tokens start with the instance ID, so survivors can tell whose work a dead
+    # process held, and take it over once its heartbeat is older than the bound.
+    Table(
+        "executors",
+        metadata,
+        Column("instance_id", Text, primary_key=True),
+        Column("executor_id", Text, nullable=False),
+        Column("application_version", Text),
+        Column("hostname", Text),
+        Column("pid", BigInteger),
+        Column("started_at", BigInteger, nullable=False),
+        Column("heartbeat_at", BigInteger, nullable=False),
+    )
+
+    # The queues workers declare, as last launched: what a DBOSClient may enqueue to.
+    Table(
+        "queues",
+        metadata,
+        Column("name", Text, primary_key=True),
+        Column("concurrency", Integer),
+        Column("worker_concurrency", Integer),
+        Column("rate_limit_max", Integer),
+        Column("rate_limit_period_sec", Float),
+        Column("priority_enabled", Boolean, nullable=False, server_default=text("false")),
+        Column("partition_queue", Boolean, nullable=False, server_default=text("false")),
+        Column("updated_at", BigInteger, nullable=False),
     )
 
     Table(

@@ -8,8 +8,9 @@ shared by all of them.
 from __future__ import annotations
 
 from .message_store import MessageStore
+from .queue_store import QueueStore
 from .setup import SchemaSetup
 
 
-class SystemDatabase(MessageStore, SchemaSetup):
+class SystemDatabase(QueueStore, MessageStore, SchemaSetup):
     """One process's handle on the system database, shared by every workflow thread."""

@@ -7,7 +7,9 @@ waiters of that key. NOTIFY is transactional: it is delivered when the write com
 never before. Step checkpoints have no trigger: the hot path pays nothing.
 
 Kinds: `m` a message (destination, topic), `e` an event (workflow, key), `s` a stream value
-(workflow, key), `w` a workflow reaching a final status (workflow). A payload too long for
+(workflow, key), `w` a workflow reaching a final status (workflow), `q` a queue with work
+to claim or a slot freed (queue name): a row enqueued or re-enqueued, or a queued workflow
+that stopped running. A payload too long for
 NOTIFY is sent as `*`, which wakes every waiter of the process to re-check.
 """
 
@@ -36,6 +38,7 @@ FOR EACH ROW {when} EXECUTE FUNCTION {s}dbos_wake_{name}()
 """
 
 _FINAL = "('SUCCESS', 'ERROR', 'CANCELLED', 'MAX_RECOVERY_ATTEMPTS_EXCEEDED')"
+_QUEUE_PAYLOAD = "'q|' || length(NEW.queue_name) || '|' || NEW.queue_name"
 
 # name, table, events, WHEN clause, payload expression
 _WAKE_TRIGGERS: list[tuple[str, str, str, str, str]] = [
@@ -66,6 +69,21 @@ _WAKE_TRIGGERS: list[tuple[str, str, str, str, str]] = [
         "UPDATE OF status",
         f"WHEN (NEW.status IS DISTINCT FROM OLD.status AND NEW.status IN {_FINAL})",
         "'w|' || length(NEW.workflow_uuid) || '|' || NEW.workflow_uuid",
+    ),
+    (
+        "enqueued",
+        "workflow_status",
+        "INSERT",
+        "WHEN (NEW.status = 'ENQUEUED')",
+        _QUEUE_PAYLOAD,
+    ),
+    (
+        "queue_slot",
+        "workflow_status",
+        "UPDATE OF status",
+        "WHEN (NEW.queue_name IS NOT NULL AND NEW.status IS DISTINCT FROM OLD.status "
+        "AND (NEW.status = 'ENQUEUED' OR OLD.status = 'PENDING'))",
+        _QUEUE_PAYLOAD,
     ),
 ]
 

@@ -6,10 +6,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .connections import Connections
+from .listing import WorkflowFilter, workflow_query
 from .records import FINAL, StepRecord, StepWrite, now_ms
 
 
 class WorkflowStore(Connections):
+    def list_workflows(self, workflow_filter: WorkflowFilter) -> list[Any]:
+        """Workflow rows (mappings by column name) matching the filter."""
+        return self.run_query(workflow_query(self.table("workflow_status"), workflow_filter))
+
     def insert_workflow(self, row: Mapping[str, Any]) -> bool:
         """Insert a new workflow row; False when the ID exists already (nothing is changed)."""
         return self._start_committer.execute(self.sql.INSERT_WORKFLOW, row) == 1

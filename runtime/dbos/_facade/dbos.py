@@ -8,8 +8,7 @@ import hashlib
 import inspect
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .._config import (
@@ -19,9 +18,7 @@ from .._config import (
     resolve_system_database_url,
     validate_config,
 )
-from .._core import control as _control
-from .._core import statuses as _statuses
-from .._core.checkpoint import StepOptions, active_workflow, run_step
+from .._core.checkpoint import StepOptions, run_step
 from .._core.context import current_step, current_workflow
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.runtime import Runtime, logger, runtime_or_none, set_runtime
@@ -32,12 +29,11 @@ from .._error import DBOSException
 from .._registry import decorators as _decorators
 from .._registry import registry as _registry
 from .._serialization import DEFAULT_SERIALIZER, Serializer
-from .._services.deadlines import DeadlineWatcher
-from .._services.notifier import start_notifier
-from .._services.recovery import recover_pending
-from .._status import StepInfo, StepStatus, WorkflowStatus
+from .._services import startup
+from .._status import StepStatus
 from .._threads import DaemonPool
 from .communication import Communication
+from .management import Management
 
 if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
     from sqlalchemy.orm import Session
@@ -84,7 +80,7 @@ def _application_version() -> str:
     return digest.hexdigest()
 
 
-class DBOS(Communication):
+class DBOS(Communication, Management):
     """Configure with `DBOS(config=...)`, then `DBOS.launch()`; decorate with `@DBOS.workflow()`."""
 
     _instance: ClassVar[DBOS | None] = None
@@ -188,15 +184,13 @@ class DBOS(Communication):
                 pool=DaemonPool(int(config.get("max_executor_threads") or 4096)),
                 app_db=app_db,
             )
-            watcher = DeadlineWatcher(runtime)
-            runtime.deadlines = watcher
-            runtime.services.append(watcher)
-            runtime.services.append(
-                start_notifier(runtime, bool(config.get("use_listen_notify", True)))
-            )
-            set_runtime(runtime)
+            try:
+                startup.start(runtime, config)
+            except BaseException:
+                runtime.shutdown()
+                set_runtime(None)
+                raise
             instance._launched = True
-        recover_pending(runtime)
 
     @classmethod
     def destroy(cls, *, destroy_registry: bool = False, **_ignored: Any) -> None:
@@ -350,124 +344,6 @@ class DBOS(Communication):
     def application_version(cls) -> str:
         runtime = runtime_or_none()
         return runtime.app_version if runtime is not None else _application_version()
-
-    # ------------------------------------------------------------------ introspection
-
-    @classmethod
-    def retrieve_workflow(
-        cls, workflow_id: str, existing_workflow: bool = True
-    ) -> WorkflowHandle[Any]:
-        return _control.retrieve_workflow(workflow_id, existing_workflow)
-
-    @classmethod
-    def get_workflow_status(cls, workflow_id: str) -> WorkflowStatus | None:
-        return _control._as_step(  # type: ignore[no-any-return]
-            "DBOS.getStatus", _statuses.get_workflow_status, workflow_id
-        )
-
-    @classmethod
-    def get_result(cls, workflow_id: str) -> Any:
-        return cls.retrieve_workflow(workflow_id).get_result()
-
-    @classmethod
-    def list_workflows(
-        cls,
-        *,
-        workflow_ids: str | Sequence[str] | None = None,
-        workflow_id: str | Sequence[str] | None = None,
-        status: str | Sequence[str] | None = None,
-        start_time: str | datetime | None = None,
-        end_time: str | datetime | None = None,
-        name: str | Sequence[str] | None = None,
-        app_version: str | Sequence[str] | None = None,
-        user: str | Sequence[str] | None = None,
-        queue_name: str | Sequence[str] | None = None,
-        parent_workflow_id: str | Sequence[str] | None = None,
-        forked_from: str | Sequence[str] | None = None,
-        executor_id: str | Sequence[str] | None = None,
-        workflow_id_prefix: str | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        sort_desc: bool = False,
-        load_input: bool = True,
-        load_output: bool = True,
-    ) -> list[WorkflowStatus]:
-        """Workflows matching every filter given, oldest first unless `sort_desc`.
-
-        `workflow_id=` is accepted as an alias of `workflow_ids=` (the seed's FastAPI example
-        uses it)."""
-        if workflow_id is not None and workflow_ids is not None:
-            raise DBOSException("Pass workflow_ids= or workflow_id=, not both")
-        return _control._as_step(  # type: ignore[no-any-return]
-            "DBOS.listWorkflows",
-            _statuses.list_workflows,
-            workflow_ids=workflow_ids if workflow_ids is not None else workflow_id,
-            status=status,
-            start_time=start_time,
-            end_time=end_time,
-            name=name,
-            app_version=app_version,
-            user=user,
-            queue_name=queue_name,
-            parent_workflow_id=parent_workflow_id,
-            forked_from=forked_from,
-            executor_id=executor_id,
-            workflow_id_prefix=workflow_id_prefix,
-            limit=limit,
-            offset=offset,
-            sort_desc=sort_desc,
-            load_input=load_input,
-            load_output=load_output,
-        )
-
-    @classmethod
-    def list_workflow_steps(cls, workflow_id: str) -> list[StepInfo]:
-        return _control._as_step(  # type: ignore[no-any-return]
-            "DBOS.listWorkflowSteps", _statuses.list_workflow_steps, workflow_id
-        )
-
-    @classmethod
-    def cancel_workflow(cls, workflow_id: str, *, cancel_children: bool = False) -> None:
-        _control._as_step(
-            "DBOS.cancelWorkflow",
-            _control.cancel_workflow,
-            workflow_id,
-            cancel_children=cancel_children,
-        )
-
-    @classmethod
-    def resume_workflow(cls, workflow_id: str) -> WorkflowHandle[Any]:
-        if active_workflow() is None:
-            return _control.resume_workflow(workflow_id)
-        workflow_id_out = _control._as_step("DBOS.resumeWorkflow", _resume_id, workflow_id)
-        return WorkflowHandle(str(workflow_id_out))
-
-    @classmethod
-    def fork_workflow(
-        cls, workflow_id: str, start_step: int, *, application_version: str | None = None
-    ) -> WorkflowHandle[Any]:
-        if active_workflow() is None:
-            return _control.fork_workflow(
-                workflow_id, start_step, application_version=application_version
-            )
-        new_id = _control._as_step(
-            "DBOS.forkWorkflow",
-            _fork_id,
-            workflow_id,
-            start_step,
-            application_version=application_version,
-        )
-        return WorkflowHandle(str(new_id))
-
-
-def _resume_id(workflow_id: str) -> str:
-    return _control.resume_workflow(workflow_id).workflow_id
-
-
-def _fork_id(workflow_id: str, start_step: int, application_version: str | None = None) -> str:
-    return _control.fork_workflow(
-        workflow_id, start_step, application_version=application_version
-    ).workflow_id
 
 
 class DBOSConfiguredInstance:

@@ -15,11 +15,12 @@ _PARAM = re.compile(r"(?<!:):([a-zA-Z_][a-zA-Z0-9_]*)")
 
 
 def render(sql: str, backend: str, schema: str | None) -> str:
-    """Substitute the schema prefix and `{for_update}` (a row lock on PostgreSQL only), and
-    convert `:name` to psycopg's `%(name)s` where needed."""
+    """Substitute the schema prefix, `{for_update}` (a row lock on PostgreSQL only) and `{seq}`
+    (a workflow row's enqueue order), and convert `:name` to psycopg's `%(name)s` where needed."""
     prefix = f'"{schema}".' if (schema and backend == "postgresql") else ""
     out = sql.replace("{s}", prefix)
     out = out.replace("{for_update}", " FOR UPDATE" if backend == "postgresql" else "")
+    out = out.replace("{seq}", "seq" if backend == "postgresql" else "rowid")
     if backend == "postgresql":
         out = out.replace("%", "%%")
         out = _PARAM.sub(r"%(\1)s", out)
@@ -34,9 +35,9 @@ def in_list(sql: str, backend: str, values: list[str]) -> tuple[str, dict[str, s
 
 
 def _areas() -> list[ModuleType]:
-    from . import messages, steps, workflows
+    from . import messages, queues, steps, workflows
 
-    return [workflows, steps, messages]
+    return [workflows, steps, messages, queues]
 
 
 class Statements:
@@ -47,7 +48,7 @@ class Statements:
         for area in _areas():
             for name in dir(area):
                 value = getattr(area, name)
-                if not (name.isupper() and isinstance(value, str)):
+                if name.startswith("_") or not (name.isupper() and isinstance(value, str)):
                     continue
                 if name in self.__dict__:
                     raise RuntimeError(f"SQL statement {name} is defined in two areas")

@@ -9,24 +9,28 @@ INSERT INTO {s}workflow_status (
     workflow_uuid, status, name, class_name, config_name, inputs, serialization,
     executor_id, application_version, created_at, updated_at, recovery_attempts, owner_xid,
     workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
-    authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from
+    authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
+    deduplication_id, queue_partition_key
 ) VALUES (
     :workflow_uuid, :status, :name, :class_name, :config_name, :inputs, :serialization,
     :executor_id, :application_version, :now, :now, :recovery_attempts, :owner_xid,
     :workflow_timeout_ms, :workflow_deadline_epoch_ms, :parent_workflow_id, :queue_name,
-    :authenticated_user, :authenticated_roles, :assumed_role, 0, false, :forked_from
+    :authenticated_user, :authenticated_roles, :assumed_role, :priority, false, :forked_from,
+    :deduplication_id, :queue_partition_key
 ) ON CONFLICT (workflow_uuid) DO NOTHING
 """
 
+# A finished workflow gives its deduplication ID back: a new enqueue may take it.
 COMPLETE_WORKFLOW: Final = """
 UPDATE {s}workflow_status
-SET status = :status, output = :output, error = :error, updated_at = :now, completed_at = :now
+SET status = :status, output = :output, error = :error, updated_at = :now, completed_at = :now,
+    deduplication_id = NULL
 WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
 """
 
 _WORKFLOW_COLUMNS = """workflow_uuid, status, name, class_name, config_name, inputs, output, error,
     serialization, executor_id, application_version, owner_xid, recovery_attempts,
-    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id"""
+    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name"""
 
 SELECT_WORKFLOW: Final = f"""
 SELECT {_WORKFLOW_COLUMNS}
@@ -44,19 +48,20 @@ WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :old
 
 MARK_MAX_RECOVERY: Final = """
 UPDATE {s}workflow_status
-SET status = 'MAX_RECOVERY_ATTEMPTS_EXCEEDED', updated_at = :now, completed_at = :now
+SET status = 'MAX_RECOVERY_ATTEMPTS_EXCEEDED', updated_at = :now, completed_at = :now,
+    deduplication_id = NULL
 WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING'
 """
 
 SELECT_PENDING_FOR_EXECUTOR: Final = f"""
 SELECT {_WORKFLOW_COLUMNS} FROM {{s}}workflow_status
-WHERE status = 'PENDING' AND executor_id = :executor_id AND queue_name IS NULL
+WHERE status = 'PENDING' AND executor_id = :executor_id
 ORDER BY created_at
 """
 
 CANCEL_WORKFLOW: Final = """
 UPDATE {s}workflow_status
-SET status = 'CANCELLED', updated_at = :now, completed_at = :now
+SET status = 'CANCELLED', updated_at = :now, completed_at = :now, deduplication_id = NULL
 WHERE workflow_uuid = :workflow_uuid AND status NOT IN ('SUCCESS', 'ERROR', 'CANCELLED')
 """
 
@@ -74,4 +79,13 @@ WHERE workflow_uuid = :workflow_uuid AND status NOT IN ('SUCCESS', 'ERROR')
 
 MARK_FORKED: Final = """
 UPDATE {s}workflow_status SET was_forked_from = true WHERE workflow_uuid = :workflow_uuid
+"""
+
+# Resuming a queued workflow puts it back on its queue, so the queue's limits still apply.
+REQUEUE_FOR_RESUME: Final = """
+UPDATE {s}workflow_status
+SET status = 'ENQUEUED', owner_xid = NULL, executor_id = NULL, recovery_attempts = 1,
+    updated_at = :now, completed_at = NULL, workflow_deadline_epoch_ms = NULL
+WHERE workflow_uuid = :workflow_uuid AND status NOT IN ('SUCCESS', 'ERROR', 'ENQUEUED')
+    AND queue_name IS NOT NULL
 """

@@ -1,0 +1,81 @@
+"""The listing query behind `list_workflows`, `list_queued_workflows`, the client and the admin
+tools: one definition of the filters, built with SQLAlchemy Core (its shape varies per call)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+QUEUED_STATUSES = ("ENQUEUED", "PENDING")
+
+
+@dataclass(frozen=True)
+class WorkflowFilter:
+    """Every filter is optional; lists match any of their values. Times are epoch ms."""
+
+    workflow_ids: Sequence[str] | None = None
+    status: Sequence[str] | None = None
+    name: Sequence[str] | None = None
+    app_version: Sequence[str] | None = None
+    user: Sequence[str] | None = None
+    queue_name: Sequence[str] | None = None
+    parent_workflow_id: Sequence[str] | None = None
+    forked_from: Sequence[str] | None = None
+    executor_id: Sequence[str] | None = None
+    workflow_id_prefix: Sequence[str] | None = None
+    start_time_ms: int | None = None
+    end_time_ms: int | None = None
+    queued_only: bool = False  # on a queue, and ENQUEUED or PENDING unless `status` says
+    limit: int | None = None
+    offset: int | None = None
+    sort_desc: bool = False
+
+
+def enqueue_order(table: sa.Table) -> Any:
+    """A total order of rows in creation order: PostgreSQL's `seq`, SQLite's rowid."""
+    return table.c.seq if "seq" in table.c else sa.literal_column("rowid")
+
+
+def workflow_query(table: sa.Table, f: WorkflowFilter) -> sa.Select[Any]:
+    t = table
+    query = sa.select(t)
+    for column, values in (
+        (t.c.workflow_uuid, f.workflow_ids),
+        (t.c.status, f.status),
+        (t.c.name, f.name),
+        (t.c.application_version, f.app_version),
+        (t.c.authenticated_user, f.user),
+        (t.c.queue_name, f.queue_name),
+        (t.c.parent_workflow_id, f.parent_workflow_id),
+        (t.c.forked_from, f.forked_from),
+        (t.c.executor_id, f.executor_id),
+    ):
+        if values is not None:
+            query = query.where(column.in_(list(values)))
+    if f.queued_only:
+        query = query.where(t.c.queue_name.is_not(None))
+        if f.status is None:
+            query = query.where(t.c.status.in_(QUEUED_STATUSES))
+    if f.start_time_ms is not None:
+        query = query.where(t.c.created_at >= f.start_time_ms)
+    if f.end_time_ms is not None:
+        query = query.where(t.c.created_at <= f.end_time_ms)
+    if f.workflow_id_prefix:
+        query = query.where(
+            sa.or_(
+                *(t.c.workflow_uuid.startswith(p, autoescape=True) for p in f.workflow_id_prefix)
+            )
+        )
+    seq = enqueue_order(t)
+    if f.sort_desc:
+        query = query.order_by(t.c.created_at.desc(), seq.desc())
+    else:
+        query = query.order_by(t.c.created_at.asc(), seq.asc())
+    if f.limit is not None:
+        query = query.limit(f.limit)
+    if f.offset is not None:
+        query = query.offset(f.offset)
+    return query

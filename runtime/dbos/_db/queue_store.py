@@ -1,0 +1,224 @@
+"""Reads and writes of queues and executors: enqueue, claim, re-enqueue, heartbeats."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .records import QUEUE, Deduplicated, now_ms
+from .sql import in_list
+from .workflow_store import WorkflowStore
+
+
+@dataclass(frozen=True)
+class ClaimRequest:
+    queue_name: str
+    limit: int
+    application_version: str
+    executor_id: str
+    claim_prefix: str  # owner tokens are this prefix + the workflow ID
+    concurrency: int | None = None
+    rate_limit: int | None = None
+    rate_period_sec: float | None = None
+
+    @property
+    def shared_budget(self) -> bool:
+        return self.concurrency is not None or self.rate_limit is not None
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    rows: list[Sequence[Any]]
+    # With the rate limit used up: when (epoch ms) its window next has room.
+    next_slot_ms: int | None = None
+
+
+def _lock_key(queue_name: str) -> int:
+    digest = hashlib.blake2b(f"dbos-queue:{queue_name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _is_dedup_violation(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "deduplication_id" in str(exc)
+    if getattr(exc, "sqlstate", None) != "23505":
+        return False
+    diag = getattr(exc, "diag", None)
+    return getattr(diag, "constraint_name", None) == "workflow_status_dedup_index"
+
+
+class QueueStore(WorkflowStore):
+    # ------------------------------------------------------------------ enqueue
+
+    def enqueue_workflow(self, row: Mapping[str, Any]) -> bool:
+        """Insert an ENQUEUED row; False when the ID exists already. Raises Deduplicated when
+        its deduplication ID is taken (nothing written)."""
+        try:
+            inserted = self._start_committer.execute(self.sql.INSERT_WORKFLOW, row) == 1
+        except Exception as exc:
+            if _is_dedup_violation(exc):
+                raise Deduplicated(row["deduplication_id"]) from exc
+            raise
+        if inserted:
+            self.wake((QUEUE, str(row["queue_name"]), ""))
+        return inserted
+
+    def enqueue_many(self, rows: Sequence[Mapping[str, Any]]) -> list[bool]:
+        """Insert many ENQUEUED rows in one transaction; all or (on a duplicate) none."""
+        with self.transaction() as cur:
+            inserted = []
+            for row in rows:
+                try:
+                    cur.execute(self.sql.INSERT_WORKFLOW, row)
+                except Exception as exc:
+                    if _is_dedup_violation(exc):
+                        raise Deduplicated(row["deduplication_id"]) from exc
+                    raise
+                inserted.append(cur.rowcount == 1)
+        for queue in {str(r["queue_name"]) for r in rows}:
+            self.wake((QUEUE, queue, ""))
+        return inserted
+
+    # ------------------------------------------------------------------ claim
+
+    def claim(self, req: ClaimRequest) -> ClaimResult:
+        """Move up to `req.limit` claimable rows of the queue to PENDING under this process;
+        they come back oldest first. Claims of a queue with a shared budget (global
+        concurrency, a rate limit) take turns across processes, so the budget holds."""
+        params: dict[str, Any] = {
+            "queue_name": req.queue_name,
+            "application_version": req.application_version,
+            "executor_id": req.executor_id,
+            "claim": req.claim_prefix,
+            "now": now_ms(),
+            "limit": req.limit,
+        }
+        if self.backend == "postgresql":
+            if not req.shared_budget:
+                return ClaimResult(self.fetchall(self.sql.CLAIM_BATCH, params))
+            with self.connection() as conn, conn.transaction():
+                cur = conn.cursor()
+                cur.execute(self.sql.LOCK_QUEUE, {"lock_key": _lock_key(req.queue_name)})
+                params["now"] = now_ms()  # the start time is when we hold the queue
+                room, next_slot = self._room(cur, req, params["now"])
+                if room <= 0:
+                    return ClaimResult([], next_slot)
+                cur.execute(self.sql.CLAIM_BATCH, params | {"limit": min(room, req.limit)})
+                return ClaimResult(list(cur.fetchall()))
+        with self.transaction() as cur:  # BEGIN IMMEDIATE: no other writer meanwhile
+            params["now"] = now_ms()  # taken once the write lock is ours
+            limit = req.limit
+            if req.shared_budget:
+                room, next_slot = self._room(cur, req, params["now"])
+                if room <= 0:
+                    return ClaimResult([], next_slot)
+                limit = min(room, limit)
+            cur.execute(self.sql.SELECT_CLAIMABLE, params | {"limit": limit})
+            ids = [str(r[0]) for r in cur.fetchall()]
+            if not ids:
+                return ClaimResult([])
+            sql, id_params = in_list(self.sql.MARK_CLAIMED, self.backend, ids)
+            cur.execute(sql, params | id_params)
+            by_id = {str(r[0]): r for r in cur.fetchall()}
+        return ClaimResult([by_id[i] for i in ids if i in by_id])
+
+    def _room(self, cur: Any, req: ClaimRequest, now: int) -> tuple[int, int | None]:
+        """How many more may start now, and (when the rate limit is the bound) when one may."""
+        period_ms = int((req.rate_period_sec or 0) * 1000)
+        cur.execute(
+            self.sql.QUEUE_USAGE,
+            {"queue_name": req.queue_name, "window_start": now - period_ms},
+        )
+        running, started, oldest = cur.fetchone()
+        room = req.limit
+        if req.concurrency is not None:
+            room = min(room, req.concurrency - int(running))
+        next_slot: int | None = None
+        if req.rate_limit is not None:
+            left = req.rate_limit - int(started)
+            if left <= 0 and oldest is not None:
+                next_slot = int(oldest) + period_ms + 1
+            room = min(room, left)
+        return room, next_slot
+
+    def queues_with_work(self, names: list[str]) -> list[str]:
+        """Which of these queues have ENQUEUED rows (the change poller's check)."""
+        sql, params = in_list(self.sql.HAS_ENQUEUED, self.backend, names)
+        return [str(r[0]) for r in self.fetchall(sql, params)]
+
+    # ------------------------------------------------------------------ re-enqueue
+
+    def requeue_owned_by(self, instance_id: str, internal_queue: str) -> int:
+        """Put every PENDING workflow a (dead) process held back on a queue."""
+        count = self.execute(
+            self.sql.REQUEUE_OWNED_BY,
+            {"owner_prefix": f"{instance_id}.%", "internal_queue": internal_queue, "now": now_ms()},
+        )
+        if count:
+            self.wake((QUEUE, internal_queue, ""))
+        return count
+
+    def requeue_one(self, workflow_id: str, owner: str, queue_name: str) -> bool:
+        done = self.execute(
+            self.sql.REQUEUE_ONE,
+            {"workflow_uuid": workflow_id, "owner_xid": owner, "now": now_ms()},
+        )
+        if done:
+            self.wake((QUEUE, queue_name, ""))
+        return done == 1
+
+    def requeue_for_resume(self, workflow_id: str, queue_name: str) -> bool:
+        done = self.execute(
+            self.sql.REQUEUE_FOR_RESUME, {"workflow_uuid": workflow_id, "now": now_ms()}
+        )
+        if done:
+            self.wake((QUEUE, queue_name, ""))
+        return done == 1
+
+    # ------------------------------------------------------------------ executors
+
+    def heartbeat(
+        self,
+        instance_id: str,
+        executor_id: str,
+        application_version: str,
+        hostname: str,
+        pid: int,
+    ) -> None:
+        self.execute(
+            self.sql.HEARTBEAT,
+            {
+                "instance_id": instance_id,
+                "executor_id": executor_id,
+                "application_version": application_version,
+                "hostname": hostname,
+                "pid": pid,
+                "now": now_ms(),
+            },
+        )
+
+    def mark_stopped(self, instance_id: str) -> None:
+        """A clean shutdown: survivors may take this process's work over at once."""
+        self.execute(self.sql.MARK_STOPPED, {"instance_id": instance_id})
+
+    def instances(self) -> list[Sequence[Any]]:
+        """(instance_id, executor_id, hostname, pid, heartbeat_at) of every known process."""
+        return self.fetchall(self.sql.SELECT_INSTANCES, {})
+
+    def stale_instances(self, cutoff_ms: int) -> list[tuple[str, str]]:
+        rows = self.fetchall(self.sql.STALE_INSTANCES, {"cutoff": cutoff_ms})
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    def forget_instance(self, instance_id: str, cutoff_ms: int) -> None:
+        self.execute(self.sql.FORGET_INSTANCE, {"instance_id": instance_id, "cutoff": cutoff_ms})
+
+    # ------------------------------------------------------------------ queue declarations
+
+    def record_queue(self, spec: Mapping[str, Any]) -> None:
+        self.execute(self.sql.UPSERT_QUEUE, dict(spec) | {"now": now_ms()})
+
+    def recorded_queue(self, name: str) -> Sequence[Any] | None:
+        return self.fetchone(self.sql.SELECT_QUEUE, {"name": name})

@@ -1,0 +1,148 @@
+"""Statements of queues (claims, limits, re-enqueues) and of executors (heartbeats, takeover).
+
+A claim moves ENQUEUED rows of one queue to PENDING under this process's owner token in one
+statement, oldest first by priority and enqueue order (`{seq}`: the rowid on SQLite, a column
+on PostgreSQL); that commit is also the workflows' start, so a dequeued workflow costs no write
+of its own before its first step. A row with a partition key is claimable only at the head of
+its partition and while no other row of that partition runs: one at a time per key, in order.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .workflows import _WORKFLOW_COLUMNS
+
+_CLAIMABLE = """
+    w.queue_name = :queue_name AND w.status = 'ENQUEUED'
+    AND (w.application_version = :application_version OR w.application_version IS NULL)
+    AND (w.queue_partition_key IS NULL OR (
+        NOT EXISTS (
+            SELECT 1 FROM {s}workflow_status r
+            WHERE r.queue_name = w.queue_name AND r.queue_partition_key = w.queue_partition_key
+                AND r.status = 'PENDING'
+        )
+        AND NOT EXISTS (
+            SELECT 1 FROM {s}workflow_status e
+            WHERE e.queue_name = w.queue_name AND e.queue_partition_key = w.queue_partition_key
+                AND e.status = 'ENQUEUED'
+                AND (e.priority < w.priority OR (e.priority = w.priority AND e.{seq} < w.{seq}))
+        )
+    ))"""
+
+_CLAIMED_SET = """
+    status = 'PENDING', executor_id = :executor_id, owner_xid = :claim || workflow_uuid,
+    started_at_epoch_ms = :now, updated_at = :now, recovery_attempts = recovery_attempts + 1,
+    application_version = :application_version,
+    workflow_deadline_epoch_ms = CASE WHEN workflow_timeout_ms IS NULL
+        THEN workflow_deadline_epoch_ms ELSE :now + workflow_timeout_ms END"""
+
+# PostgreSQL: select, lock (skipping rows another claim holds) and claim in one statement.
+CLAIM_BATCH: Final = f"""
+WITH picked AS (
+    SELECT w.workflow_uuid FROM {{s}}workflow_status w
+    WHERE {_CLAIMABLE}
+    ORDER BY w.priority, w.{{seq}}
+    LIMIT :limit
+    FOR UPDATE OF w SKIP LOCKED
+)
+UPDATE {{s}}workflow_status SET {_CLAIMED_SET}
+WHERE workflow_uuid IN (SELECT workflow_uuid FROM picked)
+RETURNING {_WORKFLOW_COLUMNS}
+"""
+
+# SQLite: the same in two statements, inside a BEGIN IMMEDIATE that excludes other writers.
+SELECT_CLAIMABLE: Final = f"""
+SELECT w.workflow_uuid FROM {{s}}workflow_status w
+WHERE {_CLAIMABLE}
+ORDER BY w.priority, w.{{seq}}
+LIMIT :limit
+"""
+
+MARK_CLAIMED: Final = f"""
+UPDATE {{s}}workflow_status SET {_CLAIMED_SET}
+WHERE workflow_uuid IN ({{ids}}) AND status = 'ENQUEUED'
+RETURNING {_WORKFLOW_COLUMNS}
+"""
+
+# How much of a queue's shared budget is in use: running workflows (global concurrency) and
+# starts within the limiter's window.
+QUEUE_USAGE: Final = """
+SELECT
+    (SELECT count(*) FROM {s}workflow_status
+     WHERE queue_name = :queue_name AND status = 'PENDING'),
+    (SELECT count(*) FROM {s}workflow_status
+     WHERE queue_name = :queue_name AND started_at_epoch_ms > :window_start),
+    (SELECT min(started_at_epoch_ms) FROM {s}workflow_status
+     WHERE queue_name = :queue_name AND started_at_epoch_ms > :window_start)
+"""
+
+# Claims of a queue with a shared budget take turns across processes (PostgreSQL).
+LOCK_QUEUE: Final = """
+SELECT pg_advisory_xact_lock(:lock_key)
+"""
+
+HAS_ENQUEUED: Final = """
+SELECT DISTINCT queue_name FROM {s}workflow_status
+WHERE queue_name IN ({ids}) AND status = 'ENQUEUED'
+"""
+
+# A dead process's queued work goes back to its queue; its other pending work to the
+# internal queue, so that every survivor (not just the first to look) shares it.
+REQUEUE_OWNED_BY: Final = """
+UPDATE {s}workflow_status
+SET status = 'ENQUEUED', queue_name = COALESCE(queue_name, :internal_queue),
+    executor_id = NULL, updated_at = :now
+WHERE status = 'PENDING' AND owner_xid LIKE :owner_prefix
+"""
+
+REQUEUE_ONE: Final = """
+UPDATE {s}workflow_status
+SET status = 'ENQUEUED', executor_id = NULL, updated_at = :now
+WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
+"""
+
+HEARTBEAT: Final = """
+INSERT INTO {s}executors (
+    instance_id, executor_id, application_version, hostname, pid, started_at, heartbeat_at
+) VALUES (:instance_id, :executor_id, :application_version, :hostname, :pid, :now, :now)
+ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
+"""
+
+SELECT_INSTANCES: Final = """
+SELECT instance_id, executor_id, hostname, pid, heartbeat_at FROM {s}executors
+"""
+
+# A clean shutdown ages the heartbeat at once: survivors need not wait out the bound.
+MARK_STOPPED: Final = """
+UPDATE {s}executors SET heartbeat_at = 0 WHERE instance_id = :instance_id
+"""
+
+STALE_INSTANCES: Final = """
+SELECT instance_id, executor_id FROM {s}executors WHERE heartbeat_at < :cutoff
+"""
+
+FORGET_INSTANCE: Final = """
+DELETE FROM {s}executors WHERE instance_id = :instance_id AND heartbeat_at < :cutoff
+"""
+
+UPSERT_QUEUE: Final = """
+INSERT INTO {s}queues (
+    name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec,
+    priority_enabled, partition_queue, updated_at
+) VALUES (
+    :name, :concurrency, :worker_concurrency, :rate_limit_max, :rate_limit_period_sec,
+    :priority_enabled, :partition_queue, :now
+) ON CONFLICT (name) DO UPDATE SET
+    concurrency = excluded.concurrency, worker_concurrency = excluded.worker_concurrency,
+    rate_limit_max = excluded.rate_limit_max,
+    rate_limit_period_sec = excluded.rate_limit_period_sec,
+    priority_enabled = excluded.priority_enabled, partition_queue = excluded.partition_queue,
+    updated_at = excluded.updated_at
+"""
+
+SELECT_QUEUE: Final = """
+SELECT name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec,
+    priority_enabled, partition_queue
+FROM {s}queues WHERE name = :name
+"""

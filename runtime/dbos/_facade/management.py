@@ -1,0 +1,166 @@
+"""The `DBOS` members that inspect and control workflows: status, listings, steps, cancel,
+resume, fork. A mixin of `DBOS`; called inside a workflow, each is recorded as a step, so a
+replay sees the same answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from .._core import control as _control
+from .._core import statuses as _statuses
+from .._core.checkpoint import active_workflow
+from .._core.handles import WorkflowHandle
+from .._error import DBOSException
+from .._status import StepInfo, WorkflowStatus
+
+
+class Management:
+    @classmethod
+    def retrieve_workflow(
+        cls, workflow_id: str, existing_workflow: bool = True
+    ) -> WorkflowHandle[Any]:
+        return _control.retrieve_workflow(workflow_id, existing_workflow)
+
+    @classmethod
+    def get_workflow_status(cls, workflow_id: str) -> WorkflowStatus | None:
+        return _control._as_step(  # type: ignore[no-any-return]
+            "DBOS.getStatus", _statuses.get_workflow_status, workflow_id
+        )
+
+    @classmethod
+    def get_result(cls, workflow_id: str) -> Any:
+        return cls.retrieve_workflow(workflow_id).get_result()
+
+    @classmethod
+    def list_workflows(
+        cls,
+        *,
+        workflow_ids: str | Sequence[str] | None = None,
+        workflow_id: str | Sequence[str] | None = None,
+        status: str | Sequence[str] | None = None,
+        start_time: str | datetime | None = None,
+        end_time: str | datetime | None = None,
+        name: str | Sequence[str] | None = None,
+        app_version: str | Sequence[str] | None = None,
+        user: str | Sequence[str] | None = None,
+        queue_name: str | Sequence[str] | None = None,
+        parent_workflow_id: str | Sequence[str] | None = None,
+        forked_from: str | Sequence[str] | None = None,
+        executor_id: str | Sequence[str] | None = None,
+        workflow_id_prefix: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_desc: bool = False,
+        load_input: bool = True,
+        load_output: bool = True,
+    ) -> list[WorkflowStatus]:
+        """Workflows matching every filter given, oldest first unless `sort_desc`.
+
+        `workflow_id=` is accepted as an alias of `workflow_ids=` (the seed's FastAPI example
+        uses it)."""
+        if workflow_id is not None and workflow_ids is not None:
+            raise DBOSException("Pass workflow_ids= or workflow_id=, not both")
+        return _control._as_step(  # type: ignore[no-any-return]
+            "DBOS.listWorkflows",
+            _statuses.list_workflows,
+            workflow_ids=workflow_ids if workflow_ids is not None else workflow_id,
+            status=status,
+            start_time=start_time,
+            end_time=end_time,
+            name=name,
+            app_version=app_version,
+            user=user,
+            queue_name=queue_name,
+            parent_workflow_id=parent_workflow_id,
+            forked_from=forked_from,
+            executor_id=executor_id,
+            workflow_id_prefix=workflow_id_prefix,
+            limit=limit,
+            offset=offset,
+            sort_desc=sort_desc,
+            load_input=load_input,
+            load_output=load_output,
+        )
+
+    @classmethod
+    def list_workflow_steps(cls, workflow_id: str) -> list[StepInfo]:
+        return _control._as_step(  # type: ignore[no-any-return]
+            "DBOS.listWorkflowSteps", _statuses.list_workflow_steps, workflow_id
+        )
+
+    @classmethod
+    def cancel_workflow(cls, workflow_id: str, *, cancel_children: bool = False) -> None:
+        _control._as_step(
+            "DBOS.cancelWorkflow",
+            _control.cancel_workflow,
+            workflow_id,
+            cancel_children=cancel_children,
+        )
+
+    @classmethod
+    def resume_workflow(cls, workflow_id: str) -> WorkflowHandle[Any]:
+        if active_workflow() is None:
+            return _control.resume_workflow(workflow_id)
+        workflow_id_out = _control._as_step("DBOS.resumeWorkflow", _resume_id, workflow_id)
+        return WorkflowHandle(str(workflow_id_out))
+
+    @classmethod
+    def fork_workflow(
+        cls, workflow_id: str, start_step: int, *, application_version: str | None = None
+    ) -> WorkflowHandle[Any]:
+        if active_workflow() is None:
+            return _control.fork_workflow(
+                workflow_id, start_step, application_version=application_version
+            )
+        new_id = _control._as_step(
+            "DBOS.forkWorkflow",
+            _fork_id,
+            workflow_id,
+            start_step,
+            application_version=application_version,
+        )
+        return WorkflowHandle(str(new_id))
+
+    @classmethod
+    def list_queued_workflows(
+        cls,
+        *,
+        queue_name: str | Sequence[str] | None = None,
+        status: str | Sequence[str] | None = None,
+        name: str | Sequence[str] | None = None,
+        start_time: str | datetime | None = None,
+        end_time: str | datetime | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_desc: bool = False,
+        load_input: bool = True,
+    ) -> list[WorkflowStatus]:
+        """Workflows waiting on or running from a queue (ENQUEUED or PENDING unless `status`
+        says otherwise), in enqueue order."""
+        return _control._as_step(  # type: ignore[no-any-return]
+            "DBOS.listQueuedWorkflows",
+            _statuses.list_workflows,
+            queue_name=queue_name,
+            status=status,
+            name=name,
+            start_time=start_time,
+            end_time=end_time,
+            limit=limit,
+            offset=offset,
+            sort_desc=sort_desc,
+            load_input=load_input,
+            load_output=False,
+            queued_only=True,
+        )
+
+
+def _resume_id(workflow_id: str) -> str:
+    return _control.resume_workflow(workflow_id).workflow_id
+
+
+def _fork_id(workflow_id: str, start_step: int, application_version: str | None = None) -> str:
+    return _control.fork_workflow(
+        workflow_id, start_step, application_version=application_version
+    ).workflow_id

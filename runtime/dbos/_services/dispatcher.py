@@ -1,0 +1,221 @@
+"""The queue dispatcher: claims queued workflows for this process and runs them.
+
+One thread for every queue the process declares. It sleeps on the queues' wake-up keys, which
+fire when work is enqueued (here directly, elsewhere through the notifier) and when a queued
+workflow stops running (a slot frees), and wakes at the latest after a queue's polling
+interval, or when its rate limit's window next has room. Each claim is one batch (one
+statement on PostgreSQL) bounded by the queue's limits; while batches come back full it keeps
+claiming without sleeping. The claim's commit is the dequeued workflows' start.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import Future
+from typing import Any
+
+from .._core.runtime import Runtime, logger
+from .._core.waiters import QUEUE, WaitKey
+from .._core.workflows import execute_in_fresh_context, prepare_claimed
+from .._db.connections import is_connection_error
+from .._db.queue_store import ClaimRequest
+from .._db.records import WorkflowRow as W
+from .._db.records import now_ms
+from .._error import DBOSWorkflowFunctionNotFoundError
+from .._registry import queues as _queues
+from .._registry.queues import QueueSpec
+
+MAX_BATCH = 100
+_RETRY_AFTER_ERROR_SEC = 1.0
+
+
+class QueueDispatcher:
+    def __init__(self, runtime: Runtime, max_in_flight: int) -> None:
+        self._runtime = runtime
+        self._max_in_flight = max_in_flight
+        self._lock = threading.Lock()
+        self._specs: dict[str, QueueSpec] = {}
+        self._running: dict[str, int] = {}
+        self._due: dict[str, float] = {}  # monotonic time of each queue's next look
+        self._dirty: set[str] = set()
+        # Claimed ahead, waiting for a slot (see `_claim`): started the moment one frees.
+        self._ready: dict[str, deque[Any]] = {}
+        self._in_flight = 0
+        self._stopped = False
+        self._changed = threading.Event()
+        for spec in _queues.all_queues():
+            self._add(spec)
+        _queues.on_declare(self.add_queue)
+        self._thread = threading.Thread(target=self._run, name="dbos-dispatcher", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def add_queue(self, spec: QueueSpec) -> None:
+        """A queue declared after launch joins the dispatch at once."""
+        self._add(spec)
+        self._changed.set()
+        self._runtime.waiters.fire(WaitKey(QUEUE, spec.name))
+
+    def _add(self, spec: QueueSpec) -> None:
+        with self._lock:
+            self._specs[spec.name] = spec
+            self._running.setdefault(spec.name, 0)
+            self._ready.setdefault(spec.name, deque())
+            self._dirty.add(spec.name)
+
+    def stop(self) -> None:
+        _queues.forget_listener(self.add_queue)
+        self._stopped = True
+        self._changed.set()
+        with self._lock:
+            names = list(self._specs)
+        for name in names:
+            self._runtime.waiters.fire(WaitKey(QUEUE, name))
+        self._thread.join(timeout=5)
+
+    def running(self, queue_name: str) -> int:
+        with self._lock:
+            return self._running.get(queue_name, 0)
+
+    # ------------------------------------------------------------------ the loop
+
+    def _run(self) -> None:
+        while not self._stopped:
+            self._changed.clear()
+            with self._lock:
+                keys = tuple(WaitKey(QUEUE, name) for name in self._specs)
+            with self._runtime.waiters.waiting(*keys) as waiter:
+                while not self._stopped and not self._changed.is_set():
+                    fired = waiter.clear()
+                    try:
+                        timeout = self._round({k.workflow_id for k in fired})
+                    except Exception:  # a bug must not stop dispatching for good
+                        logger.exception("Queue dispatcher: a round failed")
+                        timeout = _RETRY_AFTER_ERROR_SEC
+                    if timeout > 0:
+                        waiter.wait(timeout)
+
+    def _round(self, fired: set[str]) -> float:
+        """Claim for every queue that may have work; seconds until the next look is due."""
+        now = time.monotonic()
+        with self._lock:
+            self._dirty |= fired
+            self._dirty |= {name for name, due in self._due.items() if due <= now}
+            todo, self._dirty = sorted(self._dirty), set()
+        for name in todo:
+            if self._stopped:
+                return 0.0
+            if self._claim(name):
+                with self._lock:
+                    self._dirty.add(name)  # a full batch: there may be more right away
+        with self._lock:
+            if self._dirty:
+                return 0.0
+            next_due = min(self._due.values(), default=now + 1.0)
+        return max(next_due - time.monotonic(), 0.0005)
+
+    def _claim(self, name: str) -> bool:
+        """Claim for one queue; True when the batch came back full (more may be waiting).
+
+        A queue bounded only per process (worker_concurrency) claims up to one more slot's
+        worth per running workflow ahead of time, so a finishing workflow's successor starts
+        without a round trip. Claimed rows count as running for the queue's limits, so a queue
+        with a shared budget (global concurrency, a rate limit) claims only what it starts, and
+        so does one with `priority_enabled` (work claimed ahead would not yield to a more
+        urgent workflow enqueued after it)."""
+        with self._lock:
+            spec = self._specs[name]
+            exact = spec.has_shared_budget or spec.priority_enabled
+            ahead = 0 if exact else (spec.worker_concurrency or 0)
+            room = MAX_BATCH
+            if spec.worker_concurrency is not None:
+                held = self._running[name] + len(self._ready[name])
+                room = min(room, spec.worker_concurrency + ahead - held)
+            room = min(room, self._max_in_flight - self._in_flight - len(self._ready[name]))
+        now = time.monotonic()
+        self._due[name] = now + spec.polling_interval_sec
+        if room <= 0:
+            return False  # a finishing workflow fires the queue's key
+        runtime = self._runtime
+        request = ClaimRequest(
+            queue_name=name,
+            limit=room,
+            application_version=runtime.app_version,
+            executor_id=runtime.executor_id,
+            claim_prefix=f"{runtime.instance_id}.{uuid.uuid4().hex[:8]}.",
+            concurrency=spec.concurrency,
+            rate_limit=spec.limit,
+            rate_period_sec=spec.period,
+        )
+        try:
+            result = runtime.sysdb.claim(request)
+        except Exception as exc:
+            if runtime.stopped:
+                return False
+            if not is_connection_error(exc):
+                logger.exception("Queue %s: claiming work failed", name)
+            else:
+                logger.warning("Queue %s: system database unreachable (%s)", name, exc)
+            self._due[name] = now + _RETRY_AFTER_ERROR_SEC
+            return False
+        if result.next_slot_ms is not None:
+            wait = max(result.next_slot_ms / 1000 - time.time(), 0.0)
+            self._due[name] = min(self._due[name], now + wait)
+        with self._lock:
+            self._ready[name].extend(result.rows)
+        self._start_ready(spec)
+        return len(result.rows) == room
+
+    def _start_ready(self, spec: QueueSpec) -> None:
+        """Start claimed workflows while the queue has free slots in this process."""
+        while True:
+            with self._lock:
+                ready = self._ready[spec.name]
+                full = (
+                    spec.worker_concurrency is not None
+                    and self._running[spec.name] >= spec.worker_concurrency
+                )
+                if not ready or full or self._stopped:
+                    return
+                row = ready.popleft()
+            self._start(spec, row)
+
+    def _start(self, spec: QueueSpec, row: Any) -> None:
+        runtime = self._runtime
+        owner = str(row[W.OWNER])
+        try:
+            launch = prepare_claimed(runtime, row, owner, first_run=int(row[W.ATTEMPTS]) <= 1)
+        except DBOSWorkflowFunctionNotFoundError as exc:
+            # Another process may have its code: hand it back, and look again later.
+            logger.error("%s; handed back to queue %s", exc, spec.name)
+            runtime.sysdb.requeue_one(row[W.ID], owner, spec.name)
+            self._due[spec.name] = time.monotonic() + max(spec.polling_interval_sec, 1.0)
+            return
+        if launch is None:
+            return
+        timeout_ms = row[W.TIMEOUT_MS]
+        if timeout_ms is not None:
+            # Claimed ahead of a free slot: the timeout counts from the start, not the claim.
+            launch.deadline_ms = now_ms() + int(timeout_ms)
+        with self._lock:
+            self._running[spec.name] += 1
+            self._in_flight += 1
+        try:
+            future = runtime.pool.submit(execute_in_fresh_context, launch)
+        except RuntimeError:  # DBOS is being destroyed: the row stays PENDING for recovery
+            self._finished(spec.name)
+            return
+        future.add_done_callback(functools.partial(self._finished, spec.name))
+
+    def _finished(self, name: str, _future: Future[Any] | None = None) -> None:
+        with self._lock:
+            self._running[name] -= 1
+            self._in_flight -= 1
+            spec = self._specs[name]
+        self._start_ready(spec)  # the successor, claimed ahead, starts at once
+        self._runtime.waiters.fire(WaitKey(QUEUE, name))

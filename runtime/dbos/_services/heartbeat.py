@@ -1,0 +1,112 @@
+"""Heartbeat and takeover: each process records that it is alive; survivors take over the
+work of a process whose heartbeat is older than the bound.
+
+Work belongs to a process through its owner tokens (`<instance>.<random>`), so a survivor can
+tell exactly which PENDING workflows a silent process held. Taking over puts them back on a
+queue (their own, or the internal queue for workflows that were started directly), where the
+dispatchers of every survivor running that application version share them; the claim is the
+compare-and-swap that keeps two survivors from both running one. A clean shutdown ages this
+process's heartbeat at once, so nobody waits out the bound for work it left.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+from .._core.runtime import Runtime, logger
+from .._db.records import now_ms
+from .._registry.queues import INTERNAL_QUEUE
+
+DEFAULT_EXECUTOR_TIMEOUT_SEC = 30.0
+
+
+def heartbeat_interval(timeout_sec: float) -> float:
+    return min(5.0, max(timeout_sec / 4, 0.05))
+
+
+def instance_of(owner: str | None) -> str | None:
+    """The process incarnation an owner token belongs to (None for tokens without one)."""
+    if not owner or "." not in owner:
+        return None
+    return owner.split(".", 1)[0]
+
+
+def instance_alive(
+    instance: tuple[str, str, str | None, int | None, int] | None, timeout_sec: float
+) -> bool:
+    """Whether a process (a row of `executors`) may still be running its work."""
+    if instance is None:
+        return False
+    _, _, hostname, pid, heartbeat_at = instance
+    if now_ms() - int(heartbeat_at) > timeout_sec * 1000:
+        return False  # silent past the bound, or stopped cleanly (heartbeat 0)
+    if hostname == socket.gethostname() and pid is not None:
+        if int(pid) == os.getpid():
+            return False  # an earlier incarnation in a process that reused our PID
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False  # died on this machine; no need to wait out its heartbeat
+        except PermissionError:
+            return True
+    return True
+
+
+class Heartbeat:
+    def __init__(self, runtime: Runtime, timeout_sec: float) -> None:
+        self._runtime = runtime
+        self._timeout_sec = timeout_sec
+        self._interval = heartbeat_interval(timeout_sec)
+        self._stopped = threading.Event()
+        self.takeovers = 0  # workflows taken over by this process (for tests)
+        self._beat()  # the row exists before this process owns any work
+        self._thread = threading.Thread(target=self._run, name="dbos-heartbeat", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+        try:
+            self._runtime.sysdb.mark_stopped(self._runtime.instance_id)
+        except Exception as exc:  # the database may be gone; the bound then applies
+            logger.warning("Could not record this process's shutdown: %s", exc)
+
+    def _beat(self) -> None:
+        rt = self._runtime
+        rt.sysdb.heartbeat(
+            rt.instance_id, rt.executor_id, rt.app_version, socket.gethostname(), os.getpid()
+        )
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._interval):
+            try:
+                self._beat()
+                self.take_over()
+            except Exception as exc:
+                if self._stopped.is_set():
+                    return
+                logger.warning("Heartbeat: system database unreachable (%s)", exc)
+
+    def take_over(self) -> int:
+        """Re-enqueue the PENDING work of every process silent past the bound."""
+        sysdb = self._runtime.sysdb
+        cutoff = now_ms() - int(self._timeout_sec * 1000)
+        taken = 0
+        for instance_id, executor_id in sysdb.stale_instances(cutoff):
+            if instance_id == self._runtime.instance_id:
+                continue  # we were paused ourselves; our own next checkpoint will tell
+            count = sysdb.requeue_owned_by(instance_id, INTERNAL_QUEUE)
+            if count:
+                logger.warning(
+                    "Took over %d workflows of executor %s (process %s), silent for more than %gs",
+                    count,
+                    executor_id,
+                    instance_id,
+                    self._timeout_sec,
+                )
+            taken += count
+            sysdb.forget_instance(instance_id, cutoff)
+        self.takeovers += taken
+        return taken

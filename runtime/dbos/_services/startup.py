@@ -1,0 +1,37 @@
+"""What `DBOS.launch()` starts, in order, and hands to the runtime to stop in reverse."""
+
+from __future__ import annotations
+
+from .._config import DBOSConfig
+from .._core.runtime import Runtime, set_runtime
+from .._registry import queues as _queues
+from .deadlines import DeadlineWatcher
+from .dispatcher import QueueDispatcher
+from .heartbeat import DEFAULT_EXECUTOR_TIMEOUT_SEC, Heartbeat
+from .notifier import start_notifier
+from .recovery import recover_pending
+
+
+def start(runtime: Runtime, config: DBOSConfig) -> None:
+    """Start the services, make the runtime current, recover, then begin dispatching."""
+    timeout = float(config.get("executor_timeout_sec") or DEFAULT_EXECUTOR_TIMEOUT_SEC)
+    watcher = DeadlineWatcher(runtime)
+    runtime.deadlines = watcher
+    runtime.services.append(watcher)
+    runtime.services.append(start_notifier(runtime, bool(config.get("use_listen_notify", True))))
+    runtime.services.append(Heartbeat(runtime, timeout))
+    set_runtime(runtime)
+    for spec in _queues.all_queues():
+        runtime.sysdb.record_queue(
+            {
+                "name": spec.name,
+                "concurrency": spec.concurrency,
+                "worker_concurrency": spec.worker_concurrency,
+                "rate_limit_max": spec.limit,
+                "rate_limit_period_sec": spec.period,
+                "priority_enabled": spec.priority_enabled,
+                "partition_queue": spec.partition_queue,
+            }
+        )
+    recover_pending(runtime, timeout)
+    runtime.services.append(QueueDispatcher(runtime, runtime.pool.max_threads))
