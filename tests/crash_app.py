@@ -265,6 +265,7 @@ def main(argv: list[str]) -> int:
             "name": "crash-app",
             "system_database_url": os.environ[DATABASE_URL_ENV],
             "log_level": "WARNING",
+            "executor_timeout_sec": float(os.environ.get("CRASH_APP_EXECUTOR_TIMEOUT", "30")),
         }
     )
     if role == "recover":

@@ -35,10 +35,11 @@ class Launcher:
         self.database_url = database_url
         self.markers = markers
         self.app = app
+        self.env: dict[str, str] = {}
         self.procs: list[subprocess.Popen[str]] = []
 
     def spawn(self, role: str, scenario: str) -> subprocess.Popen[str]:
-        env = dict(os.environ, CRASH_APP_SYSTEM_DATABASE_URL=self.database_url)
+        env = dict(os.environ, CRASH_APP_SYSTEM_DATABASE_URL=self.database_url, **self.env)
         proc = subprocess.Popen(
             [sys.executable, str(self.app), role, scenario, WORKFLOW_ID, str(self.markers)],
             stdout=subprocess.PIPE,
@@ -266,9 +267,11 @@ def test_crash_loop_stops_at_max_recovery_attempts(launcher: Launcher) -> None:
 def test_paused_process_resumed_after_recovery_adopts_the_recorded_outcome(
     launcher: Launcher,
 ) -> None:
-    """Process 1 is frozen (SIGSTOP) mid-step, not dead; process 2 recovers and finishes the
-    workflow. When process 1 thaws, its step finishes but its checkpoint must be refused (it no
-    longer owns the workflow): it returns process 2's recorded result and changes nothing."""
+    """Process 1 is frozen (SIGSTOP) mid-step, not dead; once its heartbeat is older than the
+    bound (2 s here), process 2 takes the workflow over and finishes it. When process 1 thaws,
+    its step finishes but its checkpoint must be refused (it no longer owns the workflow): it
+    returns process 2's recorded result and changes nothing."""
+    launcher.env["CRASH_APP_EXECUTOR_TIMEOUT"] = "2"
     first = launcher.spawn("start", "mid_step")
     launcher.wait_for_marker("double", [first])
     os.kill(first.pid, signal.SIGSTOP)

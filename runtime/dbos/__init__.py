@@ -4,6 +4,7 @@ from . import error
 from ._config import DBOSConfig
 from ._core.context import SetEnqueueOptions, SetWorkflowID, SetWorkflowTimeout
 from ._core.handles import WorkflowHandle, WorkflowHandleAsync
+from ._facade.client import DBOSClient, EnqueueOptions
 from ._facade.dbos import DBOS, DBOSConfiguredInstance
 from ._facade.queue import Queue
 from ._registry.queues import QueueRateLimit
@@ -12,8 +13,10 @@ from ._status import StepInfo, StepStatus, WorkflowStatus, WorkflowStatusString
 
 __all__ = [
     "DBOS",
+    "DBOSClient",
     "DBOSConfig",
     "DBOSConfiguredInstance",
+    "EnqueueOptions",
     "JSONSerializer",
     "PickleSerializer",
     "Queue",

@@ -2,7 +2,8 @@
 
 Because everything goes through the database, any process (or an admin tool) controls the same
 workflows. Called inside a workflow, each operation is checkpointed as a step so a replay sees
-the same answer.
+the same answer. A process that runs workflows (`run_here=True`) resumes and forks them on its
+own threads; one that does not (a DBOSClient) puts them on a queue for a worker to run.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
-
+from .._db.listing import WorkflowFilter
 from .._db.records import WorkflowRow as W
 from .._db.records import now_ms
 from .._error import DBOSConflictingWorkflowError, DBOSNonExistentWorkflowError
+from .._registry.queues import INTERNAL_QUEUE
 from .checkpoint import active_workflow, run_step
 from .context import take_assigned_workflow_id
 from .handles import WorkflowHandle
@@ -35,65 +36,75 @@ def _require(runtime: Runtime, workflow_id: str) -> Any:
     return row
 
 
-def cancel_workflow(workflow_id: str, cancel_children: bool = False) -> None:
-    runtime = get_runtime()
+def cancel_workflow(
+    workflow_id: str, cancel_children: bool = False, runtime: Runtime | None = None
+) -> None:
+    runtime = runtime or get_runtime()
     _require(runtime, workflow_id)
     runtime.cancel(workflow_id, cascade=cancel_children)
 
 
-def resume_workflow(workflow_id: str) -> WorkflowHandle[Any]:
+def resume_workflow(
+    workflow_id: str, runtime: Runtime | None = None, run_here: bool = True
+) -> WorkflowHandle[Any]:
     """Restart a cancelled, dead-lettered or stuck workflow from its last completed step (a
     queued one by putting it back on its queue)."""
-    runtime = get_runtime()
+    runtime = runtime or get_runtime()
     row = _require(runtime, workflow_id)
     if row[W.STATUS] in ("SUCCESS", "ERROR"):
-        return WorkflowHandle(workflow_id)
-    if row[W.QUEUE] is not None:
+        return WorkflowHandle(workflow_id, runtime=runtime)
+    queue = row[W.QUEUE]
+    if queue is not None or not run_here:
         # Back on its queue, whose limits apply to it as to any other of its workflows.
-        runtime.sysdb.requeue_for_resume(workflow_id, row[W.QUEUE])
-        return WorkflowHandle(workflow_id)
+        runtime.sysdb.requeue_for_resume(workflow_id, queue or INTERNAL_QUEUE)
+        return WorkflowHandle(workflow_id, runtime=runtime)
     owner = runtime.new_owner()
     timeout_ms = row[W.TIMEOUT_MS]
     deadline = now_ms() + int(timeout_ms) if timeout_ms else None
     if not runtime.sysdb.resume_workflow(workflow_id, owner, runtime.executor_id, deadline):
-        return WorkflowHandle(workflow_id)
+        return WorkflowHandle(workflow_id, runtime=runtime)
     fresh = runtime.sysdb.get_workflow(workflow_id)
     launch = launch_from_row(runtime, fresh, owner)
     return WorkflowHandle(workflow_id, submit(launch))
 
 
 def fork_workflow(
-    workflow_id: str, start_step: int, *, application_version: str | None = None
+    workflow_id: str,
+    start_step: int,
+    *,
+    application_version: str | None = None,
+    runtime: Runtime | None = None,
+    run_here: bool = True,
 ) -> WorkflowHandle[Any]:
     """A new workflow with the same inputs that reuses the original's steps before `start_step`."""
-    runtime = get_runtime()
-    t = runtime.sysdb.table("workflow_status")
-    found = runtime.sysdb.run_query(sa.select(t).where(t.c.workflow_uuid == workflow_id))
+    runtime = runtime or get_runtime()
+    found = runtime.sysdb.list_workflows(WorkflowFilter(workflow_ids=(workflow_id,)))
     if not found:
         raise DBOSNonExistentWorkflowError(workflow_id)
     m = found[0]._mapping
     new_id = take_assigned_workflow_id() or str(uuid.uuid4())
-    owner = runtime.new_owner()
+    owner = runtime.new_owner() if run_here else None
+    timeout_ms = m["workflow_timeout_ms"]
     new_row = {
         "workflow_uuid": new_id,
-        "status": "PENDING",
+        "status": "PENDING" if run_here else "ENQUEUED",
         "name": m["name"],
         "class_name": m["class_name"],
         "config_name": m["config_name"],
         # Re-encoded in this process's format, which its output will be written in.
         "inputs": runtime.serializer.serialize(runtime.decode(m["inputs"], m["serialization"])),
         "serialization": runtime.serializer.name(),
-        "executor_id": runtime.executor_id,
-        "application_version": application_version or runtime.app_version,
+        "executor_id": runtime.executor_id if run_here else None,
+        "application_version": application_version or runtime.app_version or None,
         "now": now_ms(),
         "recovery_attempts": 1,
         "owner_xid": owner,
-        "workflow_timeout_ms": m["workflow_timeout_ms"],
+        "workflow_timeout_ms": timeout_ms,
         "workflow_deadline_epoch_ms": (
-            now_ms() + int(m["workflow_timeout_ms"]) if m["workflow_timeout_ms"] else None
+            now_ms() + int(timeout_ms) if timeout_ms and run_here else None
         ),
         "parent_workflow_id": None,
-        "queue_name": None,
+        "queue_name": None if run_here else INTERNAL_QUEUE,
         "authenticated_user": m["authenticated_user"],
         "authenticated_roles": m["authenticated_roles"],
         "assumed_role": m["assumed_role"],
@@ -106,13 +117,18 @@ def fork_workflow(
         raise DBOSConflictingWorkflowError(
             new_id, "a workflow with that ID exists already; fork to a new ID"
         )
+    if not run_here:
+        return WorkflowHandle(new_id, runtime=runtime)
     fresh = runtime.sysdb.get_workflow(new_id)
+    assert owner is not None
     launch = launch_from_row(runtime, fresh, owner)
     return WorkflowHandle(new_id, submit(launch))
 
 
-def retrieve_workflow(workflow_id: str, existing_workflow: bool = True) -> WorkflowHandle[Any]:
-    runtime = get_runtime()
+def retrieve_workflow(
+    workflow_id: str, existing_workflow: bool = True, runtime: Runtime | None = None
+) -> WorkflowHandle[Any]:
+    runtime = runtime or get_runtime()
     if existing_workflow:
         _require(runtime, workflow_id)
-    return WorkflowHandle(workflow_id)
+    return WorkflowHandle(workflow_id, runtime=runtime)

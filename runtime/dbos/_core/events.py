@@ -27,7 +27,7 @@ from .checkpoint import (
 )
 from .context import current_step, current_workflow
 from .messages import serialize_value
-from .runtime import get_runtime
+from .runtime import Runtime, get_runtime
 from .sleeping import record_deadline, recorded_deadline
 from .waiters import WaitKey
 from .waiting import NOTHING, BlockingCall
@@ -75,13 +75,19 @@ def set_event(key: str, value: Any) -> None:
 
 
 class GetEvent(BlockingCall):
-    def __init__(self, workflow_id: str, key: str, timeout_seconds: float) -> None:
-        self.runtime = get_runtime()
+    def __init__(
+        self,
+        workflow_id: str,
+        key: str,
+        timeout_seconds: float,
+        runtime: Runtime | None = None,
+    ) -> None:
+        self.runtime = runtime or get_runtime()
         self.workflow_id = workflow_id
         self.key = key
         self.timeout_seconds = timeout_seconds
         self.keys = (WaitKey(EVENT, workflow_id, key), WaitKey(FINAL, workflow_id))
-        self.ctx = ctx = active_workflow()
+        self.ctx = ctx = active_workflow() if runtime is None else None
         self.started_at = now_ms()
         if ctx is None:
             self.deadline = time.time() + max(timeout_seconds, 0.0)

@@ -10,6 +10,7 @@ from .._error import DBOSNonExistentWorkflowError
 from .._status import WorkflowStatus
 from .checkpoint import active_workflow, run_step
 from .results import wait_for_result
+from .runtime import Runtime
 from .statuses import get_workflow_status
 
 R = TypeVar("R")
@@ -18,18 +19,28 @@ R = TypeVar("R")
 class WorkflowHandle(Generic[R]):
     """A started workflow: its ID, its status, and (blocking) its result."""
 
-    def __init__(self, workflow_id: str, future: Future[Any] | None = None) -> None:
+    def __init__(
+        self,
+        workflow_id: str,
+        future: Future[Any] | None = None,
+        *,
+        runtime: Runtime | None = None,
+    ) -> None:
         self.workflow_id = workflow_id
         self._future = future
+        # A DBOSClient's handles read its own database; everyone else's the launched one.
+        self._runtime = runtime
 
     def get_workflow_id(self) -> str:
         return self.workflow_id
 
     def get_result(self, *, polling_interval_sec: float = 1.0) -> R:
         """The result; inside a workflow it is checkpointed as step `DBOS.getResult`."""
-        ctx = active_workflow()
+        ctx = active_workflow() if self._runtime is None else None
         if ctx is None:
-            return wait_for_result(self.workflow_id, self._future, polling_interval_sec)  # type: ignore[no-any-return]
+            return wait_for_result(  # type: ignore[no-any-return]
+                self.workflow_id, self._future, polling_interval_sec, runtime=self._runtime
+            )
         return run_step(  # type: ignore[no-any-return]
             "DBOS.getResult",
             wait_for_result,
@@ -38,8 +49,7 @@ class WorkflowHandle(Generic[R]):
         )
 
     def get_status(self) -> WorkflowStatus:
-
-        status = get_workflow_status(self.workflow_id)
+        status = get_workflow_status(self.workflow_id, self._runtime)
         if status is None:
             raise DBOSNonExistentWorkflowError(self.workflow_id)
         return status

@@ -36,13 +36,17 @@ def outcome_from_row(runtime: Runtime, workflow_id: str, row: Any) -> tuple[bool
 
 
 def wait_for_result(
-    workflow_id: str, future: Future[Any] | None = None, polling_interval_sec: float = 1.0
+    workflow_id: str,
+    future: Future[Any] | None = None,
+    polling_interval_sec: float = 1.0,
+    *,
+    runtime: Runtime | None = None,
 ) -> Any:
     """Block until the workflow finishes; its result, or its error raised here.
 
     The wait wakes on the finish itself (in this process, or through the notifier from another
     one); `polling_interval_sec` is accepted for upstream compatibility and not needed."""
-    runtime = get_runtime()
+    runtime = runtime or get_runtime()
     key = WaitKey(FINAL, workflow_id)
     if future is not None:
         # A body run here may end without a row change (DBOS.destroy()): its future says so.

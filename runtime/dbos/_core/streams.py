@@ -89,19 +89,24 @@ class _Reader:
     """The state of one read: position, values fetched ahead, and the recording workflow."""
 
     def __init__(
-        self, workflow_id: str, key: str, offset: int, timeout_seconds: float | None
+        self,
+        workflow_id: str,
+        key: str,
+        offset: int,
+        timeout_seconds: float | None,
+        runtime: Runtime | None = None,
     ) -> None:
         if offset < 0:
             raise ValueError(f"offset must be >= 0, got {offset}")
         if timeout_seconds is not None and timeout_seconds < 0:
             raise ValueError(f"timeout_seconds must be >= 0, got {timeout_seconds}")
-        self.runtime: Runtime = get_runtime()
+        self.runtime: Runtime = runtime or get_runtime()
         self.workflow_id = workflow_id
         self.key = key
         self.next_seq = offset
         self.timeout_seconds = timeout_seconds
         self.ahead: deque[tuple[int, str | None, str | None]] = deque()
-        self.ctx: WorkflowContext | None = active_workflow()
+        self.ctx: WorkflowContext | None = active_workflow() if runtime is None else None
         self.keys = (WaitKey(STREAM, workflow_id, key), WaitKey(FINAL, workflow_id))
 
     def replayed(self) -> tuple[int, Any]:
@@ -154,9 +159,14 @@ class _Reader:
 
 
 def read_stream(
-    workflow_id: str, key: str, *, offset: int = 0, timeout_seconds: float | None = None
+    workflow_id: str,
+    key: str,
+    *,
+    offset: int = 0,
+    timeout_seconds: float | None = None,
+    runtime: Runtime | None = None,
 ) -> Iterator[Any]:
-    reader = _Reader(workflow_id, key, offset, timeout_seconds)
+    reader = _Reader(workflow_id, key, offset, timeout_seconds, runtime)
     while True:
         step_id, value = reader.replayed()
         if value is NOTHING:

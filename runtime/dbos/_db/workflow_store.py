@@ -7,7 +7,7 @@ from typing import Any
 
 from .connections import Connections
 from .listing import WorkflowFilter, workflow_query
-from .records import FINAL, StepRecord, StepWrite, now_ms
+from .records import FINAL, QUEUE, StepRecord, StepWrite, now_ms
 
 
 class WorkflowStore(Connections):
@@ -139,4 +139,6 @@ class WorkflowStore(Connections):
                 ):
                     cur.execute(statement, copy)
             cur.execute(self.sql.MARK_FORKED, {"workflow_uuid": original_id})
+        if row["queue_name"] is not None:
+            self.wake((QUEUE, str(row["queue_name"]), ""))
         return True

@@ -1,0 +1,332 @@
+"""`DBOSClient`: the system database from a process that runs no workflows (a web tier, a
+script). It enqueues workflows by name, sends messages, reads events, results and streams,
+lists, cancels, resumes and forks, without registering functions or calling launch. What it
+starts runs on the workers: resumes and forks go on a queue, never onto a thread here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypedDict
+
+from .._config import mask_url, normalize_url, resolve_system_database_url
+from .._core import control as _control
+from .._core import statuses as _statuses
+from .._core import streams as _streams
+from .._core.events import GetEvent
+from .._core.handles import WorkflowHandle, WorkflowHandleAsync
+from .._core.messages import serialize_value
+from .._core.runtime import Runtime
+from .._core.waiting import run_call, run_call_async
+from .._db.message_store import NoSuchWorkflow
+from .._db.records import Deduplicated, now_ms
+from .._db.system import SystemDatabase
+from .._error import (
+    DBOSException,
+    DBOSNonExistentWorkflowError,
+    DBOSQueueDeduplicatedError,
+)
+from .._serialization import DEFAULT_SERIALIZER, Serializer
+from .._status import StepInfo, WorkflowStatus
+from .._threads import DaemonPool
+
+
+class EnqueueOptions(TypedDict, total=False):
+    """What `DBOSClient.enqueue` needs: the workflow's registered name and a queue that a worker
+    declared; optionally its ID, the version that may run it, a timeout (seconds, counted from
+    its dequeue), a deduplication ID, a priority, a partition key, and for a method workflow
+    the class and configured instance names."""
+
+    workflow_name: str
+    queue_name: str
+    workflow_id: str
+    app_version: str
+    workflow_timeout: float
+    deduplication_id: str
+    priority: int
+    queue_partition_key: str
+    class_name: str
+    instance_name: str
+
+
+_REQUIRED = ("workflow_name", "queue_name")
+_KNOWN = set(EnqueueOptions.__annotations__)
+
+
+class DBOSClient:
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        system_database_url: str | None = None,
+        dbos_system_schema: str = "dbos",
+        serializer: Serializer | None = None,
+        use_listen_notify: bool = True,
+    ) -> None:
+        url = system_database_url or resolve_system_database_url(
+            {"name": "dbos-client", "application_database_url": database_url}
+        )
+        if not system_database_url and not database_url:
+            raise DBOSException("DBOSClient needs system_database_url= (or database_url=)")
+        sysdb = SystemDatabase(normalize_url(url), schema=dbos_system_schema, pool_size=5)
+        try:
+            sysdb.initialize(run_migrations=False)  # a client never changes the schema
+        except BaseException:
+            sysdb.dispose()
+            raise
+        self._runtime = Runtime(
+            sysdb=sysdb,
+            serializer=serializer or DEFAULT_SERIALIZER,
+            executor_id="dbos-client",
+            app_version="",
+            pool=DaemonPool(16, name="dbos-client"),
+        )
+        from .._services.notifier import start_notifier
+
+        self._runtime.services.append(start_notifier(self._runtime, use_listen_notify))
+        self._url = url
+
+    def destroy(self) -> None:
+        self._runtime.shutdown()
+
+    def __enter__(self) -> DBOSClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.destroy()
+
+    def __repr__(self) -> str:
+        return f"DBOSClient({mask_url(self._url)})"
+
+    # ------------------------------------------------------------------ enqueue
+
+    def _row(self, options: EnqueueOptions, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        unknown = set(options) - _KNOWN
+        if unknown:
+            raise DBOSException(f"Unknown enqueue option(s): {', '.join(sorted(unknown))}")
+        for field in _REQUIRED:
+            if not options.get(field):
+                raise DBOSException(f"DBOSClient.enqueue needs options[{field!r}]")
+        queue_name = options["queue_name"]
+        if self._runtime.sysdb.recorded_queue(queue_name) is None:
+            raise DBOSException(
+                f"No queue named {queue_name!r} has been declared by a worker on this system "
+                "database; declare it with Queue(...) in the workers (they record their queues "
+                "when they launch)"
+            )
+        runtime = self._runtime
+        name = options["workflow_name"]
+        inputs = serialize_value(
+            runtime, {"args": list(args), "kwargs": kwargs}, f"The arguments of {name!r}"
+        )
+        timeout = options.get("workflow_timeout")
+        if timeout is not None and not timeout > 0:
+            raise DBOSException(f"workflow_timeout must be positive, got {timeout!r}")
+        priority = options.get("priority")
+        if priority is not None and not 0 <= priority <= 2**31 - 1:
+            raise DBOSException(f"priority must be from 0 to 2**31-1, got {priority!r}")
+        return {
+            "workflow_uuid": options.get("workflow_id") or str(uuid.uuid4()),
+            "status": "ENQUEUED",
+            "name": name,
+            "class_name": options.get("class_name"),
+            "config_name": options.get("instance_name"),
+            "inputs": inputs,
+            "serialization": runtime.serializer.name(),
+            "executor_id": None,
+            "application_version": options.get("app_version"),  # None: any version may run it
+            "now": now_ms(),
+            "recovery_attempts": 0,
+            "owner_xid": None,
+            "workflow_timeout_ms": None if timeout is None else int(timeout * 1000),
+            "workflow_deadline_epoch_ms": None,
+            "parent_workflow_id": None,
+            "queue_name": queue_name,
+            "authenticated_user": None,
+            "authenticated_roles": None,
+            "assumed_role": None,
+            "forked_from": None,
+            "priority": priority or 0,
+            "deduplication_id": options.get("deduplication_id"),
+            "queue_partition_key": options.get("queue_partition_key"),
+        }
+
+    def enqueue(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
+        """Enqueue workflow `options["workflow_name"]` on `options["queue_name"]`."""
+        row = self._row(options, args, kwargs)
+        try:
+            self._runtime.sysdb.enqueue_workflow(row)
+        except Deduplicated:
+            raise DBOSQueueDeduplicatedError(
+                row["workflow_uuid"], row["queue_name"], row["deduplication_id"]
+            ) from None
+        return WorkflowHandle(row["workflow_uuid"], runtime=self._runtime)
+
+    async def enqueue_async(
+        self, options: EnqueueOptions, *args: Any, **kwargs: Any
+    ) -> WorkflowHandleAsync[Any]:
+        handle = await asyncio.to_thread(lambda: self.enqueue(options, *args, **kwargs))
+        return WorkflowHandleAsync(handle)
+
+    def enqueue_many(
+        self,
+        options: EnqueueOptions,
+        calls: Sequence[tuple[Sequence[Any], dict[str, Any]] | Sequence[Any]],
+    ) -> list[WorkflowHandle[Any]]:
+        """Enqueue one workflow per entry of `calls` (an args tuple, or (args, kwargs)) in one
+        transaction: all are enqueued or, on a duplicate deduplication ID, none."""
+        if options.get("workflow_id") or options.get("deduplication_id"):
+            raise DBOSException("enqueue_many takes no workflow_id or deduplication_id option")
+        rows = []
+        for call in calls:
+            args: Sequence[Any]
+            kwargs: dict[str, Any]
+            if (
+                isinstance(call, tuple)
+                and len(call) == 2
+                and isinstance(call[0], (tuple, list))
+                and isinstance(call[1], dict)
+            ):
+                args, kwargs = call[0], call[1]
+            else:
+                args, kwargs = call, {}
+            rows.append(self._row(options, args, kwargs))
+        if not rows:
+            return []
+        self._runtime.sysdb.enqueue_many(rows)
+        return [WorkflowHandle(r["workflow_uuid"], runtime=self._runtime) for r in rows]
+
+    # ------------------------------------------------------------------ messages, events
+
+    def send(
+        self,
+        destination_id: str,
+        message: Any,
+        topic: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        runtime = self._runtime
+        text = serialize_value(runtime, message, f"The message to workflow {destination_id}")
+        try:
+            runtime.sysdb.send_message(
+                idempotency_key or str(uuid.uuid4()),
+                destination_id,
+                topic,
+                text,
+                runtime.serializer.name(),
+            )
+        except NoSuchWorkflow:
+            raise DBOSNonExistentWorkflowError(destination_id) from None
+
+    async def send_async(
+        self,
+        destination_id: str,
+        message: Any,
+        topic: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        await asyncio.to_thread(self.send, destination_id, message, topic, idempotency_key)
+
+    def get_event(self, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        return run_call(GetEvent(workflow_id, key, timeout_seconds, runtime=self._runtime))
+
+    async def get_event_async(self, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
+        return await run_call_async(
+            GetEvent(workflow_id, key, timeout_seconds, runtime=self._runtime)
+        )
+
+    def read_stream(self, workflow_id: str, key: str, *, offset: int = 0) -> Iterator[Any]:
+        return _streams.read_stream(workflow_id, key, offset=offset, runtime=self._runtime)
+
+    # ------------------------------------------------------------------ results and control
+
+    def retrieve_workflow(
+        self, workflow_id: str, existing_workflow: bool = True
+    ) -> WorkflowHandle[Any]:
+        return _control.retrieve_workflow(workflow_id, existing_workflow, runtime=self._runtime)
+
+    def get_workflow_status(self, workflow_id: str) -> WorkflowStatus | None:
+        return _statuses.get_workflow_status(workflow_id, self._runtime)
+
+    def cancel_workflow(self, workflow_id: str, *, cancel_children: bool = False) -> None:
+        _control.cancel_workflow(workflow_id, cancel_children, runtime=self._runtime)
+
+    def resume_workflow(self, workflow_id: str) -> WorkflowHandle[Any]:
+        return _control.resume_workflow(workflow_id, runtime=self._runtime, run_here=False)
+
+    def fork_workflow(
+        self, workflow_id: str, start_step: int, *, application_version: str | None = None
+    ) -> WorkflowHandle[Any]:
+        return _control.fork_workflow(
+            workflow_id,
+            start_step,
+            application_version=application_version,
+            runtime=self._runtime,
+            run_here=False,
+        )
+
+    def list_workflows(
+        self,
+        *,
+        workflow_ids: str | Sequence[str] | None = None,
+        status: str | Sequence[str] | None = None,
+        start_time: str | datetime | None = None,
+        end_time: str | datetime | None = None,
+        name: str | Sequence[str] | None = None,
+        app_version: str | Sequence[str] | None = None,
+        queue_name: str | Sequence[str] | None = None,
+        executor_id: str | Sequence[str] | None = None,
+        workflow_id_prefix: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_desc: bool = False,
+        load_input: bool = True,
+        load_output: bool = True,
+    ) -> list[WorkflowStatus]:
+        return _statuses.list_workflows(
+            workflow_ids=workflow_ids,
+            status=status,
+            start_time=start_time,
+            end_time=end_time,
+            name=name,
+            app_version=app_version,
+            queue_name=queue_name,
+            executor_id=executor_id,
+            workflow_id_prefix=workflow_id_prefix,
+            limit=limit,
+            offset=offset,
+            sort_desc=sort_desc,
+            load_input=load_input,
+            load_output=load_output,
+            runtime=self._runtime,
+        )
+
+    def list_queued_workflows(
+        self,
+        *,
+        queue_name: str | Sequence[str] | None = None,
+        status: str | Sequence[str] | None = None,
+        name: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_desc: bool = False,
+        load_input: bool = True,
+    ) -> list[WorkflowStatus]:
+        return _statuses.list_workflows(
+            queue_name=queue_name,
+            status=status,
+            name=name,
+            limit=limit,
+            offset=offset,
+            sort_desc=sort_desc,
+            load_input=load_input,
+            load_output=False,
+            queued_only=True,
+            runtime=self._runtime,
+        )
+
+    def list_workflow_steps(self, workflow_id: str) -> list[StepInfo]:
+        return _statuses.list_workflow_steps(workflow_id, self._runtime)
