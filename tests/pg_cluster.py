@@ -368,6 +368,42 @@ class ThrowawayCluster:
                 break
         raise ClusterStartError(f"postgres did not start; server log:\n{last_error}")
 
+    def _start_on(self, port: int) -> None:
+        log = open(self.log_file, "ab")
+        try:
+            self._proc = subprocess.Popen(
+                self._server_cmd(port),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_set_pdeathsig if sys.platform.startswith("linux") else None,
+                cwd=self.base_dir,
+                user=self._uid(),
+                group=self._gid(),
+                extra_groups=self._extra_groups(),
+            )
+        finally:
+            log.close()
+        if not self._wait_ready():
+            raise ClusterStartError(f"postgres did not restart; server log:\n{self._log_tail()}")
+
+    def shut_down(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data, as ``pg_ctl stop -m fast|immediate`` does."""
+        with self._lock:
+            self._kill_server(mode=mode)
+
+    def start_again(self) -> None:
+        """Start a server stopped by ``shut_down`` again, on the same port (same URLs)."""
+        with self._lock:
+            self._start_on(self.port)
+
+    def restart(self, mode: str = "fast", down_for_s: float = 0.0) -> None:
+        """``pg_ctl restart -m fast|immediate``: the URL stays valid, every connection drops."""
+        self.shut_down(mode)
+        time.sleep(down_for_s)
+        self.start_again()
+
     def _wait_ready(self) -> bool:
         """Poll with ``pg_isready`` until the server accepts connections."""
         deadline = time.monotonic() + self.ready_timeout_s

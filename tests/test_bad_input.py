@@ -84,7 +84,10 @@ def test_unserializable_step_output_is_a_recorded_error(dbos: str) -> None:
 
 def test_wrong_postgres_url_names_it_with_password_masked() -> None:
     DBOS.destroy()
-    DBOS(config=_config("postgresql://alice:s3cret@127.0.0.1:1/nowhere"))
+    # Launch waits for an unreachable database up to the retry bound (short here), then says so.
+    config = _config("postgresql://alice:s3cret@127.0.0.1:1/nowhere")
+    config["database_retry_timeout_sec"] = 0.3
+    DBOS(config=config)
     try:
         with pytest.raises(DBOSDatabaseConnectionError) as info:
             DBOS.launch()

@@ -29,6 +29,7 @@ class DBOSConfig(TypedDict, total=False):
     run_migrations: bool
     use_listen_notify: bool
     executor_timeout_sec: float
+    database_retry_timeout_sec: float
 
 
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -46,13 +47,12 @@ def validate_config(config: DBOSConfig) -> None:
         raise DBOSInitializationError(
             f"Invalid application name {name!r}: use 1-64 letters, digits, '-' or '_'"
         )
-    timeout = config.get("executor_timeout_sec")
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
-    ):
-        raise DBOSInitializationError(
-            f"Invalid executor_timeout_sec {timeout!r}: expected a positive number of seconds"
-        )
+    for key in ("executor_timeout_sec", "database_retry_timeout_sec"):
+        value = config.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
+        ):
+            raise DBOSInitializationError(f"Invalid {key} {value!r}: expected a number of seconds")
     sync = config.get("sqlite_synchronous", "FULL")
     if str(sync).upper() not in _SQLITE_SYNC_MODES:
         raise DBOSInitializationError(

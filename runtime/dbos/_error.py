@@ -138,6 +138,23 @@ class DBOSWorkflowCancelledError(DBOSBaseException):
         super().__init__(message, 10)
 
 
+class DBOSWorkflowAbandonedError(DBOSBaseException):
+    """Raised inside a workflow whose checkpoint could not be written because the system
+    database stayed unreachable past the retry bound. Not an error of the workflow: it stops
+    here, stays PENDING, and is resumed from its last checkpoint once the database is back."""
+
+    def __init__(self, workflow_id: str, reason: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"Workflow {workflow_id} stopped: the system database is unreachable ({reason}); "
+            "it stays PENDING and resumes from its last checkpoint once the database is back",
+            19,
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id, self.message))
+
+
 class DBOSUnexpectedStepError(DBOSException):
     """Replay found a different operation recorded at this step number: nondeterminism."""
 
@@ -242,7 +259,8 @@ class DBOSSchemaVersionError(DBOSInitializationError):
 
 
 class DBOSDatabaseConnectionError(DBOSInitializationError):
-    """The system database URL cannot be reached; the message names it with the password masked."""
+    """The system database cannot be reached (at launch, or for longer than the retry bound
+    during a write); the message names it with the password masked."""
 
 
 class DBOSRecordedError(DBOSException):

@@ -20,6 +20,7 @@ from ._error import (
     DBOSSerializationError,
     DBOSStreamTimeoutError,
     DBOSUnexpectedStepError,
+    DBOSWorkflowAbandonedError,
     DBOSWorkflowCancelledError,
     DBOSWorkflowConflictIDError,
     DBOSWorkflowFunctionNotFoundError,
@@ -50,4 +51,5 @@ __all__ = [
     "DBOSDatabaseConnectionError",
     "DBOSRecordedError",
     "DBOSStreamTimeoutError",
+    "DBOSWorkflowAbandonedError",
 ]

@@ -7,17 +7,18 @@ serialize, and write one row. A recovered run looks up what it read once at its 
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypedDict
 
-from .._db.records import NotOwner, StepRecord, StepWrite, now_ms
+from .._db.records import NotOwner, StepRecord, StepWrite, is_unique_violation, now_ms
 from .._error import (
+    DBOSDatabaseConnectionError,
     DBOSMaxStepRetriesExceeded,
     DBOSSerializationError,
     DBOSUnexpectedStepError,
+    DBOSWorkflowAbandonedError,
     DBOSWorkflowCancelledError,
     DBOSWorkflowConflictIDError,
 )
@@ -92,8 +93,10 @@ def write_checkpoint(
             runtime.serializer.name(),
             started_at,
         )
+    except DBOSDatabaseConnectionError as exc:
+        raise DBOSWorkflowAbandonedError(ctx.workflow_id, exc.message) from exc
     except Exception as exc:
-        if _is_unique_violation(exc):
+        if is_unique_violation(exc):
             raise DBOSWorkflowConflictIDError(ctx.workflow_id) from exc
         raise
     if not written:
@@ -107,13 +110,6 @@ def raise_not_owner(runtime: Runtime, ctx: WorkflowContext) -> None:
     raise DBOSWorkflowConflictIDError(ctx.workflow_id)
 
 
-def _is_unique_violation(exc: Exception) -> bool:
-    """The step's row exists already: another execution recorded this step number."""
-    if isinstance(exc, sqlite3.IntegrityError):
-        return "UNIQUE constraint failed" in str(exc)
-    return getattr(exc, "sqlstate", None) == "23505"
-
-
 @contextmanager
 def owned_write(runtime: Runtime, ctx: WorkflowContext) -> Iterator[None]:
     """Around a write that records a step with more than its checkpoint (a message, an
@@ -122,8 +118,10 @@ def owned_write(runtime: Runtime, ctx: WorkflowContext) -> Iterator[None]:
         yield
     except NotOwner:
         raise_not_owner(runtime, ctx)
+    except DBOSDatabaseConnectionError as exc:
+        raise DBOSWorkflowAbandonedError(ctx.workflow_id, exc.message) from exc
     except Exception as exc:
-        if _is_unique_violation(exc):
+        if is_unique_violation(exc):
             raise DBOSWorkflowConflictIDError(ctx.workflow_id) from exc
         raise
 

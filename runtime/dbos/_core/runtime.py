@@ -52,10 +52,28 @@ class Runtime:
         self.services: list[Service] = []
         self.stopped = False
         self.waiters = WaiterRegistry()
+        self.abandoned: dict[str, str] = {}  # workflow ID -> owner token, see `abandon`
         # This process's incarnation: the prefix of every owner token it hands out, so that
         # survivors can tell which process held a workflow that was left PENDING.
         self.instance_id = uuid.uuid4().hex[:16]
         self.sysdb.wake = self.waiters.fire
+
+    def abandon(self, workflow_id: str, owner: str, reason: str) -> None:
+        """This execution stopped because the database was unreachable: it stays PENDING under
+        our owner token, and the heartbeat service resumes it once the database is back."""
+        logger.warning(
+            "Workflow %s stopped, system database unreachable (%s); it resumes from its last "
+            "checkpoint once the database is back",
+            workflow_id,
+            reason,
+        )
+        with self.active_lock:
+            self.abandoned[workflow_id] = owner
+
+    def take_abandoned(self) -> dict[str, str]:
+        with self.active_lock:
+            taken, self.abandoned = self.abandoned, {}
+        return taken
 
     def new_owner(self) -> str:
         """A fresh owner token for one execution of one workflow by this process."""

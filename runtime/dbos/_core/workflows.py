@@ -17,9 +17,11 @@ from .._db.records import WorkflowRow as W
 from .._error import (
     DBOSAwaitedWorkflowCancelledError,
     DBOSConflictingWorkflowError,
+    DBOSDatabaseConnectionError,
     DBOSDeserializationError,
     DBOSQueueDeduplicatedError,
     DBOSSerializationError,
+    DBOSWorkflowAbandonedError,
     DBOSWorkflowCancelledError,
     DBOSWorkflowConflictIDError,
     DBOSWorkflowFunctionNotFoundError,
@@ -312,49 +314,62 @@ def execute(launch: Launch) -> Any:
     step_token = current_step.set(None)
     option_tokens = isolate_start_options()
     try:
-        try:
-            result = launch.info.func(*launch.call_args, **launch.kwargs)
-            if launch.info.is_async:
-                import asyncio
-
-                # The body's own event loop, on this workflow thread (see aio.py).
-                result = asyncio.run(result)
-        except DBOSWorkflowCancelledError:
-            raise DBOSAwaitedWorkflowCancelledError(launch.workflow_id) from None
-        except DBOSWorkflowConflictIDError:
-            # Another execution owns this workflow now; its outcome is the outcome.
-            return wait_for_result(launch.workflow_id)
-        except Exception as exc:
-            error = serialize_exception(runtime.serializer, exc)
-            if not runtime.sysdb.complete_workflow(
-                launch.workflow_id, launch.owner, "ERROR", None, error
-            ):
-                return _lost_ownership(launch.workflow_id)
-            raise
-        try:
-            output = runtime.serializer.serialize(result)
-        except DBOSSerializationError as exc:
-            failure = DBOSSerializationError(
-                f"The result of workflow {launch.info.name!r} cannot be serialized: {exc.message}"
-            )
-            runtime.sysdb.complete_workflow(
-                launch.workflow_id,
-                launch.owner,
-                "ERROR",
-                None,
-                serialize_exception(runtime.serializer, failure),
-            )
-            raise failure from None
-        if not runtime.sysdb.complete_workflow(
-            launch.workflow_id, launch.owner, "SUCCESS", output, None
-        ):
-            return _lost_ownership(launch.workflow_id)
-        return result
+        return _run_and_record(runtime, launch)
+    except DBOSDatabaseConnectionError as exc:  # the final write, past the retry bound
+        runtime.abandon(launch.workflow_id, launch.owner, exc.message)
+        raise DBOSWorkflowAbandonedError(launch.workflow_id, exc.message) from exc
+    except DBOSWorkflowAbandonedError as exc:
+        runtime.abandon(launch.workflow_id, launch.owner, exc.message)
+        raise
     finally:
         restore_start_options(option_tokens)
         current_step.reset(step_token)
         current_workflow.reset(wf_token)
         runtime.unregister_active(ctx)
+
+
+def _run_and_record(runtime: Runtime, launch: Launch) -> Any:
+    """Run the body and record how it ended: its result, or the error it raised."""
+    try:
+        result = launch.info.func(*launch.call_args, **launch.kwargs)
+        if launch.info.is_async:
+            import asyncio
+
+            # The body's own event loop, on this workflow thread (see aio.py).
+            result = asyncio.run(result)
+    except DBOSWorkflowCancelledError:
+        raise DBOSAwaitedWorkflowCancelledError(launch.workflow_id) from None
+    except DBOSWorkflowConflictIDError:
+        # Another execution owns this workflow now; its outcome is the outcome.
+        return wait_for_result(launch.workflow_id)
+    except DBOSDatabaseConnectionError:
+        raise  # not the workflow's error: it is abandoned, see execute()
+    except Exception as exc:
+        error = serialize_exception(runtime.serializer, exc)
+        if not runtime.sysdb.complete_workflow(
+            launch.workflow_id, launch.owner, "ERROR", None, error
+        ):
+            return _lost_ownership(launch.workflow_id)
+        raise
+    try:
+        output = runtime.serializer.serialize(result)
+    except DBOSSerializationError as exc:
+        failure = DBOSSerializationError(
+            f"The result of workflow {launch.info.name!r} cannot be serialized: {exc.message}"
+        )
+        runtime.sysdb.complete_workflow(
+            launch.workflow_id,
+            launch.owner,
+            "ERROR",
+            None,
+            serialize_exception(runtime.serializer, failure),
+        )
+        raise failure from None
+    if not runtime.sysdb.complete_workflow(
+        launch.workflow_id, launch.owner, "SUCCESS", output, None
+    ):
+        return _lost_ownership(launch.workflow_id)
+    return result
 
 
 def _lost_ownership(workflow_id: str) -> Any:

@@ -8,38 +8,72 @@ owns the schema definition, the connection pool and the dynamic listing queries.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
-from .._error import DBOSException
+from .._error import DBOSDatabaseConnectionError, DBOSException
 from .group_commit import GroupCommitter
 from .records import WakeKey
 from .schema import build_metadata
 from .sql import Statements
+
+logger = logging.getLogger("dbos")
 
 
 def _ignore(_key: WakeKey) -> None:
     pass
 
 
+# SQLite's transient conditions (another process holds the lock past the busy timeout, the file
+# is briefly unavailable); its other OperationalErrors (no such table ...) are not transient.
+_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
+_PG_TRANSIENT_CLASSES = ("08", "40", "53", "57", "58")
+
+
 def is_connection_error(exc: BaseException) -> bool:
-    """The database could not be reached or dropped the connection: worth retrying a read."""
-    if isinstance(exc, (sa.exc.OperationalError, sqlite3.OperationalError)):
+    """A fault of the database or the way to it, not of the statement: worth retrying.
+
+    PostgreSQL: connection refused or lost, server shutting down or restarting, a failover,
+    a serialization conflict (all `psycopg.OperationalError`). SQLite: locked or busy."""
+    if isinstance(exc, sa.exc.OperationalError) and exc.orig is not None:
+        return is_connection_error(exc.orig)
+    if isinstance(exc, sqlite3.OperationalError):
+        message = str(exc).lower()
+        return any(marker in message for marker in _SQLITE_TRANSIENT)
+    if isinstance(exc, sa.exc.OperationalError):
         return True
     psycopg = sys.modules.get("psycopg")
-    return psycopg is not None and isinstance(exc, psycopg.OperationalError)
+    if psycopg is None or not isinstance(exc, psycopg.OperationalError):
+        return False
+    # No SQLSTATE: the server was never reached, or the connection broke. With one: transient
+    # classes only (connection exception, operator intervention such as a restart, transaction
+    # rollback, insufficient resources, system error), not a wrong password or a missing database.
+    code = getattr(exc, "sqlstate", None)
+    return code is None or code[:2] in _PG_TRANSIENT_CLASSES
+
+
+DEFAULT_RETRY_BOUND_SEC = 180.0
+_RETRY_FIRST_SEC = 0.05
+_RETRY_MAX_SEC = 2.0
+T = TypeVar("T")
 
 
 class Connections:
-    """One process's connections to the system database, shared by every workflow thread."""
+    """One process's connections to the system database, shared by every workflow thread.
+
+    Every statement rides through database outages: on a connection fault it is retried on a
+    fresh connection, with backoff, until `retry_bound_sec` has passed. A retried write may have
+    committed the first time (the connection died after the commit and before the reply), so
+    each write is idempotent or is recognised by its caller as its own (see the stores)."""
 
     def __init__(
         self,
@@ -66,6 +100,9 @@ class Connections:
         self._open = 0
         self._max_open = pool_size * 5  # at most this many, however many threads run
         self.idle_check_after_sec = 10.0
+        # How long a write keeps retrying through a database outage before it gives up.
+        self.retry_bound_sec = DEFAULT_RETRY_BOUND_SEC
+        self._last_outage_log = 0.0
         # Called after a write others may wait on commits, with (kind, workflow, key): the
         # runtime wakes this process's waiters through it (see records.WakeKey).
         self.wake: Callable[[WakeKey], None] = _ignore
@@ -198,24 +235,74 @@ class Connections:
         with contextlib.suppress(Exception):
             conn.close()
 
+    def retrying(self, operation: Callable[[int], T]) -> T:
+        """Run `operation(attempt)` until it gets past connection faults; attempt 0 is the first.
+
+        Raises DBOSDatabaseConnectionError once the database has been unreachable for longer
+        than the bound, and at once after DBOS.destroy() (a closed database never comes back)."""
+        attempt = 0
+        started = time.monotonic()
+        delay = _RETRY_FIRST_SEC
+        while True:
+            try:
+                return operation(attempt)
+            except Exception as exc:
+                if self._closed or not is_connection_error(exc):
+                    raise
+                waited = time.monotonic() - started
+                if waited >= self.retry_bound_sec:
+                    raise DBOSDatabaseConnectionError(
+                        f"System database unreachable for {waited:.0f}s: {exc}"
+                    ) from exc
+                self._log_outage(exc)
+                self._discard_idle()  # after a restart every idle connection is dead too
+            time.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX_SEC)
+            attempt += 1
+
+    def _discard_idle(self) -> None:
+        if self.backend == "sqlite":
+            return  # a lock conflict, not a dead server: the connections are fine
+        with self._idle_cond:
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+            self._idle_cond.notify_all()
+        for conn, _ in idle:
+            with contextlib.suppress(Exception):
+                conn.close()
+        self.engine.dispose()  # the pool behind listings and set-up
+
+    def _log_outage(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._last_outage_log >= 5.0:  # one line every few seconds, not per statement
+            self._last_outage_log = now
+            logger.warning("System database unreachable, retrying: %s", exc)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
-        """A cursor inside an explicit transaction (BEGIN IMMEDIATE on SQLite: write intent)."""
+        """A cursor inside an explicit transaction (BEGIN IMMEDIATE on SQLite: write intent).
+
+        Not retried here: the caller retries the whole transaction (see `retrying`)."""
         with self._write_lock, self.connection() as conn:
             cur = conn.cursor()
             cur.execute("BEGIN IMMEDIATE" if self.backend == "sqlite" else "BEGIN")
             try:
                 yield cur
             except BaseException:
-                cur.execute("ROLLBACK")
+                with contextlib.suppress(Exception):  # a dead connection cannot roll back
+                    cur.execute("ROLLBACK")
                 raise
             else:
                 cur.execute("COMMIT")
             finally:
-                cur.close()
+                with contextlib.suppress(Exception):
+                    cur.close()
 
     def execute(self, sql: str, params: Mapping[str, Any]) -> int:
         """Run one write statement as its own transaction; return the affected row count."""
+        return self.retrying(lambda _attempt: self._execute_once(sql, params))
+
+    def _execute_once(self, sql: str, params: Mapping[str, Any]) -> int:
         # The hot path of every checkpoint: written out rather than through `connection()`.
         with self._write_lock:
             conn = self._acquire()
@@ -232,6 +319,9 @@ class Connections:
 
     def _execute_batch(self, statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
         """Several writes in one transaction; on PostgreSQL pipelined, so one round trip."""
+        return self.retrying(lambda _attempt: self._execute_batch_once(statements))
+
+    def _execute_batch_once(self, statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
         if self.backend == "postgresql":
             with self.connection() as conn, conn.transaction(), conn.pipeline():
                 cursors = []
@@ -248,6 +338,9 @@ class Connections:
             return counts
 
     def fetchall(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+        return self.retrying(lambda _attempt: self._fetchall_once(sql, params))
+
+    def _fetchall_once(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
         with self.connection() as conn:
             cur = conn.cursor()
             try:
@@ -274,5 +367,8 @@ class Connections:
         return self.metadata.tables[key]
 
     def run_query(self, query: sa.Executable) -> list[Any]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(query).fetchall())
+        def once(_attempt: int) -> list[Any]:
+            with self.engine.connect() as conn:
+                return list(conn.execute(query).fetchall())
+
+        return self.retrying(once)

@@ -6,10 +6,20 @@ processes hear of it through the PostgreSQL triggers or the SQLite poller.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .records import EVENT, FINAL, MESSAGE, STREAM, NotOwner, StepWrite, WakeKey, now_ms
+from .records import (
+    EVENT,
+    FINAL,
+    MESSAGE,
+    STREAM,
+    NotOwner,
+    StepWrite,
+    WakeKey,
+    is_unique_violation,
+    now_ms,
+)
 from .schema import NULL_TOPIC
 from .sql import in_list
 from .workflow_store import WorkflowStore
@@ -34,6 +44,33 @@ class NoSuchWorkflow(Exception):
 
 
 class MessageStore(WorkflowStore):
+    def _write_unit(
+        self,
+        workflow_id: str,
+        statements: list[tuple[str, Mapping[str, Any]]],
+        step_params: Mapping[str, Any] | None,
+    ) -> None:
+        """Commit `statements` (each written only while the workflow is ours) together with
+        the step that records them; NotOwner when any of them found the workflow not ours.
+
+        The step row is the unit's receipt: a unit retried after an unknown outcome meets its
+        own step row, its transaction (duplicates included) rolls back, and the row, compared
+        with ours, says the first attempt committed."""
+        if step_params is not None:
+            statements = [*statements, (self.sql.RECORD_STEP, step_params)]
+        try:
+            counts = self._committer.execute_unit(statements)
+        except Exception as exc:
+            if (
+                step_params is not None
+                and is_unique_violation(exc)
+                and self.recorded_as(step_params)
+            ):
+                return
+            raise
+        if any(c != 1 for c in counts):
+            raise NotOwner(workflow_id)
+
     # ------------------------------------------------------------------ messages
 
     def _message_params(
@@ -72,14 +109,12 @@ class MessageStore(WorkflowStore):
                 self._committer.execute(self.sql.SEND_MESSAGE, params)
             else:
                 params |= {"workflow_uuid": step.workflow_id, "owner_xid": step.owner}
-                counts = self._committer.execute_unit(
-                    [
-                        (self.sql.SEND_MESSAGE_FROM_WORKFLOW, params),
-                        (self.sql.RECORD_STEP, step.params()),
-                    ]
+                step_params = step.params()
+                self._write_unit(
+                    step.workflow_id,
+                    [(self.sql.SEND_MESSAGE_FROM_WORKFLOW, params)],
+                    step_params,
                 )
-                if counts[1] != 1:
-                    raise NotOwner(step.workflow_id)
         except Exception as exc:
             if _is_foreign_key_violation(exc):
                 raise NoSuchWorkflow(destination_id) from exc
@@ -103,6 +138,22 @@ class MessageStore(WorkflowStore):
 
         Raises NotOwner (and changes nothing) when the workflow is no longer this execution's."""
         lookup = {"workflow_uuid": step.workflow_id, "topic": stored_topic(topic)}
+        try:
+            if self.backend == "postgresql":
+                return self._receive(step, lookup)  # one statement, retried by fetchone
+            return self.retrying(lambda _attempt: self._receive(step, lookup))
+        except Exception as exc:
+            if not is_unique_violation(exc):
+                raise
+            # A retried receive meets the step its first attempt recorded: that message is ours.
+            row = self.fetchone(self.sql.SELECT_STEP, step.params())
+            if row is None or row[0] != step.function_name:
+                raise
+            return True, row[1], row[5]
+
+    def _receive(
+        self, step: StepWrite, lookup: dict[str, Any]
+    ) -> tuple[bool, str | None, str | None]:
         if self.backend == "postgresql":
             row = self.fetchone(self.sql.TAKE_MESSAGE, lookup | step.params())
             assert row is not None  # the statement always returns its one row
@@ -153,15 +204,11 @@ class MessageStore(WorkflowStore):
             "value": value,
             "serialization": serialization,
         }
-        statements: list[tuple[str, dict[str, Any]]] = [
-            (self.sql.UPSERT_EVENT, params),
-            (self.sql.INSERT_EVENT_HISTORY, params),
-        ]
-        if step is not None:
-            statements.append((self.sql.RECORD_STEP, step.params()))
-        counts = self._committer.execute_unit(statements)
-        if counts[-1] != 1 or counts[0] != 1:
-            raise NotOwner(workflow_id)
+        self._write_unit(
+            workflow_id,
+            [(self.sql.UPSERT_EVENT, params), (self.sql.INSERT_EVENT_HISTORY, params)],
+            None if step is None else step.params(),
+        )
         self.wake((EVENT, workflow_id, key))
 
     def get_event(self, workflow_id: str, key: str) -> tuple[str | None, str | None, str | None]:
@@ -195,12 +242,11 @@ class MessageStore(WorkflowStore):
             "value": value,
             "serialization": serialization,
         }
-        statements: list[tuple[str, dict[str, Any]]] = [(self.sql.INSERT_STREAM_VALUE, params)]
-        if step is not None:
-            statements.append((self.sql.RECORD_STEP, step.params()))
-        counts = self._committer.execute_unit(statements)
-        if any(c != 1 for c in counts):
-            raise NotOwner(workflow_id)
+        self._write_unit(
+            workflow_id,
+            [(self.sql.INSERT_STREAM_VALUE, params)],
+            None if step is None else step.params(),
+        )
         self.wake((STREAM, workflow_id, key))
 
     def read_stream(

@@ -62,12 +62,20 @@ class QueueStore(WorkflowStore):
             if _is_dedup_violation(exc):
                 raise Deduplicated(row["deduplication_id"]) from exc
             raise
+        inserted = inserted or self.created_by(row)  # a retried insert meeting its own row
         if inserted:
             self.wake((QUEUE, str(row["queue_name"]), ""))
         return inserted
 
     def enqueue_many(self, rows: Sequence[Mapping[str, Any]]) -> list[bool]:
-        """Insert many ENQUEUED rows in one transaction; all or (on a duplicate) none."""
+        """Insert many ENQUEUED rows in one transaction; all or (on a duplicate) none.
+        Retried whole after a lost connection: rows already in are skipped by their IDs."""
+        inserted = self.retrying(lambda _attempt: self._enqueue_many_once(rows))
+        for queue in {str(r["queue_name"]) for r in rows}:
+            self.wake((QUEUE, queue, ""))
+        return inserted
+
+    def _enqueue_many_once(self, rows: Sequence[Mapping[str, Any]]) -> list[bool]:
         with self.transaction() as cur:
             inserted = []
             for row in rows:
@@ -78,8 +86,6 @@ class QueueStore(WorkflowStore):
                         raise Deduplicated(row["deduplication_id"]) from exc
                     raise
                 inserted.append(cur.rowcount == 1)
-        for queue in {str(r["queue_name"]) for r in rows}:
-            self.wake((QUEUE, queue, ""))
         return inserted
 
     # ------------------------------------------------------------------ claim
@@ -87,7 +93,24 @@ class QueueStore(WorkflowStore):
     def claim(self, req: ClaimRequest) -> ClaimResult:
         """Move up to `req.limit` claimable rows of the queue to PENDING under this process;
         they come back oldest first. Claims of a queue with a shared budget (global
-        concurrency, a rate limit) take turns across processes, so the budget holds."""
+        concurrency, a rate limit) take turns across processes, so the budget holds.
+
+        A claim retried after a lost connection first looks for the rows its first attempt
+        may have claimed (their owner tokens carry the claim's prefix): those are its result,
+        not work to leave stranded under a live process."""
+
+        def attempt(number: int) -> ClaimResult:
+            if number > 0:
+                before = self._fetchall_once(
+                    self.sql.CLAIMED_WITH_PREFIX, {"owner_prefix": f"{req.claim_prefix}%"}
+                )
+                if before:
+                    return ClaimResult(before)
+            return self._claim_once(req)
+
+        return self.retrying(attempt)
+
+    def _claim_once(self, req: ClaimRequest) -> ClaimResult:
         params: dict[str, Any] = {
             "queue_name": req.queue_name,
             "application_version": req.application_version,
@@ -98,7 +121,7 @@ class QueueStore(WorkflowStore):
         }
         if self.backend == "postgresql":
             if not req.shared_budget:
-                return ClaimResult(self.fetchall(self.sql.CLAIM_BATCH, params))
+                return ClaimResult(self._fetchall_once(self.sql.CLAIM_BATCH, params))
             with self.connection() as conn, conn.transaction():
                 cur = conn.cursor()
                 cur.execute(self.sql.LOCK_QUEUE, {"lock_key": _lock_key(req.queue_name)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -75,3 +76,10 @@ class NotOwner(Exception):
 class Deduplicated(Exception):
     """An enqueue met the unique (queue, deduplication ID) of a workflow still queued or
     running; nothing was written."""
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """A row with this key exists already (a step number recorded, a deduplication ID taken)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE constraint failed" in str(exc)
+    return getattr(exc, "sqlstate", None) == "23505"

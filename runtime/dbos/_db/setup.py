@@ -8,20 +8,49 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 
 import sqlalchemy as sa
 
 from .._config import mask_url
 from .._error import DBOSDatabaseConnectionError, DBOSInitializationError, DBOSSchemaVersionError
-from .connections import Connections
+from .connections import Connections, is_connection_error, logger
 from .migrations import MigrationContext, pending
 from .schema import SCHEMA_VERSION
 
 
 class SchemaSetup(Connections):
     def initialize(self, run_migrations: bool = True) -> None:
-        """Create the database when missing, bring the schema to this code's version, or refuse."""
+        """Create the database when missing, bring the schema to this code's version, or refuse.
+
+        A database that cannot be reached yet (a container starting before its database, a
+        restart) is waited for, with a log line every few seconds, up to `retry_bound_sec`."""
+        started = time.monotonic()
+        delay = 0.1
+        while True:
+            try:
+                self._initialize_once(run_migrations)
+                return
+            except DBOSDatabaseConnectionError as exc:
+                cause = exc.__cause__
+                waited = time.monotonic() - started
+                if (
+                    cause is None
+                    or not is_connection_error(cause)
+                    or waited >= self.retry_bound_sec
+                ):
+                    raise
+                logger.warning(
+                    "Waiting for system database %s (%s); retrying for up to %.0fs",
+                    mask_url(self.url),
+                    getattr(cause, "orig", cause),
+                    self.retry_bound_sec - waited,
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _initialize_once(self, run_migrations: bool) -> None:
         try:
             self._initialize_schema(run_migrations)
         except sa.exc.OperationalError as exc:

@@ -7,7 +7,15 @@ from typing import Any
 
 from .connections import Connections
 from .listing import WorkflowFilter, workflow_query
-from .records import FINAL, QUEUE, StepRecord, StepWrite, now_ms
+from .records import (
+    FINAL,
+    QUEUE,
+    StepRecord,
+    StepWrite,
+    WorkflowRow,
+    is_unique_violation,
+    now_ms,
+)
 
 
 class WorkflowStore(Connections):
@@ -16,8 +24,17 @@ class WorkflowStore(Connections):
         return self.run_query(workflow_query(self.table("workflow_status"), workflow_filter))
 
     def insert_workflow(self, row: Mapping[str, Any]) -> bool:
-        """Insert a new workflow row; False when the ID exists already (nothing is changed)."""
-        return self._start_committer.execute(self.sql.INSERT_WORKFLOW, row) == 1
+        """Insert a new workflow row; False when the ID exists already (nothing is changed).
+
+        A row found with this very insert's creation time and owner is ours: its first attempt
+        committed before the connection died."""
+        if self._start_committer.execute(self.sql.INSERT_WORKFLOW, row) == 1:
+            return True
+        return self.created_by(row)
+
+    def created_by(self, row: Mapping[str, Any]) -> bool:
+        found = self.fetchone(self.sql.SELECT_CREATED, {"workflow_uuid": row["workflow_uuid"]})
+        return found is not None and tuple(found) == (row["name"], row["now"], row["owner_xid"])
 
     def get_workflow(self, workflow_id: str) -> Sequence[Any] | None:
         return self.fetchone(self.sql.SELECT_WORKFLOW, {"workflow_uuid": workflow_id})
@@ -46,7 +63,27 @@ class WorkflowStore(Connections):
             serialization,
             started_at,
         )
-        return self._committer.execute(self.sql.RECORD_STEP, step.params()) == 1
+        params = step.params()
+        try:
+            return self._committer.execute(self.sql.RECORD_STEP, params) == 1
+        except Exception as exc:
+            if is_unique_violation(exc) and self.recorded_as(params):
+                return True  # our own write, committed before its reply was lost
+            raise
+
+    def recorded_as(self, params: Mapping[str, Any]) -> bool:
+        """Whether the step row at these params' number is exactly the one they describe."""
+        row = self.fetchone(self.sql.SELECT_STEP, params)
+        if row is None:
+            return False
+        wanted = (
+            params["function_name"],
+            params["output"],
+            params["error"],
+            params["child_workflow_id"],
+            params["completed_at"],
+        )
+        return tuple(row[:5]) == wanted
 
     def complete_workflow(
         self, workflow_id: str, owner: str, status: str, output: str | None, error: str | None
@@ -78,7 +115,10 @@ class WorkflowStore(Connections):
             "executor_id": executor_id,
             "now": now_ms(),
         }
-        return self._committer.execute(self.sql.CLAIM_WORKFLOW, params) == 1
+        if self._committer.execute(self.sql.CLAIM_WORKFLOW, params) == 1:
+            return True
+        row = self.get_workflow(workflow_id)  # ours already, if a retried claim had committed
+        return row is not None and row[WorkflowRow.OWNER] == new_owner
 
     def mark_max_recovery_exceeded(self, workflow_id: str) -> None:
         self.execute(self.sql.MARK_MAX_RECOVERY, {"workflow_uuid": workflow_id, "now": now_ms()})
@@ -121,10 +161,16 @@ class WorkflowStore(Connections):
     def fork_workflow(self, row: Mapping[str, Any], original_id: str, start_step: int) -> bool:
         """Insert the fork's row and copy the original's checkpoints before `start_step`;
         False (and nothing written) when the fork's ID is taken."""
+        return self.retrying(lambda number: self._fork_once(row, original_id, start_step, number))
+
+    def _fork_once(
+        self, row: Mapping[str, Any], original_id: str, start_step: int, attempt: int
+    ) -> bool:
         with self.transaction() as cur:
             cur.execute(self.sql.INSERT_WORKFLOW, row)
             if cur.rowcount != 1:
-                return False
+                # A retry meeting its own first attempt's fork: that one committed in full.
+                return attempt > 0 and self.created_by(row)
             if start_step > 1:
                 copy = {
                     "new_workflow_uuid": row["workflow_uuid"],

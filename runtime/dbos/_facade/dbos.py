@@ -129,12 +129,16 @@ class DBOS(Communication, Management):
     @classmethod
     def _system_database(cls, config: DBOSConfig) -> SystemDatabase:
         url = normalize_url(resolve_system_database_url(config))
-        return SystemDatabase(
+        sysdb = SystemDatabase(
             url,
             schema=str(config.get("dbos_system_schema") or "dbos"),
             pool_size=int(config.get("sys_db_pool_size") or 20),
             sqlite_synchronous=str(config.get("sqlite_synchronous") or "FULL"),
         )
+        bound = config.get("database_retry_timeout_sec")
+        if bound is not None:
+            sysdb.retry_bound_sec = float(bound)
+        return sysdb
 
     @classmethod
     def _application_database(cls, config: DBOSConfig) -> ApplicationDatabase | None:

@@ -16,42 +16,16 @@ import socket
 import threading
 
 from .._core.runtime import Runtime, logger
+from .._db.records import WorkflowRow as W
 from .._db.records import now_ms
 from .._registry.queues import INTERNAL_QUEUE
+from .recovery import recover_row
 
 DEFAULT_EXECUTOR_TIMEOUT_SEC = 30.0
 
 
 def heartbeat_interval(timeout_sec: float) -> float:
     return min(5.0, max(timeout_sec / 4, 0.05))
-
-
-def instance_of(owner: str | None) -> str | None:
-    """The process incarnation an owner token belongs to (None for tokens without one)."""
-    if not owner or "." not in owner:
-        return None
-    return owner.split(".", 1)[0]
-
-
-def instance_alive(
-    instance: tuple[str, str, str | None, int | None, int] | None, timeout_sec: float
-) -> bool:
-    """Whether a process (a row of `executors`) may still be running its work."""
-    if instance is None:
-        return False
-    _, _, hostname, pid, heartbeat_at = instance
-    if now_ms() - int(heartbeat_at) > timeout_sec * 1000:
-        return False  # silent past the bound, or stopped cleanly (heartbeat 0)
-    if hostname == socket.gethostname() and pid is not None:
-        if int(pid) == os.getpid():
-            return False  # an earlier incarnation in a process that reused our PID
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False  # died on this machine; no need to wait out its heartbeat
-        except PermissionError:
-            return True
-    return True
 
 
 class Heartbeat:
@@ -83,11 +57,30 @@ class Heartbeat:
         while not self._stopped.wait(self._interval):
             try:
                 self._beat()
+                self.resume_abandoned()
                 self.take_over()
             except Exception as exc:
                 if self._stopped.is_set():
                     return
                 logger.warning("Heartbeat: system database unreachable (%s)", exc)
+
+    def resume_abandoned(self) -> int:
+        """The database answers again: resume the workflows this process stopped running when
+        it did not (they are still PENDING under our owner tokens, unless taken over)."""
+        runtime = self._runtime
+        resumed = 0
+        for workflow_id, owner in runtime.take_abandoned().items():
+            row = runtime.sysdb.get_workflow(workflow_id)
+            if row is None or row[W.STATUS] != "PENDING" or row[W.OWNER] != owner:
+                continue  # finished, cancelled or taken over meanwhile
+            if row[W.QUEUE] is not None:
+                runtime.sysdb.requeue_one(workflow_id, owner, row[W.QUEUE])
+            else:
+                runtime.pool.submit(recover_row, row)
+            resumed += 1
+        if resumed:
+            logger.info("Resuming %d workflows stopped by the database outage", resumed)
+        return resumed
 
     def take_over(self) -> int:
         """Re-enqueue the PENDING work of every process silent past the bound."""

@@ -15,7 +15,7 @@ from .._db.records import WorkflowRow as W
 from .._error import (
     DBOSWorkflowFunctionNotFoundError,
 )
-from .heartbeat import instance_alive, instance_of
+from .liveness import instance_alive, instance_of
 
 
 def recover_row(row: Any) -> Any:

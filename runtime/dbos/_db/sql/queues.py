@@ -65,6 +65,12 @@ WHERE workflow_uuid IN ({{ids}}) AND status = 'ENQUEUED'
 RETURNING {_WORKFLOW_COLUMNS}
 """
 
+CLAIMED_WITH_PREFIX: Final = f"""
+SELECT {_WORKFLOW_COLUMNS} FROM {{s}}workflow_status
+WHERE status = 'PENDING' AND owner_xid LIKE :owner_prefix
+ORDER BY priority, {{seq}}
+"""
+
 # How much of a queue's shared budget is in use: running workflows (global concurrency) and
 # starts within the limiter's window.
 QUEUE_USAGE: Final = """

@@ -33,3 +33,10 @@ INSERT INTO {s}operation_outputs (
     serialization, started_at_epoch_ms, completed_at_epoch_ms
 FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid AND function_id < :start_step
 """
+
+# What a step number holds: a write retried after its first attempt's fate was unknown (the
+# connection died around the commit) compares it with its own to recognise its own row.
+SELECT_STEP: Final = """
+SELECT function_name, output, error, child_workflow_id, completed_at_epoch_ms, serialization
+FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid AND function_id = :function_id
+"""

@@ -89,3 +89,7 @@ SET status = 'ENQUEUED', owner_xid = NULL, executor_id = NULL, recovery_attempts
 WHERE workflow_uuid = :workflow_uuid AND status NOT IN ('SUCCESS', 'ERROR', 'ENQUEUED')
     AND queue_name IS NOT NULL
 """
+
+SELECT_CREATED: Final = """
+SELECT name, created_at, owner_xid FROM {s}workflow_status WHERE workflow_uuid = :workflow_uuid
+"""
