@@ -44,20 +44,56 @@ def _write(root: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text))
 
 
-def test_project_corpus_is_flagged_line_for_line() -> None:
-    items = _json(str(PROJECT))
+@pytest.mark.parametrize(("name", "at_least"), [("project", 7), ("flow", 34)])
+def test_project_corpus_is_flagged_line_for_line(name: str, at_least: int) -> None:
+    root = CORPUS / name
+    items = _json(str(root))
     found_rows = {
         (
-            Path(str(item["filename"])).relative_to(PROJECT).as_posix(),
+            Path(str(item["filename"])).relative_to(root).as_posix(),
             item["location"]["row"],  # type: ignore[index]
             item["code"],
         )
         for item in items
     }
-    expected = _expected(PROJECT)
-    assert len(expected) >= 7
+    expected = _expected(root)
+    assert len(expected) >= at_least
     assert sorted(expected - found_rows) == [], "expected but not flagged"
     assert sorted(found_rows - expected) == [], "flagged but not expected"
+
+
+def test_lookalike_project_is_clean() -> None:
+    """Every shape of the billing app's problems, written deterministically: no finding."""
+    result = dbos_compile("check", "--no-cache", str(CORPUS / "flow_clean"))
+    assert (result.returncode, result.stdout) == (0, ""), result.stderr
+
+
+def test_flow_messages_name_the_workflow_and_the_chain() -> None:
+    items = _json(str(CORPUS / "flow"))
+
+    def at(path: str, row: int) -> dict[str, object]:
+        return next(
+            i
+            for i in items
+            if str(i["filename"]).endswith(path) and i["location"]["row"] == row  # type: ignore[index]
+        )
+
+    # Re-exported twice (billing -> billing.util -> billing.util.clock): the chain names the
+    # module that defines the helper.
+    stamp = at("billing/util/clock.py", 10)
+    assert (stamp["workflow"], stamp["chain"]) == ("charge", ["clock.stamp"])
+    # A mixin in another module, reached through self from a class workflow.
+    audit = at("billing/mixins.py", 10)
+    assert (audit["workflow"], audit["chain"]) == (
+        "Settlement.settle",
+        ["mixins.AuditMixin._audit"],
+    )
+    # A project class built in the workflow: its constructor and its method are followed.
+    flags = at("billing/config.py", 16)
+    assert flags["chain"] == ["config.Flags.enabled"]
+    client = at("billing/clients.py", 9)
+    assert client["chain"] == ["clients.PaymentClient.__init__"]
+    assert "in tests/lint_corpus/flow/billing/flows.py via" in str(client["message"])
 
 
 def test_message_names_workflow_file_and_chain() -> None:

@@ -1,0 +1,52 @@
+"""Signatures of workflows, steps and transactions: can their inputs and outputs be recorded?
+
+DBOS checkpoints every input and output. A parameter annotated with a callable, a lock, a
+socket, an open file, or a client or session object (``requests.Session``, ``httpx.Client``,
+SQLAlchemy's ``Session``) cannot be written to the system database; neither can the generator
+object a function with ``yield`` in its body returns. Annotations are read through aliases
+(``Handler = Callable[[int], None]``), quotes and imports from other project modules.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from dbos_lint import names as n
+from dbos_lint import objects as o
+from dbos_lint.annotations import named_types
+from dbos_lint.collect import FunctionInfo
+from dbos_lint.evaluate import Evaluator
+from dbos_lint.module import ModuleChecker
+from dbos_lint.syntax import all_params
+from dbos_lint.values import Ext, Frame
+
+
+def unserializable(ev: Evaluator, expr: cst.BaseExpression, frame: Frame) -> str | None:
+    """The first type named in ``expr`` that cannot be serialized, if any."""
+    for named in named_types(ev, expr, frame):
+        if isinstance(named, Ext):
+            name = o.public_class(named.name)
+            if name in n.UNSERIALIZABLE_TYPES or o.client_code(name) is not None:
+                return name
+    return None
+
+
+def signature_findings(
+    ev: Evaluator, module: ModuleChecker, info: FunctionInfo
+) -> list[tuple[cst.CSTNode, str, str]]:
+    """(annotation, code, type name) for each parameter/return type that cannot be recorded."""
+    index = module.index
+    frame = Frame(module, index.enclosing_scope(info.owner, info.parent))
+    annotated = [
+        (param.annotation.annotation, n.PARAM_TYPE)
+        for param in all_params(info.node)
+        if param.annotation is not None
+    ]
+    if info.node.returns is not None:
+        annotated.append((info.node.returns.annotation, n.RETURN_TYPE))
+    found: list[tuple[cst.CSTNode, str, str]] = []
+    for expr, code in annotated:
+        bad = unserializable(ev, expr, frame)
+        if bad is not None:
+            found.append((expr, code, bad))
+    return found

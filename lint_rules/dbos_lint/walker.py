@@ -1,0 +1,432 @@
+"""The body rules: one walk over a workflow body (or a helper it reaches, or a step body).
+
+In a workflow (and the plain code it reaches) every call is judged by what its callee
+evaluates to: an outside name against the deny-list, a method of an outside object by its
+class, a project function, method, constructor or property by following it. Reads of host
+state, set order and changes to module-level state are judged on values too. In a step or a
+transaction only API misuse is checked: steps are the sanctioned place for nondeterminism.
+
+The walk is a loop over an explicit stack of (node, frame) pairs, not a libcst visitor: it
+reads the fields that can hold code (``syntax.read_children``) and switches scope at lambdas,
+comprehensions and nested functions. That keeps it a small fraction of the parse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, cast
+
+import libcst as cst
+
+from dbos_lint import classes
+from dbos_lint import names as n
+from dbos_lint import objects as o
+from dbos_lint.collect import FunctionInfo, Kind
+from dbos_lint.evaluate import Evaluator
+from dbos_lint.model import Settings
+from dbos_lint.module import ModuleChecker
+from dbos_lint.scopes import COMPREHENSIONS, Bind
+from dbos_lint.syntax import all_params, dotted, read_children
+from dbos_lint.values import (
+    Bound,
+    Ext,
+    Frame,
+    Inst,
+    Method,
+    ProjClass,
+    ProjFunc,
+    ProjInst,
+    ProjModule,
+    Value,
+    describe,
+)
+
+#: Outside functions that call the functions they are given (``map(helper, xs)``).
+CALLS_ITS_ARGUMENTS = frozenset(
+    {
+        "builtins.map",
+        "builtins.filter",
+        "builtins.sorted",
+        "builtins.min",
+        "builtins.max",
+        "functools.reduce",
+        "functools.partial",
+        "itertools.starmap",
+    }
+)
+
+Receiver = ProjInst | ProjClass | None
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Where a body walk stands: which root it serves, the function walked, the module it lives
+    in, the helper chain that got here (``crossed`` once the chain left the root's file) and
+    what ``self`` is."""
+
+    kind: Kind
+    root: FunctionInfo
+    current: FunctionInfo
+    module: ModuleChecker
+    chain: tuple[str, ...] = ()
+    crossed: bool = False
+    receiver: Receiver = None
+
+
+class Reporter(Protocol):
+    evaluator: Evaluator
+    settings: Settings
+
+    def report(
+        self,
+        module: ModuleChecker,
+        node: cst.CSTNode,
+        code: str,
+        name: str,
+        walk: Walk | None,
+        origin: cst.CSTNode | None = None,
+    ) -> None: ...
+
+
+Item = tuple[cst.CSTNode, Frame]
+
+
+class BodyWalker:
+    def __init__(self, reporter: Reporter, walk: Walk) -> None:
+        self.r = reporter
+        self.ev = reporter.evaluator
+        self.walk = walk
+        self.module = walk.module
+        self.workflow = walk.kind is Kind.WORKFLOW
+        #: Project functions this body calls that must be walked too (with their receiver).
+        self.helpers: list[tuple[FunctionInfo, Receiver]] = []
+        self.first_yield: cst.Yield | None = None
+        self._root_scope = self.module.index.function_scope(walk.current)
+
+    def run(self) -> None:
+        frame = Frame(self.module, self._root_scope, self.walk.receiver)
+        stack: list[Item] = [(s, frame) for s in reversed(self.walk.current.node.body.body)]
+        handlers = _HANDLERS
+        while stack:
+            node, frame = stack.pop()
+            handler = handlers.get(type(node))
+            if handler is not None:
+                replaced = handler(self, node, frame)
+                if replaced is not None:
+                    stack.extend(reversed(replaced))
+                    continue
+            stack.extend([(child, frame) for child in reversed(read_children(node))])
+
+    def _report(
+        self, node: cst.CSTNode, code: str, name: str, origin: cst.CSTNode | None = None
+    ) -> None:
+        self.r.report(self.module, node, code, name, self.walk, origin)
+
+    def _follow(self, info: FunctionInfo, receiver: Receiver) -> None:
+        if info.kind is Kind.PLAIN and info.parent is None:
+            self.helpers.append((info, receiver))
+
+    # -- scopes ----------------------------------------------------------------------------------
+    def _function(self, node: cst.FunctionDef, frame: Frame) -> list[Item]:
+        info = self.module.index.functions.get(node)
+        if info is None or info.kind is not Kind.PLAIN:
+            return []  # nested workflows, steps and transactions are roots of their own
+        inner = Frame(self.module, self.module.index.function_scope(info), frame.receiver)
+        items: list[Item] = [(d.decorator, frame) for d in node.decorators]
+        items += [(p.default, frame) for p in all_params(node) if p.default is not None]
+        return items + [(s, inner) for s in node.body.body]
+
+    def _class(self, node: cst.ClassDef, frame: Frame) -> list[Item]:
+        info = self.module.index.classes.get(node)
+        items: list[Item] = [(d.decorator, frame) for d in node.decorators]
+        items += [(a.value, frame) for a in (*node.bases, *node.keywords)]
+        if info is None:
+            return items
+        inner = Frame(self.module, info.scope, frame.receiver)
+        return items + [(s, inner) for s in node.body.body]
+
+    def _lambda(self, node: cst.Lambda, frame: Frame) -> list[Item]:
+        inner = frame.at(self.module.index.nested_scope(node, frame.scope))
+        items: list[Item] = [(p.default, frame) for p in all_params(node) if p.default is not None]
+        return [*items, (node.body, inner)]
+
+    def _comprehension(self, node: cst.BaseComp, frame: Frame) -> list[Item]:
+        """The first ``in`` is evaluated outside the comprehension, the rest inside it."""
+        inner = frame.at(self.module.index.nested_scope(node, frame.scope))
+        first = node.for_in
+        self._iteration(first.iter, frame)
+        items: list[Item] = [(first.iter, frame)]
+        items += [(c, inner) for c in (*first.ifs, first.inner_for_in) if c is not None]
+        if isinstance(node, cst.DictComp):
+            items += [(node.key, inner), (node.value, inner)]
+        elif isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            items.append((node.elt, inner))
+        return items
+
+    # -- calls -----------------------------------------------------------------------------------
+    def _call(self, node: cst.Call, frame: Frame) -> None:
+        func = self.ev.value(node.func, frame)
+        if self.workflow:
+            self._determinism(node, func, frame)
+        else:
+            self._misuse(node, func)
+
+    def _determinism(self, node: cst.Call, func: Value, frame: Frame) -> None:
+        if isinstance(func, Ext):
+            self._outside_call(node, func.name, frame)
+        elif isinstance(func, Method):
+            self._method_call(node, func, frame)
+        elif isinstance(func, ProjFunc):
+            self._follow(func.func, None)
+        elif isinstance(func, Bound):
+            self._follow(func.func, func.receiver)
+        elif isinstance(func, ProjClass):
+            init = classes.find(self.ev, func.cls, "__init__")
+            if init is not None and init.method is not None:
+                self._follow(init.method, ProjInst(func.cls))
+        elif isinstance(func, ProjInst):
+            call = classes.find(self.ev, func.cls, "__call__")
+            if call is not None and call.method is not None:
+                self._follow(call.method, func)
+
+    def _outside_call(self, node: cst.Call, name: str, frame: Frame) -> None:
+        settings = self.r.settings
+        code = n.classify_call(
+            name,
+            nargs=len(node.args),
+            allow_module_prefix=True,
+            extra_forbidden=settings.extra_forbidden,
+            extra_allowed=settings.extra_allowed,
+        )
+        if code is not None:
+            self._report(node, code, name)
+            return
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        if name in o.FIRST_ELEMENT and positional:
+            value = self._in_set_order(positional[0], frame)
+            if value is not None:
+                self._report(node, n.SET_ORDER, f"taking `next(...)` of {describe(value)}")
+        if name in CALLS_ITS_ARGUMENTS:
+            for arg in node.args:
+                passed = self.ev.value(arg.value, frame)
+                if isinstance(passed, ProjFunc):
+                    self._follow(passed.func, None)
+                elif isinstance(passed, Bound):
+                    self._follow(passed.func, passed.receiver)
+
+    def _method_call(self, node: cst.Call, method: Method, frame: Frame) -> None:
+        obj = method.obj
+        cls = o.public_class(obj.cls)
+        name = f"{cls}.{method.name}"
+        settings = self.r.settings
+        code = o.method_code(cls, method.name, unseeded=obj.unseeded, shared=obj.shared)
+        if n.matches_name(name, settings.extra_forbidden):
+            code = n.CONFIGURED
+        if code is not None and not settings.is_allowed(name):
+            self._report(node, code, name, origin=obj.origin)
+            return
+        receiver = node.func.value if isinstance(node.func, cst.Attribute) else node.func
+        if method.name == "join" and cls == "builtins.str" and node.args:
+            joined = self._in_set_order(node.args[0].value, frame)
+            if joined is not None:
+                self._report(node, n.SET_ORDER, f"joining {self._what(node.args[0].value, joined)}")
+        elif method.name == "pop" and cls == "builtins.set" and obj.unordered and not node.args:
+            self._report(node, n.SET_ORDER, f"`{dotted(receiver) or 'set'}.pop()` on a set")
+        if obj.shared and method.name in o.MUTATING_METHODS and cls in o.CONTAINERS:
+            self._report(node, n.MODULE_STATE, dotted(receiver) or cls)
+
+    def _misuse(self, node: cst.Call, func: Value) -> None:
+        if isinstance(func, Ext):
+            if func.name in n.RECV_CALLS:
+                self._report(node, n.RECV_OUTSIDE, dotted(node.func))
+            elif func.name in n.START_WORKFLOW_CALLS:
+                self._report(node, n.WORKFLOW_IN_STEP, dotted(node.func))
+        elif isinstance(func, Method):
+            if func.obj.cls in n.QUEUE_CLASSES and func.name in n.ENQUEUE_METHODS:
+                self._report(node, n.WORKFLOW_IN_STEP, dotted(node.func))
+        elif isinstance(func, (ProjFunc, Bound)) and func.func.kind is Kind.WORKFLOW:
+            self._report(node, n.WORKFLOW_IN_STEP, dotted(node.func))
+
+    # -- reads -----------------------------------------------------------------------------------
+    def _access(self, node: cst.Name | cst.Attribute, frame: Frame) -> None:
+        if isinstance(node, cst.Name) and self._bound_here(node.value, frame):
+            return  # ``env = os.environ`` was reported where the alias was made
+        value = self.ev.value(node, frame)
+        if isinstance(value, Ext):
+            name = value.name
+            if name in n.SQL_SESSION_NAMES:
+                if self.walk.kind is not Kind.TRANSACTION:
+                    self._report(node, n.SQL_SESSION, "DBOS.sql_session")
+            elif self.workflow and name in n.ACCESSES and not self.r.settings.is_allowed(name):
+                self._report(node, n.ACCESSES[name], name)
+        elif self.workflow and isinstance(node, cst.Attribute):
+            base = self.ev.value(node.value, frame)
+            if isinstance(base, (ProjInst, ProjClass)):
+                found = classes.find(self.ev, base.cls, node.attr.value)
+                if classes.is_property(found) and isinstance(base, ProjInst):
+                    assert found is not None and found.method is not None
+                    self._follow(found.method, base)
+
+    def _bound_here(self, name: str, frame: Frame) -> bool:
+        bindings = frame.scope.lookup(name)
+        return bool(bindings) and all(
+            b.kind is Bind.ASSIGN and b.scope.kind not in ("module", "class")
+            for b in bindings or ()
+        )
+
+    # -- set order -------------------------------------------------------------------------------
+    def _in_set_order(self, expr: cst.BaseExpression, frame: Frame) -> Value | None:
+        """The value of ``expr`` if it iterates in set order (a name sorted in place anywhere
+        in its scope, ``names.sort()``, does not)."""
+        value = self.ev.value(expr, frame)
+        if not value.unordered:
+            return None
+        if isinstance(expr, cst.Name):
+            bindings = frame.scope.lookup(expr.value) or []
+            if any(expr.value in b.scope.sorted_names for b in bindings):
+                return None
+        return value
+
+    def _iteration(self, expr: cst.BaseExpression, frame: Frame) -> None:
+        if self.workflow:
+            value = self._in_set_order(expr, frame)
+            if value is not None:
+                self._report(expr, n.SET_ORDER, f"iterating {self._what(expr, value)}")
+
+    def _subscript(self, node: cst.Subscript, frame: Frame) -> None:
+        if self.workflow:
+            value = self._in_set_order(node.value, frame)
+            if value is not None:
+                self._report(node, n.SET_ORDER, f"indexing {self._what(node.value, value)}")
+
+    @staticmethod
+    def _what(expr: cst.BaseExpression, value: Value) -> str:
+        if isinstance(expr, cst.Name):
+            return f"`{expr.value}` ({describe(value)})"
+        return describe(value)
+
+    # -- assignments -----------------------------------------------------------------------------
+    def _assign(self, node: cst.Assign, frame: Frame) -> None:
+        if not self.workflow:
+            return
+        if any(isinstance(t.target, (cst.Tuple, cst.List)) for t in node.targets):
+            value = self._in_set_order(node.value, frame)
+            if value is not None:
+                self._report(node.value, n.SET_ORDER, f"unpacking {self._what(node.value, value)}")
+        for target in node.targets:
+            self._mutation(target.target, frame)
+
+    def _mutation(self, target: cst.CSTNode, frame: Frame) -> None:
+        """Changing state that outlives the workflow: a ``global``, a module-level container or
+        object, a class attribute, an attribute of a project module."""
+        if not self.workflow:
+            return
+        if isinstance(target, cst.Name):
+            if target.value in frame.scope.declared_global:
+                self._report(target, n.MODULE_STATE, target.value)
+        elif isinstance(target, (cst.Attribute, cst.Subscript)):
+            base = self.ev.value(target.value, frame)
+            if _outlives_workflows(base):
+                shown = dotted(target) or dotted(target.value) or "module state"
+                self._report(target, n.MODULE_STATE, shown)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._mutation(element.value, frame)
+        elif isinstance(target, cst.StarredElement):
+            self._mutation(target.value, frame)
+
+    def _yield(self, node: cst.Yield, frame: Frame) -> None:
+        if frame.scope is self._root_scope and self.first_yield is None:
+            self.first_yield = node
+
+
+def _outlives_workflows(value: Value) -> bool:
+    if isinstance(value, (Inst, ProjInst)):
+        return value.shared
+    return isinstance(value, (ProjClass, ProjModule))
+
+
+def _on_call(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.Call", node)
+    w._call(node, frame)
+    return None
+
+
+def _on_read(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.Name | cst.Attribute", node)
+    w._access(node, frame)
+    return None
+
+
+def _on_for(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.For | cst.CompFor", node)
+    w._iteration(node.iter, frame)
+    if isinstance(node, cst.For):
+        w._mutation(node.target, frame)
+    return None
+
+
+def _on_subscript(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.Subscript", node)
+    w._subscript(node, frame)
+    return None
+
+
+def _on_assign(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.Assign", node)
+    w._assign(node, frame)
+    return None
+
+
+def _on_target(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.AugAssign | cst.AnnAssign | cst.Del", node)
+    if not isinstance(node, cst.AnnAssign) or node.value is not None:
+        w._mutation(node.target, frame)
+    return None
+
+
+def _on_yield(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.Yield", node)
+    w._yield(node, frame)
+    return None
+
+
+def _on_function(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.FunctionDef", node)
+    return w._function(node, frame)
+
+
+def _on_class(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.ClassDef", node)
+    return w._class(node, frame)
+
+
+def _on_lambda(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.Lambda", node)
+    return w._lambda(node, frame)
+
+
+def _on_comprehension(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.BaseComp", node)
+    return w._comprehension(node, frame)
+
+
+_Handler = Callable[[BodyWalker, cst.CSTNode, Frame], "list[Item] | None"]
+_HANDLERS: dict[type[cst.CSTNode], _Handler] = {
+    cst.Call: _on_call,
+    cst.Name: _on_read,
+    cst.Attribute: _on_read,
+    cst.For: _on_for,
+    cst.CompFor: _on_for,
+    cst.Subscript: _on_subscript,
+    cst.Assign: _on_assign,
+    cst.AugAssign: _on_target,
+    cst.AnnAssign: _on_target,
+    cst.Del: _on_target,
+    cst.Yield: _on_yield,
+    cst.FunctionDef: _on_function,
+    cst.ClassDef: _on_class,
+    cst.Lambda: _on_lambda,
+    **{comp: _on_comprehension for comp in COMPREHENSIONS},
+}
