@@ -3,14 +3,14 @@
 ``Handler = Callable[[int], None]`` then ``def wf(cb: Handler)`` annotates ``cb`` with a
 callable; so does ``Handler: TypeAlias = ...``, ``type Handler = ...`` (3.12) and an alias
 imported from another module of the project. Quoted annotations are parsed and read where they
-stand. Two questions are answered: every class named anywhere in an annotation (serializability
-of signatures), and the one class an annotation declares once ``Optional``/``Union[X, None]``/
-``Annotated`` are unwrapped (what a parameter holds).
+stand. Two questions are answered: the first class named anywhere in an annotation that the
+caller cares about (serializability of signatures), and the one class an annotation declares
+once ``Optional``, ``Union[X, None]`` and ``Annotated`` are unwrapped (what a parameter holds).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -28,38 +28,44 @@ _LITERALS = frozenset({"typing.Literal", "typing_extensions.Literal"})
 _NONE = Ext("builtins.None")
 
 
-def named_types(
-    ev: Evaluator, expr: cst.BaseExpression, frame: Frame, depth: int = 0
-) -> Iterator[Value]:
-    """Every class (an outside name or a project class) named anywhere in ``expr``."""
+def first_named(
+    ev: Evaluator,
+    expr: cst.BaseExpression,
+    frame: Frame,
+    accept: Callable[[Value], bool],
+    depth: int = 0,
+) -> Value | None:
+    """The first class (an outside name or a project class) named anywhere in ``expr`` that
+    ``accept`` accepts, left to right."""
     if depth > _MAX_ALIASES:
-        return
+        return None
     if isinstance(expr, (cst.Name, cst.Attribute)):
         resolved = _resolve(ev, expr, frame)
         if isinstance(resolved, tuple):
-            yield from named_types(ev, resolved[0], resolved[1], depth + 1)
-        else:
-            yield resolved
-    elif isinstance(expr, cst.Subscript):
-        base = _resolve_outer(ev, expr.value, frame, depth)
-        yield from named_types(ev, expr.value, frame, depth)
-        if isinstance(base, Ext) and base.name in _LITERALS:
-            return
-        elements = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
-        if isinstance(base, Ext) and base.name in _WRAPPERS and "Annotated" in base.name:
-            elements = elements[:1]
-        for element in elements:
-            yield from named_types(ev, element, frame, depth)
+            return first_named(ev, resolved[0], resolved[1], accept, depth + 1)
+        return resolved if accept(resolved) else None
+    parts: list[tuple[cst.BaseExpression, Frame]] = []
+    if isinstance(expr, cst.Subscript):
+        base = outer_type(ev, expr.value, frame, depth + 1)
+        parts.append((expr.value, frame))
+        if not (isinstance(base, Ext) and base.name in _LITERALS):
+            elements = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
+            if isinstance(base, Ext) and "Annotated" in base.name:
+                elements = elements[:1]
+            parts += [(element, frame) for element in elements]
     elif isinstance(expr, cst.BinaryOperation):
-        yield from named_types(ev, expr.left, frame, depth)
-        yield from named_types(ev, expr.right, frame, depth)
+        parts = [(expr.left, frame), (expr.right, frame)]
     elif isinstance(expr, (cst.List, cst.Tuple)):
-        for item in expr.elements:
-            yield from named_types(ev, item.value, frame, depth)
+        parts = [(item.value, frame) for item in expr.elements]
     elif isinstance(expr, cst.SimpleString):
-        parsed = parse_quoted(expr)
+        parsed = parse_quoted(expr, frame)
         if parsed is not None:
-            yield from named_types(ev, parsed, frame, depth + 1)
+            parts = [(parsed, frame)]
+    for part, where in parts:
+        found = first_named(ev, part, where, accept, depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 def outer_type(ev: Evaluator, expr: cst.BaseExpression, frame: Frame, depth: int = 0) -> Value:
@@ -82,7 +88,7 @@ def outer_type(ev: Evaluator, expr: cst.BaseExpression, frame: Frame, depth: int
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
         return _single(ev, [expr.left, expr.right], frame, depth)
     if isinstance(expr, cst.SimpleString):
-        parsed = parse_quoted(expr)
+        parsed = parse_quoted(expr, frame)
         if parsed is not None:
             return outer_type(ev, parsed, frame, depth + 1)
     return UNKNOWN
@@ -93,10 +99,6 @@ def _single(ev: Evaluator, members: list[cst.BaseExpression], frame: Frame, dept
     found = [outer_type(ev, m, frame, depth + 1) for m in members]
     real = [v for v in found if v != _NONE]
     return real[0] if len(real) == 1 else UNKNOWN
-
-
-def _resolve_outer(ev: Evaluator, expr: cst.BaseExpression, frame: Frame, depth: int) -> Value:
-    return outer_type(ev, expr, frame, depth + 1)
 
 
 def _resolve(
@@ -135,7 +137,15 @@ def _alias(ev: Evaluator, b: Binding, frame: Frame) -> tuple[cst.BaseExpression,
     return None
 
 
-def parse_quoted(expr: cst.SimpleString) -> cst.BaseExpression | None:
+def parse_quoted(expr: cst.SimpleString, frame: Frame) -> cst.BaseExpression | None:
+    """A quoted annotation, parsed once per module (many walks read the same one)."""
+    memo = frame.module.quoted
+    if expr not in memo:
+        memo[expr] = _parse_quoted(expr)
+    return memo[expr]
+
+
+def _parse_quoted(expr: cst.SimpleString) -> cst.BaseExpression | None:
     value = expr.evaluated_value
     if not isinstance(value, str):
         return None

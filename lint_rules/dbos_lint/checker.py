@@ -49,6 +49,8 @@ class _Pending:
     workflow: str | None
     chain: tuple[str, ...]
     origin: cst.CSTNode | None
+    #: The function the node lies in (positions are computed per function).
+    within: cst.FunctionDef | None
 
 
 class _Analysis:
@@ -78,6 +80,7 @@ class _Analysis:
         name: str,
         walk: Walk | None,
         origin: cst.CSTNode | None = None,
+        within: cst.FunctionDef | None = None,
     ) -> None:
         key = (id(node), code)
         if key in self.pending:
@@ -92,7 +95,9 @@ class _Analysis:
                 via = " -> ".join(f"`{c}`" for c in walk.chain)
                 where = f" in {self.display}" if walk.crossed else ""
                 message += f" (reached from workflow `{workflow}`{where} via {via})"
-        self.pending[key] = _Pending(module, node, code, message, workflow, chain, origin)
+        if within is None and walk is not None:
+            within = walk.current.node
+        self.pending[key] = _Pending(module, node, code, message, workflow, chain, origin, within)
 
     def findings(self) -> tuple[list[Finding], dict[str, list[Finding]]]:
         """This file's findings (unsuppressed) and, per helper file, those made there (with
@@ -103,13 +108,14 @@ class _Analysis:
             for p in self.pending.values()
             if p.origin is None or (id(p.origin), p.code) not in self.pending
         ]
-        by_module: dict[int, list[cst.CSTNode]] = {}
+        by_module: dict[int, dict[cst.FunctionDef | None, list[cst.CSTNode]]] = {}
         for p in kept:
-            by_module.setdefault(id(p.module), []).append(p.node)
+            by_module.setdefault(id(p.module), {}).setdefault(p.within, []).append(p.node)
+        positions = {id(p.module): p.module.positions(by_module[id(p.module)]) for p in kept}
         own: list[Finding] = []
         foreign: dict[str, list[Finding]] = {}
         for p in kept:
-            pos = p.module.positions(by_module[id(p.module)])[p.node]
+            pos = positions[id(p.module)][p.node]
             finding = Finding(
                 line=pos.line,
                 column=pos.column + 1,
@@ -134,11 +140,13 @@ class _Analysis:
                 continue
             signature = signature_findings(self.evaluator, self.root, info)
             for expr, code, bad in signature:
-                self.report(self.root, expr, code, bad, None)
+                self.report(self.root, expr, code, bad, None, within=info.node)
             first_yield = self.walk_root(info)
             returns_flagged = any(code == n.RETURN_TYPE for _, code, _ in signature)
             if first_yield is not None and not returns_flagged:
-                self.report(self.root, first_yield, n.GENERATOR, info.qualname, None)
+                self.report(
+                    self.root, first_yield, n.GENERATOR, info.qualname, None, within=info.node
+                )
 
     def walk_root(self, root: FunctionInfo) -> cst.Yield | None:
         """Walk a root and everything it reaches; the root's first own ``yield``, if any."""
@@ -249,16 +257,25 @@ def check_source(
     """
     raw = source.encode("utf-8") if isinstance(source, str) else source
     resolved = path.resolve() if path is not None else None
+    settings = settings or Settings()
     if project is not None and resolved is not None:
         project.analyses[resolved] = Analysis()
-    try:
-        module = cst.parse_module(raw)
-    except cst.ParserSyntaxError as exc:
-        return [_syntax_finding(raw, exc)]
-    if b"dbos" not in raw or not _DECORATOR_HINT.search(raw):
+    known, checker = (False, None)
+    if project is not None and resolved is not None:
+        known, checker = project.loaded(resolved, raw)
+    if checker is None:
+        try:
+            module = cst.parse_module(raw)
+        except cst.ParserSyntaxError as exc:
+            return [_syntax_finding(raw, exc)]
+        if b"dbos" not in raw or not _DECORATOR_HINT.search(raw):
+            return []
+        checker = ModuleChecker(module, settings, resolved, raw)
+        if project is not None and resolved is not None and not known:
+            project.remember(resolved, raw, checker)
+    elif b"dbos" not in raw or not _DECORATOR_HINT.search(raw):
         return []
-    settings = settings or Settings()
-    analysis = _Analysis(ModuleChecker(module, settings, resolved, raw), project, display)
+    analysis = _Analysis(checker, project, display)
     analysis.run()
     findings, analysis.record.foreign = analysis.findings()
     if project is not None and resolved is not None:

@@ -26,8 +26,9 @@ class Member:
 
     owner: ClassInfo
     method: FunctionInfo | None = None
-    #: Bindings in the class body (class attributes), when it is not a method.
-    bindings: tuple[Binding, ...] = ()
+    #: Bindings in the class body (class attributes), when it is not a method: the class
+    #: scope's own list.
+    bindings: list[Binding] | None = None
 
 
 def mro(evaluator: Evaluator, cls: ClassInfo) -> list[ClassInfo]:
@@ -69,7 +70,7 @@ def find(
             return Member(klass, method=method)
         found = klass.scope.bindings.get(name)
         if found:
-            return Member(klass, bindings=tuple(found))
+            return Member(klass, bindings=found)
     return None
 
 

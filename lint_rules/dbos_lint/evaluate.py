@@ -82,6 +82,7 @@ class Evaluator:
         self.mro_cache: dict[ClassInfo, list[ClassInfo]] = {}
         self._memo: dict[tuple[cst.CSTNode, object], Value] = {}
         self._bindings: dict[tuple[Binding, object], Value] = {}
+        self._joined: dict[tuple[int, object], Value] = {}
         self._imports: dict[tuple[int, str], ImportTarget] = {}
         self._bases: dict[ClassInfo, list[Value]] = {}
         self._depth = 0
@@ -160,13 +161,19 @@ class Evaluator:
             return Ext(f"builtins.{name}") if frame.scope.is_builtin(name) else UNKNOWN
         return self.bindings(bindings, frame, name)
 
-    def bindings(
-        self, bindings: list[Binding] | tuple[Binding, ...], frame: Frame, name: str
-    ) -> Value:
+    def bindings(self, bindings: list[Binding], frame: Frame, name: str) -> Value:
+        """The join of a name's bindings (a scope's own list: its identity keys the memo, so
+        a name read many times is joined once)."""
+        key = (id(bindings), classes.receiver_key(frame.receiver))
+        found = self._joined.get(key)
+        if found is not None:
+            return found
+        self._joined[key] = UNKNOWN
         values = [self.binding(b, frame) for b in bindings if b.kind is not Bind.AUGMENT]
         if bindings[0].scope.kind == "module" and name in frame.module.index.global_writes:
             values.append(UNKNOWN)  # a function declaring it ``global`` may rebind it any time
-        return join(values)
+        self._joined[key] = result = join(values)
+        return result
 
     def binding(self, binding: Binding, frame: Frame) -> Value:
         key = (binding, classes.receiver_key(frame.receiver))
@@ -319,6 +326,8 @@ class Evaluator:
                 return ProjFunc(method)  # ``Class.method(obj)``: a plain function
             return Bound(method, receiver)
         owner = found.owner
+        if not found.bindings:
+            return UNKNOWN
         return self.bindings(found.bindings, Frame(owner.index.checker, owner.scope), attr)
 
     def base_classes(self, cls: ClassInfo) -> list[Value]:

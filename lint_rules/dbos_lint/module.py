@@ -14,7 +14,7 @@ import libcst as cst
 
 from dbos_lint.collect import ModuleIndex
 from dbos_lint.model import Settings
-from dbos_lint.positions import Span, spans
+from dbos_lint.positions import Span, def_lines, function_spans, spans
 from dbos_lint.suppress import parse_suppressions
 
 
@@ -30,9 +30,20 @@ class ModuleChecker:
         self.settings = settings
         self.path = path
         self.raw = raw
-        self.index = ModuleIndex(module, self)
+        self._index: ModuleIndex | None = None
         self._spans: dict[cst.CSTNode, Span] = {}
+        self._lines: dict[cst.FunctionDef, tuple[int, str]] | None = None
+        self._lines_read = False
+        #: Quoted annotations, parsed (see ``annotations.parse_quoted``).
+        self.quoted: dict[cst.SimpleString, cst.BaseExpression | None] = {}
         self._suppressions: dict[int, frozenset[str] | None] | None = None
+
+    @property
+    def index(self) -> ModuleIndex:
+        """Built on first use: a module parsed only to be skipped never pays for it."""
+        if self._index is None:
+            self._index = ModuleIndex(self.module, self)
+        return self._index
 
     @property
     def short_name(self) -> str:
@@ -46,12 +57,34 @@ class ModuleChecker:
     def is_package(self) -> bool:
         return self.path is not None and self.path.name == "__init__.py"
 
-    def positions(self, nodes: Collection[cst.CSTNode]) -> Mapping[cst.CSTNode, Span]:
-        """Computed only for reported nodes, and only when there is something to report."""
-        missing = [node for node in nodes if node not in self._spans]
-        if missing:
-            self._spans.update(spans(self.module, missing))
+    def positions(
+        self, wanted: Mapping[cst.FunctionDef | None, Collection[cst.CSTNode]]
+    ) -> Mapping[cst.CSTNode, Span]:
+        """Positions of reported nodes, grouped by the function each lies in (None: unknown);
+        computed only when there is something to report."""
+        missing = {
+            func: [node for node in nodes if node not in self._spans]
+            for func, nodes in wanted.items()
+        }
+        missing = {func: nodes for func, nodes in missing.items() if nodes}
+        if not missing:
+            return self._spans
+        lines = self._def_lines() if None not in missing else None
+        if lines is None or any(func not in lines for func in missing):
+            self._spans.update(spans(self.module, [n for ns in missing.values() for n in ns]))
+            return self._spans
+        for func, nodes in missing.items():
+            assert func is not None
+            line, indent = lines[func]
+            self._spans.update(function_spans(self.module, func, line, indent, nodes))
         return self._spans
+
+    def _def_lines(self) -> dict[cst.FunctionDef, tuple[int, str]] | None:
+        if not self._lines_read:
+            self._lines_read = True
+            if self.raw is not None:
+                self._lines = def_lines(self.raw, list(self.index.functions))
+        return self._lines
 
     def suppressions(self) -> dict[int, frozenset[str] | None]:
         if self._suppressions is None:

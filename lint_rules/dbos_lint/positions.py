@@ -2,16 +2,21 @@
 
 PositionProvider records a range for every node of the module while regenerating its code,
 which costs more than twice the parse. A finding needs the positions of a handful of nodes, so
-this regenerates the code once with a codegen state that notes, for those nodes only, where
-their tokens start and end, and turns the token offsets into lines and columns afterwards.
+this regenerates code with a codegen state that notes, for those nodes only, where their tokens
+start and end, and turns the token offsets into lines and columns afterwards. Every reported
+node lies inside a function the checker walked, so only that function's code is regenerated,
+placed at the line and indentation CPython's own (much faster) ``ast`` parser gives its ``def``;
+the whole module is regenerated only when that mapping is not available.
+
 The positions are the same as PositionProvider's (its "syntactic" ranges: leading whitespace
 and parentheses excluded); a test compares the two.
 """
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -34,10 +39,12 @@ class Span:
 class _SpanState(CodegenState):
     """Codegen that remembers token offsets for the wanted nodes only."""
 
-    def __init__(self, module: cst.Module, wanted: set[cst.CSTNode]) -> None:
+    def __init__(self, module: cst.Module, wanted: set[cst.CSTNode], indent: str = "") -> None:
         super().__init__(
             default_indent=module.default_indent, default_newline=module.default_newline
         )
+        if indent:
+            self.indent_tokens.append(indent)
         self.wanted = wanted
         self.offsets: dict[cst.CSTNode, tuple[int, int]] = {}
         self._open: dict[cst.CSTNode, int] = {}
@@ -77,16 +84,38 @@ class _SpanState(CodegenState):
 
 
 def spans(module: cst.Module, nodes: Collection[cst.CSTNode]) -> dict[cst.CSTNode, Span]:
-    """Positions of ``nodes`` (all from ``module``); other nodes may appear in the result."""
+    """Positions of ``nodes`` (all from ``module``), regenerating the whole module."""
     if not nodes:
         return {}
-    wanted = set(nodes)
-    state = _SpanState(module, wanted)
+    state = _SpanState(module, set(nodes))
     module._codegen(state)
+    return _resolve(state, 1, 0)
+
+
+def function_spans(
+    module: cst.Module,
+    func: cst.FunctionDef,
+    def_line: int,
+    indent: str,
+    nodes: Collection[cst.CSTNode],
+) -> dict[cst.CSTNode, Span]:
+    """Positions of ``nodes`` inside ``func``, whose ``def`` is on ``def_line`` (1-based) after
+    ``indent``; only the function's code is regenerated."""
+    state = _SpanState(module, {*nodes, func}, indent)
+    func._codegen(state)
+    found = _resolve(state, 1, 0)
+    shift = def_line - found[func].line
+    return {
+        node: Span(span.line + shift, span.column, span.end_line + shift, span.end_column)
+        for node, span in found.items()
+    }
+
+
+def _resolve(state: _SpanState, first_line: int, first_column: int) -> dict[cst.CSTNode, Span]:
     tokens = state.tokens
     marks = sorted({offset for pair in state.offsets.values() for offset in pair})
     where: dict[int, tuple[int, int]] = {}
-    line, column, done = 1, 0, 0
+    line, column, done = first_line, first_column, 0
     for mark in marks:
         if mark > done:
             text = "".join(tokens[done:mark])
@@ -103,3 +132,66 @@ def spans(module: cst.Module, nodes: Collection[cst.CSTNode]) -> dict[cst.CSTNod
         (line, column), (end_line, end_column) = where[start], where[end]
         found[node] = Span(line, column, end_line, end_column)
     return found
+
+
+_DEF = re.compile(r"^([ \t\f]*)(?:async[ \t]+)?def[ \t\\]+(\w+)", re.MULTILINE)
+
+
+def def_lines(
+    source: bytes, functions: Sequence[cst.FunctionDef]
+) -> dict[cst.FunctionDef, tuple[int, str]] | None:
+    """``def`` line and indentation of each function; ``functions`` are libcst's, in source
+    order. A ``def`` always starts a line, so a scan of the text finds every real one; when it
+    finds exactly libcst's functions, same names in the same order, none came from a string.
+    Otherwise CPython's parser decides (None when it cannot parse the file either)."""
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\r" not in text.replace("\r\n", ""):
+        found: list[tuple[int, str, str]] = []
+        line, done = 1, 0
+        for match in _DEF.finditer(text):
+            line += text.count("\n", done, match.start())
+            done = match.start()
+            found.append((line, match.group(1), match.group(2)))
+        names = [name for _, _, name in found]
+        if names == [func.name.value for func in functions]:
+            return {
+                f: (line, indent) for f, (line, indent, _) in zip(functions, found, strict=True)
+            }
+    return _ast_def_lines(source, functions)
+
+
+def _ast_def_lines(
+    source: bytes, functions: Sequence[cst.FunctionDef]
+) -> dict[cst.FunctionDef, tuple[int, str]] | None:
+    """``def`` line and indentation of each function, from CPython's parser: ``functions`` are
+    libcst's, in source order, and are matched one to one with ``ast``'s (None when the two
+    parsers disagree, e.g. on syntax newer than the running interpreter)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    found: list[tuple[int, int, str]] = []
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:  # functions are statements: no need to visit expressions (ast.walk is slow)
+        stmt = stack.pop()
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append((stmt.lineno, stmt.col_offset, stmt.name))
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(stmt, field, ()):
+                if isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                    stack.extend(child.body)
+                elif isinstance(child, ast.stmt):
+                    stack.append(child)
+    found.sort()
+    if len(found) != len(functions):
+        return None
+    lines = source.splitlines()
+    result: dict[cst.FunctionDef, tuple[int, str]] = {}
+    for func, (line, column, name) in zip(functions, found, strict=True):
+        if func.name.value != name or line > len(lines):
+            return None
+        result[func] = (line, lines[line - 1][:column].decode("utf-8", "replace"))
+    return result

@@ -134,6 +134,18 @@ class Project(Generic[T]):
             self._modules[path] = load(raw)
         return self._modules[path]
 
+    def loaded(self, path: Path, raw: bytes) -> tuple[bool, T | None]:
+        """(True, module) when ``path`` was already loaded this run with this very content."""
+        if path in self._modules and self._hashes.get(path) == hashlib.sha256(raw).hexdigest():
+            return True, self._modules[path]
+        return False, None
+
+    def remember(self, path: Path, raw: bytes, module: T | None) -> None:
+        """Keep a module parsed for checking, so that workflows reaching it later do not parse
+        it again."""
+        self._hashes[path] = hashlib.sha256(raw).hexdigest()
+        self._modules[path] = module
+
     def still_valid(self, path: Path, analysis: Analysis) -> bool:
         """Whether a cached analysis of ``path`` would come out the same today: every
         resolution still finds the same file (or still none) and every file read is unchanged."""

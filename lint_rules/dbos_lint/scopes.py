@@ -25,6 +25,7 @@ from dbos_lint.syntax import (
     child_statements,
     import_target,
     read_children,
+    read_children_reversed,
     target_names,
 )
 
@@ -286,7 +287,7 @@ def _collect(scope: Scope, start: list[cst.CSTNode]) -> None:
             if type(func) is cst.Attribute and func.attr.value == "sort":
                 if type(func.value) is cst.Name:
                     scope.sorted_names.add(func.value.value)
-        stack.extend(reversed(read_children(node)))
+        stack.extend(read_children_reversed(node))
 
 
 def _walrus_only(scope: Scope, comp: cst.BaseComp) -> None:

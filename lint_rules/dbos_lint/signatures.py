@@ -13,22 +13,25 @@ import libcst as cst
 
 from dbos_lint import names as n
 from dbos_lint import objects as o
-from dbos_lint.annotations import named_types
+from dbos_lint.annotations import first_named
 from dbos_lint.collect import FunctionInfo
 from dbos_lint.evaluate import Evaluator
 from dbos_lint.module import ModuleChecker
 from dbos_lint.syntax import all_params
-from dbos_lint.values import Ext, Frame
+from dbos_lint.values import Ext, Frame, Value
 
 
 def unserializable(ev: Evaluator, expr: cst.BaseExpression, frame: Frame) -> str | None:
     """The first type named in ``expr`` that cannot be serialized, if any."""
-    for named in named_types(ev, expr, frame):
-        if isinstance(named, Ext):
-            name = o.public_class(named.name)
-            if name in n.UNSERIALIZABLE_TYPES or o.client_code(name) is not None:
-                return name
-    return None
+    found = first_named(ev, expr, frame, _unrecordable)
+    return o.public_class(found.name) if isinstance(found, Ext) else None
+
+
+def _unrecordable(named: Value) -> bool:
+    if not isinstance(named, Ext):
+        return False
+    name = o.public_class(named.name)
+    return name in n.UNSERIALIZABLE_TYPES or o.client_code(name) is not None
 
 
 def signature_findings(

@@ -109,6 +109,13 @@ def read_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+def read_children_reversed(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``read_children`` in reverse order, ready to be pushed on a stack."""
+    children = read_children(node)
+    children.reverse()
+    return children
+
+
 def target_reads(target: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """What a store target reads: ``a.b = 1`` reads ``a``, ``a[k] = 1`` reads ``a`` and ``k``."""
     if isinstance(target, cst.AsName):

@@ -26,8 +26,9 @@ from dbos_lint.collect import FunctionInfo, Kind
 from dbos_lint.evaluate import Evaluator
 from dbos_lint.model import Settings
 from dbos_lint.module import ModuleChecker
+from dbos_lint.project import Project
 from dbos_lint.scopes import COMPREHENSIONS, Bind
-from dbos_lint.syntax import all_params, dotted, read_children
+from dbos_lint.syntax import all_params, dotted, read_children_reversed
 from dbos_lint.values import (
     Bound,
     Ext,
@@ -57,6 +58,9 @@ CALLS_ITS_ARGUMENTS = frozenset(
 )
 
 Receiver = ProjInst | ProjClass | None
+
+#: Attribute names whose read may be host state or the transaction session.
+_ACCESS_LEAVES = frozenset(name.rsplit(".", 1)[-1] for name in n.ACCESSES) | {"sql_session"}
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ class BodyWalker:
                 if replaced is not None:
                     stack.extend(reversed(replaced))
                     continue
-            stack.extend([(child, frame) for child in reversed(read_children(node))])
+            stack.extend([(child, frame) for child in read_children_reversed(node)])
 
     def _report(
         self, node: cst.CSTNode, code: str, name: str, origin: cst.CSTNode | None = None
@@ -250,8 +254,21 @@ class BodyWalker:
 
     # -- reads -----------------------------------------------------------------------------------
     def _access(self, node: cst.Name | cst.Attribute, frame: Frame) -> None:
-        if isinstance(node, cst.Name) and self._bound_here(node.value, frame):
-            return  # ``env = os.environ`` was reported where the alias was made
+        """Reads of host state (``os.environ``, ``sys.argv``), ``DBOS.sql_session``, and
+        properties of project objects (their getters run in the workflow).
+
+        Cheap by construction, because every name and attribute of a body passes here: an
+        attribute is evaluated only when its leaf could be such a read or its base is a plain
+        name, and a name imported from a possible project module is not looked up (it could be
+        a re-export of ``os.environ``, a case not worth parsing every imported module for).
+        """
+        if isinstance(node, cst.Name):
+            if self._bound_here(node.value, frame) or self._project_import(node.value, frame):
+                return
+        elif node.attr.value not in _ACCESS_LEAVES:
+            if self.workflow and isinstance(node.value, cst.Name):
+                self._property(node, frame)
+            return
         value = self.ev.value(node, frame)
         if isinstance(value, Ext):
             name = value.name
@@ -260,19 +277,31 @@ class BodyWalker:
                     self._report(node, n.SQL_SESSION, "DBOS.sql_session")
             elif self.workflow and name in n.ACCESSES and not self.r.settings.is_allowed(name):
                 self._report(node, n.ACCESSES[name], name)
-        elif self.workflow and isinstance(node, cst.Attribute):
-            base = self.ev.value(node.value, frame)
-            if isinstance(base, (ProjInst, ProjClass)):
-                found = classes.find(self.ev, base.cls, node.attr.value)
-                if classes.is_property(found) and isinstance(base, ProjInst):
-                    assert found is not None and found.method is not None
-                    self._follow(found.method, base)
 
-    def _bound_here(self, name: str, frame: Frame) -> bool:
+    def _property(self, node: cst.Attribute, frame: Frame) -> None:
+        assert isinstance(node.value, cst.Name)
+        if self._project_import(node.value.value, frame):
+            return
+        base = self.ev.value(node.value, frame)
+        if isinstance(base, ProjInst):
+            found = classes.find(self.ev, base.cls, node.attr.value)
+            if classes.is_property(found):
+                assert found is not None and found.method is not None
+                self._follow(found.method, base)
+
+    @staticmethod
+    def _bound_here(name: str, frame: Frame) -> bool:
         bindings = frame.scope.lookup(name)
         return bool(bindings) and all(
             b.kind is Bind.ASSIGN and b.scope.kind not in ("module", "class")
             for b in bindings or ()
+        )
+
+    @staticmethod
+    def _project_import(name: str, frame: Frame) -> bool:
+        bindings = frame.scope.lookup(name)
+        return bool(bindings) and all(
+            b.kind is Bind.IMPORT and Project.is_candidate(b.target) for b in bindings or ()
         )
 
     # -- set order -------------------------------------------------------------------------------
