@@ -133,6 +133,11 @@ class _Analysis:
                     foreign.setdefault(p.module.path.as_posix(), []).append(finding)
         return sorted(own), {path: sorted(found) for path, found in sorted(foreign.items())}
 
+    def close(self) -> None:
+        """Drop the evaluator (it points back here), so the analysis is freed at once rather
+        than by the cyclic collector."""
+        self.evaluator.close()
+
     # -- drivers -----------------------------------------------------------------------------
     def run(self) -> None:
         for info in self.root.index.functions.values():
@@ -214,7 +219,9 @@ def check_module(module: cst.Module, settings: Settings | None = None) -> list[F
     """Findings for an already-parsed module, before suppressions are applied."""
     analysis = _Analysis(ModuleChecker(module, settings or Settings()), None, None)
     analysis.run()
-    return analysis.findings()[0]
+    found = analysis.findings()[0]
+    analysis.close()
+    return found
 
 
 def _syntax_finding(raw: bytes, exc: cst.ParserSyntaxError) -> Finding:
@@ -278,6 +285,7 @@ def check_source(
     analysis = _Analysis(checker, project, display)
     analysis.run()
     findings, analysis.record.foreign = analysis.findings()
+    analysis.close()
     if project is not None and resolved is not None:
         project.analyses[resolved] = analysis.record
     if not suppress or not findings:

@@ -76,6 +76,14 @@ class ProjectView(Protocol):
         """The project module ``dotted`` names when imported from ``importer``, if any."""
 
 
+class _Closed:
+    def module_for(self, importer: ModuleChecker, dotted: str) -> ModuleChecker | None:
+        return None
+
+
+_CLOSED = _Closed()
+
+
 class Evaluator:
     def __init__(self, view: ProjectView) -> None:
         self.view = view
@@ -86,6 +94,13 @@ class Evaluator:
         self._imports: dict[tuple[int, str], ImportTarget] = {}
         self._bases: dict[ClassInfo, list[Value]] = {}
         self._depth = 0
+
+    def close(self) -> None:
+        """Forget everything (the memo refers to the project view that owns this evaluator)."""
+        self.view = _CLOSED
+        for memo in (self._memo, self._bindings, self._joined, self._imports, self._bases):
+            memo.clear()
+        self.mro_cache.clear()
 
     # -- expressions ---------------------------------------------------------------------------
     def value(self, expr: cst.CSTNode, frame: Frame) -> Value:
