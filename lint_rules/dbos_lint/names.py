@@ -295,6 +295,15 @@ MYPY_ALIASES: Mapping[str, str] = MappingProxyType(
         "genericpath.getsize": "os.path.getsize",
         "genericpath.getmtime": "os.path.getmtime",
         "io.open": "builtins.open",
+        "numpy.random._generator.default_rng": "numpy.random.default_rng",
+        "numpy.random._generator.Generator": "numpy.random.Generator",
+        "numpy.random.mtrand.RandomState": "numpy.random.RandomState",
+        "numpy.random.bit_generator.SeedSequence": "numpy.random.SeedSequence",
+        "numpy.random._pcg64.PCG64": "numpy.random.PCG64",
+        "numpy.random._pcg64.PCG64DXSM": "numpy.random.PCG64DXSM",
+        "numpy.random._mt19937.MT19937": "numpy.random.MT19937",
+        "numpy.random._philox.Philox": "numpy.random.Philox",
+        "numpy.random._sfc64.SFC64": "numpy.random.SFC64",
     }
 )
 
