@@ -206,8 +206,10 @@ class Evaluator:
             value = self.value(b.value, frame)
             return _share(value) if module_level else value
         if b.kind is Bind.ANNOTATED and b.value is not None:
+            # In a class body ``x: T = ...`` declares a field (dataclasses, pydantic, ORMs give
+            # each instance its own), so only a module-level one is a shared object.
             value = self.annotation(b.value, frame)
-            return _share(value) if module_level else value
+            return _share(value) if b.scope.kind == "module" else value
         if b.kind is Bind.PARAM:
             return self._param(b, frame)
         if b.kind is Bind.IMPORT:

@@ -183,6 +183,34 @@ MIN_ARGS_CODES: Mapping[str, str] = MappingProxyType(_MIN_ARGS_CODES)
 #: class, or building a config value, does no I/O.
 SAFE_SUFFIXES: tuple[str, ...] = ("Error", "Exception", "Warning", "Timeout", "Exit")
 
+#: Plain data and pure functions that live in deny-listed modules: building a URL or a
+#: request object, a lock, converting an address does no I/O and gives the same result on
+#: every run.
+SAFE_NAMES: frozenset[str] = frozenset(
+    [
+        *(
+            f"httpx.{c}"
+            for c in "URL Headers QueryParams Cookies Request Response Limits BasicAuth".split()
+        ),
+        *(f"requests.{c}" for c in ("Request", "PreparedRequest")),
+        *(f"requests.auth.{c}" for c in ("HTTPBasicAuth", "HTTPDigestAuth", "HTTPProxyAuth")),
+        "requests.structures.CaseInsensitiveDict",
+        *(f"aiohttp.{c}" for c in ("BasicAuth", "FormData")),
+        "urllib3.Retry",
+        "urllib3.util.Retry",
+        "urllib.request.Request",
+        *(
+            f"socket.{f}"
+            for f in "inet_aton inet_ntoa inet_pton inet_ntop htons ntohs htonl ntohl".split()
+        ),
+        "subprocess.list2cmdline",
+        *(
+            f"threading.{c}"
+            for c in "Lock RLock Event Condition Semaphore BoundedSemaphore Barrier".split()
+        ),
+    ]
+)
+
 #: Non-serializable annotation types for workflow/step signatures.
 UNSERIALIZABLE_TYPES: frozenset[str] = frozenset(
     [
@@ -333,7 +361,7 @@ def classify_call(
     if not allow_module_prefix:
         return None
     module, _, leaf = name.rpartition(".")
-    if leaf.endswith(SAFE_SUFFIXES):
+    if leaf.endswith(SAFE_SUFFIXES) or name in SAFE_NAMES:
         return None
     while module:
         if module in MODULE_CALLS:

@@ -268,5 +268,20 @@ ORDER_KEEPING = frozenset(
         "itertools.accumulate",
     }
 )
+#: Builtins whose result does not depend on the order they consume their argument in.
+ORDER_FREE = frozenset(
+    {
+        "builtins.any",
+        "builtins.all",
+        "builtins.sum",
+        "builtins.min",
+        "builtins.max",
+        "builtins.len",
+        "builtins.sorted",
+        "builtins.set",
+        "builtins.frozenset",
+        "collections.Counter",
+    }
+)
 #: Builtins that give their argument's first element: which one depends on set order.
 FIRST_ELEMENT = frozenset({"builtins.next"})

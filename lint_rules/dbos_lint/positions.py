@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
+import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,6 +74,9 @@ class _SpanState(CodegenState):
             end = self.offsets[end_node][1]
         self.offsets[node] = (start, end)
 
+    def clear_open(self) -> None:
+        self._open.clear()
+
     def before_codegen(self, node: cst.CSTNode) -> None:
         if node in self.wanted:
             self._open[node] = len(self.tokens)
@@ -88,7 +93,7 @@ def spans(module: cst.Module, nodes: Collection[cst.CSTNode]) -> dict[cst.CSTNod
     if not nodes:
         return {}
     state = _SpanState(module, set(nodes))
-    module._codegen(state)
+    _codegen(module, state)
     return _resolve(state, 1, 0)
 
 
@@ -102,13 +107,51 @@ def function_spans(
     """Positions of ``nodes`` inside ``func``, whose ``def`` is on ``def_line`` (1-based) after
     ``indent``; only the function's code is regenerated."""
     state = _SpanState(module, {*nodes, func}, indent)
-    func._codegen(state)
+    _codegen(func, state)
     found = _resolve(state, 1, 0)
     shift = def_line - found[func].line
     return {
         node: Span(span.line + shift, span.column, span.end_line + shift, span.end_column)
         for node, span in found.items()
     }
+
+
+def _codegen(node: cst.CSTNode, state: _SpanState) -> None:
+    """libcst's codegen recurses once per nesting level: a generated ``a + a + ... + a`` of a
+    few thousand terms exceeds the default limit. Such code is retried on a thread with a
+    large stack and a high recursion limit (safe on every supported Python)."""
+    try:
+        node._codegen(state)
+        return
+    except RecursionError:
+        state.tokens.clear()
+        state.offsets.clear()
+        state.clear_open()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, _DEEP_LIMIT))
+        try:
+            node._codegen(state)
+        except BaseException as exc:  # re-raised in the calling thread
+            failure.append(exc)
+        finally:
+            sys.setrecursionlimit(old)
+
+    previous = threading.stack_size(_DEEP_STACK)
+    try:
+        worker = threading.Thread(target=run, name="dbos-lint-codegen")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(previous)
+    if failure:
+        raise failure[0]
+
+
+_DEEP_LIMIT = 200_000
+_DEEP_STACK = 512 * 1024 * 1024
 
 
 def _resolve(state: _SpanState, first_line: int, first_column: int) -> dict[cst.CSTNode, Span]:

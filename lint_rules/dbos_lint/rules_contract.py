@@ -24,7 +24,7 @@ RULES: tuple[Rule, ...] = (
         name="unserializable-parameter",
         summary="A workflow, step or transaction parameter is annotated with a type that cannot "
         "be serialized (Callable, Iterator, Lock, socket, IO, module...).",
-        message="parameter annotated `{name}` cannot be serialized, but workflow and step "
+        message="parameter annotated {name} cannot be serialized, but workflow and step "
         "inputs are checkpointed; pass plain data instead",
         why="DBOS records every workflow and step input so the workflow can be recovered, "
         "listed and forked. Functions, generators, locks, sockets and open files cannot be "
@@ -48,7 +48,7 @@ RULES: tuple[Rule, ...] = (
         code=n.RETURN_TYPE,
         name="unserializable-return",
         summary="A workflow, step or transaction's return annotation cannot be serialized.",
-        message="return type `{name}` cannot be serialized, but workflow and step outputs are "
+        message="return type {name} cannot be serialized, but workflow and step outputs are "
         "checkpointed; return plain data instead",
         why="A step's return value is what recovery replays; a generator, file handle or "
         "connection cannot be recorded, so the step fails at runtime or recovery cannot "

@@ -37,7 +37,8 @@ def _unrecordable(named: Value) -> bool:
 def signature_findings(
     ev: Evaluator, module: ModuleChecker, info: FunctionInfo
 ) -> list[tuple[cst.CSTNode, str, str]]:
-    """(annotation, code, type name) for each parameter/return type that cannot be recorded."""
+    """(annotation, code, how to name it) for each parameter/return type that cannot be
+    recorded."""
     index = module.index
     frame = Frame(module, index.enclosing_scope(info.owner, info.parent))
     annotated = [
@@ -51,5 +52,15 @@ def signature_findings(
     for expr, code in annotated:
         bad = unserializable(ev, expr, frame)
         if bad is not None:
-            found.append((expr, code, bad))
+            found.append((expr, code, _shown(module, expr, bad)))
     return found
+
+
+def _shown(module: ModuleChecker, expr: cst.BaseExpression, bad: str) -> str:
+    """How a message names the type: itself when the annotation spells it, else the
+    annotation as written and what it names (``Handler``, an alias)."""
+    written = module.module.code_for_node(expr).strip().strip("'\"")
+    leaf = bad.rsplit(".", 1)[-1]
+    if leaf in written:
+        return f"`{bad}`"
+    return f"`{written}` (which names `{bad}`)"

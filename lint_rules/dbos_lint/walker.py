@@ -106,6 +106,9 @@ class BodyWalker:
         #: Project functions this body calls that must be walked too (with their receiver).
         self.helpers: list[tuple[FunctionInfo, Receiver]] = []
         self.first_yield: cst.Yield | None = None
+        #: Comprehensions consumed by an order-free builtin, and their ``for`` clauses.
+        self._order_free: set[cst.CSTNode] = set()
+        self._order_free_clauses: set[cst.CSTNode] = set()
         self._root_scope = self.module.index.function_scope(walk.current)
 
     def run(self) -> None:
@@ -156,10 +159,19 @@ class BodyWalker:
         return [*items, (node.body, inner)]
 
     def _comprehension(self, node: cst.BaseComp, frame: Frame) -> list[Item]:
-        """The first ``in`` is evaluated outside the comprehension, the rest inside it."""
+        """The first ``in`` is evaluated outside the comprehension, the rest inside it.
+
+        A set comprehension, or a comprehension consumed whole by an order-free builtin
+        (``any(f(t) for t in tags)``), may iterate a set: the result does not show the order."""
         inner = frame.at(self.module.index.nested_scope(node, frame.scope))
         first = node.for_in
-        self._iteration(first.iter, frame)
+        if isinstance(node, cst.SetComp) or node in self._order_free:
+            clause: cst.CompFor | None = first
+            while clause is not None:
+                self._order_free_clauses.add(clause)
+                clause = clause.inner_for_in
+        else:
+            self._iteration(first.iter, frame)
         items: list[Item] = [(first.iter, frame)]
         items += [(c, inner) for c in (*first.ifs, first.inner_for_in) if c is not None]
         if isinstance(node, cst.DictComp):
@@ -195,6 +207,10 @@ class BodyWalker:
                 self._follow(call.method, func)
 
     def _outside_call(self, node: cst.Call, name: str, frame: Frame) -> None:
+        if name in o.ORDER_FREE and len(node.args) == 1:
+            argument = node.args[0].value
+            if isinstance(argument, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
+                self._order_free.add(argument)
         settings = self.r.settings
         code = n.classify_call(
             name,
@@ -390,7 +406,8 @@ def _on_read(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | Non
 
 def _on_for(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
     node = cast("cst.For | cst.CompFor", node)
-    w._iteration(node.iter, frame)
+    if node not in w._order_free_clauses:
+        w._iteration(node.iter, frame)
     if isinstance(node, cst.For):
         w._mutation(node.target, frame)
     return None
