@@ -23,7 +23,8 @@ RULES: tuple[Rule, ...] = (
         code=n.PARAM_TYPE,
         name="unserializable-parameter",
         summary="A workflow, step or transaction parameter is annotated with a type that cannot "
-        "be serialized (Callable, Iterator, Lock, socket, IO, module...).",
+        "be serialized (Callable, Iterator, Lock, socket, IO, module, a client or session such as "
+        "`requests.Session` or SQLAlchemy's `Session`), directly or through an alias.",
         message="parameter annotated {name} cannot be serialized, but workflow and step "
         "inputs are checkpointed; pass plain data instead",
         why="DBOS records every workflow and step input so the workflow can be recovered, "
@@ -36,6 +37,11 @@ RULES: tuple[Rule, ...] = (
             "def wf(callback: Callable[[int], None]) -> None:\n    pass\n",
             "import threading\nfrom dbos import DBOS\n\n\n@DBOS.step()\n"
             "def st(lock: threading.Lock) -> None:\n    pass\n",
+            "import requests\nfrom dbos import DBOS\n\n\n@DBOS.workflow()\n"
+            "def wf(session: requests.Session) -> None:\n    pass\n",
+            "from collections.abc import Callable\nfrom dbos import DBOS\n\n"
+            "Handler = Callable[[str], None]\n\n\n"
+            "@DBOS.step()\ndef st(on_done: Handler) -> None:\n    pass\n",
         ),
         not_flagged=(
             "from typing import Callable\nfrom dbos import DBOS\n\n\n"

@@ -23,18 +23,27 @@ RULES: tuple[Rule, ...] = (
             _wf('text = Path("in.txt").read_text()', head="from pathlib import Path\n"),
             _wf('shutil.copy("a", "b")', head="import shutil\n"),
             _wf('names = os.listdir(".")', head="import os\n"),
+            "from pathlib import Path\nfrom dbos import DBOS\n\n"
+            "ROOT = Path(__file__).parent\n\n\n"
+            '@DBOS.workflow()\ndef wf() -> str:\n    return (ROOT / "rates.json").read_text()\n',
         ),
         not_flagged=(
             _wf(
                 'p = os.path.join("a", "b")\nq = Path("a") / "b"',
                 head="import os\nfrom pathlib import Path\n",
             ),
+            "from pathlib import Path\nfrom dbos import DBOS\n\n"
+            "ROOT = Path(__file__).parent\n\n\n"
+            "@DBOS.workflow()\ndef wf() -> str:\n"
+            '    return (ROOT / "rates.json").with_suffix(".toml").name\n',
         ),
     ),
     Rule(
         code=n.NETWORK,
         name="network-in-workflow",
-        summary="A workflow does network I/O (`requests`, `httpx`, `aiohttp`, `socket`...).",
+        summary="A workflow does network I/O (`requests`, `httpx`, `aiohttp`, `socket`, "
+        "`asyncio.open_connection`...), also through a client kept on `self` or at module "
+        "level.",
         message="`{name}` does network I/O in a workflow; responses differ on recovery and the "
         "request is repeated, so call it from a @DBOS.step()",
         why="A remote answer is not recorded unless it comes back through a step. On recovery "
@@ -45,6 +54,18 @@ RULES: tuple[Rule, ...] = (
             _wf('r = requests.get("https://example.com")', head="import requests\n"),
             _wf("client = httpx.Client()", head="import httpx\n"),
             _wf("session = aiohttp.ClientSession()", head="import aiohttp\n", is_async=True),
+            "import requests\nfrom dbos import DBOS, DBOSConfiguredInstance\n\n\n"
+            "@DBOS.dbos_class()\n"
+            "class Api(DBOSConfiguredInstance):\n    def __init__(self) -> None:\n"
+            "        self.http = requests.Session()\n"
+            '        super().__init__(config_name="api")\n\n'
+            "    @DBOS.workflow()\n    def run(self, url: str) -> int:\n"
+            "        return self.http.get(url).status_code\n",
+            _wf(
+                'r, w = await asyncio.open_connection("example.com", 443)',
+                head="import asyncio\n",
+                is_async=True,
+            ),
         ),
         not_flagged=(
             "import requests\nfrom dbos import DBOS\n\n\n@DBOS.step()\n"
@@ -56,6 +77,15 @@ RULES: tuple[Rule, ...] = (
                 "requests.HTTPError('x')",
                 head="import requests\n",
             ),
+            "import requests\nfrom dbos import DBOS, DBOSConfiguredInstance\n\n\n"
+            "@DBOS.dbos_class()\n"
+            "class Api(DBOSConfiguredInstance):\n    def __init__(self) -> None:\n"
+            "        self.http = requests.Session()\n"
+            '        super().__init__(config_name="api")\n\n'
+            "    @DBOS.step()\n    def get(self, url: str) -> int:\n"
+            "        return self.http.get(url).status_code\n\n"
+            "    @DBOS.workflow()\n    def run(self, url: str) -> int:\n"
+            "        return self.get(url)\n",
         ),
     ),
     Rule(
@@ -79,7 +109,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code=n.PROCESS,
         name="subprocess-in-workflow",
-        summary="A workflow runs another process (`subprocess`, `os.system`, signals).",
+        summary="A workflow runs another process (`subprocess`, `os.system`, "
+        "`asyncio.create_subprocess_exec`, signals).",
         message="`{name}` starts or signals a process from a workflow; its effect is repeated "
         "on replay, so run it in a @DBOS.step()",
         why="A process's output and side effects are not recorded; recovery runs it again.",
@@ -87,6 +118,11 @@ RULES: tuple[Rule, ...] = (
         flagged=(
             _wf('subprocess.run(["ls"])', head="import subprocess\n"),
             _wf('os.system("ls")', head="import os\n"),
+            _wf(
+                'proc = await asyncio.create_subprocess_exec("ls")',
+                head="import asyncio\n",
+                is_async=True,
+            ),
         ),
         not_flagged=(
             "import subprocess\nfrom dbos import DBOS\n\n\n@DBOS.step()\ndef ls() -> str:\n"
@@ -97,7 +133,7 @@ RULES: tuple[Rule, ...] = (
         code=n.THREADS,
         name="threads-in-workflow",
         summary="A workflow starts threads, processes or executors (`threading`, "
-        "`concurrent.futures`, `asyncio.to_thread`).",
+        "`concurrent.futures`, `asyncio.to_thread`, `loop.run_in_executor`).",
         message="`{name}` runs code on another thread or process from a workflow; the order in "
         "which that work happens is not replayable; use steps, queues or child workflows",
         why="Work on other threads interleaves differently on every run, so steps started from "
@@ -113,6 +149,11 @@ RULES: tuple[Rule, ...] = (
                 head="from concurrent.futures import ThreadPoolExecutor\n",
             ),
             _wf("await asyncio.to_thread(print)", head="import asyncio\n", is_async=True),
+            _wf(
+                "loop = asyncio.get_running_loop()\nawait loop.run_in_executor(None, print)",
+                head="import asyncio\n",
+                is_async=True,
+            ),
         ),
         not_flagged=(
             "import asyncio\nfrom dbos import DBOS\n\n\n@DBOS.step()\nasync def one(i: int) -> "

@@ -11,7 +11,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code=n.RANDOM,
         name="random-in-workflow",
-        summary="A workflow uses the global `random` generator or an unseeded `random.Random()`.",
+        summary="A workflow draws from a global or unseeded generator (`random`, `numpy.random`, "
+        "`random.Random()`, `default_rng()`), or from one shared at module level.",
         message="`{name}` draws random numbers in a workflow, so a recovered run takes a "
         "different path; move it into a @DBOS.step()",
         why="On recovery DBOS re-executes the workflow function and replays recorded step "
@@ -23,6 +24,11 @@ RULES: tuple[Rule, ...] = (
             _wf("x = random.randint(1, 6)", head="import random\n"),
             _wf("x = pick([1, 2])", head="from random import choice as pick\n"),
             _wf("rng = random.Random()", head="import random\n"),
+            _wf("noise = np.random.normal(0, 1, 3)", head="import numpy as np\n"),
+            _wf("rng = np.random.default_rng()", head="import numpy as np\n"),
+            "import random\nfrom dbos import DBOS\n\nRNG = random.Random(7)\n\n\n"
+            "@DBOS.workflow()\n"
+            "def wf() -> float:\n    return RNG.random()\n",
         ),
         not_flagged=(
             _wf("rng = random.Random(42)\nx = rng.random()", head="import random\n"),
@@ -30,6 +36,10 @@ RULES: tuple[Rule, ...] = (
             "    return random.randint(1, 6)\n",
             "from dbos import DBOS\n\n\n@DBOS.workflow()\ndef wf(random: int) -> int:\n"
             "    return random\n",
+            _wf(
+                "rng = np.random.default_rng(42)\nx = rng.random(3)",
+                head="import numpy as np\n",
+            ),
         ),
     ),
     Rule(
@@ -80,6 +90,9 @@ RULES: tuple[Rule, ...] = (
             _wf("started = datetime.datetime.now()", head="import datetime\n"),
             _wf("day = date.today()", head="from datetime import date\n"),
             _wf("t = now()", head="from time import time as now\n"),
+            "import time\nfrom dbos import DBOS\n\n_now = time.time\n\n\n@DBOS.workflow()\n"
+            "def wf() -> float:\n    return _now()\n",
+            _wf('t = getattr(time, "time")()', head="import time\n"),
         ),
         not_flagged=(
             _wf(
@@ -100,7 +113,10 @@ RULES: tuple[Rule, ...] = (
         why="Monotonic and CPU clocks are per-process: after recovery on another worker they "
         "restart from an unrelated value, so any branch on elapsed time replays differently.",
         fix="Measure durations inside a step, or record timestamps with a step.",
-        flagged=(_wf("t0 = time.perf_counter()", head="import time\n"),),
+        flagged=(
+            _wf("t0 = time.perf_counter()", head="import time\n"),
+            _wf("t = asyncio.get_running_loop().time()", head="import asyncio\n", is_async=True),
+        ),
         not_flagged=(
             "import time\nfrom dbos import DBOS\n\n\n@DBOS.step()\ndef timed() -> float:\n"
             "    return time.perf_counter()\n",
@@ -146,10 +162,18 @@ RULES: tuple[Rule, ...] = (
             _wf('url = os.environ["URL"]', head="import os\n"),
             _wf('url = os.getenv("URL")', head="import os\n"),
             _wf("args = sys.argv[1:]", head="import sys\n"),
+            _wf('region = E.get("REGION")', head="from os import environ as E\n"),
+            "import os\nfrom dbos import DBOS\n\n\nclass Flags:\n"
+            "    def on(self, name: str) -> bool:\n"
+            '        return os.environ.get(name) == "1"\n\n\n@DBOS.workflow()\n'
+            'def wf() -> bool:\n    return Flags().on("beta")\n',
         ),
         not_flagged=(
             'import os\nfrom dbos import DBOS\n\nURL = os.environ.get("URL")\n\n\n'
             "@DBOS.workflow()\ndef wf(url: str) -> str:\n    return url\n",
+            "from dbos import DBOS\n\n\nclass Flags:\n    def on(self, name: str) -> bool:\n"
+            '        return name == "beta"\n\n\n@DBOS.workflow()\n'
+            'def wf() -> bool:\n    return Flags().on("beta")\n',
         ),
     ),
     Rule(
