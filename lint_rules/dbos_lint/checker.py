@@ -200,6 +200,8 @@ class _Analysis:
             return self.root
         settings = self.settings
         found = self.project.module(target, lambda raw: load_module(raw, settings, target))
+        if found is not None and not found.dotted:
+            found.dotted = self.project.dotted_name(target)
         digest = self.project.file_hash(target)
         if digest is not None:
             self.record.deps[target.as_posix()] = digest
@@ -282,6 +284,8 @@ def check_source(
             project.remember(resolved, raw, checker)
     elif b"dbos" not in raw or not _DECORATOR_HINT.search(raw):
         return []
+    if project is not None and resolved is not None and not checker.dotted:
+        checker.dotted = project.dotted_name(resolved)
     analysis = _Analysis(checker, project, display)
     analysis.run()
     findings, analysis.record.foreign = analysis.findings()

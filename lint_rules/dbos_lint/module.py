@@ -30,6 +30,8 @@ class ModuleChecker:
         self.settings = settings
         self.path = path
         self.raw = raw
+        #: How the module is imported, when known (see ``Project.dotted_name``).
+        self.dotted = ""
         self._index: ModuleIndex | None = None
         self._spans: dict[cst.CSTNode, Span] = {}
         self._lines: dict[cst.FunctionDef, tuple[int, str]] | None = None

@@ -81,6 +81,17 @@ class Project(Generic[T]):
         self._roots[directory] = roots
         return roots
 
+    def dotted_name(self, path: Path) -> str:
+        """How ``path`` is imported (``src/myapp/flags.py``: ``myapp.flags``), or "" outside
+        the project. Names in ``extra-forbidden``/``extra-allowed`` are matched against it."""
+        for base in (self._src, self.root):
+            if base is not None and path.is_relative_to(base):
+                parts = list(path.relative_to(base).with_suffix("").parts)
+                if parts and parts[-1] == "__init__":
+                    parts.pop()
+                return ".".join(parts)
+        return ""
+
     @staticmethod
     def is_candidate(module: str) -> bool:
         """Whether a dotted module name could be a project module at all."""

@@ -130,7 +130,17 @@ class BodyWalker:
     ) -> None:
         self.r.report(self.module, node, code, name, self.walk, origin)
 
-    def _follow(self, info: FunctionInfo, receiver: Receiver) -> None:
+    def _follow(self, info: FunctionInfo, receiver: Receiver, call: cst.Call | None = None) -> None:
+        """Walk a project function next, unless the configuration names it: an
+        ``extra-allowed`` helper is trusted, an ``extra-forbidden`` one is reported."""
+        dotted = info.index.checker.dotted
+        if dotted and call is not None:
+            name = f"{dotted}.{info.qualname}"
+            if self.r.settings.is_allowed(name):
+                return
+            if n.matches_name(name, self.r.settings.extra_forbidden):
+                self._report(call, n.CONFIGURED, name)
+                return
         if info.kind is Kind.PLAIN and info.parent is None:
             self.helpers.append((info, receiver))
 
@@ -194,17 +204,17 @@ class BodyWalker:
         elif isinstance(func, Method):
             self._method_call(node, func, frame)
         elif isinstance(func, ProjFunc):
-            self._follow(func.func, None)
+            self._follow(func.func, None, node)
         elif isinstance(func, Bound):
-            self._follow(func.func, func.receiver)
+            self._follow(func.func, func.receiver, node)
         elif isinstance(func, ProjClass):
             init = classes.find(self.ev, func.cls, "__init__")
             if init is not None and init.method is not None:
-                self._follow(init.method, ProjInst(func.cls))
+                self._follow(init.method, ProjInst(func.cls), node)
         elif isinstance(func, ProjInst):
             call = classes.find(self.ev, func.cls, "__call__")
             if call is not None and call.method is not None:
-                self._follow(call.method, func)
+                self._follow(call.method, func, node)
 
     def _outside_call(self, node: cst.Call, name: str, frame: Frame) -> None:
         if name in o.ORDER_FREE and len(node.args) == 1:

@@ -248,3 +248,49 @@ def test_parallel_run_matches_serial_with_shared_helpers(tmp_path: Path, jobs: i
     assert [(Path(f.path).name, len(f.findings)) for f in result.files] == [("util.py", 1)]
     (finding,) = result.files[0].findings
     assert finding.workflow == "wf_0" and finding.chain == ("util.now",)
+
+
+def test_cache_follows_re_exports_and_base_classes_in_other_files(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'shop'\n",
+            "shop/__init__.py": "from .util import label\n",
+            "shop/util/__init__.py": "from .text import label\n",
+            "shop/util/text.py": "def label(x: str) -> str:\n    return x.upper()\n",
+            "shop/mixins.py": (
+                "class Audit:\n    def _note(self, event: str) -> str:\n        return event\n"
+            ),
+            "shop/flows.py": """\
+                from dbos import DBOS, DBOSConfiguredInstance
+
+                from shop import label
+                from shop.mixins import Audit
+
+
+                @DBOS.dbos_class()
+                class Orders(Audit, DBOSConfiguredInstance):
+                    @DBOS.workflow()
+                    def place(self, item: str) -> str:
+                        return self._note(label(item))
+                """,
+        },
+    )
+    first = dbos_compile("check", "shop/flows.py", cwd=tmp_path)
+    assert (first.returncode, first.stdout) == (0, "")
+
+    (tmp_path / "shop/util/text.py").write_text(
+        "import time\n\n\ndef label(x: str) -> str:\n    return f'{x}{time.time()}'\n"
+    )
+    second = dbos_compile("check", "shop/flows.py", cwd=tmp_path)
+    assert second.stdout.startswith("shop/util/text.py:5:18: DBOS111 "), second.stdout
+    assert "via `text.label`" in second.stdout
+
+    (tmp_path / "shop/mixins.py").write_text(
+        "import os\n\n\nclass Audit:\n    def _note(self, event: str) -> str:\n"
+        "        return event + os.environ['HOST']\n"
+    )
+    third = dbos_compile("check", "shop/flows.py", cwd=tmp_path)
+    assert "shop/mixins.py:6:24: DBOS401" in third.stdout, third.stdout
+    assert "via `mixins.Audit._note`" in third.stdout
+    assert dbos_compile("check", "shop/flows.py", cwd=tmp_path).stdout == third.stdout
