@@ -119,6 +119,14 @@ class Super(Value):
     after: ClassInfo
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Either(Value):
+    """One of several project functions (``if sys.platform == ...: def f(): ... else: def
+    f(): ...``): a call may run any of them, so each is followed."""
+
+    options: tuple[ProjFunc | Bound | ProjClass, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Ordered(Value):
     """A value of unknown type known to iterate in set order (``list(s)``, ``enumerate(s)``)."""
@@ -130,6 +138,12 @@ class Ordered(Value):
 def same(a: Value, b: Value) -> bool:
     if isinstance(a, Inst):
         return a.same(b)
+    if isinstance(a, Either):
+        return (
+            isinstance(b, Either)
+            and len(a.options) == len(b.options)
+            and all(same(x, y) for x, y in zip(a.options, b.options, strict=True))
+        )
     if isinstance(a, (ProjModule, ProjFunc, ProjClass, ProjInst, Bound, Super)):
         return type(a) is type(b) and _identity(a) == _identity(b)
     return a == b
@@ -160,6 +174,16 @@ def join(values: Iterable[Value]) -> Value:
     first = found[0]
     if all(same(first, v) for v in found[1:]):
         return first
+    options: list[ProjFunc | Bound | ProjClass] = []
+    for v in found:
+        if isinstance(v, Either):
+            options.extend(v.options)
+        elif isinstance(v, (ProjFunc, Bound, ProjClass)):
+            options.append(v)
+        else:
+            break
+    else:
+        return Either(tuple(options))
     if all(v.unordered for v in found):
         return Ordered(what=_what(first))
     return UNKNOWN

@@ -31,6 +31,7 @@ from dbos_lint.scopes import COMPREHENSIONS, Bind
 from dbos_lint.syntax import all_params, dotted, read_children_reversed
 from dbos_lint.values import (
     Bound,
+    Either,
     Ext,
     Frame,
     Inst,
@@ -199,7 +200,10 @@ class BodyWalker:
             self._misuse(node, func)
 
     def _determinism(self, node: cst.Call, func: Value, frame: Frame) -> None:
-        if isinstance(func, Ext):
+        if isinstance(func, Either):
+            for option in func.options:
+                self._determinism(node, option, frame)
+        elif isinstance(func, Ext):
             self._outside_call(node, func.name, frame)
         elif isinstance(func, Method):
             self._method_call(node, func, frame)
@@ -267,7 +271,10 @@ class BodyWalker:
             self._report(node, n.MODULE_STATE, dotted(receiver) or cls)
 
     def _misuse(self, node: cst.Call, func: Value) -> None:
-        if isinstance(func, Ext):
+        if isinstance(func, Either):
+            for option in func.options:
+                self._misuse(node, option)
+        elif isinstance(func, Ext):
             if func.name in n.RECV_CALLS:
                 self._report(node, n.RECV_OUTSIDE, dotted(node.func))
             elif func.name in n.START_WORKFLOW_CALLS:

@@ -393,3 +393,23 @@ def test_signature_messages_name_the_alias_as_written() -> None:
         "parameter annotated `Handler` (which names `collections.abc.Callable`)",
         "parameter annotated `socket.socket`",
     ]
+
+
+def test_alternative_definitions_are_all_followed() -> None:
+    source = """
+        import os
+        import sys
+        import time
+
+        if sys.platform == "win32":
+            def stamp() -> float:
+                return time.time()
+        else:
+            def stamp() -> float:
+                return float(os.getpid())
+
+        @DBOS.workflow()
+        def wf() -> float:
+            return stamp()
+    """
+    assert _codes(source) == [(8, "DBOS111"), (11, "DBOS401")]
