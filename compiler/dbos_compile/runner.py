@@ -96,7 +96,7 @@ def _analyse(job: _Job) -> _Result:
 
 
 @contextmanager
-def _fewer_collections() -> Iterator[None]:
+def fewer_collections() -> Iterator[None]:
     """Collect cyclic garbage less often while checking.
 
     A run keeps every parsed module it may need again (helpers are shared between files), and
@@ -112,7 +112,7 @@ def _fewer_collections() -> Iterator[None]:
 
 
 def _analyse_part(part: list[_Job]) -> list[_Result]:
-    with _fewer_collections():
+    with fewer_collections():
         return [_analyse(job) for job in part]
 
 
@@ -139,7 +139,7 @@ def _analyse_all(jobs_list: list[_Job], project: Project[Any], jobs: int) -> lis
     many of its files reach it, so interleaving files across workers would make both parse
     the same helpers."""
     if jobs <= 1 or len(jobs_list) < PARALLEL_THRESHOLD:
-        with _fewer_collections():
+        with fewer_collections():
             return [_analyse_with(project, job) for job in jobs_list]
     runs = partition([len(job[0]) for job in jobs_list], jobs)
     with ProcessPoolExecutor(max_workers=jobs) as pool:

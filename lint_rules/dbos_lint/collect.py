@@ -101,8 +101,10 @@ class ClassInfo:
 class ModuleIndex:
     """Everything the checker knows about one module without walking expressions."""
 
-    def __init__(self, module: cst.Module, checker: ModuleChecker) -> None:
+    def __init__(self, module: cst.Module, checker: ModuleChecker, *, walrus: bool = True) -> None:
         self.module = module
+        #: Whether the source may contain ``:=`` (function scopes then read expressions too).
+        self.walrus = walrus
         #: The module this index belongs to (values carry indexes, evaluation needs the file).
         self.checker = checker
         self.scope = Scope("module", module, None)
@@ -120,7 +122,8 @@ class ModuleIndex:
     def function_scope(self, info: FunctionInfo) -> Scope:
         scope = self._scopes.get(info.node)
         if scope is None:
-            scope = new_function_scope(info.node, self.enclosing_scope(info.owner, info.parent))
+            parent = self.enclosing_scope(info.owner, info.parent)
+            scope = new_function_scope(info.node, parent, walrus=self.walrus)
             self._scopes[info.node] = scope
         return scope
 

@@ -91,6 +91,9 @@ class Evaluator:
         self._memo: dict[tuple[cst.CSTNode, object], Value] = {}
         self._bindings: dict[tuple[Binding, object], Value] = {}
         self._joined: dict[tuple[int, object], Value] = {}
+        #: Binding list (by identity) -> the host-state name a variable stands for, or "";
+        #: filled by the body walker, which asks for every name it reads.
+        self.reads: dict[int, str] = {}
         self._imports: dict[tuple[int, str], ImportTarget] = {}
         self._bases: dict[ClassInfo, list[Value]] = {}
         self._depth = 0
@@ -98,6 +101,7 @@ class Evaluator:
     def close(self) -> None:
         """Forget everything (the memo refers to the project view that owns this evaluator)."""
         self.view = _CLOSED
+        self.reads.clear()
         for memo in (self._memo, self._bindings, self._joined, self._imports, self._bases):
             memo.clear()
         self.mro_cache.clear()

@@ -44,7 +44,8 @@ class ModuleChecker:
     def index(self) -> ModuleIndex:
         """Built on first use: a module parsed only to be skipped never pays for it."""
         if self._index is None:
-            self._index = ModuleIndex(self.module, self)
+            walrus = self.raw is None or b":=" in self.raw
+            self._index = ModuleIndex(self.module, self, walrus=walrus)
         return self._index
 
     @property

@@ -65,10 +65,26 @@ class Scope:
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     declared_global: set[str] = field(default_factory=set)
     declared_nonlocal: set[str] = field(default_factory=set)
-    #: Names on which ``.sort()`` is called somewhere in the scope (their order is then fixed).
-    sorted_names: set[str] = field(default_factory=set)
+    #: Names on which ``.sort()`` is called somewhere in the scope (found on first use).
+    _sorted: set[str] | None = None
     #: ``from x import *`` seen: unbound names may come from there.
     star_import: bool = False
+
+    def is_sorted_in_place(self, name: str) -> bool:
+        """Whether ``name.sort()`` is called anywhere in this scope's code (then its order is
+        fixed). Looked for only when a set-order finding is about to be made: rare."""
+        if self._sorted is None:
+            self._sorted = set()
+            stack: list[cst.CSTNode] = [self.node]
+            while stack:
+                node = stack.pop()
+                if type(node) is cst.Call:
+                    func = node.func
+                    if type(func) is cst.Attribute and func.attr.value == "sort":
+                        if type(func.value) is cst.Name:
+                            self._sorted.add(func.value.value)
+                stack.extend(read_children(node))
+        return name in self._sorted
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -194,19 +210,54 @@ def bind_statements(scope: Scope, statements: list[cst.CSTNode]) -> None:
             stack.extend(reversed(list(child_statements(stmt))))
 
 
-def new_function_scope(node: cst.FunctionDef | cst.Lambda, parent: Scope) -> Scope:
+def new_function_scope(
+    node: cst.FunctionDef | cst.Lambda, parent: Scope, *, walrus: bool = True
+) -> Scope:
     """A function's (or lambda's) scope: its parameters and every binding in its body.
 
-    Nested functions, classes, lambdas and comprehensions are not entered (they get scopes of
-    their own when a walk reaches them), except that a walrus inside a comprehension binds here.
-    """
+    Only statements bind names, except the walrus (``:=``, also inside a comprehension, where
+    it binds in the enclosing function); without ``walrus`` (the module has none) the body's
+    statements are read and its expressions skipped, which is most of its nodes. Nested
+    functions, classes, lambdas and comprehensions get scopes of their own."""
     scope = Scope("function" if isinstance(node, cst.FunctionDef) else "lambda", node, parent)
     for param in all_params(node):
         annotation = param.annotation.annotation if param.annotation else None
         scope.bind(param.name.value, Binding(Bind.PARAM, scope, param, annotation))
-    body: cst.CSTNode = node.body
-    _collect(scope, [body])
+    if walrus or isinstance(node, cst.Lambda):
+        _collect(scope, [node.body])
+    else:
+        _collect_statements(scope, list(node.body.body))
     return scope
+
+
+def _collect_statements(scope: Scope, statements: list[cst.CSTNode]) -> None:
+    stack = list(reversed(statements))
+    while stack:
+        stmt = stack.pop()
+        kind = type(stmt)
+        if kind is cst.SimpleStatementLine:
+            for small in cast(cst.SimpleStatementLine, stmt).body:
+                bind_small(scope, small)
+            continue
+        bind_compound(scope, stmt)
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
+            continue
+        if kind is cst.Match:
+            for case in cast(cst.Match, stmt).cases:
+                _bind_captures(scope, case.pattern)
+        stack.extend(reversed(list(child_statements(stmt))))
+
+
+def _bind_captures(scope: Scope, pattern: cst.CSTNode) -> None:
+    """Names a ``case`` pattern captures (``case {"at": when, **rest}``)."""
+    stack = [pattern]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+            scope.bind(node.name.value, Binding(Bind.OTHER, scope, node))
+        elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+            scope.bind(node.rest.value, Binding(Bind.OTHER, scope, node))
+        stack.extend(read_children(node))
 
 
 def new_comprehension_scope(node: cst.BaseComp, parent: Scope) -> Scope:
@@ -219,7 +270,7 @@ def new_comprehension_scope(node: cst.BaseComp, parent: Scope) -> Scope:
     return scope
 
 
-_STATEMENT, _DEF, _LAMBDA, _COMP, _WALRUS, _HEADER, _CAPTURE, _REST, _CALL = range(9)
+_STATEMENT, _DEF, _LAMBDA, _COMP, _WALRUS, _HEADER, _CAPTURE, _REST = range(8)
 _COLLECT: dict[type[cst.CSTNode], int] = {
     cst.SimpleStatementLine: _STATEMENT,
     cst.FunctionDef: _DEF,
@@ -234,7 +285,6 @@ _COLLECT: dict[type[cst.CSTNode], int] = {
     cst.MatchAs: _CAPTURE,
     cst.MatchStar: _CAPTURE,
     cst.MatchMapping: _REST,
-    cst.Call: _CALL,
 }
 
 
@@ -281,12 +331,6 @@ def _collect(scope: Scope, start: list[cst.CSTNode]) -> None:
             node = cast("cst.MatchMapping", node)
             if node.rest is not None:
                 scope.bind(node.rest.value, Binding(Bind.OTHER, scope, node))
-        else:
-            node = cast("cst.Call", node)
-            func = node.func
-            if type(func) is cst.Attribute and func.attr.value == "sort":
-                if type(func.value) is cst.Name:
-                    scope.sorted_names.add(func.value.value)
         stack.extend(read_children_reversed(node))
 
 

@@ -27,7 +27,7 @@ from dbos_lint.evaluate import Evaluator
 from dbos_lint.model import Settings
 from dbos_lint.module import ModuleChecker
 from dbos_lint.project import Project
-from dbos_lint.scopes import COMPREHENSIONS, Bind
+from dbos_lint.scopes import COMPREHENSIONS, Bind, Binding
 from dbos_lint.syntax import all_params, dotted, read_children_reversed
 from dbos_lint.values import (
     Bound,
@@ -97,6 +97,15 @@ class Reporter(Protocol):
 Item = tuple[cst.CSTNode, Frame]
 
 
+class _SetFrame:
+    """A marker on the walk's stack: continue in ``frame``."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: Frame) -> None:
+        self.frame = frame
+
+
 class BodyWalker:
     def __init__(self, reporter: Reporter, walk: Walk) -> None:
         self.r = reporter
@@ -113,18 +122,27 @@ class BodyWalker:
         self._root_scope = self.module.index.function_scope(walk.current)
 
     def run(self) -> None:
+        """Depth-first, in source order. The stack holds nodes, and a :class:`_SetFrame`
+        where the frame changes (entering or leaving a scope), so that the children of an
+        ordinary node are pushed as they are, without a (node, frame) pair each."""
         frame = Frame(self.module, self._root_scope, self.walk.receiver)
-        stack: list[Item] = [(s, frame) for s in reversed(self.walk.current.node.body.body)]
+        stack: list[cst.CSTNode | _SetFrame] = list(reversed(self.walk.current.node.body.body))
         handlers = _HANDLERS
         while stack:
-            node, frame = stack.pop()
+            node = stack.pop()
+            if isinstance(node, _SetFrame):
+                frame = node.frame
+                continue
             handler = handlers.get(type(node))
             if handler is not None:
                 replaced = handler(self, node, frame)
                 if replaced is not None:
-                    stack.extend(reversed(replaced))
+                    stack.append(_SetFrame(frame))  # back to this frame afterwards
+                    for item, item_frame in reversed(replaced):
+                        stack.append(item)
+                        stack.append(_SetFrame(item_frame))
                     continue
-            stack.extend([(child, frame) for child in read_children_reversed(node)])
+            stack.extend(read_children_reversed(node))
 
     def _report(
         self, node: cst.CSTNode, code: str, name: str, origin: cst.CSTNode | None = None
@@ -295,21 +313,47 @@ class BodyWalker:
         name, and a name imported from a possible project module is not looked up (it could be
         a re-export of ``os.environ``, a case not worth parsing every imported module for).
         """
-        if isinstance(node, cst.Name):
-            if self._bound_here(node.value, frame) or self._project_import(node.value, frame):
-                return
-        elif node.attr.value not in _ACCESS_LEAVES:
-            if self.workflow and isinstance(node.value, cst.Name):
+        if type(node) is cst.Name:
+            bindings = frame.scope.lookup(node.value)
+            if bindings is None:
+                return  # a builtin: none is host state when merely read
+            found = self.ev.reads.get(id(bindings))
+            if found is None:
+                found = self.ev.reads[id(bindings)] = self._read_through(
+                    node.value, bindings, frame
+                )
+            if found:
+                self._reported_read(node, found)
+            return
+        node = cast(cst.Attribute, node)
+        if node.attr.value not in _ACCESS_LEAVES:
+            if self.workflow and type(node.value) is cst.Name:
                 self._property(node, frame)
             return
         value = self.ev.value(node, frame)
         if isinstance(value, Ext):
-            name = value.name
-            if name in n.SQL_SESSION_NAMES:
-                if self.walk.kind is not Kind.TRANSACTION:
-                    self._report(node, n.SQL_SESSION, "DBOS.sql_session")
-            elif self.workflow and name in n.ACCESSES and not self.r.settings.is_allowed(name):
-                self._report(node, n.ACCESSES[name], name)
+            self._reported_read(node, value.name)
+
+    def _read_through(self, name: str, bindings: list[Binding], frame: Frame) -> str:
+        """The host-state (or session) name a variable stands for, or "" (memoised per
+        binding list by the caller)."""
+        if all(b.kind is Bind.ASSIGN and b.scope.kind not in ("module", "class") for b in bindings):
+            return ""  # ``env = os.environ`` was reported where the alias was made
+        if all(b.kind is Bind.IMPORT and Project.is_candidate(b.target) for b in bindings):
+            return ""  # see above: a re-export of os.environ through the project is not sought
+        value = self.ev.bindings(bindings, frame, name)
+        if isinstance(value, Ext) and (
+            value.name in n.ACCESSES or value.name in n.SQL_SESSION_NAMES
+        ):
+            return value.name
+        return ""
+
+    def _reported_read(self, node: cst.Name | cst.Attribute, name: str) -> None:
+        if name in n.SQL_SESSION_NAMES:
+            if self.walk.kind is not Kind.TRANSACTION:
+                self._report(node, n.SQL_SESSION, "DBOS.sql_session")
+        elif self.workflow and name in n.ACCESSES and not self.r.settings.is_allowed(name):
+            self._report(node, n.ACCESSES[name], name)
 
     def _property(self, node: cst.Attribute, frame: Frame) -> None:
         assert isinstance(node.value, cst.Name)
@@ -321,14 +365,6 @@ class BodyWalker:
             if classes.is_property(found):
                 assert found is not None and found.method is not None
                 self._follow(found.method, base)
-
-    @staticmethod
-    def _bound_here(name: str, frame: Frame) -> bool:
-        bindings = frame.scope.lookup(name)
-        return bool(bindings) and all(
-            b.kind is Bind.ASSIGN and b.scope.kind not in ("module", "class")
-            for b in bindings or ()
-        )
 
     @staticmethod
     def _project_import(name: str, frame: Frame) -> bool:
@@ -346,7 +382,7 @@ class BodyWalker:
             return None
         if isinstance(expr, cst.Name):
             bindings = frame.scope.lookup(expr.value) or []
-            if any(expr.value in b.scope.sorted_names for b in bindings):
+            if any(b.scope.is_sorted_in_place(expr.value) for b in bindings):
                 return None
         return value
 

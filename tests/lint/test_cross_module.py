@@ -294,3 +294,24 @@ def test_cache_follows_re_exports_and_base_classes_in_other_files(tmp_path: Path
     assert "shop/mixins.py:6:24: DBOS401" in third.stdout, third.stdout
     assert "via `mixins.Audit._note`" in third.stdout
     assert dbos_compile("check", "shop/flows.py", cwd=tmp_path).stdout == third.stdout
+
+
+def test_a_step_calling_a_workflow_of_another_module_is_reported(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/children.py": (
+                "from dbos import DBOS\n\n\n@DBOS.workflow()\ndef child() -> None:\n    pass\n"
+            ),
+            "app/steps.py": (
+                "from dbos import DBOS\n\nfrom .children import child\n\n\n"
+                "@DBOS.step()\ndef st() -> None:\n    child()\n\n\n"
+                "@DBOS.workflow()\ndef parent() -> None:\n    child()\n"
+            ),
+        },
+    )
+    items = _json("app", cwd=tmp_path)
+    assert [(i["filename"], i["location"], i["code"]) for i in items] == [
+        ("app/steps.py", {"row": 8, "column": 5}, "DBOS703")
+    ]

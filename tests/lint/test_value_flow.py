@@ -413,3 +413,35 @@ def test_alternative_definitions_are_all_followed() -> None:
             return stamp()
     """
     assert _codes(source) == [(8, "DBOS111"), (11, "DBOS401")]
+
+
+def test_every_statement_that_binds_a_name_shadows_the_module() -> None:
+    """No walrus in this module: function scopes are built from statements alone."""
+    source = """
+        import os
+        import time
+
+        @DBOS.workflow()
+        def wf(cmd: object, items: list[object]) -> None:
+            match cmd:
+                case {"at": time}:
+                    time.time()
+            for os in items:
+                os.getpid()
+            with open_thing() as random:
+                random.random()
+            try:
+                pass
+            except Exception as uuid:
+                uuid.uuid4()
+            import json as time2
+            time2.dumps({})
+
+        def open_thing() -> object:
+            return object()
+
+        @DBOS.workflow()
+        def control() -> float:
+            return time.time() + os.getpid()
+    """
+    assert _codes(source) == [(26, "DBOS111"), (26, "DBOS401")]
