@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dbos_lint.collect import ClassInfo, FunctionInfo
-from dbos_lint.scopes import Bind, Binding
+from dbos_lint.scopes import Binding
 from dbos_lint.values import ProjClass, ProjInst
 
 if TYPE_CHECKING:
@@ -87,11 +87,6 @@ def instance_assignments(
 
 def is_property(member: Member | None) -> bool:
     return member is not None and member.method is not None and member.method.is_property
-
-
-def class_binding_is_shared(binding: Binding) -> bool:
-    """Class-body attributes are shared by every instance (and every workflow)."""
-    return binding.scope.kind == "class" and binding.kind is Bind.ASSIGN
 
 
 def receiver_key(receiver: ProjInst | ProjClass | None) -> tuple[int, bool, bool] | None:

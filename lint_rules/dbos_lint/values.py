@@ -12,7 +12,7 @@ attributes and calls.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -198,14 +198,6 @@ def _what(v: Value) -> str:
 def describe(v: Value) -> str:
     """How a message names an unordered value."""
     return _what(v)
-
-
-def with_what(v: Value, what: str) -> Value:
-    if isinstance(v, Inst):
-        return replace(v, what=what)
-    if isinstance(v, Ordered):
-        return Ordered(what=what)
-    return v
 
 
 @dataclass(frozen=True, slots=True)
