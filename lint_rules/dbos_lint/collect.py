@@ -213,25 +213,35 @@ class _Indexer:
         self.walk(node.body.body, (*prefix, node.name.value), info, parent)
 
 
-def qualify(expr: cst.BaseExpression, scope: Scope) -> str | None:
-    """The dotted name an expression denotes through imports alone (no project files read):
-    enough for decorators, which always name ``dbos`` or the builtins."""
+def qualify(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str | None:
+    """The dotted name an expression denotes through imports and module-level aliases alone
+    (no project files read): enough for decorators, which name ``dbos`` or the builtins, also
+    as ``step = DBOS.step(retries_allowed=True)`` then ``@step``."""
     parts: list[str] = []
     while isinstance(expr, cst.Attribute):
         parts.append(expr.attr.value)
         expr = expr.value
-    if not isinstance(expr, cst.Name):
+    if not isinstance(expr, cst.Name) or depth > 10:
         return None
     bindings = scope.lookup(expr.value)
     if bindings is None:
         if not scope.is_builtin(expr.value):
             return None
         base = f"builtins.{expr.value}"
-    else:
-        targets = {b.target for b in bindings if b.kind is Bind.IMPORT}
-        if len(targets) != 1 or len(bindings) != 1:
+    elif len(bindings) != 1:
+        return None
+    elif bindings[0].kind is Bind.IMPORT:
+        base = bindings[0].target
+    elif bindings[0].kind is Bind.ASSIGN and bindings[0].scope.kind == "module":
+        value = bindings[0].value
+        if isinstance(value, cst.Call):
+            value = value.func
+        found = qualify(value, bindings[0].scope, depth + 1) if value is not None else None
+        if found is None:
             return None
-        base = targets.pop()
+        base = found
+    else:
+        return None
     return ".".join((base, *reversed(parts)))
 
 
