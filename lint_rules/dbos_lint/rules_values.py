@@ -17,9 +17,12 @@ RULES: tuple[Rule, ...] = (
         "different path; move it into a @DBOS.step()",
         why="On recovery DBOS re-executes the workflow function and replays recorded step "
         "outputs. A random draw made directly in the workflow is not recorded, so the replay "
-        "sees a new value and can call different steps than the original run did.",
+        "sees a new value and can call different steps than the original run did. A seeded "
+        "generator kept at module level is no better: every workflow of the process draws from "
+        "it, so what one run gets depends on the runs before it.",
         fix="Draw the random value inside a `@DBOS.step()` function and pass it on; its result "
-        "is checkpointed. A `random.Random(seed)` with a fixed seed is deterministic and allowed.",
+        "is checkpointed. A `random.Random(seed)` (or `np.random.default_rng(seed)`) made in the "
+        "workflow with a fixed seed is deterministic and allowed.",
         flagged=(
             _wf("x = random.randint(1, 6)", head="import random\n"),
             _wf("x = pick([1, 2])", head="from random import choice as pick\n"),
