@@ -1,24 +1,36 @@
-"""Find and classify every function of a module by its dbos decorator.
+"""Index one module: its functions (classified by dbos decorator), classes and top-level names.
 
 Workflows, steps and transactions are recognised by the *resolved* decorator name, so
 ``from dbos import DBOS as D`` + ``@D.workflow()`` and ``import dbos`` + ``@dbos.DBOS.workflow``
 both count, while a local class that happens to be called ``DBOS`` does not.
 
-The walk only descends through statements (``def`` is a statement, so no function can hide in an
-expression). Skipping expressions makes it several times cheaper than a libcst visitor, which
-matters because this runs on every file of every commit.
+The walk only descends through statements (``def`` and ``class`` are statements, so nothing
+can hide in an expression). Skipping expressions keeps it a small fraction of the parse, which
+matters because this runs on every workflow module and every helper module a workflow reaches.
+Function scopes are built later, only for the functions a walk enters.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from dbos_lint import names as n
-from dbos_lint.resolve import Resolver
+from dbos_lint.scopes import (
+    Bind,
+    Scope,
+    bind_statements,
+    new_comprehension_scope,
+    new_function_scope,
+)
+from dbos_lint.syntax import child_statements
+
+if TYPE_CHECKING:
+    from dbos_lint.module import ModuleChecker
 
 
 class Kind(enum.Enum):
@@ -28,131 +40,263 @@ class Kind(enum.Enum):
     PLAIN = "plain"
 
 
-@dataclass
+_STATIC = frozenset({"builtins.staticmethod"})
+_CLASSMETHOD = frozenset({"builtins.classmethod"})
+_PROPERTY = frozenset({"builtins.property", "functools.cached_property"})
+
+
+@dataclass(eq=False)
 class FunctionInfo:
     node: cst.FunctionDef
     kind: Kind
     qualname: str
-    #: Methods of the enclosing class by name (empty for functions outside classes).
-    siblings: dict[str, FunctionInfo] = field(default_factory=dict)
-    #: Name of the first parameter of a method (``self``), used to resolve ``self.helper()``.
-    self_name: str | None = None
+    index: ModuleIndex
+    #: The class this function is a method of, if any.
+    owner: ClassInfo | None = None
+    #: The function this one is nested in, if any.
+    parent: FunctionInfo | None = None
+    decorators: frozenset[str] = frozenset()
+
+    @property
+    def is_static(self) -> bool:
+        return bool(self.decorators & _STATIC)
+
+    @property
+    def is_classmethod(self) -> bool:
+        return bool(self.decorators & _CLASSMETHOD)
+
+    @property
+    def is_property(self) -> bool:
+        return bool(self.decorators & _PROPERTY)
+
+    @property
+    def self_name(self) -> str | None:
+        """Name of the parameter bound to the instance (or class), for methods."""
+        if self.owner is None or self.is_static:
+            return None
+        params = self.node.params.posonly_params or self.node.params.params
+        return params[0].name.value if params else None
 
 
-@dataclass
+@dataclass(eq=False)
+class ClassInfo:
+    node: cst.ClassDef
+    qualname: str
+    index: ModuleIndex
+    scope: Scope
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    parent: FunctionInfo | None = None
+    #: ``self.<name> = value`` in any method: name -> [(method, value)] (built on first use).
+    _instance_attrs: dict[str, list[tuple[FunctionInfo, cst.BaseExpression | None]]] | None = None
+
+    def instance_attrs(self) -> dict[str, list[tuple[FunctionInfo, cst.BaseExpression | None]]]:
+        if self._instance_attrs is None:
+            self._instance_attrs = {}
+            for method in self.methods.values():
+                if method.self_name is not None and not method.is_classmethod:
+                    _scan_self_assignments(method, self._instance_attrs)
+        return self._instance_attrs
+
+
 class ModuleIndex:
-    #: Every function in source order (dicts keep insertion order).
-    functions: dict[cst.FunctionDef, FunctionInfo] = field(default_factory=dict)
-    module_functions: dict[str, FunctionInfo] = field(default_factory=dict)
-    #: Module-level names bound to ``dbos.Queue(...)``.
-    queues: set[str] = field(default_factory=set)
-    #: Name target / Param node -> value or annotation (feeds Resolver.bindings). Module-level
-    #: bindings are filled here; function-level ones by the body walks as they pass them.
-    bound_values: dict[cst.CSTNode, cst.BaseExpression | None] = field(default_factory=dict)
+    """Everything the checker knows about one module without walking expressions."""
 
+    def __init__(self, module: cst.Module, checker: ModuleChecker, *, walrus: bool = True) -> None:
+        self.module = module
+        #: Whether the source may contain ``:=`` (function scopes then read expressions too).
+        self.walrus = walrus
+        #: The module this index belongs to (values carry indexes, evaluation needs the file).
+        self.checker = checker
+        self.scope = Scope("module", module, None)
+        #: Every function in source order.
+        self.functions: dict[cst.FunctionDef, FunctionInfo] = {}
+        self.classes: dict[cst.ClassDef, ClassInfo] = {}
+        #: Names some function declares ``global`` (their module-level value may change).
+        self.global_writes: set[str] = set()
+        self._scopes: dict[cst.CSTNode, Scope] = {}
+        bind_statements(self.scope, list(module.body))
+        _Indexer(self).walk(list(module.body), (), None, None)
+        for info in self.functions.values():
+            info.kind, info.decorators = _classify(self, info)
 
-def _decorator_kind(resolver: Resolver, decorator: cst.Decorator) -> Kind | None:
-    expr = decorator.decorator
-    if isinstance(expr, cst.Call):
-        expr = expr.func
-    found = set(resolver.external_names(expr))
-    if found & n.WORKFLOW_DECORATORS:
-        return Kind.WORKFLOW
-    if found & n.STEP_DECORATORS:
-        return Kind.STEP
-    if found & n.TRANSACTION_DECORATORS:
-        return Kind.TRANSACTION
-    return None
+    def function_scope(self, info: FunctionInfo) -> Scope:
+        scope = self._scopes.get(info.node)
+        if scope is None:
+            parent = self.enclosing_scope(info.owner, info.parent)
+            scope = new_function_scope(info.node, parent, walrus=self.walrus)
+            self._scopes[info.node] = scope
+        return scope
 
+    def enclosing_scope(self, owner: ClassInfo | None, parent: FunctionInfo | None) -> Scope:
+        if owner is not None:
+            return owner.scope
+        if parent is not None:
+            return self.function_scope(parent)
+        return self.scope
 
-def classify(resolver: Resolver, node: cst.FunctionDef) -> Kind:
-    for decorator in node.decorators:
-        kind = _decorator_kind(resolver, decorator)
-        if kind is not None:
-            return kind
-    return Kind.PLAIN
-
-
-def record_binding(bound: dict[cst.CSTNode, cst.BaseExpression | None], node: cst.CSTNode) -> None:
-    """Remember what an ``x = ...`` / ``x: T = ...`` / parameter binds ``x`` to."""
-    if isinstance(node, cst.Assign):
-        for target in node.targets:
-            if isinstance(target.target, cst.Name):
-                bound[target.target] = node.value
-    elif isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name):
-        # The declared type says more than the value (``x: set[str] = load()``).
-        bound[node.target] = node.annotation.annotation
-    elif isinstance(node, cst.Param):
-        bound[node] = node.annotation.annotation if node.annotation else None
-
-
-def _child_statements(stmt: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Statements directly nested in a compound statement (bodies, else/except/finally/case)."""
-    for attr in ("body", "orelse", "finalbody"):
-        part = getattr(stmt, attr, None)
-        if isinstance(part, (cst.Else, cst.Finally)):
-            part = part.body
-        if isinstance(part, cst.If):  # elif chains
-            yield part
-        elif isinstance(part, cst.BaseSuite):
-            yield from part.body
-    for handler in getattr(stmt, "handlers", ()):
-        yield from handler.body.body
-    for case in getattr(stmt, "cases", ()):
-        yield from case.body.body
+    def nested_scope(self, node: cst.CSTNode, parent: Scope) -> Scope:
+        """The scope of a lambda, comprehension, nested def or class met inside a walk."""
+        scope = self._scopes.get(node)
+        if scope is None:
+            if isinstance(node, cst.FunctionDef):
+                info = self.functions.get(node)
+                if info is not None:
+                    return self.function_scope(info)
+                scope = new_function_scope(node, parent)
+            elif isinstance(node, cst.Lambda):
+                scope = new_function_scope(node, parent)
+            elif isinstance(node, cst.ClassDef) and node in self.classes:
+                scope = self.classes[node].scope
+            else:
+                assert isinstance(node, cst.BaseComp)
+                scope = new_comprehension_scope(node, parent)
+            self._scopes[node] = scope
+        return scope
 
 
 class _Indexer:
-    def __init__(self, resolver: Resolver, index: ModuleIndex) -> None:
-        self.resolver = resolver
+    def __init__(self, index: ModuleIndex) -> None:
         self.index = index
 
     def walk(
         self,
         statements: Sequence[cst.CSTNode],
-        stack: tuple[cst.FunctionDef | cst.ClassDef, ...],
-        methods: dict[str, FunctionInfo] | None,
+        prefix: tuple[str, ...],
+        owner: ClassInfo | None,
+        parent: FunctionInfo | None,
     ) -> None:
         for stmt in statements:
             if isinstance(stmt, cst.FunctionDef):
-                self._function(stmt, stack, methods)
+                self._function(stmt, prefix, owner, parent)
             elif isinstance(stmt, cst.ClassDef):
-                self.walk(stmt.body.body, (*stack, stmt), {})
+                self._class(stmt, prefix, parent, owner)
             elif isinstance(stmt, cst.SimpleStatementLine):
-                if not stack:
+                if parent is not None:
                     for small in stmt.body:
-                        self._module_binding(small)
+                        if isinstance(small, cst.Global):
+                            self.index.global_writes.update(x.name.value for x in small.names)
             else:
-                self.walk(list(_child_statements(stmt)), stack, methods)
+                self.walk(list(child_statements(stmt)), prefix, owner, parent)
 
     def _function(
         self,
         node: cst.FunctionDef,
-        stack: tuple[cst.FunctionDef | cst.ClassDef, ...],
-        methods: dict[str, FunctionInfo] | None,
+        prefix: tuple[str, ...],
+        owner: ClassInfo | None,
+        parent: FunctionInfo | None,
     ) -> None:
-        prefix = ".".join(s.name.value for s in stack)
-        qualname = f"{prefix}.{node.name.value}" if prefix else node.name.value
-        info = FunctionInfo(node=node, kind=classify(self.resolver, node), qualname=qualname)
-        if stack and isinstance(stack[-1], cst.ClassDef) and methods is not None:
-            methods[node.name.value] = info
-            info.siblings = methods
-            params = node.params.posonly_params or node.params.params
-            if params:
-                info.self_name = params[0].name.value
-        elif not stack:
-            self.index.module_functions[node.name.value] = info
+        qualname = ".".join((*prefix, node.name.value))
+        info = FunctionInfo(node, Kind.PLAIN, qualname, self.index, owner, parent)
+        if owner is not None:
+            owner.methods.setdefault(node.name.value, info)
         self.index.functions[node] = info
-        self.walk(node.body.body, (*stack, node), None)
+        self.walk(node.body.body, (*prefix, node.name.value), None, info)
 
-    def _module_binding(self, small: cst.BaseSmallStatement) -> None:
-        record_binding(self.index.bound_values, small)
-        if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
-            if set(self.resolver.external_names(small.value.func)) & n.QUEUE_CLASSES:
-                for target in small.targets:
-                    if isinstance(target.target, cst.Name):
-                        self.index.queues.add(target.target.value)
+    def _class(
+        self,
+        node: cst.ClassDef,
+        prefix: tuple[str, ...],
+        parent: FunctionInfo | None,
+        enclosing_class: ClassInfo | None,
+    ) -> None:
+        if enclosing_class is not None:
+            outer = enclosing_class.scope
+        elif parent is not None:  # rare: a class defined inside a function
+            outer = self.index.function_scope(parent)
+        else:
+            outer = self.index.scope
+        scope = Scope("class", node, outer)
+        bind_statements(scope, list(node.body.body))
+        info = ClassInfo(node, ".".join((*prefix, node.name.value)), self.index, scope)
+        info.parent = parent
+        self.index.classes[node] = info
+        self.walk(node.body.body, (*prefix, node.name.value), info, parent)
 
 
-def index_module(module: cst.Module, resolver: Resolver, index: ModuleIndex) -> None:
-    _Indexer(resolver, index).walk(module.body, (), None)
+def qualify(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str | None:
+    """The dotted name an expression denotes through imports and module-level aliases alone
+    (no project files read): enough for decorators, which name ``dbos`` or the builtins, also
+    as ``step = DBOS.step(retries_allowed=True)`` then ``@step``."""
+    parts: list[str] = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if not isinstance(expr, cst.Name) or depth > 10:
+        return None
+    bindings = scope.lookup(expr.value)
+    if bindings is None:
+        if not scope.is_builtin(expr.value):
+            return None
+        base = f"builtins.{expr.value}"
+    elif len(bindings) != 1:
+        return None
+    elif bindings[0].kind is Bind.IMPORT:
+        base = bindings[0].target
+    elif bindings[0].kind is Bind.ASSIGN and bindings[0].scope.kind == "module":
+        value = bindings[0].value
+        if isinstance(value, cst.Call):
+            value = value.func
+        found = qualify(value, bindings[0].scope, depth + 1) if value is not None else None
+        if found is None:
+            return None
+        base = found
+    else:
+        return None
+    return ".".join((base, *reversed(parts)))
+
+
+def _classify(index: ModuleIndex, info: FunctionInfo) -> tuple[Kind, frozenset[str]]:
+    if not info.node.decorators:
+        return Kind.PLAIN, frozenset()
+    scope = index.enclosing_scope(info.owner, info.parent)
+    found: set[str] = set()
+    for decorator in info.node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        name = qualify(expr, scope)
+        if name is not None:
+            found.add(name)
+    kind = Kind.PLAIN
+    if found & n.WORKFLOW_DECORATORS:
+        kind = Kind.WORKFLOW
+    elif found & n.STEP_DECORATORS:
+        kind = Kind.STEP
+    elif found & n.TRANSACTION_DECORATORS:
+        kind = Kind.TRANSACTION
+    return kind, frozenset(found)
+
+
+def _scan_self_assignments(
+    method: FunctionInfo,
+    out: dict[str, list[tuple[FunctionInfo, cst.BaseExpression | None]]],
+) -> None:
+    """``self.x = v`` / ``self.x: T = v`` statements anywhere in the method's statements."""
+    self_name = method.self_name
+    stack: list[cst.CSTNode] = list(method.node.body.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                for target, value in _attribute_targets(small):
+                    if isinstance(target.value, cst.Name) and target.value.value == self_name:
+                        out.setdefault(target.attr.value, []).append((method, value))
+        elif not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            stack.extend(child_statements(stmt))
+
+
+def _attribute_targets(
+    small: cst.CSTNode,
+) -> list[tuple[cst.Attribute, cst.BaseExpression | None]]:
+    if isinstance(small, cst.Assign):
+        single = len(small.targets) == 1
+        return [
+            (t.target, small.value if single else None)
+            for t in small.targets
+            if isinstance(t.target, cst.Attribute)
+        ]
+    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Attribute):
+        return [(small.target, small.value)]
+    if isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Attribute):
+        return [(small.target, None)]
+    return []

@@ -6,10 +6,18 @@ libcst checker cannot: the callee of a method on a typed object (``rng: random.S
 name. Codes and messages are the catalogue's, so ``[DBOS111]`` means the same in both tools, and
 both ``# dbos: ignore[DBOS111]`` and ``# type: ignore[DBOS111]`` silence it.
 
+Types make some of the checker's value flow free here: a method called on an object mypy knows
+to be a client (``self.db: sqlite3.Connection``, ``session: requests.Session``, however it was
+obtained) is judged by its class, as are the event loop's ``time()`` and ``run_in_executor()``;
+and an argument typed ``set[...]`` makes ``",".join(s)``, ``s.pop()`` and ``enumerate(s)``
+set-order findings. The class tables are the checker's (``dbos_lint.objects``).
+
 Limits, by design: only calls directly inside a workflow body (its lambdas and nested functions
-included) are checked; transitive helpers, set iteration and API misuse stay with
-``dbos-compile check``, which sees the whole module. Calls whose callee is ``Any`` (an untyped
-library) never reach a plugin hook.
+included) are checked; transitive helpers, iterating a set, module state, signatures and API
+misuse stay with ``dbos-compile check``, which sees the whole project. Unlike the checker, the
+plugin also reports a client's method when the client was made in the same workflow (the
+construction is reported too). Calls whose callee is ``Any`` (an untyped library, e.g.
+``requests`` without ``types-requests``) never reach a plugin hook.
 """
 
 from __future__ import annotations
@@ -38,9 +46,10 @@ from mypy.nodes import (
     WithStmt,
 )
 from mypy.plugin import FunctionContext, MethodContext, Plugin, ReportConfigContext
-from mypy.types import Type
+from mypy.types import Instance, Type, get_proper_type
 
 from dbos_lint import names as n
+from dbos_lint import objects as o
 from dbos_lint.catalogue import RULES
 from dbos_lint.suppress import line_suppresses
 
@@ -54,6 +63,7 @@ _KINDS = {"workflow", "step", "transaction"}
 def _catalogue_hash() -> str:
     material = repr(sorted((c, r.message) for c, r in RULES.items()))
     material += repr(sorted(n.EXACT_CALLS.items())) + repr(sorted(n.MODULE_CALLS.items()))
+    material += repr(sorted(o.CLIENT_CLASSES.items())) + repr(sorted(o.METHOD_CALLS.items()))
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
@@ -143,11 +153,64 @@ def _callback(code: str, public_name: str) -> Callable[[Any], Type]:
     return hook
 
 
+def _fixed(code: str, public_name: str) -> Callable[[Any], Type]:
+    """A call that breaks replay whatever its arguments (a client's method)."""
+
+    def hook(ctx: FunctionContext | MethodContext) -> Type:
+        _report(ctx, code, public_name)
+        return ctx.default_return_type
+
+    return hook
+
+
+_SETS = frozenset({"builtins.set", "builtins.frozenset"})
+#: Calls whose first argument's order they expose: ``",".join(s)``, ``enumerate(s)``.
+_ORDER_OF_ARGUMENT = {
+    "builtins.str.join": "joining a set",
+    "builtins.enumerate": "`enumerate(...)` of a set",
+    "builtins.zip": "`zip(...)` of a set",
+}
+
+
+def _is_set(typ: Type) -> bool:
+    proper = get_proper_type(typ)
+    return isinstance(proper, Instance) and any(b.fullname in _SETS for b in proper.type.mro)
+
+
+def _set_order(what: str) -> Callable[[Any], Type]:
+    def hook(ctx: FunctionContext | MethodContext) -> Type:
+        if ctx.arg_types and ctx.arg_types[0] and _is_set(ctx.arg_types[0][0]):
+            _report(ctx, n.SET_ORDER, what)
+        return ctx.default_return_type
+
+    return hook
+
+
+def _set_pop(ctx: MethodContext) -> Type:
+    if not any(ctx.args):
+        _report(ctx, n.SET_ORDER, "`set.pop()` on a set")
+    return ctx.default_return_type
+
+
+def _method_of_object(fullname: str) -> Callable[[Any], Type] | None:
+    """A method judged by the class of the object it is called on."""
+    cls, _, method = fullname.rpartition(".")
+    public_cls = o.public_class(n.MYPY_ALIASES.get(cls, cls))
+    code = o.method_code(public_cls, method, unseeded=False, shared=False)
+    return _fixed(code, f"{public_cls}.{method}") if code is not None else None
+
+
 class DbosLintPlugin(Plugin):
     def _hook(self, fullname: str, *, is_method: bool) -> Callable[[Any], Type] | None:
         public = n.MYPY_ALIASES.get(fullname, fullname)
         if public in n.ACCESSES:  # os.environ.get(...) arrives as a method of os._Environ
             return _callback(n.ACCESSES[public], public)
+        if public in _ORDER_OF_ARGUMENT:
+            return _set_order(_ORDER_OF_ARGUMENT[public])
+        if public == "builtins.set.pop":
+            return _set_pop
+        if is_method and public not in n.EXACT_CALLS:
+            return _method_of_object(public)
         # Methods only match exactly (``requests.models.Response.json`` is not I/O); functions
         # and class instantiations may match a whole module (``requests.api.get``).
         exact = public in n.EXACT_CALLS or public in n.MIN_ARGS_TO_BE_SAFE

@@ -27,10 +27,12 @@ PROCESS = "DBOS204"
 THREADS = "DBOS301"
 COMPLETION_ORDER = "DBOS302"
 ENVIRONMENT = "DBOS401"
+MODULE_STATE = "DBOS402"
 SET_ORDER = "DBOS501"
 IDENTITY_HASH = "DBOS502"
 PARAM_TYPE = "DBOS601"
 RETURN_TYPE = "DBOS602"
+GENERATOR = "DBOS603"
 SQL_SESSION = "DBOS701"
 RECV_OUTSIDE = "DBOS702"
 WORKFLOW_IN_STEP = "DBOS703"
@@ -66,6 +68,14 @@ _OS_PROCESS = (
 _OS_ENV = (
     "getenv getenvb putenv unsetenv getpid getppid getcwd getcwdb getlogin getuid geteuid "
     "getgid getegid uname cpu_count times getloadavg"
+).split()
+
+_ASYNCIO_PROCESS = ("create_subprocess_exec", "create_subprocess_shell")
+_ASYNCIO_NETWORK = ("open_connection start_server open_unix_connection start_unix_server").split()
+#: numpy.random constructors that are deterministic when given a seed (or a seeded bit
+#: generator); everything else in numpy.random draws from the global generator.
+_NUMPY_SEEDABLE = (
+    "default_rng RandomState Generator SeedSequence PCG64 PCG64DXSM MT19937 Philox SFC64"
 ).split()
 
 #: pathlib methods that touch the file system (constructing or joining a Path does not).
@@ -104,6 +114,8 @@ def _exact() -> dict[str, str]:
     table.update({"builtins.input": ENVIRONMENT, "socket.gethostname": ENVIRONMENT})
     table.update({f"asyncio.{f}": THREADS for f in ("to_thread", "run_coroutine_threadsafe")})
     table.update({f"asyncio.{f}": COMPLETION_ORDER for f in ("wait", "as_completed")})
+    table.update({f"asyncio.{f}": PROCESS for f in _ASYNCIO_PROCESS})
+    table.update({f"asyncio.{f}": NETWORK for f in _ASYNCIO_NETWORK})
     table.update({"builtins.hash": IDENTITY_HASH, "builtins.id": IDENTITY_HASH})
     return table
 
@@ -126,6 +138,7 @@ def _modules() -> dict[str, str]:
     table.update({m: THREADS for m in ("threading", "_thread", "multiprocessing")})
     table["concurrent.futures"] = THREADS
     table.update({m: ENVIRONMENT for m in ("platform", "getpass")})
+    table["numpy.random"] = RANDOM
     return table
 
 
@@ -147,6 +160,7 @@ ACCESSES: Mapping[str, str] = MappingProxyType(
 MIN_ARGS_TO_BE_SAFE: Mapping[str, int] = MappingProxyType(
     {
         "random.Random": 1,
+        **{f"numpy.random.{c}": 1 for c in _NUMPY_SEEDABLE},
         "time.localtime": 1,
         "time.gmtime": 1,
         "time.ctime": 1,
@@ -156,6 +170,7 @@ MIN_ARGS_TO_BE_SAFE: Mapping[str, int] = MappingProxyType(
 )
 _MIN_ARGS_CODES = {
     "random.Random": RANDOM,
+    **{f"numpy.random.{c}": RANDOM for c in _NUMPY_SEEDABLE},
     "time.localtime": WALL_CLOCK,
     "time.gmtime": WALL_CLOCK,
     "time.ctime": WALL_CLOCK,
@@ -167,6 +182,34 @@ MIN_ARGS_CODES: Mapping[str, str] = MappingProxyType(_MIN_ARGS_CODES)
 #: Names inside a deny-listed module that are safe to call: raising or catching an exception
 #: class, or building a config value, does no I/O.
 SAFE_SUFFIXES: tuple[str, ...] = ("Error", "Exception", "Warning", "Timeout", "Exit")
+
+#: Plain data and pure functions that live in deny-listed modules: building a URL or a
+#: request object, a lock, converting an address does no I/O and gives the same result on
+#: every run.
+SAFE_NAMES: frozenset[str] = frozenset(
+    [
+        *(
+            f"httpx.{c}"
+            for c in "URL Headers QueryParams Cookies Request Response Limits BasicAuth".split()
+        ),
+        *(f"requests.{c}" for c in ("Request", "PreparedRequest")),
+        *(f"requests.auth.{c}" for c in ("HTTPBasicAuth", "HTTPDigestAuth", "HTTPProxyAuth")),
+        "requests.structures.CaseInsensitiveDict",
+        *(f"aiohttp.{c}" for c in ("BasicAuth", "FormData")),
+        "urllib3.Retry",
+        "urllib3.util.Retry",
+        "urllib.request.Request",
+        *(
+            f"socket.{f}"
+            for f in "inet_aton inet_ntoa inet_pton inet_ntop htons ntohs htonl ntohl".split()
+        ),
+        "subprocess.list2cmdline",
+        *(
+            f"threading.{c}"
+            for c in "Lock RLock Event Condition Semaphore BoundedSemaphore Barrier".split()
+        ),
+    ]
+)
 
 #: Non-serializable annotation types for workflow/step signatures.
 UNSERIALIZABLE_TYPES: frozenset[str] = frozenset(
@@ -222,6 +265,10 @@ UNSERIALIZABLE_TYPES: frozenset[str] = frozenset(
         "sqlalchemy.engine.Engine",
         "sqlalchemy.Connection",
         "sqlalchemy.Engine",
+        "requests.Response",
+        "httpx.Response",
+        "aiohttp.ClientResponse",
+        "http.client.HTTPResponse",
     ]
 )
 
@@ -258,6 +305,8 @@ MYPY_ALIASES: Mapping[str, str] = MappingProxyType(
         "asyncio.tasks.as_completed": "asyncio.as_completed",
         "asyncio.threads.to_thread": "asyncio.to_thread",
         "asyncio.tasks.run_coroutine_threadsafe": "asyncio.run_coroutine_threadsafe",
+        **{f"asyncio.subprocess.{f}": f"asyncio.{f}" for f in _ASYNCIO_PROCESS},
+        **{f"asyncio.streams.{f}": f"asyncio.{f}" for f in _ASYNCIO_NETWORK},
         "os._Environ.get": "os.environ",
         "os._Environ.__getitem__": "os.environ",
         "os._Environ.items": "os.environ",
@@ -274,6 +323,15 @@ MYPY_ALIASES: Mapping[str, str] = MappingProxyType(
         "genericpath.getsize": "os.path.getsize",
         "genericpath.getmtime": "os.path.getmtime",
         "io.open": "builtins.open",
+        "numpy.random._generator.default_rng": "numpy.random.default_rng",
+        "numpy.random._generator.Generator": "numpy.random.Generator",
+        "numpy.random.mtrand.RandomState": "numpy.random.RandomState",
+        "numpy.random.bit_generator.SeedSequence": "numpy.random.SeedSequence",
+        "numpy.random._pcg64.PCG64": "numpy.random.PCG64",
+        "numpy.random._pcg64.PCG64DXSM": "numpy.random.PCG64DXSM",
+        "numpy.random._mt19937.MT19937": "numpy.random.MT19937",
+        "numpy.random._philox.Philox": "numpy.random.Philox",
+        "numpy.random._sfc64.SFC64": "numpy.random.SFC64",
     }
 )
 
@@ -303,7 +361,7 @@ def classify_call(
     if not allow_module_prefix:
         return None
     module, _, leaf = name.rpartition(".")
-    if leaf.endswith(SAFE_SUFFIXES):
+    if leaf.endswith(SAFE_SUFFIXES) or name in SAFE_NAMES:
         return None
     while module:
         if module in MODULE_CALLS:

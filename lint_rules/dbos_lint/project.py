@@ -81,6 +81,17 @@ class Project(Generic[T]):
         self._roots[directory] = roots
         return roots
 
+    def dotted_name(self, path: Path) -> str:
+        """How ``path`` is imported (``src/myapp/flags.py``: ``myapp.flags``), or "" outside
+        the project. Names in ``extra-forbidden``/``extra-allowed`` are matched against it."""
+        for base in (self._src, self.root):
+            if base is not None and path.is_relative_to(base):
+                parts = list(path.relative_to(base).with_suffix("").parts)
+                if parts and parts[-1] == "__init__":
+                    parts.pop()
+                return ".".join(parts)
+        return ""
+
     @staticmethod
     def is_candidate(module: str) -> bool:
         """Whether a dotted module name could be a project module at all."""
@@ -133,6 +144,18 @@ class Project(Generic[T]):
             self._hashes.setdefault(path, hashlib.sha256(raw).hexdigest())
             self._modules[path] = load(raw)
         return self._modules[path]
+
+    def loaded(self, path: Path, raw: bytes) -> tuple[bool, T | None]:
+        """(True, module) when ``path`` was already loaded this run with this very content."""
+        if path in self._modules and self._hashes.get(path) == hashlib.sha256(raw).hexdigest():
+            return True, self._modules[path]
+        return False, None
+
+    def remember(self, path: Path, raw: bytes, module: T | None) -> None:
+        """Keep a module parsed for checking, so that workflows reaching it later do not parse
+        it again."""
+        self._hashes[path] = hashlib.sha256(raw).hexdigest()
+        self._modules[path] = module
 
     def still_valid(self, path: Path, analysis: Analysis) -> bool:
         """Whether a cached analysis of ``path`` would come out the same today: every

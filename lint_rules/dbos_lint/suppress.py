@@ -38,8 +38,16 @@ def _comments(source: bytes) -> Iterable[tuple[int, str]]:
                 yield number, line[line.index("#") :]
 
 
+#: Any comment that could silence one of our codes; a file without one is not tokenized.
+_CANDIDATE = re.compile(
+    rb"dbos:\s*ignore|noqa:[^\n]*DBOS|type:\s*ignore\[[^\]\n]*DBOS", re.IGNORECASE
+)
+
+
 def parse_suppressions(source: bytes) -> dict[int, frozenset[str] | None]:
     found: dict[int, frozenset[str] | None] = {}
+    if not _CANDIDATE.search(source):
+        return found
     for line, comment in _comments(source):
         match = _DBOS_IGNORE.search(comment)
         if match:

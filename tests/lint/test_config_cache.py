@@ -122,3 +122,33 @@ def test_cache_lives_in_cwd_without_config(tmp_path: Path) -> None:
     result = dbos_compile("check", "m.py", cwd=tmp_path)
     assert result.returncode == 1
     assert (tmp_path / ".dbos-compile-cache" / ".gitignore").read_text() == "*\n"
+
+
+def test_configured_names_apply_to_the_projects_own_modules(tmp_path: Path) -> None:
+    """``myapp`` is part of the project here: its functions are followed, and the
+    configuration still names them by their import path."""
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.dbos-compile]\n"
+        'extra-forbidden = ["myapp.flags.is_enabled"]\n'
+        'extra-allowed = ["myapp.cache"]\n'
+    )
+    package = tmp_path / "src" / "myapp"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "flags.py").write_text("def is_enabled(name: str) -> bool:\n    return True\n")
+    (package / "cache.py").write_text(
+        "import time\n\n\ndef remember(key: str) -> float:\n    return time.time()\n"
+    )
+    (package / "clock.py").write_text(
+        "import time\n\n\ndef now() -> float:\n    return time.time()\n"
+    )
+    (package / "flows.py").write_text(
+        "from dbos import DBOS\nfrom myapp import flags\nfrom myapp.cache import remember\n"
+        "from myapp.clock import now\n\n\n@DBOS.workflow()\ndef wf() -> float:\n"
+        '    remember("k")\n    return now() if flags.is_enabled("beta") else 0.0\n'
+    )
+    result = dbos_compile("check", "--no-cache", "src", cwd=tmp_path)
+    assert [line.split(" ", 2)[:2] for line in result.stdout.splitlines()] == [
+        ["src/myapp/clock.py:5:12:", "DBOS111"],
+        ["src/myapp/flows.py:10:21:", "DBOS901"],
+    ]

@@ -44,20 +44,56 @@ def _write(root: Path, files: dict[str, str]) -> None:
         path.write_text(textwrap.dedent(text))
 
 
-def test_project_corpus_is_flagged_line_for_line() -> None:
-    items = _json(str(PROJECT))
+@pytest.mark.parametrize(("name", "at_least"), [("project", 7), ("flow", 34)])
+def test_project_corpus_is_flagged_line_for_line(name: str, at_least: int) -> None:
+    root = CORPUS / name
+    items = _json(str(root))
     found_rows = {
         (
-            Path(str(item["filename"])).relative_to(PROJECT).as_posix(),
+            Path(str(item["filename"])).relative_to(root).as_posix(),
             item["location"]["row"],  # type: ignore[index]
             item["code"],
         )
         for item in items
     }
-    expected = _expected(PROJECT)
-    assert len(expected) >= 7
+    expected = _expected(root)
+    assert len(expected) >= at_least
     assert sorted(expected - found_rows) == [], "expected but not flagged"
     assert sorted(found_rows - expected) == [], "flagged but not expected"
+
+
+def test_lookalike_project_is_clean() -> None:
+    """Every shape of the billing app's problems, written deterministically: no finding."""
+    result = dbos_compile("check", "--no-cache", str(CORPUS / "flow_clean"))
+    assert (result.returncode, result.stdout) == (0, ""), result.stderr
+
+
+def test_flow_messages_name_the_workflow_and_the_chain() -> None:
+    items = _json(str(CORPUS / "flow"))
+
+    def at(path: str, row: int) -> dict[str, object]:
+        return next(
+            i
+            for i in items
+            if str(i["filename"]).endswith(path) and i["location"]["row"] == row  # type: ignore[index]
+        )
+
+    # Re-exported twice (billing -> billing.util -> billing.util.clock): the chain names the
+    # module that defines the helper.
+    stamp = at("billing/util/clock.py", 10)
+    assert (stamp["workflow"], stamp["chain"]) == ("charge", ["clock.stamp"])
+    # A mixin in another module, reached through self from a class workflow.
+    audit = at("billing/mixins.py", 10)
+    assert (audit["workflow"], audit["chain"]) == (
+        "Settlement.settle",
+        ["mixins.AuditMixin._audit"],
+    )
+    # A project class built in the workflow: its constructor and its method are followed.
+    flags = at("billing/config.py", 16)
+    assert flags["chain"] == ["config.Flags.enabled"]
+    client = at("billing/clients.py", 9)
+    assert client["chain"] == ["clients.PaymentClient.__init__"]
+    assert "in tests/lint_corpus/flow/billing/flows.py via" in str(client["message"])
 
 
 def test_message_names_workflow_file_and_chain() -> None:
@@ -212,3 +248,70 @@ def test_parallel_run_matches_serial_with_shared_helpers(tmp_path: Path, jobs: i
     assert [(Path(f.path).name, len(f.findings)) for f in result.files] == [("util.py", 1)]
     (finding,) = result.files[0].findings
     assert finding.workflow == "wf_0" and finding.chain == ("util.now",)
+
+
+def test_cache_follows_re_exports_and_base_classes_in_other_files(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'shop'\n",
+            "shop/__init__.py": "from .util import label\n",
+            "shop/util/__init__.py": "from .text import label\n",
+            "shop/util/text.py": "def label(x: str) -> str:\n    return x.upper()\n",
+            "shop/mixins.py": (
+                "class Audit:\n    def _note(self, event: str) -> str:\n        return event\n"
+            ),
+            "shop/flows.py": """\
+                from dbos import DBOS, DBOSConfiguredInstance
+
+                from shop import label
+                from shop.mixins import Audit
+
+
+                @DBOS.dbos_class()
+                class Orders(Audit, DBOSConfiguredInstance):
+                    @DBOS.workflow()
+                    def place(self, item: str) -> str:
+                        return self._note(label(item))
+                """,
+        },
+    )
+    first = dbos_compile("check", "shop/flows.py", cwd=tmp_path)
+    assert (first.returncode, first.stdout) == (0, "")
+
+    (tmp_path / "shop/util/text.py").write_text(
+        "import time\n\n\ndef label(x: str) -> str:\n    return f'{x}{time.time()}'\n"
+    )
+    second = dbos_compile("check", "shop/flows.py", cwd=tmp_path)
+    assert second.stdout.startswith("shop/util/text.py:5:18: DBOS111 "), second.stdout
+    assert "via `text.label`" in second.stdout
+
+    (tmp_path / "shop/mixins.py").write_text(
+        "import os\n\n\nclass Audit:\n    def _note(self, event: str) -> str:\n"
+        "        return event + os.environ['HOST']\n"
+    )
+    third = dbos_compile("check", "shop/flows.py", cwd=tmp_path)
+    assert "shop/mixins.py:6:24: DBOS401" in third.stdout, third.stdout
+    assert "via `mixins.Audit._note`" in third.stdout
+    assert dbos_compile("check", "shop/flows.py", cwd=tmp_path).stdout == third.stdout
+
+
+def test_a_step_calling_a_workflow_of_another_module_is_reported(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/children.py": (
+                "from dbos import DBOS\n\n\n@DBOS.workflow()\ndef child() -> None:\n    pass\n"
+            ),
+            "app/steps.py": (
+                "from dbos import DBOS\n\nfrom .children import child\n\n\n"
+                "@DBOS.step()\ndef st() -> None:\n    child()\n\n\n"
+                "@DBOS.workflow()\ndef parent() -> None:\n    child()\n"
+            ),
+        },
+    )
+    items = _json("app", cwd=tmp_path)
+    assert [(i["filename"], i["location"], i["code"]) for i in items] == [
+        ("app/steps.py", {"row": 8, "column": 5}, "DBOS703")
+    ]

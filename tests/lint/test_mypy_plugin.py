@@ -32,6 +32,7 @@ class DBOS:
 SAMPLE = """\
 import asyncio
 import datetime
+import sqlite3
 import os
 import random
 import time
@@ -83,6 +84,27 @@ class C:
         await asyncio.sleep(1)  # expect: DBOS122
         if self:
             print(random.randint(1, 2))  # expect: DBOS101
+
+
+class Store:
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("app.db")
+
+    @DBOS.workflow()
+    def run(self, tags: set[str], names: list[str]) -> str:
+        self.db.execute("select 1")  # expect: DBOS203
+        loop = asyncio.get_event_loop()
+        started = loop.time()  # expect: DBOS112
+        joined = ",".join(tags)  # expect: DBOS501
+        first = tags.pop()  # expect: DBOS501
+        for i, name in enumerate(tags):  # expect: DBOS501
+            print(i, name)
+        fine = ",".join(names) + ",".join(sorted(tags))
+        return f"{started}{joined}{first}{fine}{list(enumerate(names))}"
+
+    @DBOS.step()
+    def load(self) -> None:
+        self.db.execute("select 1")
 """
 
 _LINE = re.compile(r"^sample\.py:(\d+): error: .*\[(DBOS\d{3})\]$")

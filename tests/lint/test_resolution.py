@@ -226,3 +226,23 @@ def test_modules_without_dbos_are_parsed_but_not_analysed() -> None:
     assert check_source("import time\n\ndef f():\n    return time.time()\n") == []
     (finding,) = check_source("def f(:\n    pass\n")
     assert (finding.code, finding.line) == ("DBOS000", 1)
+
+
+def test_decorators_through_module_level_aliases() -> None:
+    source = """
+        import time
+        import requests
+        from dbos import DBOS
+
+        step = DBOS.step(retries_allowed=True)
+        workflow = DBOS.workflow
+
+        @step
+        def fetch(url):
+            return requests.get(url).text
+
+        @workflow()
+        def wf(url):
+            return fetch(url) + str(time.time())
+    """
+    assert _codes(source) == [(15, "DBOS111")]

@@ -9,7 +9,7 @@ from pathlib import Path
 from lint_support import REPO, dbos_compile
 
 from dbos_compile.config import Config
-from dbos_compile.runner import PARALLEL_THRESHOLD, code_selected, run_check
+from dbos_compile.runner import PARALLEL_THRESHOLD, code_selected, partition, run_check
 
 MODULE = """\
 import time
@@ -62,7 +62,18 @@ def test_explicit_config_file(tmp_path: Path) -> None:
 
 def test_benchmark_runs_and_reports_a_ratio() -> None:
     result = subprocess.run(
-        [sys.executable, "benchmarks/checker_bench.py", "--modules", "3", "--repeat", "1"],
+        [
+            sys.executable,
+            "benchmarks/checker_bench.py",
+            "--modules",
+            "3",
+            "--repeat",
+            "1",
+            "--packages",
+            "jinja2",
+            "--max-lines",
+            "2000",
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -70,3 +81,13 @@ def test_benchmark_runs_and_reports_a_ratio() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "lines/s" in result.stdout and "ratio check/parse" in result.stdout
+    assert "every module declaring workflows" in result.stdout
+    assert "2 processes" in result.stdout
+
+
+def test_partition_keeps_runs_contiguous_and_balanced() -> None:
+    assert partition([1] * 10, 2) == [range(0, 5), range(5, 10)]
+    assert partition([9, 1, 1, 1], 2) == [range(0, 1), range(1, 4)]
+    assert partition([1, 1], 4) == [range(0, 1), range(1, 2)]
+    runs = partition([3, 1, 4, 1, 5, 9, 2, 6], 3)
+    assert [i for run in runs for i in run] == list(range(8))

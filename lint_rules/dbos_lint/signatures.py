@@ -1,0 +1,66 @@
+"""Signatures of workflows, steps and transactions: can their inputs and outputs be recorded?
+
+DBOS checkpoints every input and output. A parameter annotated with a callable, a lock, a
+socket, an open file, or a client or session object (``requests.Session``, ``httpx.Client``,
+SQLAlchemy's ``Session``) cannot be written to the system database; neither can the generator
+object a function with ``yield`` in its body returns. Annotations are read through aliases
+(``Handler = Callable[[int], None]``), quotes and imports from other project modules.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from dbos_lint import names as n
+from dbos_lint import objects as o
+from dbos_lint.annotations import first_named
+from dbos_lint.collect import FunctionInfo
+from dbos_lint.evaluate import Evaluator
+from dbos_lint.module import ModuleChecker
+from dbos_lint.syntax import all_params
+from dbos_lint.values import Ext, Frame, Value
+
+
+def unserializable(ev: Evaluator, expr: cst.BaseExpression, frame: Frame) -> str | None:
+    """The first type named in ``expr`` that cannot be serialized, if any."""
+    found = first_named(ev, expr, frame, _unrecordable)
+    return o.public_class(found.name) if isinstance(found, Ext) else None
+
+
+def _unrecordable(named: Value) -> bool:
+    if not isinstance(named, Ext):
+        return False
+    name = o.public_class(named.name)
+    return name in n.UNSERIALIZABLE_TYPES or o.client_code(name) is not None
+
+
+def signature_findings(
+    ev: Evaluator, module: ModuleChecker, info: FunctionInfo
+) -> list[tuple[cst.CSTNode, str, str]]:
+    """(annotation, code, how to name it) for each parameter/return type that cannot be
+    recorded."""
+    index = module.index
+    frame = Frame(module, index.enclosing_scope(info.owner, info.parent))
+    annotated = [
+        (param.annotation.annotation, n.PARAM_TYPE)
+        for param in all_params(info.node)
+        if param.annotation is not None
+    ]
+    if info.node.returns is not None:
+        annotated.append((info.node.returns.annotation, n.RETURN_TYPE))
+    found: list[tuple[cst.CSTNode, str, str]] = []
+    for expr, code in annotated:
+        bad = unserializable(ev, expr, frame)
+        if bad is not None:
+            found.append((expr, code, _shown(module, expr, bad)))
+    return found
+
+
+def _shown(module: ModuleChecker, expr: cst.BaseExpression, bad: str) -> str:
+    """How a message names the type: itself when the annotation spells it, else the
+    annotation as written and what it names (``Handler``, an alias)."""
+    written = module.module.code_for_node(expr).strip().strip("'\"")
+    leaf = bad.rsplit(".", 1)[-1]
+    if leaf in written:
+        return f"`{bad}`"
+    return f"`{written}` (which names `{bad}`)"

@@ -1,0 +1,89 @@
+"""What a body walk is: the root it serves, where it stands, and what it reports to.
+
+Shared by the rules (``read_rules``, ``call_rules``) and the walk itself (``walker``); kept
+apart so that each of those files holds one job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import libcst as cst
+
+from dbos_lint import names as n
+from dbos_lint.collect import FunctionInfo, Kind
+from dbos_lint.evaluate import Evaluator
+from dbos_lint.model import Settings
+from dbos_lint.module import ModuleChecker
+from dbos_lint.values import ProjClass, ProjInst
+
+Receiver = ProjInst | ProjClass | None
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Where a body walk stands: which root it serves, the function walked, the module it lives
+    in, the helper chain that got here (``crossed`` once the chain left the root's file) and
+    what ``self`` is."""
+
+    kind: Kind
+    root: FunctionInfo
+    current: FunctionInfo
+    module: ModuleChecker
+    chain: tuple[str, ...] = ()
+    crossed: bool = False
+    receiver: Receiver = None
+
+
+class Reporter(Protocol):
+    evaluator: Evaluator
+    settings: Settings
+
+    def report(
+        self,
+        module: ModuleChecker,
+        node: cst.CSTNode,
+        code: str,
+        name: str,
+        walk: Walk | None,
+        origin: cst.CSTNode | None = None,
+    ) -> None: ...
+
+
+class WalkBase:
+    """State every rule reads, and the two things every rule does: report, and ask for a
+    project function to be walked next."""
+
+    def __init__(self, reporter: Reporter, walk: Walk) -> None:
+        self.r = reporter
+        self.ev = reporter.evaluator
+        self.walk = walk
+        self.module = walk.module
+        self.workflow = walk.kind is Kind.WORKFLOW
+        #: Project functions this body calls that must be walked too (with their receiver).
+        self.helpers: list[tuple[FunctionInfo, Receiver]] = []
+        self.first_yield: cst.Yield | None = None
+        #: Comprehensions consumed by an order-free builtin, and their ``for`` clauses.
+        self._order_free: set[cst.CSTNode] = set()
+        self._order_free_clauses: set[cst.CSTNode] = set()
+        self._root_scope = self.module.index.function_scope(walk.current)
+
+    def _report(
+        self, node: cst.CSTNode, code: str, name: str, origin: cst.CSTNode | None = None
+    ) -> None:
+        self.r.report(self.module, node, code, name, self.walk, origin)
+
+    def _follow(self, info: FunctionInfo, receiver: Receiver, call: cst.Call | None = None) -> None:
+        """Walk a project function next, unless the configuration names it: an
+        ``extra-allowed`` helper is trusted, an ``extra-forbidden`` one is reported."""
+        dotted = info.index.checker.dotted
+        if dotted and call is not None:
+            name = f"{dotted}.{info.qualname}"
+            if self.r.settings.is_allowed(name):
+                return
+            if n.matches_name(name, self.r.settings.extra_forbidden):
+                self._report(call, n.CONFIGURED, name)
+                return
+        if info.kind is Kind.PLAIN and info.parent is None:
+            self.helpers.append((info, receiver))
