@@ -23,7 +23,7 @@ lock = threading.Lock()
 
 
 @DBOS.step()
-def slow_step(tag: str, seconds: float) -> str:
+def outage_step(tag: str, seconds: float) -> str:
     with lock:
         executions[tag] += 1
     time.sleep(seconds)
@@ -32,7 +32,7 @@ def slow_step(tag: str, seconds: float) -> str:
 
 @DBOS.workflow()
 def three_slow_steps(name: str, seconds: float) -> list[str]:
-    return [slow_step(f"{name}.{i}", seconds) for i in range(3)]
+    return [outage_step(f"{name}.{i}", seconds) for i in range(3)]
 
 
 @DBOS.workflow()

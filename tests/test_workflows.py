@@ -233,17 +233,23 @@ def test_steps_outside_workflows_are_plain_calls(dbos: None) -> None:
     assert DBOS.list_workflows() == []
 
 
-def test_two_functions_with_one_name_are_refused() -> None:
+def test_a_second_function_under_one_name_wins_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from dbos._registry import registry
+
     @DBOS.workflow(name="test_registration.same_name")
     def first() -> None:
         pass
 
-    with pytest.raises(DBOSConflictingRegistrationError, match="same_name"):
+    @DBOS.workflow(name="test_registration.same_name")
+    def second() -> None:
+        pass
 
-        @DBOS.workflow(name="test_registration.same_name")
-        def second() -> None:
-            pass
-
+    info = registry.get_function("test_registration.same_name")
+    assert info is not None and info.func.__code__ is second.__wrapped__.__code__  # type: ignore[attr-defined]
+    assert any("the later one wins" in r.getMessage() for r in caplog.records)
+    # A name cannot change kind.
     with pytest.raises(DBOSConflictingRegistrationError):
 
         @DBOS.step(name="test_registration.same_name")

@@ -6,6 +6,7 @@ while a test suite may build and destroy many DBOS instances in one process.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class FunctionInfo:
         return (code.co_filename, code.co_firstlineno, self.func.__qualname__)
 
 
+logger = logging.getLogger("dbos")
 _lock = threading.Lock()
 _functions: dict[str, FunctionInfo] = {}
 _classes: dict[str, type] = {}
@@ -42,10 +44,11 @@ _instances: dict[tuple[str, str], object] = {}
 
 
 def register_function(info: FunctionInfo) -> None:
-    """Register a name; the same definition seen again (a re-run `def`) replaces itself.
+    """Register a name; the latest definition under a name is the one recovery runs.
 
-    Two different definitions under one name would make recovery run the wrong code, so the
-    second is refused.
+    A definition seen again (a module re-imported in a notebook or a test run) replaces itself
+    quietly; a different function under a name already taken replaces it with a warning, as in
+    upstream DBOS. A name cannot change kind (a workflow's name cannot become a step's).
     """
     with _lock:
         existing = _functions.get(info.name)
@@ -57,11 +60,17 @@ def register_function(info: FunctionInfo) -> None:
                     f"it cannot also be a {info.kind}",
                 )
             if existing.location != info.location:
-                file, line, _ = existing.location
-                raise DBOSConflictingRegistrationError(
+                old_file, old_line, _ = existing.location
+                new_file, new_line, _ = info.location
+                logger.warning(
+                    "Two different functions are registered as %s %r (%s:%d, then %s:%d); "
+                    "the later one wins. Give one of them name=... if both should exist",
+                    info.kind,
                     info.name,
-                    f"Two different functions are registered as {info.kind} {info.name!r} "
-                    f"(the first at {file}:{line}); give one of them name=...",
+                    old_file,
+                    old_line,
+                    new_file,
+                    new_line,
                 )
         _functions[info.name] = info
 
