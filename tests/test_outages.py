@@ -10,11 +10,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 from conftest import in_ci
 from pg_cluster import ThrowawayCluster, find_pg_bindir
+from test_many_workers import Workers
 
 from dbos import DBOS, SetWorkflowID
 
@@ -153,3 +155,39 @@ def test_launch_waits_for_a_database_that_is_down(cluster: ThrowawayCluster) -> 
         assert three_slow_steps("late", 0.0) == ["late.0", "late.1", "late.2"]
     finally:
         DBOS.destroy()
+
+
+@pytest.mark.timeout(240)
+def test_three_workers_ride_through_a_restart(cluster: ThrowawayCluster, tmp_path: Path) -> None:
+    from dbos import DBOSClient
+
+    url = cluster.url_for(f"outage_{uuid.uuid4().hex[:10]}")
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    workers = Workers(url, markers)
+    client = None
+    try:
+        workers.start("worker-1", "worker-2", "worker-3")
+        client = DBOSClient(system_database_url=url)
+        tags = [f"job-{i}" for i in range(60)]
+        handles = [
+            client.enqueue(
+                {"workflow_name": "two_step_job", "queue_name": "workers.slow", "workflow_id": t},
+                t,
+                0.1,
+            )
+            for t in tags
+        ]
+        time.sleep(0.4)  # work under way on all three
+        cluster.restart("fast", down_for_s=1.0)
+        results = [h.get_result() for h in handles]
+        assert len(results) == 60
+        for tag in tags:  # each step ran exactly once: no process died, so nothing re-ran
+            assert len(workers.executions(f"{tag}.a")) == 1, tag
+            assert len(workers.executions(f"{tag}.b")) == 1, tag
+        statuses = {w.status for w in client.list_workflows(queue_name="workers.slow")}
+        assert statuses == {"SUCCESS"}
+    finally:
+        if client is not None:
+            client.destroy()
+        workers.stop_all()
