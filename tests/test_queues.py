@@ -306,3 +306,46 @@ def not_a_workflow() -> None:
 def test_only_workflows_are_enqueued(dbos: None) -> None:
     with pytest.raises(DBOSException, match="only workflows"):
         queue.enqueue(not_a_workflow)
+
+
+def test_listen_queues_limits_what_this_process_runs(system_database_url: str) -> None:
+    from dbos import DBOSClient
+
+    DBOS.destroy()
+    DBOS(config={"name": "test-app", "system_database_url": system_database_url})
+    DBOS.listen_queues([])  # enqueue only: another process (here, the next launch) runs it
+    DBOS.launch()
+    try:
+        handle = queue.enqueue(process_task, 9)
+        time.sleep(0.3)
+        assert DBOS.get_workflow_status(handle.workflow_id).status == "ENQUEUED"  # type: ignore[union-attr]
+        with pytest.raises(DBOSException, match="before DBOS.launch"):
+            DBOS.listen_queues([queue])
+    finally:
+        DBOS.destroy()
+    DBOS(config={"name": "test-app", "system_database_url": system_database_url})
+    DBOS.listen_queues([queue])
+    DBOS.launch()
+    try:
+        client = DBOSClient(system_database_url=system_database_url)
+        assert client.retrieve_workflow(handle.workflow_id).get_result() == "Completed task 9"
+        client.destroy()
+    finally:
+        DBOS.destroy()
+
+
+def test_a_workflow_enqueued_on_an_idle_queue_starts_here_at_once(dbos: None) -> None:
+    # Recorded as dequeued by this process in the enqueue itself (no claim round trip), and
+    # deduplication still applies to it. The queue must be known idle: one workflow through it
+    # first, and its claim (which found nothing more) done.
+    assert deduped.enqueue(process_task, 0).get_result() == "Completed task 0"
+    time.sleep(0.3)
+    with SetEnqueueOptions(deduplication_id="direct-1"):
+        handle = deduped.enqueue(busy, "direct", 0.2)
+        with pytest.raises(DBOSQueueDeduplicatedError):
+            deduped.enqueue(busy, "again", 0.0)
+    status = DBOS.get_workflow_status(handle.workflow_id)
+    assert status is not None and status.status == "PENDING"
+    assert status.queue_name == "test_queues.deduped" and status.dequeued_at is not None
+    assert status.executor_id == DBOS.executor_id
+    assert handle.get_result() == "direct"

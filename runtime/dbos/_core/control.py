@@ -112,6 +112,7 @@ def fork_workflow(
         "priority": 0,
         "deduplication_id": None,
         "queue_partition_key": None,
+        "started_at_epoch_ms": None,
     }
     if not runtime.sysdb.fork_workflow(new_row, workflow_id, start_step):
         raise DBOSConflictingWorkflowError(

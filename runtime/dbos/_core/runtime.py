@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -36,6 +37,20 @@ class DeadlineSink(Protocol):
     def watch(self, workflow_id: str, deadline_ms: int) -> None: ...
 
 
+class QueueSlot(Protocol):
+    def release(self) -> None: ...
+
+
+class DirectStart(Protocol):
+    """The dispatcher, as the enqueue path sees it: a workflow enqueued on an idle queue that
+    this process serves, with a free slot, starts here at once (its row written as already
+    claimed), skipping the claim's round trip."""
+
+    def reserve(self, queue_name: str) -> QueueSlot | None: ...
+
+    def run_reserved(self, slot: QueueSlot, launch: Any) -> Future[Any]: ...
+
+
 @dataclass
 class Runtime:
     sysdb: SystemDatabase
@@ -49,6 +64,7 @@ class Runtime:
         self.active: dict[str, WorkflowContext] = {}
         self.active_lock = threading.Lock()
         self.deadlines: DeadlineSink | None = None
+        self.direct_start: DirectStart | None = None
         self.services: list[Service] = []
         self.stopped = False
         self.waiters = WaiterRegistry()

@@ -8,6 +8,7 @@ outcome. That is what makes `SetWorkflowID` an idempotency key across processes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +50,7 @@ from .context import (
 from .handles import WorkflowHandle
 from .inputs import bind_target, decode_inputs, encode_inputs
 from .results import wait_for_result
-from .runtime import Runtime, get_runtime, logger
+from .runtime import QueueSlot, Runtime, get_runtime, logger
 
 
 @dataclass
@@ -65,6 +66,9 @@ class Launch:
     recorded: dict[int, StepRecord] = field(default_factory=dict)
     resumed: bool = False
     queue_name: str | None = None
+    # Called once the body has returned or raised, before its outcome is written: the queue
+    # slot it held can start the next workflow while the outcome's commit is under way.
+    body_done: Callable[[], None] | None = None
 
 
 # ------------------------------------------------------------------------------ starting
@@ -91,24 +95,30 @@ def _new_row(
     parent_id: str | None,
     queued: QueuedStart | None = None,
     forked_from: str | None = None,
+    claimed: bool = False,
 ) -> dict[str, Any]:
+    """The row of a new workflow: PENDING and ours when started directly or when enqueued on
+    an idle queue of ours (`claimed`, already dequeued), else ENQUEUED and nobody's."""
     options = queued.options if queued is not None else EnqueueOptions()
+    running = queued is None or claimed
+    now = now_ms()
     return {
         "workflow_uuid": workflow_id,
-        "status": "PENDING" if queued is None else "ENQUEUED",
+        "status": "PENDING" if running else "ENQUEUED",
         "name": info.name,
         "class_name": class_name,
         "config_name": config_name,
         "inputs": inputs,
         "serialization": runtime.serializer.name(),
-        "executor_id": runtime.executor_id if queued is None else None,
+        "executor_id": runtime.executor_id if running else None,
         "application_version": options.app_version or runtime.app_version,
-        "now": now_ms(),
-        "recovery_attempts": 1 if queued is None else 0,
+        "now": now,
+        "recovery_attempts": 1 if running else 0,
         "owner_xid": owner,
         "workflow_timeout_ms": timeout_ms,
         # An enqueued workflow's deadline starts when it is dequeued.
-        "workflow_deadline_epoch_ms": deadline_ms if queued is None else None,
+        "workflow_deadline_epoch_ms": deadline_ms if running else None,
+        "started_at_epoch_ms": now if queued is not None and claimed else None,
         "parent_workflow_id": parent_id,
         "queue_name": queued.queue_name if queued is not None else None,
         "authenticated_user": None,
@@ -126,6 +136,7 @@ class _Begun:
     launch: Launch
     inserted: bool
     parent: WorkflowContext | None
+    slot: QueueSlot | None = None  # enqueued on an idle queue of ours: start it here
 
 
 def _begin(
@@ -163,7 +174,12 @@ def _begin(
         timeout_ms = int(timeout * 1000)
         deadline = now_ms() + timeout_ms
 
-    owner = runtime.new_owner() if queued is None else None
+    slot = _direct_slot(runtime, queued)
+    if slot is not None and timeout_ms is not None:
+        deadline = now_ms() + timeout_ms  # dequeued now: its clock starts now
+    elif queued is not None and slot is None:
+        deadline = None
+    owner = runtime.new_owner() if queued is None or slot is not None else None
     row = _new_row(
         runtime,
         info,
@@ -176,21 +192,52 @@ def _begin(
         timeout_ms,
         parent.workflow_id if parent is not None else None,
         queued,
+        claimed=slot is not None,
     )
-    launch = Launch(info, workflow_id, owner or "", args, kwargs, deadline)
+    launch = Launch(
+        info,
+        workflow_id,
+        owner or "",
+        args,
+        kwargs,
+        deadline,
+        queue_name=queued.queue_name if queued is not None else None,
+    )
     if recorded_child is not None:
         # A replayed parent: the child's row was written before the parent's checkpoint.
+        if slot is not None:
+            slot.release()
         return _Begun(launch, False, parent)
     started = now_ms()
-    if queued is None:
-        inserted = runtime.sysdb.insert_workflow(row)
-    else:
-        inserted = _enqueue_row(runtime, row, parent, step_id, info.name, started)
+    try:
+        if queued is None:
+            inserted = runtime.sysdb.insert_workflow(row)
+        else:
+            inserted = _enqueue_row(runtime, row, parent, step_id, info.name, started)
+    except BaseException:
+        if slot is not None:
+            slot.release()
+        raise
+    if slot is not None and not inserted:
+        slot.release()
     if parent is not None:
         write_checkpoint(runtime, parent, step_id, info.name, None, None, started, workflow_id)
     if not inserted:
         _check_same_workflow(runtime, info, workflow_id)
-    return _Begun(launch, inserted, parent)
+    return _Begun(launch, inserted, parent, slot if inserted else None)
+
+
+def _direct_slot(runtime: Runtime, queued: QueuedStart | None) -> QueueSlot | None:
+    """A slot of this process's dispatcher for an enqueue that may start at once: plain
+    options (a priority or a partition key must go through the claim's ordering)."""
+    if queued is None or runtime.direct_start is None:
+        return None
+    options = queued.options
+    if options.priority or options.queue_partition_key:
+        return None
+    if options.app_version not in (None, runtime.app_version):
+        return None
+    return runtime.direct_start.reserve(queued.queue_name)
 
 
 def _enqueue_row(
@@ -216,8 +263,13 @@ def _enqueue_row(
 def enqueue_workflow(
     info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any], queued: QueuedStart
 ) -> WorkflowHandle[Any]:
-    """Record the workflow as ENQUEUED on its queue; a dispatcher (here or elsewhere) runs it."""
+    """Record the workflow as ENQUEUED on its queue; a dispatcher (here or elsewhere) runs it.
+    On an idle queue this process serves, it is recorded as dequeued and started at once."""
     begun = _begin(info, args, kwargs, queued)
+    runtime = get_runtime()
+    if begun.slot is not None and runtime.direct_start is not None:
+        future = runtime.direct_start.run_reserved(begun.slot, begun.launch)
+        return WorkflowHandle(begun.launch.workflow_id, future)
     return WorkflowHandle(begun.launch.workflow_id)
 
 
@@ -331,12 +383,16 @@ def execute(launch: Launch) -> Any:
 def _run_and_record(runtime: Runtime, launch: Launch) -> Any:
     """Run the body and record how it ended: its result, or the error it raised."""
     try:
-        result = launch.info.func(*launch.call_args, **launch.kwargs)
-        if launch.info.is_async:
-            import asyncio
+        try:
+            result = launch.info.func(*launch.call_args, **launch.kwargs)
+            if launch.info.is_async:
+                import asyncio
 
-            # The body's own event loop, on this workflow thread (see aio.py).
-            result = asyncio.run(result)
+                # The body's own event loop, on this workflow thread (see aio.py).
+                result = asyncio.run(result)
+        finally:
+            if launch.body_done is not None:
+                launch.body_done()
     except DBOSWorkflowCancelledError:
         raise DBOSAwaitedWorkflowCancelledError(launch.workflow_id) from None
     except DBOSWorkflowConflictIDError:

@@ -13,6 +13,7 @@ from .records import (
     EVENT,
     FINAL,
     MESSAGE,
+    QUEUE,
     STREAM,
     NotOwner,
     StepWrite,
@@ -291,13 +292,14 @@ class MessageStore(WorkflowStore):
             EVENT: self.sql.EVENT_KEYS,
             STREAM: self.sql.STREAM_HEADS,
             FINAL: self.sql.FINISHED_WORKFLOWS,
+            QUEUE: self.sql.HAS_ENQUEUED,
         }.get(kind)
         if statement is None:
             return []
         sql, params = in_list(statement, self.backend, ids)
         rows = self.fetchall(sql, params)
-        if kind == FINAL:
-            return [(FINAL, str(r[0]), "") for r in rows]
+        if kind in (FINAL, QUEUE):
+            return [(kind, str(r[0]), "") for r in rows]
         if kind != STREAM:
             return [(kind, str(r[0]), str(r[1])) for r in rows]
         grown: list[WakeKey] = []

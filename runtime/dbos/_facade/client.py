@@ -103,7 +103,7 @@ class DBOSClient:
 
     # ------------------------------------------------------------------ enqueue
 
-    def _row(self, options: EnqueueOptions, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    def _check(self, options: EnqueueOptions) -> None:
         unknown = set(options) - _KNOWN
         if unknown:
             raise DBOSException(f"Unknown enqueue option(s): {', '.join(sorted(unknown))}")
@@ -117,6 +117,9 @@ class DBOSClient:
                 "database; declare it with Queue(...) in the workers (they record their queues "
                 "when they launch)"
             )
+
+    def _row(self, options: EnqueueOptions, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        queue_name = options["queue_name"]
         runtime = self._runtime
         name = options["workflow_name"]
         inputs = serialize_value(
@@ -152,10 +155,12 @@ class DBOSClient:
             "priority": priority or 0,
             "deduplication_id": options.get("deduplication_id"),
             "queue_partition_key": options.get("queue_partition_key"),
+            "started_at_epoch_ms": None,
         }
 
     def enqueue(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
         """Enqueue workflow `options["workflow_name"]` on `options["queue_name"]`."""
+        self._check(options)
         row = self._row(options, args, kwargs)
         try:
             self._runtime.sysdb.enqueue_workflow(row)
@@ -180,6 +185,7 @@ class DBOSClient:
         transaction: all are enqueued or, on a duplicate deduplication ID, none."""
         if options.get("workflow_id") or options.get("deduplication_id"):
             raise DBOSException("enqueue_many takes no workflow_id or deduplication_id option")
+        self._check(options)
         rows = []
         for call in calls:
             args: Sequence[Any]

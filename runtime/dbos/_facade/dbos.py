@@ -8,7 +8,7 @@ import hashlib
 import inspect
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .._config import (
@@ -34,6 +34,7 @@ from .._status import StepStatus
 from .._threads import DaemonPool
 from .communication import Communication
 from .management import Management
+from .queue import Queue
 
 if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
     from sqlalchemy.orm import Session
@@ -94,6 +95,7 @@ class DBOS(Communication, Management):
             instance = super().__new__(cls)
             instance._config = dict(config)  # type: ignore[assignment]
             instance._launched = False
+            instance._listen = None
             _configure_logging(str(config.get("log_level") or "INFO"))
             cls._instance = instance
         if fastapi is not None:
@@ -117,6 +119,7 @@ class DBOS(Communication, Management):
 
     _config: DBOSConfig
     _launched: bool
+    _listen: frozenset[str] | None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -189,12 +192,21 @@ class DBOS(Communication, Management):
                 app_db=app_db,
             )
             try:
-                startup.start(runtime, config)
+                startup.start(runtime, config, instance._listen)
             except BaseException:
                 runtime.shutdown()
                 set_runtime(None)
                 raise
             instance._launched = True
+
+    @classmethod
+    def listen_queues(cls, queues: Sequence[Queue | str]) -> None:
+        """Before launch: take work only from these queues (and the internal one) in this
+        process; others declared here are still recorded, so clients may enqueue to them."""
+        instance = cls._require_instance()
+        if instance._launched:
+            raise DBOSException("DBOS.listen_queues() must be called before DBOS.launch()")
+        instance._listen = frozenset(q.name if isinstance(q, Queue) else str(q) for q in queues)
 
     @classmethod
     def destroy(cls, *, destroy_registry: bool = False, **_ignored: Any) -> None:

@@ -34,8 +34,13 @@ _RETRY_AFTER_ERROR_SEC = 1.0
 
 
 class QueueDispatcher:
-    def __init__(self, runtime: Runtime, max_in_flight: int) -> None:
+    def __init__(
+        self, runtime: Runtime, max_in_flight: int, listen: frozenset[str] | None = None
+    ) -> None:
+        """`listen`: the only queues this process takes work from (with the internal queue);
+        None for every declared queue (`DBOS.listen_queues`)."""
         self._runtime = runtime
+        self._listen = listen
         self._max_in_flight = max_in_flight
         self._lock = threading.Lock()
         self._specs: dict[str, QueueSpec] = {}
@@ -44,6 +49,9 @@ class QueueDispatcher:
         self._dirty: set[str] = set()
         # Claimed ahead, waiting for a slot (see `_claim`): started the moment one frees.
         self._ready: dict[str, deque[Any]] = {}
+        # Queues that may hold ENQUEUED work this process has not claimed: until a claim
+        # comes back short, an enqueue here does not jump ahead of it (see `reserve`).
+        self._backlog: dict[str, bool] = {}
         self._in_flight = 0
         self._stopped = False
         self._changed = threading.Event()
@@ -57,15 +65,25 @@ class QueueDispatcher:
 
     def add_queue(self, spec: QueueSpec) -> None:
         """A queue declared after launch joins the dispatch at once."""
+        if not self._serves(spec):
+            return
         self._add(spec)
         self._changed.set()
         self._runtime.waiters.fire(WaitKey(QUEUE, spec.name))
 
+    def _serves(self, spec: QueueSpec) -> bool:
+        return (
+            self._listen is None or spec.name in self._listen or spec.name == _queues.INTERNAL_QUEUE
+        )
+
     def _add(self, spec: QueueSpec) -> None:
+        if not self._serves(spec):
+            return
         with self._lock:
             self._specs[spec.name] = spec
             self._running.setdefault(spec.name, 0)
             self._ready.setdefault(spec.name, deque())
+            self._backlog.setdefault(spec.name, True)
             self._dirty.add(spec.name)
 
     def stop(self) -> None:
@@ -104,6 +122,9 @@ class QueueDispatcher:
         """Claim for every queue that may have work; seconds until the next look is due."""
         now = time.monotonic()
         with self._lock:
+            for name in fired:
+                if name in self._backlog:
+                    self._backlog[name] = True
             self._dirty |= fired
             self._dirty |= {name for name, due in self._due.items() if due <= now}
             todo, self._dirty = sorted(self._dirty), set()
@@ -128,17 +149,19 @@ class QueueDispatcher:
         with a shared budget (global concurrency, a rate limit) claims only what it starts, and
         so does one with `priority_enabled` (work claimed ahead would not yield to a more
         urgent workflow enqueued after it)."""
+        now = time.monotonic()
         with self._lock:
             spec = self._specs[name]
-            exact = spec.has_shared_budget or spec.priority_enabled
-            ahead = 0 if exact else (spec.worker_concurrency or 0)
+            self._due[name] = now + spec.polling_interval_sec
+            ahead = self._ahead(spec)
             room = MAX_BATCH
             if spec.worker_concurrency is not None:
-                held = self._running[name] + len(self._ready[name])
+                ready = len(self._ready[name])
+                if ahead and ready * 2 > ahead:
+                    return False  # enough claimed ahead: refill in bigger, rarer batches
+                held = self._running[name] + ready
                 room = min(room, spec.worker_concurrency + ahead - held)
             room = min(room, self._max_in_flight - self._in_flight - len(self._ready[name]))
-        now = time.monotonic()
-        self._due[name] = now + spec.polling_interval_sec
         if room <= 0:
             return False  # a finishing workflow fires the queue's key
         runtime = self._runtime
@@ -166,10 +189,53 @@ class QueueDispatcher:
         if result.next_slot_ms is not None:
             wait = max(result.next_slot_ms / 1000 - time.time(), 0.0)
             self._due[name] = min(self._due[name], now + wait)
+        full = len(result.rows) == room
         with self._lock:
             self._ready[name].extend(result.rows)
+            self._backlog[name] = full
         self._start_ready(spec)
-        return len(result.rows) == room
+        return full
+
+    @staticmethod
+    def _ahead(spec: QueueSpec) -> int:
+        """How many workflows a queue claims ahead of its free slots (see `_claim`)."""
+        if spec.has_shared_budget or spec.priority_enabled:
+            return 0
+        return spec.worker_concurrency or 0
+
+    # ------------------------------------------------------------------ direct starts
+
+    def reserve(self, queue_name: str) -> _Slot | None:
+        """A slot for a workflow enqueued here to start at once, or None to enqueue it.
+
+        Only on a queue this process serves whose limits are its own (no shared budget, no
+        priorities), with a free slot, nothing claimed ahead and no backlog seen: then no
+        other workflow of the queue should run first, and a claim's round trip is saved."""
+        with self._lock:
+            spec = self._specs.get(queue_name)
+            if spec is None or self._stopped or spec.has_shared_budget or spec.priority_enabled:
+                return None
+            if self._backlog.get(queue_name, True) or self._ready[queue_name]:
+                return None
+            if spec.worker_concurrency is not None:
+                if self._running[queue_name] >= spec.worker_concurrency:
+                    return None
+            if self._in_flight >= self._max_in_flight:
+                return None
+            self._running[queue_name] += 1
+            self._in_flight += 1
+        return _Slot(self, queue_name)
+
+    def run_reserved(self, slot: Any, launch: Any) -> Future[Any]:
+        launch.body_done = slot.release
+        try:
+            future = self._runtime.pool.submit(execute_in_fresh_context, launch)
+        except RuntimeError:  # DBOS is being destroyed: the row stays PENDING for recovery
+            slot.release()
+            self._finished()
+            raise
+        future.add_done_callback(functools.partial(self._ended, slot))
+        return future
 
     def _start_ready(self, spec: QueueSpec) -> None:
         """Start claimed workflows while the queue has free slots in this process."""
@@ -205,17 +271,49 @@ class QueueDispatcher:
         with self._lock:
             self._running[spec.name] += 1
             self._in_flight += 1
+        slot = _Slot(self, spec.name)
+        launch.body_done = slot.release
         try:
             future = runtime.pool.submit(execute_in_fresh_context, launch)
         except RuntimeError:  # DBOS is being destroyed: the row stays PENDING for recovery
-            self._finished(spec.name)
+            slot.release()
+            self._finished()
             return
-        future.add_done_callback(functools.partial(self._finished, spec.name))
+        future.add_done_callback(functools.partial(self._ended, slot))
 
-    def _finished(self, name: str, _future: Future[Any] | None = None) -> None:
+    def _ended(self, slot: _Slot, _future: Future[Any]) -> None:
+        slot.release()  # in case the body never ran (it failed before it began)
+        self._finished()
+
+    def _finished(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _slot_released(self, name: str) -> None:
         with self._lock:
             self._running[name] -= 1
-            self._in_flight -= 1
             spec = self._specs[name]
         self._start_ready(spec)  # the successor, claimed ahead, starts at once
-        self._runtime.waiters.fire(WaitKey(QUEUE, name))
+        with self._lock:
+            ahead = self._ahead(spec)
+            plenty = bool(ahead) and len(self._ready[name]) * 2 > ahead
+        if not plenty:  # the dispatcher refills only below the low-water mark anyway
+            self._runtime.waiters.fire(WaitKey(QUEUE, name))
+
+
+class _Slot:
+    """A running workflow's place in its queue's worker_concurrency: freed exactly once, when
+    its body ends (not when its outcome has been written)."""
+
+    def __init__(self, dispatcher: QueueDispatcher, queue_name: str) -> None:
+        self._dispatcher = dispatcher
+        self._queue_name = queue_name
+        self._lock = threading.Lock()
+        self._held = True
+
+    def release(self) -> None:
+        with self._lock:
+            if not self._held:
+                return
+            self._held = False
+        self._dispatcher._slot_released(self._queue_name)

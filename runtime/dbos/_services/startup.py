@@ -12,7 +12,7 @@ from .notifier import start_notifier
 from .recovery import recover_pending
 
 
-def start(runtime: Runtime, config: DBOSConfig) -> None:
+def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = None) -> None:
     """Start the services, make the runtime current, recover, then begin dispatching."""
     timeout = float(config.get("executor_timeout_sec") or DEFAULT_EXECUTOR_TIMEOUT_SEC)
     watcher = DeadlineWatcher(runtime)
@@ -34,4 +34,6 @@ def start(runtime: Runtime, config: DBOSConfig) -> None:
             }
         )
     recover_pending(runtime, timeout)
-    runtime.services.append(QueueDispatcher(runtime, runtime.pool.max_threads))
+    dispatcher = QueueDispatcher(runtime, runtime.pool.max_threads, listen)
+    runtime.direct_start = dispatcher
+    runtime.services.append(dispatcher)
