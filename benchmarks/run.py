@@ -127,6 +127,14 @@ WORKLOADS: dict[str, Workload] = {
             timeout_s=120.0,
             repeat={"full": 3, "quick": 1},
         ),
+        Workload(
+            "7",
+            "w7_backlog.py",
+            "dequeue with a deep backlog (1k/10k/100k queued)",
+            {"n": 1000, "sizes": "1000,10000,100000"},
+            {"n": 300, "sizes": "300,3000"},
+            timeout_s=600.0,
+        ),
     )
 }
 RAW = Workload("raw", "raw_db.py", "raw INSERT+COMMIT", {"n": 500, "batches": 5}, {"n": 200})
@@ -168,6 +176,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("6", "import_launch_ms", "import + launch (ms)"),
     Metric("6", "import_ms", "import dbos (ms)"),
     Metric("6", "maxrss_mb", "peak RSS (MiB)"),
+    Metric("7", "drain_shallow_wf_per_s", "drain, 1k queued, wf/s", higher_is_better=True),
+    Metric("7", "drain_deep_wf_per_s", "drain, 100k queued, wf/s", higher_is_better=True),
+    Metric("7", "flatness", "rate at 100k / rate at 1k", higher_is_better=True),
 )
 
 
@@ -489,6 +500,14 @@ def evaluate_targets(runs: Runs, raw_runs: dict[str, list[dict[str, Any]]]) -> l
                 "< 5 ms",
                 below(5.0),
             )
+        if backend == "postgres":
+            add(
+                "dequeue at 100k queued / at 1k, ours",
+                backend,
+                cell(side("7", "ours"), "flatness")[0],
+                ">= 0.8",
+                at_least(0.8),
+            )
         add(
             "batch enqueue, ours (workflows/s)",
             backend,
@@ -593,7 +612,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Benchmark this project against upstream DBOS.")
     p.add_argument("--quick", action="store_true", help="smoke run: fewer rounds, smaller N")
     p.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    p.add_argument("--workloads", default="1,2,3,4,5,6", help="comma-separated, e.g. 1,2,6")
+    p.add_argument("--workloads", default="1,2,3,4,5,6,7", help="comma-separated, e.g. 1,2,6")
     p.add_argument("--rounds", type=int, default=None, help="default: 3 (quick: 2)")
     p.add_argument(
         "--impls", default="ours,upstream,pgqueuer", help="comma-separated subset to run"

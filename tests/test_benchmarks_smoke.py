@@ -176,3 +176,9 @@ def test_runner_table_and_targets() -> None:
     assert "n/a (not implemented)" in table
     assert "| met |" in table and "| n/a |" in table
     assert "12.00" in table  # the paired upstream/ours per-step ratio
+
+
+def test_w7_backlog(tmp_path: Path) -> None:
+    result = run_workload("w7_backlog.py", tmp_path, {"n": 5, "sizes": "10,50"})
+    assert result["status"] == "ok", result
+    assert result["metrics"]["flatness"] > 0
