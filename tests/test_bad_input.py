@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import run_system_sql
 
-from dbos import DBOS, DBOSConfig, SetWorkflowID
+from dbos import DBOS, DBOSConfig, Debouncer, Queue, SetWorkflowID
 from dbos.error import (
     DBOSDatabaseConnectionError,
     DBOSDeserializationError,
@@ -69,6 +69,27 @@ def test_unserializable_argument_refused_before_any_write(dbos: str) -> None:
     # A background start is refused the same way, in the caller, before the handle exists.
     with pytest.raises(DBOSSerializationError, match="'payload'"):
         DBOS.start_workflow(takes_anything, "y", (i for i in range(3)))
+    assert DBOS.list_workflows() == []
+
+
+def test_arguments_that_do_not_fit_the_signature_are_refused_before_any_write(dbos: str) -> None:
+    """A call that would fail with TypeError when the workflow starts fails in the caller,
+    instead: a queued or debounced run would otherwise end in ERROR long after the call."""
+    ran.clear()
+    queue = Queue("test_bad_input.queue")
+    debouncer = Debouncer.create(takes_anything)
+    with SetWorkflowID("never-written"), pytest.raises(TypeError, match="'payload'") as info:
+        takes_anything("x")  # type: ignore[call-arg]
+    assert "takes_anything" in str(info.value)
+    with pytest.raises(TypeError, match="'payload'"):
+        DBOS.start_workflow(takes_anything, "x")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'payload'"):
+        queue.enqueue(takes_anything, "x")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        queue.enqueue(takes_anything, "x", 1, colour="red")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'payload'"):
+        debouncer.debounce("user", 60, "x")
+    assert ran == []
     assert DBOS.list_workflows() == []
 
 

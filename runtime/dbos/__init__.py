@@ -6,6 +6,7 @@ from ._core.context import SetEnqueueOptions, SetWorkflowID, SetWorkflowTimeout
 from ._core.handles import WorkflowHandle, WorkflowHandleAsync
 from ._facade.client import DBOSClient, EnqueueOptions
 from ._facade.dbos import DBOS, DBOSConfiguredInstance
+from ._facade.debouncer import Debouncer, DebouncerClient
 from ._facade.queue import Queue
 from ._registry.queues import QueueRateLimit
 from ._serialization import JSONSerializer, PickleSerializer, Serializer
@@ -16,6 +17,8 @@ __all__ = [
     "DBOSClient",
     "DBOSConfig",
     "DBOSConfiguredInstance",
+    "Debouncer",
+    "DebouncerClient",
     "EnqueueOptions",
     "JSONSerializer",
     "PickleSerializer",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any, TypedDict
 
@@ -76,3 +77,13 @@ class StepInfo(TypedDict):
     child_workflow_id: str | None
     started_at_epoch_ms: int | None
     completed_at_epoch_ms: int | None
+
+
+class ScheduleStatus(TypedDict):
+    """One cron schedule, as `DBOS.list_schedules` returns it (times are UTC datetimes)."""
+
+    name: str
+    cron: str
+    queue_name: str
+    next_fire_time: datetime
+    last_fired_time: datetime | None

@@ -175,6 +175,7 @@ class EnqueueOptions:
     priority: int | None = None
     queue_partition_key: str | None = None
     app_version: str | None = None
+    delay_seconds: float | None = None
 
 
 _enqueue_options: ContextVar[EnqueueOptions | None] = ContextVar(
@@ -190,7 +191,8 @@ class SetEnqueueOptions:
     """Options for the workflows enqueued in this block: a deduplication ID (a second enqueue
     with it, while the first is queued or running, raises DBOSQueueDeduplicatedError), a
     priority (lower runs first; 1 to 2**31-1, 0 or None for the default), a partition key
-    (one at a time per key, in order) and the application version that may run them."""
+    (one at a time per key, in order), the application version that may run them, and a delay
+    (seconds before they may start: they wait DELAYED, then join the queue)."""
 
     def __init__(
         self,
@@ -199,6 +201,7 @@ class SetEnqueueOptions:
         priority: int | None = None,
         queue_partition_key: str | None = None,
         app_version: str | None = None,
+        delay_seconds: float | None = None,
     ) -> None:
         if priority is not None and (
             isinstance(priority, bool)
@@ -213,7 +216,19 @@ class SetEnqueueOptions:
         ):
             if value is not None and (not isinstance(value, str) or not value):
                 raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-        self._options = EnqueueOptions(deduplication_id, priority, queue_partition_key, app_version)
+        if delay_seconds is not None and (
+            isinstance(delay_seconds, bool)
+            or not isinstance(delay_seconds, (int, float))
+            or not delay_seconds >= 0
+        ):
+            raise ValueError(f"delay_seconds must be a number >= 0, got {delay_seconds!r}")
+        self._options = EnqueueOptions(
+            deduplication_id,
+            priority,
+            queue_partition_key,
+            app_version,
+            None if delay_seconds is None else float(delay_seconds),
+        )
         self._token: object | None = None
 
     def __enter__(self) -> SetEnqueueOptions:

@@ -113,6 +113,8 @@ def fork_workflow(
         "deduplication_id": None,
         "queue_partition_key": None,
         "started_at_epoch_ms": None,
+        "delay_until_epoch_ms": None,
+        "debounce_deadline_epoch_ms": None,
     }
     if not runtime.sysdb.fork_workflow(new_row, workflow_id, start_step):
         raise DBOSConflictingWorkflowError(

@@ -3,6 +3,7 @@ back by recovery, which also finds the `self` or `cls` a method workflow needs."
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -29,10 +30,27 @@ def bind_target(info: FunctionInfo, args: tuple[Any, ...]) -> tuple[str | None, 
     return _registry.dbos_class_name(type(target)), str(config_name)
 
 
+_signature = functools.lru_cache(maxsize=None)(inspect.signature)
+
+
+def check_arguments(info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Refuse arguments the workflow's signature cannot take, in the caller: a queued, delayed
+    or debounced run would otherwise end in ERROR long after the call that was wrong."""
+    try:
+        signature = _signature(info.func)
+    except (TypeError, ValueError):
+        return  # a callable without an inspectable signature is left to the call itself
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{info.func.__qualname__}(): {exc}; nothing was recorded") from None
+
+
 def encode_inputs(
     runtime: Runtime, info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> str:
     """Serialize the arguments, or refuse naming the parameter, before anything is written."""
+    check_arguments(info, args, kwargs)
     stored = args[1:] if info.takes_self else args
     try:
         return runtime.serializer.serialize({"args": list(stored), "kwargs": kwargs})

@@ -50,6 +50,8 @@ class DirectStart(Protocol):
 
     def run_reserved(self, slot: QueueSlot, launch: Any) -> Future[Any]: ...
 
+    def delay_until(self, epoch_ms: int) -> None: ...
+
 
 @dataclass
 class Runtime:
@@ -65,6 +67,7 @@ class Runtime:
         self.active_lock = threading.Lock()
         self.deadlines: DeadlineSink | None = None
         self.direct_start: DirectStart | None = None
+        self.scheduler: Any = None  # the cron scheduler service, for DBOS.list_schedules
         self.services: list[Service] = []
         self.stopped = False
         self.waiters = WaiterRegistry()

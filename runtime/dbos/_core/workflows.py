@@ -82,7 +82,7 @@ class QueuedStart:
     options: EnqueueOptions
 
 
-def _new_row(
+def new_workflow_row(
     runtime: Runtime,
     info: FunctionInfo,
     workflow_id: str,
@@ -102,9 +102,10 @@ def _new_row(
     options = queued.options if queued is not None else EnqueueOptions()
     running = queued is None or claimed
     now = now_ms()
+    delayed = not running and options.delay_seconds is not None
     return {
         "workflow_uuid": workflow_id,
-        "status": "PENDING" if running else "ENQUEUED",
+        "status": "PENDING" if running else ("DELAYED" if delayed else "ENQUEUED"),
         "name": info.name,
         "class_name": class_name,
         "config_name": config_name,
@@ -119,6 +120,10 @@ def _new_row(
         # An enqueued workflow's deadline starts when it is dequeued.
         "workflow_deadline_epoch_ms": deadline_ms if running else None,
         "started_at_epoch_ms": now if queued is not None and claimed else None,
+        "delay_until_epoch_ms": (
+            now + int((options.delay_seconds or 0) * 1000) if delayed else None
+        ),
+        "debounce_deadline_epoch_ms": None,
         "parent_workflow_id": parent_id,
         "queue_name": queued.queue_name if queued is not None else None,
         "authenticated_user": None,
@@ -180,7 +185,7 @@ def _begin(
     elif queued is not None and slot is None:
         deadline = None
     owner = runtime.new_owner() if queued is None or slot is not None else None
-    row = _new_row(
+    row = new_workflow_row(
         runtime,
         info,
         workflow_id,
@@ -220,6 +225,8 @@ def _begin(
         raise
     if slot is not None and not inserted:
         slot.release()
+    if inserted and row["status"] == "DELAYED" and runtime.direct_start is not None:
+        runtime.direct_start.delay_until(row["delay_until_epoch_ms"])
     if parent is not None:
         write_checkpoint(runtime, parent, step_id, info.name, None, None, started, workflow_id)
     if not inserted:
@@ -233,7 +240,7 @@ def _direct_slot(runtime: Runtime, queued: QueuedStart | None) -> QueueSlot | No
     if queued is None or runtime.direct_start is None:
         return None
     options = queued.options
-    if options.priority or options.queue_partition_key:
+    if options.priority or options.queue_partition_key or options.delay_seconds is not None:
         return None
     if options.app_version not in (None, runtime.app_version):
         return None

@@ -337,6 +337,15 @@ class Connections:
                 counts.append(int(cur.rowcount))
             return counts
 
+    def execute_returning(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+        """A write that returns rows (UPDATE ... RETURNING), as its own transaction."""
+
+        def once(_attempt: int) -> list[Sequence[Any]]:
+            with self._write_lock:
+                return self._fetchall_once(sql, params)
+
+        return self.retrying(once)
+
     def fetchall(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
         return self.retrying(lambda _attempt: self._fetchall_once(sql, params))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-QUEUED_STATUSES = ("ENQUEUED", "PENDING")
+QUEUED_STATUSES = ("DELAYED", "ENQUEUED", "PENDING")
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class WorkflowFilter:
     workflow_id_prefix: Sequence[str] | None = None
     start_time_ms: int | None = None
     end_time_ms: int | None = None
-    queued_only: bool = False  # on a queue, and ENQUEUED or PENDING unless `status` says
+    queued_only: bool = False  # on a queue: DELAYED, ENQUEUED or PENDING unless `status` says
     limit: int | None = None
     offset: int | None = None
     sort_desc: bool = False

@@ -75,11 +75,23 @@ def _queues_and_workers(ctx: MigrationContext) -> None:
     ctx.install_wake_triggers()
 
 
+def _delays_and_schedules(ctx: MigrationContext) -> None:
+    prefix = f'"{ctx.schema}".' if ctx.schema else ""
+    ctx.conn.exec_driver_sql(
+        f"ALTER TABLE {prefix}workflow_status ADD COLUMN debounce_deadline_epoch_ms BIGINT"
+    )
+    for index in ctx.table("workflow_status").indexes:
+        if index.name == "workflow_status_delayed_index":
+            index.create(ctx.conn)
+    ctx.create_tables("schedules")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         2, "ordered messages, event history, streams, wake-up triggers", _messages_events_streams
     ),
     Migration(3, "queues: claim order and indexes, executors' heartbeats", _queues_and_workers),
+    Migration(4, "delayed and debounced workflows, cron schedules", _delays_and_schedules),
 ]
 
 

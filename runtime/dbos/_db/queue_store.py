@@ -171,6 +171,45 @@ class QueueStore(WorkflowStore):
         sql, params = in_list(self.sql.HAS_ENQUEUED, self.backend, names)
         return [str(r[0]) for r in self.fetchall(sql, params)]
 
+    # ------------------------------------------------------------------ delays and debouncing
+
+    def promote_due(self) -> set[str]:
+        """Move every DELAYED workflow whose time has come to its queue; the queues woken."""
+        rows = self.execute_returning(self.sql.PROMOTE_DUE, {"now": now_ms()})
+        queues = {str(r[0]) for r in rows}
+        for queue in queues:
+            self.wake((QUEUE, queue, ""))
+        return queues
+
+    def next_due_ms(self) -> int | None:
+        row = self.fetchone(self.sql.NEXT_DUE, {})
+        return None if row is None or row[0] is None else int(row[0])
+
+    def extend_debounce(
+        self,
+        queue_name: str,
+        deduplication_id: str,
+        inputs: str,
+        serialization: str,
+        application_version: str | None,
+        due_ms: int,
+    ) -> str | None:
+        """Push back the start of the waiting workflow of this debounce key, with new inputs;
+        its ID, or None when no workflow of the key waits any more."""
+        rows = self.execute_returning(
+            self.sql.EXTEND_DEBOUNCE,
+            {
+                "queue_name": queue_name,
+                "deduplication_id": deduplication_id,
+                "inputs": inputs,
+                "serialization": serialization,
+                "application_version": application_version,
+                "due": due_ms,
+                "now": now_ms(),
+            },
+        )
+        return str(rows[0][0]) if rows else None
+
     # ------------------------------------------------------------------ re-enqueue
 
     def requeue_owned_by(self, instance_id: str, internal_queue: str) -> int:
@@ -236,6 +275,27 @@ class QueueStore(WorkflowStore):
 
     def forget_instance(self, instance_id: str, cutoff_ms: int) -> None:
         self.execute(self.sql.FORGET_INSTANCE, {"instance_id": instance_id, "cutoff": cutoff_ms})
+
+    # ------------------------------------------------------------------ schedules
+
+    def record_schedule(self, name: str, cron: str, queue_name: str) -> None:
+        self.execute(
+            self.sql.RECORD_SCHEDULE,
+            {"name": name, "cron": cron, "queue_name": queue_name, "now": now_ms()},
+        )
+
+    def tick_fired(self, name: str, fired_at_ms: int) -> None:
+        self.execute(self.sql.TICK_FIRED, {"name": name, "fired_at": fired_at_ms})
+
+    def schedule_last_fired(self, name: str) -> int | None:
+        for row in self.fetchall(self.sql.SELECT_SCHEDULES, {}):
+            if row[0] == name:
+                return None if row[3] is None else int(row[3])
+        return None
+
+    def schedules(self) -> list[Sequence[Any]]:
+        """(name, cron, queue_name, last_fired_at) of every recorded schedule."""
+        return self.fetchall(self.sql.SELECT_SCHEDULES, {})
 
     # ------------------------------------------------------------------ queue declarations
 

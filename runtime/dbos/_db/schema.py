@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 # Bumped with every migration in migrations.py; a database stamped higher is refused.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # A message sent without a topic; a column in a primary lookup is easier NOT NULL.
 NULL_TOPIC = "__null__topic__"
@@ -81,6 +81,9 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("parent_workflow_id", Text),
         Column("forked_from", Text),
         Column("was_forked_from", Boolean, nullable=False, server_default=text("false")),
+        # A debounced workflow waits (DELAYED) until this at the latest, however often its
+        # start is pushed back; NULL for any other workflow.
+        Column("debounce_deadline_epoch_ms", BigInteger),
         *_enqueue_order(schema),
         Index("workflow_status_created_at_index", "created_at"),
         Index("workflow_status_executor_status_index", "executor_id", "status"),
@@ -112,6 +115,13 @@ def build_metadata(schema: str | None) -> MetaData:
             unique=True,
             sqlite_where=text("deduplication_id IS NOT NULL"),
             postgresql_where=text("deduplication_id IS NOT NULL"),
+        ),
+        # Delayed workflows (debounced, or enqueued with a delay) in the order they come due.
+        Index(
+            "workflow_status_delayed_index",
+            "delay_until_epoch_ms",
+            sqlite_where=text("status = 'DELAYED'"),
+            postgresql_where=text("status = 'DELAYED'"),
         ),
         # The rate limiter counts the starts of a queue in a window.
         Index(
@@ -171,6 +181,17 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("rate_limit_period_sec", Float),
         Column("priority_enabled", Boolean, nullable=False, server_default=text("false")),
         Column("partition_queue", Boolean, nullable=False, server_default=text("false")),
+        Column("updated_at", BigInteger, nullable=False),
+    )
+
+    # Cron schedules as last launched, and the latest tick each has fired.
+    Table(
+        "schedules",
+        metadata,
+        Column("name", Text, primary_key=True),
+        Column("cron", Text, nullable=False),
+        Column("queue_name", Text, nullable=False),
+        Column("last_fired_at", BigInteger),
         Column("updated_at", BigInteger, nullable=False),
     )
 

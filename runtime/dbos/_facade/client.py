@@ -37,8 +37,8 @@ from .._threads import DaemonPool
 class EnqueueOptions(TypedDict, total=False):
     """What `DBOSClient.enqueue` needs: the workflow's registered name and a queue that a worker
     declared; optionally its ID, the version that may run it, a timeout (seconds, counted from
-    its dequeue), a deduplication ID, a priority, a partition key, and for a method workflow
-    the class and configured instance names."""
+    its dequeue), a deduplication ID, a priority, a partition key, a delay (seconds before it
+    may start), and for a method workflow the class and configured instance names."""
 
     workflow_name: str
     queue_name: str
@@ -50,6 +50,7 @@ class EnqueueOptions(TypedDict, total=False):
     queue_partition_key: str
     class_name: str
     instance_name: str
+    delay_seconds: float
 
 
 _REQUIRED = ("workflow_name", "queue_name")
@@ -131,9 +132,13 @@ class DBOSClient:
         priority = options.get("priority")
         if priority is not None and not 0 <= priority <= 2**31 - 1:
             raise DBOSException(f"priority must be from 0 to 2**31-1, got {priority!r}")
+        delay = options.get("delay_seconds")
+        if delay is not None and not delay >= 0:
+            raise DBOSException(f"delay_seconds must be >= 0, got {delay!r}")
+        now = now_ms()
         return {
             "workflow_uuid": options.get("workflow_id") or str(uuid.uuid4()),
-            "status": "ENQUEUED",
+            "status": "ENQUEUED" if delay is None else "DELAYED",
             "name": name,
             "class_name": options.get("class_name"),
             "config_name": options.get("instance_name"),
@@ -141,7 +146,7 @@ class DBOSClient:
             "serialization": runtime.serializer.name(),
             "executor_id": None,
             "application_version": options.get("app_version"),  # None: any version may run it
-            "now": now_ms(),
+            "now": now,
             "recovery_attempts": 0,
             "owner_xid": None,
             "workflow_timeout_ms": None if timeout is None else int(timeout * 1000),
@@ -156,6 +161,8 @@ class DBOSClient:
             "deduplication_id": options.get("deduplication_id"),
             "queue_partition_key": options.get("queue_partition_key"),
             "started_at_epoch_ms": None,
+            "delay_until_epoch_ms": None if delay is None else now + int(delay * 1000),
+            "debounce_deadline_epoch_ms": None,
         }
 
     def enqueue(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:

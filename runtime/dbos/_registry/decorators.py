@@ -11,7 +11,9 @@ from typing import Any, TypeVar, cast
 from .._core.checkpoint import StepOptions, run_step
 from .._core.workflows import call_workflow
 from . import registry as _registry
+from .queues import INTERNAL_QUEUE
 from .registry import FunctionInfo
+from .schedules import ScheduleSpec, register_schedule, validate_cron
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T", bound=type)
@@ -176,6 +178,33 @@ def dbos_class(class_name: str | None = None) -> Callable[[T], T]:
     return decorate
 
 
+def scheduled(cron: str, queue: Any = None, catch_up: int = 0) -> Callable[[F], F]:
+    """`@DBOS.scheduled(cron)` above `@DBOS.workflow()`: run the workflow at every tick, with
+    `(scheduled_time, actual_time)`. An invalid expression is refused here, at import time."""
+    expression = validate_cron(cron)
+    if isinstance(catch_up, bool) or not isinstance(catch_up, int) or catch_up < 0:
+        raise ValueError(f"catch_up must be a number of ticks >= 0, got {catch_up!r}")
+    queue_name = INTERNAL_QUEUE if queue is None else str(getattr(queue, "name", queue))
+
+    def decorate(func: F) -> F:
+        info = getattr(func, "__dbos_info__", None)
+        if not isinstance(info, FunctionInfo) or info.kind != "workflow":
+            raise TypeError(
+                f"@DBOS.scheduled({cron!r}) goes above @DBOS.workflow(), on a workflow; "
+                f"{getattr(func, '__qualname__', func)!r} is not one"
+            )
+        try:
+            inspect.signature(info.func).bind(*([None] * (3 if info.takes_self else 2)))
+        except TypeError:
+            raise TypeError(
+                f"Scheduled workflow {info.name!r} must take (scheduled_time, actual_time)"
+            ) from None
+        register_schedule(ScheduleSpec(info.name, expression, queue_name, catch_up))
+        return func
+
+    return decorate
+
+
 def info_of(func: Callable[..., Any]) -> FunctionInfo:
     """The registration behind a decorated function (bound methods included)."""
     target = getattr(func, "__func__", func)
@@ -194,4 +223,12 @@ def bound_args(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ..
     return (owner, *args) if owner is not None else args
 
 
-__all__ = ["transaction", "bound_args", "dbos_class", "info_of", "step", "workflow"]
+__all__ = [
+    "transaction",
+    "bound_args",
+    "dbos_class",
+    "info_of",
+    "scheduled",
+    "step",
+    "workflow",
+]

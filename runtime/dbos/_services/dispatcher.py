@@ -31,6 +31,10 @@ from .._registry.queues import QueueSpec
 
 MAX_BATCH = 100
 _RETRY_AFTER_ERROR_SEC = 1.0
+# Delayed workflows of other processes (whose own dispatcher died with them) are looked for
+# this often; those made here wake the dispatcher when they come due.
+_DELAY_SWEEP_SEC = 1.0
+_DELAY_KEY = WaitKey("delay", "")
 
 
 class QueueDispatcher:
@@ -53,6 +57,7 @@ class QueueDispatcher:
         # comes back short, an enqueue here does not jump ahead of it (see `reserve`).
         self._backlog: dict[str, bool] = {}
         self._in_flight = 0
+        self._delay_due = 0.0  # monotonic time to promote DELAYED workflows next
         self._stopped = False
         self._changed = threading.Event()
         for spec in _queues.all_queues():
@@ -107,11 +112,12 @@ class QueueDispatcher:
             self._changed.clear()
             with self._lock:
                 keys = tuple(WaitKey(QUEUE, name) for name in self._specs)
-            with self._runtime.waiters.waiting(*keys) as waiter:
+            with self._runtime.waiters.waiting(*keys, _DELAY_KEY) as waiter:
                 while not self._stopped and not self._changed.is_set():
                     fired = waiter.clear()
                     try:
-                        timeout = self._round({k.workflow_id for k in fired})
+                        self._promote_delayed()
+                        timeout = self._round({k.workflow_id for k in fired if k.kind == QUEUE})
                     except Exception:  # a bug must not stop dispatching for good
                         logger.exception("Queue dispatcher: a round failed")
                         timeout = _RETRY_AFTER_ERROR_SEC
@@ -138,7 +144,35 @@ class QueueDispatcher:
             if self._dirty:
                 return 0.0
             next_due = min(self._due.values(), default=now + 1.0)
+            next_due = min(next_due, self._delay_due)
         return max(next_due - time.monotonic(), 0.0005)
+
+    # ------------------------------------------------------------------ delayed workflows
+
+    def delay_until(self, epoch_ms: int) -> None:
+        """A workflow made here waits until then (delayed, or debounced): wake up for it."""
+        due = time.monotonic() + max(epoch_ms / 1000 - time.time(), 0.0)
+        with self._lock:
+            if due >= self._delay_due:
+                return
+            self._delay_due = due
+        self._runtime.waiters.fire(_DELAY_KEY)
+
+    def _promote_delayed(self) -> None:
+        """Put on their queues the DELAYED workflows whose time has come (any process's)."""
+        now = time.monotonic()
+        with self._lock:
+            if now < self._delay_due:
+                return
+            self._delay_due = now + _DELAY_SWEEP_SEC
+        try:
+            self._runtime.sysdb.promote_due()
+            next_ms = self._runtime.sysdb.next_due_ms()
+        except Exception as exc:
+            logger.warning("Delayed workflows: system database unreachable (%s)", exc)
+            return
+        if next_ms is not None:
+            self.delay_until(next_ms)
 
     def _claim(self, name: str) -> bool:
         """Claim for one queue; True when the batch came back full (more may be waiting).

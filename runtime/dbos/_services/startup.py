@@ -10,6 +10,7 @@ from .dispatcher import QueueDispatcher
 from .heartbeat import DEFAULT_EXECUTOR_TIMEOUT_SEC, Heartbeat
 from .notifier import start_notifier
 from .recovery import recover_pending
+from .scheduler import Scheduler
 
 
 def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = None) -> None:
@@ -37,3 +38,5 @@ def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = 
     dispatcher = QueueDispatcher(runtime, runtime.pool.max_threads, listen)
     runtime.direct_start = dispatcher
     runtime.services.append(dispatcher)
+    runtime.scheduler = Scheduler(runtime)
+    runtime.services.append(runtime.scheduler)

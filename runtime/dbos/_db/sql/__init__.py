@@ -35,9 +35,9 @@ def in_list(sql: str, backend: str, values: list[str]) -> tuple[str, dict[str, s
 
 
 def _areas() -> list[ModuleType]:
-    from . import messages, queues, steps, workflows
+    from . import messages, queues, schedules, steps, workflows
 
-    return [workflows, steps, messages, queues]
+    return [workflows, steps, messages, queues, schedules]
 
 
 class Statements:

@@ -152,3 +152,36 @@ SELECT name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_
     priority_enabled, partition_queue
 FROM {s}queues WHERE name = :name
 """
+
+# Delayed workflows whose time has come join their queue. A debounced one gives its
+# deduplication ID back as it does, so the next call with its key opens a new window.
+PROMOTE_DUE: Final = """
+UPDATE {s}workflow_status
+SET status = 'ENQUEUED', updated_at = :now,
+    deduplication_id = CASE WHEN debounce_deadline_epoch_ms IS NULL THEN deduplication_id END
+WHERE status = 'DELAYED' AND delay_until_epoch_ms <= :now
+RETURNING queue_name
+"""
+
+NEXT_DUE: Final = """
+SELECT min(delay_until_epoch_ms) FROM {s}workflow_status WHERE status = 'DELAYED'
+"""
+
+# A call within a debounce window: the latest arguments win, and the start moves to `:due`
+# (but never past the window's deadline). Only while the workflow still waits.
+EXTEND_DEBOUNCE: Final = """
+UPDATE {s}workflow_status
+SET inputs = :inputs, serialization = :serialization,
+    application_version = :application_version, updated_at = :now,
+    delay_until_epoch_ms = CASE
+        WHEN :due < COALESCE(debounce_deadline_epoch_ms, :due) THEN :due
+        ELSE COALESCE(debounce_deadline_epoch_ms, :due) END
+WHERE queue_name = :queue_name AND deduplication_id = :deduplication_id AND status = 'DELAYED'
+RETURNING workflow_uuid
+"""
+
+SET_DELAY: Final = """
+UPDATE {s}workflow_status
+SET delay_until_epoch_ms = :delay_until, debounce_deadline_epoch_ms = :debounce_deadline
+WHERE workflow_uuid = :workflow_uuid AND status = 'DELAYED'
+"""

@@ -10,13 +10,15 @@ INSERT INTO {s}workflow_status (
     executor_id, application_version, created_at, updated_at, recovery_attempts, owner_xid,
     workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
     authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
-    deduplication_id, queue_partition_key, started_at_epoch_ms
+    deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
+    debounce_deadline_epoch_ms
 ) VALUES (
     :workflow_uuid, :status, :name, :class_name, :config_name, :inputs, :serialization,
     :executor_id, :application_version, :now, :now, :recovery_attempts, :owner_xid,
     :workflow_timeout_ms, :workflow_deadline_epoch_ms, :parent_workflow_id, :queue_name,
     :authenticated_user, :authenticated_roles, :assumed_role, :priority, false, :forked_from,
-    :deduplication_id, :queue_partition_key, :started_at_epoch_ms
+    :deduplication_id, :queue_partition_key, :started_at_epoch_ms, :delay_until_epoch_ms,
+    :debounce_deadline_epoch_ms
 ) ON CONFLICT (workflow_uuid) DO NOTHING
 """
 

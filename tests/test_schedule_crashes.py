@@ -1,0 +1,91 @@
+"""A cron tick and a debounce window survive SIGKILL, on both backends: the recovered process
+finishes the very tick that was running (same workflow ID, not a new tick), and runs the
+debounced workflow once, with the last arguments accepted before the crash. Three processes
+running one schedule run each tick once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_crash_recovery import Launcher
+
+APP = Path(__file__).resolve().with_name("schedule_app.py")
+
+
+class ScheduleLauncher(Launcher):
+    def spawn(self, role: str, scenario: str) -> subprocess.Popen[str]:
+        env = dict(os.environ, CRASH_APP_SYSTEM_DATABASE_URL=self.database_url, **self.env)
+        proc = subprocess.Popen(
+            [sys.executable, str(self.app), role, scenario, str(self.markers)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.procs.append(proc)
+        return proc
+
+
+@pytest.fixture
+def launcher(system_database_url: str, tmp_path: Path) -> Iterator[ScheduleLauncher]:
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    launcher = ScheduleLauncher(system_database_url, markers, app=APP)
+    try:
+        yield launcher
+    finally:
+        launcher.kill_all()
+
+
+@pytest.mark.timeout(120)
+def test_a_tick_killed_mid_run_is_finished_not_replaced(launcher: ScheduleLauncher) -> None:
+    first = launcher.spawn("start", "tick")
+    deadline = time.monotonic() + 30
+    while not (launcher.markers / "first_tick").exists() or not list(
+        launcher.markers.glob("tick-*.mark")
+    ):
+        assert time.monotonic() < deadline and first.poll() is None, "no tick started"
+        time.sleep(0.05)
+    tick = (launcher.markers / "first_tick").read_text()
+    launcher.sigkill(first)
+    report = launcher.recover("tick")
+    assert report["tick"] == tick
+    assert report["result"] == str(report["pid"])  # finished by the recovering process
+    assert launcher.pids(f"tick-{tick}") == [first.pid, report["pid"]]
+
+
+@pytest.mark.timeout(120)
+def test_a_debounce_window_open_at_a_crash_still_runs_once(launcher: ScheduleLauncher) -> None:
+    first = launcher.spawn("start", "debounce")
+    launcher.wait_for_marker("debounced", [first])
+    launcher.sigkill(first)  # the window (3 s) is still open
+    report = launcher.recover("debounce")
+    assert report["result"] == "c"
+    assert launcher.pids("debounced-c") == [report["pid"]]
+    assert launcher.pids("debounced-a") == [] and launcher.pids("debounced-b") == []
+
+
+@pytest.mark.timeout(120)
+def test_three_processes_on_one_schedule_run_each_tick_once(launcher: ScheduleLauncher) -> None:
+    workers = [launcher.spawn("worker", "many") for _ in range(3)]
+    deadline = time.monotonic() + 60
+    while len(launcher.pids("launched")) < 3:
+        assert time.monotonic() < deadline and all(w.poll() is None for w in workers)
+        time.sleep(0.05)
+    started = len(list(launcher.markers.glob("many-*.mark")))
+    while len(list(launcher.markers.glob("many-*.mark"))) < started + 4:
+        assert time.monotonic() < deadline, "the schedule stopped firing"
+        time.sleep(0.05)
+    (launcher.markers / "stop").touch()
+    for worker in workers:
+        launcher.finish(worker)
+    ticks = sorted(launcher.markers.glob("many-*.mark"))
+    assert len(ticks) >= 4
+    for tick in ticks:  # each tick's step ran in exactly one process, once
+        assert len(launcher.pids(tick.name.removesuffix(".mark"))) == 1, tick.name
