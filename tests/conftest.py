@@ -23,9 +23,18 @@ Fixtures
       with ``DROP DATABASE IF EXISTS ... WITH (FORCE)``, which also ends any connection the
       test left open.
 
+    * pgbouncer: a fresh database of that server, reached through a PgBouncer in transaction
+      pooling mode (``tests/pgbouncer.py``, started once per session), for modules marked
+      ``pytest.mark.through_pgbouncer``: their tests run a third time, ``test_x[pgbouncer]``.
+      With ``CI=true`` a missing ``pgbouncer`` binary is an error, never a skip.
+
 ``postgres_database_url`` -> ``str``
     Like ``system_database_url`` but PostgreSQL only and not parametrized, for tests of
     PostgreSQL-specific behaviour (skipped when PostgreSQL is unavailable outside CI).
+
+``pgbouncer_url_for`` -> ``Callable[[str], str]``
+    The session's PgBouncer: maps a database URL of the test server to the same database
+    reached through the pooler.
 
 Marker ``slow``: long tests; deselect with ``-m "not slow"``.
 """
@@ -35,7 +44,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,6 +55,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pg_cluster import ThrowawayCluster, find_pg_bindir  # noqa: E402
+from pgbouncer import Bouncer, find_pgbouncer  # noqa: E402
 
 BACKENDS = ("sqlite", "postgres")
 TEST_DB_PREFIX = "dbos_test_"
@@ -58,6 +68,20 @@ def in_ci() -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: long-running test (deselect with -m 'not slow')")
+    config.addinivalue_line(
+        "markers", "through_pgbouncer: also run on PostgreSQL through a transaction-mode PgBouncer"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Where the backend parametrization lives: every test that takes `backend` (directly or
+    through a fixture) runs per backend, and a third time through PgBouncer if marked so."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    chosen = BACKENDS
+    if metafunc.definition.get_closest_marker("through_pgbouncer"):
+        chosen = (*BACKENDS, "pgbouncer")
+    metafunc.parametrize("backend", chosen, ids=chosen, indirect=True)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -145,11 +169,50 @@ def postgres_server_url() -> Iterator[str | None]:
         cluster.stop()
 
 
-@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+@pytest.fixture(scope="session")
+def pgbouncer_server(postgres_server_url: str | None) -> Iterator[Bouncer | None]:
+    if postgres_server_url is None or find_pgbouncer() is None:
+        if in_ci() and postgres_server_url is not None:
+            pytest.fail(
+                "CI=true but pgbouncer is not installed (.ci/run installs Debian's pgbouncer)",
+                pytrace=False,
+            )
+        yield None
+        return
+    bouncer = Bouncer(postgres_server_url)
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()
+
+
+def _require_pgbouncer(request: pytest.FixtureRequest) -> Bouncer:
+    _require_postgres(request)
+    bouncer: Bouncer | None = request.getfixturevalue("pgbouncer_server")
+    if bouncer is None:
+        pytest.skip("pgbouncer unavailable (apt-get install pgbouncer to run these)")
+    return bouncer
+
+
+@pytest.fixture
+def pgbouncer_url_for(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    bouncer = _require_pgbouncer(request)
+
+    def through_the_pooler(url: str) -> str:
+        database = make_url(url).database
+        assert database is not None
+        return bouncer.url_for(database)
+
+    return through_the_pooler
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     if name == "postgres":
         _require_postgres(request)
+    elif name == "pgbouncer":
+        _require_pgbouncer(request)
     return name
 
 
@@ -161,13 +224,33 @@ def system_database_url(
         yield f"sqlite:///{tmp_path}/dbos_sys.sqlite"
         return
     with throwaway_database_url(_require_postgres(request)) as url:
-        yield url
+        if backend == "pgbouncer":
+            database = make_url(url).database
+            assert database is not None
+            yield _require_pgbouncer(request).url_for(database)
+        else:
+            yield url
 
 
 @pytest.fixture
 def postgres_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     with throwaway_database_url(_require_postgres(request)) as url:
         yield url
+
+
+@pytest.fixture
+def dbos_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """`caplog` for the "dbos" logger at INFO. Once launched, that logger has a handler of its
+    own and stops propagating (as upstream's does), so caplog's root handler alone misses it."""
+    import logging
+
+    logger = logging.getLogger("dbos")
+    logger.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, logger="dbos")
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
 
 
 @pytest.fixture

@@ -228,10 +228,10 @@ def test_throwaway_database_is_unique_and_dropped_even_with_open_connections(
 def _run_inner_suite(
     tmp_path: Path, test_source: str, env_updates: dict[str, str | None]
 ) -> subprocess.CompletedProcess[str]:
-    """Run a small pytest session that uses the real conftest.py + pg_cluster.py."""
+    """Run a small pytest session that uses the real conftest.py and its helpers."""
     suite = tmp_path / "suite"
     suite.mkdir()
-    for name in ("conftest.py", "pg_cluster.py"):
+    for name in ("conftest.py", "pg_cluster.py", "pgbouncer.py"):
         shutil.copy(TESTS_DIR / name, suite / name)
     (suite / "test_inner.py").write_text(textwrap.dedent(test_source))
     env = dict(os.environ)

@@ -17,6 +17,8 @@ from dbos.error import (
     DBOSSerializationError,
 )
 
+pytestmark = pytest.mark.through_pgbouncer  # also through a transaction-mode PgBouncer
+
 sends_made: list[str] = []
 
 

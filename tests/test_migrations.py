@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from dbos._config import normalize_url
+from dbos._db.databases import create_database_if_missing
 from dbos._db.schema import SCHEMA_VERSION
 from dbos._db.system import SystemDatabase
 
@@ -17,9 +18,7 @@ def _stage_v1(url: str, backend: str) -> sa.Engine:
     engine = sa.create_engine(normalize_url(url))
     if backend == "postgres":
         # The system database must exist before the old schema can be loaded into it.
-        sysdb = SystemDatabase(normalize_url(url))
-        sysdb._create_postgres_database_if_missing()
-        sysdb.dispose()
+        create_database_if_missing(normalize_url(url), "system database")
     ddl = (FIXTURES / f"schema_v1_{backend}.sql").read_text()
     prefix = "dbos." if backend == "postgres" else ""
     with engine.begin() as conn:

@@ -17,6 +17,8 @@ from dbos.error import (
     DBOSQueueDeduplicatedError,
 )
 
+pytestmark = pytest.mark.through_pgbouncer  # also through a transaction-mode PgBouncer
+
 # The seed's examples, as written.
 queue = Queue("task_queue", worker_concurrency=5)
 rate_limited_queue = Queue("api_queue", limiter={"limit": 100, "period": 60})

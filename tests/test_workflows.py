@@ -14,6 +14,8 @@ from dbos.error import (
     DBOSNonExistentWorkflowError,
 )
 
+pytestmark = pytest.mark.through_pgbouncer  # also through a transaction-mode PgBouncer
+
 calls: dict[str, int] = {}
 
 

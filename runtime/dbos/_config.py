@@ -28,6 +28,7 @@ class DBOSConfig(TypedDict, total=False):
     sqlite_synchronous: str
     run_migrations: bool
     use_listen_notify: bool
+    system_database_listen_url: str | None
     executor_timeout_sec: float
     database_retry_timeout_sec: float
 
@@ -58,6 +59,27 @@ def validate_config(config: DBOSConfig) -> None:
         raise DBOSInitializationError(
             f"Invalid sqlite_synchronous {sync!r}: expected one of {', '.join(_SQLITE_SYNC_MODES)}"
         )
+    if config.get("system_database_listen_url"):
+        listen_url_from(config, normalize_url(resolve_system_database_url(config)))
+
+
+def listen_url_from(config: DBOSConfig, system_url: URL) -> URL | None:
+    """`system_database_listen_url`: the system database reached directly, for LISTEN, where
+    `system_database_url` goes through a transaction-pooling proxy. PostgreSQL only."""
+    raw = config.get("system_database_listen_url")
+    if not raw:
+        return None
+    if system_url.get_backend_name() != "postgresql":
+        raise DBOSInitializationError(
+            "system_database_listen_url is for a PostgreSQL system database; "
+            f"system_database_url is {mask_url(system_url)}"
+        )
+    url = normalize_url(raw)
+    if url.get_backend_name() != "postgresql":
+        raise DBOSInitializationError(
+            f"system_database_listen_url must be a PostgreSQL URL, got {mask_url(raw)}"
+        )
+    return url
 
 
 def resolve_system_database_url(config: DBOSConfig) -> str:

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from .._config import mask_url
 from .._db.rows import CompatSession
 from .._error import DBOSDatabaseConnectionError, DBOSException
+from .databases import ensure_database, open_waiting
+from .pooler import PoolerGuard
 
 current_session: ContextVar[Session | None] = ContextVar("dbos_sql_session", default=None)
 
@@ -56,17 +58,37 @@ class ApplicationDatabase:
             self.engine = sa.create_engine(
                 url, pool_size=20, max_overflow=40, connect_args={"connect_timeout": 10}
             )
+            self.pooler = PoolerGuard("application database")
 
-    def initialize(self) -> None:
+            @event.listens_for(self.engine, "connect")
+            def _no_prepares_behind_a_pooler(dbapi_conn: Any, _record: Any) -> None:
+                autocommit = dbapi_conn.autocommit
+                dbapi_conn.autocommit = True
+                try:
+                    self.pooler.on_connect(dbapi_conn)
+                finally:
+                    dbapi_conn.autocommit = autocommit
+
+    def initialize(self, retry_bound_sec: float = 180.0) -> None:
+        """Create the database when missing (PostgreSQL), and the outputs table; a database that
+        cannot be reached yet is waited for, like the system database."""
+        open_waiting(self._initialize_once, self.url, "application database", retry_bound_sec)
+
+    def _initialize_once(self) -> None:
+        if self.backend == "postgresql":
+            ensure_database(self.url, "application database")
         try:
-            with self.engine.begin() as conn:
-                if self.schema:
-                    conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-                self.metadata.create_all(conn, checkfirst=True)
+            self._create_tables()
         except sa.exc.OperationalError as exc:
             raise DBOSDatabaseConnectionError(
                 f"Cannot open application database {mask_url(self.url)}: {exc.orig}"
             ) from exc
+
+    def _create_tables(self) -> None:
+        with self.engine.begin() as conn:
+            if self.schema:
+                conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            self.metadata.create_all(conn, checkfirst=True)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL, Engine
 
 from .._error import DBOSDatabaseConnectionError, DBOSException
 from .group_commit import GroupCommitter
+from .pooler import PoolerGuard, goes_through_a_pooler
 from .records import WakeKey
 from .schema import build_metadata
 from .sql import Statements
@@ -93,7 +94,9 @@ class Connections:
         self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
             threading.Lock() if self.backend == "sqlite" else contextlib.nullcontext()
         )
+        self.pooler = PoolerGuard("system database")
         self.engine = self._create_engine(pool_size)
+        self._listen_engine: Engine | None = None
         self._idle: list[tuple[Any, float]] = []
         self._idle_cond = threading.Condition(threading.Lock())
         self._closed = False
@@ -157,8 +160,36 @@ class Connections:
             @event.listens_for(engine, "connect")
             def _pg_autocommit(dbapi_conn: Any, _record: Any) -> None:
                 dbapi_conn.autocommit = True
+                self.pooler.on_connect(dbapi_conn)
 
         return engine
+
+    def use_listen_url(self, url: URL) -> None:
+        """Open the LISTEN connection through `url` (the same database reached directly, where
+        the other connections go through a transaction-pooling proxy that LISTEN cannot cross)."""
+        engine = sa.create_engine(
+            url,
+            poolclass=sa.pool.NullPool,
+            connect_args={
+                "connect_timeout": 10,
+                "application_name": "dbos-listener",
+                "prepare_threshold": None,
+            },
+        )
+
+        @event.listens_for(engine, "connect")
+        def _autocommit(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.autocommit = True
+
+        self._listen_engine = engine
+
+    def listen_connection(self) -> tuple[Any, bool]:
+        """A raw autocommit connection for LISTEN, the caller's to close, and whether it goes
+        through a pooler (where notifications would not reach it)."""
+        engine = self._listen_engine or self.engine
+        raw = engine.raw_connection()
+        raw.detach()
+        return raw, goes_through_a_pooler(raw.dbapi_connection)
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Any]:
@@ -201,7 +232,7 @@ class Connections:
         try:
             conn = self.engine.raw_connection()
             conn.detach()  # ours to keep or close from now on
-            if self.backend == "postgresql":
+            if self.backend == "postgresql" and not self.pooler.pooled:
                 pg_conn: Any = conn.dbapi_connection
                 self.own_backend_pids.add(int(pg_conn.info.backend_pid))
             return conn
@@ -370,6 +401,8 @@ class Connections:
             with contextlib.suppress(Exception):
                 conn.close()
         self.engine.dispose()
+        if self._listen_engine is not None:
+            self._listen_engine.dispose()
 
     def table(self, name: str) -> sa.Table:
         key = f"{self.schema}.{name}" if self.schema else name

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
-from collections.abc import Iterator
 
 import sqlalchemy as sa
 
 from .._config import mask_url
 from .._error import DBOSDatabaseConnectionError, DBOSInitializationError, DBOSSchemaVersionError
-from .connections import Connections, is_connection_error, logger
+from .connections import Connections
+from .databases import drop_database, ensure_database, open_waiting
 from .migrations import MigrationContext, pending
 from .schema import SCHEMA_VERSION
 
@@ -26,42 +25,16 @@ class SchemaSetup(Connections):
 
         A database that cannot be reached yet (a container starting before its database, a
         restart) is waited for, with a log line every few seconds, up to `retry_bound_sec`."""
-        started = time.monotonic()
-        delay = 0.1
-        while True:
-            try:
-                self._initialize_once(run_migrations)
-                return
-            except DBOSDatabaseConnectionError as exc:
-                cause = exc.__cause__
-                waited = time.monotonic() - started
-                if (
-                    cause is None
-                    or not is_connection_error(cause)
-                    or waited >= self.retry_bound_sec
-                ):
-                    raise
-                logger.warning(
-                    "Waiting for system database %s (%s); retrying for up to %.0fs",
-                    mask_url(self.url),
-                    getattr(cause, "orig", cause),
-                    self.retry_bound_sec - waited,
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+        open_waiting(
+            lambda: self._initialize_once(run_migrations),
+            self.url,
+            "system database",
+            self.retry_bound_sec,
+        )
 
     def _initialize_once(self, run_migrations: bool) -> None:
-        try:
-            self._initialize_schema(run_migrations)
-        except sa.exc.OperationalError as exc:
-            # Only a missing PostgreSQL database costs a second connection (to `postgres`).
-            if self.backend != "postgresql" or "does not exist" not in str(exc.orig):
-                raise DBOSDatabaseConnectionError(
-                    f"Cannot open system database {mask_url(self.url)}: {exc.orig}"
-                ) from exc
-        else:
-            return
-        self._create_postgres_database_if_missing()
+        if self.backend == "postgresql":
+            ensure_database(self.url, "system database")
         try:
             self._initialize_schema(run_migrations)
         except sa.exc.OperationalError as exc:
@@ -140,39 +113,6 @@ class SchemaSetup(Connections):
         finally:
             cursor.close()
 
-    @contextlib.contextmanager
-    def _server_connection(self) -> Iterator[sa.Connection]:
-        """An autocommit connection to the server's `postgres` database, for CREATE/DROP."""
-        engine = sa.create_engine(
-            self.url.set(database="postgres"),
-            isolation_level="AUTOCOMMIT",
-            poolclass=sa.pool.NullPool,
-            connect_args={"connect_timeout": 10},
-        )
-        try:
-            with engine.connect() as conn:
-                yield conn
-        except sa.exc.OperationalError as exc:
-            raise DBOSDatabaseConnectionError(
-                f"Cannot connect to the PostgreSQL server of system database "
-                f"{mask_url(self.url)}: {exc.orig}"
-            ) from exc
-        finally:
-            engine.dispose()
-
-    def _create_postgres_database_if_missing(self) -> None:
-        exists_query = sa.text("SELECT 1 FROM pg_database WHERE datname = :name")
-        name = {"name": self.url.database}
-        with self._server_connection() as conn:
-            if conn.execute(exists_query, name).scalar():
-                return
-            try:
-                conn.execute(sa.text(f'CREATE DATABASE "{self.url.database}"'))
-            except (sa.exc.ProgrammingError, sa.exc.IntegrityError):
-                # Another process may have created it at the same moment: fine if so.
-                if not conn.execute(exists_query, name).scalar():
-                    raise
-
     def drop_database(self) -> None:
         """Remove every trace of the system database (the test-fixture reset)."""
         self.engine.dispose()
@@ -183,5 +123,4 @@ class SchemaSetup(Connections):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(path + suffix)
             return
-        with self._server_connection() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.url.database}" WITH (FORCE)'))
+        drop_database(self.url, "system database")

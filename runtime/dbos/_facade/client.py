@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
-from .._config import mask_url, normalize_url, resolve_system_database_url
+from .._config import listen_url_from, mask_url, normalize_url, resolve_system_database_url
 from .._core import control as _control
 from .._core import statuses as _statuses
 from .._core import streams as _streams
@@ -66,13 +66,19 @@ class DBOSClient:
         dbos_system_schema: str = "dbos",
         serializer: Serializer | None = None,
         use_listen_notify: bool = True,
+        system_database_listen_url: str | None = None,
     ) -> None:
         url = system_database_url or resolve_system_database_url(
             {"name": "dbos-client", "application_database_url": database_url}
         )
         if not system_database_url and not database_url:
             raise DBOSException("DBOSClient needs system_database_url= (or database_url=)")
-        sysdb = SystemDatabase(normalize_url(url), schema=dbos_system_schema, pool_size=5)
+        system_url = normalize_url(url)
+        listen_url = listen_url_from(
+            {"name": "dbos-client", "system_database_listen_url": system_database_listen_url},
+            system_url,
+        )
+        sysdb = SystemDatabase(system_url, schema=dbos_system_schema, pool_size=5)
         try:
             sysdb.initialize(run_migrations=False)  # a client never changes the schema
         except BaseException:
@@ -87,7 +93,7 @@ class DBOSClient:
         )
         from .._services.notifier import start_notifier
 
-        self._runtime.services.append(start_notifier(self._runtime, use_listen_notify))
+        self._runtime.services.append(start_notifier(self._runtime, use_listen_notify, listen_url))
         self._url = url
 
     def destroy(self) -> None:

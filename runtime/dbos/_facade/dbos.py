@@ -158,7 +158,8 @@ class DBOS(Communication, Management):
             normalize_url(url or resolve_system_database_url(config)),
             schema=str(config.get("dbos_system_schema") or "dbos"),
         )
-        app_db.initialize()
+        bound = config.get("database_retry_timeout_sec")
+        app_db.initialize(180.0 if bound is None else float(bound))
         return app_db
 
     @classmethod

@@ -7,6 +7,11 @@ queue (their own, or the internal queue for workflows that were started directly
 dispatchers of every survivor running that application version share them; the claim is the
 compare-and-swap that keeps two survivors from both running one. A clean shutdown ages this
 process's heartbeat at once, so nobody waits out the bound for work it left.
+
+A process that could not beat for a while (a database outage or restart, a stall of its own)
+does not judge the others until it has beaten steadily for a whole bound again: everybody's
+heartbeat went stale in the same outage, and the others need that long to be heard from. Without
+this wait the first process back takes over live work, whose steps then run a second time.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 
 from .._core.runtime import Runtime, logger
 from .._db.records import WorkflowRow as W
@@ -36,6 +42,8 @@ class Heartbeat:
         self._stopped = threading.Event()
         self.takeovers = 0  # workflows taken over by this process (for tests)
         self._beat()  # the row exists before this process owns any work
+        self._last_beat = time.monotonic()
+        self._steady_since = float("-inf")  # no stall seen yet: others may be judged at once
         self._thread = threading.Thread(target=self._run, name="dbos-heartbeat", daemon=True)
         self._thread.start()
 
@@ -57,12 +65,24 @@ class Heartbeat:
         while not self._stopped.wait(self._interval):
             try:
                 self._beat()
+                self._note_beat(time.monotonic())
                 self.resume_abandoned()
-                self.take_over()
+                if self.may_judge_others(time.monotonic()):
+                    self.take_over()
             except Exception as exc:
                 if self._stopped.is_set():
                     return
                 logger.warning("Heartbeat: system database unreachable (%s)", exc)
+
+    def _note_beat(self, now: float) -> None:
+        """A gap of two intervals since the last beat means this process was not heard from
+        either (a beat riding through an outage blocks rather than fails)."""
+        if now - self._last_beat > 2 * self._interval:
+            self._steady_since = now
+        self._last_beat = now
+
+    def may_judge_others(self, now: float) -> bool:
+        return now - self._steady_since >= self._timeout_sec
 
     def resume_abandoned(self) -> int:
         """The database answers again: resume the workflows this process stopped running when

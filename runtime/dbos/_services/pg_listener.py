@@ -6,6 +6,8 @@ directly when they committed. After any reconnect every waiter is woken to re-ch
 notification sent while the connection was down is lost, and without the re-check its waiter
 would sleep to its timeout.
 A connection idle for a while is pinged, so a silently dropped one is noticed and replaced.
+A connection that turns out to go through a transaction-pooling proxy cannot receive
+notifications at all: the listener then hands over to the change poller, and says so.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import select
 import threading
 from typing import Any
 
-from .._core.runtime import Runtime, logger
+from .._core.runtime import Runtime, Service, logger
 from .._db.triggers import CHANNEL, parse_payload
+from .change_poller import ChangePoller
 
 _PING_AFTER_SEC = 15.0
 _RETRY_FIRST_SEC = 0.05
@@ -26,6 +29,8 @@ _RETRY_MAX_SEC = 5.0
 
 class PostgresListener:
     def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self.fallback: Service | None = None  # the poller, if LISTEN cannot work here
         self._waiters = runtime.waiters
         self._sysdb = runtime.sysdb
         self._stopped = threading.Event()
@@ -43,14 +48,18 @@ class PostgresListener:
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        if self.fallback is not None:
+            self.fallback.stop()
 
     def _run(self) -> None:
         delay = _RETRY_FIRST_SEC
         while not self._stopped.is_set():
             raw: Any = None
             try:
-                raw = self._sysdb.engine.raw_connection()
-                raw.detach()
+                raw, pooled = self._sysdb.listen_connection()
+                if pooled:
+                    self._hand_over_to_polling()
+                    return
                 conn = raw.dbapi_connection
                 conn.add_notify_handler(self._on_notify)
                 conn.execute(f"LISTEN {CHANNEL}")
@@ -75,6 +84,16 @@ class PostgresListener:
                 if raw is not None:
                     with contextlib.suppress(Exception):
                         raw.close()
+
+    def _hand_over_to_polling(self) -> None:
+        logger.warning(
+            "The notification listener's connection goes through a connection pooler, which "
+            "LISTEN/NOTIFY cannot cross: waiters in other processes are found by polling "
+            "instead. Set system_database_listen_url to a direct URL of the system database "
+            "to wake them at once."
+        )
+        self.fallback = ChangePoller(self._runtime)
+        self.connected.set()
 
     def _listen(self, conn: Any) -> None:
         pgconn = conn.pgconn

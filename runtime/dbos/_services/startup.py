@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._config import DBOSConfig
+from .._config import DBOSConfig, listen_url_from
 from .._core.runtime import Runtime, set_runtime
 from .._registry import queues as _queues
 from .deadlines import DeadlineWatcher
@@ -19,7 +19,13 @@ def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = 
     watcher = DeadlineWatcher(runtime)
     runtime.deadlines = watcher
     runtime.services.append(watcher)
-    runtime.services.append(start_notifier(runtime, bool(config.get("use_listen_notify", True))))
+    runtime.services.append(
+        start_notifier(
+            runtime,
+            bool(config.get("use_listen_notify", True)),
+            listen_url_from(config, runtime.sysdb.url),
+        )
+    )
     runtime.services.append(Heartbeat(runtime, timeout))
     set_runtime(runtime)
     for spec in _queues.all_queues():
