@@ -205,9 +205,12 @@ def run_scenario(scenario: str, workflow_id: str) -> Any:
             return crash_loop(INPUT)
         if scenario == "race":
             return race_workflow(INPUT)
-        if scenario != "background":
+        if scenario == "started_step":  # a step started on its own: a `<temp>.` workflow
+            handle = DBOS.start_workflow(double, INPUT, True)
+        elif scenario == "background":
+            handle = DBOS.start_workflow(three_steps, INPUT, "mid_step")
+        else:
             raise SystemExit(f"unknown scenario {scenario!r}")
-        handle = DBOS.start_workflow(three_steps, INPUT, "mid_step")
     assert handle.workflow_id == workflow_id, handle.workflow_id
     mark("background_started")
     threading.Event().wait()  # the workflow runs on its own thread; wait here for SIGKILL

@@ -186,6 +186,21 @@ def test_sigkill_then_recover_three_steps(
 
 
 @pytest.mark.timeout(120)
+def test_sigkill_in_a_step_started_on_its_own(launcher: Launcher) -> None:
+    first = launcher.spawn("start", "started_step")
+    launcher.wait_for_marker("background_started", [first])
+    launcher.wait_for_marker("double", [first])
+    launcher.sigkill(first)
+
+    report = launcher.recover("started_step")
+    second = report["pid"]
+    assert report["status"] == "SUCCESS"
+    assert step_names(report) == [(1, "double")]
+    assert launcher.pids("double") == [first.pid, second]
+    assert report["result"] == {"value": INPUT * 2, "pid": second}
+
+
+@pytest.mark.timeout(120)
 def test_sigkill_inside_child_workflow(launcher: Launcher) -> None:
     first = launcher.spawn("start", "child")
     launcher.wait_for_marker("child_step_two", [first])

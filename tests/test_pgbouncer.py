@@ -32,17 +32,17 @@ def _launch(config: DBOSConfig) -> None:
 
 
 @DBOS.step()
-def double(x: int) -> int:
+def doubled_behind_the_pooler(x: int) -> int:
     return 2 * x
 
 
 @DBOS.workflow()
 def many_steps(n: int) -> int:
-    return sum(double(i) for i in range(n))
+    return sum(doubled_behind_the_pooler(i) for i in range(n))
 
 
 @DBOS.workflow()
-def waits_for_a_message() -> object:
+def waits_behind_the_pooler() -> object:
     return DBOS.recv("greeting", timeout_seconds=30)
 
 
@@ -94,7 +94,7 @@ def test_waiters_in_other_processes_wake_behind_the_pooler(
         assert listener.fallback is not None  # the change poller took over
         assert "system_database_listen_url" in dbos_log.text
     with SetWorkflowID("pooled-receiver"):
-        handle = DBOS.start_workflow(waits_for_a_message)
+        handle = DBOS.start_workflow(waits_behind_the_pooler)
     # Another process's write (a client with connections of its own, through the pooler).
     with DBOSClient(system_database_url=pooled) as client:
         client.send("pooled-receiver", "hello", "greeting")

@@ -28,6 +28,7 @@ class DBOSConfig(TypedDict, total=False):
     sqlite_synchronous: str
     run_migrations: bool
     use_listen_notify: bool
+    enable_patching: bool
     system_database_listen_url: str | None
     executor_timeout_sec: float
     database_retry_timeout_sec: float

@@ -208,6 +208,20 @@ class DBOSStreamTimeoutError(DBOSException):
         return (self.__class__, (self.workflow_id, self.key, self.timeout_seconds))
 
 
+class DBOSStepTimeoutError(DBOSException):
+    """An attempt of an async step ran past the step's `timeout_seconds` and was cancelled."""
+
+    def __init__(self, step_name: str, timeout_seconds: float) -> None:
+        self.step_name = step_name
+        self.timeout_seconds = timeout_seconds
+        super().__init__(
+            f"Step {step_name} did not finish within its timeout of {timeout_seconds} s", 18
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.step_name, self.timeout_seconds))
+
+
 class DBOSAwaitedWorkflowCancelledError(DBOSException):
     def __init__(self, workflow_id: str) -> None:
         self.workflow_id = workflow_id
@@ -240,8 +254,9 @@ class DBOSConflictingRegistrationError(DBOSException):
         return (self.__class__, (self.name, self.message))
 
 
-class DBOSSerializationError(DBOSException):
-    """A value cannot be stored: raised before anything is written."""
+class DBOSSerializationError(DBOSException, TypeError):
+    """A value cannot be stored: raised before anything is written. Also a TypeError, which is
+    what `json.dumps` raises and what upstream-style handlers catch."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, 30)

@@ -18,6 +18,7 @@ from ._error import (
     DBOSRecoveryError,
     DBOSSchemaVersionError,
     DBOSSerializationError,
+    DBOSStepTimeoutError,
     DBOSStreamTimeoutError,
     DBOSUnexpectedStepError,
     DBOSWorkflowAbandonedError,
@@ -50,6 +51,7 @@ __all__ = [
     "DBOSSchemaVersionError",
     "DBOSDatabaseConnectionError",
     "DBOSRecordedError",
+    "DBOSStepTimeoutError",
     "DBOSStreamTimeoutError",
     "DBOSWorkflowAbandonedError",
 ]

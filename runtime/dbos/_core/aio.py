@@ -8,10 +8,15 @@ The caller awaits it through `asyncio.to_thread`, which carries the context vari
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .._error import DBOSMaxStepRetriesExceeded, DBOSWorkflowCancelledError
+from .._error import (
+    DBOSMaxStepRetriesExceeded,
+    DBOSStepTimeoutError,
+    DBOSWorkflowCancelledError,
+)
 from .._registry.registry import FunctionInfo
 from .checkpoint import (
     BegunStep,
@@ -64,14 +69,17 @@ async def _call_with_retries_async(
     opts: StepOptions,
 ) -> Any:
     policy = RetryPolicy.of(opts)
+    timeout = opts.get("timeout_seconds")
     if policy is None:
-        return await func(*args, **kwargs)
+        return await _attempt(name, func, args, kwargs, timeout)
     errors: list[Exception] = []
     for attempt in range(policy.max_attempts):
         note_attempt(attempt)
         try:
-            return await func(*args, **kwargs)
+            return await _attempt(name, func, args, kwargs, timeout)
         except Exception as exc:
+            if policy.should_retry is not None and not await _worth_retrying(policy, exc):
+                raise  # not worth retrying: the step fails with this error itself
             errors.append(exc)
             delay = policy.delay_after(name, attempt, exc)
             if delay is None:
@@ -83,3 +91,28 @@ async def _call_with_retries_async(
                 ) from exc
             await asyncio.sleep(delay)
     raise DBOSMaxStepRetriesExceeded(name, policy.max_attempts, errors)
+
+
+async def _attempt(
+    name: str,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    timeout: float | None,
+) -> Any:
+    """One attempt; past `timeout` its task is cancelled (an async step can be stopped where it
+    awaits, which a thread cannot) and the attempt fails with DBOSStepTimeoutError."""
+    if timeout is None:
+        return await func(*args, **kwargs)
+    try:
+        return await asyncio.wait_for(func(*args, **kwargs), timeout)
+    except TimeoutError:
+        raise DBOSStepTimeoutError(name, timeout) from None
+
+
+async def _worth_retrying(policy: RetryPolicy, exc: Exception) -> bool:
+    assert policy.should_retry is not None
+    verdict = policy.should_retry(exc)
+    if inspect.isawaitable(verdict):
+        verdict = await verdict
+    return bool(verdict)

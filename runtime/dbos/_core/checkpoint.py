@@ -35,6 +35,10 @@ class StepOptions(TypedDict, total=False):
     interval_seconds: float
     max_attempts: int
     backoff_rate: float
+    # A predicate on a failed attempt's exception: False stops the retries at once and the
+    # step raises that exception itself (async steps may give an async predicate).
+    should_retry: Callable[[Exception], Any] | None
+    timeout_seconds: float | None  # per attempt; async steps only
 
 
 def active_workflow() -> WorkflowContext | None:
@@ -236,6 +240,7 @@ class RetryPolicy:
         self.max_attempts = int(opts.get("max_attempts", 3))
         self.interval = float(opts.get("interval_seconds", 1.0))
         self.backoff = float(opts.get("backoff_rate", 2.0))
+        self.should_retry = opts.get("should_retry")
 
     @staticmethod
     def of(opts: StepOptions) -> RetryPolicy | None:
@@ -282,6 +287,8 @@ def call_with_retries(
         try:
             return func(*args, **kwargs)
         except Exception as exc:
+            if policy.should_retry is not None and not policy.should_retry(exc):
+                raise  # not worth retrying: the step fails with this error itself
             errors.append(exc)
             delay = policy.delay_after(name, attempt, exc)
             if delay is None:

@@ -49,13 +49,23 @@ class WorkflowHandle(Generic[R]):
         )
 
     def get_status(self) -> WorkflowStatus:
-        status = get_workflow_status(self.workflow_id, self._runtime)
-        if status is None:
-            raise DBOSNonExistentWorkflowError(self.workflow_id)
-        return status
+        """The status now; inside a workflow it is checkpointed as step `DBOS.getStatus`, so a
+        replay branches on what the first run saw."""
+        if self._runtime is None and active_workflow() is not None:
+            return run_step(  # type: ignore[no-any-return]
+                "DBOS.getStatus", _status_of, (self.workflow_id, None), {}
+            )
+        return _status_of(self.workflow_id, self._runtime)
 
     def __repr__(self) -> str:
         return f"WorkflowHandle(workflow_id={self.workflow_id!r})"
+
+
+def _status_of(workflow_id: str, runtime: Runtime | None) -> WorkflowStatus:
+    status = get_workflow_status(workflow_id, runtime)
+    if status is None:
+        raise DBOSNonExistentWorkflowError(workflow_id)
+    return status
 
 
 class WorkflowHandleAsync(Generic[R]):

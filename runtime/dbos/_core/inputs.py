@@ -14,12 +14,20 @@ from .runtime import Runtime
 
 
 def bind_target(info: FunctionInfo, args: tuple[Any, ...]) -> tuple[str | None, str | None]:
-    """Class and configured-instance names to store, so recovery can find `self` or `cls`."""
+    """Class and configured-instance names to store, so recovery can find `self` or `cls`;
+    refused (before anything is written) when recovery could not find them by those names."""
     if not info.takes_self or not args:
         return None, None
     target = args[0]
+    cls = target if isinstance(target, type) else type(target)
+    class_name = _registry.dbos_class_name(cls)
+    if _registry.get_class(class_name) is not cls:
+        raise DBOSException(
+            f"Workflow {info.name!r} is a method of class {cls.__qualname__!r}, which is not "
+            "decorated with @DBOS.dbos_class(): recovery could not find the class by name"
+        )
     if isinstance(target, type):
-        return _registry.dbos_class_name(target), None
+        return class_name, None
     config_name = getattr(target, "config_name", None)
     if config_name is None:
         raise DBOSException(
@@ -27,7 +35,7 @@ def bind_target(info: FunctionInfo, args: tuple[Any, ...]) -> tuple[str | None, 
             "DBOSConfiguredInstance (and call super().__init__(config_name=...)) so that "
             "recovery can find the instance"
         )
-    return _registry.dbos_class_name(type(target)), str(config_name)
+    return class_name, str(config_name)
 
 
 _signature = functools.lru_cache(maxsize=None)(inspect.signature)

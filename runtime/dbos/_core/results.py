@@ -67,3 +67,21 @@ def wait_for_result(
         return outcome_from_row(runtime, workflow_id, row)[1]
 
     return wait_for(runtime, check, (key,), deadline=None, ctx=None)
+
+
+def first_finished(workflow_ids: list[str], runtime: Runtime | None = None) -> str:
+    """The ID of the first of these workflows seen finished (any final status), waiting for
+    one; woken by each one's finish, here or in another process."""
+    runtime = runtime or get_runtime()
+    keys = tuple(WaitKey(FINAL, workflow_id) for workflow_id in workflow_ids)
+
+    def check() -> Any:
+        for workflow_id in workflow_ids:
+            row = runtime.sysdb.get_workflow(workflow_id)
+            if row is None:
+                raise DBOSNonExistentWorkflowError(workflow_id)
+            if row[W.STATUS] in TERMINAL_STATUSES:
+                return workflow_id
+        return NOTHING
+
+    return str(wait_for(runtime, check, keys, deadline=None, ctx=None))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ class Runtime:
     app_version: str
     pool: DaemonPool
     app_db: ApplicationDatabase | None = None
+    patching: bool = False  # DBOS.patch allowed (config `enable_patching`)
 
     def __post_init__(self) -> None:
         self.active: dict[str, WorkflowContext] = {}
@@ -137,13 +139,21 @@ class Runtime:
             if ctx is not None:
                 ctx.cancel()
 
-    def shutdown(self) -> None:
+    def shutdown(self, drain_sec: float = 0.0) -> None:
+        """Stop everything. With `drain_sec`, the services that start work stop first and the
+        workflows running here get that long to finish (a rolling deploy's grace period);
+        whatever still runs then is left PENDING to recovery, as after a crash."""
+        stopped: set[int] = set()
+        if drain_sec > 0:
+            for service in reversed(self.services):
+                if getattr(service, "starts_work", False):
+                    self._stop_service(service)
+                    stopped.add(id(service))
+            self._wait_for_active_to_end(drain_sec)
         self.stopped = True
         for service in reversed(self.services):
-            try:
-                service.stop()
-            except Exception:
-                logger.exception("Stopping %s failed", type(service).__name__)
+            if id(service) not in stopped:
+                self._stop_service(service)
         self.pool.shutdown()
         with self.active_lock:
             for ctx in self.active.values():
@@ -151,6 +161,24 @@ class Runtime:
         self.sysdb.dispose()
         if self.app_db is not None:
             self.app_db.dispose()
+
+    @staticmethod
+    def _stop_service(service: Service) -> None:
+        try:
+            service.stop()
+        except Exception:
+            logger.exception("Stopping %s failed", type(service).__name__)
+
+    def _wait_for_active_to_end(self, timeout_sec: float) -> None:
+        deadline = time.monotonic() + timeout_sec
+        while time.monotonic() < deadline:
+            with self.active_lock:
+                if not self.active:
+                    return
+            time.sleep(0.01)
+        with self.active_lock:
+            left = len(self.active)
+        logger.info("%d workflows still running at destroy() are left to recovery", left)
 
 
 _runtime: Runtime | None = None

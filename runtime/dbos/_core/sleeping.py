@@ -6,6 +6,7 @@ recovered after a crash wakes at the original time, not a full period after the 
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from .._db.records import now_ms
@@ -18,7 +19,7 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .context import WorkflowContext, current_step
-from .runtime import Runtime, get_runtime
+from .runtime import Runtime, get_runtime, logger
 from .waiting import NOTHING, wait_for, wait_for_async
 
 SLEEP = "DBOS.sleep"
@@ -38,7 +39,7 @@ def record_deadline(runtime: Runtime, ctx: WorkflowContext, step_id: int, second
     return wake_at
 
 
-def _begin_sleep(seconds: float) -> tuple[Runtime, WorkflowContext, float] | None:
+def _begin_sleep(seconds: float) -> tuple[Runtime, WorkflowContext, float, int] | None:
     ctx = active_workflow()
     if ctx is None:
         if current_step.get() is not None:
@@ -53,15 +54,25 @@ def _begin_sleep(seconds: float) -> tuple[Runtime, WorkflowContext, float] | Non
     if wake_at is None:
         check_deadline(runtime, ctx)
         wake_at = record_deadline(runtime, ctx, step_id, seconds)
-    return runtime, ctx, wake_at
+    return runtime, ctx, wake_at, step_id
+
+
+def _sleep_ended(runtime: Runtime, ctx: WorkflowContext, step_id: int, wake_at: float) -> None:
+    """The step's completion time becomes the real end of the sleep (cosmetic: a failure to
+    write it costs nothing durable, so it is only logged)."""
+    try:
+        runtime.sysdb.record_sleep_ended(ctx.workflow_id, step_id, int(wake_at * 1000))
+    except Exception as exc:
+        logger.debug("Could not record the end of a sleep of %s: %s", ctx.workflow_id, exc)
 
 
 def durable_sleep(seconds: float) -> None:
     """Sleep that survives a crash; a cancel (here or in another process) ends it at once."""
     begun = _begin_sleep(seconds)
     if begun is not None:
-        runtime, ctx, wake_at = begun
+        runtime, ctx, wake_at, step_id = begun
         wait_for(runtime, lambda: NOTHING, (), deadline=wake_at, ctx=ctx)
+        _sleep_ended(runtime, ctx, step_id, wake_at)
 
 
 async def durable_sleep_async(seconds: float) -> None:
@@ -71,11 +82,11 @@ async def durable_sleep_async(seconds: float) -> None:
         return
     begun = _begin_sleep(seconds)  # the step number is taken now, at call time
     if begun is not None:
-        runtime, ctx, wake_at = begun
+        runtime, ctx, wake_at, step_id = begun
         await wait_for_async(runtime, lambda: NOTHING, (), deadline=wake_at, ctx=ctx)
+        await asyncio.to_thread(_sleep_ended, runtime, ctx, step_id, wake_at)
 
 
 async def _plain_sleep_async(seconds: float) -> None:
-    import asyncio
 
     await asyncio.sleep(max(seconds, 0.0))

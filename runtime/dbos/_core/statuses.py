@@ -103,6 +103,8 @@ def list_workflows(
     forked_from: str | Sequence[str] | None = None,
     executor_id: str | Sequence[str] | None = None,
     workflow_id_prefix: str | Sequence[str] | None = None,
+    has_parent: bool | None = None,
+    was_forked_from: bool | None = None,
     limit: int | None = None,
     offset: int | None = None,
     sort_desc: bool = False,
@@ -125,6 +127,8 @@ def list_workflows(
         workflow_id_prefix=_as_tuple(workflow_id_prefix),
         start_time_ms=None if start_time is None else _epoch_ms(start_time),
         end_time_ms=None if end_time is None else _epoch_ms(end_time),
+        has_parent=has_parent,
+        was_forked_from=was_forked_from,
         queued_only=queued_only,
         limit=limit,
         offset=offset,
@@ -139,11 +143,26 @@ def get_workflow_status(workflow_id: str, runtime: Runtime | None = None) -> Wor
     return found[0] if found else None
 
 
-def list_workflow_steps(workflow_id: str, runtime: Runtime | None = None) -> list[StepInfo]:
+def list_workflow_steps(
+    workflow_id: str,
+    runtime: Runtime | None = None,
+    *,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> list[StepInfo]:
+    """The workflow's recorded steps in step order; `offset` skips that many, `limit` bounds the
+    rest (a long workflow's page)."""
+    for value, what in ((limit, "limit"), (offset, "offset")):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise ValueError(f"{what} must be a whole number >= 0, got {value!r}")
     runtime = runtime or get_runtime()
-    records = runtime.sysdb.load_steps(workflow_id)
+    records = sorted(runtime.sysdb.load_steps(workflow_id).values(), key=lambda r: r.function_id)
+    start = offset or 0
+    records = records[start:] if limit is None else records[start : start + limit]
     steps: list[StepInfo] = []
-    for rec in records.values():
+    for rec in records:
         steps.append(
             {
                 "function_id": rec.function_id,

@@ -7,9 +7,11 @@ from typing import Any
 
 from .._db.application import current_session
 from .._error import DBOSException
+from .._registry import registry as _registry
 from .checkpoint import Replayed, begin_step, write_checkpoint
-from .context import StepContext, current_step
+from .context import StepContext, current_step, current_workflow
 from .runtime import get_runtime
+from .workflows import call_workflow
 
 
 def run_transaction(
@@ -25,8 +27,14 @@ def run_transaction(
     app = runtime.app_db
     if app is None:
         raise DBOSException("DBOS has no application database: set application_database_url")
+    if current_workflow.get() is None:
+        # Outside any workflow: a workflow of this one transaction, so that its output is
+        # recorded and a retry of the call with the same workflow ID does not run it again.
+        temporary = _registry.get_function(_registry.temporary_workflow_name(name))
+        if temporary is not None:
+            return call_workflow(temporary, args, kwargs)
     begun = begin_step(name)
-    if begun is None:
+    if begun is None:  # inside a step: part of that step
         return app.run(func, args, kwargs, isolation_level, None)[0]
     if isinstance(begun, Replayed):
         return begun.value()

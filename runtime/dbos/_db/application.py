@@ -105,7 +105,7 @@ class ApplicationDatabase:
         return (True, row[0]) if row is not None else (False, None)
 
     @contextmanager
-    def _session(self, isolation_level: str) -> Iterator[Session]:
+    def _session(self, isolation_level: str) -> Iterator[CompatSession]:
         session = CompatSession(bind=self.engine)
         try:
             if self.backend == "postgresql":
@@ -145,7 +145,7 @@ class ApplicationDatabase:
                                 created_at=time.time_ns() // 1_000_000,
                             )
                         )
-                    session.commit()
+                    session.commit_for_the_runtime()
                     return result, output
             except sa.exc.OperationalError as exc:
                 if not _is_retriable(exc):

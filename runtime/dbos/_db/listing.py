@@ -28,6 +28,8 @@ class WorkflowFilter:
     workflow_id_prefix: Sequence[str] | None = None
     start_time_ms: int | None = None
     end_time_ms: int | None = None
+    has_parent: bool | None = None  # True: children only; False: top-level workflows only
+    was_forked_from: bool | None = None  # True: workflows some fork was made from
     queued_only: bool = False  # on a queue: DELAYED, ENQUEUED or PENDING unless `status` says
     limit: int | None = None
     offset: int | None = None
@@ -55,6 +57,11 @@ def workflow_query(table: sa.Table, f: WorkflowFilter) -> sa.Select[Any]:
     ):
         if values is not None:
             query = query.where(column.in_(list(values)))
+    if f.has_parent is not None:
+        parent = t.c.parent_workflow_id
+        query = query.where(parent.is_not(None) if f.has_parent else parent.is_(None))
+    if f.was_forked_from is not None:
+        query = query.where(t.c.was_forked_from.is_(sa.true() if f.was_forked_from else sa.false()))
     if f.queued_only:
         query = query.where(t.c.queue_name.is_not(None))
         if f.status is None:

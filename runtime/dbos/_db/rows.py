@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy.engine import Result, Row
 from sqlalchemy.orm import Session
 
+from .._error import DBOSException
+
 
 class CompatRow(tuple[Any, ...]):
     _fields: tuple[str, ...]
@@ -86,6 +88,26 @@ class CompatResult:
 
 
 class CompatSession(Session):
+    """The session of one `@DBOS.transaction()`. Its transaction is the runtime's: the output
+    checkpoint commits with it, so the function may not commit or roll back on its own."""
+
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         result = super().execute(*args, **kwargs)
         return CompatResult(result) if getattr(result, "returns_rows", True) else result
+
+    def commit(self) -> None:
+        raise _owned_by_the_runtime("commit()")
+
+    def rollback(self) -> None:
+        raise _owned_by_the_runtime("rollback()")
+
+    def commit_for_the_runtime(self) -> None:
+        super().commit()
+
+
+def _owned_by_the_runtime(call: str) -> Exception:
+    return DBOSException(
+        f"DBOS.sql_session.{call} inside a @DBOS.transaction(): the transaction is the "
+        "runtime's, which commits it with the step's checkpoint when the function returns "
+        "(raise an exception to roll it back)"
+    )

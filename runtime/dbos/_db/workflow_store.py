@@ -101,6 +101,17 @@ class WorkflowStore(Connections):
             self.wake((FINAL, workflow_id, ""))
         return done
 
+    def record_sleep_ended(self, workflow_id: str, function_id: int, wake_at_ms: int) -> None:
+        self.execute(
+            self.sql.SLEEP_ENDED,
+            {
+                "workflow_uuid": workflow_id,
+                "function_id": function_id,
+                "completed_at": now_ms(),
+                "wake_at": wake_at_ms,
+            },
+        )
+
     def load_steps(self, workflow_id: str) -> dict[int, StepRecord]:
         rows = self.fetchall(self.sql.SELECT_STEPS, {"workflow_uuid": workflow_id})
         return {int(r[0]): StepRecord(int(r[0]), *r[1:]) for r in rows}

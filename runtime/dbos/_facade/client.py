@@ -299,6 +299,11 @@ class DBOSClient:
         queue_name: str | Sequence[str] | None = None,
         executor_id: str | Sequence[str] | None = None,
         workflow_id_prefix: str | Sequence[str] | None = None,
+        parent_workflow_id: str | Sequence[str] | None = None,
+        forked_from: str | Sequence[str] | None = None,
+        user: str | Sequence[str] | None = None,
+        has_parent: bool | None = None,
+        was_forked_from: bool | None = None,
         limit: int | None = None,
         offset: int | None = None,
         sort_desc: bool = False,
@@ -315,6 +320,11 @@ class DBOSClient:
             queue_name=queue_name,
             executor_id=executor_id,
             workflow_id_prefix=workflow_id_prefix,
+            parent_workflow_id=parent_workflow_id,
+            forked_from=forked_from,
+            user=user,
+            has_parent=has_parent,
+            was_forked_from=was_forked_from,
             limit=limit,
             offset=offset,
             sort_desc=sort_desc,
@@ -347,5 +357,7 @@ class DBOSClient:
             runtime=self._runtime,
         )
 
-    def list_workflow_steps(self, workflow_id: str) -> list[StepInfo]:
-        return _statuses.list_workflow_steps(workflow_id, self._runtime)
+    def list_workflow_steps(
+        self, workflow_id: str, *, limit: int | None = None, offset: int | None = None
+    ) -> list[StepInfo]:
+        return _statuses.list_workflow_steps(workflow_id, self._runtime, limit=limit, offset=offset)

@@ -35,6 +35,7 @@ from .._status import ScheduleStatus, StepStatus
 from .._threads import DaemonPool
 from .communication import Communication
 from .management import Management
+from .patching import Patching
 from .queue import Queue
 
 if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
@@ -71,7 +72,7 @@ def _application_version() -> str:
     recovery leaves the old version's pending workflows alone."""
     digest = hashlib.md5(usedforsecurity=False)
     for info in sorted(_registry.all_functions(), key=lambda i: i.name):
-        if info.kind != "workflow":
+        if info.kind != "workflow" or _registry.is_temporary(info):
             continue
         digest.update(info.name.encode())
         try:
@@ -82,7 +83,21 @@ def _application_version() -> str:
     return digest.hexdigest()
 
 
-class DBOS(Communication, Management):
+PATCHING_VERSION = "PATCHING_ENABLED"
+
+
+def _configured_version(config: DBOSConfig) -> str:
+    """The configured version, else with patching one fixed version (patches, not a new
+    version, carry the changes: every process recovers every run), else the source hash."""
+    configured = config.get("application_version")
+    if configured:
+        return str(configured)
+    if config.get("enable_patching"):
+        return PATCHING_VERSION
+    return _application_version()
+
+
+class DBOS(Communication, Management, Patching):
     """Configure with `DBOS(config=...)`, then `DBOS.launch()`; decorate with `@DBOS.workflow()`."""
 
     _instance: ClassVar[DBOS | None] = None
@@ -189,9 +204,10 @@ class DBOS(Communication, Management):
                 sysdb=sysdb,
                 serializer=serializer,
                 executor_id=executor_id_from(config),
-                app_version=str(config.get("application_version") or _application_version()),
+                app_version=_configured_version(config),
                 pool=DaemonPool(int(config.get("max_executor_threads") or 4096)),
                 app_db=app_db,
+                patching=bool(config.get("enable_patching")),
             )
             try:
                 startup.start(runtime, config, instance._listen)
@@ -211,12 +227,17 @@ class DBOS(Communication, Management):
         instance._listen = frozenset(q.name if isinstance(q, Queue) else str(q) for q in queues)
 
     @classmethod
-    def destroy(cls, *, destroy_registry: bool = False, **_ignored: Any) -> None:
-        """Stop this process's DBOS; decorated functions stay registered for the next one."""
+    def destroy(
+        cls, *, destroy_registry: bool = False, workflow_completion_timeout_sec: float = 0
+    ) -> None:
+        """Stop this process's DBOS; decorated functions stay registered for the next one.
+
+        `workflow_completion_timeout_sec`: first stop taking new work (queues, schedules) and
+        give the workflows running here that long to finish; the rest are left to recovery."""
         with cls._lock:
             runtime = runtime_or_none()
             if runtime is not None:
-                runtime.shutdown()
+                runtime.shutdown(drain_sec=float(workflow_completion_timeout_sec or 0))
                 set_runtime(None)
             cls._instance = None
 
@@ -250,6 +271,8 @@ class DBOS(Communication, Management):
         interval_seconds: float = 1.0,
         max_attempts: int = 3,
         backoff_rate: float = 2.0,
+        should_retry: Callable[[Exception], Any] | None = None,
+        timeout_seconds: float | None = None,
     ) -> Callable[[F], F]:
         return _decorators.step(
             name,
@@ -257,6 +280,8 @@ class DBOS(Communication, Management):
             interval_seconds=interval_seconds,
             max_attempts=max_attempts,
             backoff_rate=backoff_rate,
+            should_retry=should_retry,
+            timeout_seconds=timeout_seconds,
         )
 
     @classmethod
@@ -327,9 +352,7 @@ class DBOS(Communication, Management):
 
     @classmethod
     def start_workflow(cls, func: Callable[..., R], *args: Any, **kwargs: Any) -> WorkflowHandle[R]:
-        info = _decorators.info_of(func)
-        if info.kind != "workflow":
-            raise DBOSException(f"{info.name!r} is a {info.kind}, not a workflow")
+        info = _registry.startable(_decorators.info_of(func))
         return start_workflow(info, _decorators.bound_args(func, args), kwargs)
 
     @classmethod

@@ -9,11 +9,23 @@ from datetime import datetime
 from typing import Any
 
 from .._core import control as _control
+from .._core import results as _results
 from .._core import statuses as _statuses
 from .._core.checkpoint import active_workflow
 from .._core.handles import WorkflowHandle
 from .._error import DBOSException
 from .._status import StepInfo, WorkflowStatus
+
+
+def _distinct_handles(handles: Sequence[Any]) -> dict[str, Any]:
+    if not handles:
+        raise ValueError("wait_first needs at least one handle")
+    by_id: dict[str, Any] = {}
+    for handle in handles:
+        if handle.workflow_id in by_id:
+            raise ValueError(f"wait_first got workflow {handle.workflow_id!r} twice")
+        by_id[handle.workflow_id] = handle
+    return by_id
 
 
 class Management:
@@ -34,6 +46,32 @@ class Management:
         return cls.retrieve_workflow(workflow_id).get_result()
 
     @classmethod
+    def wait_first(
+        cls, handles: Sequence[WorkflowHandle[Any]], *, polling_interval_sec: float = 1.0
+    ) -> WorkflowHandle[Any]:
+        """The first of `handles` whose workflow finishes. In a workflow the winner is recorded
+        (step `DBOS.waitFirst`): completion order is nondeterministic, and a replay must take
+        the branch the first run took. `polling_interval_sec` is accepted for upstream
+        compatibility; finishes wake the wait directly."""
+        by_id = _distinct_handles(handles)
+        winner = _control._as_step("DBOS.waitFirst", _results.first_finished, list(by_id))
+        handle: WorkflowHandle[Any] = by_id[str(winner)]
+        return handle
+
+    @classmethod
+    async def wait_first_async(
+        cls, handles: Sequence[Any], *, polling_interval_sec: float = 1.0
+    ) -> Any:
+        """`wait_first` for async code, over sync or async handles; returns the winner."""
+        import asyncio
+
+        by_id = _distinct_handles(handles)
+        winner = await asyncio.to_thread(
+            _control._as_step, "DBOS.waitFirst", _results.first_finished, list(by_id)
+        )
+        return by_id[str(winner)]
+
+    @classmethod
     def list_workflows(
         cls,
         *,
@@ -50,6 +88,8 @@ class Management:
         forked_from: str | Sequence[str] | None = None,
         executor_id: str | Sequence[str] | None = None,
         workflow_id_prefix: str | Sequence[str] | None = None,
+        has_parent: bool | None = None,
+        was_forked_from: bool | None = None,
         limit: int | None = None,
         offset: int | None = None,
         sort_desc: bool = False,
@@ -77,6 +117,8 @@ class Management:
             forked_from=forked_from,
             executor_id=executor_id,
             workflow_id_prefix=workflow_id_prefix,
+            has_parent=has_parent,
+            was_forked_from=was_forked_from,
             limit=limit,
             offset=offset,
             sort_desc=sort_desc,
@@ -85,9 +127,15 @@ class Management:
         )
 
     @classmethod
-    def list_workflow_steps(cls, workflow_id: str) -> list[StepInfo]:
+    def list_workflow_steps(
+        cls, workflow_id: str, *, limit: int | None = None, offset: int | None = None
+    ) -> list[StepInfo]:
         return _control._as_step(  # type: ignore[no-any-return]
-            "DBOS.listWorkflowSteps", _statuses.list_workflow_steps, workflow_id
+            "DBOS.listWorkflowSteps",
+            _statuses.list_workflow_steps,
+            workflow_id,
+            limit=limit,
+            offset=offset,
         )
 
     @classmethod

@@ -12,9 +12,9 @@ from .._core.checkpoint import active_workflow
 from .._core.context import EnqueueOptions, assigned_enqueue_options
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.workflows import QueuedStart, enqueue_workflow
-from .._error import DBOSException
 from .._registry import decorators as _decorators
 from .._registry import queues as _queues
+from .._registry import registry as _registry
 from .._registry.queues import QueueRateLimit
 
 R = TypeVar("R")
@@ -90,11 +90,7 @@ class Queue:
 
         `partition_key` (the seed's spelling; also `SetEnqueueOptions(queue_partition_key=)`)
         is the queue's business and never reaches the workflow."""
-        info = _decorators.info_of(func)
-        if info.kind != "workflow":
-            raise DBOSException(
-                f"{info.name!r} is a {info.kind}, not a workflow: only workflows can be enqueued"
-            )
+        info = _registry.startable(_decorators.info_of(func))
         options = assigned_enqueue_options() or EnqueueOptions()
         if partition_key is not None:
             if not isinstance(partition_key, str) or not partition_key:

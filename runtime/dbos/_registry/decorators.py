@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -27,27 +28,72 @@ def _takes_self(func: Callable[..., Any]) -> bool:
     return bool(params) and params[0] in ("self", "cls")
 
 
-def _unwrap(func: Any) -> Callable[..., Any]:
-    if isinstance(func, (staticmethod, classmethod)):
-        raise TypeError(
-            "Put @DBOS.workflow()/@DBOS.step() below @staticmethod/@classmethod, "
-            "directly on the function"
-        )
+def _unwrap(func: Any) -> tuple[Callable[..., Any], Callable[[Any], Any]]:
+    """The function under a decorator, and how to wrap the result back: a decorator placed
+    above `@staticmethod` or `@classmethod` decorates the function inside and returns the same
+    kind of method, so either order works."""
+    if isinstance(func, staticmethod):
+        return func.__func__, staticmethod
+    if isinstance(func, classmethod):
+        return cast(Callable[..., Any], func.__func__), classmethod
     if not callable(func):
         raise TypeError(f"DBOS decorators apply to functions, not {type(func).__name__}")
-    return cast(Callable[..., Any], func)
+    return cast(Callable[..., Any], func), _as_is
+
+
+def _as_is(wrapper: Any) -> Any:
+    return wrapper
+
+
+def _refuse_async_only_options(step_name: str, options: StepOptions) -> None:
+    """What only an async step can honour is refused on a sync one, where it is written."""
+    if options.get("timeout_seconds") is not None:
+        raise TypeError(
+            f"Step {step_name!r}: timeout_seconds applies to async steps only (a running "
+            "thread cannot be stopped); make the step `async def` or bound the call inside it"
+        )
+    if inspect.iscoroutinefunction(options.get("should_retry")):
+        raise TypeError(f"Step {step_name!r} is synchronous: its should_retry cannot be async")
+
+
+def _register_temporary_workflow(operation: FunctionInfo, call: Callable[..., Any]) -> None:
+    """A step or transaction started on its own runs as a workflow of one operation, registered
+    under a name of its own so that recovery in another process finds it too."""
+    run: Callable[..., Any]
+    if operation.is_async:
+
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            return await call(*args, **kwargs)
+
+        run = run_async
+    else:
+
+        def run_sync(*args: Any, **kwargs: Any) -> Any:
+            return call(*args, **kwargs)
+
+        run = run_sync
+    setattr(run, "__signature__", inspect.signature(operation.func))  # noqa: B010 - for check_arguments
+    temporary = FunctionInfo(
+        name=_registry.temporary_workflow_name(operation.name),
+        kind="workflow",
+        func=run,
+        is_async=operation.is_async,
+        takes_self=operation.takes_self,
+    )
+    _registry.register_function(temporary)
+    temporary.wrapper = run
 
 
 def workflow(name: str | None = None, max_recovery_attempts: int | None = 100) -> Callable[[F], F]:
     def decorate(func: F) -> F:
-        target = _unwrap(func)
+        target, rewrap = _unwrap(func)
         is_async = inspect.iscoroutinefunction(target)
         info = FunctionInfo(
             name=name or target.__qualname__,
             kind="workflow",
             func=target,
             is_async=is_async,
-            takes_self=_takes_self(target),
+            takes_self=_takes_self(target) or rewrap is classmethod,
             max_recovery_attempts=max_recovery_attempts,
         )
         _registry.register_function(info)
@@ -70,7 +116,7 @@ def workflow(name: str | None = None, max_recovery_attempts: int | None = 100) -
             wrapper = sync_wrapper
         setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
         info.wrapper = wrapper
-        return cast(F, wrapper)
+        return cast(F, rewrap(wrapper))
 
     return decorate
 
@@ -82,29 +128,39 @@ def step(
     interval_seconds: float = 1.0,
     max_attempts: int = 3,
     backoff_rate: float = 2.0,
+    should_retry: Callable[[Exception], Any] | None = None,
+    timeout_seconds: float | None = None,
 ) -> Callable[[F], F]:
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
     if interval_seconds < 0 or backoff_rate <= 0:
         raise ValueError("interval_seconds must be >= 0 and backoff_rate > 0")
+    if should_retry is not None and not callable(should_retry):
+        raise TypeError(f"should_retry must be a function of the exception, got {should_retry!r}")
+    if timeout_seconds is not None and not (0 < timeout_seconds < math.inf):
+        raise ValueError(f"timeout_seconds must be positive and finite, got {timeout_seconds!r}")
     options: StepOptions = {
         "retries_allowed": retries_allowed,
         "interval_seconds": interval_seconds,
         "max_attempts": max_attempts,
         "backoff_rate": backoff_rate,
+        "should_retry": should_retry,
+        "timeout_seconds": timeout_seconds,
     }
 
     def decorate(func: F) -> F:
-        target = _unwrap(func)
+        target, rewrap = _unwrap(func)
         is_async = inspect.iscoroutinefunction(target)
         info = FunctionInfo(
             name=name or target.__qualname__,
             kind="step",
             func=target,
             is_async=is_async,
-            takes_self=_takes_self(target),
+            takes_self=_takes_self(target) or rewrap is classmethod,
             step_options=dict(options),
         )
+        if not is_async:
+            _refuse_async_only_options(info.name, options)
         _registry.register_function(info)
         step_name = info.name
         wrapper: Callable[..., Any]
@@ -126,7 +182,8 @@ def step(
             wrapper = sync_wrapper
         setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
         info.wrapper = wrapper
-        return cast(F, wrapper)
+        _register_temporary_workflow(info, wrapper)
+        return cast(F, rewrap(wrapper))
 
     return decorate
 
@@ -142,7 +199,7 @@ def transaction(isolation_level: str = "SERIALIZABLE", name: str | None = None) 
     def decorate(func: F) -> F:
         from .._core.transactions import run_transaction
 
-        target = _unwrap(func)
+        target, rewrap = _unwrap(func)
         if inspect.iscoroutinefunction(target):
             raise TypeError("@DBOS.transaction() functions must be synchronous")
         info = FunctionInfo(
@@ -150,7 +207,7 @@ def transaction(isolation_level: str = "SERIALIZABLE", name: str | None = None) 
             kind="transaction",
             func=target,
             is_async=False,
-            takes_self=_takes_self(target),
+            takes_self=_takes_self(target) or rewrap is classmethod,
         )
         _registry.register_function(info)
         tx_name = info.name
@@ -161,7 +218,8 @@ def transaction(isolation_level: str = "SERIALIZABLE", name: str | None = None) 
 
         setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
         info.wrapper = wrapper
-        return cast(F, wrapper)
+        _register_temporary_workflow(info, wrapper)
+        return cast(F, rewrap(wrapper))
 
     return decorate
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._error import DBOSConflictingRegistrationError
+from .._error import DBOSConflictingRegistrationError, DBOSException
 
 
 @dataclass
@@ -77,6 +77,31 @@ def register_function(info: FunctionInfo) -> None:
 
 def get_function(name: str) -> FunctionInfo | None:
     return _functions.get(name)
+
+
+TEMPORARY_PREFIX = "<temp>."
+
+
+def temporary_workflow_name(operation_name: str) -> str:
+    """The one-operation workflow a step or transaction runs as when started on its own, or a
+    transaction when called outside any workflow (upstream's `<temp>.<name>`)."""
+    return TEMPORARY_PREFIX + operation_name
+
+
+def is_temporary(info: FunctionInfo) -> bool:
+    return info.name.startswith(TEMPORARY_PREFIX)
+
+
+def startable(info: FunctionInfo) -> FunctionInfo:
+    """The workflow that `start_workflow` or `enqueue` of this function starts."""
+    if info.kind == "workflow":
+        return info
+    temporary = _functions.get(temporary_workflow_name(info.name))
+    if temporary is None:
+        raise DBOSException(
+            f"{info.name!r} is a {info.kind}, which cannot be started as a workflow"
+        )
+    return temporary
 
 
 def all_functions() -> list[FunctionInfo]:

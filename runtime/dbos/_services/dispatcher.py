@@ -38,6 +38,8 @@ _DELAY_KEY = WaitKey("delay", "")
 
 
 class QueueDispatcher:
+    starts_work = True  # stopped first when destroy() lets running workflows finish
+
     def __init__(
         self, runtime: Runtime, max_in_flight: int, listen: frozenset[str] | None = None
     ) -> None:

@@ -32,6 +32,8 @@ def tick_id(name: str, tick: datetime) -> str:
 
 
 class Scheduler:
+    starts_work = True  # stopped first when destroy() lets running workflows finish
+
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self._stopped = threading.Event()

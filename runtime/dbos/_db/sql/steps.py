@@ -40,3 +40,12 @@ SELECT_STEP: Final = """
 SELECT function_name, output, error, child_workflow_id, completed_at_epoch_ms, serialization
 FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid AND function_id = :function_id
 """
+
+# A `DBOS.sleep` step is recorded when the sleep begins (its wake-up time is the output); when
+# the sleep ends its completion time is moved to the real end, once (a replay finds it later
+# than the wake-up time and leaves it).
+SLEEP_ENDED: Final = """
+UPDATE {s}operation_outputs SET completed_at_epoch_ms = :completed_at
+WHERE workflow_uuid = :workflow_uuid AND function_id = :function_id
+    AND function_name = 'DBOS.sleep' AND completed_at_epoch_ms < :wake_at
+"""

@@ -1,0 +1,82 @@
+"""`DBOS.patch(name)` and `DBOS.deprecate_patch(name)`: upstream's hand-marked way of changing a
+workflow while runs of the old code are still in flight (next to `dbos-compile diff`, which
+finds such changes before the deploy).
+
+A patch is a marker step, `DBOS.patch-<name>`, at the point where the code changed. A run that
+reaches that point fresh writes the marker and takes the new path; a run recorded by the old
+code finds another step in that slot and takes the old path without consuming the slot, so its
+recorded steps still line up. Once no old run is left, `deprecate_patch` keeps the slot of runs
+that did record the marker and writes nothing for new ones; then the call can go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from .._db.records import now_ms
+from .._error import DBOSException
+from .checkpoint import active_workflow, check_deadline, write_checkpoint
+from .context import WorkflowContext
+from .runtime import Runtime, get_runtime
+
+PATCH_PREFIX = "DBOS.patch-"
+
+
+def _begin(what: str, name: str) -> tuple[Runtime, WorkflowContext, str]:
+    if not isinstance(name, str) or not name:
+        raise DBOSException(f"DBOS.{what} needs a non-empty patch name, got {name!r}")
+    ctx = active_workflow()
+    if ctx is None:
+        raise DBOSException(f"DBOS.{what} must be called from within a workflow")
+    runtime = get_runtime()
+    if not runtime.patching:
+        raise DBOSException(
+            f"DBOS.{what} needs patching enabled: set enable_patching=True in the DBOS config"
+        )
+    return runtime, ctx, PATCH_PREFIX + name
+
+
+def patch(name: str) -> bool:
+    """True on the new code path (this run recorded the marker, now or before), False on the
+    old one (this run was recorded by code without the patch)."""
+    taken, marker_write = _place_patch(name)
+    if marker_write is not None:
+        marker_write()
+    return taken
+
+
+async def patch_async(name: str) -> bool:
+    """The slot is decided before the first await, so sibling tasks cannot shift it."""
+    taken, marker_write = _place_patch(name)
+    if marker_write is not None:
+        await asyncio.to_thread(marker_write)
+    return taken
+
+
+def _place_patch(name: str) -> tuple[bool, Callable[[], None] | None]:
+    runtime, ctx, marker = _begin("patch", name)
+    record = ctx.recorded.get(ctx.next_step)
+    if record is not None:
+        if record.function_name != marker:
+            return False, None  # the old code ran here: leave the slot to its recorded step
+        ctx.take_step_id()
+        return True, None
+    step_id = ctx.take_step_id()
+    check_deadline(runtime, ctx)
+    started_at = now_ms()
+
+    def write_marker() -> None:
+        write_checkpoint(runtime, ctx, step_id, marker, None, None, started_at)
+
+    return True, write_marker
+
+
+def deprecate_patch(name: str) -> bool:
+    """Always True: new runs take the patched path without a marker; runs that recorded the
+    marker step over it, so their later steps still line up."""
+    _runtime, ctx, marker = _begin("deprecate_patch", name)
+    record = ctx.recorded.get(ctx.next_step)
+    if record is not None and record.function_name == marker:
+        ctx.take_step_id()
+    return True

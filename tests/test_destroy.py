@@ -1,0 +1,63 @@
+"""`DBOS.destroy(workflow_completion_timeout_sec=...)`: a rolling deploy's grace period. New work
+stops being taken at once; the workflows running here get that long to finish; what still runs
+afterwards stays PENDING for recovery, as after a crash."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from dbos import DBOS, DBOSClient, Queue, SetWorkflowID
+
+queue = Queue("destroy.queue", concurrency=1)
+started = threading.Event()
+
+
+@DBOS.step()
+def slow_step_at_destroy(seconds: float) -> str:
+    started.set()
+    threading.Event().wait(seconds)
+    return "slept"
+
+
+@DBOS.workflow()
+def slow_workflow(seconds: float) -> str:
+    return slow_step_at_destroy(seconds)
+
+
+@pytest.fixture
+def launched(system_database_url: str) -> Iterator[str]:
+    DBOS.destroy()
+    DBOS(config={"name": "destroy-test", "system_database_url": system_database_url})
+    DBOS.launch()
+    started.clear()
+    yield system_database_url
+    DBOS.destroy()
+
+
+def _status(url: str, workflow_id: str) -> str:
+    with DBOSClient(system_database_url=url) as client:
+        status = client.get_workflow_status(workflow_id)
+        assert status is not None
+        return status.status
+
+
+def test_running_workflows_finish_within_the_grace_period(launched: str) -> None:
+    with SetWorkflowID("finishes"):
+        queue.enqueue(slow_workflow, 0.5)
+    with SetWorkflowID("waits-its-turn"):
+        queue.enqueue(slow_workflow, 0.0)
+    assert started.wait(10)
+    DBOS.destroy(workflow_completion_timeout_sec=10)
+    assert _status(launched, "finishes") == "SUCCESS"
+    assert _status(launched, "waits-its-turn") == "ENQUEUED"  # no new work was taken
+
+
+def test_what_outlives_the_grace_period_is_left_to_recovery(launched: str) -> None:
+    with SetWorkflowID("outlives"):
+        DBOS.start_workflow(slow_workflow, 3.0)
+    assert started.wait(10)
+    DBOS.destroy(workflow_completion_timeout_sec=0.2)
+    assert _status(launched, "outlives") == "PENDING"
