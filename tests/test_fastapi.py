@@ -24,6 +24,7 @@ from dbos._core.runtime import runtime_or_none
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "fastapi_app.py"
+HTTPX_EXAMPLE = ROOT / "examples" / "fastapi_httpx_app.py"
 
 
 @DBOS.step()
@@ -92,8 +93,8 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, port: int, tmp: Path) -> None:
-        self.url, self.port, self.tmp = url, port, tmp
+    def __init__(self, url: str, port: int, tmp: Path, script: Path = EXAMPLE) -> None:
+        self.url, self.port, self.tmp, self.script = url, port, tmp, script
         self.proc: subprocess.Popen[str] | None = None
 
     @property
@@ -103,7 +104,7 @@ class Server:
     def start(self) -> None:
         env = dict(os.environ, DBOS_SYSTEM_DATABASE_URL=self.url, PORT=str(self.port))
         self.proc = subprocess.Popen(
-            [sys.executable, str(EXAMPLE)],
+            [sys.executable, str(self.script)],
             cwd=self.tmp,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -190,3 +191,32 @@ def test_example_checkout_survives_a_sigkill_of_the_server(
     with httpx.stream("GET", f"{server.base}/agent", params={"prompt": "hi", "n": 4}) as resp:
         body = "".join(resp.iter_text())
     assert body == "hi-0 hi-1 hi-2 hi-3 "
+
+
+@pytest.mark.timeout(120)
+def test_example_async_workflows_share_the_apps_http_client(
+    system_database_url: str, tmp_path: Path
+) -> None:
+    """The example under a real uvicorn: each restock's steps call the supplier through the
+    client opened at startup (that workflows run on the server's loop, which objects bound to
+    it need, is tested in test_async_caller_loop.py)."""
+    DBOS.destroy()
+    srv = Server(system_database_url, _free_port(), tmp_path, HTTPX_EXAMPLE)
+    try:
+        srv.start()
+        expected = [  # the supplier starts every SKU at 3 in stock
+            ("widget", 10, {"sku": "widget", "ordered": "po-widget-7", "count": 10}),
+            ("gadget", 5, {"sku": "gadget", "ordered": "po-gadget-2", "count": 5}),
+            ("widget", 12, {"sku": "widget", "ordered": "po-widget-2", "count": 12}),
+            ("bolt", 2, {"sku": "bolt", "ordered": None, "count": 3}),
+        ]
+        for sku, wanted, result in expected:
+            got = httpx.post(f"{srv.base}/restock/{sku}", params={"wanted": wanted}, timeout=30)
+            assert got.json() == result
+        rows = query_system_sql(
+            system_database_url,
+            "SELECT status FROM {prefix}workflow_status WHERE name LIKE '%restock'",
+        )
+        assert [r[0] for r in rows] == ["SUCCESS"] * 4
+    finally:
+        srv.stop()

@@ -126,7 +126,7 @@ def test_global_concurrency_holds_across_three_workers(
 def test_the_rate_limit_holds_across_three_workers(workers: Workers, client: DBOSClient) -> None:
     tags = [f"limited-{i}" for i in range(15)]
     results = [h.get_result() for h in _enqueue(client, "workers.limited", tags, 0.0)]
-    assert len({r["pid"] for r in results}) >= 2
+    assert len(results) == 15  # (which workers ran them varies: instant jobs, one at a time)
     # The limiter counts dequeues (the recorded start of each run), across all workers.
     starts = sorted(s.dequeued_at for s in client.list_workflows(queue_name="workers.limited"))
     assert len(starts) == 15

@@ -301,13 +301,20 @@ def test_bad_declarations_and_enqueues_are_refused() -> None:
 
 
 @DBOS.step()
-def not_a_workflow() -> None:
+def not_a_workflow() -> str:
+    return "ran as a workflow of one step"
+
+
+def undecorated() -> None:
     pass
 
 
-def test_only_workflows_are_enqueued(dbos: None) -> None:
-    with pytest.raises(DBOSException, match="only workflows"):
-        queue.enqueue(not_a_workflow)
+def test_a_step_is_enqueued_as_a_workflow_of_one_step(dbos: None) -> None:
+    handle = queue.enqueue(not_a_workflow)
+    assert handle.get_result() == "ran as a workflow of one step"
+    assert handle.get_status().name == "<temp>.not_a_workflow"
+    with pytest.raises(TypeError, match="not decorated"):
+        queue.enqueue(undecorated)
 
 
 def test_listen_queues_limits_what_this_process_runs(system_database_url: str) -> None:

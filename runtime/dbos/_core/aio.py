@@ -1,9 +1,7 @@
-"""Async workflows and steps.
-
-An async workflow body runs on an event loop of its own, in a workflow thread, so a blocked or
-crashed caller loop never stalls recovery and checkpoint writes never block the caller's loop.
-The caller awaits it through `asyncio.to_thread`, which carries the context variables along.
-"""
+"""Async steps: their attempts run on the workflow's event loop (the application's, for a
+workflow it started or awaited), their checkpoints on the runtime's threads (`off_loop`). The
+step number is taken when the step is called, so `asyncio.gather` of steps numbers them in call
+order, the same on every replay. Async workflows: `aio_workflows.py`."""
 
 from __future__ import annotations
 
@@ -17,7 +15,6 @@ from .._error import (
     DBOSStepTimeoutError,
     DBOSWorkflowCancelledError,
 )
-from .._registry.registry import FunctionInfo
 from .checkpoint import (
     BegunStep,
     Replayed,
@@ -28,13 +25,7 @@ from .checkpoint import (
     step_context,
 )
 from .context import current_step, current_workflow
-from .workflows import call_workflow
-
-
-async def call_workflow_async(
-    info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    return await asyncio.to_thread(call_workflow, info, args, kwargs)
+from .offload import off_loop
 
 
 async def run_step_async(
@@ -55,10 +46,10 @@ async def run_step_async(
         result = await _call_with_retries_async(name, func, args, kwargs, options)
     except Exception as exc:
         current_step.reset(token)
-        begun.fail(exc)
+        await off_loop(begun.fail, exc)
         raise
     current_step.reset(token)
-    return begun.succeed(result)
+    return await off_loop(begun.succeed, result)
 
 
 async def _call_with_retries_async(

@@ -19,8 +19,8 @@ from .._registry.queues import INTERNAL_QUEUE
 from .checkpoint import active_workflow, run_step
 from .context import take_assigned_workflow_id
 from .handles import WorkflowHandle
+from .running import launch_from_row, submit
 from .runtime import Runtime, get_runtime
-from .workflows import launch_from_row, submit
 
 
 def _as_step(step_name: str, func: Any, *args: Any, **kwargs: Any) -> Any:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
 from .._error import DBOSNonExistentWorkflowError
 from .._status import WorkflowStatus
+from .aio import run_step_async
 from .checkpoint import active_workflow, run_step
-from .results import wait_for_result
+from .offload import off_loop
+from .results import wait_for_result, wait_for_result_async
 from .runtime import Runtime
 from .statuses import get_workflow_status
 
@@ -79,12 +80,23 @@ class WorkflowHandleAsync(Generic[R]):
         return self.workflow_id
 
     async def get_result(self, *, polling_interval_sec: float = 1.0) -> R:
-        return await asyncio.to_thread(
-            self._handle.get_result, polling_interval_sec=polling_interval_sec
+        """The result, awaited without holding a thread; inside a workflow it is checkpointed
+        as step `DBOS.getResult`, like the sync handle's."""
+        handle = self._handle
+        if handle._runtime is None and active_workflow() is not None:
+            return await run_step_async(  # type: ignore[no-any-return]
+                "DBOS.getResult",
+                wait_for_result_async,
+                (handle.workflow_id, handle._future),
+                {},
+                {},
+            )
+        return await wait_for_result_async(  # type: ignore[no-any-return]
+            handle.workflow_id, handle._future, runtime=handle._runtime
         )
 
     async def get_status(self) -> WorkflowStatus:
-        return await asyncio.to_thread(self._handle.get_status)
+        return await off_loop(self._handle.get_status)
 
     def __repr__(self) -> str:
         return f"WorkflowHandleAsync(workflow_id={self.workflow_id!r})"

@@ -11,13 +11,13 @@ that did record the marker and writes nothing for new ones; then the call can go
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from .._db.records import now_ms
 from .._error import DBOSException
 from .checkpoint import active_workflow, check_deadline, write_checkpoint
 from .context import WorkflowContext
+from .offload import off_loop
 from .runtime import Runtime, get_runtime
 
 PATCH_PREFIX = "DBOS.patch-"
@@ -50,7 +50,7 @@ async def patch_async(name: str) -> bool:
     """The slot is decided before the first await, so sibling tasks cannot shift it."""
     taken, marker_write = _place_patch(name)
     if marker_write is not None:
-        await asyncio.to_thread(marker_write)
+        await off_loop(marker_write)
     return taken
 
 

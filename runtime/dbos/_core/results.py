@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -16,7 +17,7 @@ from .._error import (
 from .._status import TERMINAL_STATUSES
 from .runtime import Runtime, get_runtime
 from .waiters import FINAL, WaitKey
-from .waiting import NOTHING, wait_for
+from .waiting import NOTHING, wait_for, wait_for_async
 
 _GRACE_SEC = 0.05
 
@@ -47,11 +48,37 @@ def wait_for_result(
     The wait wakes on the finish itself (in this process, or through the notifier from another
     one); `polling_interval_sec` is accepted for upstream compatibility and not needed."""
     runtime = runtime or get_runtime()
+    key = _watch(runtime, workflow_id, future)
+    return wait_for(
+        runtime, _result_check(runtime, workflow_id, future), (key,), deadline=None, ctx=None
+    )
+
+
+async def wait_for_result_async(
+    workflow_id: str,
+    future: Future[Any] | None = None,
+    *,
+    runtime: Runtime | None = None,
+) -> Any:
+    """`wait_for_result` for async callers: the wait holds no thread (only its reads do, one
+    at a time), so any number of awaited workflows cannot starve the runtime's async I/O."""
+    runtime = runtime or get_runtime()
+    key = _watch(runtime, workflow_id, future)
+    check = _result_check(runtime, workflow_id, future)
+    return await wait_for_async(runtime, check, (key,), deadline=None, ctx=None)
+
+
+def _watch(runtime: Runtime, workflow_id: str, future: Future[Any] | None) -> WaitKey:
     key = WaitKey(FINAL, workflow_id)
     if future is not None:
         # A body run here may end without a row change (DBOS.destroy()): its future says so.
         future.add_done_callback(lambda _: runtime.waiters.fire(key))
+    return key
 
+
+def _result_check(
+    runtime: Runtime, workflow_id: str, future: Future[Any] | None
+) -> Callable[[], Any]:
     def check() -> Any:
         if future is not None and future.done():
             return future.result()
@@ -66,7 +93,7 @@ def wait_for_result(
                 return future.result(timeout=_GRACE_SEC)
         return outcome_from_row(runtime, workflow_id, row)[1]
 
-    return wait_for(runtime, check, (key,), deadline=None, ctx=None)
+    return check
 
 
 def first_finished(workflow_ids: list[str], runtime: Runtime | None = None) -> str:
@@ -74,7 +101,19 @@ def first_finished(workflow_ids: list[str], runtime: Runtime | None = None) -> s
     one; woken by each one's finish, here or in another process."""
     runtime = runtime or get_runtime()
     keys = tuple(WaitKey(FINAL, workflow_id) for workflow_id in workflow_ids)
+    return str(
+        wait_for(runtime, _first_check(runtime, workflow_ids), keys, deadline=None, ctx=None)
+    )
 
+
+async def first_finished_async(workflow_ids: list[str]) -> str:
+    runtime = get_runtime()
+    keys = tuple(WaitKey(FINAL, workflow_id) for workflow_id in workflow_ids)
+    check = _first_check(runtime, workflow_ids)
+    return str(await wait_for_async(runtime, check, keys, deadline=None, ctx=None))
+
+
+def _first_check(runtime: Runtime, workflow_ids: list[str]) -> Callable[[], Any]:
     def check() -> Any:
         for workflow_id in workflow_ids:
             row = runtime.sysdb.get_workflow(workflow_id)
@@ -84,4 +123,4 @@ def first_finished(workflow_ids: list[str], runtime: Runtime | None = None) -> s
                 return workflow_id
         return NOTHING
 
-    return str(wait_for(runtime, check, keys, deadline=None, ctx=None))
+    return check

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("dbos")
 
+ASYNC_IO_THREADS = 16
+
 
 class Service(Protocol):
     """A background job started by `DBOS.launch()` (deadline watcher, notifier, dispatcher...);
@@ -65,6 +67,9 @@ class Runtime:
     patching: bool = False  # DBOS.patch allowed (config `enable_patching`)
 
     def __post_init__(self) -> None:
+        # Blocking work handed off by async code (checkpoints, reads of waiters): a bounded
+        # pool, so a thousand async waiters cost a few threads, not one each.
+        self.io_pool = DaemonPool(ASYNC_IO_THREADS, name="dbos-async-io")
         self.active: dict[str, WorkflowContext] = {}
         self.active_lock = threading.Lock()
         self.deadlines: DeadlineSink | None = None
@@ -155,6 +160,7 @@ class Runtime:
             if id(service) not in stopped:
                 self._stop_service(service)
         self.pool.shutdown()
+        self.io_pool.shutdown()
         with self.active_lock:
             for ctx in self.active.values():
                 ctx.cancel()  # wake sleepers and waiters so their threads end promptly

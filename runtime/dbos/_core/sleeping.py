@@ -19,6 +19,7 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .context import WorkflowContext, current_step
+from .offload import off_loop
 from .runtime import Runtime, get_runtime, logger
 from .waiting import NOTHING, wait_for, wait_for_async
 
@@ -40,11 +41,24 @@ def record_deadline(runtime: Runtime, ctx: WorkflowContext, step_id: int, second
 
 
 def _begin_sleep(seconds: float) -> tuple[Runtime, WorkflowContext, float, int] | None:
+    placed = _place_sleep(seconds)
+    if placed is None:
+        return None
+    runtime, ctx, step_id, wake_at = placed
+    if wake_at is None:
+        wake_at = record_deadline(runtime, ctx, step_id, seconds)
+    return runtime, ctx, wake_at, step_id
+
+
+def _place_sleep(
+    seconds: float,
+) -> tuple[Runtime, WorkflowContext, int, float | None] | None:
+    """The sleep's step number (taken at call time) and its recorded wake-up time, if a
+    previous execution recorded one; None when there is nothing durable to do."""
     ctx = active_workflow()
     if ctx is None:
         if current_step.get() is not None:
-            time.sleep(max(seconds, 0.0))  # inside a step: a plain sleep, as upstream
-            return None
+            return None  # inside a step: a plain sleep, as upstream
         raise DBOSException("DBOS.sleep must be called from within a workflow")
     if seconds <= 0:
         return None
@@ -53,8 +67,7 @@ def _begin_sleep(seconds: float) -> tuple[Runtime, WorkflowContext, float, int] 
     wake_at = recorded_deadline(runtime, ctx, step_id)
     if wake_at is None:
         check_deadline(runtime, ctx)
-        wake_at = record_deadline(runtime, ctx, step_id, seconds)
-    return runtime, ctx, wake_at, step_id
+    return runtime, ctx, step_id, wake_at
 
 
 def _sleep_ended(runtime: Runtime, ctx: WorkflowContext, step_id: int, wake_at: float) -> None:
@@ -68,6 +81,9 @@ def _sleep_ended(runtime: Runtime, ctx: WorkflowContext, step_id: int, wake_at: 
 
 def durable_sleep(seconds: float) -> None:
     """Sleep that survives a crash; a cancel (here or in another process) ends it at once."""
+    if active_workflow() is None and current_step.get() is not None:
+        time.sleep(max(seconds, 0.0))  # inside a step: a plain sleep, as upstream
+        return
     begun = _begin_sleep(seconds)
     if begun is not None:
         runtime, ctx, wake_at, step_id = begun
@@ -80,11 +96,14 @@ async def durable_sleep_async(seconds: float) -> None:
     if ctx is None and current_step.get() is not None:
         await _plain_sleep_async(seconds)
         return
-    begun = _begin_sleep(seconds)  # the step number is taken now, at call time
-    if begun is not None:
-        runtime, ctx, wake_at, step_id = begun
-        await wait_for_async(runtime, lambda: NOTHING, (), deadline=wake_at, ctx=ctx)
-        await asyncio.to_thread(_sleep_ended, runtime, ctx, step_id, wake_at)
+    placed = _place_sleep(seconds)  # the step number is taken now, at call time
+    if placed is None:
+        return
+    runtime, ctx, step_id, wake_at = placed
+    if wake_at is None:
+        wake_at = await off_loop(record_deadline, runtime, ctx, step_id, seconds)
+    await wait_for_async(runtime, lambda: NOTHING, (), deadline=wake_at, ctx=ctx)
+    await off_loop(_sleep_ended, runtime, ctx, step_id, wake_at)
 
 
 async def _plain_sleep_async(seconds: float) -> None:

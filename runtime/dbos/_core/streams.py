@@ -9,7 +9,6 @@ or its workflow has finished. Read inside a workflow, each value (and the end) i
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -29,6 +28,7 @@ from .checkpoint import (
 )
 from .context import WorkflowContext, current_step, current_workflow
 from .messages import serialize_value
+from .offload import off_loop
 from .runtime import Runtime, get_runtime
 from .waiters import WaitKey
 from .waiting import NOTHING, wait_for, wait_for_async
@@ -206,8 +206,8 @@ async def read_stream_async(
                 ctx=reader.ctx,
             )
             if value is NOTHING:
-                raise await asyncio.to_thread(reader.timed_out, step_id, started)
-            await asyncio.to_thread(reader.record, step_id, value, started)
+                raise await off_loop(reader.timed_out, step_id, started)
+            await off_loop(reader.record, step_id, value, started)
         if value is _END:
             return
         yield value

@@ -9,7 +9,6 @@ connection: the waiter retries with backoff instead of failing its caller.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ from .._db.records import WorkflowRow as W
 from .._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
 from .checkpoint import check_deadline
 from .context import WorkflowContext
+from .offload import off_loop
 from .runtime import Runtime, logger
 from .waiters import FINAL, Waiter, WaitKey
 
@@ -147,14 +147,14 @@ async def wait_for_async(
             ctx.blocked_in(waiter)
         try:
             while True:
-                await asyncio.to_thread(loop.before_check, waiter)
+                await off_loop(loop.before_check, waiter)
                 try:
-                    found = await asyncio.to_thread(check)
+                    found = await off_loop(check)
                 except Exception as exc:
                     await waiter.wait_async(loop.connection_lost(exc))
                     continue
                 if found is NOTHING and on_first_miss is not None:
-                    loop.deadline = await asyncio.to_thread(on_first_miss)
+                    loop.deadline = await off_loop(on_first_miss)
                     on_first_miss = None
                 if found is not NOTHING or loop.expired():
                     return found
@@ -215,4 +215,4 @@ async def run_call_async(call: BlockingCall) -> Any:
         ctx=call.ctx,
         on_first_miss=call.first_miss if call.deadline is None else None,
     )
-    return await asyncio.to_thread(call.finish, found)
+    return await off_loop(call.finish, found)

@@ -7,7 +7,6 @@ concurrent calls in one workflow (`asyncio.gather`) number their steps in call o
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from .._core import events as _events
 from .._core import messages as _messages
 from .._core import streams as _streams
 from .._core.control import _as_step
+from .._core.offload import off_loop
 from .._core.waiting import run_call, run_call_async
 
 
@@ -46,7 +46,7 @@ class Communication:
     ) -> None:
         write = _messages.prepare_send(destination_id, message, topic, idempotency_key)
         if write is not None:
-            await asyncio.to_thread(write)
+            await off_loop(write)
 
     @classmethod
     def recv(cls, topic: str | None = None, timeout_seconds: float = 60) -> Any:
@@ -69,7 +69,7 @@ class Communication:
     async def set_event_async(cls, key: str, value: Any) -> None:
         write = _events.prepare_set_event(key, value)
         if write is not None:
-            await asyncio.to_thread(write)
+            await off_loop(write)
 
     @classmethod
     def get_event(cls, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
@@ -87,7 +87,7 @@ class Communication:
 
     @classmethod
     async def get_all_events_async(cls, workflow_id: str) -> dict[str, Any]:
-        return await asyncio.to_thread(cls.get_all_events, workflow_id)
+        return await off_loop(cls.get_all_events, workflow_id)
 
     # ------------------------------------------------------------------ streams
 
@@ -100,7 +100,7 @@ class Communication:
     async def write_stream_async(cls, key: str, value: Any) -> None:
         append = _streams.prepare_write(key, value, closing=False)
         if append is not None:
-            await asyncio.to_thread(append)
+            await off_loop(append)
 
     @classmethod
     def close_stream(cls, key: str) -> None:
@@ -111,7 +111,7 @@ class Communication:
     async def close_stream_async(cls, key: str) -> None:
         append = _streams.prepare_write(key, None, closing=True)
         if append is not None:
-            await asyncio.to_thread(append)
+            await off_loop(append)
 
     @classmethod
     def read_stream(

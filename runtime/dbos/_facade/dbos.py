@@ -21,6 +21,7 @@ from .._config import (
 from .._core.checkpoint import StepOptions, run_step
 from .._core.context import current_step, current_workflow
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
+from .._core.offload import off_loop
 from .._core.runtime import Runtime, logger, runtime_or_none, set_runtime
 from .._core.sleeping import durable_sleep, durable_sleep_async
 from .._core.workflows import start_workflow
@@ -359,19 +360,20 @@ class DBOS(Communication, Management, Patching):
     async def start_workflow_async(
         cls, func: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> WorkflowHandleAsync[Any]:
-        """`start_workflow` for async code: the caller's event loop is never blocked."""
-        import asyncio
+        """`start_workflow` for async code: an async workflow runs as a task of this event
+        loop (objects bound to it work inside), which nothing of the runtime's blocks."""
+        from .._core.aio_workflows import start_workflow_async
 
-        handle = await asyncio.to_thread(cls.start_workflow, func, *args, **kwargs)
+        info = _registry.startable(_decorators.info_of(func))
+        handle = await start_workflow_async(info, _decorators.bound_args(func, args), kwargs)
         return WorkflowHandleAsync(handle)
 
     @classmethod
     async def retrieve_workflow_async(
         cls, workflow_id: str, existing_workflow: bool = True
     ) -> WorkflowHandleAsync[Any]:
-        import asyncio
 
-        handle = await asyncio.to_thread(cls.retrieve_workflow, workflow_id, existing_workflow)
+        handle = await off_loop(cls.retrieve_workflow, workflow_id, existing_workflow)
         return WorkflowHandleAsync(handle)
 
     @classmethod

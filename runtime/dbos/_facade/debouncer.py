@@ -3,13 +3,13 @@ workflow, with the arguments of the last call (see `_core/debounce.py` for how).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from .._core.debounce import Window, check_debounce_call, check_debounce_timeout, debounce
 from .._core.debounce import debounce_into as _debounce_into
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
+from .._core.offload import off_loop
 from .._error import DBOSException
 from .._registry import decorators as _decorators
 from .._registry.queues import INTERNAL_QUEUE
@@ -76,7 +76,7 @@ class Debouncer(Generic[R]):
     async def debounce_async(
         self, debounce_key: str, debounce_period_sec: float, *args: Any, **kwargs: Any
     ) -> WorkflowHandleAsync[R]:
-        handle = await asyncio.to_thread(
+        handle = await off_loop(
             lambda: self.debounce(debounce_key, debounce_period_sec, *args, **kwargs)
         )
         return WorkflowHandleAsync(handle)
@@ -136,7 +136,7 @@ class DebouncerClient:
     async def debounce_async(
         self, debounce_key: str, debounce_period_sec: float, *args: Any, **kwargs: Any
     ) -> WorkflowHandleAsync[Any]:
-        handle = await asyncio.to_thread(
+        handle = await off_loop(
             lambda: self.debounce(debounce_key, debounce_period_sec, *args, **kwargs)
         )
         return WorkflowHandleAsync(handle)

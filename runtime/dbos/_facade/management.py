@@ -11,6 +11,7 @@ from typing import Any
 from .._core import control as _control
 from .._core import results as _results
 from .._core import statuses as _statuses
+from .._core.aio import run_step_async
 from .._core.checkpoint import active_workflow
 from .._core.handles import WorkflowHandle
 from .._error import DBOSException
@@ -62,13 +63,15 @@ class Management:
     async def wait_first_async(
         cls, handles: Sequence[Any], *, polling_interval_sec: float = 1.0
     ) -> Any:
-        """`wait_first` for async code, over sync or async handles; returns the winner."""
-        import asyncio
-
+        """`wait_first` for async code, over sync or async handles; the wait holds no thread."""
         by_id = _distinct_handles(handles)
-        winner = await asyncio.to_thread(
-            _control._as_step, "DBOS.waitFirst", _results.first_finished, list(by_id)
-        )
+        ids = list(by_id)
+        if active_workflow() is None:
+            winner = await _results.first_finished_async(ids)
+        else:
+            winner = await run_step_async(
+                "DBOS.waitFirst", _results.first_finished_async, (ids,), {}, {}
+            )
         return by_id[str(winner)]
 
     @classmethod

@@ -3,7 +3,6 @@ limit, priorities, deduplication and partitions (one at a time per key, in order
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -11,6 +10,7 @@ from typing import Any, TypeVar
 from .._core.checkpoint import active_workflow
 from .._core.context import EnqueueOptions, assigned_enqueue_options
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
+from .._core.offload import off_loop
 from .._core.workflows import QueuedStart, enqueue_workflow
 from .._registry import decorators as _decorators
 from .._registry import queues as _queues
@@ -114,7 +114,7 @@ class Queue:
             return WorkflowHandleAsync(
                 self.enqueue(func, *args, partition_key=partition_key, **kwargs)
             )
-        handle = await asyncio.to_thread(
+        handle = await off_loop(
             lambda: self.enqueue(func, *args, partition_key=partition_key, **kwargs)
         )
         return WorkflowHandleAsync(handle)

@@ -102,7 +102,7 @@ def workflow(name: str | None = None, max_recovery_attempts: int | None = 100) -
 
             @functools.wraps(target)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                from .._core.aio import call_workflow_async
+                from .._core.aio_workflows import call_workflow_async
 
                 return await call_workflow_async(info, args, kwargs)
 

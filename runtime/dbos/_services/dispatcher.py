@@ -18,9 +18,9 @@ from collections import deque
 from concurrent.futures import Future
 from typing import Any
 
+from .._core.running import execute_in_fresh_context, prepare_claimed
 from .._core.runtime import Runtime, logger
 from .._core.waiters import QUEUE, WaitKey
-from .._core.workflows import execute_in_fresh_context, prepare_claimed
 from .._db.connections import is_connection_error
 from .._db.queue_store import ClaimRequest
 from .._db.records import WorkflowRow as W

@@ -21,11 +21,11 @@ import socket
 import threading
 import time
 
+from .._core.running import recover_row
 from .._core.runtime import Runtime, logger
 from .._db.records import WorkflowRow as W
 from .._db.records import now_ms
 from .._registry.queues import INTERNAL_QUEUE
-from .recovery import recover_row
 
 DEFAULT_EXECUTOR_TIMEOUT_SEC = 30.0
 

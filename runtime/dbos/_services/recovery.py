@@ -9,31 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from .._core.handles import WorkflowHandle
-from .._core.runtime import Runtime, get_runtime, logger
-from .._core.workflows import execute_in_fresh_context, prepare_claimed
+from .._core.running import recover_row
+from .._core.runtime import Runtime, logger
 from .._db.records import WorkflowRow as W
-from .._error import (
-    DBOSWorkflowFunctionNotFoundError,
-)
 from .liveness import instance_alive, instance_of
-
-
-def recover_row(row: Any) -> Any:
-    """Take over a PENDING workflow (one process wins) and run it from its checkpoints.
-
-    Runs on a workflow thread, so the claims of many recovered workflows share commits."""
-    runtime = get_runtime()
-    owner = runtime.new_owner()
-    if not runtime.sysdb.claim_workflow(row[W.ID], row[W.OWNER], owner, runtime.executor_id):
-        return None  # another process took it over first
-    claimed = list(row)
-    claimed[W.ATTEMPTS] = int(row[W.ATTEMPTS]) + 1  # the claim counted this attempt
-    try:
-        launch = prepare_claimed(runtime, claimed, owner, first_run=False)
-    except DBOSWorkflowFunctionNotFoundError as exc:
-        logger.error("%s; it stays PENDING until a process that has it launches", exc)
-        raise
-    return None if launch is None else execute_in_fresh_context(launch)
 
 
 def recover_pending(runtime: Runtime, executor_timeout_sec: float) -> list[WorkflowHandle[Any]]:

@@ -1,0 +1,278 @@
+"""Running a workflow body under one owner token and recording how it ended; rebuilding a
+workflow from its row to recover or dequeue it, and taking one over.
+
+Sync bodies run on workflow threads; so do async bodies that were recovered or dequeued, each
+on an event loop of its own. An async body that was started or awaited by application code
+runs on that code's event loop instead (`aio.py`), sharing the outcome recording here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._db.records import StepRecord
+from .._db.records import WorkflowRow as W
+from .._error import (
+    DBOSAwaitedWorkflowCancelledError,
+    DBOSDatabaseConnectionError,
+    DBOSDeserializationError,
+    DBOSSerializationError,
+    DBOSWorkflowAbandonedError,
+    DBOSWorkflowCancelledError,
+    DBOSWorkflowConflictIDError,
+    DBOSWorkflowFunctionNotFoundError,
+    MaxRecoveryAttemptsExceededError,
+)
+from .._registry import registry as _registry
+from .._registry.registry import FunctionInfo
+from .._serialization import serialize_exception
+from .context import (
+    WorkflowContext,
+    current_step,
+    current_workflow,
+    isolate_start_options,
+    restore_start_options,
+)
+from .inputs import decode_inputs
+from .results import wait_for_result
+from .runtime import Runtime, get_runtime, logger
+
+
+@dataclass
+class Launch:
+    """Everything needed to run one workflow body under one owner token."""
+
+    info: FunctionInfo
+    workflow_id: str
+    owner: str
+    call_args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    deadline_ms: int | None
+    recorded: dict[int, StepRecord] = field(default_factory=dict)
+    resumed: bool = False
+    queue_name: str | None = None
+    # Called once the body has returned or raised, before its outcome is written: the queue
+    # slot it held can start the next workflow while the outcome's commit is under way.
+    body_done: Callable[[], None] | None = None
+
+
+def submit(launch: Launch) -> Future[Any]:
+    return get_runtime().pool.submit(execute_in_fresh_context, launch)
+
+
+def execute_in_fresh_context(launch: Launch) -> Any:
+    # Pool threads may have run other workflows: start from empty context variables.
+    current_workflow.set(None)
+    current_step.set(None)
+    try:
+        return execute(launch)
+    except DBOSAwaitedWorkflowCancelledError:
+        raise
+    except Exception:
+        # Nobody may ever ask a background workflow for its result: say that it failed.
+        logger.error("Workflow %s failed", launch.workflow_id, exc_info=True)
+        raise
+
+
+def execute(launch: Launch) -> Any:
+    """Run the body under this execution's owner token and record how it ended."""
+    runtime = get_runtime()
+    with running_as(runtime, launch):
+        return _run_and_record(runtime, launch)
+
+
+@contextmanager
+def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
+    """The body's context: this execution registered and current, and a database that stays
+    away past the retry bound turned into an abandoned execution (resumed once it is back)."""
+    ctx = WorkflowContext(
+        launch.workflow_id,
+        launch.info.name,
+        launch.owner,
+        launch.deadline_ms,
+        launch.recorded,
+        launch.resumed,
+    )
+    runtime.register_active(ctx)
+    wf_token = current_workflow.set(ctx)
+    step_token = current_step.set(None)
+    option_tokens = isolate_start_options()
+    try:
+        yield ctx
+    except DBOSDatabaseConnectionError as exc:  # the final write, past the retry bound
+        runtime.abandon(launch.workflow_id, launch.owner, exc.message)
+        raise DBOSWorkflowAbandonedError(launch.workflow_id, exc.message) from exc
+    except DBOSWorkflowAbandonedError as exc:
+        runtime.abandon(launch.workflow_id, launch.owner, exc.message)
+        raise
+    finally:
+        restore_start_options(option_tokens)
+        current_step.reset(step_token)
+        current_workflow.reset(wf_token)
+        runtime.unregister_active(ctx)
+
+
+def _run_and_record(runtime: Runtime, launch: Launch) -> Any:
+    """Run the body and record how it ended: its result, or the error it raised."""
+    try:
+        try:
+            result = launch.info.func(*launch.call_args, **launch.kwargs)
+            if launch.info.is_async:
+                # Recovered or dequeued: the body runs on an event loop of its own, on this
+                # workflow thread. A started or awaited one runs on its caller's (see aio.py).
+                result = asyncio.run(result)
+        finally:
+            if launch.body_done is not None:
+                launch.body_done()
+    except DBOSWorkflowCancelledError:
+        raise DBOSAwaitedWorkflowCancelledError(launch.workflow_id) from None
+    except DBOSWorkflowConflictIDError:
+        # Another execution owns this workflow now; its outcome is the outcome.
+        return wait_for_result(launch.workflow_id)
+    except DBOSDatabaseConnectionError:
+        raise  # not the workflow's error: it is abandoned, see execute()
+    except Exception as exc:
+        return record_failure(runtime, launch, exc)
+    return record_success(runtime, launch, result)
+
+
+def record_failure(runtime: Runtime, launch: Launch, exc: Exception) -> Any:
+    """Record the body's error and raise it again (or report what really happened when the
+    workflow was cancelled or taken over meanwhile)."""
+    error = serialize_exception(runtime.serializer, exc)
+    if not runtime.sysdb.complete_workflow(launch.workflow_id, launch.owner, "ERROR", None, error):
+        return _lost_ownership(launch.workflow_id)
+    raise exc
+
+
+def record_success(runtime: Runtime, launch: Launch, result: Any) -> Any:
+    try:
+        output = runtime.serializer.serialize(result)
+    except DBOSSerializationError as exc:
+        failure = DBOSSerializationError(
+            f"The result of workflow {launch.info.name!r} cannot be serialized: {exc.message}"
+        )
+        runtime.sysdb.complete_workflow(
+            launch.workflow_id,
+            launch.owner,
+            "ERROR",
+            None,
+            serialize_exception(runtime.serializer, failure),
+        )
+        raise failure from None
+    if not runtime.sysdb.complete_workflow(
+        launch.workflow_id, launch.owner, "SUCCESS", output, None
+    ):
+        return _lost_ownership(launch.workflow_id)
+    return result
+
+
+def _lost_ownership(workflow_id: str) -> Any:
+    """The final write found the workflow cancelled or taken over: report what really happened."""
+    return wait_for_result(workflow_id)
+
+
+def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = True) -> Launch:
+    """Rebuild a runnable workflow from its stored row: function, `self`, inputs, checkpoints
+    (skipped with `load_steps=False` for a workflow that never ran: it has none)."""
+    workflow_id = row[W.ID]
+    info = _registry.get_function(row[W.NAME])
+    if info is None or info.kind != "workflow":
+        raise DBOSWorkflowFunctionNotFoundError(
+            workflow_id, f"no workflow named {row[W.NAME]!r} is registered in this process"
+        )
+    args, kwargs = decode_inputs(runtime, row[W.INPUTS], row[W.FORMAT])
+    if info.takes_self:
+        target: object | None
+        if row[W.CONFIG] is not None:
+            target = _registry.get_instance(row[W.CLASS], row[W.CONFIG])
+        else:
+            target = _registry.get_class(row[W.CLASS]) if row[W.CLASS] else None
+        if target is None:
+            raise DBOSWorkflowFunctionNotFoundError(
+                workflow_id,
+                f"no instance of class {row[W.CLASS]!r} with config name {row[W.CONFIG]!r} "
+                "is registered: create it before DBOS.launch()",
+            )
+        args.insert(0, target)
+    recorded = runtime.sysdb.load_steps(workflow_id) if load_steps else {}
+    return Launch(
+        info,
+        workflow_id,
+        owner,
+        tuple(args),
+        kwargs,
+        row[W.DEADLINE],
+        recorded,
+        resumed=load_steps,
+        queue_name=row[W.QUEUE],
+    )
+
+
+def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> Launch | None:
+    """The Launch of a workflow this process just claimed (recovered or dequeued), or None
+    when it must not run: dead-lettered after too many recoveries, or inputs unreadable (both
+    recorded). Raises DBOSWorkflowFunctionNotFoundError when this process lacks its code."""
+    workflow_id = row[W.ID]
+    info = _registry.get_function(row[W.NAME])
+    limit = info.max_recovery_attempts if info is not None else 100
+    attempts = int(row[W.ATTEMPTS])
+    if limit is not None and attempts > limit + 1:
+        runtime.sysdb.mark_max_recovery_exceeded(workflow_id)
+        logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, limit))
+        return None
+    try:
+        return launch_from_row(runtime, row, owner, load_steps=not first_run)
+    except DBOSDeserializationError as exc:
+        # Inputs that cannot be read would fail the same way on every attempt: record it.
+        failure = DBOSDeserializationError(
+            f"Cannot run workflow {workflow_id}: its stored inputs are unreadable ({exc.message})"
+        )
+        error = serialize_exception(runtime.serializer, failure)
+        runtime.sysdb.complete_workflow(workflow_id, owner, "ERROR", None, error)
+        logger.error("%s", failure)
+        return None
+
+
+def recover_row(row: Any) -> Any:
+    """Take over a PENDING workflow (one process wins) and run it from its checkpoints.
+
+    The claim is a compare-and-swap of the owner token, so an execution that still holds the
+    old token (one whose loop stopped under it, one paused past the heartbeat bound) can no
+    longer write. Runs on a workflow thread, so the claims of many share commits."""
+    runtime = get_runtime()
+    owner = runtime.new_owner()
+    if not runtime.sysdb.claim_workflow(row[W.ID], row[W.OWNER], owner, runtime.executor_id):
+        return None  # another process took it over first
+    claimed = list(row)
+    claimed[W.ATTEMPTS] = int(row[W.ATTEMPTS]) + 1  # the claim counted this attempt
+    try:
+        launch = prepare_claimed(runtime, claimed, owner, first_run=False)
+    except DBOSWorkflowFunctionNotFoundError as exc:
+        logger.error("%s; it stays PENDING until a process that has it launches", exc)
+        raise
+    return None if launch is None else execute_in_fresh_context(launch)
+
+
+def hand_over(runtime: Runtime, workflow_id: str, owner: str) -> None:
+    """Finish, on a workflow thread, a workflow whose execution was cut off here without
+    having failed (its event loop stopped): from its checkpoints, unless it moved on."""
+
+    def resume() -> Any:
+        row = runtime.sysdb.get_workflow(workflow_id)
+        if row is None or row[W.STATUS] != "PENDING" or row[W.OWNER] != owner:
+            return None  # finished, cancelled or taken over meanwhile
+        return recover_row(row)
+
+    if runtime.stopped:
+        return  # DBOS is being destroyed: recovery at the next launch resumes it
+    logger.info("Workflow %s lost its event loop; it continues on a workflow thread", workflow_id)
+    try:
+        runtime.pool.submit(resume)
+    except RuntimeError:
+        pass  # destroyed meanwhile: likewise left to recovery

@@ -1,0 +1,186 @@
+"""Async workflows run on the event loop that calls or starts them, as upstream's do: objects
+bound to the application's loop (an `asyncio.Event`, a client session made at start-up) work
+inside workflows and steps. Checkpoint writes never block that loop. A workflow whose loop stops
+under it (the program's `asyncio.run` returns) is not lost: the runtime finishes it. Recovery and
+queues still run async workflows on loops of the runtime's own."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dbos import DBOS, Queue, SetWorkflowID
+from dbos._core.runtime import ASYNC_IO_THREADS, get_runtime
+
+queue = Queue("caller_loop.queue")
+loops: dict[str, asyncio.AbstractEventLoop] = {}
+shared: dict[str, Any] = {}
+
+
+@DBOS.step()
+async def caller_loop_step(label: str) -> str:
+    loops[f"step:{label}"] = asyncio.get_running_loop()
+    return label
+
+
+@DBOS.workflow()
+async def caller_loop_waiter(label: str) -> str:
+    loops[f"workflow:{label}"] = asyncio.get_running_loop()
+    await caller_loop_step(label)
+    event: asyncio.Event = shared["event"]
+    await asyncio.wait_for(event.wait(), 10)  # an Event of the caller's loop
+    if "future" in shared:
+        await shared["future"]  # a future made by the caller's loop: bound to it
+    return f"woken:{label}"
+
+
+@DBOS.workflow()
+async def caller_loop_two_steps(label: str) -> list[str]:
+    return [await caller_loop_step(f"{label}-1"), await caller_loop_step(f"{label}-2")]
+
+
+@DBOS.workflow()
+async def caller_loop_parent(label: str) -> str:
+    child = await caller_loop_two_steps(label)
+    return "+".join(child)
+
+
+@DBOS.workflow()
+async def caller_loop_outliver() -> str:
+    await caller_loop_step("before")
+    message = await DBOS.recv_async("go", timeout_seconds=30)
+    return f"got {message}"
+
+
+@pytest.fixture
+def launched(dbos: None) -> Iterator[None]:
+    loops.clear()
+    shared.clear()
+    yield
+
+
+def test_a_direct_call_runs_on_the_callers_loop(launched: None) -> None:
+    async def main() -> tuple[str, asyncio.AbstractEventLoop]:
+        loop = asyncio.get_running_loop()
+        shared["event"] = asyncio.Event()
+        shared["future"] = loop.create_future()
+        loop.call_later(0.1, shared["event"].set)
+        loop.call_later(0.1, shared["future"].set_result, None)
+        return await caller_loop_waiter("direct"), loop
+
+    result, caller_loop = asyncio.run(main())
+    assert result == "woken:direct"
+    assert loops["workflow:direct"] is caller_loop
+    assert loops["step:direct"] is caller_loop
+
+
+def test_start_workflow_async_runs_on_the_callers_loop(launched: None) -> None:
+    async def main() -> tuple[str, asyncio.AbstractEventLoop]:
+        shared["event"] = asyncio.Event()
+        with SetWorkflowID("started-async"):
+            handle = await DBOS.start_workflow_async(caller_loop_waiter, "started")
+        shared["event"].set()
+        return await handle.get_result(), asyncio.get_running_loop()
+
+    result, caller_loop = asyncio.run(main())
+    assert result == "woken:started"
+    assert loops["workflow:started"] is caller_loop
+    assert DBOS.get_workflow_status("started-async").status == "SUCCESS"  # type: ignore[union-attr]
+
+
+def test_children_and_steps_stay_recorded_in_order(launched: None) -> None:
+    with SetWorkflowID("async-parent"):
+        assert asyncio.run(caller_loop_parent("c")) == "c-1+c-2"
+    children = DBOS.list_workflows(parent_workflow_id="async-parent")
+    assert len(children) == 1
+    steps = DBOS.list_workflow_steps(children[0].workflow_id)
+    assert [s["output"] for s in steps] == ["c-1", "c-2"]
+
+
+def test_checkpoint_writes_do_not_block_the_loop(launched: None) -> None:
+    sysdb = get_runtime().sysdb
+    real_record_step = sysdb.record_step
+
+    def slow_record_step(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # a slow commit: the loop must keep running meanwhile
+        return real_record_step(*args, **kwargs)
+
+    sysdb.record_step = slow_record_step  # type: ignore[method-assign]
+    try:
+
+        async def main() -> int:
+            ticks = 0
+            done = asyncio.Event()
+
+            async def ticker() -> None:
+                nonlocal ticks
+                while not done.is_set():
+                    ticks += 1
+                    await asyncio.sleep(0.01)
+
+            task = asyncio.create_task(ticker())
+            await caller_loop_two_steps("slow")
+            done.set()
+            await task
+            return ticks
+
+        ticks = asyncio.run(main())
+    finally:
+        sysdb.record_step = real_record_step  # type: ignore[method-assign]
+    assert ticks >= 20  # ~0.6 s of writes; a blocked loop would not tick during them
+
+
+def test_a_workflow_whose_loop_stops_is_finished_by_the_runtime(launched: None) -> None:
+    async def main() -> None:
+        with SetWorkflowID("orphaned"):
+            await DBOS.start_workflow_async(caller_loop_outliver)
+        await asyncio.sleep(0.3)  # it runs its first step, then waits for a message
+
+    asyncio.run(main())  # the loop ends (and cancels the task) with the workflow mid-way
+    DBOS.send("orphaned", "hello", "go")
+    assert DBOS.retrieve_workflow("orphaned").get_result() == "got hello"
+    steps = [s["function_name"] for s in DBOS.list_workflow_steps("orphaned")]
+    assert steps.count("caller_loop_step") == 1  # the first step was not run again
+
+
+def test_queued_async_workflows_run_on_a_loop_of_the_runtime(launched: None) -> None:
+    handle = queue.enqueue(caller_loop_two_steps, "queued")
+    assert handle.get_result() == ["queued-1", "queued-2"]
+    runtime_loop = loops["step:queued-1"]
+    assert runtime_loop.is_closed()  # a loop of the runtime's own, ended with the workflow
+    assert threading.current_thread() is threading.main_thread()
+
+
+@DBOS.workflow()
+async def caller_loop_gated(i: int) -> int:
+    await caller_loop_step(f"gated-{i}")
+    await asyncio.wait_for(shared["gate"].wait(), 20)
+    await caller_loop_step(f"gated-{i}-after")
+    return i
+
+
+def test_many_awaited_workflows_on_one_loop_do_not_starve_each_other(launched: None) -> None:
+    """More waiting handles (and more callers of one workflow ID) than the runtime has async
+    I/O threads: the waits hold none, so the workflows' own checkpoints still get through."""
+    count = 3 * ASYNC_IO_THREADS
+
+    async def main() -> tuple[list[int], list[int]]:
+        shared["gate"] = asyncio.Event()
+        handles = [await DBOS.start_workflow_async(caller_loop_gated, i) for i in range(count)]
+        with SetWorkflowID("awaited-by-many"):
+            first = await DBOS.start_workflow_async(caller_loop_gated, -1)
+        same_id = [first.get_result() for _ in range(count)]
+        waits = asyncio.gather(*(h.get_result() for h in handles), *same_id)
+        await asyncio.sleep(0.3)
+        shared["gate"].set()
+        results = await asyncio.wait_for(waits, 60)
+        return list(results[:count]), list(results[count:])
+
+    results, same = asyncio.run(main())
+    assert results == list(range(count))
+    assert same == [-1] * count
