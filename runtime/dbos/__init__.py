@@ -5,6 +5,7 @@ from ._config import DBOSConfig
 from ._core.context import SetEnqueueOptions, SetWorkflowID, SetWorkflowTimeout
 from ._core.handles import WorkflowHandle, WorkflowHandleAsync
 from ._facade.client import DBOSClient, EnqueueOptions
+from ._facade.datasource import SQLAlchemyDatasource
 from ._facade.dbos import DBOS, DBOSConfiguredInstance
 from ._facade.debouncer import Debouncer, DebouncerClient
 from ._facade.queue import Queue
@@ -24,6 +25,7 @@ __all__ = [
     "PickleSerializer",
     "Queue",
     "QueueRateLimit",
+    "SQLAlchemyDatasource",
     "Serializer",
     "SetEnqueueOptions",
     "SetWorkflowID",

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from .._db.records import now_ms
 from .._error import (
     DBOSMaxStepRetriesExceeded,
     DBOSStepTimeoutError,
@@ -20,12 +21,17 @@ from .checkpoint import (
     Replayed,
     RetryPolicy,
     StepOptions,
+    active_workflow,
     begin_step,
     note_attempt,
+    recorded_result,
+    replay,
     step_context,
+    write_checkpoint,
 )
 from .context import current_step, current_workflow
 from .offload import off_loop
+from .runtime import get_runtime
 
 
 async def run_step_async(
@@ -107,3 +113,41 @@ async def _worth_retrying(policy: RetryPolicy, exc: Exception) -> bool:
     if inspect.isawaitable(verdict):
         verdict = await verdict
     return bool(verdict)
+
+
+ASYNCIO_WAIT = "DBOS.asyncio_wait"
+
+
+async def durable_asyncio_wait(
+    awaitables: Iterable[Awaitable[Any]],
+    *,
+    timeout: float | None = None,
+    return_when: str = asyncio.ALL_COMPLETED,
+) -> tuple[set[asyncio.Future[Any]], set[asyncio.Future[Any]]]:
+    """`asyncio.wait` whose split is recorded in a workflow: which of the awaitables (by their
+    position) were done is step `DBOS.asyncio_wait`, so a replay, where recorded steps finish at
+    once, returns the same split instead of "all done"."""
+    futures: list[asyncio.Future[Any]] = [asyncio.ensure_future(a) for a in awaitables]
+    if not futures:
+        raise ValueError("asyncio_wait needs at least one awaitable")
+    ctx = active_workflow()
+    if ctx is None:
+        plain_done, plain_pending = await asyncio.wait(
+            futures, timeout=timeout, return_when=return_when
+        )
+        return set(plain_done), set(plain_pending)
+    runtime = get_runtime()
+    step_id = ctx.take_step_id()  # before any of the futures runs: the same slot on replay
+    record = replay(ctx, step_id, ASYNCIO_WAIT) if ctx.recorded else None
+    if record is not None:
+        done_at = set(recorded_result(runtime, record))
+        done = [futures[i] for i in sorted(done_at)]
+        if done:
+            await asyncio.wait(done)
+        return set(done), {f for i, f in enumerate(futures) if i not in done_at}
+    started = now_ms()
+    done_set, pending = await asyncio.wait(futures, timeout=timeout, return_when=return_when)
+    positions = [i for i, f in enumerate(futures) if f in done_set]
+    output = runtime.serializer.serialize(positions)
+    await off_loop(write_checkpoint, runtime, ctx, step_id, ASYNCIO_WAIT, output, None, started)
+    return set(done_set), set(pending)

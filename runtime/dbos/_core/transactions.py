@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._db.application import current_session
+from .._db.application import ApplicationDatabase, current_session
 from .._error import DBOSException
 from .._registry import registry as _registry
 from .checkpoint import Replayed, begin_step, write_checkpoint
@@ -20,13 +20,18 @@ def run_transaction(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     isolation_level: str,
+    database: ApplicationDatabase | None = None,
 ) -> Any:
+    """Run `func` in one transaction of `database` (a datasource's; by default the application
+    database), its output committed with it, so that it runs once even across a crash."""
     if current_session.get() is not None:
         return func(*args, **kwargs)  # nested in another transaction: part of it
     runtime = get_runtime()
-    app = runtime.app_db
+    app = database or runtime.app_db
     if app is None:
         raise DBOSException("DBOS has no application database: set application_database_url")
+    if database is not None:
+        database.ready()
     if current_workflow.get() is None:
         # Outside any workflow: a workflow of this one transaction, so that its output is
         # recorded and a retry of the call with the same workflow ID does not run it again.

@@ -8,10 +8,12 @@ the recovered run finds the output here and does not run the transaction again.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,42 +34,84 @@ _RETRY_MAX_SEC = 2.0
 ISOLATION_LEVELS = ("SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED")
 
 
+@dataclass(frozen=True)
+class OutputsTable:
+    """Where a database keeps the outputs of the transactions committed in it: the
+    application database's `transaction_outputs`, or a datasource's `datasource_outputs`
+    (upstream's table and column names, so an upstream application's table is reused)."""
+
+    name: str = "transaction_outputs"
+    workflow_column: str = "workflow_uuid"
+    step_column: str = "function_id"
+
+
+DATASOURCE_OUTPUTS = OutputsTable("datasource_outputs", "workflow_id", "step_id")
+
+
 class ApplicationDatabase:
-    def __init__(self, url: URL, schema: str = "dbos") -> None:
+    def __init__(
+        self,
+        url: URL,
+        schema: str = "dbos",
+        outputs: OutputsTable = OutputsTable(),
+        engine: sa.Engine | None = None,
+        engine_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         self.url = url
         self.backend = url.get_backend_name()
         self.schema = schema if self.backend == "postgresql" else None
         self.metadata = sa.MetaData(schema=self.schema)
+        self._keys = (outputs.workflow_column, outputs.step_column)
         self.outputs = sa.Table(
-            "transaction_outputs",
+            outputs.name,
             self.metadata,
-            sa.Column("workflow_uuid", sa.Text, nullable=False),
-            sa.Column("function_id", sa.Integer, nullable=False),
+            sa.Column(outputs.workflow_column, sa.Text, nullable=False),
+            sa.Column(outputs.step_column, sa.Integer, nullable=False),
             sa.Column("output", sa.Text),
             sa.Column("created_at", sa.BigInteger, nullable=False),
-            sa.PrimaryKeyConstraint("workflow_uuid", "function_id"),
+            sa.PrimaryKeyConstraint(outputs.workflow_column, outputs.step_column),
         )
-        if self.backend == "sqlite":
-            self.engine = sa.create_engine(url, connect_args={"timeout": 30.0})
+        self._initialized = False
+        self._init_lock = threading.Lock()
+        self.pooler = PoolerGuard("application database")
+        self.engine = engine if engine is not None else self._create_engine(engine_kwargs or {})
 
-            @event.listens_for(self.engine, "connect")
+    def _create_engine(self, engine_kwargs: dict[str, Any]) -> sa.Engine:
+        if self.backend == "sqlite":
+            engine = sa.create_engine(
+                self.url, **{"connect_args": {"timeout": 30.0}, **engine_kwargs}
+            )
+
+            @event.listens_for(engine, "connect")
             def _busy_timeout(dbapi_conn: Any, _record: Any) -> None:
                 dbapi_conn.execute("PRAGMA busy_timeout=30000")
 
-        else:
-            self.engine = sa.create_engine(
-                url, pool_size=20, max_overflow=40, connect_args={"connect_timeout": 10}
-            )
-            self.pooler = PoolerGuard("application database")
+            return engine
+        options: dict[str, Any] = {
+            "pool_size": 20,
+            "max_overflow": 40,
+            "connect_args": {"connect_timeout": 10},
+        }
+        engine = sa.create_engine(self.url, **{**options, **engine_kwargs})
 
-            @event.listens_for(self.engine, "connect")
-            def _no_prepares_behind_a_pooler(dbapi_conn: Any, _record: Any) -> None:
-                autocommit = dbapi_conn.autocommit
-                dbapi_conn.autocommit = True
-                try:
-                    self.pooler.on_connect(dbapi_conn)
-                finally:
-                    dbapi_conn.autocommit = autocommit
+        @event.listens_for(engine, "connect")
+        def _no_prepares_behind_a_pooler(dbapi_conn: Any, _record: Any) -> None:
+            autocommit = dbapi_conn.autocommit
+            dbapi_conn.autocommit = True
+            try:
+                self.pooler.on_connect(dbapi_conn)
+            finally:
+                dbapi_conn.autocommit = autocommit
+
+        return engine
+
+    def ready(self) -> None:
+        """Initialize on first use (a datasource made before, or without, DBOS.launch())."""
+        if self._initialized:
+            return
+        with self._init_lock:
+            if not self._initialized:
+                self.initialize()
 
     def initialize(self, retry_bound_sec: float = 180.0) -> None:
         """Create the database when missing (PostgreSQL), and the outputs table; a database that
@@ -89,6 +133,7 @@ class ApplicationDatabase:
             if self.schema:
                 conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             self.metadata.create_all(conn, checkfirst=True)
+        self._initialized = True
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -96,10 +141,11 @@ class ApplicationDatabase:
     def recorded_output(self, workflow_id: str, function_id: int) -> tuple[bool, str | None]:
         """(True, output) if this transaction already committed for that step."""
         t = self.outputs
+        workflow_column, step_column = (t.c[k] for k in self._keys)
         with self.engine.connect() as conn:
             row = conn.execute(
                 sa.select(t.c.output).where(
-                    t.c.workflow_uuid == workflow_id, t.c.function_id == function_id
+                    workflow_column == workflow_id, step_column == function_id
                 )
             ).first()
         return (True, row[0]) if row is not None else (False, None)
@@ -139,10 +185,12 @@ class ApplicationDatabase:
                         output = serialize(result)
                         session.execute(
                             self.outputs.insert().values(
-                                workflow_uuid=workflow_id,
-                                function_id=function_id,
-                                output=output,
-                                created_at=time.time_ns() // 1_000_000,
+                                {
+                                    self._keys[0]: workflow_id,
+                                    self._keys[1]: function_id,
+                                    "output": output,
+                                    "created_at": time.time_ns() // 1_000_000,
+                                }
                             )
                         )
                     session.commit_for_the_runtime()

@@ -11,7 +11,7 @@ from typing import Any
 from .._core import control as _control
 from .._core import results as _results
 from .._core import statuses as _statuses
-from .._core.aio import run_step_async
+from .._core.aio import durable_asyncio_wait, run_step_async
 from .._core.checkpoint import active_workflow
 from .._core.handles import WorkflowHandle
 from .._error import DBOSException
@@ -58,6 +58,18 @@ class Management:
         winner = _control._as_step("DBOS.waitFirst", _results.first_finished, list(by_id))
         handle: WorkflowHandle[Any] = by_id[str(winner)]
         return handle
+
+    @classmethod
+    async def asyncio_wait(
+        cls,
+        fs: Any,
+        *,
+        timeout: float | None = None,
+        return_when: str = "ALL_COMPLETED",
+    ) -> tuple[set[Any], set[Any]]:
+        """Durable `asyncio.wait`: in a workflow, which awaitables were done is recorded, so a
+        replay takes the branch the first run took."""
+        return await durable_asyncio_wait(fs, timeout=timeout, return_when=return_when)
 
     @classmethod
     async def wait_first_async(

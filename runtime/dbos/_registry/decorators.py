@@ -7,7 +7,7 @@ import functools
 import inspect
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .._core.checkpoint import StepOptions, run_step
 from .._core.workflows import call_workflow
@@ -15,6 +15,9 @@ from . import registry as _registry
 from .queues import INTERNAL_QUEUE
 from .registry import FunctionInfo
 from .schedules import ScheduleSpec, register_schedule, validate_cron
+
+if TYPE_CHECKING:
+    from .._db.application import ApplicationDatabase
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T", bound=type)
@@ -188,7 +191,12 @@ def step(
     return decorate
 
 
-def transaction(isolation_level: str = "SERIALIZABLE", name: str | None = None) -> Callable[[F], F]:
+def transaction(
+    isolation_level: str = "SERIALIZABLE",
+    name: str | None = None,
+    database: ApplicationDatabase | None = None,
+) -> Callable[[F], F]:
+    """`database`: a datasource's, else the application database."""
     from .._db.application import ISOLATION_LEVELS
 
     if isolation_level not in ISOLATION_LEVELS:
@@ -214,7 +222,7 @@ def transaction(isolation_level: str = "SERIALIZABLE", name: str | None = None) 
 
         @functools.wraps(target)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return run_transaction(tx_name, target, args, kwargs, isolation_level)
+            return run_transaction(tx_name, target, args, kwargs, isolation_level, database)
 
         setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
         info.wrapper = wrapper

@@ -1,0 +1,113 @@
+"""`SQLAlchemyDatasource`: upstream 2.31's way to run exactly-once transactions against any
+SQLAlchemy database, next to (and like) `@DBOS.transaction` on the application database.
+
+Each transaction's output commits in the datasource's own `datasource_outputs` table in the
+same transaction as the function's SQL, and is then recorded as the workflow's step; a crash
+between the two is found on recovery by the output row, so the SQL never runs twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypedDict, TypeVar, overload
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .._config import normalize_url
+from .._core.transactions import run_transaction
+from .._db.application import DATASOURCE_OUTPUTS, ApplicationDatabase, require_session
+from .._error import DBOSException
+from .._registry import decorators as _decorators
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class DatasourceTransactionOptions(TypedDict, total=False):
+    name: str
+    isolation_level: str
+
+
+class SQLAlchemyDatasource:
+    def __init__(self, database: ApplicationDatabase) -> None:
+        self._database = database
+
+    @classmethod
+    def create(
+        cls,
+        database_url: str | None = None,
+        *,
+        engine_kwargs: dict[str, Any] | None = None,
+        engine: sa.Engine | None = None,
+        schema: str | None = "dbos",
+        serializer: Any = None,
+    ) -> SQLAlchemyDatasource:
+        """A datasource on `database_url` (an engine is made for it, with `engine_kwargs`) or
+        on an `engine` of the application's own. `schema` holds `datasource_outputs`
+        (PostgreSQL). Outputs are stored with DBOS's serializer, the one its steps use."""
+        if serializer is not None:
+            raise DBOSException(
+                "SQLAlchemyDatasource.create(serializer=...) is not supported: a datasource's "
+                "outputs are the workflow's steps and use DBOS's serializer (config 'serializer')"
+            )
+        if engine is None and not database_url:
+            raise DBOSException("SQLAlchemyDatasource.create needs database_url= or engine=")
+        url = engine.url if engine is not None else normalize_url(str(database_url))
+        return cls(
+            ApplicationDatabase(
+                url,
+                schema=schema or "dbos",
+                outputs=DATASOURCE_OUTPUTS,
+                engine=engine,
+                engine_kwargs=engine_kwargs,
+            )
+        )
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self._database.engine
+
+    def run_migrations(self) -> None:
+        """Create `datasource_outputs` (done on first use otherwise)."""
+        self._database.initialize()
+
+    def sql_session(self) -> Session:
+        """The session of the running transaction of this datasource."""
+        return require_session()
+
+    @overload
+    def transaction(self, func: F) -> F: ...
+
+    @overload
+    def transaction(
+        self, func: None = None, *, name: str | None = None, isolation_level: str = "SERIALIZABLE"
+    ) -> Callable[[F], F]: ...
+
+    def transaction(
+        self,
+        func: F | None = None,
+        *,
+        name: str | None = None,
+        isolation_level: str = "SERIALIZABLE",
+    ) -> F | Callable[[F], F]:
+        """`@ds.transaction` or `@ds.transaction(name=, isolation_level=)`."""
+        decorate: Callable[[F], F] = _decorators.transaction(
+            isolation_level, name, database=self._database
+        )
+        return decorate if func is None else decorate(func)
+
+    def run_tx_step(
+        self,
+        ds_options: DatasourceTransactionOptions | None,
+        func: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """Run an undecorated function as one transaction step of this datasource."""
+        options = ds_options or {}
+        name = str(options.get("name") or getattr(func, "__qualname__", repr(func)))
+        level = options.get("isolation_level", "SERIALIZABLE")
+        return run_transaction(name, func, args, kwargs, level, self._database)
+
+    def dispose(self) -> None:
+        self._database.dispose()
