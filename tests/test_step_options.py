@@ -163,3 +163,55 @@ def test_options_a_sync_step_cannot_honour_are_refused_where_written() -> None:
 
     with pytest.raises(ValueError, match="positive and finite"):
         DBOS.step(timeout_seconds=0)
+
+
+preempt_runs: list[str] = []
+
+
+@DBOS.step(preemptible=True)
+async def long_preemptible(hang_for: float) -> str:
+    preempt_runs.append("started")
+    try:
+        await asyncio.sleep(hang_for if len(preempt_runs) == 1 else 0)
+    except asyncio.CancelledError:
+        preempt_runs.append("cancelled")
+        raise
+    return "finished"
+
+
+@DBOS.workflow()
+async def runs_preemptible(hang_for: float) -> str:
+    return await long_preemptible(hang_for)
+
+
+def test_a_preemptible_step_stops_with_its_workflow(launched: None) -> None:
+    import threading
+    import time
+
+    preempt_runs.clear()
+    with SetWorkflowID("preempted"):
+        handle = DBOS.start_workflow(runs_preemptible, 30)
+    deadline = time.monotonic() + 10
+    while not preempt_runs and time.monotonic() < deadline:
+        time.sleep(0.02)
+    threading.Timer(0.1, DBOS.cancel_workflow, ("preempted",)).start()
+    started = time.monotonic()
+    status = None
+    while time.monotonic() - started < 10:
+        status = handle.get_status().status
+        if status == "CANCELLED" and "cancelled" in preempt_runs:
+            break
+        time.sleep(0.02)
+    assert status == "CANCELLED" and preempt_runs == ["started", "cancelled"]
+    assert time.monotonic() - started < 5  # not the step's 30 s
+    assert DBOS.list_workflow_steps("preempted") == []  # the cut-off attempt is not recorded
+    assert DBOS.resume_workflow("preempted").get_result() == "finished"
+    assert preempt_runs == ["started", "cancelled", "started"]
+
+
+def test_preemptible_is_for_async_steps() -> None:
+    with pytest.raises(TypeError, match="preemptible applies to async steps only"):
+
+        @DBOS.step(preemptible=True)
+        def sync_preemptible() -> None:
+            pass

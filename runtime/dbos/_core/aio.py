@@ -6,7 +6,9 @@ order, the same on every replay. Async workflows: `aio_workflows.py`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import threading
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -67,13 +69,14 @@ async def _call_with_retries_async(
 ) -> Any:
     policy = RetryPolicy.of(opts)
     timeout = opts.get("timeout_seconds")
+    preemptible = bool(opts.get("preemptible"))
     if policy is None:
-        return await _attempt(name, func, args, kwargs, timeout)
+        return await _attempt(name, func, args, kwargs, timeout, preemptible)
     errors: list[Exception] = []
     for attempt in range(policy.max_attempts):
         note_attempt(attempt)
         try:
-            return await _attempt(name, func, args, kwargs, timeout)
+            return await _attempt(name, func, args, kwargs, timeout, preemptible)
         except Exception as exc:
             if policy.should_retry is not None and not await _worth_retrying(policy, exc):
                 raise  # not worth retrying: the step fails with this error itself
@@ -96,15 +99,42 @@ async def _attempt(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     timeout: float | None,
+    preemptible: bool = False,
 ) -> Any:
     """One attempt; past `timeout` its task is cancelled (an async step can be stopped where it
-    awaits, which a thread cannot) and the attempt fails with DBOSStepTimeoutError."""
+    awaits, which a thread cannot) and the attempt fails with DBOSStepTimeoutError. A
+    `preemptible` attempt is also cancelled when its workflow is cancelled, here or elsewhere."""
+    call = func(*args, **kwargs)
+    ctx = current_workflow.get()
+    if preemptible and ctx is not None:
+        call = _preemptible(call, ctx.cancelled, ctx.workflow_id)
     if timeout is None:
-        return await func(*args, **kwargs)
+        return await call
     try:
-        return await asyncio.wait_for(func(*args, **kwargs), timeout)
+        return await asyncio.wait_for(call, timeout)
     except TimeoutError:
         raise DBOSStepTimeoutError(name, timeout) from None
+
+
+_PREEMPT_POLL_SEC = 0.1
+
+
+async def _preemptible(call: Awaitable[Any], cancelled: threading.Event, workflow_id: str) -> Any:
+    task = asyncio.ensure_future(call)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=_PREEMPT_POLL_SEC)
+            if done:
+                return task.result()
+            if cancelled.is_set():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                # Not the step's error: not recorded, so a resumed workflow runs it again.
+                raise DBOSWorkflowCancelledError(f"Workflow {workflow_id} was cancelled")
+    finally:
+        if not task.done():
+            task.cancel()
 
 
 async def _worth_retrying(policy: RetryPolicy, exc: Exception) -> bool:

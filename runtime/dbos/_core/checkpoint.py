@@ -39,6 +39,7 @@ class StepOptions(TypedDict, total=False):
     # step raises that exception itself (async steps may give an async predicate).
     should_retry: Callable[[Exception], Any] | None
     timeout_seconds: float | None  # per attempt; async steps only
+    preemptible: bool  # async steps only: cancelled with their workflow
 
 
 def active_workflow() -> WorkflowContext | None:

@@ -274,6 +274,7 @@ class DBOS(Communication, Management, Patching):
         backoff_rate: float = 2.0,
         should_retry: Callable[[Exception], Any] | None = None,
         timeout_seconds: float | None = None,
+        preemptible: bool = False,
     ) -> Callable[[F], F]:
         return _decorators.step(
             name,
@@ -283,6 +284,7 @@ class DBOS(Communication, Management, Patching):
             backoff_rate=backoff_rate,
             should_retry=should_retry,
             timeout_seconds=timeout_seconds,
+            preemptible=preemptible,
         )
 
     @classmethod

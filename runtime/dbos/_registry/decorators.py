@@ -55,6 +55,11 @@ def _refuse_async_only_options(step_name: str, options: StepOptions) -> None:
             f"Step {step_name!r}: timeout_seconds applies to async steps only (a running "
             "thread cannot be stopped); make the step `async def` or bound the call inside it"
         )
+    if options.get("preemptible"):
+        raise TypeError(
+            f"Step {step_name!r}: preemptible applies to async steps only (a running thread "
+            "cannot be stopped)"
+        )
     if inspect.iscoroutinefunction(options.get("should_retry")):
         raise TypeError(f"Step {step_name!r} is synchronous: its should_retry cannot be async")
 
@@ -133,6 +138,7 @@ def step(
     backoff_rate: float = 2.0,
     should_retry: Callable[[Exception], Any] | None = None,
     timeout_seconds: float | None = None,
+    preemptible: bool = False,
 ) -> Callable[[F], F]:
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
@@ -149,6 +155,7 @@ def step(
         "backoff_rate": backoff_rate,
         "should_retry": should_retry,
         "timeout_seconds": timeout_seconds,
+        "preemptible": preemptible,
     }
 
     def decorate(func: F) -> F:
