@@ -184,3 +184,38 @@ def test_many_awaited_workflows_on_one_loop_do_not_starve_each_other(launched: N
     results, same = asyncio.run(main())
     assert results == list(range(count))
     assert same == [-1] * count
+
+
+@DBOS.workflow()
+async def caller_loop_child(label: str, seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return label
+
+
+@DBOS.workflow()
+async def caller_loop_gathering_parent() -> list[str]:
+    return list(
+        await asyncio.gather(
+            caller_loop_child("slow", 0.2), caller_loop_child("fast", 0.0), caller_loop_step("s")
+        )
+    )
+
+
+def test_gathered_children_are_numbered_in_call_order(launched: None) -> None:
+    for i in range(5):
+        with SetWorkflowID(f"gathering-{i}"):
+            assert asyncio.run(caller_loop_gathering_parent()) == ["slow", "fast", "s"]
+        steps = [
+            (s["function_id"], s["function_name"], s["child_workflow_id"])
+            for s in DBOS.list_workflow_steps(f"gathering-{i}")
+        ]
+        assert steps == [
+            (1, "caller_loop_child", f"gathering-{i}-1"),
+            (2, "DBOS.getResult", f"gathering-{i}-1"),
+            (3, "caller_loop_child", f"gathering-{i}-3"),
+            (4, "DBOS.getResult", f"gathering-{i}-3"),
+            (5, "caller_loop_step", None),
+        ]
+        assert DBOS.get_result(f"gathering-{i}-1") == "slow"
+    replayed = DBOS.fork_workflow("gathering-0", 6)
+    assert replayed.get_result() == ["slow", "fast", "s"]

@@ -22,6 +22,7 @@ from .._error import (
     DBOSWorkflowConflictIDError,
 )
 from .._registry.registry import FunctionInfo
+from .checkpoint import active_workflow
 from .handles import WorkflowHandle
 from .offload import off_loop
 from .results import wait_for_result_async
@@ -36,10 +37,16 @@ _started: set[asyncio.Task[Any]] = set()
 async def call_workflow_async(
     info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
-    """`await workflow(...)`: its body runs in this task, on this loop."""
-    begun = await off_loop(begin_workflow, info, args, kwargs)
+    """`await workflow(...)`: its body runs in this task, on this loop. In a parent, both of
+    the parent's step numbers (the start and the result) are taken now, at call time, so
+    children gathered concurrently are numbered in call order, the same on every replay."""
+    parent = active_workflow()
+    start_step = result_step = None
+    if parent is not None:
+        start_step, result_step = parent.take_step_id(), parent.take_step_id()
+    begun = await off_loop(begin_workflow, info, args, kwargs, None, start_step)
     runtime = get_runtime()
-    slot = take_result_slot(runtime, begun)
+    slot = take_result_slot(runtime, begun, result_step)
     if slot.replayed:
         return slot.recorded_value()
     try:
@@ -59,7 +66,9 @@ async def start_workflow_async(
 ) -> WorkflowHandle[Any]:
     """Record the workflow and start it: an async body as a task of this loop, a sync one on
     a workflow thread. The handle's future settles when the body's outcome is recorded."""
-    begun = await off_loop(begin_workflow, info, args, kwargs)
+    parent = active_workflow()
+    start_step = parent.take_step_id() if parent is not None else None
+    begun = await off_loop(begin_workflow, info, args, kwargs, None, start_step)
     future: Future[Any] | None = None
     if begun.inserted:
         if info.is_async:

@@ -115,7 +115,10 @@ def begin_workflow(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     queued: QueuedStart | None = None,
+    step_id: int | None = None,
 ) -> Begun:
+    """Record a new workflow (or find the one recorded under its ID). Inside a parent, the
+    start is the parent's step `step_id`: taken here, or by an async caller at call time."""
     runtime = get_runtime()
     parent = active_workflow()
     class_name, config_name = bind_target(info, args)
@@ -123,18 +126,19 @@ def begin_workflow(
     assigned_id = take_assigned_workflow_id()
     timeout = assigned_timeout()
 
-    step_id = 0
     recorded_child: str | None = None
-    if parent is not None:
-        step_id = parent.take_step_id()
+    if parent is None:
+        step_id = 0
+        workflow_id = assigned_id or str(uuid.uuid4())
+    else:
+        if step_id is None:
+            step_id = parent.take_step_id()
         if parent.recorded:
             record = replay(parent, step_id, info.name)
             if record is not None and record.error is not None:
                 recorded_result(runtime, record)  # raises what the first run raised
             recorded_child = record.child_workflow_id if record is not None else None
         workflow_id = recorded_child or assigned_id or f"{parent.workflow_id}-{step_id}"
-    else:
-        workflow_id = assigned_id or str(uuid.uuid4())
 
     timeout_ms: int | None = None
     if timeout is None:
@@ -320,11 +324,11 @@ class ResultSlot:
 RESULT_STEP = "DBOS.getResult"
 
 
-def take_result_slot(runtime: Runtime, begun: Begun) -> ResultSlot:
+def take_result_slot(runtime: Runtime, begun: Begun, step_id: int | None = None) -> ResultSlot:
     slot = ResultSlot(runtime, begun, started=now_ms())
     parent = begun.parent
     if parent is not None:
-        slot.step_id = parent.take_step_id()
+        slot.step_id = parent.take_step_id() if step_id is None else step_id
         if parent.recorded:
             slot.record = replay(parent, slot.step_id, RESULT_STEP)
     return slot
