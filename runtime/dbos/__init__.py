@@ -1,5 +1,7 @@
 """dbos: durable workflows in the DBOS style, over SQLite (embedded) or PostgreSQL."""
 
+from typing import TYPE_CHECKING, Any
+
 from . import error
 from ._config import DBOSConfig
 from ._core.context import SetEnqueueOptions, SetWorkflowID, SetWorkflowTimeout
@@ -12,6 +14,20 @@ from ._facade.queue import Queue
 from ._registry.queues import QueueRateLimit
 from ._serialization import JSONSerializer, PickleSerializer, Serializer
 from ._status import StepInfo, StepStatus, WorkflowStatus, WorkflowStatusString
+
+if TYPE_CHECKING:
+    from ._facade.async_datasource import AsyncSQLAlchemyDatasource
+
+
+def __getattr__(name: str) -> Any:
+    """`AsyncSQLAlchemyDatasource` on first use: SQLAlchemy's asyncio layer needs greenlet,
+    which `import dbos` must not (the `async` extra brings it)."""
+    if name == "AsyncSQLAlchemyDatasource":
+        from ._facade.async_datasource import AsyncSQLAlchemyDatasource
+
+        return AsyncSQLAlchemyDatasource
+    raise AttributeError(f"module 'dbos' has no attribute {name!r}")
+
 
 __all__ = [
     "DBOS",

@@ -196,13 +196,13 @@ class ApplicationDatabase:
                     session.commit_for_the_runtime()
                     return result, output
             except sa.exc.OperationalError as exc:
-                if not _is_retriable(exc):
+                if not is_retriable_conflict(exc):
                     raise
             time.sleep(delay)
             delay = min(delay * 1.5, _RETRY_MAX_SEC)
 
 
-def _is_retriable(exc: sa.exc.OperationalError) -> bool:
+def is_retriable_conflict(exc: sa.exc.OperationalError) -> bool:
     code = getattr(exc.orig, "sqlstate", None)
     return code in ("40001", "40P01") or "database is locked" in str(exc.orig)
 

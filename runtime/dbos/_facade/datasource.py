@@ -1,5 +1,6 @@
 """`SQLAlchemyDatasource`: upstream 2.31's way to run exactly-once transactions against any
-SQLAlchemy database, next to (and like) `@DBOS.transaction` on the application database.
+SQLAlchemy database, next to (and like) `@DBOS.transaction` on the application database
+(`async_datasource.py` holds the async one).
 
 Each transaction's output commits in the datasource's own `datasource_outputs` table in the
 same transaction as the function's SQL, and is then recorded as the workflow's step; a crash

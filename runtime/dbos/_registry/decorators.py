@@ -18,6 +18,7 @@ from .schedules import ScheduleSpec, register_schedule, validate_cron
 
 if TYPE_CHECKING:
     from .._db.application import ApplicationDatabase
+    from .._db.async_application import AsyncDatabase
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T", bound=type)
@@ -230,6 +231,47 @@ def transaction(
         @functools.wraps(target)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             return run_transaction(tx_name, target, args, kwargs, isolation_level, database)
+
+        setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
+        info.wrapper = wrapper
+        _register_temporary_workflow(info, wrapper)
+        return cast(F, rewrap(wrapper))
+
+    return decorate
+
+
+def async_transaction(
+    isolation_level: str, name: str | None, database: AsyncDatabase
+) -> Callable[[F], F]:
+    """A transaction of an `AsyncSQLAlchemyDatasource`: an `async def` function."""
+    from .._db.application import ISOLATION_LEVELS
+
+    if isolation_level not in ISOLATION_LEVELS:
+        raise ValueError(
+            f"isolation_level must be one of {', '.join(ISOLATION_LEVELS)}, got {isolation_level!r}"
+        )
+
+    def decorate(func: F) -> F:
+        from .._core.async_transactions import run_transaction_async
+
+        target, rewrap = _unwrap(func)
+        if not inspect.iscoroutinefunction(target):
+            raise TypeError("Transactions of an AsyncSQLAlchemyDatasource must be `async def`")
+        info = FunctionInfo(
+            name=name or target.__qualname__,
+            kind="transaction",
+            func=target,
+            is_async=True,
+            takes_self=_takes_self(target) or rewrap is classmethod,
+        )
+        _registry.register_function(info)
+        tx_name = info.name
+
+        @functools.wraps(target)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return await run_transaction_async(
+                tx_name, target, args, kwargs, isolation_level, database
+            )
 
         setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
         info.wrapper = wrapper

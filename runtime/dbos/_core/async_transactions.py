@@ -1,0 +1,64 @@
+"""Transactions of an `AsyncSQLAlchemyDatasource`: an async function's SQL and its output
+commit in one transaction of the datasource, then the step is recorded; the async twin of
+`transactions.py`, with every system-database write off the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .._db.async_application import AsyncDatabase, current_async_session
+from .._registry import registry as _registry
+from .aio_workflows import call_workflow_async
+from .checkpoint import Replayed, begin_step, write_checkpoint
+from .context import StepContext, current_step, current_workflow
+from .offload import off_loop
+from .runtime import get_runtime
+
+
+async def run_transaction_async(
+    name: str,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    isolation_level: str,
+    database: AsyncDatabase,
+) -> Any:
+    if current_async_session.get() is not None:
+        return await func(*args, **kwargs)  # nested in another transaction: part of it
+    runtime = get_runtime()
+    if current_workflow.get() is None:
+        temporary = _registry.get_function(_registry.temporary_workflow_name(name))
+        if temporary is not None:
+            return await call_workflow_async(temporary, args, kwargs)
+    await database.ready()
+    begun = begin_step(name)
+    if begun is None:  # inside a step: part of that step
+        return (await database.run(func, args, kwargs, isolation_level, None))[0]
+    if isinstance(begun, Replayed):
+        return begun.value()
+    ctx, step_id = begun.ctx, begun.step_id
+    if ctx.resumed:
+        # Committed before a crash that came before its step record: do not run it again.
+        found, output = await database.recorded_output(ctx.workflow_id, step_id)
+        if found:
+            await off_loop(
+                write_checkpoint, runtime, ctx, step_id, name, output, None, begun.started_at
+            )
+            return runtime.decode(output, runtime.serializer.name())
+    token = current_step.set(StepContext(ctx.workflow_id, step_id))
+    try:
+        result, output = await database.run(
+            func,
+            args,
+            kwargs,
+            isolation_level,
+            (ctx.workflow_id, step_id, runtime.serializer.serialize),
+        )
+    except Exception as exc:
+        current_step.reset(token)
+        await off_loop(begun.fail, exc)
+        raise
+    current_step.reset(token)
+    await off_loop(write_checkpoint, runtime, ctx, step_id, name, output, None, begun.started_at)
+    return result

@@ -1,0 +1,94 @@
+"""`AsyncSQLAlchemyDatasource`: the async twin of `SQLAlchemyDatasource`. Imported only when
+used (`dbos.AsyncSQLAlchemyDatasource`): SQLAlchemy's asyncio layer needs greenlet, which
+`pip install 'dbos-durable[async]'` brings, with aiosqlite for SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from .._config import normalize_url
+from .._core.async_transactions import run_transaction_async
+from .._db.async_application import AsyncDatabase, require_async_session
+from .._error import DBOSException
+from .._registry import decorators as _decorators
+from .datasource import DatasourceTransactionOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AsyncSQLAlchemyDatasource:
+    """The async datasource: `async def` transactions on an async engine (psycopg's async
+    mode on PostgreSQL, aiosqlite on SQLite), checkpointed without blocking the event loop."""
+
+    def __init__(self, database: AsyncDatabase) -> None:
+        self._database = database
+
+    @classmethod
+    def create(
+        cls,
+        database_url: str | None = None,
+        *,
+        engine_kwargs: dict[str, Any] | None = None,
+        engine: AsyncEngine | None = None,
+        schema: str | None = "dbos",
+        serializer: Any = None,
+    ) -> AsyncSQLAlchemyDatasource:
+        if serializer is not None:
+            raise DBOSException(
+                "AsyncSQLAlchemyDatasource.create(serializer=...) is not supported: a "
+                "datasource's outputs are the workflow's steps and use DBOS's serializer"
+            )
+        if engine is None and not database_url:
+            raise DBOSException("AsyncSQLAlchemyDatasource.create needs database_url= or engine=")
+        url = engine.url if engine is not None else normalize_url(str(database_url))
+        return cls(
+            AsyncDatabase(url, schema=schema or "dbos", engine=engine, engine_kwargs=engine_kwargs)
+        )
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._database.engine
+
+    async def run_migrations(self) -> None:
+        await self._database.initialize()
+
+    def sql_session(self) -> AsyncSession:
+        return require_async_session()
+
+    @overload
+    def transaction(self, func: F) -> F: ...
+
+    @overload
+    def transaction(
+        self, func: None = None, *, name: str | None = None, isolation_level: str = "SERIALIZABLE"
+    ) -> Callable[[F], F]: ...
+
+    def transaction(
+        self,
+        func: F | None = None,
+        *,
+        name: str | None = None,
+        isolation_level: str = "SERIALIZABLE",
+    ) -> F | Callable[[F], F]:
+        decorate: Callable[[F], F] = _decorators.async_transaction(
+            isolation_level, name, self._database
+        )
+        return decorate if func is None else decorate(func)
+
+    async def run_tx_step_async(
+        self,
+        ds_options: DatasourceTransactionOptions | None,
+        func: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        options = ds_options or {}
+        name = str(options.get("name") or getattr(func, "__qualname__", repr(func)))
+        level = options.get("isolation_level", "SERIALIZABLE")
+        return await run_transaction_async(name, func, args, kwargs, level, self._database)
+
+    async def dispose(self) -> None:
+        await self._database.dispose()
