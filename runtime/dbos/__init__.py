@@ -16,7 +16,7 @@ from ._serialization import JSONSerializer, PickleSerializer, Serializer
 from ._status import StepInfo, StepStatus, WorkflowStatus, WorkflowStatusString
 
 if TYPE_CHECKING:
-    from ._facade.async_datasource import AsyncSQLAlchemyDatasource
+    from ._facade.async_datasource import AsyncSQLAlchemyDatasource as AsyncSQLAlchemyDatasource
 
 
 def __getattr__(name: str) -> Any:
