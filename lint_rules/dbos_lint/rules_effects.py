@@ -167,10 +167,12 @@ RULES: tuple[Rule, ...] = (
         summary="A workflow consumes results in completion order (`asyncio.wait`, "
         "`asyncio.as_completed`).",
         message="`{name}` yields results in completion order, which changes between runs; use "
-        "asyncio.gather (argument order) instead",
+        "asyncio.gather (argument order), or DBOS.asyncio_wait, which records the order",
         why="Which task finishes first depends on timing, so code after it runs in a different "
         "order on recovery. `asyncio.gather` returns results in argument order.",
-        fix="Use `await asyncio.gather(...)` and process results in a fixed order.",
+        fix="Use `await asyncio.gather(...)` and process results in a fixed order; where the "
+        "first to finish must decide, `await DBOS.asyncio_wait(...)` (or `DBOS.wait_first` for "
+        "workflow handles) records which finished, so a replay takes the same branch.",
         flagged=(
             _wf(
                 "for fut in asyncio.as_completed([]):\n    await fut",
