@@ -32,6 +32,17 @@ class DBOSConfig(TypedDict, total=False):
     system_database_listen_url: str | None
     executor_timeout_sec: float
     database_retry_timeout_sec: float
+    # OpenTelemetry: spans go to this provider, else to the application's global one (never
+    # replaced); `otel_tracing: False` turns them off.
+    otel_tracer_provider: Any
+    otel_tracing: bool
+    # Automatic retention (see _services/retention.py): finished workflows older than this
+    # ("30d", "12h", or seconds) and/or beyond the newest `retention_max_workflows` are deleted
+    # every `retention_interval_sec`, `retention_batch_size` workflows per transaction.
+    retention_older_than: str | float
+    retention_max_workflows: int
+    retention_interval_sec: float
+    retention_batch_size: int
 
 
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

@@ -56,6 +56,9 @@ async def run_step_async(
         current_step.reset(token)
         await off_loop(begun.fail, exc)
         raise
+    except BaseException as exc:  # cancelled, or the process stops: nothing is recorded
+        begun.end_span(exc)
+        raise
     current_step.reset(token)
     return await off_loop(begun.succeed, result)
 

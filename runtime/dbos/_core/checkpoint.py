@@ -23,6 +23,7 @@ from .._error import (
     DBOSWorkflowConflictIDError,
 )
 from .._serialization import serialize_exception
+from . import tracing
 from .context import StepContext, WorkflowContext, current_step, current_workflow
 from .runtime import Runtime, get_runtime, logger
 
@@ -84,6 +85,7 @@ def write_checkpoint(
     error: str | None,
     started_at: int,
     child_workflow_id: str | None = None,
+    attempts: int | None = None,
 ) -> None:
     """Record one operation; stop this execution if it no longer owns a PENDING workflow."""
     try:
@@ -97,6 +99,7 @@ def write_checkpoint(
             child_workflow_id,
             runtime.serializer.name(),
             started_at,
+            attempts,
         )
     except DBOSDatabaseConnectionError as exc:
         raise DBOSWorkflowAbandonedError(ctx.workflow_id, exc.message) from exc
@@ -158,13 +161,17 @@ def run_step(
         current_step.reset(token)
         begun.fail(exc)
         raise
+    except BaseException as exc:  # cancelled, or the process stops: nothing is recorded
+        begun.end_span(exc)
+        raise
     current_step.reset(token)
     return begun.succeed(result)
 
 
 def step_context(begun: BegunStep, opts: StepOptions) -> StepContext:
     max_attempts = int(opts.get("max_attempts", 3)) if opts.get("retries_allowed") else None
-    return StepContext(begun.ctx.workflow_id, begun.step_id, 0, max_attempts)
+    begun.step_ctx = StepContext(begun.ctx.workflow_id, begun.step_id, 0, max_attempts)
+    return begun.step_ctx
 
 
 def note_attempt(attempt: int) -> None:
@@ -187,12 +194,28 @@ class Replayed:
 class BegunStep:
     """A step about to run for the first time; `succeed` or `fail` writes its checkpoint."""
 
-    def __init__(self, runtime: Runtime, ctx: WorkflowContext, step_id: int, name: str) -> None:
+    def __init__(
+        self, runtime: Runtime, ctx: WorkflowContext, step_id: int, name: str, kind: str = "step"
+    ) -> None:
         self.runtime = runtime
         self.ctx = ctx
         self.step_id = step_id
         self.name = name
         self.started_at = now_ms()
+        self.step_ctx: StepContext | None = None  # set when it may retry (see step_context)
+        self.span = tracing.start_step(ctx.workflow_id, step_id, name, kind)
+
+    def attempts(self) -> int | None:
+        """How many times a retrying step ran; None for a step that does not retry."""
+        step = self.step_ctx
+        if step is None or step.max_attempts is None:
+            return None
+        return step.current_attempt + 1
+
+    def end_span(self, error: BaseException | None) -> None:
+        span, self.span = self.span, None
+        if span is not None:
+            span.end(error, self.attempts())
 
     def succeed(self, result: Any) -> Any:
         try:
@@ -203,19 +226,39 @@ class BegunStep:
             )
             self.fail(failure)
             raise failure from exc
-        write_checkpoint(
-            self.runtime, self.ctx, self.step_id, self.name, output_text, None, self.started_at
-        )
+        try:
+            write_checkpoint(
+                self.runtime,
+                self.ctx,
+                self.step_id,
+                self.name,
+                output_text,
+                None,
+                self.started_at,
+                attempts=self.attempts(),
+            )
+        finally:
+            self.end_span(None)
         return result
 
     def fail(self, exc: BaseException) -> None:
-        error_text = _serialize_error(self.runtime, exc)
-        write_checkpoint(
-            self.runtime, self.ctx, self.step_id, self.name, None, error_text, self.started_at
-        )
+        try:
+            error_text = _serialize_error(self.runtime, exc)
+            write_checkpoint(
+                self.runtime,
+                self.ctx,
+                self.step_id,
+                self.name,
+                None,
+                error_text,
+                self.started_at,
+                attempts=self.attempts(),
+            )
+        finally:
+            self.end_span(exc)
 
 
-def begin_step(name: str) -> BegunStep | Replayed | None:
+def begin_step(name: str, kind: str = "step") -> BegunStep | Replayed | None:
     """Place a step: None outside a workflow, the recorded outcome on replay, else a new step."""
     ctx = active_workflow()
     if ctx is None:
@@ -227,7 +270,7 @@ def begin_step(name: str) -> BegunStep | Replayed | None:
         if record is not None:
             return Replayed(runtime, record)
     check_deadline(runtime, ctx)
-    return BegunStep(runtime, ctx, step_id, name)
+    return BegunStep(runtime, ctx, step_id, name, kind)
 
 
 def _serialize_error(runtime: Runtime, exc: BaseException) -> str:

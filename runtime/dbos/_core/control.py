@@ -16,6 +16,7 @@ from .._db.records import WorkflowRow as W
 from .._db.records import now_ms
 from .._error import DBOSConflictingWorkflowError, DBOSNonExistentWorkflowError
 from .._registry.queues import INTERNAL_QUEUE
+from . import tracing
 from .checkpoint import active_workflow, run_step
 from .context import take_assigned_workflow_id
 from .handles import WorkflowHandle
@@ -109,6 +110,9 @@ def fork_workflow(
         "authenticated_roles": m["authenticated_roles"],
         "assumed_role": m["assumed_role"],
         "forked_from": workflow_id,
+        "trace_context": tracing.start_context(
+            m["name"], new_id, None if run_here else INTERNAL_QUEUE
+        ),
         "priority": 0,
         "deduplication_id": None,
         "queue_partition_key": None,

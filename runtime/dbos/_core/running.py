@@ -31,6 +31,7 @@ from .._error import (
 from .._registry import registry as _registry
 from .._registry.registry import FunctionInfo
 from .._serialization import serialize_exception
+from . import tracing
 from .context import (
     WorkflowContext,
     current_step,
@@ -59,6 +60,8 @@ class Launch:
     # Called once the body has returned or raised, before its outcome is written: the queue
     # slot it held can start the next workflow while the outcome's commit is under way.
     body_done: Callable[[], None] | None = None
+    trace_context: str | None = None  # the traceparent its spans hang from (see tracing)
+    attempt: int = 1  # recovery_attempts: 1 on its first run
 
 
 def submit(launch: Launch) -> Future[Any]:
@@ -102,8 +105,18 @@ def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
     wf_token = current_workflow.set(ctx)
     step_token = current_step.set(None)
     option_tokens = isolate_start_options()
+    span = tracing.workflow_span(
+        launch.info.name,
+        launch.workflow_id,
+        launch.attempt,
+        launch.trace_context,
+        runtime.executor_id,
+        runtime.app_version,
+        launch.queue_name,
+    )
     try:
-        yield ctx
+        with span:
+            yield ctx
     except DBOSDatabaseConnectionError as exc:  # the final write, past the retry bound
         runtime.abandon(launch.workflow_id, launch.owner, exc.message)
         raise DBOSWorkflowAbandonedError(launch.workflow_id, exc.message) from exc
@@ -211,6 +224,8 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = T
         recorded,
         resumed=load_steps,
         queue_name=row[W.QUEUE],
+        trace_context=row[W.TRACE],
+        attempt=int(row[W.ATTEMPTS] or 1),
     )
 
 

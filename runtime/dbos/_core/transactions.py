@@ -38,7 +38,7 @@ def run_transaction(
         temporary = _registry.get_function(_registry.temporary_workflow_name(name))
         if temporary is not None:
             return call_workflow(temporary, args, kwargs)
-    begun = begin_step(name)
+    begun = begin_step(name, "transaction")
     if begun is None:  # inside a step: part of that step
         return app.run(func, args, kwargs, isolation_level, None)[0]
     if isinstance(begun, Replayed):
@@ -48,6 +48,7 @@ def run_transaction(
         # Committed before a crash that came before its step record: do not run it again.
         found, output = app.recorded_output(ctx.workflow_id, step_id)
         if found:
+            begun.end_span(None)
             write_checkpoint(runtime, ctx, step_id, name, output, None, begun.started_at)
             return runtime.decode(output, runtime.serializer.name())
     token = current_step.set(StepContext(ctx.workflow_id, step_id))
@@ -64,5 +65,6 @@ def run_transaction(
         begun.fail(exc)
         raise
     current_step.reset(token)
+    begun.end_span(None)
     write_checkpoint(runtime, ctx, step_id, name, output, None, begun.started_at)
     return result

@@ -19,6 +19,7 @@ from .._error import (
 )
 from .._registry.registry import FunctionInfo
 from .._serialization import serialize_exception
+from . import tracing
 from .checkpoint import (
     active_workflow,
     recorded_result,
@@ -99,6 +100,9 @@ def new_workflow_row(
         "deduplication_id": options.deduplication_id,
         "queue_partition_key": options.queue_partition_key,
         "forked_from": forked_from,
+        "trace_context": tracing.start_context(
+            info.name, workflow_id, queued.queue_name if queued is not None else None
+        ),
     }
 
 
@@ -177,6 +181,7 @@ def begin_workflow(
         kwargs,
         deadline,
         queue_name=queued.queue_name if queued is not None else None,
+        trace_context=row["trace_context"],
     )
     if recorded_child is not None:
         # A replayed parent: the child's row was written before the parent's checkpoint.

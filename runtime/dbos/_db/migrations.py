@@ -86,12 +86,19 @@ def _delays_and_schedules(ctx: MigrationContext) -> None:
     ctx.create_tables("schedules")
 
 
+def _traces_and_attempts(ctx: MigrationContext) -> None:
+    prefix = f'"{ctx.schema}".' if ctx.schema else ""
+    ctx.conn.exec_driver_sql(f"ALTER TABLE {prefix}workflow_status ADD COLUMN trace_context TEXT")
+    ctx.conn.exec_driver_sql(f"ALTER TABLE {prefix}operation_outputs ADD COLUMN attempts INTEGER")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         2, "ordered messages, event history, streams, wake-up triggers", _messages_events_streams
     ),
     Migration(3, "queues: claim order and indexes, executors' heartbeats", _queues_and_workers),
     Migration(4, "delayed and debounced workflows, cron schedules", _delays_and_schedules),
+    Migration(5, "trace context of workflows, attempts of steps", _traces_and_attempts),
 ]
 
 

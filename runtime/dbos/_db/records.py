@@ -29,6 +29,7 @@ class StepRecord:
     serialization: str | None
     started_at_epoch_ms: int | None
     completed_at_epoch_ms: int | None
+    attempts: int | None = None  # of a retrying step; None: ran once, without retries
 
 
 class WorkflowRow:
@@ -37,6 +38,7 @@ class WorkflowRow:
 
     ID, STATUS, NAME, CLASS, CONFIG, INPUTS, OUTPUT, ERROR, FORMAT = range(9)
     EXECUTOR, VERSION, OWNER, ATTEMPTS, TIMEOUT_MS, DEADLINE, PARENT, QUEUE = range(9, 17)
+    TRACE = 17
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class StepWrite:
     child_workflow_id: str | None = None
     serialization: str | None = None
     started_at: int = 0
+    attempts: int | None = None
 
     def params(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class StepWrite:
             "started_at": self.started_at,
             "completed_at": now_ms(),
             "owner_xid": self.owner,
+            "attempts": self.attempts,
         }
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 # Bumped with every migration in migrations.py; a database stamped higher is refused.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # A message sent without a topic; a column in a primary lookup is easier NOT NULL.
 NULL_TOPIC = "__null__topic__"
@@ -84,6 +84,9 @@ def build_metadata(schema: str | None) -> MetaData:
         # A debounced workflow waits (DELAYED) until this at the latest, however often its
         # start is pushed back; NULL for any other workflow.
         Column("debounce_deadline_epoch_ms", BigInteger),
+        # W3C trace context (`traceparent`) its executions' spans hang from, so the trace of a
+        # recovered run continues the original one; NULL when started without tracing.
+        Column("trace_context", Text),
         *_enqueue_order(schema),
         Index("workflow_status_created_at_index", "created_at"),
         Index("workflow_status_executor_status_index", "executor_id", "status"),
@@ -152,6 +155,8 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("serialization", Text),
         Column("started_at_epoch_ms", BigInteger),
         Column("completed_at_epoch_ms", BigInteger),
+        # How many times a retrying step ran; NULL for a step without retries (one run).
+        Column("attempts", Integer),
         PrimaryKeyConstraint("workflow_uuid", "function_id"),
     )
 

@@ -50,6 +50,7 @@ class WorkflowStore(Connections):
         child_workflow_id: str | None,
         serialization: str | None,
         started_at: int,
+        attempts: int | None = None,
     ) -> bool:
         """Checkpoint one step; False when this execution no longer owns a PENDING workflow."""
         step = StepWrite(
@@ -62,6 +63,7 @@ class WorkflowStore(Connections):
             child_workflow_id,
             serialization,
             started_at,
+            attempts,
         )
         params = step.params()
         try:

@@ -16,6 +16,7 @@ from .._config import listen_url_from, mask_url, normalize_url, resolve_system_d
 from .._core import control as _control
 from .._core import statuses as _statuses
 from .._core import streams as _streams
+from .._core import tracing as _tracing
 from .._core.events import GetEvent
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.messages import serialize_value
@@ -142,8 +143,9 @@ class DBOSClient:
         if delay is not None and not delay >= 0:
             raise DBOSException(f"delay_seconds must be >= 0, got {delay!r}")
         now = now_ms()
+        workflow_id = options.get("workflow_id") or str(uuid.uuid4())
         return {
-            "workflow_uuid": options.get("workflow_id") or str(uuid.uuid4()),
+            "workflow_uuid": workflow_id,
             "status": "ENQUEUED" if delay is None else "DELAYED",
             "name": name,
             "class_name": options.get("class_name"),
@@ -163,6 +165,7 @@ class DBOSClient:
             "authenticated_roles": None,
             "assumed_role": None,
             "forked_from": None,
+            "trace_context": _tracing.start_context(name, workflow_id, queue_name),
             "priority": priority or 0,
             "deduplication_id": options.get("deduplication_id"),
             "queue_partition_key": options.get("queue_partition_key"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._config import DBOSConfig, listen_url_from
+from .._core import tracing
 from .._core.runtime import Runtime, set_runtime
 from .._registry import queues as _queues
 from .deadlines import DeadlineWatcher
@@ -15,6 +16,7 @@ from .scheduler import Scheduler
 
 def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = None) -> None:
     """Start the services, make the runtime current, recover, then begin dispatching."""
+    tracing.configure(config.get("otel_tracer_provider"), bool(config.get("otel_tracing", True)))
     timeout = float(config.get("executor_timeout_sec") or DEFAULT_EXECUTOR_TIMEOUT_SEC)
     watcher = DeadlineWatcher(runtime)
     runtime.deadlines = watcher

@@ -10,9 +10,9 @@ from typing import Final
 RECORD_STEP: Final = """
 INSERT INTO {s}operation_outputs (
     workflow_uuid, function_id, function_name, output, error, child_workflow_id, serialization,
-    started_at_epoch_ms, completed_at_epoch_ms
+    started_at_epoch_ms, completed_at_epoch_ms, attempts
 ) SELECT :workflow_uuid, :function_id, :function_name, :output, :error, :child_workflow_id,
-    :serialization, :started_at, :completed_at
+    :serialization, :started_at, :completed_at, :attempts
 WHERE EXISTS (
     SELECT 1 FROM {s}workflow_status
     WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
@@ -21,16 +21,16 @@ WHERE EXISTS (
 
 SELECT_STEPS: Final = """
 SELECT function_id, function_name, output, error, child_workflow_id, serialization,
-    started_at_epoch_ms, completed_at_epoch_ms
+    started_at_epoch_ms, completed_at_epoch_ms, attempts
 FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid ORDER BY function_id
 """
 
 COPY_STEPS_FOR_FORK: Final = """
 INSERT INTO {s}operation_outputs (
     workflow_uuid, function_id, function_name, output, error, child_workflow_id, serialization,
-    started_at_epoch_ms, completed_at_epoch_ms
+    started_at_epoch_ms, completed_at_epoch_ms, attempts
 ) SELECT :new_workflow_uuid, function_id, function_name, output, error, child_workflow_id,
-    serialization, started_at_epoch_ms, completed_at_epoch_ms
+    serialization, started_at_epoch_ms, completed_at_epoch_ms, attempts
 FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid AND function_id < :start_step
 """
 

@@ -11,14 +11,14 @@ INSERT INTO {s}workflow_status (
     workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
     authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
     deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
-    debounce_deadline_epoch_ms
+    debounce_deadline_epoch_ms, trace_context
 ) VALUES (
     :workflow_uuid, :status, :name, :class_name, :config_name, :inputs, :serialization,
     :executor_id, :application_version, :now, :now, :recovery_attempts, :owner_xid,
     :workflow_timeout_ms, :workflow_deadline_epoch_ms, :parent_workflow_id, :queue_name,
     :authenticated_user, :authenticated_roles, :assumed_role, :priority, false, :forked_from,
     :deduplication_id, :queue_partition_key, :started_at_epoch_ms, :delay_until_epoch_ms,
-    :debounce_deadline_epoch_ms
+    :debounce_deadline_epoch_ms, :trace_context
 ) ON CONFLICT (workflow_uuid) DO NOTHING
 """
 
@@ -32,7 +32,8 @@ WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :own
 
 _WORKFLOW_COLUMNS = """workflow_uuid, status, name, class_name, config_name, inputs, output, error,
     serialization, executor_id, application_version, owner_xid, recovery_attempts,
-    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name"""
+    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
+    trace_context"""
 
 SELECT_WORKFLOW: Final = f"""
 SELECT {_WORKFLOW_COLUMNS}
