@@ -66,6 +66,7 @@ def validate_config(config: DBOSConfig) -> None:
             isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
         ):
             raise DBOSInitializationError(f"Invalid {key} {value!r}: expected a number of seconds")
+    _validate_retention(config)
     sync = config.get("sqlite_synchronous", "FULL")
     if str(sync).upper() not in _SQLITE_SYNC_MODES:
         raise DBOSInitializationError(
@@ -92,6 +93,47 @@ def listen_url_from(config: DBOSConfig, system_url: URL) -> URL | None:
             f"system_database_listen_url must be a PostgreSQL URL, got {mask_url(raw)}"
         )
     return url
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_SEC = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+
+
+def parse_duration(value: str | float, what: str = "duration") -> float:
+    """Seconds from a number of seconds or a text like "30d", "12h", "90m", "45s", "500ms"."""
+    if isinstance(value, bool):
+        raise DBOSInitializationError(f"Invalid {what} {value!r}: expected e.g. 30d, 12h or 90s")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if match is None:
+            raise DBOSInitializationError(
+                f"Invalid {what} {value!r}: expected a number and a unit, e.g. 30d, 12h, 90m, 45s"
+            )
+        seconds = float(match.group(1)) * _UNIT_SEC[match.group(2) or "s"]
+    if not seconds >= 0:
+        raise DBOSInitializationError(f"Invalid {what} {value!r}: it must not be negative")
+    return seconds
+
+
+def _validate_retention(config: DBOSConfig) -> None:
+    older = config.get("retention_older_than")
+    if older is not None:
+        parse_duration(older, "retention_older_than")
+    for key in ("retention_max_workflows", "retention_batch_size"):
+        value = config.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise DBOSInitializationError(f"Invalid {key} {value!r}: expected a whole number")
+        if value is not None and value < (1 if key == "retention_batch_size" else 0):
+            raise DBOSInitializationError(f"Invalid {key} {value!r}: it is too small")
+    interval = config.get("retention_interval_sec")
+    if interval is not None and (
+        isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval > 0
+    ):
+        raise DBOSInitializationError(
+            f"Invalid retention_interval_sec {interval!r}: expected a positive number of seconds"
+        )
 
 
 def resolve_system_database_url(config: DBOSConfig) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -137,6 +137,25 @@ class ApplicationDatabase:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def has_outputs_table(self) -> bool:
+        """Whether this database holds transaction outputs (an admin tool opening it must not
+        create the table)."""
+        try:
+            return sa.inspect(self.engine).has_table("transaction_outputs", schema=self.schema)
+        except sa.exc.OperationalError as exc:
+            raise DBOSDatabaseConnectionError(
+                f"Cannot open application database {mask_url(self.url)}: {exc.orig}"
+            ) from exc
+
+    def delete_outputs(self, workflow_ids: Sequence[str]) -> int:
+        """Forget the transaction outputs of workflows being garbage-collected. Called before
+        their system-database rows go: a stale output left here would be replayed into a new
+        workflow that reuses the ID (upstream py#769)."""
+        t = self.outputs
+        with self.engine.begin() as conn:
+            result = conn.execute(t.delete().where(t.c.workflow_uuid.in_(list(workflow_ids))))
+            return int(result.rowcount)
 
     def recorded_output(self, workflow_id: str, function_id: int) -> tuple[bool, str | None]:
         """(True, output) if this transaction already committed for that step."""

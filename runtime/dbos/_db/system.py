@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from .message_store import MessageStore
 from .queue_store import QueueStore
+from .retention_store import RetentionStore
 from .setup import SchemaSetup
 
 
-class SystemDatabase(QueueStore, MessageStore, SchemaSetup):
+class SystemDatabase(QueueStore, MessageStore, RetentionStore, SchemaSetup):
     """One process's handle on the system database, shared by every workflow thread."""

@@ -11,6 +11,7 @@ from .dispatcher import QueueDispatcher
 from .heartbeat import DEFAULT_EXECUTOR_TIMEOUT_SEC, Heartbeat
 from .notifier import start_notifier
 from .recovery import recover_pending
+from .retention import RetentionService
 from .scheduler import Scheduler
 
 
@@ -48,3 +49,5 @@ def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = 
     runtime.services.append(dispatcher)
     runtime.scheduler = Scheduler(runtime)
     runtime.services.append(runtime.scheduler)
+    if RetentionService.wanted(config):
+        runtime.services.append(RetentionService(runtime, config))
