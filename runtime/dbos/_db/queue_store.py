@@ -233,7 +233,8 @@ class QueueStore(WorkflowStore):
 
     def requeue_for_resume(self, workflow_id: str, queue_name: str) -> bool:
         done = self.execute(
-            self.sql.REQUEUE_FOR_RESUME, {"workflow_uuid": workflow_id, "now": now_ms()}
+            self.sql.REQUEUE_FOR_RESUME,
+            {"workflow_uuid": workflow_id, "queue_name": queue_name, "now": now_ms()},
         )
         if done:
             self.wake((QUEUE, queue_name, ""))

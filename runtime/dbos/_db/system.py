@@ -7,11 +7,12 @@ shared by all of them.
 
 from __future__ import annotations
 
+from .inspection_store import InspectionStore
 from .message_store import MessageStore
 from .queue_store import QueueStore
 from .retention_store import RetentionStore
 from .setup import SchemaSetup
 
 
-class SystemDatabase(QueueStore, MessageStore, RetentionStore, SchemaSetup):
+class SystemDatabase(QueueStore, MessageStore, RetentionStore, InspectionStore, SchemaSetup):
     """One process's handle on the system database, shared by every workflow thread."""

@@ -35,9 +35,9 @@ def in_list(sql: str, backend: str, values: list[str]) -> tuple[str, dict[str, s
 
 
 def _areas() -> list[ModuleType]:
-    from . import messages, queues, retention, schedules, steps, workflows
+    from . import inspection, messages, queues, retention, schedules, steps, workflows
 
-    return [workflows, steps, messages, queues, schedules, retention]
+    return [workflows, steps, messages, queues, schedules, retention, inspection]
 
 
 class Statements:

@@ -84,13 +84,14 @@ MARK_FORKED: Final = """
 UPDATE {s}workflow_status SET was_forked_from = true WHERE workflow_uuid = :workflow_uuid
 """
 
-# Resuming a queued workflow puts it back on its queue, so the queue's limits still apply.
+# Resuming a queued workflow puts it back on its queue, so the queue's limits still apply; one
+# resumed by a process that runs nothing (a client, `dbos`) goes on the internal queue.
 REQUEUE_FOR_RESUME: Final = """
 UPDATE {s}workflow_status
 SET status = 'ENQUEUED', owner_xid = NULL, executor_id = NULL, recovery_attempts = 1,
-    updated_at = :now, completed_at = NULL, workflow_deadline_epoch_ms = NULL
+    updated_at = :now, completed_at = NULL, workflow_deadline_epoch_ms = NULL,
+    queue_name = COALESCE(queue_name, :queue_name)
 WHERE workflow_uuid = :workflow_uuid AND status NOT IN ('SUCCESS', 'ERROR', 'ENQUEUED')
-    AND queue_name IS NOT NULL
 """
 
 SELECT_CREATED: Final = """

@@ -1,0 +1,1 @@
+"""The `dbos` admin command (entry point `dbos._cli.main:main`)."""

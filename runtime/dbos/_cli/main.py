@@ -1,0 +1,58 @@
+"""Entry point of the `dbos` console script: parse, open the database, run one verb, and turn
+every failure into one line on stderr and a non-zero exit (1 for errors, 2 for usage)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from .._admin.connect import AdminError, first_line, resolve_url, session
+from . import admin_cmd, workflow_cmd
+from .parser import build_parser
+
+DEBUG_ENV = "DBOS_CLI_DEBUG"  # set to see a traceback of an unexpected failure
+
+
+def _run(args: argparse.Namespace) -> None:
+    url = resolve_url(args.db_url, args.app_name)
+    if args.verb == "migrate":
+        admin_cmd.migrate_cmd(url, args.schema)
+        return
+    if args.verb == "reset":
+        admin_cmd.reset_cmd(url, args.schema, args.yes)
+        return
+    with session(url, args.schema) as s:
+        if args.verb == "queue":
+            admin_cmd.queue_list_cmd(s, args)
+        elif args.verb == "gc":
+            admin_cmd.gc_cmd(s, args)
+        else:
+            workflow_cmd.COMMANDS[args.action](s, args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.verb == "wf":
+        args.verb = "workflow"
+    # The runtime's warnings (a retried connection...) are for applications; here the
+    # outcome is the message.
+    logging.getLogger("dbos").setLevel(logging.ERROR)
+    try:
+        _run(args)
+    except AdminError as exc:
+        print(f"dbos: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("dbos: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(f"dbos: {type(exc).__name__}: {first_line(exc)}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,104 @@
+"""The `dbos` command's verbs and options (upstream's names where it has them). Every verb
+takes the database options, so they can go after the verb as people type them."""
+
+from __future__ import annotations
+
+import argparse
+
+from .._admin.views import STATUSES
+
+
+def _database_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db-url",
+        "-D",
+        help="system database URL (else $DBOS_SYSTEM_DATABASE_URL, else the app's SQLite "
+        "file in this directory)",
+    )
+    p.add_argument(
+        "--app-name", help="the application's name, for its default SQLite file <name>.sqlite"
+    )
+    p.add_argument("--schema", default="dbos", help="system schema on PostgreSQL (dbos)")
+
+
+def _json_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _many(p: argparse.ArgumentParser, *flags: str, help_text: str) -> None:
+    p.add_argument(*flags, action="append", default=None, help=help_text + " (repeatable)")
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    _many(p, "--status", "-S", help_text=f"one of {', '.join(STATUSES)}")
+    _many(p, "--name", "-n", help_text="workflow function name")
+    _many(p, "--queue", "-q", help_text="queue name")
+    _many(p, "--executor", "-e", help_text="executor ID")
+    _many(p, "--app-version", "-v", help_text="application version")
+    p.add_argument("--start-time", "-s", help="created at or after (ISO time, or 2h for 2h ago)")
+    p.add_argument("--end-time", "-E", help="created at or before (ISO time, or 2h for 2h ago)")
+
+
+def _leaf(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_text, description=help_text)
+    _database_options(p)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dbos",
+        description="Inspect and control the workflows of a DBOS system database, with or "
+        "without the application running.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
+
+    workflow = verbs.add_parser(
+        "workflow", aliases=["wf"], help="list, inspect and control workflows"
+    )
+    wf = workflow.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = _leaf(wf, "list", "list workflows, newest first")
+    _filters(p)
+    p.add_argument("--limit", "-l", type=int, default=50, help="at most this many (50)")
+    p.add_argument("--offset", "-o", type=int, default=None, help="skip this many first")
+    p.add_argument("--sort-asc", action="store_true", help="oldest first")
+    _json_option(p)
+    for name, text in (
+        ("get", "one workflow's status, input and result"),
+        ("steps", "one workflow's steps"),
+    ):
+        p = _leaf(wf, name, text)
+        p.add_argument("workflow_id")
+        _json_option(p)
+    p = _leaf(wf, "cancel", "cancel workflows: by ID, or every live one the filters match")
+    p.add_argument("workflow_ids", nargs="*", metavar="ID")
+    p.add_argument("--cascade", action="store_true", help="cancel their child workflows too")
+    _filters(p)
+    p = _leaf(wf, "resume", "put a cancelled or stuck workflow back on its queue")
+    p.add_argument("workflow_id")
+    p = _leaf(wf, "fork", "start a new workflow from a step of this one")
+    p.add_argument("workflow_id")
+    p.add_argument("--step", "-s", type=int, default=1, help="first step to run again (1)")
+    p.add_argument("--forked-workflow-id", "-f", help="ID of the new workflow")
+    p.add_argument("--application-version", "-v", help="application version of the new one")
+
+    queue = verbs.add_parser("queue", help="queues")
+    qs = queue.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = _leaf(qs, "list", "queues with their limits and depths")
+    _json_option(p)
+
+    _leaf(verbs, "migrate", "create the system database or bring its schema up to date")
+    p = _leaf(verbs, "reset", "drop the system database: every workflow, step and message")
+    p.add_argument("--yes", "-y", action="store_true", help="really do it")
+    p = _leaf(verbs, "gc", "delete finished workflows older than a cutoff, in small batches")
+    p.add_argument("--older-than", help="finished before this long ago (30d, 12h, 90m)")
+    p.add_argument("--keep", type=int, help="also keep no more than the newest N workflows")
+    p.add_argument("--batch-size", type=int, default=500, help="workflows per transaction (500)")
+    p.add_argument(
+        "--app-db-url",
+        help="the application database, whose transaction outputs of deleted workflows go too",
+    )
+
+    return parser

@@ -1,0 +1,56 @@
+"""Reads for the admin tools: a workflow's messages, events and streams, queue depths,
+executors, and the schema version (checked without the write lock that set-up takes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from .connections import Connections
+
+
+class InspectionStore(Connections):
+    def schema_version(self) -> int | None:
+        """The stamped schema version; None when the database has no DBOS schema. Raises
+        SQLAlchemy's OperationalError when the database cannot be reached."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("dbos_migrations", schema=self.schema):
+                return None
+            migrations = self.table("dbos_migrations")
+            version = conn.execute(sa.select(sa.func.max(migrations.c.version))).scalar()
+            return None if version is None else int(version)
+
+    def messages_to(self, workflow_id: str, limit: int) -> list[Sequence[Any]]:
+        """(seq, message_uuid, topic, message, serialization, consumed, created_at)."""
+        return self.fetchall(
+            self.sql.INSPECT_MESSAGES, {"workflow_uuid": workflow_id, "limit": limit}
+        )
+
+    def events_of(self, workflow_id: str) -> list[Sequence[Any]]:
+        """(key, value, serialization) of each event as it stands."""
+        return self.fetchall(self.sql.INSPECT_EVENTS, {"workflow_uuid": workflow_id})
+
+    def event_history_of(self, workflow_id: str) -> list[Sequence[Any]]:
+        """(function_id, key, value, serialization) of every value an event took."""
+        return self.fetchall(self.sql.INSPECT_EVENT_HISTORY, {"workflow_uuid": workflow_id})
+
+    def streams_of(self, workflow_id: str, limit: int) -> list[Sequence[Any]]:
+        """(key, seq, value, serialization, function_id); a NULL value closes its stream."""
+        return self.fetchall(
+            self.sql.INSPECT_STREAMS, {"workflow_uuid": workflow_id, "limit": limit}
+        )
+
+    def queue_depths(self) -> list[Sequence[Any]]:
+        """(queue_name, status, count) of live workflows on queues."""
+        return self.fetchall(self.sql.INSPECT_QUEUE_DEPTHS, {})
+
+    def declared_queues(self) -> list[Sequence[Any]]:
+        return self.fetchall(self.sql.INSPECT_QUEUES, {})
+
+    def executors(self) -> list[Sequence[Any]]:
+        return self.fetchall(self.sql.INSPECT_EXECUTORS, {})
+
+    def running_by_executor(self) -> dict[str, int]:
+        return {str(r[0]): int(r[1]) for r in self.fetchall(self.sql.INSPECT_RUNNING, {})}
