@@ -157,16 +157,30 @@ def test_control_verbs(seeded: tuple[str, Seeded]) -> None:
     assert steps_left[0][0] == 0
 
 
-def test_failures_are_one_line(seeded: tuple[str, Seeded], tmp_path: Path) -> None:
+def test_failures_are_one_line(seeded: tuple[str, Seeded]) -> None:
     url, _ids = seeded
     assert "no workflow with ID 'nope'" in one_line_error(
         run_dbos("workflow", "get", "nope", url=url, check=False)
     )
-    for verb in ("steps", "cancel", "resume", "fork"):
-        one_line_error(run_dbos("workflow", verb, "nope", url=url, check=False))
+    one_line_error(run_dbos("workflow", "cancel", "nope", url=url, check=False))
+    DBOS.destroy()
+    run_system_sql(url, "INSERT INTO {prefix}dbos_migrations (version) VALUES (99)")
+    newer = one_line_error(run_dbos("workflow", "list", url=url, check=False))
+    assert "schema version 99, newer" in newer
+    assert "newer" in one_line_error(run_dbos("migrate", url=url, check=False))
+
+
+def test_usage_errors_are_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/dbos_sys.sqlite"
+    run_dbos("migrate", url=url)
+    for verb in ("steps", "resume", "fork"):
+        assert "no workflow" in one_line_error(
+            run_dbos("workflow", verb, "nope", url=url, check=False)
+        )
     one_line_error(run_dbos("workflow", "list", "-S", "DONE", url=url, check=False))
     one_line_error(run_dbos("workflow", "list", "-s", "yesterday", url=url, check=False))
     one_line_error(run_dbos("gc", url=url, check=False))
+    one_line_error(run_dbos("gc", "--older-than", "soon", url=url, check=False))
     one_line_error(run_dbos("reset", url=url, check=False))  # without --yes
     refused = run_dbos("workflow", "list", "--db-url", "postgresql://u@127.0.0.1:9/x", check=False)
     assert "cannot open system database" in one_line_error(refused)
@@ -179,11 +193,6 @@ def test_failures_are_one_line(seeded: tuple[str, Seeded], tmp_path: Path) -> No
     assert "no system database found" in one_line_error(
         run_dbos("workflow", "list", cwd=empty, check=False)
     )
-    DBOS.destroy()
-    run_system_sql(url, "INSERT INTO {prefix}dbos_migrations (version) VALUES (99)")
-    newer = one_line_error(run_dbos("workflow", "list", url=url, check=False))
-    assert "schema version 99, newer" in newer
-    assert "newer" in one_line_error(run_dbos("migrate", url=url, check=False))
 
 
 def test_migrate_reset_and_default_file(tmp_path: Path) -> None:
@@ -215,3 +224,23 @@ def test_migrate_and_reset_postgres(postgres_database_url: str) -> None:
     )
     run_dbos("reset", "--yes", url=postgres_database_url)
     assert not database_exists(server, str(name))
+
+
+def test_progress_only_on_a_terminal() -> None:
+    import io
+
+    from dbos._cli.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown, piped = Terminal(), io.StringIO()
+    for stream in (shown, piped):
+        progress = Progress("deleted", total=4, stream=stream)
+        for done in range(1, 5):
+            progress.update(done)
+        progress.finish()
+    assert shown.getvalue().startswith("\rdeleted: 1/4 (25%)")
+    assert shown.getvalue().endswith("\rdeleted: 4/4 (100%)\n")
+    assert piped.getvalue() == ""

@@ -30,6 +30,10 @@ class AdminError(Exception):
     """A failure to report as one line (and a non-zero exit), never as a traceback."""
 
 
+class NotFound(AdminError):
+    """The workflow asked for does not exist (the dashboard answers 404)."""
+
+
 def first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -9,6 +9,7 @@ format (a pickle the application opted into, a custom serializer) is shown as a 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from .._serialization import DEFAULT_SERIALIZER
@@ -44,3 +45,21 @@ def short(value: Any, width: int = 60) -> str:
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def when(epoch_ms: int | None) -> str:
+    if epoch_ms is None:
+        return "-"
+    return datetime.fromtimestamp(epoch_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def duration(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    if ms < 1000:
+        return f"{ms}ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f}s"
+    if ms < 3_600_000:
+        return f"{ms / 60_000:.1f}m"
+    return f"{ms / 3_600_000:.1f}h"

@@ -9,7 +9,7 @@ from typing import Any
 from .._db.listing import QUEUED_STATUSES, WorkflowFilter
 from .._db.records import StepRecord, now_ms
 from .._status import TERMINAL_STATUSES, WorkflowStatusString
-from .connect import AdminError, AdminSession
+from .connect import AdminError, AdminSession, NotFound
 from .values import display, display_error
 
 STATUSES = tuple(s.value for s in WorkflowStatusString)
@@ -70,7 +70,7 @@ def list_workflows(
 def get_workflow(s: AdminSession, workflow_id: str) -> dict[str, Any]:
     found = list_workflows(s, WorkflowFilter(workflow_ids=(workflow_id,)))
     if not found:
-        raise AdminError(f"no workflow with ID {workflow_id!r}")
+        raise NotFound(f"no workflow with ID {workflow_id!r}")
     return found[0]
 
 

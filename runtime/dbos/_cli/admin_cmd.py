@@ -10,14 +10,15 @@ from collections.abc import Iterator
 
 from .._admin import views
 from .._admin.connect import AdminError, AdminSession, first_line
+from .._admin.times import duration_sec
+from .._admin.values import when
 from .._config import mask_url, normalize_url
 from .._core.retention import garbage_collect
 from .._db.application import ApplicationDatabase
 from .._db.records import now_ms
 from .._error import DBOSException
-from .output import cell, print_json, table, when
+from .output import cell, print_json, table
 from .progress import Progress
-from .times import duration_sec
 
 
 def queue_list_cmd(s: AdminSession, args: argparse.Namespace) -> None:

@@ -24,6 +24,11 @@ def _run(args: argparse.Namespace) -> None:
     if args.verb == "reset":
         admin_cmd.reset_cmd(url, args.schema, args.yes)
         return
+    if args.verb == "dashboard":
+        from .dashboard_cmd import dashboard_cmd
+
+        dashboard_cmd(url, args)
+        return
     with session(url, args.schema) as s:
         if args.verb == "queue":
             admin_cmd.queue_list_cmd(s, args)

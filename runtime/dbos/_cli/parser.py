@@ -101,4 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the application database, whose transaction outputs of deleted workflows go too",
     )
 
+    p = _leaf(verbs, "dashboard", "serve a local web page of workflows, queues and workers")
+    p.add_argument("--port", "-p", type=int, default=3001)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    p.add_argument("--read-only", action="store_true", help="no cancel, resume or fork")
+    p.add_argument("--token", help="required on every request (needed to bind beyond loopback)")
     return parser

@@ -7,10 +7,11 @@ from typing import Any
 
 from .._admin import actions, views
 from .._admin.connect import AdminError, AdminSession
+from .._admin.times import epoch_ms
+from .._admin.values import duration, when
 from .._db.listing import WorkflowFilter
-from .output import cell, duration, error_text, print_json, table, when
+from .output import cell, error_text, print_json, table
 from .progress import Progress
-from .times import epoch_ms
 
 
 def workflow_filter(args: argparse.Namespace, **extra: Any) -> WorkflowFilter:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .._admin.connect import AdminError
 from .._config import parse_duration
 from .._db.records import now_ms
 from .._error import DBOSException
+from .connect import AdminError
 
 
 def duration_sec(text: str, what: str) -> float:
