@@ -41,6 +41,17 @@ def bad_wf(text: str) -> None:
     explode(text)
 
 
+@dataclass
+class Order:
+    item: str
+    qty: int
+
+
+@DBOS.workflow()
+def order_wf(order: Order) -> str:
+    return f"{double(order.qty)} x {order.item}"
+
+
 @DBOS.workflow()
 def waiting_wf() -> object:
     return DBOS.recv("go", timeout_seconds=3600)
@@ -53,11 +64,14 @@ class Seeded:
     bad: str
     waiting: str
     parked: str
+    order: str
 
 
 def seed(prefix: str = "t") -> Seeded:
     """Run the seed workflows in a launched DBOS (that serves no queue but its own)."""
-    ids = Seeded(*(f"{prefix}-{name}" for name in ("good", "child", "bad", "waiting", "parked")))
+    ids = Seeded(
+        *(f"{prefix}-{name}" for name in ("good", "child", "bad", "waiting", "parked", "order"))
+    )
     with SetWorkflowID(ids.good):
         assert good_wf(5) == 21
     ids.child = DBOS.list_workflows(parent_workflow_id=ids.good)[0].workflow_id
@@ -67,6 +81,8 @@ def seed(prefix: str = "t") -> Seeded:
         handle.get_result()
     except ValueError:
         pass
+    with SetWorkflowID(ids.order):
+        assert order_wf(Order("pen", 2)) == "4 x pen"
     DBOS.send(ids.good, "hello", topic="greeting")
     with SetWorkflowID(ids.waiting):
         DBOS.start_workflow(waiting_wf)

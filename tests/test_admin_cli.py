@@ -132,6 +132,10 @@ def test_control_verbs(seeded: tuple[str, Seeded]) -> None:
         time.sleep(0.1)
     assert DBOS.retrieve_workflow("cli-fork").get_result() == 21
 
+    # The input is a dataclass this process has no class for: it goes to the worker as stored.
+    run_dbos("workflow", "fork", ids.order, "-f", "cli-fork-order", url=url)
+    assert DBOS.retrieve_workflow("cli-fork-order").get_result() == "4 x pen"
+
     bulk = run_dbos("workflow", "cancel", "--queue", "admin-parked", url=url)
     assert "cancelled 1 of 1" in bulk.stdout
     assert status_of(url, ids.parked) == "CANCELLED"

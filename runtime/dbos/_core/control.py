@@ -85,6 +85,14 @@ def fork_workflow(
     m = found[0]._mapping
     new_id = take_assigned_workflow_id() or str(uuid.uuid4())
     owner = runtime.new_owner() if run_here else None
+    if run_here:
+        # Re-encoded in this process's format, which its output will be written in.
+        decoded = runtime.decode(m["inputs"], m["serialization"])
+        inputs, serialization = runtime.serializer.serialize(decoded), runtime.serializer.name()
+    else:
+        # As stored: the worker that runs the fork reads them, while this process (a client,
+        # the `dbos` command) may lack the classes, or the serializer, they need.
+        inputs, serialization = m["inputs"], m["serialization"]
     timeout_ms = m["workflow_timeout_ms"]
     new_row = {
         "workflow_uuid": new_id,
@@ -92,9 +100,8 @@ def fork_workflow(
         "name": m["name"],
         "class_name": m["class_name"],
         "config_name": m["config_name"],
-        # Re-encoded in this process's format, which its output will be written in.
-        "inputs": runtime.serializer.serialize(runtime.decode(m["inputs"], m["serialization"])),
-        "serialization": runtime.serializer.name(),
+        "inputs": inputs,
+        "serialization": serialization,
         "executor_id": runtime.executor_id if run_here else None,
         "application_version": application_version or runtime.app_version or None,
         "now": now_ms(),
