@@ -94,8 +94,9 @@ def main(role: str, scenario: str, marker_dir: str) -> int:
         if scenario == "debounce":
             for text in ("a", "b", "c"):
                 handle = debouncer.debounce("key", 3.0, text)
-            mark("debounced")
+            # The handle first: the test kills this process as soon as it sees the marker.
             (Path(marker_dir) / "handle").write_text(handle.workflow_id)
+            mark("debounced")
         wait_for_file("never")  # killed here (or in the held tick)
     if scenario == "tick":
         wait_for_file("first_tick")
