@@ -12,9 +12,20 @@ obtained) is judged by its class, as are the event loop's ``time()`` and ``run_i
 and an argument typed ``set[...]`` makes ``",".join(s)``, ``s.pop()`` and ``enumerate(s)``
 set-order findings. The class tables are the checker's (``dbos_lint.objects``).
 
+Signatures are judged on resolved types: applying ``@DBOS.workflow()`` (or ``step``,
+``transaction``) reaches a hook of ours (the decorator's return type is renamed so that its
+application is a named call), where the undecorated signature is at hand; a parameter whose
+type is a socket, a lock, a callable or a client is reported however it was spelled (a type
+alias, a ``NewType``). A ``random.Random`` that is not a local of the workflow (a module-level
+generator, an attribute, an element of a container) is shared state: its draws are reported.
+
+Every hook is guarded: the plugin reads a few mypy internals (the checker's scope stack, the
+decorators of a ``FuncDef``); where one is missing in some mypy release, the hook reports
+nothing rather than crash mypy.
+
 Limits, by design: only calls directly inside a workflow body (its lambdas and nested functions
-included) are checked; transitive helpers, iterating a set, module state, signatures and API
-misuse stay with ``dbos-compile check``, which sees the whole project. Unlike the checker, the
+included) are checked; transitive helpers, iterating a set, module state and API misuse stay
+with ``dbos-compile check``, which sees the whole project. Unlike the checker, the
 plugin also reports a client's method when the client was made in the same workflow (the
 construction is reported too). Calls whose callee is ``Any`` (an untyped library, e.g.
 ``requests`` without ``types-requests``) never reach a plugin hook.
@@ -22,14 +33,16 @@ construction is reported too). Calls whose callee is ``Any`` (an untyped library
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import linecache
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
-from mypy.checker import TypeChecker
 from mypy.errorcodes import ErrorCode
 from mypy.nodes import (
+    FUNC_NO_INFO,
+    LDEF,
     Block,
     CallExpr,
     ClassDef,
@@ -40,14 +53,22 @@ from mypy.nodes import (
     IfStmt,
     MemberExpr,
     MypyFile,
+    NameExpr,
     RefExpr,
     Statement,
     TryStmt,
     WithStmt,
 )
-from mypy.plugin import FunctionContext, MethodContext, Plugin, ReportConfigContext
-from mypy.types import Instance, Type, get_proper_type
+from mypy.plugin import (
+    CheckerPluginInterface,
+    FunctionContext,
+    MethodContext,
+    Plugin,
+    ReportConfigContext,
+)
+from mypy.types import CallableType, Instance, Type, get_proper_type
 
+from dbos_lint import mypy_signatures as sig
 from dbos_lint import names as n
 from dbos_lint import objects as o
 from dbos_lint.catalogue import RULES
@@ -56,8 +77,27 @@ from dbos_lint.suppress import line_suppresses
 ERROR_CODES: dict[str, ErrorCode] = {
     code: ErrorCode(code, rule.summary, "DBOS") for code, rule in RULES.items()
 }
-_DBOS_CLASS = "dbos.DBOS"
+#: Where ``DBOS`` is defined (the installed package) and where it is exported (stubs, docs).
+_DBOS_CLASSES = frozenset({"dbos._facade.dbos.DBOS", "dbos.DBOS"})
 _KINDS = {"workflow", "step", "transaction"}
+#: Applying a decorator returned by ``DBOS.<kind>(...)`` is a call of a callable renamed to this.
+_APPLY = "dbos_lint.mypy_plugin:apply-"
+
+C = TypeVar("C", bound=Callable[..., Type])
+
+
+def _guarded(hook: C) -> C:
+    """A hook that never takes mypy down: an internal missing from this mypy release (or a
+    node shaped unlike the ones we know) means no diagnostic, not a crash."""
+
+    @functools.wraps(hook)
+    def safe(ctx: Any) -> Type:
+        try:
+            return hook(ctx)
+        except Exception:  # noqa: BLE001 - degrade to silence, never crash the type check
+            return ctx.default_return_type  # type: ignore[no-any-return]
+
+    return safe  # type: ignore[return-value]
 
 
 def _catalogue_hash() -> str:
@@ -74,7 +114,7 @@ def _decorator_kind(expr: Expression) -> str | None:
         isinstance(expr, MemberExpr)
         and expr.name in _KINDS
         and isinstance(expr.expr, RefExpr)
-        and expr.expr.fullname == _DBOS_CLASS
+        and expr.expr.fullname in _DBOS_CLASSES
     ):
         return expr.name
     return None
@@ -117,8 +157,11 @@ def _kind_of(func: FuncItem, parent: object) -> str | None:
     return None
 
 
-def _enclosing_workflow(checker: TypeChecker) -> bool:
-    """Innermost dbos-decorated function decides: a step/transaction exempts the call."""
+def _enclosing_workflow(checker: Any) -> bool:
+    """Innermost dbos-decorated function decides: a step/transaction exempts the call.
+
+    ``scope.stack`` is the checker's own (not the plugin interface); without it, an
+    AttributeError here makes the guarded hook report nothing."""
     stack = checker.scope.stack
     for i in range(len(stack) - 1, 0, -1):
         item = stack[i]
@@ -131,16 +174,20 @@ def _enclosing_workflow(checker: TypeChecker) -> bool:
 
 def _report(ctx: FunctionContext | MethodContext, code: str, public_name: str) -> None:
     api = ctx.api
-    if not isinstance(api, TypeChecker) or not _enclosing_workflow(api):
+    if not _enclosing_workflow(api):
         return
-    line = linecache.getline(api.path, ctx.context.line)
+    _fail(api, ctx.context, code, public_name.removeprefix("builtins."))
+
+
+def _fail(api: CheckerPluginInterface, context: Any, code: str, name: str) -> None:
+    line = linecache.getline(api.path, context.line)
     if line_suppresses(line, code):
         return
-    message = RULES[code].format(public_name.removeprefix("builtins."))
-    api.fail(message, ctx.context, code=ERROR_CODES[code])
+    api.fail(RULES[code].format(name), context, code=ERROR_CODES[code])
 
 
 def _callback(code: str, public_name: str) -> Callable[[Any], Type]:
+    @_guarded
     def hook(ctx: FunctionContext | MethodContext) -> Type:
         nargs = len([a for group in ctx.args for a in group])
         found = n.classify_call(public_name, nargs=nargs, allow_module_prefix=True)
@@ -156,6 +203,7 @@ def _callback(code: str, public_name: str) -> Callable[[Any], Type]:
 def _fixed(code: str, public_name: str) -> Callable[[Any], Type]:
     """A call that breaks replay whatever its arguments (a client's method)."""
 
+    @_guarded
     def hook(ctx: FunctionContext | MethodContext) -> Type:
         _report(ctx, code, public_name)
         return ctx.default_return_type
@@ -178,6 +226,7 @@ def _is_set(typ: Type) -> bool:
 
 
 def _set_order(what: str) -> Callable[[Any], Type]:
+    @_guarded
     def hook(ctx: FunctionContext | MethodContext) -> Type:
         if ctx.arg_types and ctx.arg_types[0] and _is_set(ctx.arg_types[0][0]):
             _report(ctx, n.SET_ORDER, what)
@@ -186,6 +235,7 @@ def _set_order(what: str) -> Callable[[Any], Type]:
     return hook
 
 
+@_guarded
 def _set_pop(ctx: MethodContext) -> Type:
     if not any(ctx.args):
         _report(ctx, n.SET_ORDER, "`set.pop()` on a set")
@@ -195,14 +245,84 @@ def _set_pop(ctx: MethodContext) -> Type:
 def _method_of_object(fullname: str) -> Callable[[Any], Type] | None:
     """A method judged by the class of the object it is called on."""
     cls, _, method = fullname.rpartition(".")
+    if method.startswith("__"):
+        return None  # ``async with client:`` is the client's construction, reported there
     public_cls = o.public_class(n.MYPY_ALIASES.get(cls, cls))
+    if public_cls in n.MIN_ARGS_TO_BE_SAFE:
+        code = o.method_code(public_cls, method, unseeded=False, shared=True)
+        return _shared_generator(code, f"{public_cls}.{method}") if code is not None else None
     code = o.method_code(public_cls, method, unseeded=False, shared=False)
     return _fixed(code, f"{public_cls}.{method}") if code is not None else None
 
 
+def _shared_generator(code: str, public_name: str) -> Callable[[Any], Type]:
+    """A draw from a seeded generator class (``random.Random``): deterministic only when the
+    generator is the workflow's own (a local or a parameter, recorded with its inputs); one
+    kept at module level, on an object or in a container is shared with everything else the
+    process runs. One built in the same expression is judged where it is built."""
+
+    @_guarded
+    def hook(ctx: MethodContext) -> Type:
+        callee = ctx.context.callee if isinstance(ctx.context, CallExpr) else None
+        receiver = callee.expr if isinstance(callee, MemberExpr) else None
+        local = isinstance(receiver, NameExpr) and receiver.kind == LDEF
+        if receiver is not None and not local and not isinstance(receiver, CallExpr):
+            _report(ctx, code, public_name)
+        return ctx.default_return_type
+
+    return hook
+
+
+def _renamed_decorator(kind: str) -> Callable[[MethodContext], Type]:
+    """``DBOS.workflow(...)`` returns the decorator; give its type a name of ours, so that
+    applying it reaches :func:`_check_signature` with the undecorated function's type."""
+
+    @_guarded
+    def hook(ctx: MethodContext) -> Type:
+        returned = get_proper_type(ctx.default_return_type)
+        if isinstance(returned, CallableType):
+            return returned.copy_modified(name=_APPLY + kind)
+        return ctx.default_return_type
+
+    return hook
+
+
+@_guarded
+def _check_signature(ctx: FunctionContext) -> Type:
+    """Parameters and return type of a decorated workflow, step or transaction that cannot be
+    checkpointed, judged on their resolved types."""
+    api = ctx.api
+    decorator = ctx.context
+    if not isinstance(decorator, Decorator):
+        return ctx.default_return_type
+    func = decorator.func
+    typ = get_proper_type(ctx.arg_types[0][0]) if ctx.arg_types and ctx.arg_types[0] else None
+    if not isinstance(typ, CallableType):
+        return ctx.default_return_type
+    spelled = func.unanalyzed_type if isinstance(func.unanalyzed_type, CallableType) else None
+    skip = 1 if func.info is not FUNC_NO_INFO and not func.is_static else 0
+    for i, arg_type in enumerate(typ.arg_types):
+        if i < skip or i >= len(func.arguments):
+            continue
+        bad = sig.unrecordable(arg_type)
+        if bad is not None:
+            written = sig.written(spelled.arg_types[i]) if spelled is not None else None
+            _fail(api, func.arguments[i], n.PARAM_TYPE, sig.shown(bad, written))
+    returned = typ.ret_type
+    if func.is_coroutine:
+        proper = get_proper_type(returned)
+        if isinstance(proper, Instance) and proper.args:
+            returned = proper.args[-1]  # Coroutine[Any, Any, R]: R is what is recorded
+    bad = sig.unrecordable(returned)
+    if bad is not None:
+        written = sig.written(spelled.ret_type) if spelled is not None else None
+        _fail(api, func, n.RETURN_TYPE, sig.shown(bad, written))
+    return ctx.default_return_type
+
+
 class DbosLintPlugin(Plugin):
     def _hook(self, fullname: str, *, is_method: bool) -> Callable[[Any], Type] | None:
-        public = n.MYPY_ALIASES.get(fullname, fullname)
+        public = o.public_class(n.MYPY_ALIASES.get(fullname, fullname))
         if public in n.ACCESSES:  # os.environ.get(...) arrives as a method of os._Environ
             return _callback(n.ACCESSES[public], public)
         if public in _ORDER_OF_ARGUMENT:
@@ -222,9 +342,14 @@ class DbosLintPlugin(Plugin):
         return _callback(code, public)
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        if fullname.startswith(_APPLY):
+            return _check_signature
         return self._hook(fullname, is_method=False)
 
     def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+        cls, _, kind = fullname.rpartition(".")
+        if kind in _KINDS and cls in _DBOS_CLASSES:
+            return _renamed_decorator(kind)
         return self._hook(fullname, is_method=True)
 
     def report_config_data(self, ctx: ReportConfigContext) -> Any:

@@ -1,46 +1,48 @@
-"""The mypy plugin reports the catalogue's call-based rules with the same codes and messages.
+"""The mypy plugin reports the catalogue's rules with the same codes and messages.
 
-mypy runs in a subprocess on a temporary project with a tiny ``dbos`` stub, so the test does not
-depend on the runtime package (built in parallel) type-checking cleanly.
+Real mypy runs in a subprocess, in a venv where this repository is installed as a user installs
+it (``pip install .``, see ``installed.py``), with ``plugins = dbos_lint.mypy_plugin`` in
+``mypy.ini``; on the newest and on the oldest mypy the project supports. Lines marked
+``# expect: CODE`` are found by both tools; lines marked ``# expect-mypy: CODE`` only by the
+plugin (what only types can see), which the test checks the libcst checker misses.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import installed
+from installed import mypy_version, run_mypy
 from lint_support import expected_findings
 
 from dbos_lint import check_source
 
-STUB = """\
-from typing import Any, Callable, TypeVar
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-class DBOS:
-    @staticmethod
-    def workflow(**kw: Any) -> Callable[[F], F]: ...
-    @staticmethod
-    def step(**kw: Any) -> Callable[[F], F]: ...
-    @staticmethod
-    def transaction(**kw: Any) -> Callable[[F], F]: ...
-"""
+# Session fixtures shared with the other modules that run mypy (see installed.py).
+installed_python = installed.installed_python
+mypy_python = installed.mypy_python
+oldest_mypy_python = installed.oldest_mypy_python
 
 SAMPLE = """\
 import asyncio
 import datetime
+import pathlib
+import socket
 import sqlite3
 import os
 import random
+import ssl
 import time
 import uuid
 from time import time as now
+from typing import TypeAlias
+
+import aiohttp
 
 from dbos import DBOS
 from dbos import DBOS as D
+
 
 
 @DBOS.workflow()
@@ -61,7 +63,7 @@ def wf() -> float:
     inner()
     x = time.time()  # dbos: ignore[DBOS111] logged only
     print(u, r, sysr, e, seeded, x, open("f"))  # expect: DBOS201
-    return a + b + c + f + hash("x")  # expect: DBOS502
+    return float(a + b + c + f) + float(hash("x"))  # expect: DBOS502
 
 
 @D.step()
@@ -105,29 +107,106 @@ class Store:
     @DBOS.step()
     def load(self) -> None:
         self.db.execute("select 1")
+
+
+Sock: TypeAlias = socket.socket
+GENERATORS: dict[str, random.Random] = {"a": random.Random(1)}
+
+
+class Conn(socket.socket):
+    pass
+
+
+@DBOS.workflow()
+def typed_values(paths: list[pathlib.Path], name: str) -> str:
+    text = ""
+    for p in paths:
+        text += p.read_text()  # expect-mypy: DBOS201
+    draw = GENERATORS[name].random()  # expect-mypy: DBOS101
+    own = random.Random(7)
+    return text + str(draw + own.random())
+
+
+@DBOS.workflow()
+async def fetch_all(sessions: dict[str, aiohttp.ClientSession]) -> None:  # expect: DBOS601
+    for session in sessions.values():
+        await session.get("https://example.com")  # expect-mypy: DBOS202
+
+
+@DBOS.workflow()
+def takes_alias(conn: Sock) -> None:  # expect: DBOS601
+    pass
+
+
+@DBOS.step()
+def takes_subclasses(own: Conn, tls: ssl.SSLContext) -> None:  # expect-mypy: DBOS601
+    pass
+
+
+@DBOS.workflow()
+def returns_socket() -> Conn:  # expect-mypy: DBOS602
+    return Conn()
 """
 
 _LINE = re.compile(r"^sample\.py:(\d+): error: .*\[(DBOS\d{3})\]$")
+_MYPY_ONLY = re.compile(r"#\s*expect-mypy:\s*(DBOS\d{3})")
 
 
-def test_plugin_reports_catalogue_codes_in_workflows_only(tmp_path: Path) -> None:
-    (tmp_path / "dbos").mkdir()
-    (tmp_path / "dbos" / "__init__.pyi").write_text(STUB)
+def _mypy_only(source: str) -> set[tuple[str, int, str]]:
+    return {
+        ("sample.py", number, match.group(1))
+        for number, line in enumerate(source.splitlines(), 1)
+        if (match := _MYPY_ONLY.search(line))
+    }
+
+
+def test_plugin_reports_catalogue_codes_in_workflows_only(
+    mypy_python: Path, tmp_path: Path
+) -> None:
     (tmp_path / "sample.py").write_text(SAMPLE)
     (tmp_path / "mypy.ini").write_text("[mypy]\nplugins = dbos_lint.mypy_plugin\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--no-incremental",
-         "sample.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = run_mypy(mypy_python, tmp_path, "sample.py")
     found = set()
     for line in result.stdout.splitlines():
         match = _LINE.match(line)
         if match:
             found.add(("sample.py", int(match.group(1)), match.group(2)))
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert found == expected_findings(tmp_path), result.stdout
+    where = f"{mypy_version(mypy_python)}\n{result.stdout}{result.stderr}"
+    assert result.returncode == 1, where
+    others = [x for x in result.stdout.splitlines() if ": error:" in x and not _LINE.match(x)]
+    assert not others, where  # nothing but ours
+    both = expected_findings(tmp_path)
+    only_mypy = _mypy_only(SAMPLE)
+    assert len(only_mypy) >= 5
+    assert found == both | only_mypy, where
 
-    # Same catalogue, same codes: the libcst checker agrees on every line the plugin reports.
+    # Same catalogue, same codes: the libcst checker agrees on every line both should report,
+    # and misses the ones only types reveal.
     libcst_found = {("sample.py", f.line, f.code) for f in check_source(SAMPLE)}
-    assert found <= libcst_found
+    assert both <= libcst_found
+    assert not (only_mypy & libcst_found)
+
+
+def test_a_missing_mypy_internal_means_no_diagnostic_not_a_crash() -> None:
+    """The hooks read the checker's scope stack, which is not part of mypy's plugin interface:
+    an api object without it (as a future mypy might hand over) gives no error and no crash."""
+    from mypy.nodes import CallExpr, NameExpr
+
+    from dbos_lint.mypy_plugin import DbosLintPlugin
+
+    failures: list[str] = []
+    api = SimpleNamespace(path="sample.py", fail=lambda *a, **k: failures.append(str(a)))
+    default = object()
+    ctx = SimpleNamespace(
+        api=api, context=CallExpr(NameExpr("time"), [], [], []), args=[[]],
+        arg_types=[[]], default_return_type=default,
+    )  # fmt: skip
+    plugin = DbosLintPlugin.__new__(DbosLintPlugin)
+    for fullname, method in (("time.time", False), ("random.Random.random", True)):
+        hook = (plugin.get_method_hook if method else plugin.get_function_hook)(fullname)
+        assert hook is not None
+        assert hook(ctx) is default  # type: ignore[arg-type]
+    signature_hook = plugin.get_function_hook("dbos_lint.mypy_plugin:apply-workflow")
+    assert signature_hook is not None
+    assert signature_hook(ctx) is default  # type: ignore[arg-type]
+    assert failures == []

@@ -8,8 +8,8 @@ import hashlib
 import inspect
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar, overload
 
 from .._config import (
     DBOSConfig,
@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T", bound=type)
 R = TypeVar("R")
+P = ParamSpec("P")
 
 _LIBRARY_VERSION = "0.1.0"
 
@@ -353,10 +354,38 @@ class DBOS(Communication, Management, Patching):
 
     # ------------------------------------------------------------------ running
 
+    # The overloads type the call like the function it starts: wrong arguments are an error
+    # and the handle's result is the workflow's return type (awaited, for an `async def`).
+    @overload
     @classmethod
-    def start_workflow(cls, func: Callable[..., R], *args: Any, **kwargs: Any) -> WorkflowHandle[R]:
+    def start_workflow(
+        cls, func: Callable[P, Coroutine[Any, Any, R]], *args: P.args, **kwargs: P.kwargs
+    ) -> WorkflowHandle[R]: ...
+
+    @overload
+    @classmethod
+    def start_workflow(
+        cls, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> WorkflowHandle[R]: ...
+
+    @classmethod
+    def start_workflow(
+        cls, func: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> WorkflowHandle[Any]:
         info = _registry.startable(_decorators.info_of(func))
         return start_workflow(info, _decorators.bound_args(func, args), kwargs)
+
+    @overload
+    @classmethod
+    async def start_workflow_async(
+        cls, func: Callable[P, Coroutine[Any, Any, R]], *args: P.args, **kwargs: P.kwargs
+    ) -> WorkflowHandleAsync[R]: ...
+
+    @overload
+    @classmethod
+    async def start_workflow_async(
+        cls, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> WorkflowHandleAsync[R]: ...
 
     @classmethod
     async def start_workflow_async(
@@ -382,9 +411,9 @@ class DBOS(Communication, Management, Patching):
     def run_step(
         cls,
         dbos_step_options: StepOptions | None,
-        func: Callable[..., R],
-        *args: Any,
-        **kwargs: Any,
+        func: Callable[P, R],
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> R:
         opts: StepOptions = dict(dbos_step_options or {})  # type: ignore[assignment]
         name = str(opts.get("name") or getattr(func, "__qualname__", "run_step"))

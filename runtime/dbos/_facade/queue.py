@@ -3,9 +3,9 @@ limit, priorities, deduplication and partitions (one at a time per key, in order
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar, overload
 
 from .._core.checkpoint import active_workflow
 from .._core.context import EnqueueOptions, assigned_enqueue_options
@@ -18,6 +18,7 @@ from .._registry import registry as _registry
 from .._registry.queues import QueueRateLimit
 
 R = TypeVar("R")
+P = ParamSpec("P")
 
 
 class Queue:
@@ -79,13 +80,40 @@ class Queue:
     def partition_queue(self) -> bool:
         return self._spec.partition_queue
 
+    # Typed like the function enqueued (its arguments checked, the handle's result its return
+    # type, awaited for an `async def`); with `partition_key=` only the result type is kept,
+    # because a keyword of the queue's own cannot sit between `P.args` and `P.kwargs`.
+    @overload
     def enqueue(
         self,
-        func: Callable[..., R],
+        func: Callable[..., Coroutine[Any, Any, R]],
+        *args: Any,
+        partition_key: str,
+        **kwargs: Any,
+    ) -> WorkflowHandle[R]: ...
+
+    @overload
+    def enqueue(
+        self, func: Callable[..., R], *args: Any, partition_key: str, **kwargs: Any
+    ) -> WorkflowHandle[R]: ...
+
+    @overload
+    def enqueue(
+        self, func: Callable[P, Coroutine[Any, Any, R]], *args: P.args, **kwargs: P.kwargs
+    ) -> WorkflowHandle[R]: ...
+
+    @overload
+    def enqueue(
+        self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> WorkflowHandle[R]: ...
+
+    def enqueue(  # type: ignore[misc]  # a workflow's own `partition_key` would be the queue's
+        self,
+        func: Callable[..., Any],
         *args: Any,
         partition_key: str | None = None,
         **kwargs: Any,
-    ) -> WorkflowHandle[R]:
+    ) -> WorkflowHandle[Any]:
         """Record `func(*args, **kwargs)` on this queue and return its handle at once.
 
         `partition_key` (the seed's spelling; also `SetEnqueueOptions(queue_partition_key=)`)
@@ -101,7 +129,31 @@ class Queue:
         )
         return handle
 
+    @overload
     async def enqueue_async(
+        self,
+        func: Callable[..., Coroutine[Any, Any, R]],
+        *args: Any,
+        partition_key: str,
+        **kwargs: Any,
+    ) -> WorkflowHandleAsync[R]: ...
+
+    @overload
+    async def enqueue_async(
+        self, func: Callable[..., R], *args: Any, partition_key: str, **kwargs: Any
+    ) -> WorkflowHandleAsync[R]: ...
+
+    @overload
+    async def enqueue_async(
+        self, func: Callable[P, Coroutine[Any, Any, R]], *args: P.args, **kwargs: P.kwargs
+    ) -> WorkflowHandleAsync[R]: ...
+
+    @overload
+    async def enqueue_async(
+        self, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> WorkflowHandleAsync[R]: ...
+
+    async def enqueue_async(  # type: ignore[misc]  # as enqueue
         self,
         func: Callable[..., Any],
         *args: Any,
