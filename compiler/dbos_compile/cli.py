@@ -1,5 +1,5 @@
-"""``dbos-compile``: the command line. Subcommands are argparse subparsers so ``build`` can be
-added next to ``check`` and ``explain`` without touching them.
+"""``dbos-compile``: the command line. Subcommands are argparse subparsers: ``check``, ``explain``
+and ``build`` (in ``build.py``).
 
 Exit status follows ruff/ESLint: 0 clean, 1 findings (syntax errors included), 2 usage or
 configuration errors.
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dbos_compile.build import add_build
 from dbos_compile.cache import CACHE_DIR_NAME, ResultCache
 from dbos_compile.config import ConfigError, load_config
 from dbos_compile.formats import FORMATTERS
@@ -57,11 +58,12 @@ def _add_explain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="dbos-compile", description="Static checks (and, later, code generation) for DBOS."
+        prog="dbos-compile", description="Static checks and code generation for DBOS."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _add_check(sub)
     _add_explain(sub)
+    add_build(sub)
     return parser
 
 

@@ -48,6 +48,7 @@ def test_installed_package_has_every_module_and_template(installed_python: Path)
         if p.is_file() and "__pycache__" not in p.parts
     }
     wanted = _source_files()
+    assert any(f.endswith(".jinja") for f in wanted)  # the code generator's templates
     assert wanted - installed == set()
     # What users import works from the installed copy, not from this checkout.
     probe = subprocess.run(

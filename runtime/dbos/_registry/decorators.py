@@ -224,6 +224,7 @@ def transaction(
             func=target,
             is_async=False,
             takes_self=_takes_self(target) or rewrap is classmethod,
+            isolation_level=isolation_level,
         )
         _registry.register_function(info)
         tx_name = info.name

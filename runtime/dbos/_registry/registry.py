@@ -26,6 +26,7 @@ class FunctionInfo:
     takes_self: bool  # first parameter is `self` (instance) or `cls` (classmethod)
     max_recovery_attempts: int | None = 100
     step_options: dict[str, Any] = field(default_factory=dict)
+    isolation_level: str | None = None  # transactions only
     wrapper: Callable[..., Any] | None = None
 
     @property

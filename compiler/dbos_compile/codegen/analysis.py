@@ -1,0 +1,160 @@
+"""What a module declares for DBOS, read from its syntax: which names reach the ``DBOS`` class,
+and which functions and methods are workflows, steps or transactions (and whether async).
+
+The code generator needs this before rewriting: a call is made explicit only when its callee
+is one of the module's own decorated functions (or a durable ``DBOS.*`` operation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+import libcst.matchers as m
+
+KINDS = ("workflow", "step", "transaction")
+
+
+_SITE_PREFIX = {"workflow": "_dbos_wf_", "step": "_dbos_step_", "transaction": "_dbos_tx_"}
+
+
+@dataclass(frozen=True)
+class Durable:
+    """One decorated function: its kind, whether it is ``async def``, and whether the DBOS
+    decorator is the innermost one (then the function it registers is the one defined)."""
+
+    kind: str
+    is_async: bool
+    innermost: bool = True
+
+    def site(self, name: str) -> str:
+        """The module global a generated call site of ``name`` calls (see ``located``)."""
+        return _SITE_PREFIX[self.kind] + name
+
+
+@dataclass
+class ModuleFacts:
+    """The DBOS names of one module."""
+
+    dbos_names: set[str] = field(default_factory=set)  # local names bound to dbos.DBOS
+    dbos_modules: set[str] = field(default_factory=set)  # local names bound to the dbos module
+    functions: dict[str, Durable] = field(default_factory=dict)  # module-level decorated defs
+    methods: dict[str, dict[str, Durable]] = field(default_factory=dict)  # class -> method
+
+    @property
+    def has_durable(self) -> bool:
+        return bool(self.functions or any(self.methods.values()))
+
+    def is_dbos(self, node: cst.BaseExpression) -> bool:
+        """``node`` names the ``DBOS`` class (``DBOS``, an alias of it, ``dbos.DBOS``)."""
+        if isinstance(node, cst.Name):
+            return node.value in self.dbos_names
+        return (
+            isinstance(node, cst.Attribute)
+            and node.attr.value == "DBOS"
+            and isinstance(node.value, cst.Name)
+            and node.value.value in self.dbos_modules
+        )
+
+    def kind_of(self, func: cst.FunctionDef) -> Durable | None:
+        """The DBOS kind a function's decorators give it, if any."""
+        for index, decorator in enumerate(func.decorators):
+            expr = decorator.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            if (
+                isinstance(target, cst.Attribute)
+                and target.attr.value in KINDS
+                and self.is_dbos(target.value)
+            ):
+                innermost = index == len(func.decorators) - 1
+                return Durable(target.attr.value, func.asynchronous is not None, innermost)
+        return None
+
+
+def _imports(module: cst.Module, facts: ModuleFacts) -> None:
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if (
+                isinstance(small, cst.ImportFrom)
+                and isinstance(small.module, cst.Name)
+                and small.module.value == "dbos"
+            ):
+                if isinstance(small.names, cst.ImportStar):
+                    facts.dbos_names.add("DBOS")
+                    continue
+                for alias in small.names:
+                    if m.matches(alias.name, m.Name("DBOS")):
+                        bound = alias.asname.name if alias.asname else alias.name
+                        if isinstance(bound, cst.Name):
+                            facts.dbos_names.add(bound.value)
+            elif isinstance(small, cst.Import):
+                for alias in small.names:
+                    if m.matches(alias.name, m.Name("dbos")):
+                        bound = alias.asname.name if alias.asname else alias.name
+                        if isinstance(bound, cst.Name):
+                            facts.dbos_modules.add(bound.value)
+
+
+def read_facts(module: cst.Module) -> ModuleFacts:
+    """The facts of a parsed module (module-level definitions and classes only)."""
+    facts = ModuleFacts()
+    _imports(module, facts)
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef):
+            durable = facts.kind_of(statement)
+            if durable is not None:
+                facts.functions[statement.name.value] = durable
+        elif isinstance(statement, cst.ClassDef):
+            methods: dict[str, Durable] = {}
+            for item in statement.body.body:
+                if isinstance(item, cst.FunctionDef):
+                    durable = facts.kind_of(item)
+                    if durable is not None:
+                        methods[item.name.value] = durable
+            if methods:
+                facts.methods[statement.name.value] = methods
+    return facts
+
+
+class _Bound(cst.CSTVisitor):
+    """Names a function binds for itself (parameters, assignments, loops, nested defs)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.names.add(node.name.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._targets(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._targets(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._targets(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._targets(node.name)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.names.add(node.name.value)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.names.add(node.name.value)
+
+    def _targets(self, node: cst.BaseExpression) -> None:
+        if isinstance(node, cst.Name):
+            self.names.add(node.value)
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            for element in node.elements:
+                self._targets(element.value)
+
+
+def locally_bound(func: cst.FunctionDef) -> set[str]:
+    """Names that, inside ``func``, do not refer to the module's definitions."""
+    visitor = _Bound()
+    func.params.visit(visitor)
+    func.body.visit(visitor)
+    return visitor.names
