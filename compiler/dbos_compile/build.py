@@ -1,13 +1,16 @@
 """``dbos-compile build SRC --out OUT``: check SRC, then write (or, with ``--check``, verify)
-the generated mirror. Nothing is written when the check finds anything."""
+the generated mirror. Nothing is written when the check finds anything. ``--against OLD``
+(and ``dbos-compile diff OLD NEW``) says whether the old build's in-flight workflows can be
+recovered by the new one; exit 1 on a breaking change, so CI can gate a deploy."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from dbos_compile.codegen import tree
+from dbos_compile.codegen import evolution, manifest, tree
 from dbos_compile.config import load_config
 from dbos_compile.formats import FORMATTERS
 from dbos_compile.runner import default_jobs, run_check
@@ -23,7 +26,40 @@ def add_build(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--check", action="store_true", help="write nothing; exit 1 if OUT is not up to date"
     )
     build.add_argument("--config", type=Path, default=None, help="pyproject.toml to use")
+    build.add_argument(
+        "--against", type=Path, default=None, help="the deployed build's dbos-manifest.json"
+    )
     build.set_defaults(handler=run_build)
+
+
+def add_diff(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    diff = sub.add_parser(
+        "diff", help="can workflows in flight under OLD be recovered by NEW? (two manifests)"
+    )
+    diff.add_argument("old", type=Path, help="dbos-manifest.json of the deployed build")
+    diff.add_argument("new", type=Path, help="dbos-manifest.json of the build to deploy")
+    diff.set_defaults(handler=run_diff)
+
+
+def _evolution(old: dict[str, Any], new: dict[str, Any]) -> int:
+    verdicts = evolution.compare(old, new)
+    sys.stdout.write(evolution.report(verdicts))
+    return EXIT_FAILED if evolution.any_breaking(verdicts) else EXIT_CLEAN
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        return manifest.load(path)
+    except (OSError, ValueError) as exc:
+        print(f"dbos-compile: error: {exc}", file=sys.stderr)
+        return None
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    old, new = _load(args.old), _load(args.new)
+    if old is None or new is None:
+        return EXIT_USAGE
+    return _evolution(old, new)
 
 
 def _describe(drift: tree.Drift) -> str:
@@ -47,7 +83,17 @@ def run_build(args: argparse.Namespace) -> int:
         sys.stdout.write(FORMATTERS["text"](checked))
         print(f"dbos-compile build: {src} does not pass check; nothing written", file=sys.stderr)
         return EXIT_FAILED
+    against = None
+    if args.against is not None:
+        against = _load(args.against)
+        if against is None:
+            return EXIT_USAGE
     wanted = tree.plan(src, out)
+    if against is not None:
+        verdict = _evolution(against, wanted.manifest)
+        if verdict != EXIT_CLEAN:
+            print("dbos-compile build: breaking changes; nothing written", file=sys.stderr)
+            return verdict
     if args.check:
         found = tree.drift(out, wanted)
         if found.clean:

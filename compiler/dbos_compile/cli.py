@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dbos_compile.build import add_build
+from dbos_compile.build import add_build, add_diff
 from dbos_compile.cache import CACHE_DIR_NAME, ResultCache
 from dbos_compile.config import ConfigError, load_config
 from dbos_compile.formats import FORMATTERS
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_explain(sub)
     add_build(sub)
+    add_diff(sub)
     return parser
 
 

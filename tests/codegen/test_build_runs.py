@@ -25,8 +25,10 @@ def _modes(built: Path) -> dict[str, Path]:
     return {"decorated": FIXTURES, "generated": built}
 
 
-def _shop(mode_path: Path, role: str, workflow_id: str, url: str, marks: Path) -> dict[str, str]:
-    env = {"SHOP_DATABASE_URL": url, "SHOP_MARKS": str(marks)}
+def _shop(
+    mode_path: Path, role: str, workflow_id: str, url: str, marks: Path, version: str = ""
+) -> dict[str, str]:
+    env = {"SHOP_DATABASE_URL": url, "SHOP_MARKS": str(marks), "SHOP_VERSION": version}
     result = run_python("-m", "shop", role, workflow_id, path=mode_path, env=env, cwd=marks)
     if role == "start":
         assert result.returncode == -signal.SIGKILL, result.stderr
@@ -67,10 +69,12 @@ def test_a_workflow_crashed_in_one_mode_is_recovered_by_the_other(
     built: Path, system_database_url: str, tmp_path: Path, crashed: str, recovers: str
 ) -> None:
     modes = _modes(built)
-    _shop(modes[crashed], "start", "order-1", system_database_url, tmp_path)
+    # Compiled code's version is its durable shapes', decorated code's its source's: an app
+    # switching modes pins application_version for the switch (the README says so).
+    _shop(modes[crashed], "start", "order-1", system_database_url, tmp_path, "v1")
     first = _marks(tmp_path, "price-cake")
     assert len(first) == 1 and _marks(tmp_path, "after-sleep") == []
-    report = _shop(modes[recovers], "recover", "order-1", system_database_url, tmp_path)
+    report = _shop(modes[recovers], "recover", "order-1", system_database_url, tmp_path, "v1")
     assert report["result"] == 250 + 400 + 250
     # Completed steps were not run again: the crashed process priced both items once; the
     # recovering one ran only what came after the crash.

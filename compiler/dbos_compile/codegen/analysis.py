@@ -25,6 +25,11 @@ class Durable:
     kind: str
     is_async: bool
     innermost: bool = True
+    given_name: str | None = None  # a literal ``name=`` in the decorator
+
+    def registered(self, qualname: str) -> str:
+        """The name the runtime registers (and records steps under): as the decorator does."""
+        return self.given_name or qualname
 
     def site(self, name: str) -> str:
         """The module global a generated call site of ``name`` calls (see ``located``)."""
@@ -66,8 +71,22 @@ class ModuleFacts:
                 and self.is_dbos(target.value)
             ):
                 innermost = index == len(func.decorators) - 1
-                return Durable(target.attr.value, func.asynchronous is not None, innermost)
+                name = _given_name(expr, target.attr.value)
+                return Durable(target.attr.value, func.asynchronous is not None, innermost, name)
         return None
+
+
+def _given_name(expr: cst.BaseExpression, kind: str) -> str | None:
+    """``name="x"`` (or, for workflow and step, a first positional literal) in a decorator."""
+    if not isinstance(expr, cst.Call):
+        return None
+    for position, arg in enumerate(expr.args):
+        named = arg.keyword is not None and arg.keyword.value == "name"
+        first = arg.keyword is None and position == 0 and kind != "transaction"
+        if (named or first) and isinstance(arg.value, cst.SimpleString):
+            value = arg.value.evaluated_value
+            return value if isinstance(value, str) else None
+    return None
 
 
 def _imports(module: cst.Module, facts: ModuleFacts) -> None:

@@ -18,7 +18,9 @@ import jinja2
 import libcst as cst
 
 from .analysis import read_facts
+from .manifest import fingerprint
 from .rewrite import Rewritten, rewrite
+from .shape import module_shapes
 
 #: Must equal ``dbos._compiled.ABI`` of the runtime the output is meant for.
 ABI = 1
@@ -90,7 +92,8 @@ def generate(source: bytes, display: str, source_from_here: str) -> Generated | 
     facts = read_facts(module)
     if not facts.has_durable:
         return None
-    updated, report = rewrite(module, facts)
+    prints = {name: fingerprint(name, shape) for name, shape in module_shapes(source).items()}
+    updated, report = rewrite(module, facts, prints)
     sha = source_hash(source)
     common = {"abi": ABI, "source": display, "sha256": sha, "source_from_here": source_from_here}
     comment_lines = _render("header.jinja", guard_in_header=False, guard="", **common)

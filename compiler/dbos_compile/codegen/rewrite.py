@@ -62,8 +62,9 @@ def _runtime(name: str) -> cst.Attribute:
 
 
 class _WorkflowBodies(cst.CSTTransformer):
-    def __init__(self, facts: ModuleFacts, report: Rewritten) -> None:
+    def __init__(self, facts: ModuleFacts, report: Rewritten, shapes: dict[str, str]) -> None:
         super().__init__()
+        self._shapes = shapes
         self._facts = facts
         self._report = report
         self._classes: list[str] = []
@@ -97,10 +98,17 @@ class _WorkflowBodies(cst.CSTTransformer):
             self._workflows.pop()
         direct = not self._classes and durable.innermost
         site = durable.site(original.name.value) if direct else None
-        return updated.with_changes(decorators=[self._located(d, site) for d in updated.decorators])
+        qualname = ".".join([*self._classes, original.name.value])
+        registered = durable.registered(qualname)
+        shape = self._shapes.get(registered) if durable.kind == "workflow" else None
+        decorators = [self._located(d, site, shape) for d in updated.decorators]
+        return updated.with_changes(decorators=decorators)
 
-    def _located(self, decorator: cst.Decorator, site: str | None) -> cst.Decorator:
-        """``@DBOS.step()`` -> ``@_dbos_rt.located(DBOS.step(), "_dbos_step_f")``, same line."""
+    def _located(
+        self, decorator: cst.Decorator, site: str | None, shape: str | None
+    ) -> cst.Decorator:
+        """``@DBOS.step()`` -> ``@_dbos_rt.located(DBOS.step(), "_dbos_step_f")`` (a workflow
+        also gets its shape's fingerprint), on the same line."""
         expr = decorator.decorator
         target = expr.func if isinstance(expr, cst.Call) else expr
         if not (
@@ -109,10 +117,14 @@ class _WorkflowBodies(cst.CSTTransformer):
             and self._facts.is_dbos(target.value)
         ):
             return decorator
-        args = [cst.Arg(expr)]
-        if site is not None:
-            args[0] = args[0].with_changes(comma=_COMMA)
-            args.append(cst.Arg(cst.SimpleString(f'"{site}"')))
+        values: list[cst.BaseExpression] = [expr]
+        if site is not None or shape is not None:
+            values.append(cst.SimpleString(f'"{site}"') if site is not None else cst.Name("None"))
+        if shape is not None:
+            values.append(cst.SimpleString(f'"{shape}"'))
+        last = len(values) - 1
+        args = [cst.Arg(v, comma=_COMMA if i < last else cst.MaybeSentinel.DEFAULT)
+                for i, v in enumerate(values)]  # fmt: skip
         return decorator.with_changes(decorator=cst.Call(_runtime("located"), args))
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
@@ -197,8 +209,11 @@ def _packed(call: cst.Call) -> tuple[cst.Tuple, cst.Dict]:
     return cst.Tuple(elements), cst.Dict(entries)
 
 
-def rewrite(module: cst.Module, facts: ModuleFacts) -> tuple[cst.Module, Rewritten]:
-    """The module with its workflows' durable calls made explicit, and what was rewritten."""
+def rewrite(
+    module: cst.Module, facts: ModuleFacts, shapes: dict[str, str]
+) -> tuple[cst.Module, Rewritten]:
+    """The module with its workflows' durable calls made explicit, and what was rewritten.
+    ``shapes``: workflow name -> shape fingerprint, recorded at registration."""
     report = Rewritten()
-    updated = module.visit(_WorkflowBodies(facts, report))
+    updated = module.visit(_WorkflowBodies(facts, report, shapes))
     return updated, report

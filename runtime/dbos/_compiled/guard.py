@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import CodeType, FunctionType
 from typing import Any, TypeVar
 
+from .._registry.decorators import info_of
 from .calls import direct_call
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,11 +61,14 @@ def require(
     _origins[module] = _Origin(generated, path, header_lines)
 
 
-def located(decorator: Callable[[F], F], site: str | None = None) -> Callable[[F], F]:
-    """``@_dbos_rt.located(DBOS.workflow(), "_dbos_wf_name")``: relocate the function before it
-    is registered, so what the registry holds (and hashes into the application version) is the
-    user's code; then bind ``site`` in the module to the direct checkpoint-core call that the
-    generated workflows make instead of calling the decorated function."""
+def located(
+    decorator: Callable[[F], F], site: str | None = None, shape: str | None = None
+) -> Callable[[F], F]:
+    """``@_dbos_rt.located(DBOS.workflow(), "_dbos_wf_name", "<shape>")``: relocate the function
+    before it is registered, so what the registry holds is the user's code; bind ``site`` in
+    the module to the direct checkpoint-core call that the generated workflows make instead of
+    calling the decorated function; and record a workflow's durable-shape fingerprint, which
+    the application version is made of instead of its source text."""
 
     def apply(func: F) -> F:
         origin = _origins.get(getattr(func, "__module__", ""))
@@ -73,6 +77,8 @@ def located(decorator: Callable[[F], F], site: str | None = None) -> Callable[[F
         decorated = decorator(func)
         if site is not None:
             func.__globals__[site] = direct_call(decorated)
+        if shape is not None:
+            info_of(decorated).shape = shape
         return decorated
 
     return apply

@@ -71,12 +71,17 @@ def _configure_logging(level: str) -> None:
 
 def _application_version() -> str:
     """A hash of every registered workflow's source: changed code gets a new version, whose
-    recovery leaves the old version's pending workflows alone."""
+    recovery leaves the old version's pending workflows alone. A workflow compiled by
+    `dbos-compile build` contributes its durable shape instead, so an edit between
+    checkpoints keeps the version (and the old version's runs recoverable)."""
     digest = hashlib.md5(usedforsecurity=False)
     for info in sorted(_registry.all_functions(), key=lambda i: i.name):
         if info.kind != "workflow" or _registry.is_temporary(info):
             continue
         digest.update(info.name.encode())
+        if info.shape is not None:
+            digest.update(f"shape:{info.shape}".encode())
+            continue
         try:
             digest.update(inspect.getsource(info.func).encode())
         except (OSError, TypeError):

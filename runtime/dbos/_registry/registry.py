@@ -27,6 +27,7 @@ class FunctionInfo:
     max_recovery_attempts: int | None = 100
     step_options: dict[str, Any] = field(default_factory=dict)
     isolation_level: str | None = None  # transactions only
+    shape: str | None = None  # compiled workflows: fingerprint of their durable shape
     wrapper: Callable[..., Any] | None = None
 
     @property

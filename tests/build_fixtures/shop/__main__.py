@@ -16,7 +16,10 @@ from . import aio, billing, orders
 
 def main() -> None:
     role, workflow_id = sys.argv[1], sys.argv[2]
-    DBOS(config={"name": "shop", "system_database_url": os.environ["SHOP_DATABASE_URL"]})
+    config = {"name": "shop", "system_database_url": os.environ["SHOP_DATABASE_URL"]}
+    if os.environ.get("SHOP_VERSION"):  # decorated and compiled code hash different things
+        config["application_version"] = os.environ["SHOP_VERSION"]
+    DBOS(config=config)
     if role == "recover":
         (orders.MARKS / "release").touch()
     DBOS.launch()
