@@ -263,7 +263,8 @@ def test_resume_restarts_a_dead_lettered_workflow(dbos: None, system_database_ur
     with SetWorkflowID("dead-lettered"):
         DBOS.start_workflow(three_stage, 3)
     deadline = time.monotonic() + 10
-    while "a3" not in executed and time.monotonic() < deadline:
+    # Recorded, not only run (the cancel-then-resume race): else the resume runs step 1 again.
+    while len(DBOS.list_workflow_steps("dead-lettered")) < 1 and time.monotonic() < deadline:
         time.sleep(0.01)
     DBOS.cancel_workflow("dead-lettered")
     release.set()
