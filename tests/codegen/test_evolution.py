@@ -97,7 +97,8 @@ CHANGES = {
     ),
     "renamed": (
         BASE.replace('@DBOS.step(name="ship")', '@DBOS.step(name="dispatch")'),
-        evolution.BREAKING, "step 3: the durable calls inside a branch changed",
+        evolution.BREAKING,
+        "step 3: inside branch path 1, call 1: step `ship` renamed to `dispatch`",
     ),
     "renamed at top level": (
         BASE.replace("    reserve(order)\n", "    audit(order)\n"),
@@ -113,7 +114,7 @@ CHANGES = {
     "moved into the loop": (
         BASE.replace("        audit(order)\n    DBOS.sleep(1)", "        audit(order)\n"
                      "        DBOS.sleep(1)"),
-        evolution.BREAKING, "step 4: recorded loop, now loop",
+        evolution.BREAKING, "step 4: inside the loop, after call 1, added sleep",
     ),
 }  # fmt: skip
 

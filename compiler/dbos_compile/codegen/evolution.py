@@ -49,6 +49,17 @@ def _first_difference(old: list[Node], new: list[Node]) -> int:
     return min(len(old), len(new))
 
 
+def _nested(a: Node, b: Node) -> str | None:
+    """What changed inside a loop or branch present in both, if that is where it is."""
+    if a["op"] == b["op"] == "loop":
+        return f"inside the loop, {_inner(a['body'], b['body'])}"
+    if a["op"] == b["op"] == "branch" and len(a["paths"]) == len(b["paths"]):
+        for number, (was, now) in enumerate(zip(a["paths"], b["paths"], strict=True), 1):
+            if was != now:
+                return f"inside branch path {number}, {_inner(was, now)}"
+    return None
+
+
 def _breaking(old: list[Node], new: list[Node]) -> str:
     i = _first_difference(old, new)
     step = i + 1
@@ -56,18 +67,28 @@ def _breaking(old: list[Node], new: list[Node]) -> str:
         return f"step {step}: {label(new[i])} inserted before {label(old[i])}"
     if len(old) > len(new) and old[:i] + old[i + 1 :] == new:
         return f"step {step}: {label(old[i])} removed"
-    if len(old) == len(new) and old[i + 1 :] == new[i + 1 :]:
+    if i < len(old) and i < len(new):
         a, b = old[i], new[i]
-        if a["op"] == b["op"] and "name" in a and "name" in b:
-            return f"step {step}: {label(a)} renamed to `{b['name']}`"
-        if a["op"] == b["op"] and a["op"] in ("loop", "branch"):
-            return f"step {step}: the durable calls inside a {a['op']} changed"
-        return f"step {step}: {label(a)} replaced by {label(b)}"
+        nested = _nested(a, b)
+        if nested is not None:
+            return f"step {step}: {nested}"
+        if len(old) == len(new) and old[i + 1 :] == new[i + 1 :]:
+            if a["op"] == b["op"] and "name" in a and "name" in b:
+                return f"step {step}: {label(a)} renamed to `{b['name']}`"
+            return f"step {step}: {label(a)} replaced by {label(b)}"
     if Counter(map(label, old[i:])) == Counter(map(label, new[i:])):
         return f"step {step}: reordered: was {_labels(old[i:])}; now {_labels(new[i:])}"
     old_at = label(old[i]) if i < len(old) else "the end"
     new_at = label(new[i]) if i < len(new) else "the end"
     return f"step {step}: recorded {old_at}, now {new_at}"
+
+
+def _inner(old: list[Node], new: list[Node]) -> str:
+    """A difference inside a loop or branch; appending there is breaking too (the calls after
+    it, or the next iteration's, would land on the wrong numbers)."""
+    if new[: len(old)] == old:
+        return f"after call {len(old)}, added {_labels(new[len(old) :])}"
+    return _breaking(old, new).replace("step ", "call ", 1)
 
 
 def judge(name: str, old: list[Node], new: list[Node]) -> Verdict:
