@@ -56,6 +56,7 @@ def test_generated_code_gives_the_decorated_results(
         == results["decorated"]
         == {
             "checkout": 650,
+            "batch": 500,
             "pay": 12,
             "quadruple": 12,
         }

@@ -46,6 +46,7 @@ def test_build_mirrors_the_tree_and_generates_workflow_modules(tmp_path: Path) -
     assert 'return total + _dbos_rt.step(price,\n        "tea",\n    )' in orders
     assert "_dbos_rt.sleep(0.01)" in orders
     assert '_dbos_rt.set_event("total", total)' in orders
+    assert "handle = _dbos_rt.enqueue(queue, subtotal, items)" in orders
     billing = output["shop/billing.py"].decode()
     assert "first = _dbos_rt.step(self.charge, cents)" in billing
     aio = output["shop/aio.py"].decode()

@@ -16,7 +16,7 @@ from dbos_compile.codegen.manifest import build_manifest
 from dbos_compile.codegen.shape import module_shapes
 
 BASE = """
-from dbos import DBOS
+from dbos import DBOS, Queue
 
 
 @DBOS.step()
@@ -51,6 +51,14 @@ def order(order: str) -> int:
     return paid
 
 
+q = Queue("q")
+
+
+@DBOS.workflow()
+def fan_out() -> None:
+    q.enqueue(other)
+
+
 @DBOS.workflow()
 def other() -> None:
     audit("x")
@@ -75,6 +83,7 @@ def test_the_manifest_records_calls_branches_and_loops_in_order() -> None:
         {"op": "loop", "body": [{"op": "step", "name": "audit"}]},
         {"op": "sleep"},
     ]
+    assert _manifest(BASE)["workflows"]["fan_out"]["shape"] == [{"op": "enqueue"}]  # type: ignore[index]
 
 
 CHANGES = {
@@ -167,6 +176,7 @@ def test_diff_and_build_against_exit_1_on_breaking_changes(tmp_path: Path) -> No
     diff = compile_cli("diff", str(old), str(new), cwd=tmp_path)
     assert diff.returncode == 1
     assert diff.stdout.splitlines() == [
+        "fan_out: compatible",
         "order: breaking: step 2: step `audit` inserted before step `charge`",
         "other: compatible",
     ]

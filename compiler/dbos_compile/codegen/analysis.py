@@ -42,6 +42,8 @@ class ModuleFacts:
 
     dbos_names: set[str] = field(default_factory=set)  # local names bound to dbos.DBOS
     dbos_modules: set[str] = field(default_factory=set)  # local names bound to the dbos module
+    queue_classes: set[str] = field(default_factory=set)  # local names bound to dbos.Queue
+    queues: set[str] = field(default_factory=set)  # module globals assigned a Queue(...)
     functions: dict[str, Durable] = field(default_factory=dict)  # module-level decorated defs
     methods: dict[str, dict[str, Durable]] = field(default_factory=dict)  # class -> method
 
@@ -101,12 +103,16 @@ def _imports(module: cst.Module, facts: ModuleFacts) -> None:
             ):
                 if isinstance(small.names, cst.ImportStar):
                     facts.dbos_names.add("DBOS")
+                    facts.queue_classes.add("Queue")
                     continue
                 for alias in small.names:
+                    bound = alias.asname.name if alias.asname else alias.name
+                    if not isinstance(bound, cst.Name):
+                        continue
                     if m.matches(alias.name, m.Name("DBOS")):
-                        bound = alias.asname.name if alias.asname else alias.name
-                        if isinstance(bound, cst.Name):
-                            facts.dbos_names.add(bound.value)
+                        facts.dbos_names.add(bound.value)
+                    elif m.matches(alias.name, m.Name("Queue")):
+                        facts.queue_classes.add(bound.value)
             elif isinstance(small, cst.Import):
                 for alias in small.names:
                     if m.matches(alias.name, m.Name("dbos")):
@@ -115,11 +121,39 @@ def _imports(module: cst.Module, facts: ModuleFacts) -> None:
                             facts.dbos_modules.add(bound.value)
 
 
+def _is_queue_class(node: cst.BaseExpression, facts: ModuleFacts) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value in facts.queue_classes
+    return (
+        isinstance(node, cst.Attribute)
+        and node.attr.value == "Queue"
+        and isinstance(node.value, cst.Name)
+        and node.value.value in facts.dbos_modules
+    )
+
+
+def _queue_assignment(statement: cst.BaseStatement, facts: ModuleFacts) -> None:
+    """``q = Queue("name", ...)`` at module level makes ``q.enqueue(...)`` a durable call."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return
+    for small in statement.body:
+        value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+        if not (isinstance(value, cst.Call) and _is_queue_class(value.func, facts)):
+            continue
+        if isinstance(small, cst.Assign):
+            targets = [t.target for t in small.targets]
+        else:
+            assert isinstance(small, cst.AnnAssign)
+            targets = [small.target]
+        facts.queues.update(t.value for t in targets if isinstance(t, cst.Name))
+
+
 def read_facts(module: cst.Module) -> ModuleFacts:
     """The facts of a parsed module (module-level definitions and classes only)."""
     facts = ModuleFacts()
     _imports(module, facts)
     for statement in module.body:
+        _queue_assignment(statement, facts)
         if isinstance(statement, cst.FunctionDef):
             durable = facts.kind_of(statement)
             if durable is not None:
@@ -134,6 +168,19 @@ def read_facts(module: cst.Module) -> ModuleFacts:
             if methods:
                 facts.methods[statement.name.value] = methods
     return facts
+
+
+def queue_of(callee: cst.BaseExpression, facts: ModuleFacts, bound: set[str]) -> cst.Name | None:
+    """``q`` in ``q.enqueue`` / ``q.enqueue_async`` for a module-level ``q = Queue(...)``."""
+    if (
+        isinstance(callee, cst.Attribute)
+        and callee.attr.value in ("enqueue", "enqueue_async")
+        and isinstance(callee.value, cst.Name)
+        and callee.value.value in facts.queues
+        and callee.value.value not in bound
+    ):
+        return callee.value
+    return None
 
 
 class _Bound(cst.CSTVisitor):

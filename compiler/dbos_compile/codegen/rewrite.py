@@ -12,7 +12,8 @@ call into the checkpoint core (``_dbos_rt``, the runtime's ``dbos._compiled``).
 * ``@DBOS.workflow()`` (and step, transaction) becomes ``@_dbos_rt.located(DBOS.workflow())``,
   which points the function's code at the user's file before it is registered;
 * ``DBOS.sleep``, ``send``, ``recv``, ``set_event``, ``get_event``, ``write_stream``,
-  ``close_stream`` and ``start_workflow`` become ``_dbos_rt.<the same>``.
+  ``close_stream`` and ``start_workflow`` become ``_dbos_rt.<the same>``; ``q.enqueue(f, a)``
+  on a module-level ``q = Queue(...)`` becomes ``_dbos_rt.enqueue(q, f, a)``.
 
 Only expressions change, inside their own lines (libcst keeps every newline and comment), so
 every line of the user's code stays on its line. Calls already of the form ``_dbos_rt.x(...)``
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .analysis import KINDS, Durable, ModuleFacts, locally_bound
+from .analysis import KINDS, Durable, ModuleFacts, locally_bound, queue_of
 
 RUNTIME_ALIAS = "_dbos_rt"
 _SPACE = cst.SimpleWhitespace(" ")
@@ -143,6 +144,9 @@ class _WorkflowBodies(cst.CSTTransformer):
             operation = _OPERATIONS.get(callee.attr.value)
             if operation is not None:
                 return self._explicit(operation, updated, first=None)
+        queue = queue_of(callee, self._facts, self._workflows[-1])
+        if queue is not None and isinstance(callee, cst.Attribute):
+            return self._explicit(callee.attr.value, updated, first=queue)
         return updated
 
     def _durable_callee(self, callee: cst.BaseExpression) -> Durable | None:

@@ -1,7 +1,8 @@
 """The durable shape of each workflow, for ``dbos-manifest.json``: its durable calls in source
 order (steps, transactions and child workflows by registered name, sleeps, sends, recvs,
-events, streams, background starts), with ``if``/``try`` alternatives as ``branch`` nodes and
-loop bodies (``for``, ``while``, comprehensions) as ``loop`` nodes.
+events, streams, background starts, enqueues on a module's queue), with ``if``/``try``
+alternatives as ``branch`` nodes and loop bodies (``for``, ``while``, comprehensions) as
+``loop`` nodes.
 
 A node is a dict: ``{"op": "step", "name": "price"}``, ``{"op": "sleep"}``,
 ``{"op": "branch", "paths": [[...], [...]]}``, ``{"op": "loop", "body": [...]}``. Blocks with no
@@ -15,7 +16,7 @@ from typing import Any
 
 import libcst as cst
 
-from .analysis import Durable, ModuleFacts, locally_bound, read_facts
+from .analysis import Durable, ModuleFacts, locally_bound, queue_of, read_facts
 
 Node = dict[str, Any]
 _OPERATIONS = {
@@ -86,6 +87,8 @@ class _Shaper:
             op = callee.attr.value
             if op in _OPERATIONS:
                 return {"op": op.removesuffix("_async")}
+        elif queue_of(callee, self._facts, self._bound) is not None:
+            return {"op": "enqueue"}
         if target is None:
             return None
         return {"op": target.kind, "name": target.registered(qualname)}

@@ -27,6 +27,7 @@ from .._core.transactions import run_transaction
 from .._core.waiting import run_call
 from .._core.workflows import call_workflow
 from .._core.workflows import start_workflow as _start_workflow
+from .._facade.queue import Queue
 from .._registry.decorators import bound_args, info_of
 from .._registry.registry import FunctionInfo, startable
 
@@ -105,6 +106,15 @@ def start_workflow(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """A child workflow started in the background (as ``DBOS.start_workflow``); its handle."""
     info = startable(info_of(func))  # a step or transaction: its one-operation workflow
     return _start_workflow(info, bound_args(func, args), kwargs)
+
+
+def enqueue(queue: Queue, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``func`` recorded on ``queue`` (the queue's own checks and options apply)."""
+    return queue.enqueue(func, *args, **kwargs)
+
+
+async def enqueue_async(queue: Queue, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await queue.enqueue_async(func, *args, **kwargs)
 
 
 def sleep(seconds: float) -> None:

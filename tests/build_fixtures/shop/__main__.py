@@ -34,6 +34,7 @@ def main() -> None:
         till = billing.Till("main", 1)
         results = {
             "checkout": orders.checkout(["cake"]),
+            "batch": orders.batch(["tea", "tea"]),
             "pay": till.pay(10),
             "quadruple": asyncio.run(aio.quadruple(3)),
         }

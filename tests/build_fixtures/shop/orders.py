@@ -1,4 +1,4 @@
-"""Module-level workflows: steps, a transaction-free child workflow, sleep, events, messages."""
+"""Module-level workflows: steps, a child workflow, sleep, events, messages, a queue."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import os
 import signal
 from pathlib import Path
 
-from dbos import DBOS
+from dbos import DBOS, Queue
 
 from .util import cents
 
 MARKS = Path(os.environ.get("SHOP_MARKS", "."))
+queue = Queue("shop-queue")
 
 
 def mark(label: str) -> None:
@@ -56,6 +57,12 @@ def checkout(items: list[str]) -> int:
 @DBOS.workflow()
 def broken(item: str) -> int:
     return refuse(item)
+
+
+@DBOS.workflow()
+def batch(items: list[str]) -> int:
+    handle = queue.enqueue(subtotal, items)
+    return handle.get_result()
 
 
 @DBOS.workflow()
