@@ -99,3 +99,27 @@ class _Collector:
             # would be found again (they are not finished any more, but be sure).
             last = batch[-1][1]
             from_ms = last if gone else last + 1
+
+
+def delete_workflows(
+    sysdb: SystemDatabase,
+    app_dbs: Sequence[ApplicationDatabase],
+    workflow_ids: Sequence[str],
+    *,
+    delete_children: bool = False,
+) -> list[str]:
+    """`DBOS.delete_workflows`: these workflows (and with `delete_children` their descendants),
+    whatever their status, with their steps, messages, events, streams and transaction
+    outputs; the outputs first, as garbage collection does. Returns the IDs deleted."""
+    if isinstance(workflow_ids, str):
+        raise DBOSException("delete_workflows takes a list of workflow IDs")
+    ids = list(dict.fromkeys(workflow_ids))
+    if delete_children:
+        ids += [c for c in sysdb.descendants(ids) if c not in ids]
+    deleted: list[str] = []
+    for start in range(0, len(ids), DEFAULT_BATCH_SIZE):
+        batch = ids[start : start + DEFAULT_BATCH_SIZE]
+        for app_db in app_dbs:
+            app_db.delete_outputs(batch)
+        deleted += sysdb.delete_workflows(batch)
+    return deleted

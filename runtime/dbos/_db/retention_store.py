@@ -47,9 +47,32 @@ class RetentionStore(Connections):
             return []
         return self.retrying(lambda _attempt: self._gc_delete_once(list(workflow_ids)))
 
-    def _gc_delete_once(self, workflow_ids: list[str]) -> list[str]:
+    def delete_workflows(self, workflow_ids: Sequence[str]) -> list[str]:
+        """Delete these workflows, whatever their status, with all they own, in one
+        transaction; returns the IDs that existed."""
+        if not workflow_ids:
+            return []
+        ids = list(workflow_ids)
+        return self.retrying(lambda _attempt: self._gc_delete_once(ids, self.sql.DELETE_WORKFLOWS))
+
+    def descendants(self, workflow_ids: Sequence[str]) -> list[str]:
+        """Every child workflow of these, their children, and so on."""
+        found: list[str] = []
+        seen = set(workflow_ids)
+        frontier = list(workflow_ids)
+        while frontier:
+            sql, params = in_list(self.sql.CHILDREN_OF, self.backend, frontier)
+            children = [str(r[0]) for r in self.fetchall(sql, params)]
+            frontier = [c for c in children if c not in seen]
+            seen.update(frontier)
+            found.extend(frontier)
+        return found
+
+    def _gc_delete_once(self, workflow_ids: list[str], delete_sql: str | None = None) -> list[str]:
         with self.transaction() as cur:
-            sql, params = in_list(self.sql.GC_DELETE_WORKFLOWS, self.backend, workflow_ids)
+            sql, params = in_list(
+                delete_sql or self.sql.GC_DELETE_WORKFLOWS, self.backend, workflow_ids
+            )
             cur.execute(sql, params)
             deleted = [str(r[0]) for r in cur.fetchall()]
             if deleted:

@@ -276,6 +276,20 @@ class DBOSClient:
     def cancel_workflow(self, workflow_id: str, *, cancel_children: bool = False) -> None:
         _control.cancel_workflow(workflow_id, cancel_children, runtime=self._runtime)
 
+    def delete_workflow(self, workflow_id: str, *, delete_children: bool = False) -> None:
+        self.delete_workflows([workflow_id], delete_children=delete_children)
+
+    def delete_workflows(
+        self, workflow_ids: Sequence[str], *, delete_children: bool = False
+    ) -> None:
+        """Delete workflows, whatever their status, with all they own in the system database
+        (a client knows no application database: transaction outputs there stay)."""
+        from .._core.retention import delete_workflows
+
+        delete_workflows(
+            self._runtime.sysdb, [], list(workflow_ids), delete_children=delete_children
+        )
+
     def resume_workflow(self, workflow_id: str) -> WorkflowHandle[Any]:
         return _control.resume_workflow(workflow_id, runtime=self._runtime, run_here=False)
 

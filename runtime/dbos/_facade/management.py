@@ -14,6 +14,7 @@ from .._core import statuses as _statuses
 from .._core.aio import durable_asyncio_wait, run_step_async
 from .._core.checkpoint import active_workflow
 from .._core.handles import WorkflowHandle
+from .._core.offload import off_loop
 from .._error import DBOSException
 from .._status import StepInfo, WorkflowStatus
 
@@ -163,6 +164,30 @@ class Management:
         )
 
     @classmethod
+    def delete_workflow(cls, workflow_id: str, *, delete_children: bool = False) -> None:
+        """Delete a workflow, whatever its status, with its steps, messages, events, streams
+        and transaction outputs (and with `delete_children`, its descendants too)."""
+        cls.delete_workflows([workflow_id], delete_children=delete_children)
+
+    @classmethod
+    def delete_workflows(
+        cls, workflow_ids: Sequence[str], *, delete_children: bool = False
+    ) -> None:
+        _control._as_step("DBOS.deleteWorkflow", _delete_here, list(workflow_ids), delete_children)
+
+    @classmethod
+    async def delete_workflow_async(
+        cls, workflow_id: str, *, delete_children: bool = False
+    ) -> None:
+        await off_loop(cls.delete_workflows, [workflow_id], delete_children=delete_children)
+
+    @classmethod
+    async def delete_workflows_async(
+        cls, workflow_ids: Sequence[str], *, delete_children: bool = False
+    ) -> None:
+        await off_loop(cls.delete_workflows, workflow_ids, delete_children=delete_children)
+
+    @classmethod
     def resume_workflow(cls, workflow_id: str) -> WorkflowHandle[Any]:
         if active_workflow() is None:
             return _control.resume_workflow(workflow_id)
@@ -243,6 +268,15 @@ class Management:
             rows_threshold=rows_threshold,
             batch_size=batch_size,
         )
+
+
+def _delete_here(workflow_ids: list[str], delete_children: bool) -> None:
+    from .._core.retention import delete_workflows
+    from .._core.runtime import get_runtime
+
+    runtime = get_runtime()
+    app_dbs = [runtime.app_db] if runtime.app_db is not None else []
+    delete_workflows(runtime.sysdb, app_dbs, workflow_ids, delete_children=delete_children)
 
 
 def _resume_id(workflow_id: str) -> str:

@@ -68,3 +68,13 @@ DELETE FROM {s}workflow_events_history WHERE workflow_uuid IN ({ids})
 GC_DELETE_STREAMS: Final = """
 DELETE FROM {s}streams WHERE workflow_uuid IN ({ids})
 """
+
+# `DBOS.delete_workflows`: the user's own choice of workflows, whatever their status (a live
+# one here stops at its next checkpoint, finding its row gone).
+DELETE_WORKFLOWS: Final = """
+DELETE FROM {s}workflow_status WHERE workflow_uuid IN ({ids}) RETURNING workflow_uuid
+"""
+
+CHILDREN_OF: Final = """
+SELECT workflow_uuid FROM {s}workflow_status WHERE parent_workflow_id IN ({ids})
+"""
