@@ -4,7 +4,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import error
 from ._config import DBOSConfig
-from ._core.context import SetEnqueueOptions, SetWorkflowID, SetWorkflowTimeout
+from ._core.context import (
+    SetEnqueueOptions,
+    SetWorkflowAttributes,
+    SetWorkflowID,
+    SetWorkflowTimeout,
+)
 from ._core.handles import WorkflowHandle, WorkflowHandleAsync
 from ._facade.client import DBOSClient, EnqueueOptions
 from ._facade.datasource import SQLAlchemyDatasource
@@ -44,6 +49,7 @@ __all__ = [
     "SQLAlchemyDatasource",
     "Serializer",
     "SetEnqueueOptions",
+    "SetWorkflowAttributes",
     "SetWorkflowID",
     "SetWorkflowTimeout",
     "StepInfo",

@@ -7,11 +7,12 @@ only) the outputs recorded before the crash, read once when the run began.
 
 from __future__ import annotations
 
+import json
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .waiters import FINAL, Waiter, WaitKey
 
@@ -90,17 +91,23 @@ _next_workflow_id: ContextVar[_PendingID | None] = ContextVar("dbos_next_wf_id",
 _workflow_timeout: ContextVar[float | None] = ContextVar("dbos_wf_timeout", default=None)
 
 
-def isolate_start_options() -> tuple[object, object, object]:
-    """Hide the caller's `SetWorkflowID`/`SetWorkflowTimeout`/`SetEnqueueOptions` from a
-    workflow body it started: they applied to that workflow, not to the children it starts
-    (which inherit its deadline)."""
-    return _next_workflow_id.set(None), _workflow_timeout.set(None), _enqueue_options.set(None)
+def isolate_start_options() -> tuple[object, ...]:
+    """Hide the caller's `SetWorkflowID`/`SetWorkflowTimeout`/`SetEnqueueOptions`/
+    `SetWorkflowAttributes` from a workflow body it started: they applied to that workflow,
+    not to the children it starts (which inherit its deadline)."""
+    return (
+        _next_workflow_id.set(None),
+        _workflow_timeout.set(None),
+        _enqueue_options.set(None),
+        _workflow_attributes.set(None),
+    )
 
 
-def restore_start_options(tokens: tuple[object, object, object]) -> None:
+def restore_start_options(tokens: tuple[object, ...]) -> None:
     _next_workflow_id.reset(tokens[0])  # type: ignore[arg-type]
     _workflow_timeout.reset(tokens[1])  # type: ignore[arg-type]
     _enqueue_options.reset(tokens[2])  # type: ignore[arg-type]
+    _workflow_attributes.reset(tokens[3])  # type: ignore[arg-type]
 
 
 def take_assigned_workflow_id() -> str | None:
@@ -167,6 +174,47 @@ class SetWorkflowTimeout:
         tb: TracebackType | None,
     ) -> None:
         _workflow_timeout.reset(self._token)  # type: ignore[arg-type]
+
+
+# The JSON text of the attributes of workflows started in a `SetWorkflowAttributes` block.
+_workflow_attributes: ContextVar[str | None] = ContextVar("dbos_wf_attributes", default=None)
+
+
+def assigned_attributes() -> str | None:
+    return _workflow_attributes.get()
+
+
+def attributes_text(attributes: object) -> str | None:
+    """A workflow's attributes as stored: a JSON object of plain JSON values, or None."""
+    if attributes is None:
+        return None
+    if not isinstance(attributes, dict) or not all(isinstance(k, str) for k in attributes):
+        raise ValueError(f"workflow attributes must be a dict with str keys, got {attributes!r}")
+    try:
+        return json.dumps(attributes, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"workflow attributes must be plain JSON values: {exc}") from None
+
+
+class SetWorkflowAttributes:
+    """Key/value attributes for the workflows started in this block, filterable with
+    `list_workflows(attributes=...)`; not inherited by the children they start."""
+
+    def __init__(self, attributes: dict[str, Any] | None) -> None:
+        self._text = attributes_text(attributes)
+        self._token: object | None = None
+
+    def __enter__(self) -> SetWorkflowAttributes:
+        self._token = _workflow_attributes.set(self._text)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _workflow_attributes.reset(self._token)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

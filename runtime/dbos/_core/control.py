@@ -18,7 +18,7 @@ from .._error import DBOSConflictingWorkflowError, DBOSNonExistentWorkflowError
 from .._registry.queues import INTERNAL_QUEUE
 from . import tracing
 from .checkpoint import active_workflow, run_step
-from .context import take_assigned_workflow_id
+from .context import attributes_text, take_assigned_workflow_id
 from .handles import WorkflowHandle
 from .running import launch_from_row, submit
 from .runtime import Runtime, get_runtime
@@ -126,6 +126,7 @@ def fork_workflow(
         "started_at_epoch_ms": None,
         "delay_until_epoch_ms": None,
         "debounce_deadline_epoch_ms": None,
+        "attributes": m["attributes"],
     }
     if not runtime.sysdb.fork_workflow(new_row, workflow_id, start_step):
         raise DBOSConflictingWorkflowError(
@@ -146,3 +147,13 @@ def retrieve_workflow(
     if existing_workflow:
         _require(runtime, workflow_id)
     return WorkflowHandle(workflow_id, runtime=runtime)
+
+
+def update_attributes(
+    workflow_id: str, attributes: dict[str, Any] | None, runtime: Runtime | None = None
+) -> None:
+    """Replace a workflow's attributes; an unknown workflow is an error and nothing changes."""
+    runtime = runtime or get_runtime()
+    text = attributes_text(attributes)
+    if not runtime.sysdb.update_attributes(workflow_id, text):
+        raise DBOSNonExistentWorkflowError(workflow_id)

@@ -6,6 +6,7 @@ sees the same workflows. Values that cannot be decoded are shown raw, never hidd
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,7 @@ def _status_from_row(
         parent_workflow_id=m["parent_workflow_id"],
         dequeued_at=m["started_at_epoch_ms"],
         delay_until_epoch_ms=m["delay_until_epoch_ms"],
+        attributes=json.loads(m["attributes"]) if m["attributes"] else {},
     )
 
 
@@ -105,6 +107,7 @@ def list_workflows(
     workflow_id_prefix: str | Sequence[str] | None = None,
     has_parent: bool | None = None,
     was_forked_from: bool | None = None,
+    attributes: dict[str, Any] | None = None,
     limit: int | None = None,
     offset: int | None = None,
     sort_desc: bool = False,
@@ -129,6 +132,7 @@ def list_workflows(
         end_time_ms=None if end_time is None else _epoch_ms(end_time),
         has_parent=has_parent,
         was_forked_from=was_forked_from,
+        attributes=attributes,
         queued_only=queued_only,
         limit=limit,
         offset=offset,

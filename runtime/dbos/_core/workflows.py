@@ -29,6 +29,7 @@ from .checkpoint import (
 from .context import (
     EnqueueOptions,
     WorkflowContext,
+    assigned_attributes,
     assigned_timeout,
     take_assigned_workflow_id,
 )
@@ -91,6 +92,7 @@ def new_workflow_row(
             now + int((options.delay_seconds or 0) * 1000) if delayed else None
         ),
         "debounce_deadline_epoch_ms": None,
+        "attributes": assigned_attributes(),
         "parent_workflow_id": parent_id,
         "queue_name": queued.queue_name if queued is not None else None,
         "authenticated_user": None,

@@ -3,11 +3,13 @@ tools: one definition of the filters, built with SQLAlchemy Core (its shape vari
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 QUEUED_STATUSES = ("DELAYED", "ENQUEUED", "PENDING")
 
@@ -30,6 +32,7 @@ class WorkflowFilter:
     end_time_ms: int | None = None
     has_parent: bool | None = None  # True: children only; False: top-level workflows only
     was_forked_from: bool | None = None  # True: workflows some fork was made from
+    attributes: dict[str, Any] | None = None  # every key with this value (see attribute_match)
     queued_only: bool = False  # on a queue: DELAYED, ENQUEUED or PENDING unless `status` says
     limit: int | None = None
     offset: int | None = None
@@ -41,7 +44,25 @@ def enqueue_order(table: sa.Table) -> Any:
     return table.c.seq if "seq" in table.c else sa.literal_column("rowid")
 
 
-def workflow_query(table: sa.Table, f: WorkflowFilter) -> sa.Select[Any]:
+def attribute_match(table: sa.Table, attributes: dict[str, Any], backend: str) -> list[Any]:
+    """Conditions for `list_workflows(attributes=...)`: on PostgreSQL, JSON containment (nested
+    values too); on SQLite, each key equal to a plain JSON value (string, number, bool, null)."""
+    column = table.c.attributes
+    if backend == "postgresql":
+        return [sa.cast(column, JSONB).contains(attributes)]
+    conditions = []
+    for key, value in attributes.items():
+        if isinstance(value, (dict, list)):
+            raise ValueError(
+                f"attribute {key!r}: on SQLite, attributes are matched on plain values only"
+            )
+        path = "$." + json.dumps(key)
+        extracted = sa.func.json_extract(column, path)
+        conditions.append(extracted.is_(None) if value is None else extracted == value)
+    return conditions
+
+
+def workflow_query(table: sa.Table, f: WorkflowFilter, backend: str = "sqlite") -> sa.Select[Any]:
     t = table
     query = sa.select(t)
     for column, values in (
@@ -62,6 +83,8 @@ def workflow_query(table: sa.Table, f: WorkflowFilter) -> sa.Select[Any]:
         query = query.where(parent.is_not(None) if f.has_parent else parent.is_(None))
     if f.was_forked_from is not None:
         query = query.where(t.c.was_forked_from.is_(sa.true() if f.was_forked_from else sa.false()))
+    if f.attributes:
+        query = query.where(*attribute_match(t, f.attributes, backend))
     if f.queued_only:
         query = query.where(t.c.queue_name.is_not(None))
         if f.status is None:

@@ -92,6 +92,11 @@ def _traces_and_attempts(ctx: MigrationContext) -> None:
     ctx.conn.exec_driver_sql(f"ALTER TABLE {prefix}operation_outputs ADD COLUMN attempts INTEGER")
 
 
+def _attributes(ctx: MigrationContext) -> None:
+    prefix = f'"{ctx.schema}".' if ctx.schema else ""
+    ctx.conn.exec_driver_sql(f"ALTER TABLE {prefix}workflow_status ADD COLUMN attributes TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         2, "ordered messages, event history, streams, wake-up triggers", _messages_events_streams
@@ -99,6 +104,7 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "queues: claim order and indexes, executors' heartbeats", _queues_and_workers),
     Migration(4, "delayed and debounced workflows, cron schedules", _delays_and_schedules),
     Migration(5, "trace context of workflows, attempts of steps", _traces_and_attempts),
+    Migration(6, "workflow attributes", _attributes),
 ]
 
 

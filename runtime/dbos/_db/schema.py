@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 # Bumped with every migration in migrations.py; a database stamped higher is refused.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # A message sent without a topic; a column in a primary lookup is easier NOT NULL.
 NULL_TOPIC = "__null__topic__"
@@ -87,6 +87,8 @@ def build_metadata(schema: str | None) -> MetaData:
         # W3C trace context (`traceparent`) its executions' spans hang from, so the trace of a
         # recovered run continues the original one; NULL when started without tracing.
         Column("trace_context", Text),
+        # `SetWorkflowAttributes`: a JSON object, filterable in list_workflows; NULL for none.
+        Column("attributes", Text),
         *_enqueue_order(schema),
         Index("workflow_status_created_at_index", "created_at"),
         Index("workflow_status_executor_status_index", "executor_id", "status"),

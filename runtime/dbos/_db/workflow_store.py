@@ -19,9 +19,14 @@ from .records import (
 
 
 class WorkflowStore(Connections):
+    def update_attributes(self, workflow_id: str, attributes: str | None) -> bool:
+        params = {"workflow_uuid": workflow_id, "attributes": attributes, "now": now_ms()}
+        return self.execute(self.sql.UPDATE_ATTRIBUTES, params) == 1
+
     def list_workflows(self, workflow_filter: WorkflowFilter) -> list[Any]:
         """Workflow rows (mappings by column name) matching the filter."""
-        return self.run_query(workflow_query(self.table("workflow_status"), workflow_filter))
+        table = self.table("workflow_status")
+        return self.run_query(workflow_query(table, workflow_filter, self.backend))
 
     def insert_workflow(self, row: Mapping[str, Any]) -> bool:
         """Insert a new workflow row; False when the ID exists already (nothing is changed).

@@ -17,6 +17,7 @@ from .._core import control as _control
 from .._core import statuses as _statuses
 from .._core import streams as _streams
 from .._core import tracing as _tracing
+from .._core.context import attributes_text
 from .._core.events import GetEvent
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.messages import serialize_value
@@ -52,6 +53,7 @@ class EnqueueOptions(TypedDict, total=False):
     class_name: str
     instance_name: str
     delay_seconds: float
+    attributes: dict[str, Any]
 
 
 _REQUIRED = ("workflow_name", "queue_name")
@@ -172,6 +174,7 @@ class DBOSClient:
             "started_at_epoch_ms": None,
             "delay_until_epoch_ms": None if delay is None else now + int(delay * 1000),
             "debounce_deadline_epoch_ms": None,
+            "attributes": attributes_text(options.get("attributes")),
         }
 
     def enqueue(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
@@ -276,6 +279,11 @@ class DBOSClient:
     def cancel_workflow(self, workflow_id: str, *, cancel_children: bool = False) -> None:
         _control.cancel_workflow(workflow_id, cancel_children, runtime=self._runtime)
 
+    def update_workflow_attributes(
+        self, workflow_id: str, attributes: dict[str, Any] | None
+    ) -> None:
+        _control.update_attributes(workflow_id, attributes, runtime=self._runtime)
+
     def delete_workflow(self, workflow_id: str, *, delete_children: bool = False) -> None:
         self.delete_workflows([workflow_id], delete_children=delete_children)
 
@@ -321,6 +329,7 @@ class DBOSClient:
         user: str | Sequence[str] | None = None,
         has_parent: bool | None = None,
         was_forked_from: bool | None = None,
+        attributes: dict[str, Any] | None = None,
         limit: int | None = None,
         offset: int | None = None,
         sort_desc: bool = False,
@@ -342,6 +351,7 @@ class DBOSClient:
             user=user,
             has_parent=has_parent,
             was_forked_from=was_forked_from,
+            attributes=attributes,
             limit=limit,
             offset=offset,
             sort_desc=sort_desc,

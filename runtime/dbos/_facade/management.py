@@ -106,6 +106,7 @@ class Management:
         workflow_id_prefix: str | Sequence[str] | None = None,
         has_parent: bool | None = None,
         was_forked_from: bool | None = None,
+        attributes: dict[str, Any] | None = None,
         limit: int | None = None,
         offset: int | None = None,
         sort_desc: bool = False,
@@ -135,6 +136,7 @@ class Management:
             workflow_id_prefix=workflow_id_prefix,
             has_parent=has_parent,
             was_forked_from=was_forked_from,
+            attributes=attributes,
             limit=limit,
             offset=offset,
             sort_desc=sort_desc,
@@ -162,6 +164,21 @@ class Management:
             workflow_id,
             cancel_children=cancel_children,
         )
+
+    @classmethod
+    def update_workflow_attributes(
+        cls, workflow_id: str, attributes: dict[str, Any] | None
+    ) -> None:
+        """Replace a workflow's attributes (None clears them)."""
+        _control._as_step(
+            "DBOS.updateWorkflowAttributes", _control.update_attributes, workflow_id, attributes
+        )
+
+    @classmethod
+    async def update_workflow_attributes_async(
+        cls, workflow_id: str, attributes: dict[str, Any] | None
+    ) -> None:
+        await off_loop(cls.update_workflow_attributes, workflow_id, attributes)
 
     @classmethod
     def delete_workflow(cls, workflow_id: str, *, delete_children: bool = False) -> None:

@@ -11,14 +11,14 @@ INSERT INTO {s}workflow_status (
     workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
     authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
     deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
-    debounce_deadline_epoch_ms, trace_context
+    debounce_deadline_epoch_ms, trace_context, attributes
 ) VALUES (
     :workflow_uuid, :status, :name, :class_name, :config_name, :inputs, :serialization,
     :executor_id, :application_version, :now, :now, :recovery_attempts, :owner_xid,
     :workflow_timeout_ms, :workflow_deadline_epoch_ms, :parent_workflow_id, :queue_name,
     :authenticated_user, :authenticated_roles, :assumed_role, :priority, false, :forked_from,
     :deduplication_id, :queue_partition_key, :started_at_epoch_ms, :delay_until_epoch_ms,
-    :debounce_deadline_epoch_ms, :trace_context
+    :debounce_deadline_epoch_ms, :trace_context, :attributes
 ) ON CONFLICT (workflow_uuid) DO NOTHING
 """
 
@@ -96,4 +96,9 @@ WHERE workflow_uuid = :workflow_uuid AND status NOT IN ('SUCCESS', 'ERROR', 'ENQ
 
 SELECT_CREATED: Final = """
 SELECT name, created_at, owner_xid FROM {s}workflow_status WHERE workflow_uuid = :workflow_uuid
+"""
+
+UPDATE_ATTRIBUTES: Final = """
+UPDATE {s}workflow_status SET attributes = :attributes, updated_at = :now
+WHERE workflow_uuid = :workflow_uuid
 """
