@@ -1,0 +1,80 @@
+"""The serializer interface, and the tag that marks an encoded object in stored JSON."""
+
+from __future__ import annotations
+
+import abc
+import sys
+from typing import Any
+
+
+class Serializer(abc.ABC):
+    """Pluggable value format; same shape as upstream DBOS so users' serializers keep working."""
+
+    def name(self) -> str:
+        """Stored next to each value so a row is always read back with the format that wrote it.
+
+        Not abstract because serializers written for upstream DBOS may not define it.
+        """
+        return "custom_serializer"
+
+    @abc.abstractmethod
+    def serialize(self, obj: Any) -> str: ...
+
+    @abc.abstractmethod
+    def deserialize(self, text: str) -> Any: ...
+
+
+_TAG = "__dbos__"
+
+
+def _type_name(cls: type) -> str:
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _pydantic_base() -> type | None:
+    # Only consult pydantic if the application imported it: no model can exist otherwise.
+    mod = sys.modules.get("pydantic")
+    base = getattr(mod, "BaseModel", None) if mod is not None else None
+    return base if isinstance(base, type) else None
+
+
+def _exception_args(exc: BaseException) -> tuple[Any, ...]:
+    # DBOS errors (and other well-behaved classes) say through __reduce__ how to rebuild them.
+    try:
+        reduced = exc.__reduce__()
+    except Exception:
+        reduced = None
+    if (
+        isinstance(reduced, tuple)
+        and len(reduced) >= 2
+        and reduced[0] is type(exc)
+        and isinstance(reduced[1], tuple)
+    ):
+        return reduced[1]
+    return tuple(exc.args)
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return f"<unprintable {_type_name(type(exc))}>"
+
+
+def _resolve_class(module: str, qualname: str) -> type | None:
+    """Finds a class by name without importing anything or running attribute hooks."""
+    mod = sys.modules.get(module)
+    if mod is None:
+        return None
+    obj: Any = mod
+    for part in qualname.split("."):
+        try:
+            namespace = vars(obj)
+        except TypeError:
+            return None
+        obj = namespace.get(part)
+        if obj is None:
+            return None
+    return obj if isinstance(obj, type) else None
