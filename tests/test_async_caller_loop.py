@@ -219,3 +219,45 @@ def test_gathered_children_are_numbered_in_call_order(launched: None) -> None:
         assert DBOS.get_result(f"gathering-{i}-1") == "slow"
     replayed = DBOS.fork_workflow("gathering-0", 6)
     assert replayed.get_result() == ["slow", "fast", "s"]
+
+
+async def caller_loop_plain_async(x: int) -> int:
+    await asyncio.sleep(0)
+    return x * 2
+
+
+def caller_loop_plain_sync(x: int) -> int:
+    return x + 100
+
+
+@DBOS.workflow()
+def caller_loop_sync_runs_async_step(x: int) -> int:
+    return DBOS.run_step({"name": "doubled"}, caller_loop_plain_async, x)
+
+
+@DBOS.workflow()
+async def caller_loop_run_step_async(x: int) -> list[int]:
+    return list(
+        await asyncio.gather(
+            DBOS.run_step_async({"name": "first"}, caller_loop_plain_sync, x),
+            DBOS.run_step_async({"name": "second"}, caller_loop_plain_async, x),
+        )
+    )
+
+
+def test_run_step_with_async_functions_and_from_async_code(launched: None) -> None:
+    with SetWorkflowID("sync-runs-async"):
+        assert caller_loop_sync_runs_async_step(21) == 42
+    assert [s["function_name"] for s in DBOS.list_workflow_steps("sync-runs-async")] == ["doubled"]
+    with SetWorkflowID("run-step-async"):
+        assert asyncio.run(caller_loop_run_step_async(1)) == [101, 2]
+    steps = [
+        (s["function_id"], s["function_name"]) for s in DBOS.list_workflow_steps("run-step-async")
+    ]
+    assert steps == [(1, "first"), (2, "second")]  # numbered in call order
+
+    async def start_a_step() -> Any:
+        handle = await DBOS.start_workflow_async(caller_loop_step, "alone")
+        return await handle.get_result()
+
+    assert asyncio.run(start_a_step()) == "alone"

@@ -4,6 +4,7 @@ workflow control). Its members are class-level so they work before and after `DB
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
 import logging
@@ -422,7 +423,38 @@ class DBOS(Communication, Management, Patching):
     ) -> R:
         opts: StepOptions = dict(dbos_step_options or {})  # type: ignore[assignment]
         name = str(opts.get("name") or getattr(func, "__qualname__", "run_step"))
+        if inspect.iscoroutinefunction(func):
+            # An async function from sync code: each attempt runs it to completion here.
+            coroutine_function = func
+
+            def run_to_completion(*a: Any, **k: Any) -> Any:
+                return asyncio.run(coroutine_function(*a, **k))
+
+            return run_step(name, run_to_completion, args, kwargs, opts)  # type: ignore[no-any-return]
         return run_step(name, func, args, kwargs, opts)  # type: ignore[no-any-return]
+
+    @classmethod
+    async def run_step_async(
+        cls,
+        dbos_step_options: StepOptions | None,
+        func: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """`run_step` for async code: an async function is awaited here, a sync one runs on a
+        runtime thread; either way the step number is taken now, at call time."""
+        from .._core.aio import run_step_async
+
+        opts: StepOptions = dict(dbos_step_options or {})  # type: ignore[assignment]
+        name = str(opts.get("name") or getattr(func, "__qualname__", "run_step"))
+        if inspect.iscoroutinefunction(func):
+            return await run_step_async(name, func, args, kwargs, opts)
+        sync_func = func
+
+        async def off_the_loop(*a: Any, **k: Any) -> Any:
+            return await off_loop(sync_func, *a, **k)
+
+        return await run_step_async(name, off_the_loop, args, kwargs, opts)
 
     @classmethod
     def sleep(cls, seconds: float) -> None:
