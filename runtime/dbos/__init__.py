@@ -12,7 +12,6 @@ from ._core.context import (
 )
 from ._core.handles import WorkflowHandle, WorkflowHandleAsync
 from ._facade.client import DBOSClient, EnqueueOptions
-from ._facade.datasource import SQLAlchemyDatasource
 from ._facade.dbos import DBOS, DBOSConfiguredInstance
 from ._facade.debouncer import Debouncer, DebouncerClient
 from ._facade.queue import Queue
@@ -22,6 +21,7 @@ from ._status import StepInfo, StepStatus, WorkflowStatus, WorkflowStatusString
 
 if TYPE_CHECKING:
     from ._facade.async_datasource import AsyncSQLAlchemyDatasource as AsyncSQLAlchemyDatasource
+    from ._facade.datasource import SQLAlchemyDatasource as SQLAlchemyDatasource
 
 
 def __getattr__(name: str) -> Any:
@@ -31,6 +31,10 @@ def __getattr__(name: str) -> Any:
         from ._facade.async_datasource import AsyncSQLAlchemyDatasource
 
         return AsyncSQLAlchemyDatasource
+    if name == "SQLAlchemyDatasource":  # on first use: SQLAlchemy's ORM costs `import dbos`
+        from ._facade.datasource import SQLAlchemyDatasource
+
+        return SQLAlchemyDatasource
     raise AttributeError(f"module 'dbos' has no attribute {name!r}")
 
 
