@@ -29,8 +29,8 @@ from .pooler import PoolerGuard
 
 current_session: ContextVar[Session | None] = ContextVar("dbos_sql_session", default=None)
 
-_RETRY_FIRST_SEC = 0.001
-_RETRY_MAX_SEC = 2.0
+RETRY_FIRST_SEC = 0.001
+RETRY_MAX_SEC = 2.0
 ISOLATION_LEVELS = ("SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED")
 
 
@@ -43,6 +43,34 @@ class OutputsTable:
     name: str = "transaction_outputs"
     workflow_column: str = "workflow_uuid"
     step_column: str = "function_id"
+
+    def table(self, metadata: sa.MetaData) -> sa.Table:
+        return sa.Table(
+            self.name,
+            metadata,
+            sa.Column(self.workflow_column, sa.Text, nullable=False),
+            sa.Column(self.step_column, sa.Integer, nullable=False),
+            sa.Column("output", sa.Text),
+            sa.Column("created_at", sa.BigInteger, nullable=False),
+            sa.PrimaryKeyConstraint(self.workflow_column, self.step_column),
+        )
+
+    def select_output(self, table: sa.Table, workflow_id: str, step_id: int) -> sa.Select[Any]:
+        return sa.select(table.c.output).where(
+            table.c[self.workflow_column] == workflow_id, table.c[self.step_column] == step_id
+        )
+
+    def insert_output(
+        self, table: sa.Table, workflow_id: str, step_id: int, output: str | None
+    ) -> sa.Insert:
+        return table.insert().values(
+            {
+                self.workflow_column: workflow_id,
+                self.step_column: step_id,
+                "output": output,
+                "created_at": time.time_ns() // 1_000_000,
+            }
+        )
 
 
 DATASOURCE_OUTPUTS = OutputsTable("datasource_outputs", "workflow_id", "step_id")
@@ -61,16 +89,8 @@ class ApplicationDatabase:
         self.backend = url.get_backend_name()
         self.schema = schema if self.backend == "postgresql" else None
         self.metadata = sa.MetaData(schema=self.schema)
-        self._keys = (outputs.workflow_column, outputs.step_column)
-        self.outputs = sa.Table(
-            outputs.name,
-            self.metadata,
-            sa.Column(outputs.workflow_column, sa.Text, nullable=False),
-            sa.Column(outputs.step_column, sa.Integer, nullable=False),
-            sa.Column("output", sa.Text),
-            sa.Column("created_at", sa.BigInteger, nullable=False),
-            sa.PrimaryKeyConstraint(outputs.workflow_column, outputs.step_column),
-        )
+        self.spec = outputs
+        self.outputs = outputs.table(self.metadata)
         self._initialized = False
         self._init_lock = threading.Lock()
         self.pooler = PoolerGuard("application database")
@@ -154,18 +174,15 @@ class ApplicationDatabase:
         workflow that reuses the ID (upstream py#769)."""
         t = self.outputs
         with self.engine.begin() as conn:
-            result = conn.execute(t.delete().where(t.c.workflow_uuid.in_(list(workflow_ids))))
+            column = t.c[self.spec.workflow_column]
+            result = conn.execute(t.delete().where(column.in_(list(workflow_ids))))
             return int(result.rowcount)
 
     def recorded_output(self, workflow_id: str, function_id: int) -> tuple[bool, str | None]:
         """(True, output) if this transaction already committed for that step."""
-        t = self.outputs
-        workflow_column, step_column = (t.c[k] for k in self._keys)
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(t.c.output).where(
-                    workflow_column == workflow_id, step_column == function_id
-                )
+                self.spec.select_output(self.outputs, workflow_id, function_id)
             ).first()
         return (True, row[0]) if row is not None else (False, None)
 
@@ -193,7 +210,7 @@ class ApplicationDatabase:
     ) -> tuple[Any, str | None]:
         """Run `func` in one transaction, retried on serialization conflicts; with a checkpoint
         (workflow ID, step number, serializer) its output row commits with it."""
-        delay = _RETRY_FIRST_SEC
+        delay = RETRY_FIRST_SEC
         while True:
             try:
                 with self._session(isolation_level) as session:
@@ -203,14 +220,7 @@ class ApplicationDatabase:
                         workflow_id, function_id, serialize = checkpoint
                         output = serialize(result)
                         session.execute(
-                            self.outputs.insert().values(
-                                {
-                                    self._keys[0]: workflow_id,
-                                    self._keys[1]: function_id,
-                                    "output": output,
-                                    "created_at": time.time_ns() // 1_000_000,
-                                }
-                            )
+                            self.spec.insert_output(self.outputs, workflow_id, function_id, output)
                         )
                     session.commit_for_the_runtime()
                     return result, output
@@ -218,7 +228,7 @@ class ApplicationDatabase:
                 if not is_retriable_conflict(exc):
                     raise
             time.sleep(delay)
-            delay = min(delay * 1.5, _RETRY_MAX_SEC)
+            delay = min(delay * 1.5, RETRY_MAX_SEC)
 
 
 def is_retriable_conflict(exc: sa.exc.OperationalError) -> bool:

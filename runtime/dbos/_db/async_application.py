@@ -5,7 +5,6 @@ conflicts. The async twin of `ApplicationDatabase`, for psycopg's async driver a
 from __future__ import annotations
 
 import asyncio
-import time
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,14 +16,17 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from .._error import DBOSException
-from .application import DATASOURCE_OUTPUTS, OutputsTable, is_retriable_conflict
+from .application import (
+    DATASOURCE_OUTPUTS,
+    RETRY_FIRST_SEC,
+    RETRY_MAX_SEC,
+    OutputsTable,
+    is_retriable_conflict,
+)
 
 current_async_session: ContextVar[AsyncSession | None] = ContextVar(
     "dbos_async_sql_session", default=None
 )
-
-_RETRY_FIRST_SEC = 0.001
-_RETRY_MAX_SEC = 2.0
 
 
 class GuardedAsyncSession(AsyncSession):
@@ -71,16 +73,8 @@ class AsyncDatabase:
         self.backend = url.get_backend_name()
         self.schema = schema if self.backend == "postgresql" else None
         self.metadata = sa.MetaData(schema=self.schema)
-        self._keys = (outputs.workflow_column, outputs.step_column)
-        self.outputs = sa.Table(
-            outputs.name,
-            self.metadata,
-            sa.Column(outputs.workflow_column, sa.Text, nullable=False),
-            sa.Column(outputs.step_column, sa.Integer, nullable=False),
-            sa.Column("output", sa.Text),
-            sa.Column("created_at", sa.BigInteger, nullable=False),
-            sa.PrimaryKeyConstraint(outputs.workflow_column, outputs.step_column),
-        )
+        self.spec = outputs
+        self.outputs = outputs.table(self.metadata)
         self.engine = engine or create_async_engine(async_driver_url(url), **(engine_kwargs or {}))
         # An async engine's pooled connections belong to the loop that opened them. The engine
         # serves the first loop that uses it; any other (the loops recovery and queues run
@@ -122,12 +116,8 @@ class AsyncDatabase:
         await self.engine.dispose()
 
     async def recorded_output(self, workflow_id: str, step_id: int) -> tuple[bool, str | None]:
-        t = self.outputs
-        workflow_column, step_column = (t.c[k] for k in self._keys)
         async with self.engine_here().connect() as conn:
-            result = await conn.execute(
-                sa.select(t.c.output).where(workflow_column == workflow_id, step_column == step_id)
-            )
+            result = await conn.execute(self.spec.select_output(self.outputs, workflow_id, step_id))
             row = result.first()
         return (True, row[0]) if row is not None else (False, None)
 
@@ -153,7 +143,7 @@ class AsyncDatabase:
         isolation_level: str,
         checkpoint: tuple[str, int, Callable[[Any], str]] | None,
     ) -> tuple[Any, str | None]:
-        delay = _RETRY_FIRST_SEC
+        delay = RETRY_FIRST_SEC
         while True:
             try:
                 async with self._session(isolation_level) as session:
@@ -163,14 +153,7 @@ class AsyncDatabase:
                         workflow_id, step_id, serialize = checkpoint
                         output = serialize(result)
                         await session.execute(
-                            self.outputs.insert().values(
-                                {
-                                    self._keys[0]: workflow_id,
-                                    self._keys[1]: step_id,
-                                    "output": output,
-                                    "created_at": time.time_ns() // 1_000_000,
-                                }
-                            )
+                            self.spec.insert_output(self.outputs, workflow_id, step_id, output)
                         )
                     await session.commit_for_the_runtime()
                     return result, output
@@ -178,7 +161,7 @@ class AsyncDatabase:
                 if not is_retriable_conflict(exc):
                     raise
             await asyncio.sleep(delay)
-            delay = min(delay * 1.5, _RETRY_MAX_SEC)
+            delay = min(delay * 1.5, RETRY_MAX_SEC)
 
 
 def require_async_session() -> AsyncSession:

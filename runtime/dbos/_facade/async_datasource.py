@@ -9,12 +9,10 @@ from typing import Any, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from .._config import normalize_url
 from .._core.async_transactions import run_transaction_async
 from .._db.async_application import AsyncDatabase, require_async_session
-from .._error import DBOSException
 from .._registry import decorators as _decorators
-from .datasource import DatasourceTransactionOptions
+from .datasource import DatasourceTransactionOptions, datasource_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,14 +34,7 @@ class AsyncSQLAlchemyDatasource:
         schema: str | None = "dbos",
         serializer: Any = None,
     ) -> AsyncSQLAlchemyDatasource:
-        if serializer is not None:
-            raise DBOSException(
-                "AsyncSQLAlchemyDatasource.create(serializer=...) is not supported: a "
-                "datasource's outputs are the workflow's steps and use DBOS's serializer"
-            )
-        if engine is None and not database_url:
-            raise DBOSException("AsyncSQLAlchemyDatasource.create needs database_url= or engine=")
-        url = engine.url if engine is not None else normalize_url(str(database_url))
+        url = datasource_url(cls.__name__, database_url, engine, serializer)
         return cls(
             AsyncDatabase(url, schema=schema or "dbos", engine=engine, engine_kwargs=engine_kwargs)
         )

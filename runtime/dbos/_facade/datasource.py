@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypedDict, TypeVar, overload
 
 import sqlalchemy as sa
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from .._config import normalize_url
@@ -27,6 +28,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 class DatasourceTransactionOptions(TypedDict, total=False):
     name: str
     isolation_level: str
+
+
+def datasource_url(kind: str, database_url: str | None, engine: Any, serializer: Any) -> URL:
+    """What `create` was given, checked: the database's URL (from the engine, if one)."""
+    if serializer is not None:
+        raise DBOSException(
+            f"{kind}.create(serializer=...) is not supported: a datasource's outputs are the "
+            "workflow's steps and use DBOS's serializer (config 'serializer')"
+        )
+    if engine is None and not database_url:
+        raise DBOSException(f"{kind}.create needs database_url= or engine=")
+    return engine.url if engine is not None else normalize_url(str(database_url))
 
 
 class SQLAlchemyDatasource:
@@ -46,14 +59,7 @@ class SQLAlchemyDatasource:
         """A datasource on `database_url` (an engine is made for it, with `engine_kwargs`) or
         on an `engine` of the application's own. `schema` holds `datasource_outputs`
         (PostgreSQL). Outputs are stored with DBOS's serializer, the one its steps use."""
-        if serializer is not None:
-            raise DBOSException(
-                "SQLAlchemyDatasource.create(serializer=...) is not supported: a datasource's "
-                "outputs are the workflow's steps and use DBOS's serializer (config 'serializer')"
-            )
-        if engine is None and not database_url:
-            raise DBOSException("SQLAlchemyDatasource.create needs database_url= or engine=")
-        url = engine.url if engine is not None else normalize_url(str(database_url))
+        url = datasource_url(cls.__name__, database_url, engine, serializer)
         return cls(
             ApplicationDatabase(
                 url,

@@ -65,6 +65,44 @@ def _refuse_async_only_options(step_name: str, options: StepOptions) -> None:
         raise TypeError(f"Step {step_name!r} is synchronous: its should_retry cannot be async")
 
 
+def _bind(info: FunctionInfo, wrapper: Callable[..., Any], rewrap: Callable[[Any], Any]) -> Any:
+    """The decorated function: its registration readable from it (`info_of`), a step or
+    transaction also startable as a workflow of its own, the method kind restored."""
+    setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
+    info.wrapper = wrapper
+    if info.kind != "workflow":
+        _register_temporary_workflow(info, wrapper)
+    return rewrap(wrapper)
+
+
+def _check_isolation(isolation_level: str) -> None:
+    from .._db.application import ISOLATION_LEVELS
+
+    if isolation_level not in ISOLATION_LEVELS:
+        raise ValueError(
+            f"isolation_level must be one of {', '.join(ISOLATION_LEVELS)}, got {isolation_level!r}"
+        )
+
+
+def _register_transaction(
+    target: Callable[..., Any],
+    rewrap: Callable[[Any], Any],
+    name: str | None,
+    isolation_level: str,
+    is_async: bool,
+) -> FunctionInfo:
+    info = FunctionInfo(
+        name=name or target.__qualname__,
+        kind="transaction",
+        func=target,
+        is_async=is_async,
+        takes_self=_takes_self(target) or rewrap is classmethod,
+        isolation_level=isolation_level,
+    )
+    _registry.register_function(info)
+    return info
+
+
 def _register_temporary_workflow(operation: FunctionInfo, call: Callable[..., Any]) -> None:
     """A step or transaction started on its own runs as a workflow of one operation, registered
     under a name of its own so that recovery in another process finds it too."""
@@ -123,9 +161,7 @@ def workflow(name: str | None = None, max_recovery_attempts: int | None = 100) -
                 return call_workflow(info, args, kwargs)
 
             wrapper = sync_wrapper
-        setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
-        info.wrapper = wrapper
-        return cast(F, rewrap(wrapper))
+        return cast(F, _bind(info, wrapper, rewrap))
 
     return decorate
 
@@ -191,10 +227,7 @@ def step(
                 return run_step(step_name, target, args, kwargs, options)
 
             wrapper = sync_wrapper
-        setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
-        info.wrapper = wrapper
-        _register_temporary_workflow(info, wrapper)
-        return cast(F, rewrap(wrapper))
+        return cast(F, _bind(info, wrapper, rewrap))
 
     return decorate
 
@@ -205,12 +238,7 @@ def transaction(
     database: ApplicationDatabase | None = None,
 ) -> Callable[[F], F]:
     """`database`: a datasource's, else the application database."""
-    from .._db.application import ISOLATION_LEVELS
-
-    if isolation_level not in ISOLATION_LEVELS:
-        raise ValueError(
-            f"isolation_level must be one of {', '.join(ISOLATION_LEVELS)}, got {isolation_level!r}"
-        )
+    _check_isolation(isolation_level)
 
     def decorate(func: F) -> F:
         from .._core.transactions import run_transaction
@@ -218,25 +246,14 @@ def transaction(
         target, rewrap = _unwrap(func)
         if inspect.iscoroutinefunction(target):
             raise TypeError("@DBOS.transaction() functions must be synchronous")
-        info = FunctionInfo(
-            name=name or target.__qualname__,
-            kind="transaction",
-            func=target,
-            is_async=False,
-            takes_self=_takes_self(target) or rewrap is classmethod,
-            isolation_level=isolation_level,
-        )
-        _registry.register_function(info)
+        info = _register_transaction(target, rewrap, name, isolation_level, is_async=False)
         tx_name = info.name
 
         @functools.wraps(target)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             return run_transaction(tx_name, target, args, kwargs, isolation_level, database)
 
-        setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
-        info.wrapper = wrapper
-        _register_temporary_workflow(info, wrapper)
-        return cast(F, rewrap(wrapper))
+        return cast(F, _bind(info, wrapper, rewrap))
 
     return decorate
 
@@ -245,12 +262,7 @@ def async_transaction(
     isolation_level: str, name: str | None, database: AsyncDatabase
 ) -> Callable[[F], F]:
     """A transaction of an `AsyncSQLAlchemyDatasource`: an `async def` function."""
-    from .._db.application import ISOLATION_LEVELS
-
-    if isolation_level not in ISOLATION_LEVELS:
-        raise ValueError(
-            f"isolation_level must be one of {', '.join(ISOLATION_LEVELS)}, got {isolation_level!r}"
-        )
+    _check_isolation(isolation_level)
 
     def decorate(func: F) -> F:
         from .._core.async_transactions import run_transaction_async
@@ -258,14 +270,7 @@ def async_transaction(
         target, rewrap = _unwrap(func)
         if not inspect.iscoroutinefunction(target):
             raise TypeError("Transactions of an AsyncSQLAlchemyDatasource must be `async def`")
-        info = FunctionInfo(
-            name=name or target.__qualname__,
-            kind="transaction",
-            func=target,
-            is_async=True,
-            takes_self=_takes_self(target) or rewrap is classmethod,
-        )
-        _registry.register_function(info)
+        info = _register_transaction(target, rewrap, name, isolation_level, is_async=True)
         tx_name = info.name
 
         @functools.wraps(target)
@@ -274,10 +279,7 @@ def async_transaction(
                 tx_name, target, args, kwargs, isolation_level, database
             )
 
-        setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
-        info.wrapper = wrapper
-        _register_temporary_workflow(info, wrapper)
-        return cast(F, rewrap(wrapper))
+        return cast(F, _bind(info, wrapper, rewrap))
 
     return decorate
 
