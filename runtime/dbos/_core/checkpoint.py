@@ -168,6 +168,14 @@ def run_step(
     return begun.succeed(result)
 
 
+def as_step(step_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """`func(...)`, recorded as step `step_name` when called from a workflow (a replay gets
+    the recorded answer); a plain call anywhere else."""
+    if active_workflow() is None:
+        return func(*args, **kwargs)
+    return run_step(step_name, func, args, kwargs)
+
+
 def step_context(begun: BegunStep, opts: StepOptions) -> StepContext:
     max_attempts = int(opts.get("max_attempts", 3)) if opts.get("retries_allowed") else None
     begun.step_ctx = StepContext(begun.ctx.workflow_id, begun.step_id, 0, max_attempts)

@@ -17,17 +17,13 @@ from .._db.records import now_ms
 from .._error import DBOSConflictingWorkflowError, DBOSNonExistentWorkflowError
 from .._registry.queues import INTERNAL_QUEUE
 from . import tracing
-from .checkpoint import active_workflow, run_step
+from .checkpoint import as_step
 from .context import attributes_text, take_assigned_workflow_id
 from .handles import WorkflowHandle
 from .running import launch_from_row, submit
 from .runtime import Runtime, get_runtime
 
-
-def _as_step(step_name: str, func: Any, *args: Any, **kwargs: Any) -> Any:
-    if active_workflow() is None:
-        return func(*args, **kwargs)
-    return run_step(step_name, func, args, kwargs)
+_as_step = as_step  # the facade's name for it
 
 
 def _require(runtime: Runtime, workflow_id: str) -> Any:

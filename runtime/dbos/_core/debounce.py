@@ -21,7 +21,7 @@ from typing import Any
 from .._db.records import Deduplicated, now_ms
 from .._error import DBOSException
 from .._registry.registry import FunctionInfo
-from .checkpoint import active_workflow, run_step
+from .checkpoint import as_step
 from .context import EnqueueOptions
 from .inputs import bind_target, encode_inputs
 from .runtime import Runtime, get_runtime
@@ -119,15 +119,8 @@ def debounce(
 ) -> str:
     """The ID of the workflow run this call debounces into (waiting, with these arguments)."""
     period = check_debounce_call(key, period_sec)
-    if active_workflow() is None:
-        return _debounce(info, key, period, args, kwargs, timeout_sec, queue_name)
     return str(
-        run_step(
-            DEBOUNCE,
-            _debounce,
-            (info, key, period, args, kwargs, timeout_sec, queue_name),
-            {},
-        )
+        as_step(DEBOUNCE, _debounce, info, key, period, args, kwargs, timeout_sec, queue_name)
     )
 
 
