@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import threading
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -31,9 +30,10 @@ from .checkpoint import (
     step_context,
     write_checkpoint,
 )
-from .context import current_step, current_workflow
+from .context import WorkflowContext, current_step, current_workflow
 from .offload import off_loop
 from .runtime import get_runtime
+from .waiters import Waiter
 
 
 async def run_step_async(
@@ -42,8 +42,10 @@ async def run_step_async(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     options: StepOptions,
+    *,
+    child_workflow_id: str | None = None,
 ) -> Any:
-    begun = begin_step(name)
+    begun = begin_step(name, child_workflow_id=child_workflow_id)
     if begun is None:
         return await _call_with_retries_async(name, func, args, kwargs, options)
     if isinstance(begun, Replayed):
@@ -110,7 +112,7 @@ async def _attempt(
     call = func(*args, **kwargs)
     ctx = current_workflow.get()
     if preemptible and ctx is not None:
-        call = _preemptible(call, ctx.cancelled, ctx.workflow_id)
+        call = _preemptible(call, ctx)
     if timeout is None:
         return await call
     try:
@@ -119,23 +121,31 @@ async def _attempt(
         raise DBOSStepTimeoutError(name, timeout) from None
 
 
+# A cancel from another process reaches this one's flag through the notifier; the flag is
+# looked at this often. A cancel made here wakes the attempt at once.
 _PREEMPT_POLL_SEC = 0.1
 
 
-async def _preemptible(call: Awaitable[Any], cancelled: threading.Event, workflow_id: str) -> Any:
+async def _preemptible(call: Awaitable[Any], ctx: WorkflowContext) -> Any:
     task = asyncio.ensure_future(call)
+    waiter = Waiter(())
+    ctx.blocked_in(waiter)  # ctx.cancel() fires it
     try:
         while True:
-            done, _ = await asyncio.wait({task}, timeout=_PREEMPT_POLL_SEC)
-            if done:
+            woken = asyncio.ensure_future(waiter.wait_async(_PREEMPT_POLL_SEC))
+            done, _ = await asyncio.wait({task, woken}, return_when=asyncio.FIRST_COMPLETED)
+            if task in done:
+                woken.cancel()
                 return task.result()
-            if cancelled.is_set():
+            if ctx.cancelled.is_set():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
                 # Not the step's error: not recorded, so a resumed workflow runs it again.
-                raise DBOSWorkflowCancelledError(f"Workflow {workflow_id} was cancelled")
+                raise DBOSWorkflowCancelledError(f"Workflow {ctx.workflow_id} was cancelled")
+            waiter.clear()
     finally:
+        ctx.unblocked(waiter)
         if not task.done():
             task.cancel()
 

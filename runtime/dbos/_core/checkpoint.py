@@ -146,10 +146,13 @@ def run_step(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     options: StepOptions | None = None,
+    *,
+    child_workflow_id: str | None = None,
 ) -> Any:
-    """Run `func` as a checkpointed step of the current workflow, or plainly outside one."""
+    """Run `func` as a checkpointed step of the current workflow, or plainly outside one.
+    `child_workflow_id` names the workflow the step is about (a handle's `DBOS.getResult`)."""
     opts = options or {}
-    begun = begin_step(name)
+    begun = begin_step(name, child_workflow_id=child_workflow_id)
     if begun is None:
         return call_with_retries(name, func, args, kwargs, opts)
     if isinstance(begun, Replayed):
@@ -203,12 +206,19 @@ class BegunStep:
     """A step about to run for the first time; `succeed` or `fail` writes its checkpoint."""
 
     def __init__(
-        self, runtime: Runtime, ctx: WorkflowContext, step_id: int, name: str, kind: str = "step"
+        self,
+        runtime: Runtime,
+        ctx: WorkflowContext,
+        step_id: int,
+        name: str,
+        kind: str = "step",
+        child_workflow_id: str | None = None,
     ) -> None:
         self.runtime = runtime
         self.ctx = ctx
         self.step_id = step_id
         self.name = name
+        self.child_workflow_id = child_workflow_id
         self.started_at = now_ms()
         self.step_ctx: StepContext | None = None  # set when it may retry (see step_context)
         self.span = tracing.start_step(ctx.workflow_id, step_id, name, kind)
@@ -243,6 +253,7 @@ class BegunStep:
                 output_text,
                 None,
                 self.started_at,
+                child_workflow_id=self.child_workflow_id,
                 attempts=self.attempts(),
             )
         finally:
@@ -260,13 +271,16 @@ class BegunStep:
                 None,
                 error_text,
                 self.started_at,
+                child_workflow_id=self.child_workflow_id,
                 attempts=self.attempts(),
             )
         finally:
             self.end_span(exc)
 
 
-def begin_step(name: str, kind: str = "step") -> BegunStep | Replayed | None:
+def begin_step(
+    name: str, kind: str = "step", *, child_workflow_id: str | None = None
+) -> BegunStep | Replayed | None:
     """Place a step: None outside a workflow, the recorded outcome on replay, else a new step."""
     ctx = active_workflow()
     if ctx is None:
@@ -278,7 +292,7 @@ def begin_step(name: str, kind: str = "step") -> BegunStep | Replayed | None:
         if record is not None:
             return Replayed(runtime, record)
     check_deadline(runtime, ctx)
-    return BegunStep(runtime, ctx, step_id, name, kind)
+    return BegunStep(runtime, ctx, step_id, name, kind, child_workflow_id)
 
 
 def _serialize_error(runtime: Runtime, exc: BaseException) -> str:

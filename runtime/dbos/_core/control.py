@@ -42,15 +42,18 @@ def cancel_workflow(
 
 
 def resume_workflow(
-    workflow_id: str, runtime: Runtime | None = None, run_here: bool = True
+    workflow_id: str,
+    runtime: Runtime | None = None,
+    run_here: bool = True,
+    queue_name: str | None = None,
 ) -> WorkflowHandle[Any]:
     """Restart a cancelled, dead-lettered or stuck workflow from its last completed step (a
-    queued one by putting it back on its queue)."""
+    queued one by putting it back on its queue, or on `queue_name` when given)."""
     runtime = runtime or get_runtime()
     row = _require(runtime, workflow_id)
     if row[W.STATUS] in ("SUCCESS", "ERROR"):
         return WorkflowHandle(workflow_id, runtime=runtime)
-    queue = row[W.QUEUE]
+    queue = queue_name or row[W.QUEUE]
     if queue is not None or not run_here:
         # Back on its queue, whose limits apply to it as to any other of its workflows.
         runtime.sysdb.requeue_for_resume(workflow_id, queue or INTERNAL_QUEUE)
@@ -70,11 +73,22 @@ def fork_workflow(
     start_step: int,
     *,
     application_version: str | None = None,
+    queue_name: str | None = None,
+    queue_partition_key: str | None = None,
+    timeout_seconds: float | None = None,
     runtime: Runtime | None = None,
     run_here: bool = True,
 ) -> WorkflowHandle[Any]:
-    """A new workflow with the same inputs that reuses the original's steps before `start_step`."""
+    """A new workflow with the same inputs that reuses the original's steps before `start_step`:
+    run here, or put on `queue_name` (a client always queues it, on the internal queue by
+    default). `timeout_seconds` replaces the original's timeout."""
+    if timeout_seconds is not None and not timeout_seconds > 0:
+        raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds!r}")
+    if queue_partition_key is not None and queue_name is None:
+        raise ValueError("queue_partition_key needs queue_name")
     runtime = runtime or get_runtime()
+    if queue_name is not None:
+        run_here = False
     found = runtime.sysdb.list_workflows(WorkflowFilter(workflow_ids=(workflow_id,)))
     if not found:
         raise DBOSNonExistentWorkflowError(workflow_id)
@@ -89,7 +103,10 @@ def fork_workflow(
         # As stored: the worker that runs the fork reads them, while this process (a client,
         # the `dbos` command) may lack the classes, or the serializer, they need.
         inputs, serialization = m["inputs"], m["serialization"]
-    timeout_ms = m["workflow_timeout_ms"]
+    timeout_ms = (
+        int(timeout_seconds * 1000) if timeout_seconds is not None else m["workflow_timeout_ms"]
+    )
+    queue = None if run_here else (queue_name or INTERNAL_QUEUE)
     new_row = {
         "workflow_uuid": new_id,
         "status": "PENDING" if run_here else "ENQUEUED",
@@ -108,17 +125,15 @@ def fork_workflow(
             now_ms() + int(timeout_ms) if timeout_ms and run_here else None
         ),
         "parent_workflow_id": None,
-        "queue_name": None if run_here else INTERNAL_QUEUE,
+        "queue_name": queue,
         "authenticated_user": m["authenticated_user"],
         "authenticated_roles": m["authenticated_roles"],
         "assumed_role": m["assumed_role"],
         "forked_from": workflow_id,
-        "trace_context": tracing.start_context(
-            m["name"], new_id, None if run_here else INTERNAL_QUEUE
-        ),
+        "trace_context": tracing.start_context(m["name"], new_id, queue),
         "priority": 0,
         "deduplication_id": None,
-        "queue_partition_key": None,
+        "queue_partition_key": queue_partition_key,
         "started_at_epoch_ms": None,
         "delay_until_epoch_ms": None,
         "debounce_deadline_epoch_ms": None,

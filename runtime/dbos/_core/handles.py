@@ -47,6 +47,7 @@ class WorkflowHandle(Generic[R]):
             wait_for_result,
             (self.workflow_id, self._future, polling_interval_sec),
             {},
+            child_workflow_id=self.workflow_id,
         )
 
     def get_status(self) -> WorkflowStatus:
@@ -90,6 +91,7 @@ class WorkflowHandleAsync(Generic[R]):
                 (handle.workflow_id, handle._future),
                 {},
                 {},
+                child_workflow_id=handle.workflow_id,
             )
         return await wait_for_result_async(  # type: ignore[no-any-return]
             handle.workflow_id, handle._future, runtime=handle._runtime

@@ -80,20 +80,29 @@ def _result_check(
     runtime: Runtime, workflow_id: str, future: Future[Any] | None
 ) -> Callable[[], Any]:
     def check() -> Any:
-        if future is not None and future.done():
+        # A run cancelled here may have been resumed since (here or elsewhere): then its future
+        # tells of the old run only, and the row decides.
+        usable = future is not None and not _ended_cancelled(future)
+        if usable and future is not None and future.done():
             return future.result()
         row = runtime.sysdb.get_workflow(workflow_id)
         if row is None:
             raise DBOSNonExistentWorkflowError(workflow_id)
         if row[W.STATUS] not in TERMINAL_STATUSES:
             return NOTHING
-        if future is not None:
+        if usable and future is not None:
             # Finished here: let the body's thread end first (it logs a failure nobody awaits).
             with contextlib.suppress(FutureTimeout):
                 return future.result(timeout=_GRACE_SEC)
         return outcome_from_row(runtime, workflow_id, row)[1]
 
     return check
+
+
+def _ended_cancelled(future: Future[Any]) -> bool:
+    if not future.done() or future.cancelled():
+        return future.cancelled()
+    return isinstance(future.exception(), DBOSAwaitedWorkflowCancelledError)
 
 
 def first_finished(workflow_ids: list[str], runtime: Runtime | None = None) -> str:
@@ -106,8 +115,8 @@ def first_finished(workflow_ids: list[str], runtime: Runtime | None = None) -> s
     )
 
 
-async def first_finished_async(workflow_ids: list[str]) -> str:
-    runtime = get_runtime()
+async def first_finished_async(workflow_ids: list[str], runtime: Runtime | None = None) -> str:
+    runtime = runtime or get_runtime()
     keys = tuple(WaitKey(FINAL, workflow_id) for workflow_id in workflow_ids)
     check = _first_check(runtime, workflow_ids)
     return str(await wait_for_async(runtime, check, keys, deadline=None, ctx=None))

@@ -7,8 +7,6 @@ sees the same workflows. Values that cannot be decoded are shown raw, never hidd
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from .._db.listing import WorkflowFilter
@@ -78,72 +76,20 @@ def _status_from_row(
     )
 
 
-def _epoch_ms(value: str | datetime | int) -> int:
-    if isinstance(value, int):
-        return value
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return int(moment.timestamp() * 1000)
-
-
-def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    return (value,) if isinstance(value, str) else tuple(value)
-
-
 def list_workflows(
+    runtime: Runtime,
+    workflow_filter: WorkflowFilter,
     *,
-    workflow_ids: str | Sequence[str] | None = None,
-    status: str | Sequence[str] | None = None,
-    start_time: str | datetime | None = None,
-    end_time: str | datetime | None = None,
-    name: str | Sequence[str] | None = None,
-    app_version: str | Sequence[str] | None = None,
-    user: str | Sequence[str] | None = None,
-    queue_name: str | Sequence[str] | None = None,
-    parent_workflow_id: str | Sequence[str] | None = None,
-    forked_from: str | Sequence[str] | None = None,
-    executor_id: str | Sequence[str] | None = None,
-    workflow_id_prefix: str | Sequence[str] | None = None,
-    has_parent: bool | None = None,
-    was_forked_from: bool | None = None,
-    attributes: dict[str, Any] | None = None,
-    limit: int | None = None,
-    offset: int | None = None,
-    sort_desc: bool = False,
     load_input: bool = True,
     load_output: bool = True,
-    queued_only: bool = False,
-    runtime: Runtime | None = None,
 ) -> list[WorkflowStatus]:
-    runtime = runtime or get_runtime()
-    workflow_filter = WorkflowFilter(
-        workflow_ids=_as_tuple(workflow_ids),
-        status=_as_tuple(status),
-        name=_as_tuple(name),
-        app_version=_as_tuple(app_version),
-        user=_as_tuple(user),
-        queue_name=_as_tuple(queue_name),
-        parent_workflow_id=_as_tuple(parent_workflow_id),
-        forked_from=_as_tuple(forked_from),
-        executor_id=_as_tuple(executor_id),
-        workflow_id_prefix=_as_tuple(workflow_id_prefix),
-        start_time_ms=None if start_time is None else _epoch_ms(start_time),
-        end_time_ms=None if end_time is None else _epoch_ms(end_time),
-        has_parent=has_parent,
-        was_forked_from=was_forked_from,
-        attributes=attributes,
-        queued_only=queued_only,
-        limit=limit,
-        offset=offset,
-        sort_desc=sort_desc,
-    )
     rows = runtime.sysdb.list_workflows(workflow_filter)
     return [_status_from_row(runtime, r, load_input, load_output) for r in rows]
 
 
 def get_workflow_status(workflow_id: str, runtime: Runtime | None = None) -> WorkflowStatus | None:
-    found = list_workflows(workflow_ids=[workflow_id], runtime=runtime)
+    runtime = runtime or get_runtime()
+    found = list_workflows(runtime, WorkflowFilter(workflow_ids=(workflow_id,)))
     return found[0] if found else None
 
 
@@ -151,6 +97,7 @@ def list_workflow_steps(
     workflow_id: str,
     runtime: Runtime | None = None,
     *,
+    load_output: bool = True,
     limit: int | None = None,
     offset: int | None = None,
 ) -> list[StepInfo]:
@@ -171,8 +118,16 @@ def list_workflow_steps(
             {
                 "function_id": rec.function_id,
                 "function_name": rec.function_name,
-                "output": _safe(runtime, rec.output, rec.serialization, "step output", workflow_id),
-                "error": _safe_error(runtime, rec.error, rec.serialization, workflow_id),
+                "output": (
+                    _safe(runtime, rec.output, rec.serialization, "step output", workflow_id)
+                    if load_output
+                    else None
+                ),
+                "error": (
+                    _safe_error(runtime, rec.error, rec.serialization, workflow_id)
+                    if load_output
+                    else None
+                ),
                 "child_workflow_id": rec.child_workflow_id,
                 "started_at_epoch_ms": rec.started_at_epoch_ms,
                 "completed_at_epoch_ms": rec.completed_at_epoch_ms,

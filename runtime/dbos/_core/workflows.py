@@ -310,7 +310,14 @@ class ResultSlot:
         if parent is not None:
             error = serialize_exception(self.runtime.serializer, exc)
             write_checkpoint(
-                self.runtime, parent, self.step_id, RESULT_STEP, None, error, self.started
+                self.runtime,
+                parent,
+                self.step_id,
+                RESULT_STEP,
+                None,
+                error,
+                self.started,
+                self.begun.launch.workflow_id,
             )
 
     def record_result(self, result: Any) -> None:

@@ -29,6 +29,10 @@ class WorkflowFilter:
     workflow_id_prefix: Sequence[str] | None = None
     start_time_ms: int | None = None
     end_time_ms: int | None = None
+    completed_after_ms: int | None = None
+    completed_before_ms: int | None = None
+    dequeued_after_ms: int | None = None
+    dequeued_before_ms: int | None = None
     has_parent: bool | None = None  # True: children only; False: top-level workflows only
     was_forked_from: bool | None = None  # True: workflows some fork was made from
     attributes: dict[str, Any] | None = None  # every key with this value (see attribute_match)
@@ -95,6 +99,14 @@ def workflow_query(table: sa.Table, f: WorkflowFilter, backend: str = "sqlite") 
         query = query.where(t.c.created_at >= f.start_time_ms)
     if f.end_time_ms is not None:
         query = query.where(t.c.created_at <= f.end_time_ms)
+    if f.completed_after_ms is not None:
+        query = query.where(t.c.completed_at >= f.completed_after_ms)
+    if f.completed_before_ms is not None:
+        query = query.where(t.c.completed_at <= f.completed_before_ms)
+    if f.dequeued_after_ms is not None:
+        query = query.where(t.c.started_at_epoch_ms >= f.dequeued_after_ms)
+    if f.dequeued_before_ms is not None:
+        query = query.where(t.c.started_at_epoch_ms <= f.dequeued_before_ms)
     if f.workflow_id_prefix:
         query = query.where(
             sa.or_(

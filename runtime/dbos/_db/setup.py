@@ -20,11 +20,15 @@ from .schema import SCHEMA_VERSION
 
 
 class SchemaSetup(Connections):
-    def initialize(self, run_migrations: bool = True) -> None:
+    def initialize(self, run_migrations: bool = True, *, wait: bool = True) -> None:
         """Create the database when missing, bring the schema to this code's version, or refuse.
 
         A database that cannot be reached yet (a container starting before its database, a
-        restart) is waited for, with a log line every few seconds, up to `retry_bound_sec`."""
+        restart) is waited for, with a log line every few seconds, up to `retry_bound_sec`;
+        without `wait`, one attempt (a client checking its connection)."""
+        if not wait:
+            self._initialize_once(run_migrations)
+            return
         open_waiting(
             lambda: self._initialize_once(run_migrations),
             self.url,
@@ -33,7 +37,7 @@ class SchemaSetup(Connections):
         )
 
     def _initialize_once(self, run_migrations: bool) -> None:
-        if self.backend == "postgresql":
+        if self.backend == "postgresql" and run_migrations:
             ensure_database(self.url, "system database")
         try:
             self._initialize_schema(run_migrations)
@@ -93,6 +97,10 @@ class SchemaSetup(Connections):
         for migration in steps:
             migration.apply(self._migration_context(conn))
             conn.execute(migrations.insert().values(version=migration.version))
+
+    def check_connection(self) -> None:
+        """One round trip to the database: raises if it cannot be reached."""
+        self.fetchall("SELECT 1", {})
 
     def _migration_context(self, conn: sa.Connection) -> MigrationContext:
         return MigrationContext(conn, self.backend, self.schema, self.metadata)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from typing import Any, TypedDict
 
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
 from .._config import listen_url_from, mask_url, normalize_url, resolve_system_database_url
-from .._core import control as _control
-from .._core import statuses as _statuses
 from .._core import streams as _streams
 from .._core import tracing as _tracing
 from .._core.context import attributes_text
@@ -27,13 +27,15 @@ from .._db.message_store import NoSuchWorkflow
 from .._db.records import Deduplicated, now_ms
 from .._db.system import SystemDatabase
 from .._error import (
+    DBOSDatabaseConnectionError,
     DBOSException,
     DBOSNonExistentWorkflowError,
     DBOSQueueDeduplicatedError,
 )
 from .._serialization import DEFAULT_SERIALIZER, Serializer
-from .._status import StepInfo, WorkflowStatus
 from .._threads import DaemonPool
+from .management import Management
+from .operations import Caller, ClientCaller
 
 
 class EnqueueOptions(TypedDict, total=False):
@@ -60,47 +62,92 @@ _REQUIRED = ("workflow_name", "queue_name")
 _KNOWN = set(EnqueueOptions.__annotations__)
 
 
-class DBOSClient:
+class DBOSClient(Management):
+    """A process's handle on a DBOS system database it does not run workflows from.
+
+    `system_database_url` names the database (`database_url` and `application_database_url`,
+    upstream's older spellings, name the application database beside it). The connection is
+    checked at once, and a database that cannot be reached raises here, unless `lazy`, which
+    connects on first use (`check_connection()` checks explicitly). The client never migrates
+    the schema: a DBOS application must have created it. `use_listen_notify` (default: on, off
+    when `lazy`) wakes waits on results, events and streams through the database's
+    notifications (PostgreSQL) or its change poller (SQLite); `system_database_listen_url` is
+    PostgreSQL reached directly when `system_database_url` goes through PgBouncer.
+    `retry_connection_errors=False` makes an operation that loses its connection raise instead
+    of riding the outage out. `system_database_polling_concurrency` is accepted for upstream
+    compatibility: waits here do not poll the database each on their own.
+    """
+
     def __init__(
         self,
         database_url: str | None = None,
         *,
         system_database_url: str | None = None,
-        dbos_system_schema: str = "dbos",
+        application_database_url: str | None = None,
+        dbos_system_schema: str | None = "dbos",
         serializer: Serializer | None = None,
-        use_listen_notify: bool = True,
+        system_database_pool_size: int | None = None,
+        system_database_polling_concurrency: int | None = None,
+        use_listen_notify: bool | None = None,
         system_database_listen_url: str | None = None,
+        lazy: bool = False,
+        retry_connection_errors: bool = True,
     ) -> None:
-        url = system_database_url or resolve_system_database_url(
-            {"name": "dbos-client", "application_database_url": database_url}
-        )
-        if not system_database_url and not database_url:
+        if lazy and use_listen_notify:
+            raise DBOSException(
+                "A DBOSClient cannot be both lazy and use_listen_notify: the notification "
+                "listener connects at once"
+            )
+        app_url = database_url or application_database_url
+        if not system_database_url and not app_url:
             raise DBOSException("DBOSClient needs system_database_url= (or database_url=)")
+        url = system_database_url or resolve_system_database_url(
+            {"name": "dbos-client", "application_database_url": app_url}
+        )
         system_url = normalize_url(url)
         listen_url = listen_url_from(
             {"name": "dbos-client", "system_database_listen_url": system_database_listen_url},
             system_url,
         )
-        sysdb = SystemDatabase(system_url, schema=dbos_system_schema, pool_size=5)
-        try:
-            sysdb.initialize(run_migrations=False)  # a client never changes the schema
-        except BaseException:
-            sysdb.dispose()
-            raise
-        self._runtime = Runtime(
-            sysdb=sysdb,
-            serializer=serializer or DEFAULT_SERIALIZER,
-            executor_id="dbos-client",
-            app_version="",
-            pool=DaemonPool(16, name="dbos-client"),
-        )
-        from .._services.notifier import start_notifier
-
-        self._runtime.services.append(start_notifier(self._runtime, use_listen_notify, listen_url))
         self._url = url
+        self._listen = use_listen_notify if use_listen_notify is not None else not lazy
+
+        def connect() -> Runtime:
+            return _connect(
+                system_url,
+                schema=dbos_system_schema or "dbos",
+                pool_size=system_database_pool_size or 5,
+                serializer=serializer or DEFAULT_SERIALIZER,
+                listen=self._listen,
+                listen_url=listen_url,
+                retry_connection_errors=retry_connection_errors,
+            )
+
+        self._caller = ClientCaller(connect)
+        if not lazy:
+            self._caller.runtime  # noqa: B018  (connects, raising if it cannot)
+
+    @classmethod
+    def _caller_of(cls, instance: object | None) -> Caller:
+        if not isinstance(instance, DBOSClient):
+            raise TypeError("DBOSClient's methods are called on a client: DBOSClient(...).method")
+        return instance._caller
+
+    @property
+    def _runtime(self) -> Runtime:
+        return self._caller.runtime
+
+    def check_connection(self) -> None:
+        """Raise if the system database cannot be reached (connecting a lazy client)."""
+        self._runtime.sysdb.check_connection()
+
+    async def check_connection_async(self) -> None:
+        await asyncio.to_thread(self.check_connection)
 
     def destroy(self) -> None:
-        self._runtime.shutdown()
+        runtime = self._caller.connected
+        if runtime is not None:
+            runtime.shutdown()
 
     def __enter__(self) -> DBOSClient:
         return self
@@ -266,125 +313,40 @@ class DBOSClient:
     def read_stream(self, workflow_id: str, key: str, *, offset: int = 0) -> Iterator[Any]:
         return _streams.read_stream(workflow_id, key, offset=offset, runtime=self._runtime)
 
-    # ------------------------------------------------------------------ results and control
 
-    def retrieve_workflow(
-        self, workflow_id: str, existing_workflow: bool = True
-    ) -> WorkflowHandle[Any]:
-        return _control.retrieve_workflow(workflow_id, existing_workflow, runtime=self._runtime)
+def _connect(
+    url: URL,
+    *,
+    schema: str,
+    pool_size: int,
+    serializer: Serializer,
+    listen: bool,
+    listen_url: URL | None,
+    retry_connection_errors: bool,
+) -> Runtime:
+    """Open a client's runtime: the system database, checked once (a client does not wait for
+    a database to come up, nor migrate it), and the notifier its waits wake on."""
+    sysdb = SystemDatabase(url, schema=schema, pool_size=pool_size)
+    if not retry_connection_errors:
+        sysdb.retry_bound_sec = 0.0
+    try:
+        sysdb.initialize(run_migrations=False, wait=False)
+    except DBOSDatabaseConnectionError as exc:
+        sysdb.dispose()
+        if isinstance(exc.__cause__, sa.exc.DBAPIError):
+            raise exc.__cause__ from None  # upstream's clients raise the driver's error here
+        raise
+    except BaseException:
+        sysdb.dispose()
+        raise
+    runtime = Runtime(
+        sysdb=sysdb,
+        serializer=serializer,
+        executor_id="dbos-client",
+        app_version="",
+        pool=DaemonPool(16, name="dbos-client"),
+    )
+    from .._services.notifier import start_notifier
 
-    def get_workflow_status(self, workflow_id: str) -> WorkflowStatus | None:
-        return _statuses.get_workflow_status(workflow_id, self._runtime)
-
-    def cancel_workflow(self, workflow_id: str, *, cancel_children: bool = False) -> None:
-        _control.cancel_workflow(workflow_id, cancel_children, runtime=self._runtime)
-
-    def update_workflow_attributes(
-        self, workflow_id: str, attributes: dict[str, Any] | None
-    ) -> None:
-        _control.update_attributes(workflow_id, attributes, runtime=self._runtime)
-
-    def delete_workflow(self, workflow_id: str, *, delete_children: bool = False) -> None:
-        self.delete_workflows([workflow_id], delete_children=delete_children)
-
-    def delete_workflows(
-        self, workflow_ids: Sequence[str], *, delete_children: bool = False
-    ) -> None:
-        """Delete workflows, whatever their status, with all they own in the system database
-        (a client knows no application database: transaction outputs there stay)."""
-        from .._core.retention import delete_workflows
-
-        delete_workflows(
-            self._runtime.sysdb, [], list(workflow_ids), delete_children=delete_children
-        )
-
-    def resume_workflow(self, workflow_id: str) -> WorkflowHandle[Any]:
-        return _control.resume_workflow(workflow_id, runtime=self._runtime, run_here=False)
-
-    def fork_workflow(
-        self, workflow_id: str, start_step: int, *, application_version: str | None = None
-    ) -> WorkflowHandle[Any]:
-        return _control.fork_workflow(
-            workflow_id,
-            start_step,
-            application_version=application_version,
-            runtime=self._runtime,
-            run_here=False,
-        )
-
-    def list_workflows(
-        self,
-        *,
-        workflow_ids: str | Sequence[str] | None = None,
-        status: str | Sequence[str] | None = None,
-        start_time: str | datetime | None = None,
-        end_time: str | datetime | None = None,
-        name: str | Sequence[str] | None = None,
-        app_version: str | Sequence[str] | None = None,
-        queue_name: str | Sequence[str] | None = None,
-        executor_id: str | Sequence[str] | None = None,
-        workflow_id_prefix: str | Sequence[str] | None = None,
-        parent_workflow_id: str | Sequence[str] | None = None,
-        forked_from: str | Sequence[str] | None = None,
-        user: str | Sequence[str] | None = None,
-        has_parent: bool | None = None,
-        was_forked_from: bool | None = None,
-        attributes: dict[str, Any] | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        sort_desc: bool = False,
-        load_input: bool = True,
-        load_output: bool = True,
-    ) -> list[WorkflowStatus]:
-        return _statuses.list_workflows(
-            workflow_ids=workflow_ids,
-            status=status,
-            start_time=start_time,
-            end_time=end_time,
-            name=name,
-            app_version=app_version,
-            queue_name=queue_name,
-            executor_id=executor_id,
-            workflow_id_prefix=workflow_id_prefix,
-            parent_workflow_id=parent_workflow_id,
-            forked_from=forked_from,
-            user=user,
-            has_parent=has_parent,
-            was_forked_from=was_forked_from,
-            attributes=attributes,
-            limit=limit,
-            offset=offset,
-            sort_desc=sort_desc,
-            load_input=load_input,
-            load_output=load_output,
-            runtime=self._runtime,
-        )
-
-    def list_queued_workflows(
-        self,
-        *,
-        queue_name: str | Sequence[str] | None = None,
-        status: str | Sequence[str] | None = None,
-        name: str | Sequence[str] | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        sort_desc: bool = False,
-        load_input: bool = True,
-    ) -> list[WorkflowStatus]:
-        return _statuses.list_workflows(
-            queue_name=queue_name,
-            status=status,
-            name=name,
-            limit=limit,
-            offset=offset,
-            sort_desc=sort_desc,
-            load_input=load_input,
-            load_output=False,
-            queued_only=True,
-            runtime=self._runtime,
-        )
-
-    def list_workflow_steps(
-        self, workflow_id: str, *, limit: int | None = None, offset: int | None = None
-    ) -> list[StepInfo]:
-        return _statuses.list_workflow_steps(workflow_id, self._runtime, limit=limit, offset=offset)
+    runtime.services.append(start_notifier(runtime, listen, listen_url))
+    return runtime

@@ -36,7 +36,9 @@ from .._services import startup
 from .._status import ScheduleStatus, StepStatus
 from .._threads import DaemonPool
 from .communication import Communication
+from .maintenance import Maintenance
 from .management import Management
+from .operations import LAUNCHED, Caller
 from .patching import Patching
 from .queue import Queue
 
@@ -105,8 +107,12 @@ def _configured_version(config: DBOSConfig) -> str:
     return _application_version()
 
 
-class DBOS(Communication, Management, Patching):
+class DBOS(Communication, Management, Maintenance, Patching):
     """Configure with `DBOS(config=...)`, then `DBOS.launch()`; decorate with `@DBOS.workflow()`."""
+
+    @classmethod
+    def _caller_of(cls, instance: object | None) -> Caller:
+        return LAUNCHED  # the launched runtime of this process, read at each call
 
     _instance: ClassVar[DBOS | None] = None
     _lock: ClassVar[threading.Lock] = threading.Lock()
@@ -403,14 +409,6 @@ class DBOS(Communication, Management, Patching):
 
         info = _registry.startable(_decorators.info_of(func))
         handle = await start_workflow_async(info, _decorators.bound_args(func, args), kwargs)
-        return WorkflowHandleAsync(handle)
-
-    @classmethod
-    async def retrieve_workflow_async(
-        cls, workflow_id: str, existing_workflow: bool = True
-    ) -> WorkflowHandleAsync[Any]:
-
-        handle = await off_loop(cls.retrieve_workflow, workflow_id, existing_workflow)
         return WorkflowHandleAsync(handle)
 
     @classmethod

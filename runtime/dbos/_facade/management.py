@@ -1,64 +1,292 @@
-"""The `DBOS` members that inspect and control workflows: status, listings, steps, cancel,
-resume, fork. A mixin of `DBOS`; called inside a workflow, each is recorded as a step, so a
-replay sees the same answer."""
+"""Inspecting and controlling workflows: status, results, listings, steps, cancel, resume, fork,
+delete, attributes. One definition per operation, served by `DBOS` (recorded as a step when
+called from a workflow, so a replay sees the same answer) and by `DBOSClient`, sync and async
+(see `operations.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
+
+from typing_extensions import Unpack
 
 from .._core import control as _control
 from .._core import results as _results
 from .._core import statuses as _statuses
-from .._core.aio import durable_asyncio_wait, run_step_async
-from .._core.checkpoint import active_workflow
-from .._core.handles import WorkflowHandle
-from .._core.offload import off_loop
-from .._error import DBOSException
+from .._core.aio import durable_asyncio_wait
+from .._core.filters import ListingArgs, to_filter
+from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._status import StepInfo, WorkflowStatus
+from .operations import Caller, async_operation, operation
 
 
-def _distinct_handles(handles: Sequence[Any]) -> dict[str, Any]:
+def _handle(caller: Caller, workflow_id: Any, *_call: Any, **_kw: Any) -> WorkflowHandle[Any]:
+    return WorkflowHandle(str(workflow_id), runtime=caller.handle_runtime())
+
+
+def _async_handle(
+    caller: Caller, workflow_id: Any, *_call: Any, **_kw: Any
+) -> WorkflowHandleAsync[Any]:
+    return WorkflowHandleAsync(_handle(caller, workflow_id))
+
+
+# ------------------------------------------------------------------ status and results
+
+
+@operation("DBOS.getStatus")
+def _get_workflow_status(caller: Caller, workflow_id: str) -> WorkflowStatus | None:
+    """The workflow's status record, or None when there is no such workflow."""
+    return _statuses.get_workflow_status(workflow_id, caller.runtime)
+
+
+# A handle records its own `DBOS.getResult` step (naming the awaited workflow), so these two
+# are not recorded again as operations.
+@operation(None)
+def _get_result(caller: Caller, workflow_id: str) -> Any:
+    """Wait for the workflow to finish; its result, or its error raised here."""
+    return WorkflowHandle(workflow_id, runtime=caller.handle_runtime()).get_result()
+
+
+@async_operation(None)
+async def _get_result_async(caller: Caller, workflow_id: str) -> Any:
+    """`get_result`, awaited without holding a thread."""
+    return await _async_handle(caller, workflow_id).get_result()
+
+
+@operation(None, present=_handle)
+def _retrieve_workflow(caller: Caller, workflow_id: str, existing_workflow: bool = True) -> str:
+    """A handle on the workflow; with `existing_workflow` an unknown ID is an error."""
+    return _control.retrieve_workflow(
+        workflow_id, existing_workflow, runtime=caller.runtime
+    ).workflow_id
+
+
+def _distinct_ids(handles: Sequence[Any]) -> list[str]:
     if not handles:
         raise ValueError("wait_first needs at least one handle")
-    by_id: dict[str, Any] = {}
+    ids: list[str] = []
     for handle in handles:
-        if handle.workflow_id in by_id:
-            raise ValueError(f"wait_first got workflow {handle.workflow_id!r} twice")
-        by_id[handle.workflow_id] = handle
-    return by_id
+        workflow_id = handle.get_workflow_id()
+        if workflow_id in ids:
+            raise ValueError(f"wait_first got workflow {workflow_id!r} twice")
+        ids.append(workflow_id)
+    return ids
+
+
+def _winner(caller: Caller, winner_id: Any, handles: Sequence[Any], **_kw: Any) -> Any:
+    return next(h for h in handles if h.get_workflow_id() == winner_id)
+
+
+@operation("DBOS.waitFirst", present=_winner)
+def _wait_first(
+    caller: Caller, handles: Sequence[WorkflowHandle[Any]], *, polling_interval_sec: float = 1.0
+) -> str:
+    """The first of `handles` whose workflow finishes. In a workflow the winner is recorded:
+    completion order is nondeterministic, and a replay must take the branch the first run took.
+    `polling_interval_sec` is accepted for upstream compatibility; finishes wake the wait."""
+    return _results.first_finished(_distinct_ids(handles), caller.runtime)
+
+
+@async_operation("DBOS.waitFirst", present=_winner)
+async def _wait_first_async(
+    caller: Caller, handles: Sequence[Any], *, polling_interval_sec: float = 1.0
+) -> str:
+    """`wait_first` for async code, over sync or async handles; the wait holds no thread."""
+    return await _results.first_finished_async(_distinct_ids(handles), caller.runtime)
+
+
+# ------------------------------------------------------------------ listings
+
+
+@operation("DBOS.listWorkflows")
+def _list_workflows(caller: Caller, **args: Unpack[ListingArgs]) -> list[WorkflowStatus]:
+    """Workflows matching every filter given, oldest first unless `sort_desc`."""
+    load_input = args.pop("load_input", True)
+    load_output = args.pop("load_output", True)
+    return _statuses.list_workflows(
+        caller.runtime, to_filter(args), load_input=load_input, load_output=load_output
+    )
+
+
+@operation("DBOS.listQueuedWorkflows")
+def _list_queued_workflows(caller: Caller, **args: Unpack[ListingArgs]) -> list[WorkflowStatus]:
+    """Workflows on a queue that have not finished (DELAYED, ENQUEUED or PENDING unless
+    `status` says otherwise), oldest first unless `sort_desc`."""
+    load_input = args.pop("load_input", True)
+    load_output = args.pop("load_output", False)
+    return _statuses.list_workflows(
+        caller.runtime,
+        to_filter(args, queued_only=True),
+        load_input=load_input,
+        load_output=load_output,
+    )
+
+
+@operation("DBOS.listWorkflowSteps")
+def _list_workflow_steps(
+    caller: Caller,
+    workflow_id: str,
+    *,
+    load_output: bool = True,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> list[StepInfo]:
+    """The workflow's recorded steps in step order; `offset` and `limit` page through them."""
+    return _statuses.list_workflow_steps(
+        workflow_id, caller.runtime, load_output=load_output, limit=limit, offset=offset
+    )
+
+
+# ------------------------------------------------------------------ control
+
+
+@operation("DBOS.cancelWorkflow")
+def _cancel_workflow(caller: Caller, workflow_id: str, *, cancel_children: bool = False) -> None:
+    """Stop the workflow (and with `cancel_children`, its descendants): it ends CANCELLED at
+    its next checkpoint, here or in whichever process runs it."""
+    _control.cancel_workflow(workflow_id, cancel_children, runtime=caller.runtime)
+
+
+@operation("DBOS.cancelWorkflows")
+def _cancel_workflows(
+    caller: Caller, workflow_ids: Sequence[str], *, cancel_children: bool = False
+) -> None:
+    """`cancel_workflow` for each of `workflow_ids`."""
+    for workflow_id in workflow_ids:
+        _control.cancel_workflow(workflow_id, cancel_children, runtime=caller.runtime)
+
+
+@operation("DBOS.resumeWorkflow", present=_handle)
+def _resume_workflow(caller: Caller, workflow_id: str, *, queue_name: str | None = None) -> str:
+    """Restart a cancelled, dead-lettered or stuck workflow from its last completed step; with
+    `queue_name`, on that queue (under its limits)."""
+    return _control.resume_workflow(
+        workflow_id, runtime=caller.runtime, run_here=caller.runs_workflows, queue_name=queue_name
+    ).workflow_id
+
+
+def _handles(
+    caller: Caller, workflow_ids: Any, *_call: Any, **_kw: Any
+) -> list[WorkflowHandle[Any]]:
+    return [_handle(caller, workflow_id) for workflow_id in workflow_ids]
+
+
+def _async_handles(
+    caller: Caller, workflow_ids: Any, *_call: Any, **_kw: Any
+) -> list[WorkflowHandleAsync[Any]]:
+    return [_async_handle(caller, workflow_id) for workflow_id in workflow_ids]
+
+
+@operation("DBOS.resumeWorkflows", present=_handles)
+def _resume_workflows(
+    caller: Caller, workflow_ids: Sequence[str], *, queue_name: str | None = None
+) -> list[str]:
+    """`resume_workflow` for each of `workflow_ids`."""
+    return [
+        _control.resume_workflow(
+            workflow_id,
+            runtime=caller.runtime,
+            run_here=caller.runs_workflows,
+            queue_name=queue_name,
+        ).workflow_id
+        for workflow_id in workflow_ids
+    ]
+
+
+@operation("DBOS.forkWorkflow", present=_handle)
+def _fork_workflow(
+    caller: Caller,
+    workflow_id: str,
+    start_step: int,
+    *,
+    application_version: str | None = None,
+    queue_name: str | None = None,
+    queue_partition_key: str | None = None,
+    timeout_seconds: float | None = None,
+) -> str:
+    """A new workflow with the same inputs that reuses the original's steps before
+    `start_step` and runs from there (on `queue_name`, if given)."""
+    return _control.fork_workflow(
+        workflow_id,
+        start_step,
+        application_version=application_version,
+        queue_name=queue_name,
+        queue_partition_key=queue_partition_key,
+        timeout_seconds=timeout_seconds,
+        runtime=caller.runtime,
+        run_here=caller.runs_workflows,
+    ).workflow_id
+
+
+@operation("DBOS.deleteWorkflow")
+def _delete_workflows(
+    caller: Caller, workflow_ids: Sequence[str], *, delete_children: bool = False
+) -> None:
+    """Delete workflows, whatever their status, with their steps, messages, events, streams
+    and transaction outputs (with `delete_children`, their descendants too)."""
+    from .._core.retention import delete_workflows
+
+    delete_workflows(
+        caller.runtime.sysdb,
+        caller.app_databases(),
+        list(workflow_ids),
+        delete_children=delete_children,
+    )
+
+
+@operation("DBOS.deleteWorkflow")
+def _delete_workflow(caller: Caller, workflow_id: str, *, delete_children: bool = False) -> None:
+    """`delete_workflows` of one workflow."""
+    _delete_workflows.func(caller, [workflow_id], delete_children=delete_children)
+
+
+@operation("DBOS.updateWorkflowAttributes")
+def _update_workflow_attributes(
+    caller: Caller, workflow_id: str, attributes: dict[str, Any] | None
+) -> None:
+    """Replace a workflow's attributes (None clears them)."""
+    _control.update_attributes(workflow_id, attributes, runtime=caller.runtime)
 
 
 class Management:
-    @classmethod
-    def retrieve_workflow(
-        cls, workflow_id: str, existing_workflow: bool = True
-    ) -> WorkflowHandle[Any]:
-        return _control.retrieve_workflow(workflow_id, existing_workflow)
+    """The workflow-management surface shared by `DBOS` and `DBOSClient`."""
+
+    get_workflow_status = _get_workflow_status
+    get_workflow_status_async = _get_workflow_status.asynchronous()
+    get_result = _get_result
+    get_result_async = _get_result_async
+    retrieve_workflow = _retrieve_workflow
+    retrieve_workflow_async = _retrieve_workflow.asynchronous(present=_async_handle)
+
+    list_workflows = _list_workflows
+    list_workflows_async = _list_workflows.asynchronous()
+    list_queued_workflows = _list_queued_workflows
+    list_queued_workflows_async = _list_queued_workflows.asynchronous()
+    list_workflow_steps = _list_workflow_steps
+    list_workflow_steps_async = _list_workflow_steps.asynchronous()
+
+    cancel_workflow = _cancel_workflow
+    cancel_workflow_async = _cancel_workflow.asynchronous()
+    cancel_workflows = _cancel_workflows
+    cancel_workflows_async = _cancel_workflows.asynchronous()
+    resume_workflow = _resume_workflow
+    resume_workflow_async = _resume_workflow.asynchronous(present=_async_handle)
+    resume_workflows = _resume_workflows
+    resume_workflows_async = _resume_workflows.asynchronous(present=_async_handles)
+    fork_workflow = _fork_workflow
+    fork_workflow_async = _fork_workflow.asynchronous(present=_async_handle)
+    delete_workflow = _delete_workflow
+    delete_workflow_async = _delete_workflow.asynchronous()
+    delete_workflows = _delete_workflows
+    delete_workflows_async = _delete_workflows.asynchronous()
+    update_workflow_attributes = _update_workflow_attributes
+    update_workflow_attributes_async = _update_workflow_attributes.asynchronous()
+    wait_first = _wait_first
+    wait_first_async = _wait_first_async
 
     @classmethod
-    def get_workflow_status(cls, workflow_id: str) -> WorkflowStatus | None:
-        return _control._as_step(  # type: ignore[no-any-return]
-            "DBOS.getStatus", _statuses.get_workflow_status, workflow_id
-        )
-
-    @classmethod
-    def get_result(cls, workflow_id: str) -> Any:
-        return cls.retrieve_workflow(workflow_id).get_result()
-
-    @classmethod
-    def wait_first(
-        cls, handles: Sequence[WorkflowHandle[Any]], *, polling_interval_sec: float = 1.0
-    ) -> WorkflowHandle[Any]:
-        """The first of `handles` whose workflow finishes. In a workflow the winner is recorded
-        (step `DBOS.waitFirst`): completion order is nondeterministic, and a replay must take
-        the branch the first run took. `polling_interval_sec` is accepted for upstream
-        compatibility; finishes wake the wait directly."""
-        by_id = _distinct_handles(handles)
-        winner = _control._as_step("DBOS.waitFirst", _results.first_finished, list(by_id))
-        handle: WorkflowHandle[Any] = by_id[str(winner)]
-        return handle
+    def _caller_of(cls, instance: object | None) -> Caller:
+        raise NotImplementedError  # DBOS and DBOSClient say who calls
 
     @classmethod
     async def asyncio_wait(
@@ -71,236 +299,3 @@ class Management:
         """Durable `asyncio.wait`: in a workflow, which awaitables were done is recorded, so a
         replay takes the branch the first run took."""
         return await durable_asyncio_wait(fs, timeout=timeout, return_when=return_when)
-
-    @classmethod
-    async def wait_first_async(
-        cls, handles: Sequence[Any], *, polling_interval_sec: float = 1.0
-    ) -> Any:
-        """`wait_first` for async code, over sync or async handles; the wait holds no thread."""
-        by_id = _distinct_handles(handles)
-        ids = list(by_id)
-        if active_workflow() is None:
-            winner = await _results.first_finished_async(ids)
-        else:
-            winner = await run_step_async(
-                "DBOS.waitFirst", _results.first_finished_async, (ids,), {}, {}
-            )
-        return by_id[str(winner)]
-
-    @classmethod
-    def list_workflows(
-        cls,
-        *,
-        workflow_ids: str | Sequence[str] | None = None,
-        workflow_id: str | Sequence[str] | None = None,
-        status: str | Sequence[str] | None = None,
-        start_time: str | datetime | None = None,
-        end_time: str | datetime | None = None,
-        name: str | Sequence[str] | None = None,
-        app_version: str | Sequence[str] | None = None,
-        user: str | Sequence[str] | None = None,
-        queue_name: str | Sequence[str] | None = None,
-        parent_workflow_id: str | Sequence[str] | None = None,
-        forked_from: str | Sequence[str] | None = None,
-        executor_id: str | Sequence[str] | None = None,
-        workflow_id_prefix: str | Sequence[str] | None = None,
-        has_parent: bool | None = None,
-        was_forked_from: bool | None = None,
-        attributes: dict[str, Any] | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        sort_desc: bool = False,
-        load_input: bool = True,
-        load_output: bool = True,
-    ) -> list[WorkflowStatus]:
-        """Workflows matching every filter given, oldest first unless `sort_desc`.
-
-        `workflow_id=` is accepted as an alias of `workflow_ids=` (the seed's FastAPI example
-        uses it)."""
-        if workflow_id is not None and workflow_ids is not None:
-            raise DBOSException("Pass workflow_ids= or workflow_id=, not both")
-        return _control._as_step(  # type: ignore[no-any-return]
-            "DBOS.listWorkflows",
-            _statuses.list_workflows,
-            workflow_ids=workflow_ids if workflow_ids is not None else workflow_id,
-            status=status,
-            start_time=start_time,
-            end_time=end_time,
-            name=name,
-            app_version=app_version,
-            user=user,
-            queue_name=queue_name,
-            parent_workflow_id=parent_workflow_id,
-            forked_from=forked_from,
-            executor_id=executor_id,
-            workflow_id_prefix=workflow_id_prefix,
-            has_parent=has_parent,
-            was_forked_from=was_forked_from,
-            attributes=attributes,
-            limit=limit,
-            offset=offset,
-            sort_desc=sort_desc,
-            load_input=load_input,
-            load_output=load_output,
-        )
-
-    @classmethod
-    def list_workflow_steps(
-        cls, workflow_id: str, *, limit: int | None = None, offset: int | None = None
-    ) -> list[StepInfo]:
-        return _control._as_step(  # type: ignore[no-any-return]
-            "DBOS.listWorkflowSteps",
-            _statuses.list_workflow_steps,
-            workflow_id,
-            limit=limit,
-            offset=offset,
-        )
-
-    @classmethod
-    def cancel_workflow(cls, workflow_id: str, *, cancel_children: bool = False) -> None:
-        _control._as_step(
-            "DBOS.cancelWorkflow",
-            _control.cancel_workflow,
-            workflow_id,
-            cancel_children=cancel_children,
-        )
-
-    @classmethod
-    def update_workflow_attributes(
-        cls, workflow_id: str, attributes: dict[str, Any] | None
-    ) -> None:
-        """Replace a workflow's attributes (None clears them)."""
-        _control._as_step(
-            "DBOS.updateWorkflowAttributes", _control.update_attributes, workflow_id, attributes
-        )
-
-    @classmethod
-    async def update_workflow_attributes_async(
-        cls, workflow_id: str, attributes: dict[str, Any] | None
-    ) -> None:
-        await off_loop(cls.update_workflow_attributes, workflow_id, attributes)
-
-    @classmethod
-    def delete_workflow(cls, workflow_id: str, *, delete_children: bool = False) -> None:
-        """Delete a workflow, whatever its status, with its steps, messages, events, streams
-        and transaction outputs (and with `delete_children`, its descendants too)."""
-        cls.delete_workflows([workflow_id], delete_children=delete_children)
-
-    @classmethod
-    def delete_workflows(
-        cls, workflow_ids: Sequence[str], *, delete_children: bool = False
-    ) -> None:
-        _control._as_step("DBOS.deleteWorkflow", _delete_here, list(workflow_ids), delete_children)
-
-    @classmethod
-    async def delete_workflow_async(
-        cls, workflow_id: str, *, delete_children: bool = False
-    ) -> None:
-        await off_loop(cls.delete_workflows, [workflow_id], delete_children=delete_children)
-
-    @classmethod
-    async def delete_workflows_async(
-        cls, workflow_ids: Sequence[str], *, delete_children: bool = False
-    ) -> None:
-        await off_loop(cls.delete_workflows, workflow_ids, delete_children=delete_children)
-
-    @classmethod
-    def resume_workflow(cls, workflow_id: str) -> WorkflowHandle[Any]:
-        if active_workflow() is None:
-            return _control.resume_workflow(workflow_id)
-        workflow_id_out = _control._as_step("DBOS.resumeWorkflow", _resume_id, workflow_id)
-        return WorkflowHandle(str(workflow_id_out))
-
-    @classmethod
-    def fork_workflow(
-        cls, workflow_id: str, start_step: int, *, application_version: str | None = None
-    ) -> WorkflowHandle[Any]:
-        if active_workflow() is None:
-            return _control.fork_workflow(
-                workflow_id, start_step, application_version=application_version
-            )
-        new_id = _control._as_step(
-            "DBOS.forkWorkflow",
-            _fork_id,
-            workflow_id,
-            start_step,
-            application_version=application_version,
-        )
-        return WorkflowHandle(str(new_id))
-
-    @classmethod
-    def list_queued_workflows(
-        cls,
-        *,
-        queue_name: str | Sequence[str] | None = None,
-        status: str | Sequence[str] | None = None,
-        name: str | Sequence[str] | None = None,
-        start_time: str | datetime | None = None,
-        end_time: str | datetime | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        sort_desc: bool = False,
-        load_input: bool = True,
-    ) -> list[WorkflowStatus]:
-        """Workflows waiting on or running from a queue (ENQUEUED or PENDING unless `status`
-        says otherwise), in enqueue order."""
-        return _control._as_step(  # type: ignore[no-any-return]
-            "DBOS.listQueuedWorkflows",
-            _statuses.list_workflows,
-            queue_name=queue_name,
-            status=status,
-            name=name,
-            start_time=start_time,
-            end_time=end_time,
-            limit=limit,
-            offset=offset,
-            sort_desc=sort_desc,
-            load_input=load_input,
-            load_output=False,
-            queued_only=True,
-        )
-
-    @classmethod
-    def garbage_collect(
-        cls,
-        cutoff_epoch_ms: int | None = None,
-        rows_threshold: int | None = None,
-        *,
-        batch_size: int = 500,
-    ) -> int:
-        """Delete finished workflows that completed before `cutoff_epoch_ms` and those older
-        than the newest `rows_threshold`, with their steps, messages, events, streams and
-        transaction outputs, `batch_size` workflows per transaction. Live workflows and
-        finished children of live parents are kept. Returns how many were deleted."""
-        from .._core.retention import garbage_collect
-        from .._core.runtime import get_runtime
-
-        if active_workflow() is not None:
-            raise DBOSException("DBOS.garbage_collect cannot be called from a workflow")
-        runtime = get_runtime()
-        return garbage_collect(
-            runtime.sysdb,
-            [runtime.app_db] if runtime.app_db is not None else [],
-            cutoff_epoch_ms=cutoff_epoch_ms,
-            rows_threshold=rows_threshold,
-            batch_size=batch_size,
-        )
-
-
-def _delete_here(workflow_ids: list[str], delete_children: bool) -> None:
-    from .._core.retention import delete_workflows
-    from .._core.runtime import get_runtime
-
-    runtime = get_runtime()
-    app_dbs = [runtime.app_db] if runtime.app_db is not None else []
-    delete_workflows(runtime.sysdb, app_dbs, workflow_ids, delete_children=delete_children)
-
-
-def _resume_id(workflow_id: str) -> str:
-    return _control.resume_workflow(workflow_id).workflow_id
-
-
-def _fork_id(workflow_id: str, start_step: int, application_version: str | None = None) -> str:
-    return _control.fork_workflow(
-        workflow_id, start_step, application_version=application_version
-    ).workflow_id
