@@ -209,6 +209,24 @@ def test_a_preemptible_step_stops_with_its_workflow(launched: None) -> None:
     assert preempt_runs == ["started", "cancelled", "started"]
 
 
+def test_a_cancel_made_here_preempts_before_the_caller_hears_of_it(launched: None) -> None:
+    from dbos.error import DBOSAwaitedWorkflowCancelledError
+
+    async def main() -> None:
+        preempt_runs.clear()
+        with SetWorkflowID("preempted-at-once"):
+            handle = await DBOS.start_workflow_async(runs_preemptible, 30)
+        while not preempt_runs:
+            await asyncio.sleep(0.01)
+        await DBOS.cancel_workflow_async("preempted-at-once")
+        with pytest.raises(DBOSAwaitedWorkflowCancelledError):
+            await handle.get_result()
+        # Woken by the cancel itself, not by a later look at a flag.
+        assert preempt_runs == ["started", "cancelled"]
+
+    asyncio.run(main())
+
+
 def test_preemptible_is_for_async_steps() -> None:
     with pytest.raises(TypeError, match="preemptible applies to async steps only"):
 

@@ -128,10 +128,8 @@ class DBOSClient(Management):
             self._caller.runtime  # noqa: B018  (connects, raising if it cannot)
 
     @classmethod
-    def _caller_of(cls, instance: object | None) -> Caller:
-        if not isinstance(instance, DBOSClient):
-            raise TypeError("DBOSClient's methods are called on a client: DBOSClient(...).method")
-        return instance._caller
+    def _caller_of(cls, instance: object | None) -> Caller | None:
+        return instance._caller if isinstance(instance, DBOSClient) else None
 
     @property
     def _runtime(self) -> Runtime:

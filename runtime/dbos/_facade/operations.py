@@ -107,10 +107,26 @@ class ClientCaller(Caller):
         return []  # a client knows no application database
 
 
-def caller_for(owner: type, instance: object | None) -> Caller:
-    """The caller of `owner` (a class serving operations) for `instance` (None: the class)."""
-    caller_of: Callable[[object | None], Caller] = owner._caller_of  # type: ignore[attr-defined]
+def caller_for(owner: type, instance: object | None) -> Caller | None:
+    """The caller of `owner` (a class serving operations) for `instance` (None: the class);
+    None when only an instance has one (a `DBOSClient`'s connection)."""
+    caller_of: Callable[[object | None], Caller | None] = owner._caller_of  # type: ignore[attr-defined]
     return caller_of(instance)
+
+
+def _unbound(op: Operation[Any, Any] | AsyncOperation[Any, Any]) -> Callable[..., Any]:
+    """Read from a class whose instances call (`DBOSClient.list_workflows`): a function taking
+    the instance first, as a plain method would be."""
+
+    def unbound(instance: Any, *args: Any, **kwargs: Any) -> Any:
+        caller = caller_for(type(instance), instance)
+        if caller is None:
+            raise TypeError(f"{op.name} needs an instance of the class it was read from")
+        return op.bind(caller)(*args, **kwargs)
+
+    unbound.__name__ = unbound.__qualname__ = op.name
+    unbound.__doc__ = op.func.__doc__
+    return unbound
 
 
 def _public_signature(func: Callable[..., Any]) -> inspect.Signature | None:
@@ -160,7 +176,8 @@ class Operation(Generic[P, R]):
         self.name = name
 
     def __get__(self, instance: object | None, owner: type) -> Callable[P, R]:
-        return self.bind(caller_for(owner, instance))
+        caller = caller_for(owner, instance)
+        return _unbound(self) if caller is None else self.bind(caller)
 
     def bind(self, caller: Caller) -> Callable[P, R]:
         func, step_name, present = self.func, self.step_name, self.present
@@ -219,7 +236,8 @@ class AsyncOperation(Generic[P, R]):
         self.name = name
 
     def __get__(self, instance: object | None, owner: type) -> Callable[P, Coroutine[Any, Any, R]]:
-        return self.bind(caller_for(owner, instance))
+        caller = caller_for(owner, instance)
+        return _unbound(self) if caller is None else self.bind(caller)
 
     def bind(self, caller: Caller) -> Callable[P, Coroutine[Any, Any, R]]:
         func, step_name, present = self.func, self.step_name, self.present
