@@ -125,3 +125,58 @@ def test_async_reader_and_writer(dbos: None) -> None:
         return [v async for v in DBOS.read_stream_async("async-w", "tokens")]
 
     assert asyncio.run(main()) == [0, 1, 2, 3]
+
+
+@DBOS.workflow()
+def reads_two_offsets(workflow_id: str) -> list[object]:
+    return [
+        DBOS.read_stream_offset(workflow_id, "tokens", 2),
+        "then",
+        DBOS.read_stream_offset(workflow_id, "tokens", 0),
+    ]
+
+
+def test_one_value_at_an_offset(dbos: None) -> None:
+    with SetWorkflowID("w-off"):
+        writer(["a", "b", "c"], True)
+    assert DBOS.read_stream_offset("w-off", "tokens", 1) == "b"
+    assert asyncio.run(DBOS.read_stream_offset_async("w-off", "tokens", 2)) == "c"
+    # Past the end of a closed stream no value will ever come: raised at once.
+    with pytest.raises(DBOSStreamTimeoutError):
+        DBOS.read_stream_offset("w-off", "tokens", 3)
+    with SetWorkflowID("w-off-reader"):
+        assert reads_two_offsets("w-off") == ["c", "then", "a"]
+    names = [s["function_name"] for s in DBOS.list_workflow_steps("w-off-reader")]
+    assert names == ["DBOS.readStreamOffset"] * 2
+    # A fork replays the recorded reads (the stream's writer is gone by then).
+    DBOS.delete_workflow("w-off")
+    assert DBOS.fork_workflow("w-off-reader", 3).get_result() == ["c", "then", "a"]
+
+
+def test_an_offset_not_yet_written_is_waited_for(dbos: None) -> None:
+    gate.clear()
+    with SetWorkflowID("w-off-live"):
+        DBOS.start_workflow(gated_writer, 2)
+    threading.Timer(0.2, gate.set).start()
+    assert DBOS.read_stream_offset("w-off-live", "tokens", 0, timeout_seconds=10) == "token-0"
+    with pytest.raises(DBOSStreamTimeoutError):
+        DBOS.read_stream_offset("w-off-live", "tokens", 1, timeout_seconds=0.2)
+    gate.set()
+
+
+def test_a_client_reads_streams_sync_and_async_without_recording(
+    dbos: None, system_database_url: str
+) -> None:
+    from dbos import DBOSClient
+
+    with SetWorkflowID("w-client"):
+        writer([1, 2, 3], True)
+    with DBOSClient(system_database_url=system_database_url) as client:
+        assert list(client.read_stream("w-client", "tokens", offset=1)) == [2, 3]
+
+        async def read_all() -> list[object]:
+            return [v async for v in client.read_stream_async("w-client", "tokens")]
+
+        assert asyncio.run(read_all()) == [1, 2, 3]
+        assert client.read_stream_offset("w-client", "tokens", 0) == 1
+        assert asyncio.run(client.read_stream_offset_async("w-client", "tokens", 2)) == 3

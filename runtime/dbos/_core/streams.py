@@ -4,7 +4,8 @@
 so a recovered writer neither repeats nor loses a value; from a step they are plain appends.
 `read_stream` yields values from a position on, waiting for new ones, until the stream is closed
 or its workflow has finished. Read inside a workflow, each value (and the end) is recorded as a
-`DBOS.readStream` step, so a replay yields exactly what the first run saw.
+`DBOS.readStream` step (`read_stream_offset`'s one value as `DBOS.readStreamOffset`), so a replay
+yields exactly what the first run saw.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .waiting import NOTHING, wait_for, wait_for_async
 WRITE = "DBOS.writeStream"
 CLOSE = "DBOS.closeStream"
 READ = "DBOS.readStream"
+READ_OFFSET = "DBOS.readStreamOffset"
 _FINAL_STATUSES = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
 _END: Any = object()
 
@@ -95,6 +97,7 @@ class _Reader:
         offset: int,
         timeout_seconds: float | None,
         runtime: Runtime | None = None,
+        step_name: str = READ,
     ) -> None:
         if offset < 0:
             raise ValueError(f"offset must be >= 0, got {offset}")
@@ -108,6 +111,7 @@ class _Reader:
         self.ahead: deque[tuple[int, str | None, str | None]] = deque()
         self.ctx: WorkflowContext | None = active_workflow() if runtime is None else None
         self.keys = (WaitKey(STREAM, workflow_id, key), WaitKey(FINAL, workflow_id))
+        self.step_name = step_name  # what each value read in a workflow is recorded as
 
     def replayed(self) -> tuple[int, Any]:
         """Inside a workflow, take this value's step number; (step, value or _END) recorded by
@@ -116,7 +120,7 @@ class _Reader:
         if ctx is None:
             return 0, NOTHING
         step_id = ctx.take_step_id()
-        record = replay(ctx, step_id, READ) if ctx.recorded else None
+        record = replay(ctx, step_id, self.step_name) if ctx.recorded else None
         if record is None:
             return step_id, NOTHING
         boxed = recorded_result(self.runtime, record)
@@ -147,15 +151,37 @@ class _Reader:
             return
         boxed = [] if value is _END else [value]
         output = self.runtime.serializer.serialize(boxed)
-        write_checkpoint(self.runtime, self.ctx, step_id, READ, output, None, started_at)
+        write_checkpoint(self.runtime, self.ctx, step_id, self.step_name, output, None, started_at)
 
     def timed_out(self, step_id: int, started_at: int) -> DBOSStreamTimeoutError:
         """The timeout error, recorded inside a workflow so a replay raises it without waiting."""
         error = DBOSStreamTimeoutError(self.workflow_id, self.key, self.timeout_seconds)
         if self.ctx is not None:
             text = serialize_exception(self.runtime.serializer, error)
-            write_checkpoint(self.runtime, self.ctx, step_id, READ, None, text, started_at)
+            write_checkpoint(
+                self.runtime, self.ctx, step_id, self.step_name, None, text, started_at
+            )
         return error
+
+
+def _next(reader: _Reader) -> Any:
+    """The reader's next value or _END, recorded inside a workflow; raises on its timeout."""
+    step_id, value = reader.replayed()
+    if value is NOTHING:
+        started = now_ms()
+        if reader.ctx is not None:
+            check_deadline(reader.runtime, reader.ctx)
+        value = wait_for(
+            reader.runtime,
+            reader.check,
+            reader.keys,
+            deadline=reader.deadline(),
+            ctx=reader.ctx,
+        )
+        if value is NOTHING:
+            raise reader.timed_out(step_id, started)
+        reader.record(step_id, value, started)
+    return value
 
 
 def read_stream(
@@ -168,46 +194,81 @@ def read_stream(
 ) -> Iterator[Any]:
     reader = _Reader(workflow_id, key, offset, timeout_seconds, runtime)
     while True:
-        step_id, value = reader.replayed()
-        if value is NOTHING:
-            started = now_ms()
-            if reader.ctx is not None:
-                check_deadline(reader.runtime, reader.ctx)
-            value = wait_for(
-                reader.runtime,
-                reader.check,
-                reader.keys,
-                deadline=reader.deadline(),
-                ctx=reader.ctx,
-            )
-            if value is NOTHING:
-                raise reader.timed_out(step_id, started)
-            reader.record(step_id, value, started)
+        value = _next(reader)
         if value is _END:
             return
         yield value
+
+
+async def _next_async(reader: _Reader) -> Any:
+    """The reader's next value or _END, recorded inside a workflow; raises on its timeout."""
+    step_id, value = reader.replayed()
+    if value is NOTHING:
+        started = now_ms()
+        if reader.ctx is not None:
+            check_deadline(reader.runtime, reader.ctx)
+        value = await wait_for_async(
+            reader.runtime,
+            reader.check,
+            reader.keys,
+            deadline=reader.deadline(),
+            ctx=reader.ctx,
+        )
+        if value is NOTHING:
+            raise await off_loop(reader.timed_out, step_id, started)
+        await off_loop(reader.record, step_id, value, started)
+    return value
 
 
 async def read_stream_async(
-    workflow_id: str, key: str, *, offset: int = 0, timeout_seconds: float | None = None
+    workflow_id: str,
+    key: str,
+    *,
+    offset: int = 0,
+    timeout_seconds: float | None = None,
+    runtime: Runtime | None = None,
 ) -> AsyncIterator[Any]:
-    reader = _Reader(workflow_id, key, offset, timeout_seconds)
+    reader = _Reader(workflow_id, key, offset, timeout_seconds, runtime)
     while True:
-        step_id, value = reader.replayed()
-        if value is NOTHING:
-            started = now_ms()
-            if reader.ctx is not None:
-                check_deadline(reader.runtime, reader.ctx)
-            value = await wait_for_async(
-                reader.runtime,
-                reader.check,
-                reader.keys,
-                deadline=reader.deadline(),
-                ctx=reader.ctx,
-            )
-            if value is NOTHING:
-                raise await off_loop(reader.timed_out, step_id, started)
-            await off_loop(reader.record, step_id, value, started)
+        value = await _next_async(reader)
         if value is _END:
             return
         yield value
+
+
+def _ended(reader: _Reader) -> DBOSStreamTimeoutError:
+    """The stream ended before the offset asked for: no value will ever come (no timeout)."""
+    return DBOSStreamTimeoutError(reader.workflow_id, reader.key)
+
+
+def read_stream_offset(
+    workflow_id: str,
+    key: str,
+    offset: int,
+    *,
+    timeout_seconds: float | None = None,
+    runtime: Runtime | None = None,
+) -> Any:
+    """The one value at `offset`, waiting for it to be written (recorded in a workflow as one
+    `DBOS.readStream` step). A stream that ends before `offset` raises DBOSStreamTimeoutError,
+    as a wait past `timeout_seconds` does."""
+    reader = _Reader(workflow_id, key, offset, timeout_seconds, runtime, READ_OFFSET)
+    value = _next(reader)
+    if value is _END:
+        raise _ended(reader)
+    return value
+
+
+async def read_stream_offset_async(
+    workflow_id: str,
+    key: str,
+    offset: int,
+    *,
+    timeout_seconds: float | None = None,
+    runtime: Runtime | None = None,
+) -> Any:
+    reader = _Reader(workflow_id, key, offset, timeout_seconds, runtime, READ_OFFSET)
+    value = await _next_async(reader)
+    if value is _END:
+        raise _ended(reader)
+    return value

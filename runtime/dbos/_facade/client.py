@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from .._config import listen_url_from, mask_url, normalize_url, resolve_system_database_url
-from .._core import streams as _streams
 from .._core import tracing as _tracing
 from .._core.context import attributes_text
 from .._core.events import GetEvent
@@ -36,6 +35,7 @@ from .._serialization import DEFAULT_SERIALIZER, Serializer
 from .._threads import DaemonPool
 from .management import Management
 from .operations import Caller, ClientCaller
+from .stream_reading import StreamReading
 
 
 class EnqueueOptions(TypedDict, total=False):
@@ -62,7 +62,7 @@ _REQUIRED = ("workflow_name", "queue_name")
 _KNOWN = set(EnqueueOptions.__annotations__)
 
 
-class DBOSClient(Management):
+class DBOSClient(Management, StreamReading):
     """A process's handle on a DBOS system database it does not run workflows from.
 
     `system_database_url` names the database (`database_url` and `application_database_url`,
@@ -307,9 +307,6 @@ class DBOSClient(Management):
         return await run_call_async(
             GetEvent(workflow_id, key, timeout_seconds, runtime=self._runtime)
         )
-
-    def read_stream(self, workflow_id: str, key: str, *, offset: int = 0) -> Iterator[Any]:
-        return _streams.read_stream(workflow_id, key, offset=offset, runtime=self._runtime)
 
 
 def _connect(

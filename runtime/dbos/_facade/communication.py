@@ -7,7 +7,6 @@ concurrent calls in one workflow (`asyncio.gather`) number their steps in call o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from .._core import events as _events
@@ -112,35 +111,3 @@ class Communication:
         append = _streams.prepare_write(key, None, closing=True)
         if append is not None:
             await off_loop(append)
-
-    @classmethod
-    def read_stream(
-        cls,
-        workflow_id: str,
-        key: str,
-        *,
-        offset: int = 0,
-        timeout_seconds: float | None = None,
-        polling_interval_sec: float | None = None,
-    ) -> Iterator[Any]:
-        """The values of stream `key` of workflow `workflow_id` in write order, from `offset`,
-        waiting for new ones until the stream is closed or the workflow has finished.
-        `timeout_seconds` bounds the wait for each value (DBOSStreamTimeoutError);
-        `polling_interval_sec` is accepted for upstream compatibility (waits wake on the write)."""
-        return _streams.read_stream(
-            workflow_id, key, offset=offset, timeout_seconds=timeout_seconds
-        )
-
-    @classmethod
-    def read_stream_async(
-        cls,
-        workflow_id: str,
-        key: str,
-        *,
-        offset: int = 0,
-        timeout_seconds: float | None = None,
-        polling_interval_sec: float | None = None,
-    ) -> AsyncIterator[Any]:
-        return _streams.read_stream_async(
-            workflow_id, key, offset=offset, timeout_seconds=timeout_seconds
-        )
