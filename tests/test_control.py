@@ -294,3 +294,51 @@ def test_fork_to_a_taken_id_is_refused_and_writes_nothing(dbos: None) -> None:
         DBOS.fork_workflow("fork-src", start_step=3)
     assert DBOS.list_workflow_steps("fork-taken") == before
     assert not DBOS.get_workflow_status("fork-src").was_forked_from  # type: ignore[union-attr]
+
+
+fork_factor = {"value": 2}
+
+
+@DBOS.step()
+def ctl_scaled(x: int) -> int:
+    return x * fork_factor["value"]
+
+
+@DBOS.workflow()
+def ctl_scaling_child(x: int) -> int:
+    return ctl_scaled(x)
+
+
+@DBOS.step()
+def ctl_total(values: list[int]) -> int:
+    return sum(values)
+
+
+@DBOS.workflow()
+def ctl_fan_out() -> int:
+    handles = [DBOS.start_workflow(ctl_scaling_child, x) for x in (1, 2, 3)]
+    return ctl_total([h.get_result() for h in handles])
+
+
+def test_fork_with_replacement_children_reads_the_replacements(dbos: None) -> None:
+    fork_factor["value"] = 2
+    with SetWorkflowID("ctl-fan"):
+        assert ctl_fan_out() == 12
+    children = [s["child_workflow_id"] for s in DBOS.list_workflow_steps("ctl-fan")[:3]]
+    fork_factor["value"] = 10
+    # Redo the middle child with the new factor, then fork the parent from its first result
+    # read: the starts are reused, the middle one pointing at the redone child.
+    redone = DBOS.fork_workflow(children[1], 1)
+    assert redone.get_result() == 20
+    forked = DBOS.fork_workflow(
+        "ctl-fan", 4, replacement_children={children[1]: redone.workflow_id}
+    )
+    assert forked.get_result() == 2 + 20 + 6
+    steps = DBOS.list_workflow_steps(forked.workflow_id)
+    assert [s["child_workflow_id"] for s in steps[:3]] == [
+        children[0],
+        redone.workflow_id,
+        children[2],
+    ]
+    # The original is untouched.
+    assert [s["child_workflow_id"] for s in DBOS.list_workflow_steps("ctl-fan")[:3]] == children

@@ -76,12 +76,15 @@ def fork_workflow(
     queue_name: str | None = None,
     queue_partition_key: str | None = None,
     timeout_seconds: float | None = None,
+    replacement_children: dict[str, str] | None = None,
     runtime: Runtime | None = None,
     run_here: bool = True,
 ) -> WorkflowHandle[Any]:
     """A new workflow with the same inputs that reuses the original's steps before `start_step`:
     run here, or put on `queue_name` (a client always queues it, on the internal queue by
-    default). `timeout_seconds` replaces the original's timeout."""
+    default). `timeout_seconds` replaces the original's timeout; `replacement_children` maps
+    child workflow IDs in the reused steps to others (forks of those children, say), whose
+    results the fork then reads instead."""
     if timeout_seconds is not None and not timeout_seconds > 0:
         raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds!r}")
     if queue_partition_key is not None and queue_name is None:
@@ -139,7 +142,7 @@ def fork_workflow(
         "debounce_deadline_epoch_ms": None,
         "attributes": m["attributes"],
     }
-    if not runtime.sysdb.fork_workflow(new_row, workflow_id, start_step):
+    if not runtime.sysdb.fork_workflow(new_row, workflow_id, start_step, replacement_children):
         raise DBOSConflictingWorkflowError(
             new_id, "a workflow with that ID exists already; fork to a new ID"
         )

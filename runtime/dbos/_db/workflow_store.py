@@ -176,13 +176,28 @@ class WorkflowStore(Connections):
         }
         return self.execute(self.sql.RESUME_WORKFLOW, params) == 1
 
-    def fork_workflow(self, row: Mapping[str, Any], original_id: str, start_step: int) -> bool:
-        """Insert the fork's row and copy the original's checkpoints before `start_step`;
-        False (and nothing written) when the fork's ID is taken."""
-        return self.retrying(lambda number: self._fork_once(row, original_id, start_step, number))
+    def fork_workflow(
+        self,
+        row: Mapping[str, Any],
+        original_id: str,
+        start_step: int,
+        replacement_children: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Insert the fork's row and copy the original's checkpoints before `start_step` (the
+        children they name swapped per `replacement_children`); False (and nothing written)
+        when the fork's ID is taken."""
+        replacements = dict(replacement_children or {})
+        return self.retrying(
+            lambda number: self._fork_once(row, original_id, start_step, replacements, number)
+        )
 
     def _fork_once(
-        self, row: Mapping[str, Any], original_id: str, start_step: int, attempt: int
+        self,
+        row: Mapping[str, Any],
+        original_id: str,
+        start_step: int,
+        replacements: dict[str, str],
+        attempt: int,
     ) -> bool:
         with self.transaction() as cur:
             cur.execute(self.sql.INSERT_WORKFLOW, row)
@@ -202,6 +217,15 @@ class WorkflowStore(Connections):
                     self.sql.COPY_STREAMS_FOR_FORK,
                 ):
                     cur.execute(statement, copy)
+                for old_child, new_child in replacements.items():
+                    cur.execute(
+                        self.sql.REPLACE_CHILD_FOR_FORK,
+                        {
+                            "new_workflow_uuid": row["workflow_uuid"],
+                            "old_child": old_child,
+                            "new_child": new_child,
+                        },
+                    )
             cur.execute(self.sql.MARK_FORKED, {"workflow_uuid": original_id})
         if row["queue_name"] is not None:
             self.wake((QUEUE, str(row["queue_name"]), ""))

@@ -203,9 +203,12 @@ def _fork_workflow(
     queue_name: str | None = None,
     queue_partition_key: str | None = None,
     timeout_seconds: float | None = None,
+    replacement_children: dict[str, str] | None = None,
 ) -> str:
     """A new workflow with the same inputs that reuses the original's steps before
-    `start_step` and runs from there (on `queue_name`, if given)."""
+    `start_step` and runs from there (on `queue_name`, if given). `replacement_children` maps
+    children named in the reused steps to other workflows (forks of them, say): the fork then
+    reads their results instead."""
     return _control.fork_workflow(
         workflow_id,
         start_step,
@@ -213,6 +216,7 @@ def _fork_workflow(
         queue_name=queue_name,
         queue_partition_key=queue_partition_key,
         timeout_seconds=timeout_seconds,
+        replacement_children=replacement_children,
         runtime=caller.runtime,
         run_here=caller.runs_workflows,
     ).workflow_id

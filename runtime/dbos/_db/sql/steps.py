@@ -34,6 +34,13 @@ INSERT INTO {s}operation_outputs (
 FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid AND function_id < :start_step
 """
 
+# `fork_workflow(replacement_children=)`: a copied step that started or awaited a child now
+# names the child's replacement, so the fork's replay follows (and waits on) the new child.
+REPLACE_CHILD_FOR_FORK: Final = """
+UPDATE {s}operation_outputs SET child_workflow_id = :new_child
+WHERE workflow_uuid = :new_workflow_uuid AND child_workflow_id = :old_child
+"""
+
 # What a step number holds: a write retried after its first attempt's fate was unknown (the
 # connection died around the commit) compares it with its own to recognise its own row.
 SELECT_STEP: Final = """
