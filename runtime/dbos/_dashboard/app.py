@@ -37,12 +37,60 @@ def _error(request: Request, status_code: int, message: str) -> Response:
     return pages.error_page(request, status_code, message)
 
 
+# Sent with every answer: no page of another site may frame this one (clickjacking a cancel),
+# scripts and styles come from here only, and nothing is sniffed into another type.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def allowed_hosts(bound_host: str) -> frozenset[str]:
+    """The Host names a request may carry: the one bound to, and for a loopback bind the
+    loopback names. Anything else is a page elsewhere that rebound its name to this address
+    (DNS rebinding), and is refused."""
+    from .server import is_loopback
+
+    names = {bound_host.strip("[]").lower()}
+    if is_loopback(bound_host.strip("[]")):
+        names |= LOOPBACK_NAMES
+    return frozenset(names)
+
+
+def _host_name(header: str) -> str:
+    """The name in a Host header, without its port (`[::1]:8080` -> `::1`)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def _same(offered: str, token: str) -> bool:
+    # Compared as bytes: compare_digest refuses str with characters beyond ASCII.
+    return hmac.compare_digest(offered.encode("utf-8"), token.encode("utf-8"))
+
+
 class Guard(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: Handler) -> Response:
+        response = await self._checked(request, call_next)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    async def _checked(self, request: Request, call_next: Handler) -> Response:
+        hosts: frozenset[str] | None = request.app.state.allowed_hosts
+        if hosts is not None and _host_name(request.headers.get("host", "")) not in hosts:
+            return _error(request, 421, "this dashboard does not serve that host name")
         token: str | None = request.app.state.token
         if token is not None:
             given = request.query_params.get("token")
-            if given is not None and hmac.compare_digest(given, token):
+            if given is not None and _same(given, token):
                 # Once through the link with ?token=, the cookie carries it (and the URL
                 # shown in the address bar no longer does).
                 back = request.url.remove_query_params("token")
@@ -51,7 +99,7 @@ class Guard(BaseHTTPMiddleware):
                 return redirect
             header = request.headers.get("authorization", "")
             offered = header.removeprefix("Bearer ") or request.cookies.get(TOKEN_COOKIE, "")
-            if not hmac.compare_digest(offered, token):
+            if not _same(offered, token):
                 return _error(request, 401, "a token is required: open the link with ?token=")
         if request.method == "POST":
             if request.app.state.read_only:
@@ -75,8 +123,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def build_app(
-    session: AdminSession, read_only: bool = False, token: str | None = None
+    session: AdminSession,
+    read_only: bool = False,
+    token: str | None = None,
+    allowed_hosts: frozenset[str] | None = None,
 ) -> Starlette:
+    """The dashboard over `session`. `allowed_hosts` (see `allowed_hosts()`): the Host names
+    served; None serves any (an application mounting it behind its own checks)."""
     from starlette.exceptions import HTTPException
 
     app = Starlette(
@@ -85,10 +138,12 @@ def build_app(
             Route("/workflows/{workflow_id:path}", pages.workflow_page),
             Route("/queues", pages.queues_page),
             Route("/api/workflows", api.list_workflows),
-            Route("/api/workflows/{workflow_id}", api.get_workflow),
-            Route("/api/workflows/{workflow_id}/cancel", api.cancel, methods=["POST"]),
-            Route("/api/workflows/{workflow_id}/resume", api.resume, methods=["POST"]),
-            Route("/api/workflows/{workflow_id}/fork", api.fork, methods=["POST"]),
+            # Workflow IDs may hold "/": the actions' routes come first, so an ID is all of the
+            # path before the action's name.
+            Route("/api/workflows/{workflow_id:path}/cancel", api.cancel, methods=["POST"]),
+            Route("/api/workflows/{workflow_id:path}/resume", api.resume, methods=["POST"]),
+            Route("/api/workflows/{workflow_id:path}/fork", api.fork, methods=["POST"]),
+            Route("/api/workflows/{workflow_id:path}", api.get_workflow),
             Route("/api/queues", api.list_queues),
             Route("/api/workers", api.list_workers),
             Mount("/static", StaticFiles(directory=_STATIC), name="static"),
@@ -103,5 +158,6 @@ def build_app(
     app.state.session = session
     app.state.read_only = read_only
     app.state.token = token
+    app.state.allowed_hosts = allowed_hosts
     app.state.templates = pages.environment()
     return app

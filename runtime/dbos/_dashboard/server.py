@@ -53,7 +53,7 @@ def serve(url: str, schema: str, host: str, port: int, read_only: bool, token: s
     try:
         import uvicorn
 
-        from .app import build_app
+        from .app import allowed_hosts, build_app
     except ImportError as exc:
         raise AdminError(
             f"the dashboard needs {exc.name}: pip install 'dbos-durable[dashboard]'"
@@ -67,7 +67,9 @@ def serve(url: str, schema: str, host: str, port: int, read_only: bool, token: s
         mode = " (read-only)" if read_only else ""
         print(f"DBOS dashboard on {link}{mode}", flush=True)
         config = uvicorn.Config(
-            build_app(s, read_only=read_only, token=token), log_level="warning", access_log=False
+            build_app(s, read_only=read_only, token=token, allowed_hosts=allowed_hosts(host)),
+            log_level="warning",
+            access_log=False,
         )
         try:
             uvicorn.Server(config).run(sockets=[sock])
