@@ -128,7 +128,7 @@ class DBOSConflictingWorkflowError(DBOSException):
         )
 
     def __reduce__(self) -> Any:
-        return (self.__class__, (self.workflow_id, self.message))
+        return (self.__class__, (self.workflow_id, self.reason))
 
 
 class DBOSWorkflowCancelledError(DBOSBaseException):
@@ -145,6 +145,7 @@ class DBOSWorkflowAbandonedError(DBOSBaseException):
 
     def __init__(self, workflow_id: str, reason: str) -> None:
         self.workflow_id = workflow_id
+        self.reason = reason
         super().__init__(
             f"Workflow {workflow_id} stopped: the system database is unreachable ({reason}); "
             "it stays PENDING and resumes from its last checkpoint once the database is back",
@@ -152,7 +153,7 @@ class DBOSWorkflowAbandonedError(DBOSBaseException):
         )
 
     def __reduce__(self) -> Any:
-        return (self.__class__, (self.workflow_id, self.message))
+        return (self.__class__, (self.workflow_id, self.reason))
 
 
 class DBOSUnexpectedStepError(DBOSException):
@@ -276,6 +277,11 @@ class DBOSSchemaVersionError(DBOSInitializationError):
 class DBOSDatabaseConnectionError(DBOSInitializationError):
     """The system database cannot be reached (at launch, or for longer than the retry bound
     during a write); the message names it with the password masked."""
+
+
+class DBOSDatabaseReplacedError(DBOSDatabaseConnectionError):
+    """The SQLite system database file was deleted or replaced under a running process: every
+    write stops with this error rather than start over in a new, empty file."""
 
 
 class DBOSRecordedError(DBOSException):

@@ -121,7 +121,7 @@ def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
         runtime.abandon(launch.workflow_id, launch.owner, exc.message)
         raise DBOSWorkflowAbandonedError(launch.workflow_id, exc.message) from exc
     except DBOSWorkflowAbandonedError as exc:
-        runtime.abandon(launch.workflow_id, launch.owner, exc.message)
+        runtime.abandon(launch.workflow_id, launch.owner, exc.reason)
         raise
     finally:
         restore_start_options(option_tokens)

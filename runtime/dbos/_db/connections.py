@@ -26,6 +26,7 @@ from .pooler import PoolerGuard, goes_through_a_pooler
 from .records import WakeKey
 from .schema import build_metadata
 from .sql import Statements
+from .sqlite_file import SqliteFileGuard
 
 logger = logging.getLogger("dbos")
 
@@ -34,9 +35,11 @@ def _ignore(_key: WakeKey) -> None:
     pass
 
 
-# SQLite's transient conditions (another process holds the lock past the busy timeout, the file
-# is briefly unavailable); its other OperationalErrors (no such table ...) are not transient.
-_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o")
+# SQLite's transient conditions, faults of the machine rather than of the statement: another
+# process holds the lock past the busy timeout, the file is briefly unavailable, the disk is full
+# or the file system went read-only (a remount after an I/O error). Its other OperationalErrors
+# (no such table ...) are not transient.
+_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk i/o", "is full", "readonly")
 _PG_TRANSIENT_CLASSES = ("08", "40", "53", "57", "58")
 
 
@@ -95,6 +98,7 @@ class Connections:
             threading.Lock() if self.backend == "sqlite" else contextlib.nullcontext()
         )
         self.pooler = PoolerGuard("system database")
+        self.sqlite_file = SqliteFileGuard(str(url.database)) if self.backend == "sqlite" else None
         self.engine = self._create_engine(pool_size)
         self._listen_engine: Engine | None = None
         self._idle: list[tuple[Any, float]] = []
@@ -136,6 +140,12 @@ class Connections:
                 pool_reset_on_return=None,
             )
             sync = self._sqlite_synchronous
+            guard = self.sqlite_file
+
+            @event.listens_for(engine, "do_connect")
+            def _same_file(*_args: Any) -> None:
+                if guard is not None:
+                    guard.check()  # before sqlite3.connect could create a new, empty file
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -278,6 +288,9 @@ class Connections:
             try:
                 return operation(attempt)
             except Exception as exc:
+                replaced = self.sqlite_file.explain(exc) if self.sqlite_file else None
+                if replaced is not None:
+                    raise replaced from exc
                 if self._closed or not is_connection_error(exc):
                     raise
                 waited = time.monotonic() - started
@@ -314,6 +327,8 @@ class Connections:
         """A cursor inside an explicit transaction (BEGIN IMMEDIATE on SQLite: write intent).
 
         Not retried here: the caller retries the whole transaction (see `retrying`)."""
+        if self.sqlite_file is not None:
+            self.sqlite_file.check_now_and_then()
         with self._write_lock, self.connection() as conn:
             cur = conn.cursor()
             cur.execute("BEGIN IMMEDIATE" if self.backend == "sqlite" else "BEGIN")
@@ -335,6 +350,8 @@ class Connections:
 
     def _execute_once(self, sql: str, params: Mapping[str, Any]) -> int:
         # The hot path of every checkpoint: written out rather than through `connection()`.
+        if self.sqlite_file is not None:
+            self.sqlite_file.check_now_and_then()
         with self._write_lock:
             conn = self._acquire()
             try:

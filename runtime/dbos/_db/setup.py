@@ -28,13 +28,15 @@ class SchemaSetup(Connections):
         without `wait`, one attempt (a client checking its connection)."""
         if not wait:
             self._initialize_once(run_migrations)
-            return
-        open_waiting(
-            lambda: self._initialize_once(run_migrations),
-            self.url,
-            "system database",
-            self.retry_bound_sec,
-        )
+        else:
+            open_waiting(
+                lambda: self._initialize_once(run_migrations),
+                self.url,
+                "system database",
+                self.retry_bound_sec,
+            )
+        if self.sqlite_file is not None:
+            self.sqlite_file.remember()
 
     def _initialize_once(self, run_migrations: bool) -> None:
         if self.backend == "postgresql" and run_migrations:
@@ -124,6 +126,8 @@ class SchemaSetup(Connections):
     def drop_database(self) -> None:
         """Remove every trace of the system database (the test-fixture reset)."""
         self.engine.dispose()
+        if self.sqlite_file is not None:
+            self.sqlite_file.forget()
         if self.backend == "sqlite":
             path = self.url.database
             assert path is not None
