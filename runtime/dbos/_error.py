@@ -123,12 +123,13 @@ class DBOSNotAuthorizedError(DBOSException):
 class DBOSConflictingWorkflowError(DBOSException):
     def __init__(self, workflow_id: str, message: str | None = None) -> None:
         self.workflow_id = workflow_id
+        self.detail = message
         super().__init__(
             f"Conflicting workflow invocation with the same ID ({workflow_id}): {message}", 9
         )
 
     def __reduce__(self) -> Any:
-        return (self.__class__, (self.workflow_id, self.reason))
+        return (self.__class__, (self.workflow_id, self.detail))
 
 
 class DBOSWorkflowCancelledError(DBOSBaseException):
