@@ -342,3 +342,40 @@ def test_fork_with_replacement_children_reads_the_replacements(dbos: None) -> No
     ]
     # The original is untouched.
     assert [s["child_workflow_id"] for s in DBOS.list_workflow_steps("ctl-fan")[:3]] == children
+
+
+exit_plan = {"exit": True}
+
+
+@DBOS.step()
+def ctl_maybe_exits(kind: str) -> str:
+    if exit_plan["exit"]:
+        raise SystemExit(3) if kind == "exit" else KeyboardInterrupt()
+    return "carried on"
+
+
+@DBOS.workflow()
+def ctl_exits_midway(kind: str) -> str:
+    record("before")
+    return ctl_maybe_exits(kind)
+
+
+@pytest.mark.parametrize("kind", ["exit", "interrupt"])
+def test_system_exit_in_a_step_leaves_the_workflow_pending_and_says_so(
+    dbos: None, dbos_log: pytest.LogCaptureFixture, kind: str
+) -> None:
+    exit_plan["exit"] = True
+    workflow_id = f"ctl-exits-{kind}"
+    with SetWorkflowID(workflow_id):
+        handle = DBOS.start_workflow(ctl_exits_midway, kind)
+    with pytest.raises((SystemExit, KeyboardInterrupt)):
+        handle.get_result()  # the caller that waits in this process hears of it
+    status = DBOS.get_workflow_status(workflow_id)
+    assert status is not None and status.status == "PENDING"
+    assert [s["function_name"] for s in DBOS.list_workflow_steps(workflow_id)] == [
+        record.__qualname__
+    ]
+    assert f"Workflow {workflow_id} was stopped by" in dbos_log.text
+    assert "stays PENDING" in dbos_log.text
+    exit_plan["exit"] = False
+    assert DBOS.resume_workflow(workflow_id).get_result() == "carried on"

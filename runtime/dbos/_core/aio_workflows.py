@@ -26,8 +26,16 @@ from .checkpoint import active_workflow
 from .handles import WorkflowHandle
 from .offload import off_loop
 from .results import wait_for_result_async
-from .running import Launch, hand_over, record_failure, record_success, running_as, submit
-from .runtime import Runtime, get_runtime, logger
+from .running import (
+    Launch,
+    hand_over,
+    record_failure,
+    record_success,
+    report_unfinished,
+    running_as,
+    submit,
+)
+from .runtime import Runtime, get_runtime
 from .workflows import begin_workflow, take_result_slot
 
 # Tasks of started workflows: the loop keeps only weak references to its tasks.
@@ -92,9 +100,7 @@ def _start_task(runtime: Runtime, launch: Launch) -> Future[Any]:
             future.set_result(done.result())
             return
         future.set_exception(exc)
-        if not isinstance(exc, DBOSAwaitedWorkflowCancelledError):
-            # Nobody may ever ask a background workflow for its result: say that it failed.
-            logger.error("Workflow %s failed", launch.workflow_id, exc_info=exc)
+        report_unfinished(launch.workflow_id, exc)
 
     task.add_done_callback(settle)
     return future

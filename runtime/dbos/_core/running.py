@@ -19,6 +19,7 @@ from .._db.records import StepRecord
 from .._db.records import WorkflowRow as W
 from .._error import (
     DBOSAwaitedWorkflowCancelledError,
+    DBOSBaseException,
     DBOSDatabaseConnectionError,
     DBOSDeserializationError,
     DBOSSerializationError,
@@ -74,12 +75,27 @@ def execute_in_fresh_context(launch: Launch) -> Any:
     current_step.set(None)
     try:
         return execute(launch)
-    except DBOSAwaitedWorkflowCancelledError:
+    except BaseException as exc:
+        report_unfinished(launch.workflow_id, exc)
         raise
-    except Exception:
-        # Nobody may ever ask a background workflow for its result: say that it failed.
-        logger.error("Workflow %s failed", launch.workflow_id, exc_info=True)
-        raise
+
+
+def report_unfinished(workflow_id: str, exc: BaseException) -> None:
+    """Say how a workflow ended without a result: nobody may ever ask a background workflow
+    for it. A `SystemExit` or `KeyboardInterrupt` from its body is not the workflow's error
+    and is not recorded (as upstream): it stays PENDING, so the log is the only trace."""
+    if isinstance(exc, DBOSAwaitedWorkflowCancelledError):
+        return
+    if isinstance(exc, Exception):
+        logger.error("Workflow %s failed", workflow_id, exc_info=exc)
+    elif not isinstance(exc, DBOSBaseException):  # DBOS's own stops are logged where raised
+        logger.warning(
+            "Workflow %s was stopped by %s raised in it: nothing is recorded, it stays PENDING "
+            "and runs again from its last completed step at this executor's next recovery (a "
+            "restart) or on DBOS.resume_workflow",
+            workflow_id,
+            type(exc).__name__,
+        )
 
 
 def execute(launch: Launch) -> Any:
