@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
+from conftest import run_system_sql
 
-from dbos import DBOS, DBOSConfig, PickleSerializer, SetWorkflowID
-from dbos.error import DBOSSerializationError
+from dbos import DBOS, DBOSClient, DBOSConfig, PickleSerializer, Queue, SetWorkflowID
+from dbos.error import DBOSDeserializationError, DBOSSerializationError
 
 
 class Opaque:
@@ -70,3 +72,74 @@ def test_pickled_rows_are_never_unpickled_without_opting_in(url: str) -> None:
         DBOS.retrieve_workflow("pickled-then-json").get_result()
     status = DBOS.get_workflow_status("pickled-then-json")
     assert status is not None and isinstance(status.output, str)  # shown raw, not unpickled
+
+
+@DBOS.workflow()
+def mixed_formats(n: int) -> dict[str, int]:
+    return {"doubled": 2 * n}
+
+
+def _serve_only(url: str, pickle: bool, queues: list[str]) -> None:
+    DBOS.destroy()
+    config: DBOSConfig = {"name": "pickle-app", "system_database_url": url}
+    if pickle:
+        config["serializer"] = PickleSerializer()
+    DBOS(config=config)
+    DBOS.listen_queues(queues)
+    DBOS.launch()
+
+
+MIXED = Queue("pickle_opt_in.mixed")
+
+
+def test_an_outcome_is_written_in_the_format_of_its_inputs(url: str) -> None:
+    """A client enqueues in JSON, a worker configured with pickle runs it: the row keeps one
+    format, so everyone can read its output."""
+    _launch(url, pickle=True)
+    with DBOSClient(system_database_url=url) as client:
+        handle = client.enqueue(
+            {"workflow_name": mixed_formats.__qualname__, "queue_name": MIXED.name}, 21
+        )
+        assert handle.get_result() == {"doubled": 42}
+    _launch(url, pickle=False)  # a JSON-only process reads it too
+    assert DBOS.retrieve_workflow(handle.workflow_id).get_result() == {"doubled": 42}
+
+
+def test_inputs_in_a_format_this_process_cannot_read_wait_for_one_that_can(
+    url: str, dbos_log: pytest.LogCaptureFixture
+) -> None:
+    _serve_only(url, pickle=False, queues=[])  # records the queue, serves nothing yet
+    DBOS.destroy()
+    with DBOSClient(system_database_url=url, serializer=PickleSerializer()) as client:
+        handle = client.enqueue(
+            {"workflow_name": mixed_formats.__qualname__, "queue_name": MIXED.name}, 5
+        )
+    _serve_only(url, pickle=False, queues=[MIXED.name])
+    deadline = time.monotonic() + 10
+    while "cannot read its inputs" not in dbos_log.text and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "py_pickle" in dbos_log.text
+    status = DBOS.get_workflow_status(handle.workflow_id)
+    assert status is not None and status.status == "ENQUEUED"  # not failed: handed back
+    _serve_only(url, pickle=True, queues=[MIXED.name])
+    assert DBOS.retrieve_workflow(handle.workflow_id).get_result() == {"doubled": 10}
+
+
+def test_corrupt_inputs_end_in_an_error_that_reads_back(url: str) -> None:
+    _serve_only(url, pickle=False, queues=[])
+    DBOS.destroy()
+    with DBOSClient(system_database_url=url) as client:
+        handle = client.enqueue(
+            {"workflow_name": mixed_formats.__qualname__, "queue_name": MIXED.name}, 5
+        )
+    run_system_sql(
+        url,
+        "UPDATE {prefix}workflow_status SET inputs = 'not json at all' "
+        f"WHERE workflow_uuid = '{handle.workflow_id}'",
+    )
+    _serve_only(url, pickle=False, queues=[MIXED.name])
+    with pytest.raises(DBOSDeserializationError, match="stored inputs are unreadable"):
+        DBOS.retrieve_workflow(handle.workflow_id).get_result()
+    status = DBOS.get_workflow_status(handle.workflow_id)
+    assert status is not None and status.status == "ERROR"
+    assert isinstance(status.error, DBOSDeserializationError)  # the error itself reads back

@@ -63,6 +63,9 @@ class Launch:
     body_done: Callable[[], None] | None = None
     trace_context: str | None = None  # the traceparent its spans hang from (see tracing)
     attempt: int = 1  # recovery_attempts: 1 on its first run
+    # The format of its row (inputs), in which its output or error is written too; None: this
+    # process's serializer (a workflow it just started).
+    serialization: str | None = None
 
 
 def submit(launch: Launch) -> Future[Any]:
@@ -173,15 +176,16 @@ def _run_and_record(runtime: Runtime, launch: Launch) -> Any:
 def record_failure(runtime: Runtime, launch: Launch, exc: Exception) -> Any:
     """Record the body's error and raise it again (or report what really happened when the
     workflow was cancelled or taken over meanwhile)."""
-    error = serialize_exception(runtime.serializer, exc)
+    error = serialize_exception(runtime.writer(launch.serialization), exc)
     if not runtime.sysdb.complete_workflow(launch.workflow_id, launch.owner, "ERROR", None, error):
         return _lost_ownership(launch.workflow_id)
     raise exc
 
 
 def record_success(runtime: Runtime, launch: Launch, result: Any) -> Any:
+    writer = runtime.writer(launch.serialization)
     try:
-        output = runtime.serializer.serialize(result)
+        output = writer.serialize(result)
     except DBOSSerializationError as exc:
         failure = DBOSSerializationError(
             f"The result of workflow {launch.info.name!r} cannot be serialized: {exc.message}"
@@ -191,7 +195,7 @@ def record_success(runtime: Runtime, launch: Launch, result: Any) -> Any:
             launch.owner,
             "ERROR",
             None,
-            serialize_exception(runtime.serializer, failure),
+            serialize_exception(writer, failure),
         )
         raise failure from None
     if not runtime.sysdb.complete_workflow(
@@ -241,6 +245,7 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = T
         resumed=load_steps,
         queue_name=row[W.QUEUE],
         trace_context=row[W.TRACE],
+        serialization=row[W.FORMAT],
         attempt=int(row[W.ATTEMPTS] or 1),
     )
 
@@ -258,13 +263,21 @@ def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> 
         logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, limit))
         return None
     try:
+        runtime.reader(row[W.FORMAT])
+    except DBOSDeserializationError as exc:
+        # Not this workflow's fault: a process configured with its serializer can run it.
+        raise DBOSWorkflowFunctionNotFoundError(
+            workflow_id, f"this process cannot read its inputs ({exc.message})"
+        ) from None
+    try:
         return launch_from_row(runtime, row, owner, load_steps=not first_run)
     except DBOSDeserializationError as exc:
-        # Inputs that cannot be read would fail the same way on every attempt: record it.
+        # Inputs that cannot be read would fail the same way on every attempt: record it, in
+        # the row's own format (readable, as the inputs were not).
         failure = DBOSDeserializationError(
             f"Cannot run workflow {workflow_id}: its stored inputs are unreadable ({exc.message})"
         )
-        error = serialize_exception(runtime.serializer, failure)
+        error = serialize_exception(runtime.writer(row[W.FORMAT]), failure)
         runtime.sysdb.complete_workflow(workflow_id, owner, "ERROR", None, error)
         logger.error("%s", failure)
         return None

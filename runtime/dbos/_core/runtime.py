@@ -119,6 +119,12 @@ class Runtime:
             f"with serializer {self.serializer.name()!r}: configure the serializer that wrote it"
         )
 
+    def writer(self, stored_format: str | None) -> Serializer:
+        """The serializer for a workflow's outcome: the format of its row, as upstream does, so
+        the row's one label describes its inputs, output and error alike (a workflow enqueued
+        by a client in JSON and finished by a worker configured with pickle stays readable)."""
+        return self.reader(stored_format)
+
     def decode(self, text: str | None, stored_format: str | None) -> Any:
         return None if text is None else self.reader(stored_format).deserialize(text)
 
