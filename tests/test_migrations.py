@@ -14,12 +14,12 @@ from dbos._db.system import SystemDatabase
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def _stage_v1(url: str, backend: str) -> sa.Engine:
+def _stage_v1(url: str, backend: str, version: int = 1) -> sa.Engine:
     engine = sa.create_engine(normalize_url(url))
     if backend == "postgres":
         # The system database must exist before the old schema can be loaded into it.
         create_database_if_missing(normalize_url(url), "system database")
-    ddl = (FIXTURES / f"schema_v1_{backend}.sql").read_text()
+    ddl = (FIXTURES / f"schema_v{version}_{backend}.sql").read_text()
     prefix = "dbos." if backend == "postgres" else ""
     with engine.begin() as conn:
         for statement in ddl.split(";"):
@@ -77,10 +77,79 @@ def test_version_1_database_is_migrated_and_keeps_its_rows(
                     "dbos_wake_final",
                     "dbos_wake_enqueued",
                     "dbos_wake_queue_slot",
+                    "dbos_wake_queues",
                 }
         # A second open finds nothing to do.
         sysdb = SystemDatabase(normalize_url(system_database_url))
         sysdb.initialize()
         sysdb.dispose()
+    finally:
+        engine.dispose()
+
+
+def test_version_6_database_gains_registered_queues_and_keeps_its_rows(
+    system_database_url: str, backend: str
+) -> None:
+    """Version 7: the queues table becomes a superset of upstream's (its declared queues are
+    marked so), rows gain their fair order, and PostgreSQL gains the SQL functions."""
+    engine = _stage_v1(system_database_url, backend, version=6)
+    prefix = "dbos." if backend == "postgres" else ""
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO {prefix}queues (name, concurrency, worker_concurrency, "
+            "priority_enabled, partition_queue, updated_at) VALUES ('old_q', 3, 2, false, "
+            "false, 1234)"
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, queue_name, "
+            "created_at, updated_at) VALUES ('queued-wf', 'ENQUEUED', 'old_workflow', 'old_q', "
+            "1, 1)"
+        )
+    try:
+        sysdb = SystemDatabase(normalize_url(system_database_url))
+        sysdb.initialize()
+        sysdb.dispose()
+        with engine.connect() as conn:
+            versions = [
+                r[0] for r in conn.exec_driver_sql(f"SELECT version FROM {prefix}dbos_migrations")
+            ]
+            assert sorted(versions) == list(range(1, SCHEMA_VERSION + 1))
+            queue = conn.exec_driver_sql(
+                f"SELECT concurrency, worker_concurrency, declared_in_code, created_at, "
+                f"polling_interval_sec, partition_concurrency FROM {prefix}queues"
+            ).one()
+            assert tuple(queue) == (3, 2, True, 1234, 1.0, None)
+            kept = conn.exec_driver_sql(
+                f"SELECT workflow_uuid, status, partition_round FROM {prefix}workflow_status"
+            ).all()
+            assert sorted(tuple(r) for r in kept) == [
+                ("old-wf", "SUCCESS", 0),  # staged with every old schema
+                ("queued-wf", "ENQUEUED", 0),
+            ]
+            if backend == "postgres":
+                functions = {
+                    r[0]
+                    for r in conn.exec_driver_sql(
+                        "SELECT p.proname FROM pg_proc p JOIN pg_namespace n "
+                        "ON n.oid = p.pronamespace WHERE n.nspname = 'dbos'"
+                    )
+                }
+                assert {"enqueue_workflow", "send_message", "dbos_wake_queues"} <= functions
+        schema = "dbos" if backend == "postgres" else None
+        indexes = {i["name"] for i in sa.inspect(engine).get_indexes("workflow_status", schema)}
+        assert {
+            "workflow_status_enqueued_index",
+            "workflow_status_partition_queued_index",
+            "workflow_status_partition_started_index",
+        } <= indexes
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("queues", schema)}
+        upstream = {
+            "queue_id", "name", "concurrency", "worker_concurrency", "rate_limit_max",
+            "rate_limit_period_sec", "priority_enabled", "partition_queue",
+            "partition_concurrency", "partition_worker_concurrency", "partition_rate_limit_max",
+            "partition_rate_limit_period_sec", "polling_interval_sec", "created_at",
+            "updated_at", "application_name",
+        }  # fmt: skip
+        assert upstream <= columns
     finally:
         engine.dispose()

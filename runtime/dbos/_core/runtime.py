@@ -75,6 +75,9 @@ class Runtime:
         self.deadlines: DeadlineSink | None = None
         self.direct_start: DirectStart | None = None
         self.scheduler: Any = None  # the cron scheduler service, for DBOS.list_schedules
+        # Queues registered in the system database, by name, as last read (see
+        # `_core.queue_lookup`): enqueues check their queue without a query.
+        self.registered_queues: dict[str, Any] = {}
         self.services: list[Service] = []
         self.stopped = False
         self.waiters = WaiterRegistry()

@@ -8,6 +8,7 @@ outcome. That is what makes `SetWorkflowID` an idempotency key across processes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,10 +45,13 @@ from .runtime import QueueSlot, Runtime, get_runtime
 
 @dataclass(frozen=True)
 class QueuedStart:
-    """Where an enqueued workflow waits: its queue and the caller's enqueue options."""
+    """Where an enqueued workflow waits: its queue and the caller's enqueue options. `check`
+    validates the enqueue before anything is written (not when a recovered parent replays
+    it: the recorded child stands)."""
 
     queue_name: str
     options: EnqueueOptions
+    check: Callable[[], None] | None = None
 
 
 def new_workflow_row(
@@ -155,6 +159,8 @@ def begin_workflow(
         timeout_ms = int(timeout * 1000)
         deadline = now_ms() + timeout_ms
 
+    if queued is not None and queued.check is not None and recorded_child is None:
+        queued.check()
     slot = _direct_slot(runtime, queued)
     if slot is not None and timeout_ms is not None:
         deadline = now_ms() + timeout_ms  # dequeued now: its clock starts now

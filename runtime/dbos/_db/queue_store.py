@@ -297,11 +297,3 @@ class QueueStore(WorkflowStore):
     def schedules(self) -> list[Sequence[Any]]:
         """(name, cron, queue_name, last_fired_at) of every recorded schedule."""
         return self.fetchall(self.sql.SELECT_SCHEDULES, {})
-
-    # ------------------------------------------------------------------ queue declarations
-
-    def record_queue(self, spec: Mapping[str, Any]) -> None:
-        self.execute(self.sql.UPSERT_QUEUE, dict(spec) | {"now": now_ms()})
-
-    def recorded_queue(self, name: str) -> Sequence[Any] | None:
-        return self.fetchone(self.sql.SELECT_QUEUE, {"name": name})

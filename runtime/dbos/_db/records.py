@@ -13,6 +13,8 @@ from typing import Any
 # claim or a slot freed (queue name, "").
 WakeKey = tuple[str, str, str]
 MESSAGE, EVENT, STREAM, FINAL, QUEUE = "m", "e", "s", "w", "q"
+# The `queues` table changed (a queue registered, changed or deleted): dispatchers re-read it.
+QUEUES_CHANGED: WakeKey = ("Q", "", "")
 
 
 def now_ms() -> int:

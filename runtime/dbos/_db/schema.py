@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 # Bumped with every migration in migrations.py; a database stamped higher is refused.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # A message sent without a topic; a column in a primary lookup is easier NOT NULL.
 NULL_TOPIC = "__null__topic__"
@@ -89,20 +89,39 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("trace_context", Text),
         # `SetWorkflowAttributes`: a JSON object, filterable in list_workflows; NULL for none.
         Column("attributes", Text),
+        # A partitioned queue's fair order: the round in which the row's partition reaches it
+        # (its partition's last queued round + 1, or the queue's lowest queued round + 1 for a
+        # partition with nothing queued), so a tenant enqueued behind another's backlog is
+        # claimed within a round instead of after it. 0 on queues that are not partitioned.
+        Column("partition_round", BigInteger, nullable=False, server_default=text("0")),
         *_enqueue_order(schema),
         Index("workflow_status_created_at_index", "created_at"),
         Index("workflow_status_executor_status_index", "executor_id", "status"),
         Index("workflow_status_parent_index", "parent_workflow_id"),
         Index("workflow_status_queue_status_index", "queue_name", "status"),
-        # The claim: the oldest ENQUEUED rows of a queue by priority (SQLite appends the rowid
-        # to every index, which is its enqueue order; PostgreSQL has `seq` for that).
+        # The claim: the ENQUEUED rows of a queue by priority, fair round, then enqueue order
+        # (SQLite appends the rowid to every index, which is its enqueue order; PostgreSQL has
+        # `seq` for that).
         Index(
             "workflow_status_enqueued_index",
             "queue_name",
             "priority",
+            "partition_round",
             *(["seq"] if schema else []),
             sqlite_where=text("status = 'ENQUEUED'"),
             postgresql_where=text("status = 'ENQUEUED'"),
+        ),
+        # A partition's queued rows in claim order: how many are ahead of a row (bounded by
+        # the partition's limit), and the partition's last round when a row joins it.
+        Index(
+            "workflow_status_partition_queued_index",
+            "queue_name",
+            "queue_partition_key",
+            "priority",
+            "partition_round",
+            *(["seq"] if schema else []),
+            sqlite_where=text("status = 'ENQUEUED' AND queue_partition_key IS NOT NULL"),
+            postgresql_where=text("status = 'ENQUEUED' AND queue_partition_key IS NOT NULL"),
         ),
         Index(
             "workflow_status_partition_index",
@@ -135,6 +154,19 @@ def build_metadata(schema: str | None) -> MetaData:
             "started_at_epoch_ms",
             sqlite_where=text("started_at_epoch_ms IS NOT NULL"),
             postgresql_where=text("started_at_epoch_ms IS NOT NULL"),
+        ),
+        # ... and a partition's limiter those of one partition.
+        Index(
+            "workflow_status_partition_started_index",
+            "queue_name",
+            "queue_partition_key",
+            "started_at_epoch_ms",
+            sqlite_where=text(
+                "queue_partition_key IS NOT NULL AND started_at_epoch_ms IS NOT NULL"
+            ),
+            postgresql_where=text(
+                "queue_partition_key IS NOT NULL AND started_at_epoch_ms IS NOT NULL"
+            ),
         ),
     )
 
@@ -177,18 +209,33 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("heartbeat_at", BigInteger, nullable=False),
     )
 
-    # The queues workers declare, as last launched: what a DBOSClient may enqueue to.
+    # Every queue: registered at run time (`DBOS.register_queue`, a client, the `dbos queue`
+    # command) or declared in code (`Queue(...)`, rewritten by each process declaring it when it
+    # launches). A superset of upstream DBOS's `queues` table (the same names and types for the
+    # same settings), so its rows carry over as they are. Dispatchers read it, so a change of a
+    # registered queue's limits applies in every process without a restart.
     Table(
         "queues",
         metadata,
         Column("name", Text, primary_key=True),
+        Column("queue_id", Text),
         Column("concurrency", Integer),
         Column("worker_concurrency", Integer),
         Column("rate_limit_max", Integer),
         Column("rate_limit_period_sec", Float),
         Column("priority_enabled", Boolean, nullable=False, server_default=text("false")),
         Column("partition_queue", Boolean, nullable=False, server_default=text("false")),
+        Column("partition_concurrency", Integer),
+        Column("partition_worker_concurrency", Integer),
+        Column("partition_rate_limit_max", Integer),
+        Column("partition_rate_limit_period_sec", Float),
+        Column("polling_interval_sec", Float, nullable=False, server_default=text("1.0")),
+        Column("created_at", BigInteger, nullable=False, server_default=text("0")),
         Column("updated_at", BigInteger, nullable=False),
+        Column("application_name", Text),
+        # True for a queue declared in code: only processes declaring it serve it, with the
+        # settings of their code (a registered queue's are changed at run time instead).
+        Column("declared_in_code", Boolean, nullable=False, server_default=text("false")),
     )
 
     # Cron schedules as last launched, and the latest tick each has fired.

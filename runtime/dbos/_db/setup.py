@@ -76,6 +76,7 @@ class SchemaSetup(Connections):
                 )
             self._create_tables(conn)
             self._migration_context(conn).install_wake_triggers()
+            self._migration_context(conn).install_sql_api()
             conn.execute(migrations.insert().values(version=SCHEMA_VERSION))
             return
         version = conn.execute(sa.select(sa.func.max(migrations.c.version))).scalar()

@@ -10,9 +10,12 @@ from __future__ import annotations
 from .inspection_store import InspectionStore
 from .message_store import MessageStore
 from .queue_store import QueueStore
+from .queue_table import QueueTableStore
 from .retention_store import RetentionStore
 from .setup import SchemaSetup
 
 
-class SystemDatabase(QueueStore, MessageStore, RetentionStore, InspectionStore, SchemaSetup):
+class SystemDatabase(
+    QueueStore, QueueTableStore, MessageStore, RetentionStore, InspectionStore, SchemaSetup
+):
     """One process's handle on the system database, shared by every workflow thread."""

@@ -9,7 +9,8 @@ never before. Step checkpoints have no trigger: the hot path pays nothing.
 Kinds: `m` a message (destination, topic), `e` an event (workflow, key), `s` a stream value
 (workflow, key), `w` a workflow reaching a final status (workflow), `q` a queue with work
 to claim or a slot freed (queue name): a row enqueued or re-enqueued, or a queued workflow
-that stopped running. A payload too long for
+that stopped running; `Q` the `queues` table changed (a queue registered, changed or deleted:
+dispatchers re-read it). A payload too long for
 NOTIFY is sent as `*`, which wakes every waiter of the process to re-check.
 """
 
@@ -85,14 +86,18 @@ _WAKE_TRIGGERS: list[tuple[str, str, str, str, str]] = [
         "AND (NEW.status = 'ENQUEUED' OR OLD.status = 'PENDING'))",
         _QUEUE_PAYLOAD,
     ),
+    ("queues", "queues", "INSERT OR UPDATE OR DELETE", "", "'Q|0|'"),
 ]
 
 
-def wake_trigger_ddl(schema: str) -> list[str]:
-    """The statements that (re)create every wake-up trigger; safe to run again."""
+def wake_trigger_ddl(schema: str, tables: set[str] | None = None) -> list[str]:
+    """The statements that (re)create every wake-up trigger (only those on `tables`, when
+    given: an older schema being migrated may lack some); safe to run again."""
     prefix = f'"{schema}".'
     ddl: list[str] = []
     for name, table, events, when, payload in _WAKE_TRIGGERS:
+        if tables is not None and table not in tables:
+            continue
         ddl.append(_NOTIFY_FUNCTION.format(s=prefix, name=name, payload=payload, channel=CHANNEL))
         for statement in _TRIGGER.split(";"):
             ddl.append(statement.format(s=prefix, name=name, table=table, events=events, when=when))

@@ -35,14 +35,16 @@ from .._serialization import DEFAULT_SERIALIZER, Serializer
 from .._threads import DaemonPool
 from .management import Management
 from .operations import Caller, ClientCaller
+from .queues_api import QueueAdministration
 from .stream_reading import StreamReading
 
 
 class EnqueueOptions(TypedDict, total=False):
-    """What `DBOSClient.enqueue` needs: the workflow's registered name and a queue that a worker
-    declared; optionally its ID, the version that may run it, a timeout (seconds, counted from
-    its dequeue), a deduplication ID, a priority, a partition key, a delay (seconds before it
-    may start), and for a method workflow the class and configured instance names."""
+    """What `DBOSClient.enqueue` needs: the workflow's registered name and a queue (registered,
+    or declared by a worker); optionally its ID, the version that may run it, a timeout
+    (seconds, counted from its dequeue), a deduplication ID, a priority, a partition key, a
+    delay (seconds before it may start), and for a method workflow the class and configured
+    instance names."""
 
     workflow_name: str
     queue_name: str
@@ -62,7 +64,7 @@ _REQUIRED = ("workflow_name", "queue_name")
 _KNOWN = set(EnqueueOptions.__annotations__)
 
 
-class DBOSClient(Management, StreamReading):
+class DBOSClient(Management, StreamReading, QueueAdministration):
     """A process's handle on a DBOS system database it does not run workflows from.
 
     `system_database_url` names the database (`database_url` and `application_database_url`,
@@ -166,11 +168,12 @@ class DBOSClient(Management, StreamReading):
             if not options.get(field):
                 raise DBOSException(f"DBOSClient.enqueue needs options[{field!r}]")
         queue_name = options["queue_name"]
-        if self._runtime.sysdb.recorded_queue(queue_name) is None:
+        if self._runtime.sysdb.queue_row(queue_name) is None:
             raise DBOSException(
-                f"No queue named {queue_name!r} has been declared by a worker on this system "
-                "database; declare it with Queue(...) in the workers (they record their queues "
-                "when they launch)"
+                f"No queue named {queue_name!r} on this system database: register it "
+                "(DBOSClient.register_queue, DBOS.register_queue) or declare it with Queue(...) "
+                "in the workers (they record their queues when they launch); nothing was "
+                "enqueued"
             )
 
     def _row(self, options: EnqueueOptions, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:

@@ -41,6 +41,7 @@ from .management import Management
 from .operations import LAUNCHED, Caller
 from .patching import Patching
 from .queue import Queue
+from .queues_api import QueueAdministration, QueueEnqueueing
 from .stream_reading import StreamReading
 
 if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
@@ -108,7 +109,15 @@ def _configured_version(config: DBOSConfig) -> str:
     return _application_version()
 
 
-class DBOS(Communication, StreamReading, Management, Maintenance, Patching):
+class DBOS(
+    Communication,
+    StreamReading,
+    Management,
+    Maintenance,
+    Patching,
+    QueueAdministration,
+    QueueEnqueueing,
+):
     """Configure with `DBOS(config=...)`, then `DBOS.launch()`; decorate with `@DBOS.workflow()`."""
 
     @classmethod

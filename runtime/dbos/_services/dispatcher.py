@@ -1,6 +1,7 @@
 """The queue dispatcher: claims queued workflows for this process and runs them.
 
-One thread for every queue the process declares. It sleeps on the queues' wake-up keys, which
+One thread for every queue the process serves (declared in its code or registered in the system
+database: see `queue_catalog`). It sleeps on the queues' wake-up keys, which
 fire when work is enqueued (here directly, elsewhere through the notifier) and when a queued
 workflow stops running (a slot frees), and wakes at the latest after a queue's polling
 interval, or when its rate limit's window next has room. Each claim is one batch (one
@@ -23,11 +24,12 @@ from .._core.runtime import Runtime, logger
 from .._core.waiters import QUEUE, WaitKey
 from .._db.connections import is_connection_error
 from .._db.queue_store import ClaimRequest
+from .._db.records import QUEUES_CHANGED, now_ms
 from .._db.records import WorkflowRow as W
-from .._db.records import now_ms
 from .._error import DBOSWorkflowFunctionNotFoundError
 from .._registry import queues as _queues
 from .._registry.queues import QueueSpec
+from .queue_catalog import QueueCatalog
 
 MAX_BATCH = 100
 _RETRY_AFTER_ERROR_SEC = 1.0
@@ -35,6 +37,7 @@ _RETRY_AFTER_ERROR_SEC = 1.0
 # this often; those made here wake the dispatcher when they come due.
 _DELAY_SWEEP_SEC = 1.0
 _DELAY_KEY = WaitKey("delay", "")
+_QUEUES_KEY = WaitKey(*QUEUES_CHANGED)
 
 
 class QueueDispatcher:
@@ -46,10 +49,11 @@ class QueueDispatcher:
         """`listen`: the only queues this process takes work from (with the internal queue);
         None for every declared queue (`DBOS.listen_queues`)."""
         self._runtime = runtime
-        self._listen = listen
+        self._catalog = QueueCatalog(runtime, listen)
         self._max_in_flight = max_in_flight
         self._lock = threading.Lock()
-        self._specs: dict[str, QueueSpec] = {}
+        self._specs: dict[str, QueueSpec] = {}  # the queues served now
+        self._known: dict[str, QueueSpec] = {}  # every queue served since launch (its slots)
         self._running: dict[str, int] = {}
         self._due: dict[str, float] = {}  # monotonic time of each queue's next look
         self._dirty: set[str] = set()
@@ -62,8 +66,8 @@ class QueueDispatcher:
         self._delay_due = 0.0  # monotonic time to promote DELAYED workflows next
         self._stopped = False
         self._changed = threading.Event()
-        for spec in _queues.all_queues():
-            self._add(spec)
+        self._catalog.refresh()
+        self._sync_specs()
         _queues.on_declare(self.add_queue)
         self._thread = threading.Thread(target=self._run, name="dbos-dispatcher", daemon=True)
         self._thread.start()
@@ -71,27 +75,35 @@ class QueueDispatcher:
     # ------------------------------------------------------------------ lifecycle
 
     def add_queue(self, spec: QueueSpec) -> None:
-        """A queue declared after launch joins the dispatch at once."""
-        if not self._serves(spec):
+        """A queue declared in code after launch joins the dispatch at once (and the table)."""
+        if not self._catalog.serves(spec.name):
             return
-        self._add(spec)
-        self._changed.set()
-        self._runtime.waiters.fire(WaitKey(QUEUE, spec.name))
+        try:
+            self._runtime.sysdb.record_declared_queue(spec.row())
+        except Exception as exc:  # clients cannot see it yet; this process serves it anyway
+            logger.warning("Queue %s: cannot record its declaration (%s)", spec.name, exc)
+        self._sync_specs()
 
-    def _serves(self, spec: QueueSpec) -> bool:
-        return (
-            self._listen is None or spec.name in self._listen or spec.name == _queues.INTERNAL_QUEUE
-        )
-
-    def _add(self, spec: QueueSpec) -> None:
-        if not self._serves(spec):
-            return
+    def _sync_specs(self) -> None:
+        """Serve the catalog's current queues: new ones start, changed settings apply from the
+        next claim, and a deleted one is no longer claimed from (what runs finishes)."""
+        served = self._catalog.served()
         with self._lock:
-            self._specs[spec.name] = spec
-            self._running.setdefault(spec.name, 0)
-            self._ready.setdefault(spec.name, deque())
-            self._backlog.setdefault(spec.name, True)
-            self._dirty.add(spec.name)
+            added = set(served) - set(self._specs)
+            removed = set(self._specs) - set(served)
+            self._specs = dict(served)
+            for name, spec in served.items():
+                self._known[name] = spec
+                self._running.setdefault(name, 0)
+                self._ready.setdefault(name, deque())
+                self._backlog.setdefault(name, True)
+                self._dirty.add(name)
+            for name in removed:
+                self._due.pop(name, None)
+        if added or removed:
+            self._changed.set()  # the loop waits on the new set of keys
+        for name in added:
+            self._runtime.waiters.fire(WaitKey(QUEUE, name))
 
     def stop(self) -> None:
         _queues.forget_listener(self.add_queue)
@@ -110,21 +122,28 @@ class QueueDispatcher:
     # ------------------------------------------------------------------ the loop
 
     def _run(self) -> None:
+        carried: set[WaitKey] = set()  # fired while the loop switched to a new set of keys
         while not self._stopped:
             self._changed.clear()
             with self._lock:
                 keys = tuple(WaitKey(QUEUE, name) for name in self._specs)
-            with self._runtime.waiters.waiting(*keys, _DELAY_KEY) as waiter:
+            with self._runtime.waiters.waiting(*keys, _DELAY_KEY, _QUEUES_KEY) as waiter:
                 while not self._stopped and not self._changed.is_set():
-                    fired = waiter.clear()
+                    fired, carried = waiter.clear() | carried, set()
                     try:
+                        if _QUEUES_KEY in fired:
+                            self._catalog.invalidate()
+                        if self._catalog.refresh():
+                            self._sync_specs()
                         self._promote_delayed()
                         timeout = self._round({k.workflow_id for k in fired if k.kind == QUEUE})
+                        timeout = min(timeout, max(self._catalog.due_in(), 0.0005))
                     except Exception:  # a bug must not stop dispatching for good
                         logger.exception("Queue dispatcher: a round failed")
                         timeout = _RETRY_AFTER_ERROR_SEC
                     if timeout > 0:
                         waiter.wait(timeout)
+                carried = waiter.clear()
 
     def _round(self, fired: set[str]) -> float:
         """Claim for every queue that may have work; seconds until the next look is due."""
@@ -135,7 +154,7 @@ class QueueDispatcher:
                     self._backlog[name] = True
             self._dirty |= fired
             self._dirty |= {name for name, due in self._due.items() if due <= now}
-            todo, self._dirty = sorted(self._dirty), set()
+            todo, self._dirty = sorted(self._dirty & set(self._specs)), set()
         for name in todo:
             if self._stopped:
                 return 0.0
@@ -187,16 +206,18 @@ class QueueDispatcher:
         urgent workflow enqueued after it)."""
         now = time.monotonic()
         with self._lock:
-            spec = self._specs[name]
+            spec = self._specs.get(name)
+            if spec is None:
+                return False  # no longer served (deleted, or the listen set changed)
             self._due[name] = now + spec.polling_interval_sec
             ahead = self._ahead(spec)
             room = MAX_BATCH
-            if spec.worker_concurrency is not None:
+            if spec.limits.worker_concurrency is not None:
                 ready = len(self._ready[name])
                 if ahead and ready * 2 > ahead:
                     return False  # enough claimed ahead: refill in bigger, rarer batches
                 held = self._running[name] + ready
-                room = min(room, spec.worker_concurrency + ahead - held)
+                room = min(room, spec.limits.worker_concurrency + ahead - held)
             room = min(room, self._max_in_flight - self._in_flight - len(self._ready[name]))
         if room <= 0:
             return False  # a finishing workflow fires the queue's key
@@ -207,9 +228,9 @@ class QueueDispatcher:
             application_version=runtime.app_version,
             executor_id=runtime.executor_id,
             claim_prefix=f"{runtime.instance_id}.{uuid.uuid4().hex[:8]}.",
-            concurrency=spec.concurrency,
-            rate_limit=spec.limit,
-            rate_period_sec=spec.period,
+            concurrency=spec.limits.global_concurrency,
+            rate_limit=spec.limits.limit,
+            rate_period_sec=spec.limits.period,
         )
         try:
             result = runtime.sysdb.claim(request)
@@ -237,7 +258,7 @@ class QueueDispatcher:
         """How many workflows a queue claims ahead of its free slots (see `_claim`)."""
         if spec.has_shared_budget or spec.priority_enabled:
             return 0
-        return spec.worker_concurrency or 0
+        return spec.limits.worker_concurrency or 0
 
     # ------------------------------------------------------------------ direct starts
 
@@ -253,8 +274,8 @@ class QueueDispatcher:
                 return None
             if self._backlog.get(queue_name, True) or self._ready[queue_name]:
                 return None
-            if spec.worker_concurrency is not None:
-                if self._running[queue_name] >= spec.worker_concurrency:
+            if spec.limits.worker_concurrency is not None:
+                if self._running[queue_name] >= spec.limits.worker_concurrency:
                     return None
             if self._in_flight >= self._max_in_flight:
                 return None
@@ -279,8 +300,8 @@ class QueueDispatcher:
             with self._lock:
                 ready = self._ready[spec.name]
                 full = (
-                    spec.worker_concurrency is not None
-                    and self._running[spec.name] >= spec.worker_concurrency
+                    spec.limits.worker_concurrency is not None
+                    and self._running[spec.name] >= spec.limits.worker_concurrency
                 )
                 if not ready or full or self._stopped:
                     return
@@ -328,7 +349,7 @@ class QueueDispatcher:
     def _slot_released(self, name: str) -> None:
         with self._lock:
             self._running[name] -= 1
-            spec = self._specs[name]
+            spec = self._specs.get(name) or self._known[name]
         self._start_ready(spec)  # the successor, claimed ahead, starts at once
         with self._lock:
             ahead = self._ahead(spec)

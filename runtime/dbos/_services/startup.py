@@ -31,18 +31,8 @@ def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = 
     )
     runtime.services.append(Heartbeat(runtime, timeout))
     set_runtime(runtime)
-    for spec in _queues.all_queues():
-        runtime.sysdb.record_queue(
-            {
-                "name": spec.name,
-                "concurrency": spec.concurrency,
-                "worker_concurrency": spec.worker_concurrency,
-                "rate_limit_max": spec.limit,
-                "rate_limit_period_sec": spec.period,
-                "priority_enabled": spec.priority_enabled,
-                "partition_queue": spec.partition_queue,
-            }
-        )
+    for spec in _queues.all_queues():  # so clients and the admin tools see them
+        runtime.sysdb.record_declared_queue(spec.row())
     recover_pending(runtime, timeout)
     dispatcher = QueueDispatcher(runtime, runtime.pool.max_threads, listen)
     runtime.direct_start = dispatcher

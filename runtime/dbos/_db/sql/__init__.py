@@ -35,9 +35,27 @@ def in_list(sql: str, backend: str, values: list[str]) -> tuple[str, dict[str, s
 
 
 def _areas() -> list[ModuleType]:
-    from . import inspection, messages, queues, retention, schedules, steps, workflows
+    from . import (
+        inspection,
+        messages,
+        queue_definitions,
+        queues,
+        retention,
+        schedules,
+        steps,
+        workflows,
+    )
 
-    return [workflows, steps, messages, queues, schedules, retention, inspection]
+    return [
+        workflows,
+        steps,
+        messages,
+        queues,
+        queue_definitions,
+        schedules,
+        retention,
+        inspection,
+    ]
 
 
 class Statements:

@@ -132,27 +132,6 @@ FORGET_INSTANCE: Final = """
 DELETE FROM {s}executors WHERE instance_id = :instance_id AND heartbeat_at < :cutoff
 """
 
-UPSERT_QUEUE: Final = """
-INSERT INTO {s}queues (
-    name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec,
-    priority_enabled, partition_queue, updated_at
-) VALUES (
-    :name, :concurrency, :worker_concurrency, :rate_limit_max, :rate_limit_period_sec,
-    :priority_enabled, :partition_queue, :now
-) ON CONFLICT (name) DO UPDATE SET
-    concurrency = excluded.concurrency, worker_concurrency = excluded.worker_concurrency,
-    rate_limit_max = excluded.rate_limit_max,
-    rate_limit_period_sec = excluded.rate_limit_period_sec,
-    priority_enabled = excluded.priority_enabled, partition_queue = excluded.partition_queue,
-    updated_at = excluded.updated_at
-"""
-
-SELECT_QUEUE: Final = """
-SELECT name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec,
-    priority_enabled, partition_queue
-FROM {s}queues WHERE name = :name
-"""
-
 # Delayed workflows whose time has come join their queue. A debounced one gives its
 # deduplication ID back as it does, so the next call with its key opens a new window.
 PROMOTE_DUE: Final = """
