@@ -20,7 +20,7 @@ pytestmark = pytest.mark.through_pgbouncer
 
 
 @DBOS.workflow()
-def echo(value: str) -> str:
+def reg_echo(value: str) -> str:
     return value
 
 
@@ -221,7 +221,7 @@ async def _async_variants() -> None:
     ):
         with pytest.raises(RuntimeError, match="_async"):
             call()
-    handle = await DBOS.enqueue_workflow_async("reg.async", echo, "async")
+    handle = await DBOS.enqueue_workflow_async("reg.async", reg_echo, "async")
     assert await handle.get_result() == "async"
     await DBOS.delete_queue_async("reg.async")
     assert await DBOS.retrieve_queue_async("reg.async") is None
@@ -233,13 +233,13 @@ async def _async_variants() -> None:
 def test_enqueue_workflow_by_function_or_name(dbos: None) -> None:
     DBOS.register_queue("reg.work")
     with SetWorkflowID("reg-by-function"):
-        handle = DBOS.enqueue_workflow("reg.work", echo, "x")
+        handle = DBOS.enqueue_workflow("reg.work", reg_echo, "x")
     assert handle.workflow_id == "reg-by-function" and handle.get_result() == "x"
     assert handle.get_status().queue_name == "reg.work"
     assert DBOS.enqueue_workflow("reg.work", "registered_queues.named", 21).get_result() == 42
     # A declared queue works by name too.
     Queue("reg.declared_for_enqueue")
-    assert DBOS.enqueue_workflow("reg.declared_for_enqueue", echo, "d").get_result() == "d"
+    assert DBOS.enqueue_workflow("reg.declared_for_enqueue", reg_echo, "d").get_result() == "d"
 
 
 def test_unknown_queue_or_workflow_is_refused_before_anything_is_written(
@@ -247,18 +247,18 @@ def test_unknown_queue_or_workflow_is_refused_before_anything_is_written(
 ) -> None:
     before = _workflow_count(system_database_url)
     with pytest.raises(DBOSException, match="No queue named 'reg.nowhere'"):
-        DBOS.enqueue_workflow("reg.nowhere", echo, "x")
+        DBOS.enqueue_workflow("reg.nowhere", reg_echo, "x")
     DBOS.register_queue("reg.somewhere")
     with pytest.raises(DBOSException, match="No workflow named 'no.such.workflow'"):
         DBOS.enqueue_workflow("reg.somewhere", "no.such.workflow", 1)
     with pytest.raises(TypeError):
-        DBOS.enqueue_workflow("reg.somewhere", echo, "x", "too many")
+        DBOS.enqueue_workflow("reg.somewhere", reg_echo, "x", "too many")
     assert _workflow_count(system_database_url) == before
 
 
 @DBOS.workflow()
 def enqueues_on_registered(value: str) -> str:
-    return DBOS.enqueue_workflow("reg.child", echo, value).get_result()
+    return DBOS.enqueue_workflow("reg.child", reg_echo, value).get_result()
 
 
 def test_enqueue_from_a_workflow_is_recorded(dbos: None) -> None:
@@ -282,7 +282,7 @@ def test_a_queue_registered_elsewhere_is_served_here(
     # A client (another process, as far as the dispatcher knows) registers; this one serves.
     client.register_queue("reg.from_client", worker_concurrency=2)
     handle = client.enqueue(
-        {"queue_name": "reg.from_client", "workflow_name": echo.__qualname__}, "c"
+        {"queue_name": "reg.from_client", "workflow_name": reg_echo.__qualname__}, "c"
     )
     assert handle.get_result() == "c"
     # A row written behind the runtime's back (no wake-up here) is read within a second.
@@ -292,7 +292,9 @@ def test_a_queue_registered_elsewhere_is_served_here(
         "VALUES ('reg.from_sql', 0.1, 0, 0)",
     )
     started = time.monotonic()
-    handle = client.enqueue({"queue_name": "reg.from_sql", "workflow_name": echo.__qualname__}, "s")
+    handle = client.enqueue(
+        {"queue_name": "reg.from_sql", "workflow_name": reg_echo.__qualname__}, "s"
+    )
     assert handle.get_result() == "s"
     assert time.monotonic() - started < 5
 
@@ -303,7 +305,7 @@ starts: list[tuple[float, int]] = []
 
 
 @DBOS.step()
-def occupy(seconds: float) -> None:
+def reg_occupy(seconds: float) -> None:
     global running_now
     with gauge_lock:
         running_now += 1
@@ -316,14 +318,14 @@ def occupy(seconds: float) -> None:
 
 
 @DBOS.workflow()
-def busy(seconds: float) -> None:
-    occupy(seconds)
+def reg_busy(seconds: float) -> None:
+    reg_occupy(seconds)
 
 
 def test_a_limit_changed_while_draining_loses_nothing_and_holds(dbos: None) -> None:
     queue = DBOS.register_queue("reg.drain", worker_concurrency=6)
     starts.clear()
-    handles = [DBOS.enqueue_workflow("reg.drain", busy, 0.05) for _ in range(60)]
+    handles = [DBOS.enqueue_workflow("reg.drain", reg_busy, 0.05) for _ in range(60)]
     while len(starts) < 12:
         time.sleep(0.01)
     queue.set_worker_concurrency(2)
@@ -348,7 +350,7 @@ def test_delete_refuses_a_queue_with_work_unless_forced(
 
     DBOS.register_queue("reg.busy")
     with SetEnqueueOptions(delay_seconds=3600):
-        parked = [DBOS.enqueue_workflow("reg.busy", echo, str(i)) for i in range(3)]
+        parked = [DBOS.enqueue_workflow("reg.busy", reg_echo, str(i)) for i in range(3)]
     with pytest.raises(DBOSException, match=r"still holds 3 workflows \(3 DELAYED\)"):
         DBOS.delete_queue("reg.busy")
     assert DBOS.retrieve_queue("reg.busy") is not None
@@ -365,7 +367,7 @@ def test_client_variants(client: DBOSClient) -> None:
     assert dbos_view is not None and dbos_view.concurrency == 8
     assert [q.name for q in client.list_queues()] == ["reg.client"]
     with pytest.raises(DBOSException, match="client-bound"):
-        queue.enqueue(echo, "x")
+        queue.enqueue(reg_echo, "x")
 
     async def run_async() -> None:
         again = await client.retrieve_queue_async("reg.client")

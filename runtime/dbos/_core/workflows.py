@@ -18,6 +18,7 @@ from .._error import (
     DBOSConflictingWorkflowError,
     DBOSQueueDeduplicatedError,
 )
+from .._registry.queues import QueueSpec
 from .._registry.registry import FunctionInfo
 from .._serialization import serialize_exception
 from . import tracing
@@ -51,7 +52,7 @@ class QueuedStart:
 
     queue_name: str
     options: EnqueueOptions
-    check: Callable[[], None] | None = None
+    check: Callable[[], QueueSpec | None] | None = None
 
 
 def new_workflow_row(
@@ -159,8 +160,9 @@ def begin_workflow(
         timeout_ms = int(timeout * 1000)
         deadline = now_ms() + timeout_ms
 
+    spec: QueueSpec | None = None
     if queued is not None and queued.check is not None and recorded_child is None:
-        queued.check()
+        spec = queued.check()
     slot = _direct_slot(runtime, queued)
     if slot is not None and timeout_ms is not None:
         deadline = now_ms() + timeout_ms  # dequeued now: its clock starts now
@@ -181,6 +183,8 @@ def begin_workflow(
         queued,
         claimed=slot is not None,
     )
+    if spec is not None and spec.partition_queue:
+        row["partitioned"] = True  # the row takes its partition's fair round
     launch = Launch(
         info,
         workflow_id,

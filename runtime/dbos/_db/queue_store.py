@@ -23,10 +23,43 @@ class ClaimRequest:
     concurrency: int | None = None
     rate_limit: int | None = None
     rate_period_sec: float | None = None
+    # A partitioned queue's per-partition limits (None: not set) and the partitions already at
+    # this process's per-partition limit. `partitioned` False: the plain claim, where a row's
+    # partition key (the seed's spelling on a queue that is not partitioned) runs one at a
+    # time, in order.
+    partitioned: bool = False
+    partition_concurrency: int | None = None
+    partition_worker_concurrency: int | None = None
+    partition_rate_limit: int | None = None
+    partition_rate_period_sec: float | None = None
+    busy_partitions: tuple[str, ...] = ()
 
     @property
     def shared_budget(self) -> bool:
-        return self.concurrency is not None or self.rate_limit is not None
+        return (
+            self.concurrency is not None
+            or self.rate_limit is not None
+            or self.partition_rate_limit is not None
+        )
+
+    def partition_params(self, now: int) -> dict[str, Any]:
+        caps = [
+            c
+            for c in (
+                self.partition_concurrency,
+                self.partition_worker_concurrency,
+                self.partition_rate_limit,
+            )
+            if c is not None
+        ]
+        period_ms = int((self.partition_rate_period_sec or 0) * 1000)
+        return {
+            "ahead_cap": max(caps, default=1),
+            "partition_concurrency": self.partition_concurrency or UNLIMITED,
+            "partition_worker_concurrency": self.partition_worker_concurrency or UNLIMITED,
+            "partition_rate_limit": self.partition_rate_limit or UNLIMITED,
+            "partition_window_start": now - period_ms if self.partition_rate_limit else now,
+        }
 
 
 @dataclass(frozen=True)
@@ -34,6 +67,12 @@ class ClaimResult:
     rows: list[Sequence[Any]]
     # With the rate limit used up: when (epoch ms) its window next has room.
     next_slot_ms: int | None = None
+
+
+# A limit not set, as the claim statements take it (a count no partition reaches).
+UNLIMITED = 2**31 - 1
+# Stands in the busy-partition list when no partition is busy (`NOT IN` needs one value).
+_NO_PARTITION = "\x01dbos: no partition"
 
 
 def _lock_key(queue_name: str) -> int:
@@ -56,8 +95,9 @@ class QueueStore(WorkflowStore):
     def enqueue_workflow(self, row: Mapping[str, Any]) -> bool:
         """Insert an ENQUEUED row; False when the ID exists already. Raises Deduplicated when
         its deduplication ID is taken (nothing written)."""
+        sql = self._insert_sql(row)
         try:
-            inserted = self._start_committer.execute(self.sql.INSERT_WORKFLOW, row) == 1
+            inserted = self._start_committer.execute(sql, row) == 1
         except Exception as exc:
             if _is_dedup_violation(exc):
                 raise Deduplicated(row["deduplication_id"]) from exc
@@ -66,6 +106,12 @@ class QueueStore(WorkflowStore):
         if inserted and row["status"] == "ENQUEUED":  # not one started here at once
             self.wake((QUEUE, str(row["queue_name"]), ""))
         return inserted
+
+    def _insert_sql(self, row: Mapping[str, Any]) -> str:
+        """A row joining a partition of a partitioned queue takes its fair round."""
+        if row.get("partitioned") and row.get("queue_partition_key") is not None:
+            return self.sql.INSERT_PARTITIONED_WORKFLOW
+        return self.sql.INSERT_WORKFLOW
 
     def enqueue_many(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert many ENQUEUED rows in one transaction (all, or on a duplicate deduplication
@@ -80,7 +126,7 @@ class QueueStore(WorkflowStore):
         with self.transaction() as cur:
             try:
                 # psycopg pipelines the rows (one round trip per batch); sqlite3 loops in C.
-                cur.executemany(self.sql.INSERT_WORKFLOW, rows)
+                cur.executemany(self._insert_sql(rows[0]), rows)
             except Exception as exc:
                 if _is_dedup_violation(exc):
                     raise Deduplicated("") from exc
@@ -119,16 +165,28 @@ class QueueStore(WorkflowStore):
             "limit": req.limit,
         }
         if self.backend == "postgresql":
+            claim_sql = self.sql.CLAIM_BATCH
+            if req.partitioned:
+                claim_sql, busy = in_list(
+                    self.sql.CLAIM_PARTITIONED,
+                    self.backend,
+                    list(req.busy_partitions) or [_NO_PARTITION],
+                )
+                params |= busy
             if not req.shared_budget:
-                return ClaimResult(self._fetchall_once(self.sql.CLAIM_BATCH, params))
+                if req.partitioned:
+                    params |= req.partition_params(params["now"])
+                return ClaimResult(self._fetchall_once(claim_sql, params))
             with self.connection() as conn, conn.transaction():
                 cur = conn.cursor()
                 cur.execute(self.sql.LOCK_QUEUE, {"lock_key": _lock_key(req.queue_name)})
                 params["now"] = now_ms()  # the start time is when we hold the queue
+                if req.partitioned:
+                    params |= req.partition_params(params["now"])
                 room, next_slot = self._room(cur, req, params["now"])
                 if room <= 0:
                     return ClaimResult([], next_slot)
-                cur.execute(self.sql.CLAIM_BATCH, params | {"limit": min(room, req.limit)})
+                cur.execute(claim_sql, params | {"limit": min(room, req.limit)})
                 return ClaimResult(list(cur.fetchall()))
         with self.transaction() as cur:  # BEGIN IMMEDIATE: no other writer meanwhile
             params["now"] = now_ms()  # taken once the write lock is ours
@@ -138,7 +196,15 @@ class QueueStore(WorkflowStore):
                 if room <= 0:
                     return ClaimResult([], next_slot)
                 limit = min(room, limit)
-            cur.execute(self.sql.SELECT_CLAIMABLE, params | {"limit": limit})
+            select_sql = self.sql.SELECT_CLAIMABLE
+            if req.partitioned:
+                select_sql, busy = in_list(
+                    self.sql.SELECT_CLAIMABLE_PARTITIONED,
+                    self.backend,
+                    list(req.busy_partitions) or [_NO_PARTITION],
+                )
+                params |= busy | req.partition_params(params["now"])
+            cur.execute(select_sql, params | {"limit": limit})
             ids = [str(r[0]) for r in cur.fetchall()]
             if not ids:
                 return ClaimResult([])

@@ -40,7 +40,7 @@ class WorkflowRow:
 
     ID, STATUS, NAME, CLASS, CONFIG, INPUTS, OUTPUT, ERROR, FORMAT = range(9)
     EXECUTOR, VERSION, OWNER, ATTEMPTS, TIMEOUT_MS, DEADLINE, PARENT, QUEUE = range(9, 17)
-    TRACE = 17
+    TRACE, PARTITION = 17, 18
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ class QueueDispatcher:
         self._specs: dict[str, QueueSpec] = {}  # the queues served now
         self._known: dict[str, QueueSpec] = {}  # every queue served since launch (its slots)
         self._running: dict[str, int] = {}
+        # Per (queue, partition key): how many this process runs, for partition_worker_concurrency.
+        self._partition_running: dict[tuple[str, str], int] = {}
         self._due: dict[str, float] = {}  # monotonic time of each queue's next look
         self._dirty: set[str] = set()
         # Claimed ahead, waiting for a slot (see `_claim`): started the moment one frees.
@@ -222,15 +224,22 @@ class QueueDispatcher:
         if room <= 0:
             return False  # a finishing workflow fires the queue's key
         runtime = self._runtime
+        limits = spec.limits
         request = ClaimRequest(
             queue_name=name,
             limit=room,
             application_version=runtime.app_version,
             executor_id=runtime.executor_id,
             claim_prefix=f"{runtime.instance_id}.{uuid.uuid4().hex[:8]}.",
-            concurrency=spec.limits.global_concurrency,
-            rate_limit=spec.limits.limit,
-            rate_period_sec=spec.limits.period,
+            concurrency=limits.global_concurrency,
+            rate_limit=limits.limit,
+            rate_period_sec=limits.period,
+            partitioned=spec.partition_queue,
+            partition_concurrency=limits.partition_concurrency,
+            partition_worker_concurrency=limits.partition_worker_concurrency,
+            partition_rate_limit=limits.partition_limit,
+            partition_rate_period_sec=limits.partition_period,
+            busy_partitions=self._busy_partitions(spec),
         )
         try:
             result = runtime.sysdb.claim(request)
@@ -253,10 +262,22 @@ class QueueDispatcher:
         self._start_ready(spec)
         return full
 
+    def _busy_partitions(self, spec: QueueSpec) -> tuple[str, ...]:
+        """This queue's partitions at their per-process limit here (left out of the claim)."""
+        cap = spec.limits.partition_worker_concurrency
+        if cap is None:
+            return ()
+        with self._lock:
+            return tuple(
+                key
+                for (queue, key), n in self._partition_running.items()
+                if queue == spec.name and n >= cap
+            )
+
     @staticmethod
     def _ahead(spec: QueueSpec) -> int:
         """How many workflows a queue claims ahead of its free slots (see `_claim`)."""
-        if spec.has_shared_budget or spec.priority_enabled:
+        if spec.has_shared_budget or spec.priority_enabled or spec.partition_queue:
             return 0
         return spec.limits.worker_concurrency or 0
 
@@ -295,7 +316,8 @@ class QueueDispatcher:
         return future
 
     def _start_ready(self, spec: QueueSpec) -> None:
-        """Start claimed workflows while the queue has free slots in this process."""
+        """Start claimed workflows while the queue has free slots in this process (a row of a
+        partition at its per-process limit here waits for that partition's slot)."""
         while True:
             with self._lock:
                 ready = self._ready[spec.name]
@@ -305,8 +327,21 @@ class QueueDispatcher:
                 )
                 if not ready or full or self._stopped:
                     return
-                row = ready.popleft()
+                row = self._next_startable(spec, ready)
+                if row is None:
+                    return
             self._start(spec, row)
+
+    def _next_startable(self, spec: QueueSpec, ready: deque[Any]) -> Any:
+        cap = spec.limits.partition_worker_concurrency
+        if cap is None:
+            return ready.popleft()
+        for i, row in enumerate(ready):
+            key = row[W.PARTITION]
+            if key is None or self._partition_running.get((spec.name, key), 0) < cap:
+                del ready[i]
+                return row
+        return None
 
     def _start(self, spec: QueueSpec, row: Any) -> None:
         runtime = self._runtime
@@ -325,10 +360,14 @@ class QueueDispatcher:
         if timeout_ms is not None:
             # Claimed ahead of a free slot: the timeout counts from the start, not the claim.
             launch.deadline_ms = now_ms() + int(timeout_ms)
+        partition = row[W.PARTITION]
         with self._lock:
             self._running[spec.name] += 1
             self._in_flight += 1
-        slot = _Slot(self, spec.name)
+            if partition is not None:
+                key = (spec.name, str(partition))
+                self._partition_running[key] = self._partition_running.get(key, 0) + 1
+        slot = _Slot(self, spec.name, None if partition is None else str(partition))
         launch.body_done = slot.release
         try:
             future = runtime.pool.submit(execute_in_fresh_context, launch)
@@ -346,9 +385,13 @@ class QueueDispatcher:
         with self._lock:
             self._in_flight -= 1
 
-    def _slot_released(self, name: str) -> None:
+    def _slot_released(self, name: str, partition: str | None) -> None:
         with self._lock:
             self._running[name] -= 1
+            if partition is not None:
+                left = self._partition_running.pop((name, partition), 1) - 1
+                if left > 0:
+                    self._partition_running[(name, partition)] = left
             spec = self._specs.get(name) or self._known[name]
         self._start_ready(spec)  # the successor, claimed ahead, starts at once
         with self._lock:
@@ -362,9 +405,12 @@ class _Slot:
     """A running workflow's place in its queue's worker_concurrency: freed exactly once, when
     its body ends (not when its outcome has been written)."""
 
-    def __init__(self, dispatcher: QueueDispatcher, queue_name: str) -> None:
+    def __init__(
+        self, dispatcher: QueueDispatcher, queue_name: str, partition: str | None = None
+    ) -> None:
         self._dispatcher = dispatcher
         self._queue_name = queue_name
+        self._partition = partition
         self._lock = threading.Lock()
         self._held = True
 
@@ -373,4 +419,4 @@ class _Slot:
             if not self._held:
                 return
             self._held = False
-        self._dispatcher._slot_released(self._queue_name)
+        self._dispatcher._slot_released(self._queue_name, self._partition)

@@ -26,7 +26,8 @@ _CLAIMABLE = """
             SELECT 1 FROM {s}workflow_status e
             WHERE e.queue_name = w.queue_name AND e.queue_partition_key = w.queue_partition_key
                 AND e.status = 'ENQUEUED'
-                AND (e.priority < w.priority OR (e.priority = w.priority AND e.{seq} < w.{seq}))
+                AND (e.priority, e.partition_round, e.{seq})
+                    < (w.priority, w.partition_round, w.{seq})
         )
     ))"""
 
@@ -42,7 +43,7 @@ CLAIM_BATCH: Final = f"""
 WITH picked AS (
     SELECT w.workflow_uuid FROM {{s}}workflow_status w
     WHERE {_CLAIMABLE}
-    ORDER BY w.priority, w.{{seq}}
+    ORDER BY w.priority, w.partition_round, w.{{seq}}
     LIMIT :limit
     FOR UPDATE OF w SKIP LOCKED
 )
@@ -55,7 +56,7 @@ RETURNING {_WORKFLOW_COLUMNS}
 SELECT_CLAIMABLE: Final = f"""
 SELECT w.workflow_uuid FROM {{s}}workflow_status w
 WHERE {_CLAIMABLE}
-ORDER BY w.priority, w.{{seq}}
+ORDER BY w.priority, w.partition_round, w.{{seq}}
 LIMIT :limit
 """
 
@@ -64,6 +65,66 @@ UPDATE {{s}}workflow_status SET {_CLAIMED_SET}
 WHERE workflow_uuid IN ({{ids}}) AND status = 'ENQUEUED'
 RETURNING {_WORKFLOW_COLUMNS}
 """
+
+# A partitioned queue: each partition bounded by its limits (how many of it run anywhere, how
+# many started within its limiter's window, how many this process runs: partitions at that
+# limit are left out by `{ids}`), fairly (rows in fair-round order: see `partition_round`).
+# The candidates are a bounded window of the queue's first rows in that order, so a claim's
+# cost does not grow with the backlog or the number of partitions: a partition that cannot
+# take more holds back only its head (whose round keeps new partitions' rounds just behind
+# it), so the window needs little more than the batch plus the partitions now running.
+_PARTITION_CANDIDATES = """
+SELECT c.workflow_uuid FROM (
+    SELECT w.workflow_uuid, w.queue_partition_key, w.priority, w.partition_round, w.{seq} AS o,
+        (SELECT count(*) FROM (
+            SELECT 1 FROM {s}workflow_status e
+            WHERE e.queue_name = w.queue_name AND e.queue_partition_key = w.queue_partition_key
+                AND e.status = 'ENQUEUED'
+                AND (e.priority, e.partition_round, e.{seq})
+                    < (w.priority, w.partition_round, w.{seq})
+            LIMIT :ahead_cap) a) AS ahead,
+        (SELECT count(*) FROM (
+            SELECT 1 FROM {s}workflow_status r
+            WHERE r.queue_name = w.queue_name AND r.queue_partition_key = w.queue_partition_key
+                AND r.status = 'PENDING'
+            LIMIT :partition_concurrency) b) AS running,
+        (SELECT count(*) FROM (
+            SELECT 1 FROM {s}workflow_status t
+            WHERE t.queue_name = w.queue_name AND t.queue_partition_key = w.queue_partition_key
+                AND t.started_at_epoch_ms > :partition_window_start
+            LIMIT :partition_rate_limit) d) AS started
+    FROM (
+        SELECT * FROM {s}workflow_status
+        WHERE queue_name = :queue_name AND status = 'ENQUEUED'
+            AND (application_version = :application_version OR application_version IS NULL)
+        ORDER BY priority, partition_round, {seq}
+        LIMIT :limit * 2 + 64 + 2 * (
+            SELECT count(*) FROM {s}workflow_status
+            WHERE queue_name = :queue_name AND status = 'PENDING')
+    ) w
+) c
+WHERE c.queue_partition_key IS NULL OR (
+    c.queue_partition_key NOT IN ({ids})
+    AND c.ahead < :partition_worker_concurrency
+    AND c.ahead + c.running < :partition_concurrency
+    AND c.ahead + c.started < :partition_rate_limit
+)
+ORDER BY c.priority, c.partition_round, c.o
+LIMIT :limit
+"""
+
+CLAIM_PARTITIONED: Final = f"""
+WITH picked AS (
+    SELECT w.workflow_uuid FROM {{s}}workflow_status w
+    WHERE w.workflow_uuid IN ({_PARTITION_CANDIDATES}) AND w.status = 'ENQUEUED'
+    FOR UPDATE OF w SKIP LOCKED
+)
+UPDATE {{s}}workflow_status SET {_CLAIMED_SET}
+WHERE workflow_uuid IN (SELECT workflow_uuid FROM picked)
+RETURNING {_WORKFLOW_COLUMNS}
+"""
+
+SELECT_CLAIMABLE_PARTITIONED: Final = _PARTITION_CANDIDATES
 
 CLAIMED_WITH_PREFIX: Final = f"""
 SELECT {_WORKFLOW_COLUMNS} FROM {{s}}workflow_status

@@ -22,6 +22,36 @@ INSERT INTO {s}workflow_status (
 ) ON CONFLICT (workflow_uuid) DO NOTHING
 """
 
+# A workflow joining a partition of a partitioned queue takes its fair round: one after its
+# partition's last queued row (same priority), or one after the queue's lowest queued round
+# when its partition has nothing queued, so a new tenant is served within a round, not after
+# every backlog queued before it. Two index probes (partition_queued_index, enqueued_index).
+INSERT_PARTITIONED_WORKFLOW: Final = """
+INSERT INTO {s}workflow_status (
+    workflow_uuid, status, name, class_name, config_name, inputs, serialization,
+    executor_id, application_version, created_at, updated_at, recovery_attempts, owner_xid,
+    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
+    authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
+    deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
+    debounce_deadline_epoch_ms, trace_context, attributes, partition_round
+) VALUES (
+    :workflow_uuid, :status, :name, :class_name, :config_name, :inputs, :serialization,
+    :executor_id, :application_version, :now, :now, :recovery_attempts, :owner_xid,
+    :workflow_timeout_ms, :workflow_deadline_epoch_ms, :parent_workflow_id, :queue_name,
+    :authenticated_user, :authenticated_roles, :assumed_role, :priority, false, :forked_from,
+    :deduplication_id, :queue_partition_key, :started_at_epoch_ms, :delay_until_epoch_ms,
+    :debounce_deadline_epoch_ms, :trace_context, :attributes,
+    COALESCE(
+        (SELECT max(p.partition_round) FROM {s}workflow_status p
+         WHERE p.queue_name = :queue_name AND p.queue_partition_key = :queue_partition_key
+             AND p.priority = :priority AND p.status = 'ENQUEUED'),
+        (SELECT min(q.partition_round) FROM {s}workflow_status q
+         WHERE q.queue_name = :queue_name AND q.priority = :priority AND q.status = 'ENQUEUED'
+             AND q.queue_partition_key IS NOT NULL),
+        0) + 1
+) ON CONFLICT (workflow_uuid) DO NOTHING
+"""
+
 # A finished workflow gives its deduplication ID back: a new enqueue may take it.
 COMPLETE_WORKFLOW: Final = """
 UPDATE {s}workflow_status
@@ -33,7 +63,7 @@ WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :own
 _WORKFLOW_COLUMNS = """workflow_uuid, status, name, class_name, config_name, inputs, output, error,
     serialization, executor_id, application_version, owner_xid, recovery_attempts,
     workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
-    trace_context"""
+    trace_context, queue_partition_key"""
 
 SELECT_WORKFLOW: Final = f"""
 SELECT {_WORKFLOW_COLUMNS}
