@@ -58,6 +58,9 @@ class QueueDispatcher:
         # Per (queue, partition key): how many this process runs, for partition_worker_concurrency.
         self._partition_running: dict[tuple[str, str], int] = {}
         self._due: dict[str, float] = {}  # monotonic time of each queue's next look
+        # Queues that handed work back (this process cannot run it): wake-ups, the hand-back's
+        # own among them, do not make them claim again before this time.
+        self._held_until: dict[str, float] = {}
         self._dirty: set[str] = set()
         # Claimed ahead, waiting for a slot (see `_claim`): started the moment one frees.
         self._ready: dict[str, deque[Any]] = {}
@@ -156,7 +159,9 @@ class QueueDispatcher:
                     self._backlog[name] = True
             self._dirty |= fired
             self._dirty |= {name for name, due in self._due.items() if due <= now}
-            todo, self._dirty = sorted(self._dirty & set(self._specs)), set()
+            held = {name for name, until in self._held_until.items() if until > now}
+            todo = sorted((self._dirty & set(self._specs)) - held)
+            self._dirty &= held  # a held queue looks again once its hold ends (its `_due`)
         for name in todo:
             if self._stopped:
                 return 0.0
@@ -351,8 +356,11 @@ class QueueDispatcher:
         except DBOSWorkflowFunctionNotFoundError as exc:
             # Another process may have its code: hand it back, and look again later.
             logger.error("%s; handed back to queue %s", exc, spec.name)
+            hold = time.monotonic() + max(spec.polling_interval_sec, 1.0)
+            with self._lock:
+                self._held_until[spec.name] = hold
+                self._due[spec.name] = hold
             runtime.sysdb.requeue_one(row[W.ID], owner, spec.name)
-            self._due[spec.name] = time.monotonic() + max(spec.polling_interval_sec, 1.0)
             return
         if launch is None:
             return
