@@ -199,6 +199,12 @@ def test_bad_listing_arguments_name_the_keyword(dbos: None) -> None:
         DBOS.list_workflows(stauts="SUCCESS")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="limit"):
         DBOS.list_workflows(limit=-1)
+    with pytest.raises(ValueError, match="offset must be a whole number from 0"):
+        DBOS.list_workflows(offset=-5)
+    with pytest.raises(ValueError, match="limit must be a whole number from 0"):
+        DBOS.list_workflows(limit=10**20)  # PostgreSQL would print the whole statement
+    with pytest.raises(ValueError, match="limit"):
+        DBOS.list_workflow_steps("any", limit=2**70)
     with pytest.raises(ValueError, match="not both"):
         DBOS.list_workflows(workflow_ids=["a"], workflow_id="b")
 

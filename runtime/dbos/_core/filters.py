@@ -92,11 +92,16 @@ def _moment(args: WorkflowFilterArgs, key: str) -> int | None:
     return None if value is None else epoch_ms(value, key)  # type: ignore[arg-type]
 
 
-def _count(value: Any, what: str) -> int | None:
+# A bound on `limit` and `offset`: beyond any listing a process could hold, and within what
+# both databases take (PostgreSQL refuses a LIMIT past a bigint with the whole statement).
+MAX_COUNT = 10**9
+
+
+def check_count(value: Any, what: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{what} must be a whole number >= 0, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"{what} must be a whole number from 0 to {MAX_COUNT:,}, got {value!r}")
     return value
 
 
@@ -132,7 +137,7 @@ def to_filter(args: WorkflowFilterArgs, *, queued_only: bool = False) -> Workflo
         was_forked_from=args.get("was_forked_from"),
         attributes=args.get("attributes"),
         queued_only=queued_only or bool(args.get("queues_only")),
-        limit=_count(args.get("limit"), "limit"),
-        offset=_count(args.get("offset"), "offset"),
+        limit=check_count(args.get("limit"), "limit"),
+        offset=check_count(args.get("offset"), "offset"),
         sort_desc=bool(args.get("sort_desc")),
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 from .._db.listing import WorkflowFilter
 from .._status import StepInfo, WorkflowStatus
+from .filters import check_count
 from .runtime import Runtime, get_runtime, logger
 
 
@@ -103,11 +104,8 @@ def list_workflow_steps(
 ) -> list[StepInfo]:
     """The workflow's recorded steps in step order; `offset` skips that many, `limit` bounds the
     rest (a long workflow's page)."""
-    for value, what in ((limit, "limit"), (offset, "offset")):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 0
-        ):
-            raise ValueError(f"{what} must be a whole number >= 0, got {value!r}")
+    check_count(limit, "limit")
+    check_count(offset, "offset")
     runtime = runtime or get_runtime()
     records = sorted(runtime.sysdb.load_steps(workflow_id).values(), key=lambda r: r.function_id)
     start = offset or 0
