@@ -16,7 +16,14 @@ from ._facade.dbos import DBOS, DBOSConfiguredInstance
 from ._facade.debouncer import Debouncer, DebouncerClient
 from ._facade.queue import Queue
 from ._registry.queues import QueueRateLimit
-from ._serialization import JSONSerializer, PickleSerializer, Serializer
+from ._serialization import (
+    DBOSPortableJSONSerializer,
+    JSONSerializer,
+    PickleSerializer,
+    PortableWorkflowError,
+    Serializer,
+    WorkflowSerializationFormat,
+)
 from ._status import StepInfo, StepStatus, WorkflowStatus, WorkflowStatusString
 
 if TYPE_CHECKING:
@@ -43,11 +50,13 @@ __all__ = [
     "DBOSClient",
     "DBOSConfig",
     "DBOSConfiguredInstance",
+    "DBOSPortableJSONSerializer",
     "Debouncer",
     "DebouncerClient",
     "EnqueueOptions",
     "JSONSerializer",
     "PickleSerializer",
+    "PortableWorkflowError",
     "Queue",
     "QueueRateLimit",
     "SQLAlchemyDatasource",
@@ -61,6 +70,7 @@ __all__ = [
     "WorkflowHandle",
     "WorkflowHandleAsync",
     "WorkflowStatus",
+    "WorkflowSerializationFormat",
     "WorkflowStatusString",
     "error",
 ]

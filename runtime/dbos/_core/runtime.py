@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._db.system import SystemDatabase
-from .._error import DBOSDeserializationError, DBOSException
-from .._serialization import DEFAULT_SERIALIZER, Serializer, deserialize_exception
+from .._error import DBOSException
+from .._serialization import Serializer, deserialize_exception, reader_for
 from .._threads import DaemonPool
 from .context import WorkflowContext
 from .waiters import WaiterRegistry
@@ -111,16 +111,10 @@ class Runtime:
     def reader(self, stored_format: str | None) -> Serializer:
         """The serializer for a value stored in `stored_format`.
 
-        JSON rows are always readable; rows in another format only with that serializer
-        configured, so a pickled row is never unpickled unless the user opted in to pickle."""
-        if stored_format is None or stored_format == self.serializer.name():
-            return self.serializer
-        if stored_format == DEFAULT_SERIALIZER.name():
-            return DEFAULT_SERIALIZER
-        raise DBOSDeserializationError(
-            f"A stored value is in format {stored_format!r}, but this process is configured "
-            f"with serializer {self.serializer.name()!r}: configure the serializer that wrote it"
-        )
+        JSON rows (ours and the portable format) are always readable; rows in another format
+        only with that serializer configured, so a pickled row is never unpickled unless the
+        user opted in to pickle."""
+        return reader_for(stored_format, self.serializer)
 
     def writer(self, stored_format: str | None) -> Serializer:
         """The serializer for a workflow's outcome: the format of its row, as upstream does, so

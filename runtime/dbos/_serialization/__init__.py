@@ -39,6 +39,9 @@ Tags (every tagged object has the tag key plus the fields listed):
                arguments; absent when they could not be stored)
 =============  ==================================================================
 
+The portable format (`portable.py`, upstream DBOS's `portable_json`) is the other built-in
+one: plain JSON that every DBOS implementation reads, chosen per workflow or per value.
+
 Classes are only ever looked up among modules that are already imported: stored text chooses
 which class to build, so importing a module it names would let a database row run import-time
 code.
@@ -47,19 +50,37 @@ code.
 from __future__ import annotations
 
 from .base import Serializer
+from .portable import (
+    PORTABLE_FORMAT,
+    PORTABLE_SERIALIZER,
+    DBOSPortableJSONSerializer,
+    PortableWorkflowError,
+    WorkflowSerializationFormat,
+)
 from .serializers import (
     DEFAULT_SERIALIZER,
     JSONSerializer,
     PickleSerializer,
     deserialize_exception,
+    deserialize_inputs,
+    reader_for,
     serialize_exception,
+    serialize_inputs,
 )
 
 __all__ = [
     "DEFAULT_SERIALIZER",
+    "PORTABLE_FORMAT",
+    "PORTABLE_SERIALIZER",
+    "DBOSPortableJSONSerializer",
     "JSONSerializer",
     "PickleSerializer",
+    "PortableWorkflowError",
     "Serializer",
+    "WorkflowSerializationFormat",
     "deserialize_exception",
+    "deserialize_inputs",
+    "reader_for",
     "serialize_exception",
+    "serialize_inputs",
 ]

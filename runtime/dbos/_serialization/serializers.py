@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import pickle
+from collections.abc import Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -13,6 +14,11 @@ from .._error import DBOSDeserializationError, DBOSRecordedError, DBOSSerializat
 from .base import _TAG, Serializer, _safe_str, _type_name
 from .json_decode import _PLAIN_DECODER, _TAGGED_DECODER
 from .json_encode import _SCALARS, _encode_json, _encode_tagged, _is_plain_dict, _is_plain_list
+from .portable import PORTABLE_FORMAT, PORTABLE_SERIALIZER
+from .portable import decode_error as _decode_portable_error
+from .portable import decode_inputs as _decode_portable_inputs
+from .portable import encode_error as _encode_portable_error
+from .portable import encode_inputs as _encode_portable_inputs
 
 
 class JSONSerializer(Serializer):
@@ -93,6 +99,8 @@ def serialize_exception(serializer: Serializer, exc: BaseException) -> str:
     """
     if isinstance(serializer, JSONSerializer):
         return serializer.serialize(exc)  # never fails: unstorable args degrade to the message
+    if serializer.name() == PORTABLE_FORMAT:
+        return _encode_portable_error(exc)  # never fails: unportable details become text
     try:
         text = serializer.serialize(exc)
         if isinstance(serializer.deserialize(text), BaseException):
@@ -111,6 +119,8 @@ def serialize_exception(serializer: Serializer, exc: BaseException) -> str:
 
 def deserialize_exception(serializer: Serializer, text: str) -> BaseException:
     """Reads back what serialize_exception wrote; anything but an exception means a bad row."""
+    if serializer.name() == PORTABLE_FORMAT:
+        return _decode_portable_error(text)
     value = serializer.deserialize(text)
     if not isinstance(value, BaseException):
         raise DBOSDeserializationError(
@@ -119,4 +129,45 @@ def deserialize_exception(serializer: Serializer, text: str) -> BaseException:
     return value
 
 
+def serialize_inputs(serializer: Serializer, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    """A workflow's arguments as stored: `{"args": [...], "kwargs": {...}}`, or the portable
+    format's own `{"namedArgs": {...}, "positionalArgs": [...]}`."""
+    if serializer.name() == PORTABLE_FORMAT:
+        return _encode_portable_inputs(args, kwargs)
+    return serializer.serialize({"args": list(args), "kwargs": kwargs})
+
+
+def deserialize_inputs(serializer: Serializer, text: str) -> tuple[list[Any], dict[str, Any]]:
+    """What serialize_inputs wrote, as (positional, named)."""
+    if serializer.name() == PORTABLE_FORMAT:
+        args, kwargs = _decode_portable_inputs(text)
+        return list(args), kwargs
+    value = serializer.deserialize(text)
+    if not isinstance(value, dict):
+        raise DBOSDeserializationError(
+            f"Stored workflow arguments are a value of type '{_type_name(type(value))}', not "
+            "an object of args and kwargs"
+        )
+    return list(value.get("args") or ()), dict(value.get("kwargs") or {})
+
+
 DEFAULT_SERIALIZER = JSONSerializer()
+
+
+def reader_for(stored_format: str | None, configured: Serializer) -> Serializer:
+    """The serializer that reads a value stored in `stored_format`, given the configured one.
+
+    `dbos_json` and `portable_json` rows are readable by every process: neither can run code.
+    Any other format (pickle, a custom serializer) only with that serializer configured, so a
+    pickled row is never unpickled unless the user opted in to pickle."""
+    if stored_format is None or stored_format == configured.name():
+        return configured
+    if stored_format == DEFAULT_SERIALIZER.name():
+        return DEFAULT_SERIALIZER
+    if stored_format == PORTABLE_FORMAT:
+        return PORTABLE_SERIALIZER
+    raise DBOSDeserializationError(
+        f"Serialization {stored_format} is not available: a stored value is in format "
+        f"{stored_format!r}, but this process is configured with serializer "
+        f"{configured.name()!r}; configure the serializer that wrote it"
+    )
