@@ -34,10 +34,11 @@ import signal
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetWorkflowID, WorkflowSerializationFormat
 from dbos.error import DBOSAwaitedWorkflowMaxRecoveryAttemptsExceeded
 
 DATABASE_URL_ENV = "CRASH_APP_SYSTEM_DATABASE_URL"
@@ -156,6 +157,21 @@ def parent_workflow(x: int) -> dict[str, Any]:
     return {"p1": p, "child": c, "p2": f}
 
 
+# ------------------------------------------------------------------------------ portable format
+
+
+@DBOS.workflow(serialization_type=WorkflowSerializationFormat.PORTABLE)
+def portable_workflow(when: datetime, x: int) -> dict[str, Any]:
+    """Recorded in upstream's portable JSON: its datetime argument is stored as text, so a
+    recovered run must get a datetime back from the parameter's annotation."""
+    a = add_one(x)
+    b = double(a["value"], True)
+    return {"when_is_datetime": isinstance(when, datetime), "when": when, "s1": a, "s2": b}
+
+
+PORTABLE_WHEN = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
 # ------------------------------------------------------------------------------ crash loop
 
 
@@ -205,6 +221,8 @@ def run_scenario(scenario: str, workflow_id: str) -> Any:
             return crash_loop(INPUT)
         if scenario == "race":
             return race_workflow(INPUT)
+        if scenario == "portable":
+            return portable_workflow(PORTABLE_WHEN, INPUT)
         if scenario == "started_step":  # a step started on its own: a `<temp>.` workflow
             handle = DBOS.start_workflow(double, INPUT, True)
         elif scenario == "background":

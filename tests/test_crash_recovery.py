@@ -342,3 +342,36 @@ def test_concurrent_first_launch(launcher: Launcher) -> None:
     of N replicas): every one must launch; creating the database and schema is idempotent."""
     run_concurrently(launcher, "launch_race", "none", n=3)
     assert len(launcher.pids("launched")) == 3
+
+
+@pytest.mark.timeout(120)
+def test_sigkill_then_recover_a_portable_workflow(
+    launcher: Launcher, system_database_url: str
+) -> None:
+    """A workflow recorded in the portable format keeps that format when another process
+    recovers it, and its datetime argument (stored as RFC 3339 text) is a datetime again."""
+    from conftest import query_system_sql
+
+    first = launcher.spawn("start", "portable")
+    launcher.wait_for_marker("double", [first])
+    launcher.sigkill(first)
+
+    report = launcher.recover("portable")
+    second = report["pid"]
+    assert report["status"] == "SUCCESS"
+    assert launcher.pids("add_one") == [first.pid]
+    assert launcher.pids("double") == [first.pid, second]
+    assert report["result"] == {
+        "when_is_datetime": True,
+        "when": "2024-01-02T03:04:05.000Z",
+        "s1": {"value": INPUT + 1, "pid": first.pid},
+        "s2": {"value": (INPUT + 1) * 2, "pid": second},
+    }
+    rows = query_system_sql(
+        system_database_url,
+        f"SELECT serialization, inputs FROM {{prefix}}workflow_status "
+        f"WHERE workflow_uuid = '{WORKFLOW_ID}'",
+    )
+    assert rows == [
+        ("portable_json", '{"namedArgs":{},"positionalArgs":["2024-01-02T03:04:05.000Z",5]}')
+    ]

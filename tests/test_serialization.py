@@ -55,6 +55,10 @@ class Level(enum.IntEnum):
     HIGH = 2
 
 
+class Mode(str, enum.Enum):
+    FAST = "fast"
+
+
 class Perm(enum.Flag):
     R = 1
     W = 2
@@ -586,15 +590,80 @@ def test_open_file_refused(tmp_path: Any) -> None:
 
 
 def test_builtin_subclasses_refused_rather_than_losing_type() -> None:
-    class MyStr(str):
-        pass
-
     class MyDict(dict):  # type: ignore[type-arg]
         pass
 
-    for value in (MyStr("x"), MyDict(a=1)):
+    class MyInt(int):
+        pass
+
+    for value in (MyDict(a=1), MyInt(3)):
         with pytest.raises(DBOSSerializationError, match="subclass"):
             S.serialize({"v": value})
+
+
+def test_str_subclasses_are_stored_as_the_text_they_are() -> None:
+    """SQLAlchemy's `quoted_name` (the keys of `dict(row._mapping)`) and other str subclasses
+    carry nothing but their text: stored as plain str, keys and values alike. A str enum keeps
+    its type (a replay compares members)."""
+    from sqlalchemy.sql.elements import quoted_name
+
+    class Shouty(str):
+        def __str__(self) -> str:
+            return self.upper()
+
+    value = {quoted_name("id", None): quoted_name("x", True), "s": Shouty("quiet")}
+    text = S.serialize(value)
+    assert json.loads(text) == {"id": "x", "s": "quiet"}
+    back = S.deserialize(text)
+    assert back == {"id": "x", "s": "quiet"}
+    assert {type(k) for k in back} | {type(v) for v in back.values()} == {str}
+
+    assert _roundtrip({Mode.FAST: Mode.FAST}) == {Mode.FAST: Mode.FAST}
+    assert type(next(iter(_roundtrip({Mode.FAST: 1})))) is Mode
+
+
+def test_sqlalchemy_rows_come_back_as_rows_and_mappings_as_dicts() -> None:
+    import sqlalchemy as sa
+
+    from dbos._serialization.rows import CompatRow
+
+    engine = sa.create_engine("sqlite://")
+    metadata = sa.MetaData()
+    users = sa.Table("users", metadata, sa.Column("id", sa.Integer), sa.Column("name", sa.String))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(users.insert(), [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}])
+        rows = conn.execute(users.select().order_by(users.c.id)).all()
+        mappings = conn.execute(users.select().order_by(users.c.id)).mappings().all()
+        text_row = conn.execute(sa.text("SELECT 7 AS n, 'x' AS s")).one()
+    engine.dispose()
+
+    back = _roundtrip(rows)
+    assert isinstance(back, list) and all(type(r) is CompatRow for r in back)
+    first = back[0]
+    # What a Row offers: index, unpack, attribute, _mapping, _fields, _asdict ...
+    assert first == (1, "a") and first[1] == "a" and first.name == "a"
+    row_id, name = first
+    assert (row_id, name) == (1, "a")
+    assert first._mapping == {"id": 1, "name": "a"} and first._asdict() == first._mapping
+    assert first._fields == ("id", "name")
+    # ... and what SQLAlchemy 1.x rows offered: dict(row), row["col"].
+    assert dict(first) == {"id": 1, "name": "a"} and first["id"] == 1
+    assert _roundtrip(text_row).s == "x"
+    assert _roundtrip(tuple(rows)) == ((1, "a"), (2, "b"))
+
+    assert _roundtrip(mappings) == [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
+    assert all(type(m) is dict for m in _roundtrip(mappings))
+    assert _roundtrip([dict(r._mapping) for r in rows])[1] == {"id": 2, "name": "b"}
+    assert json.loads(S.serialize(rows[0]))["fields"] == ["id", "name"]
+
+    # A CompatRow (what DBOS.sql_session returns) round-trips as itself, with pickle too.
+    again = _roundtrip(first)
+    assert type(again) is CompatRow and again.name == "a"
+    pickled = PickleSerializer()
+    assert pickled.deserialize(pickled.serialize(first)).name == "a"
+    with pytest.raises(DBOSDeserializationError, match="row"):
+        S.deserialize('{"__dbos__": "row", "fields": ["a"], "v": [1, 2]}')
 
 
 def test_circular_reference_refused() -> None:

@@ -151,3 +151,78 @@ def test_sql_session_outside_a_transaction_is_a_clear_error(dbos: DBOSConfig) ->
 def test_bad_isolation_level_is_refused() -> None:
     with pytest.raises(ValueError, match="isolation_level"):
         DBOS.transaction(isolation_level="CHAOS")
+
+
+# ------------------------------------------------------------------ rows as results
+
+
+@DBOS.transaction()
+def all_users() -> list[object]:
+    return DBOS.sql_session.execute(users.select().order_by(users.c.id)).fetchall()
+
+
+@DBOS.transaction()
+def user_mappings() -> list[object]:
+    return list(DBOS.sql_session.execute(users.select().order_by(users.c.id)).mappings().all())
+
+
+@DBOS.transaction()
+def raw_rows() -> list[object]:
+    # Through the session's connection: SQLAlchemy's own Row, keys of dict(row._mapping) are
+    # quoted_name (a str subclass).
+    conn = DBOS.sql_session.connection()
+    return list(conn.execute(users.select().order_by(users.c.id)).all())
+
+
+@DBOS.workflow()
+def reads_rows() -> dict[str, object]:
+    rows = all_users()
+    mappings = user_mappings()
+    raw = raw_rows()
+    return {
+        "names": [r.name for r in rows] + [r[1] for r in raw],  # type: ignore[attr-defined,index]
+        "dicts": [dict(r) for r in rows] + [dict(r._mapping) for r in raw],  # type: ignore[attr-defined,call-overload]
+        "mapped": [m["name"] for m in mappings],  # type: ignore[index]
+        "unpacked": [list(r) for r in raw],  # type: ignore[call-overload]
+    }
+
+
+def test_transactions_may_return_rows_and_replays_get_them_back(dbos: DBOSConfig) -> None:
+    """Rows, row mappings and dicts keyed by quoted_name are what transactions return: stored
+    as rows and plain dicts, a replay gets values that behave the same (the body computes the
+    same result from them)."""
+    create_user("u1", "Ada")
+    create_user("u2", "Bob")
+    with SetWorkflowID("rows"):
+        first = reads_rows()
+    assert first == {
+        "names": ["Ada", "Bob", "Ada", "Bob"],
+        "dicts": [{"id": "u1", "name": "Ada"}, {"id": "u2", "name": "Bob"}] * 2,
+        "mapped": ["Ada", "Bob"],
+        "unpacked": [["u1", "Ada"], ["u2", "Bob"]],
+    }
+    assert DBOS.retrieve_workflow("rows").get_result() == first
+    # A fork after the three transactions replays their recorded outputs into the body.
+    replayed = DBOS.fork_workflow("rows", 4).get_result()
+    assert replayed == first
+    outputs = [s["output"] for s in DBOS.list_workflow_steps("rows")]
+    assert [type(r).__name__ for r in outputs[0]] == ["CompatRow", "CompatRow"]
+    assert outputs[0][0].name == "Ada" and outputs[2][1]._mapping == {"id": "u2", "name": "Bob"}
+    assert outputs[1] == [{"id": "u1", "name": "Ada"}, {"id": "u2", "name": "Bob"}]
+
+
+def test_a_fastapi_route_over_a_transaction_returning_rows(dbos: DBOSConfig) -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    create_user("u1", "Ada")
+    app = FastAPI()
+
+    @app.get("/users")
+    def list_users() -> object:
+        return all_users()  # outside a workflow: recorded as a workflow of its own
+
+    with TestClient(app) as client:
+        response = client.get("/users")
+        assert response.status_code == 200, response.text
+        assert response.json() == [["u1", "Ada"]]

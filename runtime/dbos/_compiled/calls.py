@@ -126,23 +126,29 @@ async def sleep_async(seconds: float) -> None:
 
 
 def send(destination_id: str, message: Any, topic: str | None = None, **options: Any) -> None:
-    _messages.send(destination_id, message, topic, options.get("idempotency_key"))
+    _messages.send(
+        destination_id,
+        message,
+        topic,
+        options.get("idempotency_key"),
+        options.get("serialization_type"),
+    )
 
 
 def recv(topic: str | None = None, timeout_seconds: float = 60) -> Any:
     return run_call(_messages.Receive(topic, timeout_seconds))
 
 
-def set_event(key: str, value: Any) -> None:
-    _events.set_event(key, value)
+def set_event(key: str, value: Any, serialization_type: Any = None) -> None:
+    _events.set_event(key, value, serialization_type)
 
 
 def get_event(workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
     return run_call(_events.GetEvent(workflow_id, key, timeout_seconds))
 
 
-def write_stream(key: str, value: Any) -> None:
-    _streams.write_stream(key, value)
+def write_stream(key: str, value: Any, serialization_type: Any = None) -> None:
+    _streams.write_stream(key, value, serialization_type)
 
 
 def close_stream(key: str) -> None:

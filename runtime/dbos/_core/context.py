@@ -18,6 +18,7 @@ from .waiters import FINAL, Waiter, WaitKey
 
 if TYPE_CHECKING:
     from .._db.records import StepRecord
+    from .._serialization import Serializer
 
 
 @dataclass
@@ -34,6 +35,8 @@ class WorkflowContext:
     cancelled: threading.Event = field(default_factory=threading.Event)
     # Waiters this execution is blocked in (recv, get_event, sleep ...): a cancel wakes them.
     waiters: set[Waiter] = field(default_factory=set)
+    # The workflow's format (see formats.py); None: the configured serializer.
+    serializer: Serializer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cancel(self) -> None:

@@ -99,13 +99,12 @@ def fork_workflow(
     new_id = take_assigned_workflow_id() or str(uuid.uuid4())
     owner = runtime.new_owner() if run_here else None
     if run_here:
-        # Re-encoded in this process's format, which its output will be written in.
-        decoded = runtime.decode(m["inputs"], m["serialization"])
-        inputs, serialization = runtime.serializer.serialize(decoded), runtime.serializer.name()
-    else:
-        # As stored: the worker that runs the fork reads them, while this process (a client,
-        # the `dbos` command) may lack the classes, or the serializer, they need.
-        inputs, serialization = m["inputs"], m["serialization"]
+        # The fork keeps the original's format (its run writes in its row's): refused here,
+        # before anything is written, when this process cannot read it.
+        runtime.reader(m["serialization"])
+    # As stored: a worker that runs the fork reads them, while this process (a client, the
+    # `dbos` command) may lack the classes, or the serializer, they need.
+    inputs, serialization = m["inputs"], m["serialization"]
     timeout_ms = (
         int(timeout_seconds * 1000) if timeout_seconds is not None else m["workflow_timeout_ms"]
     )

@@ -23,6 +23,7 @@ from .._error import DBOSException
 from .._registry.registry import FunctionInfo
 from .checkpoint import as_step
 from .context import EnqueueOptions
+from .formats import workflow_serializer
 from .inputs import bind_target, encode_inputs
 from .runtime import Runtime, get_runtime
 from .workflows import QueuedStart, new_workflow_row
@@ -141,7 +142,7 @@ def _debounce(
         key,
         queue_name,
         inputs,
-        runtime.serializer.name(),
+        workflow_serializer(runtime, info).name(),
         runtime.app_version,
         period_sec,
         timeout_sec,

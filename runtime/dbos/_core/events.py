@@ -26,6 +26,7 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .context import current_step, current_workflow
+from .formats import value_serializer
 from .messages import serialize_value
 from .runtime import Runtime, get_runtime
 from .sleeping import record_deadline, recorded_deadline
@@ -37,13 +38,16 @@ GET_EVENT = "DBOS.getEvent"
 _NEVER_SET = ("SUCCESS", "ERROR", "MAX_RECOVERY_ATTEMPTS_EXCEEDED")
 
 
-def prepare_set_event(key: str, value: Any) -> Callable[[], None] | None:
+def prepare_set_event(
+    key: str, value: Any, serialization_type: object = None
+) -> Callable[[], None] | None:
     runtime = get_runtime()
     ctx = current_workflow.get()
     if ctx is None:
         raise DBOSException("DBOS.set_event must be called from within a workflow or step")
-    text = serialize_value(runtime, value, f"The value of event {key!r}")
-    fmt = runtime.serializer.name()
+    serializer = value_serializer(runtime, serialization_type)
+    text = serialize_value(serializer, value, f"The value of event {key!r}")
+    fmt = serializer.name()
     in_step = current_step.get()
     if in_step is not None:
         function_id = in_step.step_id
@@ -68,8 +72,8 @@ def prepare_set_event(key: str, value: Any) -> Callable[[], None] | None:
     return write
 
 
-def set_event(key: str, value: Any) -> None:
-    write = prepare_set_event(key, value)
+def set_event(key: str, value: Any, serialization_type: object = None) -> None:
+    write = prepare_set_event(key, value, serialization_type)
     if write is not None:
         write()
 

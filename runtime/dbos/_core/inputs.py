@@ -10,6 +10,8 @@ from typing import Any
 from .._error import DBOSException, DBOSSerializationError
 from .._registry import registry as _registry
 from .._registry.registry import FunctionInfo
+from .._serialization import PORTABLE_FORMAT, Serializer, deserialize_inputs, serialize_inputs
+from .formats import restore_portable_types, workflow_serializer
 from .runtime import Runtime
 
 
@@ -57,11 +59,13 @@ def check_arguments(info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str,
 def encode_inputs(
     runtime: Runtime, info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> str:
-    """Serialize the arguments, or refuse naming the parameter, before anything is written."""
+    """Serialize the arguments in the workflow's format, or refuse naming the parameter,
+    before anything is written."""
     check_arguments(info, args, kwargs)
     stored = args[1:] if info.takes_self else args
+    serializer = workflow_serializer(runtime, info)
     try:
-        return runtime.serializer.serialize({"args": list(stored), "kwargs": kwargs})
+        return serialize_inputs(serializer, stored, kwargs)
     except DBOSSerializationError as exc:
         try:
             bound = inspect.signature(info.func).bind_partial(*args, **kwargs).arguments
@@ -71,7 +75,7 @@ def encode_inputs(
             if info.takes_self and param in ("self", "cls"):
                 continue
             try:
-                runtime.serializer.serialize(value)
+                serializer.serialize(value)
             except DBOSSerializationError as inner:
                 raise DBOSSerializationError(
                     f"Workflow {info.name!r}: argument {param!r} of type "
@@ -85,9 +89,12 @@ def encode_inputs(
 
 
 def decode_inputs(
-    runtime: Runtime, text: str | None, stored_format: str | None
+    serializer: Serializer, info: FunctionInfo, text: str | None
 ) -> tuple[list[Any], dict[str, Any]]:
+    """The stored arguments of a run of `info`, read with the serializer of its row."""
     if not text:
         return [], {}
-    value = runtime.decode(text, stored_format)
-    return list(value.get("args", [])), dict(value.get("kwargs", {}))
+    args, kwargs = deserialize_inputs(serializer, text)
+    if serializer.name() == PORTABLE_FORMAT:
+        return restore_portable_types(info, args, kwargs)
+    return args, kwargs

@@ -16,6 +16,7 @@ from typing import Any
 from .._db.message_store import NoSuchWorkflow, stored_topic
 from .._db.records import MESSAGE, StepWrite, now_ms
 from .._error import DBOSException, DBOSNonExistentWorkflowError, DBOSSerializationError
+from .._serialization import Serializer
 from .checkpoint import (
     active_workflow,
     check_deadline,
@@ -25,6 +26,7 @@ from .checkpoint import (
     step_write,
     write_checkpoint,
 )
+from .formats import value_serializer
 from .runtime import Runtime, get_runtime
 from .sleeping import record_deadline, recorded_deadline
 from .waiters import WaitKey
@@ -34,10 +36,10 @@ SEND = "DBOS.send"
 RECV = "DBOS.recv"
 
 
-def serialize_value(runtime: Runtime, value: Any, what: str) -> str:
+def serialize_value(serializer: Serializer, value: Any, what: str) -> str:
     """Serialize a value about to be stored, or refuse naming it (nothing written)."""
     try:
-        return runtime.serializer.serialize(value)
+        return serializer.serialize(value)
     except DBOSSerializationError as exc:
         raise DBOSSerializationError(
             f"{what} cannot be serialized ({exc.message}); nothing was written"
@@ -45,13 +47,18 @@ def serialize_value(runtime: Runtime, value: Any, what: str) -> str:
 
 
 def prepare_send(
-    destination_id: str, message: Any, topic: str | None, idempotency_key: str | None
+    destination_id: str,
+    message: Any,
+    topic: str | None,
+    idempotency_key: str | None,
+    serialization_type: object = None,
 ) -> Callable[[], None] | None:
     """Everything a send decides at call time (its step number); the returned write does the
     rest, or None when a replay finds the send already made."""
     runtime = get_runtime()
-    text = serialize_value(runtime, message, f"The message to workflow {destination_id}")
-    fmt = runtime.serializer.name()
+    serializer = value_serializer(runtime, serialization_type)
+    text = serialize_value(serializer, message, f"The message to workflow {destination_id}")
+    fmt = serializer.name()
     ctx = active_workflow()
     if ctx is None:
         message_uuid = idempotency_key or str(uuid.uuid4())
@@ -86,9 +93,13 @@ def _deliver(
 
 
 def send(
-    destination_id: str, message: Any, topic: str | None = None, idempotency_key: str | None = None
+    destination_id: str,
+    message: Any,
+    topic: str | None = None,
+    idempotency_key: str | None = None,
+    serialization_type: object = None,
 ) -> None:
-    write = prepare_send(destination_id, message, topic, idempotency_key)
+    write = prepare_send(destination_id, message, topic, idempotency_key, serialization_type)
     if write is not None:
         write()
 

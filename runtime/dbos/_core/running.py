@@ -63,8 +63,8 @@ class Launch:
     body_done: Callable[[], None] | None = None
     trace_context: str | None = None  # the traceparent its spans hang from (see tracing)
     attempt: int = 1  # recovery_attempts: 1 on its first run
-    # The format of its row (inputs), in which its output or error is written too; None: this
-    # process's serializer (a workflow it just started).
+    # The format of its row (inputs), in which its output or error is written too, and its
+    # events, streams and messages by default (formats.py); None: this process's serializer.
     serialization: str | None = None
 
 
@@ -119,6 +119,7 @@ def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
         launch.deadline_ms,
         launch.recorded,
         launch.resumed,
+        serializer=runtime.writer(launch.serialization),
     )
     runtime.register_active(ctx)
     wf_token = current_workflow.set(ctx)
@@ -219,7 +220,7 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = T
         raise DBOSWorkflowFunctionNotFoundError(
             workflow_id, f"no workflow named {row[W.NAME]!r} is registered in this process"
         )
-    args, kwargs = decode_inputs(runtime, row[W.INPUTS], row[W.FORMAT])
+    args, kwargs = decode_inputs(runtime.reader(row[W.FORMAT]), info, row[W.INPUTS])
     if info.takes_self:
         target: object | None
         if row[W.CONFIG] is not None:

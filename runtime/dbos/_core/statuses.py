@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from .._db.listing import WorkflowFilter
+from .._serialization import PORTABLE_FORMAT, portable
 from .._status import StepInfo, WorkflowStatus
 from .filters import check_count
 from .runtime import Runtime, get_runtime, logger
@@ -25,6 +26,19 @@ def _safe(runtime: Runtime, text: str | None, fmt: str | None, what: str, workfl
     except Exception as exc:
         logger.warning("Cannot decode the %s of workflow %s: %s", what, workflow_id, exc)
         return text
+
+
+def _safe_inputs(runtime: Runtime, text: str | None, fmt: str | None, workflow_id: str) -> Any:
+    """A workflow's arguments as `{"args": ..., "kwargs": ...}`; the portable format's
+    `{"namedArgs", "positionalArgs"}` shown in that shape too, its arguments as a tuple."""
+    if fmt != PORTABLE_FORMAT:
+        return _safe(runtime, text, fmt, "input", workflow_id)
+    try:
+        args, kwargs = portable.decode_inputs(text)
+    except Exception as exc:
+        logger.warning("Cannot decode the input of workflow %s: %s", workflow_id, exc)
+        return text
+    return {"args": args, "kwargs": kwargs}
 
 
 def _safe_error(runtime: Runtime, text: str | None, fmt: str | None, workflow_id: str) -> Any:
@@ -52,7 +66,7 @@ def _status_from_row(
         authenticated_user=m["authenticated_user"],
         assumed_role=m["assumed_role"],
         authenticated_roles=None,
-        input=_safe(runtime, m["inputs"], fmt, "input", wf) if load_input else None,
+        input=_safe_inputs(runtime, m["inputs"], fmt, wf) if load_input else None,
         output=_safe(runtime, m["output"], fmt, "output", wf) if load_output else None,
         error=_safe_error(runtime, m["error"], fmt, wf) if load_output else None,
         created_at=m["created_at"],

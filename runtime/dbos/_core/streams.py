@@ -28,6 +28,7 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .context import WorkflowContext, current_step, current_workflow
+from .formats import value_serializer
 from .messages import serialize_value
 from .offload import off_loop
 from .runtime import Runtime, get_runtime
@@ -42,14 +43,17 @@ _FINAL_STATUSES = ("SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEE
 _END: Any = object()
 
 
-def prepare_write(key: str, value: Any, closing: bool) -> Callable[[], None] | None:
+def prepare_write(
+    key: str, value: Any, closing: bool, serialization_type: object = None
+) -> Callable[[], None] | None:
     runtime = get_runtime()
     ctx = current_workflow.get()
     what = "DBOS.close_stream" if closing else "DBOS.write_stream"
     if ctx is None:
         raise DBOSException(f"{what} must be called from within a workflow or step")
-    text = None if closing else serialize_value(runtime, value, f"A value of stream {key!r}")
-    fmt = None if closing else runtime.serializer.name()
+    serializer = value_serializer(runtime, serialization_type)
+    text = None if closing else serialize_value(serializer, value, f"A value of stream {key!r}")
+    fmt = None if closing else serializer.name()
     in_step = current_step.get()
     if in_step is not None:
         function_id = in_step.step_id
@@ -75,8 +79,8 @@ def prepare_write(key: str, value: Any, closing: bool) -> Callable[[], None] | N
     return append
 
 
-def write_stream(key: str, value: Any) -> None:
-    append = prepare_write(key, value, closing=False)
+def write_stream(key: str, value: Any, serialization_type: object = None) -> None:
+    append = prepare_write(key, value, closing=False, serialization_type=serialization_type)
     if append is not None:
         append()
 

@@ -35,6 +35,7 @@ from .context import (
     assigned_timeout,
     take_assigned_workflow_id,
 )
+from .formats import workflow_serializer
 from .handles import WorkflowHandle
 from .inputs import bind_target, encode_inputs
 from .results import wait_for_result
@@ -83,7 +84,7 @@ def new_workflow_row(
         "class_name": class_name,
         "config_name": config_name,
         "inputs": inputs,
-        "serialization": runtime.serializer.name(),
+        "serialization": workflow_serializer(runtime, info).name(),
         "executor_id": runtime.executor_id if running else None,
         "application_version": options.app_version or runtime.app_version,
         "now": now,
@@ -194,6 +195,7 @@ def begin_workflow(
         deadline,
         queue_name=queued.queue_name if queued is not None else None,
         trace_context=row["trace_context"],
+        serialization=row["serialization"],
     )
     if recorded_child is not None:
         # A replayed parent: the child's row was written before the parent's checkpoint.

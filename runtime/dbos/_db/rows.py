@@ -3,7 +3,8 @@
 DBOS examples written for that era return `dict(result)` from a transaction; SQLAlchemy 2 rows
 are plain tuples to `dict()`, which then fails or, worse, builds a wrong dict from two-character
 strings. Rows fetched through `DBOS.sql_session` keep tuple behaviour (indexing, unpacking,
-equality, `row.column`, `row._mapping`) and add the mapping protocol.
+equality, `row.column`, `row._mapping`) and add the mapping protocol. A transaction that returns
+them gets the same type back on a replay (`CompatRow` lives with the value formats).
 """
 
 from __future__ import annotations
@@ -15,39 +16,11 @@ from sqlalchemy.engine import Result, Row
 from sqlalchemy.orm import Session
 
 from .._error import DBOSException
+from .._serialization.rows import CompatRow
 
 
-class CompatRow(tuple[Any, ...]):
-    _fields: tuple[str, ...]
-
-    def __new__(cls, row: Row[Any]) -> CompatRow:
-        made = super().__new__(cls, tuple(row))
-        made._fields = tuple(str(f) for f in row._fields)  # plain str, not quoted_name
-        return made
-
-    def keys(self) -> list[str]:
-        return list(self._fields)
-
-    @property
-    def _mapping(self) -> dict[str, Any]:
-        return dict(zip(self._fields, self, strict=True))
-
-    def _asdict(self) -> dict[str, Any]:
-        return self._mapping
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, str):
-            try:
-                return tuple.__getitem__(self, self._fields.index(key))
-            except ValueError:
-                raise KeyError(key) from None
-        return tuple.__getitem__(self, key)
-
-    def __getattr__(self, name: str) -> Any:
-        fields = self.__dict__.get("_fields", ())
-        if name in fields:
-            return tuple.__getitem__(self, fields.index(name))
-        raise AttributeError(name)
+def compat_row(row: Row[Any]) -> CompatRow:
+    return CompatRow(tuple(row), row._fields)
 
 
 class CompatResult:
@@ -57,7 +30,7 @@ class CompatResult:
         self._result = result
 
     def _wrap(self, row: Row[Any] | None) -> CompatRow | None:
-        return CompatRow(row) if row is not None else None
+        return compat_row(row) if row is not None else None
 
     def fetchone(self) -> CompatRow | None:
         return self._wrap(self._result.fetchone())
@@ -66,22 +39,22 @@ class CompatResult:
         return self._wrap(self._result.first())
 
     def one(self) -> CompatRow:
-        return CompatRow(self._result.one())
+        return compat_row(self._result.one())
 
     def one_or_none(self) -> CompatRow | None:
         return self._wrap(self._result.one_or_none())
 
     def fetchall(self) -> list[CompatRow]:
-        return [CompatRow(r) for r in self._result.fetchall()]
+        return [compat_row(r) for r in self._result.fetchall()]
 
     def all(self) -> list[CompatRow]:
-        return [CompatRow(r) for r in self._result.all()]
+        return [compat_row(r) for r in self._result.all()]
 
     def fetchmany(self, size: int | None = None) -> Sequence[CompatRow]:
-        return [CompatRow(r) for r in self._result.fetchmany(size)]
+        return [compat_row(r) for r in self._result.fetchmany(size)]
 
     def __iter__(self) -> Iterator[CompatRow]:
-        return (CompatRow(r) for r in self._result)
+        return (compat_row(r) for r in self._result)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._result, name)

@@ -18,6 +18,7 @@ from .._config import listen_url_from, mask_url, normalize_url, resolve_system_d
 from .._core import tracing as _tracing
 from .._core.context import attributes_text
 from .._core.events import GetEvent
+from .._core.formats import serializer_for
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.messages import serialize_value
 from .._core.runtime import Runtime
@@ -30,8 +31,14 @@ from .._error import (
     DBOSException,
     DBOSNonExistentWorkflowError,
     DBOSQueueDeduplicatedError,
+    DBOSSerializationError,
 )
-from .._serialization import DEFAULT_SERIALIZER, Serializer
+from .._serialization import (
+    DEFAULT_SERIALIZER,
+    Serializer,
+    WorkflowSerializationFormat,
+    serialize_inputs,
+)
 from .._threads import DaemonPool
 from .management import Management
 from .operations import Caller, ClientCaller
@@ -43,8 +50,9 @@ class EnqueueOptions(TypedDict, total=False):
     """What `DBOSClient.enqueue` needs: the workflow's registered name and a queue (registered,
     or declared by a worker); optionally its ID, the version that may run it, a timeout
     (seconds, counted from its dequeue), a deduplication ID, a priority, a partition key, a
-    delay (seconds before it may start), and for a method workflow the class and configured
-    instance names."""
+    delay (seconds before it may start), for a method workflow the class and configured
+    instance names, and the format of its arguments and outcome (`serialization_type`:
+    PORTABLE for a worker in any language)."""
 
     workflow_name: str
     queue_name: str
@@ -58,6 +66,7 @@ class EnqueueOptions(TypedDict, total=False):
     instance_name: str
     delay_seconds: float
     attributes: dict[str, Any]
+    serialization_type: WorkflowSerializationFormat | None
 
 
 _REQUIRED = ("workflow_name", "queue_name")
@@ -180,9 +189,15 @@ class DBOSClient(Management, StreamReading, QueueAdministration):
         queue_name = options["queue_name"]
         runtime = self._runtime
         name = options["workflow_name"]
-        inputs = serialize_value(
-            runtime, {"args": list(args), "kwargs": kwargs}, f"The arguments of {name!r}"
-        )
+        serializer = serializer_for(runtime, options.get("serialization_type"))
+        serializer = serializer or runtime.serializer
+        try:
+            inputs = serialize_inputs(serializer, args, kwargs)
+        except DBOSSerializationError as exc:
+            raise DBOSSerializationError(
+                f"The arguments of {name!r} cannot be serialized ({exc.message}); "
+                "nothing was written"
+            ) from None
         timeout = options.get("workflow_timeout")
         if timeout is not None and not timeout > 0:
             raise DBOSException(f"workflow_timeout must be positive, got {timeout!r}")
@@ -201,7 +216,7 @@ class DBOSClient(Management, StreamReading, QueueAdministration):
             "class_name": options.get("class_name"),
             "config_name": options.get("instance_name"),
             "inputs": inputs,
-            "serialization": runtime.serializer.name(),
+            "serialization": serializer.name(),
             "executor_id": None,
             "application_version": options.get("app_version"),  # None: any version may run it
             "now": now,
@@ -280,16 +295,19 @@ class DBOSClient(Management, StreamReading, QueueAdministration):
         message: Any,
         topic: str | None = None,
         idempotency_key: str | None = None,
+        *,
+        serialization_type: WorkflowSerializationFormat | None = None,
     ) -> None:
         runtime = self._runtime
-        text = serialize_value(runtime, message, f"The message to workflow {destination_id}")
+        serializer = serializer_for(runtime, serialization_type) or runtime.serializer
+        text = serialize_value(serializer, message, f"The message to workflow {destination_id}")
         try:
             runtime.sysdb.send_message(
                 idempotency_key or str(uuid.uuid4()),
                 destination_id,
                 topic,
                 text,
-                runtime.serializer.name(),
+                serializer.name(),
             )
         except NoSuchWorkflow:
             raise DBOSNonExistentWorkflowError(destination_id) from None
@@ -300,8 +318,18 @@ class DBOSClient(Management, StreamReading, QueueAdministration):
         message: Any,
         topic: str | None = None,
         idempotency_key: str | None = None,
+        *,
+        serialization_type: WorkflowSerializationFormat | None = None,
     ) -> None:
-        await asyncio.to_thread(self.send, destination_id, message, topic, idempotency_key)
+        await asyncio.to_thread(
+            lambda: self.send(
+                destination_id,
+                message,
+                topic,
+                idempotency_key,
+                serialization_type=serialization_type,
+            )
+        )
 
     def get_event(self, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
         return run_call(GetEvent(workflow_id, key, timeout_seconds, runtime=self._runtime))

@@ -15,6 +15,7 @@ from .._core import streams as _streams
 from .._core.control import _as_step
 from .._core.offload import off_loop
 from .._core.waiting import run_call, run_call_async
+from .._serialization import WorkflowSerializationFormat
 
 
 class Communication:
@@ -28,11 +29,13 @@ class Communication:
         topic: str | None = None,
         *,
         idempotency_key: str | None = None,
+        serialization_type: WorkflowSerializationFormat | None = None,
     ) -> None:
         """Send `message` to workflow `destination_id` (from anywhere). From a workflow it is a
         step: a recovered sender does not send again. Outside, `idempotency_key` makes a
-        retried send deliver once."""
-        _messages.send(destination_id, message, topic, idempotency_key)
+        retried send deliver once. `serialization_type`: the message's format (default: the
+        sending workflow's, else the configured serializer)."""
+        _messages.send(destination_id, message, topic, idempotency_key, serialization_type)
 
     @classmethod
     async def send_async(
@@ -42,8 +45,11 @@ class Communication:
         topic: str | None = None,
         *,
         idempotency_key: str | None = None,
+        serialization_type: WorkflowSerializationFormat | None = None,
     ) -> None:
-        write = _messages.prepare_send(destination_id, message, topic, idempotency_key)
+        write = _messages.prepare_send(
+            destination_id, message, topic, idempotency_key, serialization_type
+        )
         if write is not None:
             await off_loop(write)
 
@@ -60,13 +66,26 @@ class Communication:
     # ------------------------------------------------------------------ events
 
     @classmethod
-    def set_event(cls, key: str, value: Any) -> None:
-        """Publish `value` under `key` for this workflow (the latest value wins)."""
-        _events.set_event(key, value)
+    def set_event(
+        cls,
+        key: str,
+        value: Any,
+        *,
+        serialization_type: WorkflowSerializationFormat | None = None,
+    ) -> None:
+        """Publish `value` under `key` for this workflow (the latest value wins), in the
+        workflow's format unless `serialization_type` names another."""
+        _events.set_event(key, value, serialization_type)
 
     @classmethod
-    async def set_event_async(cls, key: str, value: Any) -> None:
-        write = _events.prepare_set_event(key, value)
+    async def set_event_async(
+        cls,
+        key: str,
+        value: Any,
+        *,
+        serialization_type: WorkflowSerializationFormat | None = None,
+    ) -> None:
+        write = _events.prepare_set_event(key, value, serialization_type)
         if write is not None:
             await off_loop(write)
 
@@ -91,13 +110,26 @@ class Communication:
     # ------------------------------------------------------------------ streams
 
     @classmethod
-    def write_stream(cls, key: str, value: Any) -> None:
-        """Append `value` to this workflow's stream `key` (from a workflow or a step)."""
-        _streams.write_stream(key, value)
+    def write_stream(
+        cls,
+        key: str,
+        value: Any,
+        *,
+        serialization_type: WorkflowSerializationFormat | None = None,
+    ) -> None:
+        """Append `value` to this workflow's stream `key` (from a workflow or a step), in the
+        workflow's format unless `serialization_type` names another."""
+        _streams.write_stream(key, value, serialization_type)
 
     @classmethod
-    async def write_stream_async(cls, key: str, value: Any) -> None:
-        append = _streams.prepare_write(key, value, closing=False)
+    async def write_stream_async(
+        cls,
+        key: str,
+        value: Any,
+        *,
+        serialization_type: WorkflowSerializationFormat | None = None,
+    ) -> None:
+        append = _streams.prepare_write(key, value, False, serialization_type)
         if append is not None:
             await off_loop(append)
 

@@ -43,6 +43,7 @@ from .patching import Patching
 from .queue import Queue
 from .queues_api import QueueAdministration, QueueEnqueueing
 from .stream_reading import StreamReading
+from .workflow_decorator import WorkflowDecorator
 
 if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
     from sqlalchemy.orm import Session
@@ -117,6 +118,7 @@ class DBOS(
     Patching,
     QueueAdministration,
     QueueEnqueueing,
+    WorkflowDecorator,
 ):
     """Configure with `DBOS(config=...)`, then `DBOS.launch()`; decorate with `@DBOS.workflow()`."""
 
@@ -279,12 +281,6 @@ class DBOS(
         return logger
 
     # ------------------------------------------------------------------ decorators
-
-    @classmethod
-    def workflow(
-        cls, *, name: str | None = None, max_recovery_attempts: int | None = 100
-    ) -> Callable[[F], F]:
-        return _decorators.workflow(name, max_recovery_attempts)
 
     @classmethod
     def step(

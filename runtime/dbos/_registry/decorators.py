@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .._core.checkpoint import StepOptions, run_step
+from .._core.formats import check_serialization_type
 from .._core.workflows import call_workflow
 from . import registry as _registry
 from .queues import INTERNAL_QUEUE
@@ -131,7 +132,13 @@ def _register_temporary_workflow(operation: FunctionInfo, call: Callable[..., An
     temporary.wrapper = run
 
 
-def workflow(name: str | None = None, max_recovery_attempts: int | None = 100) -> Callable[[F], F]:
+def workflow(
+    name: str | None = None,
+    max_recovery_attempts: int | None = 100,
+    serialization_type: Any = None,
+) -> Callable[[F], F]:
+    chosen = check_serialization_type(serialization_type)  # refused here, where it is written
+
     def decorate(func: F) -> F:
         target, rewrap = _unwrap(func)
         is_async = inspect.iscoroutinefunction(target)
@@ -142,6 +149,7 @@ def workflow(name: str | None = None, max_recovery_attempts: int | None = 100) -
             is_async=is_async,
             takes_self=_takes_self(target) or rewrap is classmethod,
             max_recovery_attempts=max_recovery_attempts,
+            serialization_type=None if chosen is None else chosen.value,
         )
         _registry.register_function(info)
         wrapper: Callable[..., Any]

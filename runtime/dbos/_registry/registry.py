@@ -28,6 +28,7 @@ class FunctionInfo:
     step_options: dict[str, Any] = field(default_factory=dict)
     isolation_level: str | None = None  # transactions only
     shape: str | None = None  # compiled workflows: fingerprint of their durable shape
+    serialization_type: str | None = None  # workflows: "portable" or "native"; None: default
     wrapper: Callable[..., Any] | None = None
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import enum
 import sys
 from typing import Any
 
@@ -38,6 +39,22 @@ def _pydantic_base() -> type | None:
     mod = sys.modules.get("pydantic")
     base = getattr(mod, "BaseModel", None) if mod is not None else None
     return base if isinstance(base, type) else None
+
+
+def _sqlalchemy_row_class(name: str) -> type | None:
+    """SQLAlchemy's `Row` or `RowMapping`, if the application imported SQLAlchemy's result
+    rows (no row can exist otherwise, and nothing is imported here)."""
+    mod = sys.modules.get("sqlalchemy.engine.row")
+    cls = getattr(mod, name, None) if mod is not None else None
+    return cls if isinstance(cls, type) else None
+
+
+def _plain_str(value: Any) -> str | None:
+    """A str subclass that is just text (SQLAlchemy's `quoted_name`: the keys of `dict(row)`)
+    as the plain str it stands for; None for an enum member, whose type a replay needs."""
+    if isinstance(value, str) and not isinstance(value, enum.Enum):
+        return str.__str__(value)
+    return None
 
 
 def _exception_args(exc: BaseException) -> tuple[Any, ...]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .._error import DBOSDeserializationError, DBOSRecordedError
 from .base import _TAG, _exception_args, _pydantic_base, _resolve_class, _safe_str, _type_name
+from .rows import CompatRow
 
 
 def _stored_class(d: dict[str, Any], kind: str, accept: Callable[[type], bool]) -> Any:
@@ -130,6 +131,15 @@ def _safe_equal(a: Any, b: Any) -> bool:
         return False
 
 
+def _dec_row(d: dict[str, Any]) -> Any:
+    fields, values = d["fields"], d["v"]
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise ValueError("its column names must be a list of strings")
+    if not isinstance(values, list):
+        raise ValueError("its values must be a list")
+    return CompatRow(values, fields)
+
+
 def _dec_float(d: dict[str, Any]) -> Any:
     v = d["v"]
     if v not in ("nan", "inf", "-inf"):
@@ -157,6 +167,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "pydantic": _dec_pydantic,
     "namedtuple": _dec_namedtuple,
     "exception": _dec_exception,
+    "row": _dec_row,
 }
 
 

@@ -12,13 +12,23 @@ import math
 import sys
 import types
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from .._error import DBOSSerializationError
-from .base import _TAG, _exception_args, _pydantic_base, _resolve_class, _safe_str, _type_name
+from .base import (
+    _TAG,
+    _exception_args,
+    _plain_str,
+    _pydantic_base,
+    _resolve_class,
+    _safe_str,
+    _sqlalchemy_row_class,
+    _type_name,
+)
+from .rows import CompatRow
 
 # Exact types (not subclasses) that the C JSON encoder writes and json.loads reads back as-is.
 _SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
@@ -150,6 +160,11 @@ def _enc_dict(d: dict[Any, Any], active: _Walk) -> Any:
     try:
         if _TAG not in d and _STR_ONLY.issuperset(map(type, d)):
             return _enc_str_dict(d, active, "")
+        if _TAG not in d:
+            keys = [_plain_str(k) for k in d]
+            if all(k is not None for k in keys):  # str subclasses such as quoted_name
+                plain = {cast(str, k): v for k, v in zip(keys, d.values(), strict=True)}
+                return _enc_str_dict(plain, active, "")
         pairs: list[list[Any]] = []
         for k, v in d.items():
             try:
@@ -358,6 +373,32 @@ def _enc_namedtuple(obj: tuple[Any, ...], active: _Walk) -> Any:
     return out
 
 
+def _enc_row(row: Any, active: _Walk) -> Any:
+    """A result row (ours, or SQLAlchemy's `Row`): its values and column names, read back as
+    a `CompatRow`, which does what either did (index, unpack, `row.col`, `row._mapping`)."""
+    fields = [str.__str__(f) for f in row._fields]
+    _enter(row, active)
+    try:
+        return {_TAG: "row", "fields": fields, "v": _enc_items(tuple(row), active, ".{}")}
+    finally:
+        active.discard(id(row))
+
+
+_EXACT_ENCODERS[CompatRow] = _enc_row
+
+
+def _enc_row_types(obj: Any, active: _Walk) -> Any:
+    """SQLAlchemy's rows, as what a transaction returns: a `Row` as a row, a `RowMapping` as
+    the plain dict it reads like. None when `obj` is neither."""
+    row = _sqlalchemy_row_class("Row")
+    if row is not None and isinstance(obj, row):
+        return _enc_row(obj, active)
+    mapping = _sqlalchemy_row_class("RowMapping")
+    if mapping is not None and isinstance(obj, mapping):
+        return _enc_dict(dict(cast(Mapping[str, Any], obj)), active)
+    return None
+
+
 def _unsupported_reason(obj: Any) -> str:
     if isinstance(obj, (types.GeneratorType, types.AsyncGeneratorType)):
         return "generators are live iterators; convert to a list first"
@@ -409,6 +450,12 @@ def _enc_other(obj: Any, active: _Walk) -> Any:
         return _enc_pydantic(obj, active)
     if isinstance(obj, tuple) and isinstance(getattr(type(obj), "_fields", None), tuple):
         return _enc_namedtuple(obj, active)
+    text = _plain_str(obj)
+    if text is not None:
+        return text
+    encoded = _enc_row_types(obj, active)
+    if encoded is not None:
+        return encoded
     raise _EncodeError(obj, _unsupported_reason(obj))
 
 

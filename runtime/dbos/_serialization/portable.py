@@ -22,14 +22,13 @@ from __future__ import annotations
 import decimal
 import json
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any, cast
 
 from .._error import DBOSDeserializationError, DBOSSerializationError
-from .base import Serializer, _safe_str, _type_name
+from .base import Serializer, _safe_str, _sqlalchemy_row_class, _type_name
 
 PORTABLE_FORMAT = "portable_json"
 
@@ -109,13 +108,6 @@ def _rfc3339_utc(value: datetime) -> str:
     return text[: -len("+00:00")] + "Z" if text.endswith("+00:00") else text
 
 
-def _sqlalchemy_row_type() -> type | None:
-    # Only when the application uses SQLAlchemy rows: no import here.
-    module = sys.modules.get("sqlalchemy.engine.row")
-    row = getattr(module, "Row", None) if module is not None else None
-    return row if isinstance(row, type) else None
-
-
 def _items(values: Any, active: set[int], step: str) -> list[Any]:
     if id(values) in active:
         raise _Unportable(values, "it contains itself")
@@ -145,7 +137,7 @@ def _mapping(value: Mapping[Any, Any], active: set[int]) -> dict[str, Any]:
                     value, f"key {key!r} is not a string: JSON objects have string keys only"
                 )
             try:
-                out[str(key)] = _portable(item, active)
+                out[str.__str__(key)] = _portable(item, active)
             except _Unportable as e:
                 e.path.append(f"[{key!r}]")
                 raise
@@ -176,7 +168,7 @@ def _portable(value: Any, active: set[int]) -> Any:
         return _items(value, active, "{{element {}}}")
     if isinstance(value, Mapping):
         return _mapping(value, active)
-    row = _sqlalchemy_row_type()
+    row = _sqlalchemy_row_class("Row")
     if row is not None and isinstance(value, row):
         return _items(list(cast(Sequence[Any], value)), active, "[{}]")
     raise _Unportable(
