@@ -27,7 +27,29 @@ def ads(system_database_url: str, tmp_path: Path) -> Iterator[AsyncSQLAlchemyDat
         if system_database_url.startswith("sqlite")
         else system_database_url
     )
-    yield AsyncSQLAlchemyDatasource.create(url)
+    yield asyncio.run(AsyncSQLAlchemyDatasource.create(url))
+
+
+def test_before_launch_a_plain_transaction_on_any_loop(
+    ads: AsyncSQLAlchemyDatasource,
+) -> None:
+    """Made under one `asyncio.run`, used under others, DBOS not launched: each call is a
+    plain transaction, nothing recorded."""
+    DBOS.destroy()
+
+    @ads.transaction(name="ads.bare")
+    async def insert(label: str) -> int:
+        session = ads.sql_session()
+        await session.execute(sa.text("CREATE TABLE IF NOT EXISTS ads_bare (label TEXT)"))
+        await session.execute(sa.text("INSERT INTO ads_bare VALUES (:l)"), {"l": label})
+        return int((await session.execute(sa.text("SELECT count(*) FROM ads_bare"))).scalar_one())
+
+    async def twice() -> list[int]:
+        return [await insert("a"), await ads.run_tx_step_async(None, insert, "b")]
+
+    assert asyncio.run(twice()) == [1, 2]
+    assert asyncio.run(insert("c")) == 3
+    assert ads.created_engine is True
 
 
 def _launch(system_database_url: str) -> None:
@@ -60,8 +82,8 @@ def test_async_transactions_run_once(
         names = [s["function_name"] for s in DBOS.list_workflow_steps("ads-adds")]
         assert names == ["ads.add", "ads.add"]
         with SetWorkflowID("ads-alone"):
-            assert asyncio.run(add("c")) == 3  # outside a workflow: a workflow of its own
-        assert DBOS.get_workflow_status("ads-alone").name == "<temp>.ads.add"  # type: ignore[union-attr]
+            assert asyncio.run(add("c")) == 3  # outside a workflow: a plain transaction
+        assert DBOS.get_workflow_status("ads-alone") is None
         assert asyncio.run(ads.run_tx_step_async({"name": "ads.plain"}, _seven)) == 7
     finally:
         DBOS.destroy()
@@ -111,14 +133,18 @@ def test_a_commit_before_a_crash_is_not_run_again(
 
 
 def test_misuse_is_refused(system_database_url: str, ads: AsyncSQLAlchemyDatasource) -> None:
-    with pytest.raises(TypeError, match="async def"):
+    with pytest.raises(DBOSException, match="not a coroutine function"):
 
         @ads.transaction
         def not_async() -> None:
             pass
 
+    with pytest.raises(DBOSException, match="not a coroutine function"):
+        asyncio.run(ads.run_tx_step_async(None, lambda: 1))
     with pytest.raises(DBOSException, match="database_url= or engine="):
-        AsyncSQLAlchemyDatasource.create()
+        asyncio.run(AsyncSQLAlchemyDatasource.create())
+    with pytest.raises(AssertionError, match="only available inside"):
+        ads.sql_session()
 
     @ads.transaction(name="ads.commits_itself")
     async def commits_itself() -> None:

@@ -78,10 +78,14 @@ def test_transactions_run_once_with_their_outputs_committed_alongside(
                 )
             ).all()
         assert [row[0] for row in outputs] == [1, 2, 3]
-        # Outside a workflow a datasource transaction runs as a workflow of its own.
+        # Outside a workflow a datasource transaction is a plain transaction (upstream's rule);
+        # started as a workflow, it is a workflow of its own.
         with SetWorkflowID("ds-alone"):
             assert count_items() == 2
-        assert DBOS.get_workflow_status("ds-alone").name == "<temp>.ds.count_items"  # type: ignore[union-attr]
+        assert DBOS.get_workflow_status("ds-alone") is None
+        with SetWorkflowID("ds-started"):
+            assert DBOS.start_workflow(count_items).get_result() == 2
+        assert DBOS.get_workflow_status("ds-started").name == "<temp>.ds.count_items"  # type: ignore[union-attr]
         assert ds.run_tx_step({"name": "ds.plain"}, lambda: 7) == 7
     finally:
         DBOS.destroy()
@@ -128,8 +132,75 @@ def test_a_commit_before_a_crash_is_not_run_again(
         DBOS.destroy()
 
 
-def test_bad_arguments_are_refused() -> None:
+def test_bad_arguments_are_refused(ds: SQLAlchemyDatasource) -> None:
     with pytest.raises(DBOSException, match="database_url= or engine="):
         SQLAlchemyDatasource.create()
     with pytest.raises(DBOSException, match="serializer"):
         SQLAlchemyDatasource.create("sqlite://", serializer=object())
+
+    async def coroutine() -> int:
+        return 1
+
+    with pytest.raises(DBOSException, match="coroutine function"):
+        ds.run_tx_step(None, coroutine)
+    with pytest.raises(DBOSException, match="coroutine function"):
+
+        @ds.transaction
+        async def decorated() -> int:
+            return 1
+
+
+def test_before_launch_and_outside_workflows_a_plain_transaction(
+    datasource_url: str, ds: SQLAlchemyDatasource
+) -> None:
+    """Upstream 2.31's datasources run outside any workflow, DBOS launched or not: the
+    function's SQL in one transaction (rolled back when it raises), nothing recorded."""
+    DBOS.destroy()  # not launched
+
+    @ds.transaction(name="ds.bare_insert", isolation_level="READ COMMITTED")
+    def insert(label: str) -> int:
+        session = ds.sql_session()
+        session.execute(sa.text("CREATE TABLE IF NOT EXISTS ds_bare (label TEXT)"))
+        session.execute(sa.text("INSERT INTO ds_bare VALUES (:l)"), {"l": label})
+        return int(session.execute(sa.text("SELECT count(*) FROM ds_bare")).scalar_one())
+
+    def insert_then_fail() -> None:
+        ds.sql_session().execute(sa.text("INSERT INTO ds_bare VALUES ('lost')"))
+        raise ValueError("rolled back")
+
+    assert insert("a") == 1
+    assert ds.run_tx_step(None, insert, "b") == 2  # a decorated one passed on works too
+    with pytest.raises(ValueError, match="rolled back"):
+        ds.run_tx_step({"name": "ds.fails"}, insert_then_fail)
+    assert (
+        ds.run_tx_step(
+            None,
+            lambda: ds.sql_session().execute(sa.text("SELECT count(*) FROM ds_bare")).scalar_one(),
+        )
+        == 2
+    )
+    with pytest.raises(AssertionError, match="only available inside"):
+        ds.sql_session()  # outside any transaction
+    with ds.engine.connect() as conn:
+        prefix = "" if ds.engine.dialect.name == "sqlite" else "dbos."
+        assert (
+            conn.execute(sa.text(f"SELECT count(*) FROM {prefix}datasource_outputs")).scalar_one()
+            == 0
+        )
+
+
+def test_an_engine_of_the_application_stays_the_applications(datasource_url: str) -> None:
+    engine = sa.create_engine(datasource_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        ds = SQLAlchemyDatasource.create(engine=engine)
+        assert ds.created_engine is False and ds.engine is engine
+        assert ds.run_tx_step(None, lambda: 5) == 5
+        with engine.connect() as conn:  # create() made the outputs table at once
+            assert sa.inspect(conn).has_table(
+                "datasource_outputs", schema=None if engine.dialect.name == "sqlite" else "dbos"
+            )
+    finally:
+        engine.dispose()
+    owned = SQLAlchemyDatasource.create(datasource_url)
+    assert owned.created_engine is True
+    owned.dispose()

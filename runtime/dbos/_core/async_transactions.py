@@ -8,10 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .._db.async_application import AsyncDatabase, current_async_session
-from .._registry import registry as _registry
-from .aio_workflows import call_workflow_async
 from .checkpoint import Replayed, begin_step, write_checkpoint
-from .context import StepContext, current_step, current_workflow
+from .context import StepContext, current_step
 from .offload import off_loop
 from .runtime import get_runtime
 
@@ -24,17 +22,15 @@ async def run_transaction_async(
     isolation_level: str,
     database: AsyncDatabase,
 ) -> Any:
+    """Outside any workflow (before `DBOS.launch()` too) or inside a step, a plain
+    transaction, as upstream runs it: nothing is recorded."""
     if current_async_session.get() is not None:
         return await func(*args, **kwargs)  # nested in another transaction: part of it
-    runtime = get_runtime()
-    if current_workflow.get() is None:
-        temporary = _registry.get_function(_registry.temporary_workflow_name(name))
-        if temporary is not None:
-            return await call_workflow_async(temporary, args, kwargs)
     await database.ready()
     begun = begin_step(name)
-    if begun is None:  # inside a step: part of that step
+    if begun is None:  # outside any workflow, or inside a step (part of that step)
         return (await database.run(func, args, kwargs, isolation_level, None))[0]
+    runtime = get_runtime()
     if isinstance(begun, Replayed):
         return begun.value()
     ctx, step_id = begun.ctx, begun.step_id

@@ -8,7 +8,7 @@ from typing import Any
 from .._db.application import ApplicationDatabase, current_session
 from .._error import DBOSException
 from .._registry import registry as _registry
-from .checkpoint import Replayed, begin_step, write_checkpoint
+from .checkpoint import Replayed, active_workflow, begin_step, write_checkpoint
 from .context import StepContext, current_step, current_workflow
 from .runtime import get_runtime
 from .workflows import call_workflow
@@ -23,15 +23,20 @@ def run_transaction(
     database: ApplicationDatabase | None = None,
 ) -> Any:
     """Run `func` in one transaction of `database` (a datasource's; by default the application
-    database), its output committed with it, so that it runs once even across a crash."""
+    database), its output committed with it, so that it runs once even across a crash.
+
+    A datasource's transaction outside any workflow (before `DBOS.launch()` too) or inside a
+    step is a plain transaction, as upstream runs it: nothing is recorded."""
     if current_session.get() is not None:
         return func(*args, **kwargs)  # nested in another transaction: part of it
+    if database is not None:
+        database.ready()
+        if active_workflow() is None:
+            return database.run(func, args, kwargs, isolation_level, None)[0]
     runtime = get_runtime()
     app = database or runtime.app_db
     if app is None:
         raise DBOSException("DBOS has no application database: set application_database_url")
-    if database is not None:
-        database.ready()
     if current_workflow.get() is None:
         # Outside any workflow: a workflow of this one transaction, so that its output is
         # recorded and a retry of the call with the same workflow ID does not run it again.

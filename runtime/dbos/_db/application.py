@@ -236,10 +236,15 @@ def is_retriable_conflict(exc: sa.exc.OperationalError) -> bool:
     return code in ("40001", "40P01") or "database is locked" in str(exc.orig)
 
 
-def require_session() -> Session:
+class DBOSNotInTransactionError(DBOSException, AssertionError):
+    """A transaction's session asked for outside any transaction. Also an AssertionError,
+    which is what upstream DBOS raises here (it asserts)."""
+
+
+def require_session(
+    what: str = "DBOS.sql_session", where: str = "a @DBOS.transaction()"
+) -> Session:
     session = current_session.get()
     if session is None:
-        raise DBOSException(
-            "DBOS.sql_session is only available inside a @DBOS.transaction() function"
-        )
+        raise DBOSNotInTransactionError(f"{what} is only available inside {where} function")
     return session

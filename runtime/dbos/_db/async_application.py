@@ -20,9 +20,11 @@ from .application import (
     DATASOURCE_OUTPUTS,
     RETRY_FIRST_SEC,
     RETRY_MAX_SEC,
+    DBOSNotInTransactionError,
     OutputsTable,
     is_retriable_conflict,
 )
+from .databases import ensure_database
 
 current_async_session: ContextVar[AsyncSession | None] = ContextVar(
     "dbos_async_sql_session", default=None
@@ -75,6 +77,8 @@ class AsyncDatabase:
         self.metadata = sa.MetaData(schema=self.schema)
         self.spec = outputs
         self.outputs = outputs.table(self.metadata)
+        self.owns_engine = engine is None
+        self._connect_args = dict((engine_kwargs or {}).get("connect_args") or {})
         self.engine = engine or create_async_engine(async_driver_url(url), **(engine_kwargs or {}))
         # An async engine's pooled connections belong to the loop that opened them. The engine
         # serves the first loop that uses it; any other (the loops recovery and queues run
@@ -93,9 +97,14 @@ class AsyncDatabase:
             return self.engine
         engine = self._other_loops.get(loop)
         if engine is None:
-            engine = create_async_engine(self.engine.url, poolclass=sa.pool.NullPool)
+            engine = self._unpooled()
             self._other_loops[loop] = engine
         return engine
+
+    def _unpooled(self) -> AsyncEngine:
+        return create_async_engine(
+            self.engine.url, poolclass=sa.pool.NullPool, connect_args=self._connect_args
+        )
 
     async def ready(self) -> None:
         if self._initialized:
@@ -107,10 +116,30 @@ class AsyncDatabase:
 
     async def initialize(self) -> None:
         async with self.engine_here().begin() as conn:
-            if self.schema:
-                await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            await conn.run_sync(self.metadata.create_all, checkfirst=True)
+            await self._create_tables(conn)
         self._initialized = True
+
+    async def initialize_unbound(self) -> None:
+        """Create the outputs table without tying our engine's pool to this event loop: the
+        datasource is often made under one `asyncio.run` and used under another. A missing
+        PostgreSQL database is created first, as the sync datasource's is."""
+        if self.backend == "postgresql":
+            await asyncio.to_thread(ensure_database, self.url, "datasource database")
+        if not self.owns_engine:
+            await self.initialize()  # the application's engine, on the application's loop
+            return
+        engine = self._unpooled()
+        try:
+            async with engine.begin() as conn:
+                await self._create_tables(conn)
+        finally:
+            await engine.dispose()
+        self._initialized = True
+
+    async def _create_tables(self, conn: Any) -> None:
+        if self.schema:
+            await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        await conn.run_sync(self.metadata.create_all, checkfirst=True)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -167,7 +196,8 @@ class AsyncDatabase:
 def require_async_session() -> AsyncSession:
     session = current_async_session.get()
     if session is None:
-        raise DBOSException(
-            "ds.sql_session() is only available inside a transaction of this datasource"
+        raise DBOSNotInTransactionError(
+            "ds.sql_session() is only available inside a transaction of an "
+            "AsyncSQLAlchemyDatasource"
         )
     return session
