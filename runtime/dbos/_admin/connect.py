@@ -20,6 +20,7 @@ from .._db.system import SystemDatabase
 from .._error import DBOSException
 from .._serialization import DEFAULT_SERIALIZER
 from .._threads import DaemonPool
+from .config_file import ProjectConfig
 
 URL_ENV = "DBOS_SYSTEM_DATABASE_URL"
 # An admin command should fail fast on a database that is down, not ride out an outage.
@@ -55,19 +56,27 @@ def _is_system_database(path: Path) -> bool:
         conn.close()
 
 
-def resolve_url(db_url: str | None, app_name: str | None = None, cwd: Path | None = None) -> str:
-    """`--db-url`, else `$DBOS_SYSTEM_DATABASE_URL`, else the app's SQLite default in the
-    working directory: `<app name>.sqlite` with `--app-name`, else the one `*.sqlite` file
-    there that holds a DBOS schema."""
+def resolve_url(
+    db_url: str | None,
+    app_name: str | None = None,
+    cwd: Path | None = None,
+    project: ProjectConfig | None = None,
+) -> str:
+    """`--db-url`, else `$DBOS_SYSTEM_DATABASE_URL`, else what `dbos-config.yaml` (`project`)
+    names, else the app's SQLite default in the working directory: `<app name>.sqlite` with
+    `--app-name`, else the one `*.sqlite` file there that holds a DBOS schema."""
     if db_url:
         return db_url
     from_env = os.environ.get(URL_ENV)
     if from_env:
         return from_env
     where = cwd or Path.cwd()
+    from_file = project.system_url() if project is not None and not app_name else None
+    if from_file:
+        return _in(where, from_file) if cwd is not None else from_file
     if app_name:
         default = resolve_system_database_url({"name": app_name})  # as the runtime does
-        return default if cwd is None else default.replace("sqlite:///", f"sqlite:///{where}/")
+        return default if cwd is None else _in(where, default)
     found = sorted(p for p in where.glob("*.sqlite") if _is_system_database(p))
     if len(found) == 1:
         return f"sqlite:///{found[0]}"
@@ -78,6 +87,14 @@ def resolve_url(db_url: str | None, app_name: str | None = None, cwd: Path | Non
         )
     names = ", ".join(p.name for p in found)
     raise AdminError(f"several system databases in {where} ({names}): pick one with --db-url")
+
+
+def _in(where: Path, url: str) -> str:
+    """A relative SQLite file of `url` placed in `where`."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url[len(prefix) :].startswith("/"):
+        return f"{prefix}{where}/{url[len(prefix) :]}"
+    return url
 
 
 @dataclass

@@ -100,11 +100,25 @@ def gc_cmd(s: AdminSession, args: argparse.Namespace) -> None:
     print(f"deleted {deleted} workflows{before} in {took:.1f}s")
 
 
-def migrate_cmd(url: str, schema: str) -> None:
-    from .._admin.connect import migrate
+def migrate_cmd(url: str, schema: str, app_url: str | None = None) -> None:
+    """The system database, created or brought up to date; with `app_url`, the application
+    database too (created if missing, with its transaction outputs table)."""
+    from .._admin.connect import ADMIN_RETRY_BOUND_SEC, migrate
 
     version = migrate(url, schema)
     print(f"{mask_url(url)}: system schema at version {version}")
+    if app_url:
+        try:
+            app_db = ApplicationDatabase(normalize_url(app_url), schema=schema)
+        except DBOSException as exc:
+            raise AdminError(first_line(exc)) from None
+        try:
+            app_db.initialize(ADMIN_RETRY_BOUND_SEC)
+        except DBOSException as exc:
+            raise AdminError(first_line(exc)) from None
+        finally:
+            app_db.dispose()
+        print(f"{mask_url(app_url)}: application database ready")
 
 
 def reset_cmd(url: str, schema: str, yes: bool) -> None:

@@ -9,17 +9,35 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .._admin import config_file
+from .._admin.config_file import ProjectConfig
 from .._admin.connect import AdminError, first_line, resolve_url, session
-from . import admin_cmd, workflow_cmd
+from . import admin_cmd, project_cmd, workflow_cmd
 from .parser import build_parser
 
 DEBUG_ENV = "DBOS_CLI_DEBUG"  # set to see a traceback of an unexpected failure
 
 
+def _project(verb: str) -> ProjectConfig | None:
+    """The working directory's `dbos-config.yaml`, if any (its unset variables are worth a
+    warning only where its commands run)."""
+    try:
+        return config_file.load(warn=verb in ("migrate", "start"))
+    except config_file.ConfigFileError as exc:
+        raise AdminError(str(exc)) from None
+
+
 def _run(args: argparse.Namespace) -> None:
-    url = resolve_url(args.db_url, args.app_name)
+    project = _project(args.verb)
+    if args.verb == "start":
+        project_cmd.start_cmd(project)
+        return
+    url = resolve_url(args.db_url, args.app_name, project=project)
     if args.verb == "migrate":
-        admin_cmd.migrate_cmd(url, args.schema)
+        # The application database too when the file names one, as upstream's migrate does.
+        app_url = project.database_url if project is not None and not args.db_url else None
+        admin_cmd.migrate_cmd(url, args.schema, app_url)
+        project_cmd.migrate_commands(project)
         return
     if args.verb == "reset":
         admin_cmd.reset_cmd(url, args.schema, args.yes)
@@ -47,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("dbos").setLevel(logging.ERROR)
     try:
         _run(args)
+    except project_cmd.CommandFailed as exc:
+        return project_cmd.exit_code(exc)
     except AdminError as exc:
         print(f"dbos: {exc}", file=sys.stderr)
         return 1

@@ -12,8 +12,8 @@ def _database_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--db-url",
         "-D",
-        help="system database URL (else $DBOS_SYSTEM_DATABASE_URL, else the app's SQLite "
-        "file in this directory)",
+        help="system database URL (else $DBOS_SYSTEM_DATABASE_URL, else dbos-config.yaml's, "
+        "else the app's SQLite file in this directory)",
     )
     p.add_argument(
         "--app-name", help="the application's name, for its default SQLite file <name>.sqlite"
@@ -89,7 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = _leaf(qs, "list", "queues with their limits and depths")
     _json_option(p)
 
-    _leaf(verbs, "migrate", "create the system database or bring its schema up to date")
+    _leaf(
+        verbs,
+        "migrate",
+        "create the system database or bring its schema up to date (and the application "
+        "database, then the migration commands, of a dbos-config.yaml here)",
+    )
+    verbs.add_parser(
+        "start",
+        help="run the start commands of dbos-config.yaml here (runtimeConfig.start)",
+        description="Run the start commands of dbos-config.yaml in this directory, in order.",
+    )
     p = _leaf(verbs, "reset", "drop the system database: every workflow, step and message")
     p.add_argument("--yes", "-y", action="store_true", help="really do it")
     p = _leaf(verbs, "gc", "delete finished workflows older than a cutoff, in small batches")
