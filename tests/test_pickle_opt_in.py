@@ -13,7 +13,9 @@ from dbos.error import DBOSDeserializationError, DBOSSerializationError
 
 
 class Opaque:
-    """A plain class: not JSON, not a dataclass; only pickle can store it."""
+    """Not JSON, not a dataclass, not a plain object (slots): only pickle can store it."""
+
+    __slots__ = ("value",)
 
     def __init__(self, value: int) -> None:
         self.value = value

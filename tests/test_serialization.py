@@ -120,7 +120,18 @@ class Pair(NamedTuple):
 
 
 class NotADataclass:
-    pass
+    def __init__(self, value: Any = None) -> None:
+        self.value = value
+        self.loaded = True
+
+
+class Slotted:
+    __slots__ = ("x",)
+
+
+class PickledOwnWay:
+    def __reduce__(self) -> Any:
+        return (PickledOwnWay, ())
 
 
 class TwoArgError(Exception):
@@ -520,7 +531,8 @@ def _unserializable_cases() -> list[tuple[Any, str]]:
         (threading.Lock(), "lock"),
         (io.StringIO(), "_io.StringIO"),
         (sys, "module"),
-        (NotADataclass(), "NotADataclass"),
+        (Slotted(), "Slotted"),
+        (PickledOwnWay(), "PickledOwnWay"),
         (NotADataclass, "type"),
         (object(), "object"),
         (print, "builtin_function_or_method"),
@@ -664,6 +676,32 @@ def test_sqlalchemy_rows_come_back_as_rows_and_mappings_as_dicts() -> None:
     assert pickled.deserialize(pickled.serialize(first)).name == "a"
     with pytest.raises(DBOSDeserializationError, match="row"):
         S.deserialize('{"__dbos__": "row", "fields": ["a"], "v": [1, 2]}')
+
+
+def test_plain_objects_come_back_with_their_attributes_and_no_init_run() -> None:
+    """An instance of a plain class (its state its __dict__, as upstream's pickle stores it) is
+    stored as its attributes and rebuilt without calling __init__."""
+    value = NotADataclass({"nested": (1, 2)})
+    value.extra = [NotADataclass("inner")]  # type: ignore[attr-defined]
+    text = S.serialize(value)
+    assert json.loads(text)["__dbos__"] == "object"
+    back = S.deserialize(text)
+    assert type(back) is NotADataclass
+    assert back.value == {"nested": (1, 2)} and back.loaded is True
+    assert type(back.extra[0]) is NotADataclass and back.extra[0].value == "inner"
+
+    class Local:
+        pass
+
+    with pytest.raises(DBOSSerializationError, match="module-level name"):
+        S.serialize(Local())
+    with pytest.raises(DBOSSerializationError, match=r"lock' at \[0\]\.value: locks"):
+        S.serialize([NotADataclass(threading.Lock())])
+    # A stored name that now refers to a class with pickling hooks (or any non-plain class)
+    # is refused, not half-built.
+    forged = text.replace("NotADataclass", "PickledOwnWay", 1)
+    with pytest.raises(DBOSDeserializationError, match="not a plain object"):
+        S.deserialize(forged)
 
 
 def test_circular_reference_refused() -> None:

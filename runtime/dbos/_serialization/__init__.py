@@ -37,6 +37,9 @@ Tags (every tagged object has the tag key plus the fields listed):
 ``namedtuple`` ``module``, ``qualname``, ``v``: list of elements
 ``exception``  ``module``, ``qualname``, ``message`` (``str(exc)``), ``args`` (constructor
                arguments; absent when they could not be stored)
+``row``        ``fields``: column names, ``v``: values (a result row; read as ``CompatRow``)
+``object``     ``module``, ``qualname``, ``v``: the instance's ``__dict__`` (a plain class:
+               ``object.__new__``, no slots or pickling hooks; rebuilt without ``__init__``)
 =============  ==================================================================
 
 The portable format (`portable.py`, upstream DBOS's `portable_json`) is the other built-in

@@ -57,6 +57,27 @@ def _plain_str(value: Any) -> str | None:
     return None
 
 
+_OBJECT_NEW: Any = object.__new__
+_OBJECT_GETSTATE = getattr(object, "__getstate__", None)  # Python 3.11+
+
+
+def _is_plain_class(cls: type) -> bool:
+    """A class whose instances are just their `__dict__`: made by `object.__new__`, without
+    slots or pickling hooks of its own. Such an instance is stored as its attributes and read
+    back as `object.__new__(cls)` with them, running no code of the class (as unpickling does
+    for it, without unpickling's reach)."""
+    if getattr(cls, "__new__", None) is not _OBJECT_NEW or cls.__module__ == "builtins":
+        return False
+    if any("__slots__" in vars(k) for k in cls.__mro__[:-1]):
+        return False
+    return (
+        getattr(cls, "__reduce_ex__", None) is object.__reduce_ex__
+        and getattr(cls, "__reduce__", None) is object.__reduce__
+        and getattr(cls, "__setstate__", None) is None
+        and getattr(cls, "__getstate__", None) is _OBJECT_GETSTATE
+    )
+
+
 def _exception_args(exc: BaseException) -> tuple[Any, ...]:
     # DBOS errors (and other well-behaved classes) say through __reduce__ how to rebuild them.
     try:

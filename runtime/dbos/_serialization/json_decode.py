@@ -14,7 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from .._error import DBOSDeserializationError, DBOSRecordedError
-from .base import _TAG, _exception_args, _pydantic_base, _resolve_class, _safe_str, _type_name
+from .base import (
+    _TAG,
+    _exception_args,
+    _is_plain_class,
+    _pydantic_base,
+    _resolve_class,
+    _safe_str,
+    _type_name,
+)
 from .rows import CompatRow
 
 
@@ -131,6 +139,16 @@ def _safe_equal(a: Any, b: Any) -> bool:
         return False
 
 
+def _dec_plain_object(d: dict[str, Any]) -> Any:
+    cls = _stored_class(d, "plain object", _is_plain_class)
+    state = d["v"]
+    if not isinstance(state, dict):
+        raise ValueError("its attributes must be an object")
+    obj = object.__new__(cls)
+    obj.__dict__.update(state)  # no __init__, no __setattr__: no code of the class runs
+    return obj
+
+
 def _dec_row(d: dict[str, Any]) -> Any:
     fields, values = d["fields"], d["v"]
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
@@ -168,6 +186,7 @@ _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "namedtuple": _dec_namedtuple,
     "exception": _dec_exception,
     "row": _dec_row,
+    "object": _dec_plain_object,
 }
 
 

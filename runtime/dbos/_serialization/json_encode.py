@@ -21,6 +21,7 @@ from .._error import DBOSSerializationError
 from .base import (
     _TAG,
     _exception_args,
+    _is_plain_class,
     _plain_str,
     _pydantic_base,
     _resolve_class,
@@ -399,7 +400,9 @@ def _enc_row_types(obj: Any, active: _Walk) -> Any:
     return None
 
 
-def _unsupported_reason(obj: Any) -> str:
+def _process_bound_reason(obj: Any) -> str | None:
+    """Why a value that lives only in this process (a generator, a lock, a file ...) cannot be
+    stored; None for any other value."""
     if isinstance(obj, (types.GeneratorType, types.AsyncGeneratorType)):
         return "generators are live iterators; convert to a list first"
     if isinstance(obj, types.CoroutineType):
@@ -420,6 +423,10 @@ def _unsupported_reason(obj: Any) -> str:
     socket = sys.modules.get("socket")
     if socket is not None and isinstance(obj, socket.socket):
         return "sockets belong to this process and cannot be stored"
+    return None
+
+
+def _unsupported_reason(obj: Any) -> str:
     for base in (str, int, float, dict, list, tuple, set, frozenset, bytes):
         if isinstance(obj, base):
             return (
@@ -428,8 +435,19 @@ def _unsupported_reason(obj: Any) -> str:
             )
     return (
         "only JSON values, common standard-library types, dataclasses, pydantic models, enums, "
-        "named tuples and exceptions can be stored"
+        "named tuples, exceptions and plain objects (their state in __dict__, no slots or "
+        "pickling hooks) can be stored"
     )
+
+
+def _enc_plain_object(obj: Any, active: _Walk) -> Any:
+    out = {_TAG: "object", **_class_ref(type(obj), obj, "class")}
+    _enter(obj, active)
+    try:
+        out["v"] = _enc_str_dict(dict(vars(obj)), active, ".")
+    finally:
+        active.discard(id(obj))
+    return out
 
 
 def _enc_other(obj: Any, active: _Walk) -> Any:
@@ -456,7 +474,10 @@ def _enc_other(obj: Any, active: _Walk) -> Any:
     encoded = _enc_row_types(obj, active)
     if encoded is not None:
         return encoded
-    raise _EncodeError(obj, _unsupported_reason(obj))
+    reason = _process_bound_reason(obj)
+    if reason is None and _is_plain_class(type(obj)) and hasattr(obj, "__dict__"):
+        return _enc_plain_object(obj, active)
+    raise _EncodeError(obj, reason or _unsupported_reason(obj))
 
 
 def _enc(obj: Any, active: _Walk) -> Any:
