@@ -264,6 +264,11 @@ class DBOSSerializationError(DBOSException, TypeError):
         super().__init__(message, 30)
 
 
+class DBOSNotInTransactionError(DBOSException, AssertionError):
+    """A transaction's session (`DBOS.sql_session`, `ds.sql_session()`) asked for outside any
+    transaction. Also an AssertionError, which is what upstream DBOS raises there (it asserts)."""
+
+
 class DBOSDeserializationError(DBOSException):
     """A stored value cannot be read back (corrupt row, unknown format, or missing class)."""
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from .._config import mask_url
 from .._db.rows import CompatSession
-from .._error import DBOSDatabaseConnectionError, DBOSException
+from .._error import DBOSDatabaseConnectionError, DBOSNotInTransactionError
 from .databases import ensure_database, open_waiting
 from .pooler import PoolerGuard
 
@@ -234,11 +234,6 @@ class ApplicationDatabase:
 def is_retriable_conflict(exc: sa.exc.OperationalError) -> bool:
     code = getattr(exc.orig, "sqlstate", None)
     return code in ("40001", "40P01") or "database is locked" in str(exc.orig)
-
-
-class DBOSNotInTransactionError(DBOSException, AssertionError):
-    """A transaction's session asked for outside any transaction. Also an AssertionError,
-    which is what upstream DBOS raises here (it asserts)."""
 
 
 def require_session(

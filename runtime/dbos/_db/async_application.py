@@ -15,12 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from .._error import DBOSException
+from .._error import DBOSException, DBOSNotInTransactionError
 from .application import (
     DATASOURCE_OUTPUTS,
     RETRY_FIRST_SEC,
     RETRY_MAX_SEC,
-    DBOSNotInTransactionError,
     OutputsTable,
     is_retriable_conflict,
 )
