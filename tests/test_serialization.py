@@ -702,6 +702,19 @@ def test_plain_objects_come_back_with_their_attributes_and_no_init_run() -> None
     forged = text.replace("NotADataclass", "PickledOwnWay", 1)
     with pytest.raises(DBOSDeserializationError, match="not a plain object"):
         S.deserialize(forged)
+    # Nor a class with a finalizer: it would run on attributes a tampered row chose.
+    with pytest.raises(DBOSSerializationError):
+        S.serialize(CleansUp("/tmp/x"))
+    with pytest.raises(DBOSDeserializationError, match="not a plain object"):
+        S.deserialize(text.replace("NotADataclass", "CleansUp", 1))
+
+
+class CleansUp:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __del__(self) -> None:
+        pass
 
 
 def test_circular_reference_refused() -> None:

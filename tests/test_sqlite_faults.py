@@ -63,6 +63,8 @@ def _launch(directory: Path) -> str:
             "name": "sqlite-faults",
             "system_database_url": f"sqlite:///{path}",
             "log_level": "WARNING",
+            # A failing test ends within a minute, not after the 3-minute default.
+            "database_retry_timeout_sec": 60,
         }
     )
     DBOS.launch()
@@ -80,13 +82,14 @@ def _reset() -> Iterator[None]:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs, to fill up: needs root (CI runs as root)."""
+    """A 4 MiB tmpfs, to fill up: needs root (CI runs as root). Room for the write-ahead log
+    to grow meanwhile (it is checkpointed only every 1,000 pages), so only the filler fills it."""
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("needs root to mount a small tmpfs, on which a full disk is staged")
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
         capture_output=True,
         text=True,
     )

@@ -68,6 +68,8 @@ def _is_plain_class(cls: type) -> bool:
     for it, without unpickling's reach)."""
     if getattr(cls, "__new__", None) is not _OBJECT_NEW or cls.__module__ == "builtins":
         return False
+    if getattr(cls, "__del__", None) is not None:
+        return False  # a finalizer would run the class's code on attributes a row chose
     if any("__slots__" in vars(k) for k in cls.__mro__[:-1]):
         return False
     return (
