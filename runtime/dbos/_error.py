@@ -276,6 +276,33 @@ class DBOSDeserializationError(DBOSException):
         super().__init__(message, 31)
 
 
+class DBOSFormatNotConfiguredError(DBOSDeserializationError):
+    """A stored value is in a format this process may not read without being configured for
+    it (pickle above all: unpickling runs code chosen by whoever wrote the row). Not the
+    workflow's error: a workflow that meets one stays as it is, for a process configured to
+    read it."""
+
+    def __init__(self, stored_format: str, configured: str) -> None:
+        self.stored_format = stored_format
+        self.configured = configured
+        if stored_format == "py_pickle":
+            how = (
+                "it is pickled (py_pickle, upstream DBOS's default format), and this process "
+                'unpickles only when its config says "serializer": PickleSerializer() (from '
+                "dbos import PickleSerializer). Unpickling runs code chosen by whoever wrote "
+                "the row: opt in only if every writer of this database is trusted"
+            )
+        else:
+            how = (
+                f"this process is configured with serializer {configured!r}: configure the "
+                "serializer that wrote it"
+            )
+        super().__init__(f"A stored value is in format {stored_format!r} and was not read: {how}")
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.stored_format, self.configured))
+
+
 class DBOSSchemaVersionError(DBOSInitializationError):
     """The system database was migrated by a newer version of this library."""
 

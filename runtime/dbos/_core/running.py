@@ -22,6 +22,7 @@ from .._error import (
     DBOSBaseException,
     DBOSDatabaseConnectionError,
     DBOSDeserializationError,
+    DBOSFormatNotConfiguredError,
     DBOSSerializationError,
     DBOSWorkflowAbandonedError,
     DBOSWorkflowCancelledError,
@@ -87,8 +88,8 @@ def report_unfinished(workflow_id: str, exc: BaseException) -> None:
     """Say how a workflow ended without a result: nobody may ever ask a background workflow
     for it. A `SystemExit` or `KeyboardInterrupt` from its body is not the workflow's error
     and is not recorded (as upstream): it stays PENDING, so the log is the only trace."""
-    if isinstance(exc, DBOSAwaitedWorkflowCancelledError):
-        return
+    if isinstance(exc, (DBOSAwaitedWorkflowCancelledError, DBOSFormatNotConfiguredError)):
+        return  # the latter logged where it stopped the workflow
     if isinstance(exc, Exception):
         logger.error("Workflow %s failed", workflow_id, exc_info=exc)
     elif not isinstance(exc, DBOSBaseException):  # DBOS's own stops are logged where raised
@@ -143,6 +144,9 @@ def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
     except DBOSWorkflowAbandonedError as exc:
         runtime.abandon(launch.workflow_id, launch.owner, exc.reason)
         raise
+    except DBOSFormatNotConfiguredError as exc:
+        _left_unread(launch.workflow_id, exc)
+        raise
     finally:
         restore_start_options(option_tokens)
         current_step.reset(step_token)
@@ -167,8 +171,8 @@ def _run_and_record(runtime: Runtime, launch: Launch) -> Any:
     except DBOSWorkflowConflictIDError:
         # Another execution owns this workflow now; its outcome is the outcome.
         return wait_for_result(launch.workflow_id)
-    except DBOSDatabaseConnectionError:
-        raise  # not the workflow's error: it is abandoned, see execute()
+    except (DBOSDatabaseConnectionError, DBOSFormatNotConfiguredError):
+        raise  # not the workflow's error: it stays PENDING, see running_as()
     except Exception as exc:
         return record_failure(runtime, launch, exc)
     return record_success(runtime, launch, result)
@@ -272,6 +276,9 @@ def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> 
         ) from None
     try:
         return launch_from_row(runtime, row, owner, load_steps=not first_run)
+    except DBOSFormatNotConfiguredError as exc:
+        _left_unread(workflow_id, exc)
+        return None
     except DBOSDeserializationError as exc:
         # Inputs that cannot be read would fail the same way on every attempt: record it, in
         # the row's own format (readable, as the inputs were not).
@@ -282,6 +289,16 @@ def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> 
         runtime.sysdb.complete_workflow(workflow_id, owner, "ERROR", None, error)
         logger.error("%s", failure)
         return None
+
+
+def _left_unread(workflow_id: str, exc: DBOSFormatNotConfiguredError) -> None:
+    """A workflow this process may not read (a pickled input or checkpoint without the pickle
+    opt-in) is left PENDING, for the next launch of a process configured to read it."""
+    logger.error(
+        "Workflow %s stays PENDING, not run here: %s. A launch with that configuration recovers it",
+        workflow_id,
+        exc.message,
+    )
 
 
 def recover_row(row: Any) -> Any:

@@ -2,11 +2,14 @@
 
 Concurrent first launches (N replicas starting at once) take turns: BEGIN IMMEDIATE on SQLite,
 an advisory lock on PostgreSQL. A database stamped by a newer schema is refused, untouched.
+A database written by upstream DBOS 2.x is converted to ours first (`upstream_convert`), in
+the same transaction, unless upstream processes seem to be using it still.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 
 import sqlalchemy as sa
@@ -17,9 +20,19 @@ from .connections import Connections
 from .databases import drop_database, ensure_database, open_waiting
 from .migrations import MigrationContext, pending
 from .schema import SCHEMA_VERSION
+from .upstream import InFlight, UpstreamDatabase, detect, in_flight, signs_of_life
+from .upstream_convert import Converted, convert
+
+logger = logging.getLogger("dbos")
 
 
 class SchemaSetup(Connections):
+    # Convert an upstream database even though upstream processes seem to be using it
+    # (`dbos migrate --force`); what a conversion did, and the work it found in flight.
+    convert_upstream_in_use = False
+    converted: Converted | None = None
+    converted_in_flight: list[InFlight] | None = None
+
     def initialize(self, run_migrations: bool = True, *, wait: bool = True) -> None:
         """Create the database when missing, bring the schema to this code's version, or refuse.
 
@@ -66,6 +79,9 @@ class SchemaSetup(Connections):
             conn.exec_driver_sql("COMMIT")
 
     def _migrate(self, conn: sa.Connection, run_migrations: bool) -> None:
+        found = detect(conn, self.backend, self.schema)
+        if found is not None:
+            self._convert_upstream(conn, found, run_migrations)
         inspector = sa.inspect(conn)
         migrations = self.table("dbos_migrations")
         if not inspector.has_table("dbos_migrations", schema=self.schema):
@@ -100,6 +116,41 @@ class SchemaSetup(Connections):
         for migration in steps:
             migration.apply(self._migration_context(conn))
             conn.execute(migrations.insert().values(version=migration.version))
+
+    def _convert_upstream(
+        self, conn: sa.Connection, found: UpstreamDatabase, run_migrations: bool
+    ) -> None:
+        where = mask_url(self.url)
+        if not run_migrations:
+            raise DBOSInitializationError(
+                f"System database {where} holds {found.describe()} and run_migrations is "
+                "False: convert it with `dbos migrate`"
+            )
+        if not self.convert_upstream_in_use:
+            reasons = signs_of_life(conn, found)
+            if reasons:
+                raise DBOSInitializationError(
+                    f"System database {where} holds {found.describe()}, which upstream DBOS "
+                    f"processes may still be using ({'; '.join(reasons)}). Stop them first; "
+                    "if none is running, `dbos migrate --force` converts it anyway"
+                )
+        logger.info("Converting %s in %s to this dbos's schema, in place", found.describe(), where)
+        done = convert(conn, found)
+        self.converted = done
+        self.converted_in_flight = in_flight(conn, self.backend, self.schema)
+        logger.info(
+            "Converted %s: %d workflows, %d messages, %d stream values kept",
+            done.source,
+            done.workflows,
+            done.messages,
+            done.stream_values,
+        )
+        for group in self.converted_in_flight:
+            logger.warning(
+                "Work in flight under application version %s: a process recovers only "
+                "workflows of its own application_version",
+                group.describe(),
+            )
 
     def check_connection(self) -> None:
         """One round trip to the database: raises if it cannot be reached."""

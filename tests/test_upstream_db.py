@@ -1,0 +1,228 @@
+"""A system database written by upstream DBOS 2.x opens here, in-flight work and all.
+
+Each fixture is a database a released upstream left behind (tests/upstream_fixtures/, one per
+schema version the 2.x line shipped): finished workflows, one killed in a durable sleep, one
+blocked in recv, one asleep with a message waiting for it, queued ones, all written by
+upstream's own code. Loaded into a fresh database, converted here, then finished here.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import upstream_app
+from conftest import query_system_sql, run_system_sql
+from upstream_db import RELEASES, load
+
+from dbos import DBOS, DBOSConfig, PickleSerializer
+from dbos._config import normalize_url
+from dbos._db.system import SystemDatabase
+from dbos.error import DBOSDeserializationError, DBOSInitializationError
+
+LATEST = RELEASES[-1]
+
+
+@pytest.fixture
+def upstream_url(system_database_url: str) -> Iterator[str]:
+    yield system_database_url
+    DBOS.destroy()
+
+
+def _in_flight_version(url: str) -> str:
+    """The application version upstream's in-flight work belongs to (`dbos migrate` reports
+    it; the README tells a migrating team to pin it)."""
+    rows = query_system_sql(
+        url,
+        "SELECT application_version FROM {prefix}workflow_status "
+        "WHERE workflow_uuid = 'sleeper-wf'",
+    )
+    return str(rows[0][0])
+
+
+def _launch(url: str, version: str, pickle_opt_in: bool) -> None:
+    DBOS.destroy()
+    config: DBOSConfig = {
+        "name": "upstream-fixture",
+        "system_database_url": url,
+        "application_version": version,
+        "log_level": "WARNING",
+    }
+    if pickle_opt_in:
+        config["serializer"] = PickleSerializer()
+    DBOS(config=config)
+    DBOS.launch()
+
+
+def _result(workflow_id: str, within_sec: float = 60.0) -> Any:
+    """The workflow's outcome once it has one (a test fails, never hangs, when it does not)."""
+    deadline = time.monotonic() + within_sec
+    while True:
+        status = DBOS.get_workflow_status(workflow_id)
+        if status is not None and status.status in ("SUCCESS", "ERROR", "CANCELLED"):
+            return DBOS.retrieve_workflow(workflow_id).get_result()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{workflow_id} still {status and status.status}")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_upstream_database_converts_and_finishes_its_work(
+    upstream_url: str, backend: str, release: str
+) -> None:
+    load(release, backend, upstream_url)
+    version = _in_flight_version(upstream_url)
+    started = time.monotonic()
+    _launch(upstream_url, version, pickle_opt_in=True)
+    assert upstream_app.SLEEP_SEC  # the app's workflows are registered
+
+    # Finished work reads back: result, error, event, stream.
+    assert DBOS.get_workflow_status("finished-wf").status == "SUCCESS"  # type: ignore[union-attr]
+    assert _result("finished-wf") == {"order": "alpha", "total": 42}
+    assert DBOS.get_event("finished-wf", "status", timeout_seconds=0) == "shipped"
+    assert list(DBOS.read_stream("finished-wf", "progress")) == [0, 1, 2]
+    with pytest.raises(ValueError, match="refused: no stock"):
+        _result("failing-wf")
+    listed = {w.workflow_id: w.status for w in DBOS.list_workflows()}
+    assert listed["finished-wf"] == "SUCCESS" and listed["failing-wf"] == "ERROR"
+
+    # In flight: killed in a durable sleep long past, so it finishes at once from its record.
+    assert _result("sleeper-wf") == "slept-28"
+    # The message sent while it slept is received.
+    assert _result("late-receiver-wf") == "got:hello"
+    # Blocked in recv: a message sent now ends the wait.
+    DBOS.send("waiter-wf", "card-ok", topic="payment")
+    assert _result("waiter-wf") == "paid:card-ok"
+    # Queued by a client with no worker running: dequeued and run here.
+    assert _result("queued-wf") == 11
+    assert time.monotonic() - started < upstream_app.SLEEP_SEC  # no sleep began afresh
+
+    steps = DBOS.list_workflow_steps("sleeper-wf")
+    assert [s["function_name"] for s in steps] == ["double", "DBOS.sleep", "double"]
+
+
+@pytest.mark.parametrize("release", [RELEASES[0], LATEST])
+def test_nothing_is_unpickled_without_the_opt_in(
+    upstream_url: str, backend: str, release: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(release, backend, upstream_url)
+    version = _in_flight_version(upstream_url)
+    unpickled: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        unpickled.append(args)
+        raise AssertionError("unpickled without the opt-in")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    _launch(upstream_url, version, pickle_opt_in=False)
+
+    listed = {w.workflow_id: w.status for w in DBOS.list_workflows()}
+    assert listed["finished-wf"] == "SUCCESS"
+    with pytest.raises(DBOSDeserializationError, match=r"PickleSerializer\(\)"):
+        _result("finished-wf")
+    # In-flight work with pickled inputs is not run, and not failed: it waits for a process
+    # that opted in.
+    time.sleep(0.5)
+    DBOS.destroy()
+    assert not unpickled
+    statuses = dict(
+        query_system_sql(
+            upstream_url,
+            "SELECT workflow_uuid, status FROM {prefix}workflow_status "
+            "WHERE workflow_uuid IN ('sleeper-wf', 'late-receiver-wf', 'queued-wf')",
+        )
+    )
+    assert statuses == {
+        "sleeper-wf": "PENDING",
+        "late-receiver-wf": "PENDING",
+        "queued-wf": statuses["queued-wf"],
+    }
+    assert statuses["queued-wf"] in ("ENQUEUED", "PENDING")
+
+    monkeypatch.undo()
+    _launch(upstream_url, version, pickle_opt_in=True)
+    assert _result("sleeper-wf") == "slept-28"
+    assert _result("queued-wf") == 11
+
+
+def test_a_database_upstream_still_writes_to_is_refused(upstream_url: str, backend: str) -> None:
+    load(LATEST, backend, upstream_url)
+    now = int(time.time() * 1000)
+    run_system_sql(
+        upstream_url,
+        f"UPDATE {{prefix}}workflow_status SET updated_at = {now} "
+        "WHERE workflow_uuid = 'waiter-wf'",
+    )
+    sysdb = SystemDatabase(normalize_url(upstream_url))
+    try:
+        with pytest.raises(DBOSInitializationError, match=r"may still be using.*--force"):
+            sysdb.initialize()
+    finally:
+        sysdb.dispose()
+    # Refused untouched: still upstream's.
+    assert query_system_sql(upstream_url, "SELECT version FROM {prefix}dbos_migrations") == [(108,)]
+    sysdb = SystemDatabase(normalize_url(upstream_url))
+    sysdb.convert_upstream_in_use = True  # dbos migrate --force
+    try:
+        sysdb.initialize()
+        assert sysdb.converted is not None and sysdb.converted.workflows >= 7
+    finally:
+        sysdb.dispose()
+
+
+def test_upstream_database_is_refused_without_run_migrations(
+    upstream_url: str, backend: str
+) -> None:
+    load(LATEST, backend, upstream_url)
+    sysdb = SystemDatabase(normalize_url(upstream_url))
+    try:
+        with pytest.raises(DBOSInitializationError, match="upstream DBOS .* dbos migrate"):
+            sysdb.initialize(run_migrations=False)
+    finally:
+        sysdb.dispose()
+
+
+def test_converted_database_keeps_every_row(upstream_url: str, backend: str) -> None:
+    load(LATEST, backend, upstream_url)
+    tables = ("workflow_status", "operation_outputs", "workflow_events", "streams")
+    before = {t: _count(upstream_url, t) for t in tables}
+    messages = query_system_sql(
+        upstream_url,
+        "SELECT message_uuid, destination_uuid, topic, message FROM {prefix}notifications",
+    )
+    sysdb = SystemDatabase(normalize_url(upstream_url))
+    try:
+        sysdb.initialize()
+    finally:
+        sysdb.dispose()
+    assert {t: _count(upstream_url, t) for t in tables} == before
+    assert (
+        query_system_sql(
+            upstream_url,
+            "SELECT message_uuid, destination_uuid, topic, message FROM {prefix}notifications",
+        )
+        == messages
+    )
+    # Upstream's schedules (and queues, application versions) are kept aside with their rows.
+    kept = query_system_sql(
+        upstream_url, "SELECT schedule_name, schedule FROM {prefix}upstream_workflow_schedules"
+    )
+    assert kept == [("nightly", "0 3 * * *")]
+    # A second open finds our schema: nothing more to do.
+    engine = sa.create_engine(normalize_url(upstream_url))
+    engine.dispose()
+    sysdb = SystemDatabase(normalize_url(upstream_url))
+    try:
+        sysdb.initialize()
+        assert sysdb.converted is None
+    finally:
+        sysdb.dispose()
+
+
+def _count(url: str, table: str) -> int:
+    return int(str(query_system_sql(url, f"SELECT COUNT(*) FROM {{prefix}}{table}")[0][0]))
