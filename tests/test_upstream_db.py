@@ -181,7 +181,7 @@ def test_upstream_database_is_refused_without_run_migrations(
     load(LATEST, backend, upstream_url)
     sysdb = SystemDatabase(normalize_url(upstream_url))
     try:
-        with pytest.raises(DBOSInitializationError, match="upstream DBOS .* dbos migrate"):
+        with pytest.raises(DBOSInitializationError, match="upstream DBOS .* `dbos migrate`"):
             sysdb.initialize(run_migrations=False)
     finally:
         sysdb.dispose()

@@ -8,7 +8,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,6 +17,8 @@ from .._config import mask_url, normalize_url, resolve_system_database_url
 from .._core.runtime import Runtime
 from .._db.schema import SCHEMA_VERSION
 from .._db.system import SystemDatabase
+from .._db.upstream import InFlight
+from .._db.upstream_convert import Converted
 from .._error import DBOSException
 from .._serialization import DEFAULT_SERIALIZER
 from .._threads import DaemonPool
@@ -126,6 +128,12 @@ def check_schema(sysdb: SystemDatabase) -> None:
         version = sysdb.schema_version()
     except sa.exc.SQLAlchemyError as exc:
         raise AdminError(f"cannot open system database {where}: {first_line(exc)}") from None
+    upstream = sysdb.upstream_database()
+    if upstream is not None:
+        raise AdminError(
+            f"{where} holds {upstream.describe()}: `dbos migrate` converts it to this dbos's "
+            "schema (stop upstream's processes first)"
+        )
     if version is None:
         raise AdminError(
             f"{where} has no DBOS system schema (`dbos migrate` creates one, or check the URL)"
@@ -173,9 +181,21 @@ def session(url: str, schema: str = "dbos") -> Iterator[AdminSession]:
         opened.close()
 
 
-def migrate(url: str, schema: str = "dbos") -> int:
-    """Create the system database if missing and bring its schema to this code's version."""
+@dataclass
+class Migrated:
+    """What `dbos migrate` did: the version reached, and an upstream database's conversion
+    with the work it found in flight."""
+
+    version: int
+    converted: Converted | None = None
+    in_flight: list[InFlight] = field(default_factory=list)
+
+
+def migrate(url: str, schema: str = "dbos", convert_in_use: bool = False) -> Migrated:
+    """Create the system database if missing and bring its schema to this code's version (an
+    upstream DBOS database is converted; with `convert_in_use`, even if it seems in use)."""
     sysdb = _new_sysdb(url, schema)
+    sysdb.convert_upstream_in_use = convert_in_use
     try:
         sysdb.initialize(run_migrations=True)
         version = sysdb.schema_version()
@@ -185,7 +205,9 @@ def migrate(url: str, schema: str = "dbos") -> int:
         raise AdminError(f"cannot migrate {mask_url(sysdb.url)}: {first_line(exc)}") from None
     finally:
         sysdb.dispose()
-    return version or SCHEMA_VERSION
+    return Migrated(
+        version or SCHEMA_VERSION, sysdb.converted, list(sysdb.converted_in_flight or [])
+    )
 
 
 def reset(url: str, schema: str = "dbos") -> None:

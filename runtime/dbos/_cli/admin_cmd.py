@@ -100,13 +100,28 @@ def gc_cmd(s: AdminSession, args: argparse.Namespace) -> None:
     print(f"deleted {deleted} workflows{before} in {took:.1f}s")
 
 
-def migrate_cmd(url: str, schema: str, app_url: str | None = None) -> None:
-    """The system database, created or brought up to date; with `app_url`, the application
-    database too (created if missing, with its transaction outputs table)."""
+def migrate_cmd(url: str, schema: str, app_url: str | None = None, force: bool = False) -> None:
+    """The system database, created, converted from upstream's or brought up to date; with
+    `app_url`, the application database too (created if missing, with its transaction outputs
+    table)."""
     from .._admin.connect import ADMIN_RETRY_BOUND_SEC, migrate
 
-    version = migrate(url, schema)
-    print(f"{mask_url(url)}: system schema at version {version}")
+    done = migrate(url, schema, convert_in_use=force)
+    if done.converted is not None:
+        c = done.converted
+        print(
+            f"{mask_url(url)}: converted {c.source}: {c.workflows} workflows, {c.messages} "
+            f"messages, {c.stream_values} stream values kept"
+        )
+    print(f"{mask_url(url)}: system schema at version {done.version}")
+    if done.converted is not None and done.in_flight:
+        print("work in flight, by application version (a process recovers only its own):")
+        for group in done.in_flight:
+            print(f"  {group.describe()}")
+        print(
+            "  pin application_version in the config to the version above (or run the code "
+            "that had it) before launching, or that work is not recovered"
+        )
     if app_url:
         try:
             app_db = ApplicationDatabase(normalize_url(app_url), schema=schema)

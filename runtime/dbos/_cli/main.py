@@ -36,7 +36,7 @@ def _run(args: argparse.Namespace) -> None:
     if args.verb == "migrate":
         # The application database too when the file names one, as upstream's migrate does.
         app_url = project.database_url if project is not None and not args.db_url else None
-        admin_cmd.migrate_cmd(url, args.schema, app_url)
+        admin_cmd.migrate_cmd(url, args.schema, app_url, args.force)
         project_cmd.migrate_commands(project)
         return
     if args.verb == "reset":

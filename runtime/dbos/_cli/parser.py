@@ -89,11 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = _leaf(qs, "list", "queues with their limits and depths")
     _json_option(p)
 
-    _leaf(
+    p = _leaf(
         verbs,
         "migrate",
         "create the system database or bring its schema up to date (and the application "
         "database, then the migration commands, of a dbos-config.yaml here)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="convert an upstream DBOS database even if upstream processes seem to use it",
     )
     verbs.add_parser(
         "start",

@@ -152,6 +152,11 @@ class SchemaSetup(Connections):
                 group.describe(),
             )
 
+    def upstream_database(self) -> UpstreamDatabase | None:
+        """The upstream DBOS schema this database holds, if it holds one (not converted)."""
+        with self.engine.connect() as conn:
+            return detect(conn, self.backend, self.schema)
+
     def check_connection(self) -> None:
         """One round trip to the database: raises if it cannot be reached."""
         self.fetchall("SELECT 1", {})

@@ -10,7 +10,12 @@ from collections.abc import Sequence
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from .._error import DBOSDeserializationError, DBOSRecordedError, DBOSSerializationError
+from .._error import (
+    DBOSDeserializationError,
+    DBOSFormatNotConfiguredError,
+    DBOSRecordedError,
+    DBOSSerializationError,
+)
 from .base import _TAG, Serializer, _safe_str, _type_name
 from .json_decode import _PLAIN_DECODER, _TAGGED_DECODER
 from .json_encode import _SCALARS, _encode_json, _encode_tagged, _is_plain_dict, _is_plain_list
@@ -166,8 +171,4 @@ def reader_for(stored_format: str | None, configured: Serializer) -> Serializer:
         return DEFAULT_SERIALIZER
     if stored_format == PORTABLE_FORMAT:
         return PORTABLE_SERIALIZER
-    raise DBOSDeserializationError(
-        f"Serialization {stored_format} is not available: a stored value is in format "
-        f"{stored_format!r}, but this process is configured with serializer "
-        f"{configured.name()!r}; configure the serializer that wrote it"
-    )
+    raise DBOSFormatNotConfiguredError(stored_format, configured.name())

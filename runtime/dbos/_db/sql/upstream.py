@@ -218,12 +218,16 @@ WHERE serialization IS NULL AND ({checks})
 
 PICKLED_TEXT: Final = "({column} IS NOT NULL AND {column} LIKE 'gA%')"
 
+# Our recovery claims a PENDING row by swapping its owner token: upstream before its migration
+# 7 wrote none. A token without a process prefix belongs to no live process here.
 WORKFLOW_STATUS_DEFAULTS: Final = """
 UPDATE {s}workflow_status SET
     recovery_attempts = COALESCE(recovery_attempts, 0),
     priority = COALESCE(priority, 0),
     created_at = CAST(created_at AS BIGINT),
     updated_at = CAST(updated_at AS BIGINT),
+    owner_xid = CASE
+        WHEN owner_xid IS NULL AND status = 'PENDING' THEN 'upstream' ELSE owner_xid END,
     completed_at = CASE
         WHEN completed_at IS NULL
             AND status IN ('SUCCESS', 'ERROR', 'CANCELLED', 'MAX_RECOVERY_ATTEMPTS_EXCEEDED')
