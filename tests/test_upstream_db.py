@@ -103,6 +103,18 @@ def test_upstream_database_converts_and_finishes_its_work(
 
     steps = DBOS.list_workflow_steps("sleeper-wf")
     assert [s["function_name"] for s in steps] == ["double", "DBOS.sleep", "double"]
+    if _wrote_portable(upstream_url):  # upstream 2.14 on: its portable JSON format
+        assert _result("portable-wf") == {"name": "bob", "items": [1, 2, 3]}
+        assert DBOS.get_event("portable-wf", "greeting", timeout_seconds=0) == "hello bob"
+        assert _result("queued-portable-wf") == 13
+
+
+def _wrote_portable(url: str) -> bool:
+    return bool(
+        query_system_sql(
+            url, "SELECT 1 FROM {prefix}workflow_status WHERE workflow_uuid = 'portable-wf'"
+        )
+    )
 
 
 @pytest.mark.parametrize("release", [RELEASES[0], LATEST])
@@ -125,6 +137,9 @@ def test_nothing_is_unpickled_without_the_opt_in(
     assert listed["finished-wf"] == "SUCCESS"
     with pytest.raises(DBOSDeserializationError, match=r"PickleSerializer\(\)"):
         _result("finished-wf")
+    if _wrote_portable(upstream_url):  # portable JSON needs no opt-in
+        assert _result("portable-wf") == {"name": "bob", "items": [1, 2, 3]}
+        assert _result("queued-portable-wf") == 13
     # In-flight work with pickled inputs is not run, and not failed: it waits for a process
     # that opted in.
     time.sleep(0.5)
@@ -208,7 +223,15 @@ def test_converted_database_keeps_every_row(upstream_url: str, backend: str) -> 
         )
         == messages
     )
-    # Upstream's schedules (and queues, application versions) are kept aside with their rows.
+    # A queue registered at run time upstream is one here (not one declared in code).
+    queues = query_system_sql(
+        upstream_url,
+        "SELECT name, concurrency, declared_in_code FROM {prefix}queues "
+        "WHERE name = 'registered_queue'",
+    )
+    assert [(n, c, bool(d)) for n, c, d in queues] == [("registered_queue", 3, False)]
+    # Upstream's schedules and application versions are kept aside with their rows, for the
+    # migrations that give them counterparts here.
     kept = query_system_sql(
         upstream_url, "SELECT schedule_name, schedule FROM {prefix}upstream_workflow_schedules"
     )
@@ -226,3 +249,19 @@ def test_converted_database_keeps_every_row(upstream_url: str, backend: str) -> 
 
 def _count(url: str, table: str) -> int:
     return int(str(query_system_sql(url, f"SELECT COUNT(*) FROM {{prefix}}{table}")[0][0]))
+
+
+def test_without_the_pinned_version_work_waits_and_the_log_names_its_version(
+    upstream_url: str, backend: str, dbos_log: pytest.LogCaptureFixture
+) -> None:
+    load(LATEST, backend, upstream_url)
+    version = _in_flight_version(upstream_url)
+    _launch(upstream_url, "a-new-version", pickle_opt_in=True)
+    assert _result("queued-wf") == 11  # enqueued without a version: any worker takes it
+    status = DBOS.get_workflow_status("sleeper-wf")
+    assert status is not None and status.status == "PENDING"
+    logged = dbos_log.text
+    assert f"'{version}': 3 PENDING" in logged  # the conversion's report
+    assert f"3 of '{version}'" in logged and "application_version" in logged  # recovery's
+    _launch(upstream_url, version, pickle_opt_in=True)
+    assert _result("sleeper-wf") == "slept-28"

@@ -14,6 +14,9 @@ upstream nor the network. Run from the repository root with the project's venv (
 throwaway PostgreSQL with tests/pg_cluster.py):
 
     .venv/bin/python tests/upstream_fixtures/generate.py [RELEASE ...]
+
+For a minute after it ran, the conversion takes a fixture for a database upstream still writes
+to (its newest write is that recent) and the tests that convert refuse it: wait that out.
 """
 
 from __future__ import annotations

@@ -128,6 +128,8 @@ def run(url: str) -> None:
         DBOS.create_schedule(
             schedule_name="nightly", workflow_fn=nightly, schedule="0 3 * * *", context=None
         )
+    if hasattr(DBOS, "register_queue"):  # queues as data arrived in upstream 2.20
+        DBOS.register_queue("registered_queue", concurrency=3)
     print("READY", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 

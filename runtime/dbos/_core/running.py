@@ -258,7 +258,8 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = T
 def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> Launch | None:
     """The Launch of a workflow this process just claimed (recovered or dequeued), or None
     when it must not run: dead-lettered after too many recoveries, or inputs unreadable (both
-    recorded). Raises DBOSWorkflowFunctionNotFoundError when this process lacks its code."""
+    recorded), or in a format this process is not configured to read (left PENDING). Raises
+    DBOSWorkflowFunctionNotFoundError when this process lacks its code."""
     workflow_id = row[W.ID]
     info = _registry.get_function(row[W.NAME])
     limit = info.max_recovery_attempts if info is not None else 100
@@ -268,13 +269,11 @@ def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> 
         logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, limit))
         return None
     try:
+        # A format this process is not configured for is not the workflow's fault: it stays
+        # PENDING here (not handed back to its queue, whose wake-up would claim it again at
+        # once, each claim counting as an attempt), and the next launch of a process
+        # configured for it recovers it.
         runtime.reader(row[W.FORMAT])
-    except DBOSDeserializationError as exc:
-        # Not this workflow's fault: a process configured with its serializer can run it.
-        raise DBOSWorkflowFunctionNotFoundError(
-            workflow_id, f"this process cannot read its inputs ({exc.message})"
-        ) from None
-    try:
         return launch_from_row(runtime, row, owner, load_steps=not first_run)
     except DBOSFormatNotConfiguredError as exc:
         _left_unread(workflow_id, exc)

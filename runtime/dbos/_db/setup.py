@@ -21,7 +21,7 @@ from .databases import drop_database, ensure_database, open_waiting
 from .migrations import MigrationContext, pending
 from .schema import SCHEMA_VERSION
 from .upstream import InFlight, UpstreamDatabase, detect, in_flight, signs_of_life
-from .upstream_convert import Converted, convert
+from .upstream_convert import Converted, carry_over, convert
 
 logger = logging.getLogger("dbos")
 
@@ -116,6 +116,9 @@ class SchemaSetup(Connections):
         for migration in steps:
             migration.apply(self._migration_context(conn))
             conn.execute(migrations.insert().values(version=migration.version))
+        carried = carry_over(conn, self.backend, self.schema) if run_migrations else []
+        if carried:
+            logger.info("Carried over upstream DBOS's %s", ", ".join(carried))
 
     def _convert_upstream(
         self, conn: sa.Connection, found: UpstreamDatabase, run_migrations: bool
@@ -136,6 +139,7 @@ class SchemaSetup(Connections):
                 )
         logger.info("Converting %s in %s to this dbos's schema, in place", found.describe(), where)
         done = convert(conn, found)
+        self._migration_context(conn).install_wake_triggers()  # ours, as our version 6 has
         self.converted = done
         self.converted_in_flight = in_flight(conn, self.backend, self.schema)
         logger.info(

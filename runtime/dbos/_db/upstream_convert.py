@@ -37,10 +37,16 @@ logger = logging.getLogger("dbos")
 
 CONVERTED_VERSION = 6
 
-# Upstream's tables that ours will have counterparts of (queues now; schedules and
-# application versions in later migrations), moved aside with their rows.
-KEPT_ASIDE = ("queues", "workflow_schedules", "application_versions")
+# Upstream's tables that ours have counterparts of from a later migration (queues: 7), moved
+# aside with their rows at the conversion and carried into ours once the migration that makes
+# the counterpart has run (`carry_over`): upstream table -> (our table, its key).
+KEPT_ASIDE = {
+    "queues": ("queues", "name"),
+    "workflow_schedules": ("workflow_schedules", "schedule_name"),
+    "application_versions": ("application_versions", "version_id"),
+}
 ASIDE_PREFIX = "upstream_"
+
 
 _STREAM_CLOSED = "__DBOS_STREAM_CLOSED__"
 _VALUE_COLUMNS = {
@@ -109,9 +115,8 @@ class _Converter:
                 self._move_aside(table)
         for create in (sql.CREATE_EXECUTORS, sql.CREATE_QUEUES, sql.CREATE_SCHEDULES):
             self.ddl(create)
-        enqueue_order = ", seq" if self.pg else ""
         for create in sql.CREATE_INDEXES:
-            self.ddl(create.replace("{enqueue_order}", enqueue_order))
+            self.ddl(create)
         self.run(sql.CLEAR_STAMP)
         self.run(sql.STAMP, version=CONVERTED_VERSION)
         return Converted(found.describe(), workflows, messages, stream_values)
@@ -241,6 +246,34 @@ class _Converter:
             self.ddl(f'DROP TRIGGER "{trigger}" ON {{s}}{table}')
         for (signature,) in self.run(sql.PG_UPSTREAM_FUNCTIONS, schema=self.schema):
             self.ddl(f"DROP FUNCTION {signature}")
+
+
+def carry_over(conn: sa.Connection, backend: str, schema: str | None) -> list[str]:
+    """Move the rows of kept-aside upstream tables into ours, for each whose counterpart a
+    migration has made by now, and drop the emptied aside table. Runs after the migrations,
+    in their transaction (and on later launches, for a counterpart that a newer version of
+    this code adds). Returns what it carried, for the log."""
+    inspector = sa.inspect(conn)
+    tables = set(inspector.get_table_names(schema=schema))
+    carried = []
+    for upstream_name, (target, key) in KEPT_ASIDE.items():
+        aside = f"{ASIDE_PREFIX}{upstream_name}"
+        if aside not in tables or target not in tables:
+            continue
+        ours = [c["name"] for c in inspector.get_columns(target, schema=schema)]
+        theirs = {c["name"] for c in inspector.get_columns(aside, schema=schema)}
+        shared = [c for c in ours if c in theirs]
+        columns = ", ".join(f'"{c}"' for c in shared)
+        statement = (
+            sql.CARRY_OVER.replace("{target}", target)
+            .replace("{aside}", aside)
+            .replace("{columns}", columns)
+            .replace("{key}", key)
+        )
+        result = conn.exec_driver_sql(render(statement, backend, schema))
+        conn.exec_driver_sql(render(f"DROP TABLE {{s}}{aside}", backend, schema))
+        carried.append(f"{result.rowcount} {upstream_name}")
+    return carried
 
 
 def convert(conn: sa.Connection, found: UpstreamDatabase) -> Converted:

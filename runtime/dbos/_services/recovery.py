@@ -21,11 +21,12 @@ def recover_pending(runtime: Runtime, executor_timeout_sec: float) -> list[Workf
     queue, the others run here."""
     instances = {str(r[0]): tuple(r) for r in runtime.sysdb.instances()}
     handles: list[WorkflowHandle[Any]] = []
-    other_version = 0
+    other_versions: dict[str, int] = {}
     alive_elsewhere: set[str] = set()
     for row in runtime.sysdb.pending_for_executor(runtime.executor_id):
         if row[W.VERSION] != runtime.app_version:
-            other_version += 1
+            version = str(row[W.VERSION])
+            other_versions[version] = other_versions.get(version, 0) + 1
             continue
         owner = instance_of(row[W.OWNER])
         if owner is not None and instance_alive(instances.get(owner), executor_timeout_sec):
@@ -36,10 +37,14 @@ def recover_pending(runtime: Runtime, executor_timeout_sec: float) -> list[Workf
             handles.append(WorkflowHandle(row[W.ID]))
             continue
         handles.append(WorkflowHandle(row[W.ID], runtime.pool.submit(recover_row, row)))
-    if other_version:
+    if other_versions:
         logger.warning(
-            "%d pending workflows belong to other application versions and were not recovered",
-            other_version,
+            "%d pending workflows belong to other application versions and were not recovered "
+            "(%s); this process is version %r: a process of their version recovers them "
+            "(application_version in the config)",
+            sum(other_versions.values()),
+            ", ".join(f"{n} of {v!r}" for v, n in sorted(other_versions.items())),
+            runtime.app_version,
         )
     if alive_elsewhere:
         logger.warning(

@@ -339,7 +339,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-8b3b71ff-7d39-4715-a50a-34d235f49eae	fd24df714215a45fbc15b428cbe19d56	1796555696272	1796555696272
+c1377b8a-c079-48b5-9b66-342ac393ccb1	fd24df714215a45fbc15b428cbe19d56	1796557033147	1796557033147
 \.
 
 
@@ -365,7 +365,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-9b7bdd73-16cb-4af9-acf5-4e86e730bb63	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555696488	py_pickle	f
+6acc4ef5-b1f6-406e-8377-b8436c74c8c3	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557033551	py_pickle	f
 \.
 
 
@@ -374,19 +374,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555696314	1796555696326	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555696334	1796555696343	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555696345	1796555696351	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555696353	1796555696357	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555696359	1796555696362	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555696364	1796555696367	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796555696381	1796555696384	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555696394	1796555696397	py_pickle
-sleeper-wf	2	DBOS.sleep	1796555716.410535	\N	\N	1796555696402	1796555696410	portable_json
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555696399	1796555696411	py_pickle
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555696408	1796555696420	py_pickle
-late-receiver-wf	2	DBOS.sleep	1796555716.430994	\N	\N	1796555696428	1796555696431	portable_json
-waiter-wf	3	DBOS.sleep	1796559296.4374378	\N	\N	1796555696435	1796555696437	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796557033279	1796557033300	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557033307	1796557033320	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557033325	1796557033333	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557033336	1796557033353	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557033361	1796557033367	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557033376	1796557033384	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557033426	1796557033432	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796557033458	1796557033464	py_pickle
+sleeper-wf	2	DBOS.sleep	1796557053.4772573	\N	\N	1796557033470	1796557033477	portable_json
+waiter-wf	1	double	gARLAi4=	\N	\N	1796557033471	1796557033480	py_pickle
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557033481	1796557033496	py_pickle
+waiter-wf	3	DBOS.sleep	1796560633.5307558	\N	\N	1796557033508	1796557033530	portable_json
+late-receiver-wf	2	DBOS.sleep	1796557053.5246794	\N	\N	1796557033504	1796557033524	portable_json
 \.
 
 
@@ -395,6 +395,7 @@ waiter-wf	3	DBOS.sleep	1796559296.4374378	\N	\N	1796555696435	1796555696437	port
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at) FROM stdin;
+135c0d32-46d0-4507-b963-bc5058cf60bb	registered_queue	3	\N	\N	\N	f	f	1	1796557033580	1796557033578
 \.
 
 
@@ -435,7 +436,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-4f6c7d75-b781-41a5-b11b-08c233e608c9	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+998caa07-01d8-40e5-818a-853651b83f3f	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -444,14 +445,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555696306	1796555696371	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	9a20f735-f674-4983-b557-51496089bb7a	\N	py_pickle	\N	f	f
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555696374	1796555696376	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	5b4d1ea3-067d-4c0f-9b31-bdd86ee94091	\N	py_pickle	\N	f	f
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796555696380	1796555696387	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	86425ed7-d266-4f4d-9aa3-db2df86cde8b	\N	portable_json	\N	f	f
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555696390	1796555696390	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	8bafd4ed-6129-4680-b436-bb3d9b58dadf	\N	py_pickle	\N	f	f
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555696394	1796555696394	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	f2aebd43-9ef6-4661-817b-5ad77006e0a7	\N	py_pickle	\N	f	f
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555696402	1796555696402	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	d70f6c2d-37ce-4209-9506-a376b7e38970	\N	py_pickle	\N	f	f
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555697292	1796555697292	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555697297	1796555697297	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557033270	1796557033399	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	6fb365b9-9f3f-4306-b7c3-0d7890068675	\N	py_pickle	\N	f	f
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557033404	1796557033413	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	f6dbb3c8-a667-469d-bd75-4ae294c213b9	\N	py_pickle	\N	f	f
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557033424	1796557033444	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	c7f9da1f-1f31-47eb-8a1f-5e0a0416ac97	\N	portable_json	\N	f	f
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557033455	1796557033455	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	70dc433f-9b42-4e36-af75-8d68fece99c5	\N	py_pickle	\N	f	f
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557033460	1796557033460	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	8e15f8c6-2cb9-414a-ba86-6b2a7f7b0985	\N	py_pickle	\N	f	f
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557033477	1796557033477	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	e00e84b8-ac7d-4d1a-8437-b9dc4b49033f	\N	py_pickle	\N	f	f
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557034745	1796557034745	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557034751	1796557034751	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f
 \.
 
 

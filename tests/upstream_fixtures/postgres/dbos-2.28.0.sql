@@ -336,7 +336,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-fe469598-359e-41ad-b330-e6da7f47a860	40d9e5c97dc5df79c65e1633b550f2ae	1796555792269	1796555792269
+97de57ff-1a53-4b99-8414-5156ce36b259	40d9e5c97dc5df79c65e1633b550f2ae	1796557066287	1796557066287
 \.
 
 
@@ -362,7 +362,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-04a266d6-2fa3-4af2-9b9a-2559efa66e73	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555792480	py_pickle	f
+e2dca723-36ce-40e8-8e08-3e7ae24c88ac	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557066642	py_pickle	f
 \.
 
 
@@ -371,19 +371,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555792306	1796555792310	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555792318	1796555792326	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555792329	1796555792335	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555792341	1796555792348	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555792351	1796555792354	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555792357	1796555792360	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796555792380	1796555792383	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555792391	1796555792398	py_pickle
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555792398	1796555792405	py_pickle
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555792404	1796555792408	py_pickle
-sleeper-wf	2	DBOS.sleep	1796555812.4140136	\N	\N	1796555792406	1796555792414	portable_json
-late-receiver-wf	2	DBOS.sleep	1796555812.414185	\N	\N	1796555792412	1796555792414	portable_json
-waiter-wf	3	DBOS.sleep	1796559392.4192686	\N	\N	1796555792416	1796555792419	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796557066351	1796557066362	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557066368	1796557066380	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557066386	1796557066397	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557066400	1796557066416	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557066434	1796557066439	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557066442	1796557066448	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557066502	1796557066512	\N
+waiter-wf	1	double	gARLAi4=	\N	\N	1796557066541	1796557066548	py_pickle
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796557066532	1796557066540	py_pickle
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557066552	1796557066561	py_pickle
+late-receiver-wf	2	DBOS.sleep	1796557086.5738747	\N	\N	1796557066563	1796557066573	portable_json
+sleeper-wf	2	DBOS.sleep	1796557086.5762994	\N	\N	1796557066554	1796557066576	portable_json
+waiter-wf	3	DBOS.sleep	1796560666.5860355	\N	\N	1796557066578	1796557066586	portable_json
 \.
 
 
@@ -392,6 +392,7 @@ waiter-wf	3	DBOS.sleep	1796559392.4192686	\N	\N	1796555792416	1796555792419	port
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at) FROM stdin;
+9cd2b1f9-eabf-4519-9be0-f07bd1c3235d	registered_queue	3	\N	\N	\N	f	f	1	1796557066675	1796557066673
 \.
 
 
@@ -432,7 +433,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-cc4982d5-1071-456a-831d-676e3135996c	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+929d1047-432e-4271-80ba-fe93189af616	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -441,14 +442,14 @@ cc4982d5-1071-456a-831d-676e3135996c	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg=
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at, attributes, schedule_name, debounce_deadline_epoch_ms, is_debounced) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555792303	1796555792369	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	e69d7821-30ab-4828-94aa-828eba6f78b5	\N	py_pickle	\N	f	f	1796555792369	null	\N	\N	f
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555792373	1796555792376	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	969bd99b-37c5-4c12-9c08-fe5a57f06e04	\N	py_pickle	\N	f	f	1796555792376	null	\N	\N	f
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796555792379	1796555792386	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	9a3bda00-226e-4c78-8f43-0fcaaf388bd7	\N	portable_json	\N	f	f	1796555792386	null	\N	\N	f
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555792389	1796555792389	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a71f2b2c-934f-4ba1-8b2d-2b2162be5780	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555792394	1796555792394	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	09014c2f-bb8e-4326-8726-70d4b1f716ef	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555792402	1796555792402	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	3b66e3d5-793e-4943-96c4-de3415a48bdb	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555793178	1796555793178	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555793184	1796555793184	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557066338	1796557066466	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	cbd806d9-83e9-4c2d-8a1b-52b386aef989	\N	py_pickle	\N	f	f	1796557066466	null	\N	\N	f
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557066477	1796557066492	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	aceb3e9d-8013-4c72-8210-fbcacfa2aea5	\N	py_pickle	\N	f	f	1796557066492	null	\N	\N	f
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557066499	1796557066521	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	41ffdce5-d5e7-4baa-aa50-d448b630ae9b	\N	portable_json	\N	f	f	1796557066521	null	\N	\N	f
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557066526	1796557066526	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	9ae3d6b4-c25c-459a-be28-85bc300b930b	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557066532	1796557066532	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	cccb34e0-9f9d-41c5-9d68-8137f7ed90e6	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557066549	1796557066549	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	1bad00a5-bc54-4b2e-a636-9f18ac20516f	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557067706	1796557067706	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557067716	1796557067716	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f
 \.
 
 

@@ -336,7 +336,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-e090ea99-cf9b-4b0c-a6d1-f8581117ec0b	b613923b9892f14cf323133ae73e4d11	1796555811726	1796555811726
+64b0c40b-2a56-4b5b-9727-a8838f18198e	b613923b9892f14cf323133ae73e4d11	1796557073810	1796557073810
 \.
 
 
@@ -362,7 +362,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-4679f656-945f-4c62-a2d2-a813adf8e3a1	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555811922	py_pickle	f
+1e95974f-22ba-49d7-88bf-252375c8e8d9	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557074212	py_pickle	f
 \.
 
 
@@ -371,19 +371,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555811762	1796555811767	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555811772	1796555811778	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555811780	1796555811786	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555811788	1796555811793	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555811795	1796555811798	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555811800	1796555811805	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796555811820	1796555811823	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555811834	1796555811838	py_pickle
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555811839	1796555811843	py_pickle
-sleeper-wf	2	DBOS.sleep	1796555831.8469245	\N	\N	1796555811844	1796555831846	portable_json
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555811850	1796555811858	py_pickle
-waiter-wf	3	DBOS.sleep	1796559411.8705404	\N	\N	1796555811863	1796555811870	portable_json
-late-receiver-wf	2	DBOS.sleep	1796555831.8828516	\N	\N	1796555811878	1796555831882	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796557073871	1796557073882	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557073889	1796557073898	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557073906	1796557073913	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557073927	1796557073945	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557073950	1796557073956	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557073966	1796557073974	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557074016	1796557074024	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796557074078	1796557074091	py_pickle
+waiter-wf	1	double	gARLAi4=	\N	\N	1796557074090	1796557074103	py_pickle
+sleeper-wf	2	DBOS.sleep	1796557094.1179836	\N	\N	1796557074106	1796557094117	portable_json
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557074106	1796557074118	py_pickle
+late-receiver-wf	2	DBOS.sleep	1796557094.1360538	\N	\N	1796557074128	1796557094136	portable_json
+waiter-wf	3	DBOS.sleep	1796560674.1563938	\N	\N	1796557074150	1796557074156	portable_json
 \.
 
 
@@ -392,6 +392,7 @@ late-receiver-wf	2	DBOS.sleep	1796555831.8828516	\N	\N	1796555811878	17965558318
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at) FROM stdin;
+75ba0e61-dbb0-4539-bcb2-0c00eb696e46	registered_queue	3	\N	\N	\N	f	f	1	1796557074248	1796557074238
 \.
 
 
@@ -432,7 +433,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-bdc8815f-43ed-4017-9e4f-98fdd08f91b3	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+0898e4fb-6010-4e13-b5af-9f09be162e10	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -441,14 +442,14 @@ bdc8815f-43ed-4017-9e4f-98fdd08f91b3	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg=
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at, attributes, schedule_name, debounce_deadline_epoch_ms, is_debounced) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555811756	1796555811809	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	70eef8cc-9a83-4deb-9da6-f3719f10fc11	\N	py_pickle	\N	f	f	1796555811809	null	\N	\N	f
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555811814	1796555811817	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4e7b6312-3899-415f-86ec-073362b1f5b1	\N	py_pickle	\N	f	f	1796555811817	null	\N	\N	f
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796555811820	1796555811826	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	5c9abaab-7ae1-4e4b-988f-e6e698f92f21	\N	portable_json	\N	f	f	1796555811826	null	\N	\N	f
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555811830	1796555811830	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a6738934-346e-4c03-a4b8-48eab204099b	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555811834	1796555811834	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	5b1b4aee-fb79-4086-b4cd-434f0e2aacec	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555811843	1796555811843	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	039fd38f-e351-4105-83d9-ec97e2117bbb	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555812777	1796555812777	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555812782	1796555812782	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557073860	1796557073984	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	319bab2e-1b59-41b4-81ea-af6f0be7f09d	\N	py_pickle	\N	f	f	1796557073984	null	\N	\N	f
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557073998	1796557074003	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	0849754d-db56-4045-b2fd-c7e5502c69a4	\N	py_pickle	\N	f	f	1796557074003	null	\N	\N	f
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557074012	1796557074038	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	0b8f0b6c-c255-4ca5-a49c-0883e21ebd50	\N	portable_json	\N	f	f	1796557074038	null	\N	\N	f
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557074059	1796557074059	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	5f528b21-e3ec-4996-8bc6-b3a2c98d7ae7	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557074073	1796557074073	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	18a5815b-36d7-4fdc-b492-f5d29dd1eb29	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557074093	1796557074093	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	92bdc124-c49b-4c63-b5e2-84d229948960	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557075016	1796557075016	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557075020	1796557075020	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f
 \.
 
 

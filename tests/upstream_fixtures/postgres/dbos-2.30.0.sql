@@ -341,7 +341,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at, application_name) FROM stdin;
-6a506ec1-8770-4c27-88f4-450e4d2b0adf	e609ff601d82916b3d0212262cf3e0f2	1796555830360	1796555830360	upstream-fixture
+7a14916a-0ec3-4d1d-b7f2-7f7950509cff	e609ff601d82916b3d0212262cf3e0f2	1796557081309	1796557081309	upstream-fixture
 \.
 
 
@@ -367,7 +367,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-3d499249-254a-4396-9988-7d8efc3a6b6c	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555830610	py_pickle	f
+188afdad-f7d4-462c-a4cb-ac14a72ffc55	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557081644	py_pickle	f
 \.
 
 
@@ -376,19 +376,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization, application_name) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555830410	1796555830417	py_pickle	upstream-fixture
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555830432	1796555830447	\N	upstream-fixture
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555830450	1796555830459	\N	upstream-fixture
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555830465	1796555830473	\N	upstream-fixture
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555830479	1796555830485	\N	upstream-fixture
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555830488	1796555830490	\N	upstream-fixture
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796555830508	1796555830511	\N	upstream-fixture
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555830534	1796555830544	py_pickle	upstream-fixture
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555830526	1796555830542	py_pickle	upstream-fixture
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555830545	1796555830551	py_pickle	upstream-fixture
-sleeper-wf	2	DBOS.sleep	1796555850.5724661	\N	\N	1796555830553	1796555850572	portable_json	upstream-fixture
-late-receiver-wf	2	DBOS.sleep	1796555850.5772965	\N	\N	1796555830559	1796555850577	portable_json	upstream-fixture
-waiter-wf	3	DBOS.sleep	1796559430.587061	\N	\N	1796555830582	1796555830587	portable_json	upstream-fixture
+finished-wf	1	double	gARLKi4=	\N	\N	1796557081376	1796557081384	py_pickle	upstream-fixture
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557081392	1796557081401	\N	upstream-fixture
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557081406	1796557081418	\N	upstream-fixture
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557081427	1796557081438	\N	upstream-fixture
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557081442	1796557081451	\N	upstream-fixture
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557081459	1796557081462	\N	upstream-fixture
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557081503	1796557081511	\N	upstream-fixture
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796557081540	1796557081549	py_pickle	upstream-fixture
+waiter-wf	1	double	gARLAi4=	\N	\N	1796557081545	1796557081552	py_pickle	upstream-fixture
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557081554	1796557081559	py_pickle	upstream-fixture
+sleeper-wf	2	DBOS.sleep	1796557101.567334	\N	\N	1796557081560	1796557101567	portable_json	upstream-fixture
+late-receiver-wf	2	DBOS.sleep	1796557101.5972703	\N	\N	1796557081582	1796557101597	portable_json	upstream-fixture
+waiter-wf	3	DBOS.sleep	1796560681.5993207	\N	\N	1796557081594	1796557081599	portable_json	upstream-fixture
 \.
 
 
@@ -397,6 +397,7 @@ waiter-wf	3	DBOS.sleep	1796559430.587061	\N	\N	1796555830582	1796555830587	porta
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at, application_name) FROM stdin;
+cd29a974-4d9b-4b38-9496-4c51ce9f143d	registered_queue	3	\N	\N	\N	f	f	1	1796557081669	1796557081667	upstream-fixture
 \.
 
 
@@ -437,7 +438,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name, application_name) FROM stdin;
-c6b4e25d-540c-40cd-8884-949cc44bfad3	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N	upstream-fixture
+3aa7dc74-8293-4a04-ac03-16ea8b555e7b	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N	upstream-fixture
 \.
 
 
@@ -446,14 +447,14 @@ c6b4e25d-540c-40cd-8884-949cc44bfad3	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg=
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at, attributes, schedule_name, debounce_deadline_epoch_ms, is_debounced, application_name) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555830400	1796555830495	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	af2a2b46-ccd2-4db2-8ce7-553321de36a3	\N	py_pickle	\N	f	f	1796555830495	null	\N	\N	f	upstream-fixture
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555830501	1796555830503	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4cf13f60-7582-4a62-b675-25288a319925	\N	py_pickle	\N	f	f	1796555830503	null	\N	\N	f	upstream-fixture
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796555830507	1796555830514	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	fa9aae01-4d9f-4ecf-b6e5-85e20456dcd2	\N	portable_json	\N	f	f	1796555830514	null	\N	\N	f	upstream-fixture
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555830517	1796555830517	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	86980a18-9f0e-4484-a64f-32aaab96b286	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555830525	1796555830525	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a9704210-ebad-477c-acb0-b88edec92656	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555830540	1796555830540	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	8556241f-7661-48ab-bb6e-e38aeb94d4dc	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555831526	1796555831526	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	\N
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555831540	1796555831540	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557081366	1796557081469	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4af67a7c-4b73-492c-8c72-b9292aa81970	\N	py_pickle	\N	f	f	1796557081469	null	\N	\N	f	upstream-fixture
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557081485	1796557081496	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	98d532d3-1e19-4fe1-a5e9-1cb736c5fd54	\N	py_pickle	\N	f	f	1796557081496	null	\N	\N	f	upstream-fixture
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557081502	1796557081525	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	a1f1a64b-43ca-4047-b37e-b9ba8fe6af1a	\N	portable_json	\N	f	f	1796557081525	null	\N	\N	f	upstream-fixture
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557081533	1796557081533	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	b68bfadd-0ac6-4171-8761-612fc2792c6d	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557081541	1796557081541	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	8278ebde-e520-4b53-86e3-ec410efedd4b	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557081550	1796557081550	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	2a17e7d8-f086-4f79-b295-da2136155b6b	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557082760	1796557082760	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	\N
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557082771	1796557082771	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f	\N
 \.
 
 

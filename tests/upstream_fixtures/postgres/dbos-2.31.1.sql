@@ -345,7 +345,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at, application_name) FROM stdin;
-cf63f70d-8b63-48df-abf6-f42d841d4d81	c560a35caaf18556a2acff454b7e8da0	1796555420014	1796555420014	upstream-fixture
+42b9c467-5c29-40db-83bf-b02a55945402	c560a35caaf18556a2acff454b7e8da0	1796557087933	1796557087933	upstream-fixture
 \.
 
 
@@ -371,7 +371,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-8df1e170-c720-42b2-9100-f38dc8ab6cd7	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555420441	py_pickle	f
+01d0037a-f89a-4f1e-92f0-2145075ee5a1	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557088506	py_pickle	f
 \.
 
 
@@ -380,19 +380,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization, application_name) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555420087	1796555420100	py_pickle	upstream-fixture
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555420128	1796555420145	\N	upstream-fixture
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555420161	1796555420182	\N	upstream-fixture
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555420191	1796555420200	\N	upstream-fixture
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555420208	1796555420217	\N	upstream-fixture
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555420230	1796555420235	\N	upstream-fixture
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796555420274	1796555420284	\N	upstream-fixture
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555420318	1796555420325	py_pickle	upstream-fixture
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555420329	1796555420354	py_pickle	upstream-fixture
-sleeper-wf	2	DBOS.sleep	1796555440.3567286	\N	\N	1796555420338	1796555440356	portable_json	upstream-fixture
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555420350	1796555420367	py_pickle	upstream-fixture
-late-receiver-wf	2	DBOS.sleep	1796555440.3914993	\N	\N	1796555420380	1796555440391	portable_json	upstream-fixture
-waiter-wf	3	DBOS.sleep	1796559020.3921156	\N	\N	1796555420387	1796555420392	portable_json	upstream-fixture
+finished-wf	1	double	gARLKi4=	\N	\N	1796557088059	1796557088074	py_pickle	upstream-fixture
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557088088	1796557088111	\N	upstream-fixture
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557088121	1796557088141	\N	upstream-fixture
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557088169	1796557088178	\N	upstream-fixture
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557088192	1796557088203	\N	upstream-fixture
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557088212	1796557088238	\N	upstream-fixture
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557088319	1796557088331	\N	upstream-fixture
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796557088388	1796557088396	py_pickle	upstream-fixture
+sleeper-wf	2	DBOS.sleep	1796557108.4183795	\N	\N	1796557088406	1796557108418	portable_json	upstream-fixture
+waiter-wf	1	double	gARLAi4=	\N	\N	1796557088405	1796557088416	py_pickle	upstream-fixture
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557088418	1796557088431	py_pickle	upstream-fixture
+late-receiver-wf	2	DBOS.sleep	1796557108.4453878	\N	\N	1796557088443	1796557108445	portable_json	upstream-fixture
+waiter-wf	3	DBOS.sleep	1796560688.4536638	\N	\N	1796557088450	1796557088453	portable_json	upstream-fixture
 \.
 
 
@@ -401,6 +401,7 @@ waiter-wf	3	DBOS.sleep	1796559020.3921156	\N	\N	1796555420387	1796555420392	port
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at, application_name, partition_concurrency, partition_worker_concurrency, partition_rate_limit_max, partition_rate_limit_period_sec) FROM stdin;
+6998252f-1bb5-4be4-9748-8e9f0b0f2bfc	registered_queue	3	\N	\N	\N	f	f	1	1796557088528	1796557088526	upstream-fixture	\N	\N	\N	\N
 \.
 
 
@@ -441,7 +442,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name, application_name) FROM stdin;
-46514957-4739-4977-9218-eaab665c657d	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N	upstream-fixture
+4f96a959-a04a-4f48-907e-c62c975666bf	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N	upstream-fixture
 \.
 
 
@@ -450,14 +451,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at, attributes, schedule_name, debounce_deadline_epoch_ms, is_debounced, application_name) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555420082	1796555420244	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	61e59bba-5443-4520-99b3-ae2eb0720fba	\N	py_pickle	\N	f	f	1796555420244	null	\N	\N	f	upstream-fixture
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555420254	1796555420261	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a5fb2d2f-fb4c-402c-8941-d9ad10cef80b	\N	py_pickle	\N	f	f	1796555420261	null	\N	\N	f	upstream-fixture
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796555420267	1796555420292	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	8f1b44d7-1e91-4391-8006-0745dc8f7b81	\N	portable_json	\N	f	f	1796555420292	null	\N	\N	f	upstream-fixture
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555420300	1796555420300	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	1b6af13c-089c-45ae-b5d5-26394107bec4	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555420318	1796555420318	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	0bac65c7-ec70-462c-9a0a-24183d9e8250	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555420339	1796555420339	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	275899d3-6a1e-49b1-a867-ac29f180e23c	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555421512	1796555421512	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	\N
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555421518	1796555421518	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557088042	1796557088255	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	3a7bcceb-0a03-4978-afb4-28c000dde0f2	\N	py_pickle	\N	f	f	1796557088255	null	\N	\N	f	upstream-fixture
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557088271	1796557088299	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	065ee03e-c1c2-4ab3-a784-efcc3cae6e2c	\N	py_pickle	\N	f	f	1796557088299	null	\N	\N	f	upstream-fixture
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557088308	1796557088364	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	74b7141e-2f97-4214-84b0-2f753e18b0d9	\N	portable_json	\N	f	f	1796557088364	null	\N	\N	f	upstream-fixture
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557088377	1796557088377	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	56001b56-b0f8-4c18-a651-63d9552ead74	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557088395	1796557088395	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	6d92af37-baa2-487a-9bf6-28e385a19a91	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557088411	1796557088411	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	dbd66013-79e6-4dfa-b817-5fd71d8910a7	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557089727	1796557089727	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	\N
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557089733	1796557089733	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f	\N
 \.
 
 

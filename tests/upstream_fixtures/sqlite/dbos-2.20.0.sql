@@ -6,7 +6,7 @@ CREATE TABLE application_versions (
     version_timestamp INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 );
-INSERT INTO "application_versions" VALUES('20a68ef8-8f7b-4931-8e0f-9e22f8d96a5d','fd24df714215a45fbc15b428cbe19d56',1796555693000,1796555693000);
+INSERT INTO "application_versions" VALUES('d1256bab-2cd6-47d9-95aa-93ede03cc93b','fd24df714215a45fbc15b428cbe19d56',1796557028000,1796557028000);
 CREATE TABLE dbos_migrations (version INTEGER NOT NULL PRIMARY KEY);
 INSERT INTO "dbos_migrations" VALUES(32);
 CREATE TABLE notifications (
@@ -18,7 +18,7 @@ CREATE TABLE notifications (
     FOREIGN KEY (destination_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "notifications" VALUES('db65bf0e-2e5f-4ea8-8e46-dd6dc1344fed','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796555693000,'py_pickle',0);
+INSERT INTO "notifications" VALUES('3fbf155a-c862-462b-a8bb-3be2a96929a3','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796557029000,'py_pickle',0);
 CREATE TABLE operation_outputs (
     workflow_uuid TEXT NOT NULL,
     function_id INTEGER NOT NULL,
@@ -30,19 +30,19 @@ CREATE TABLE operation_outputs (
     FOREIGN KEY (workflow_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796555693801,1796555693807,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796555693813,1796555693817,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796555693820,1796555693825,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796555693827,1796555693830,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796555693833,1796555693836,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796555693838,1796555693841,NULL);
-INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796555693860,1796555693863,NULL);
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796555693875,1796555693883,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796555713.899415',NULL,NULL,1796555693898,1796555693899,'portable_json');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796555693913,1796555693917,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796555713.9233377',NULL,NULL,1796555693922,1796555693923,'portable_json');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796555693882,1796555693894,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796559293.9430747',NULL,NULL,1796555693942,1796555693943,'portable_json');
+INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796557029064,1796557029076,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796557029091,1796557029098,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796557029100,1796557029109,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796557029115,1796557029116,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796557029123,1796557029125,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796557029128,1796557029133,NULL);
+INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796557029188,1796557029191,NULL);
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796557029225,1796557029227,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796557049.244358',NULL,NULL,1796557029243,1796557029244,'portable_json');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796557029269,1796557029275,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796557029284,1796557029288,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796560629.306563',NULL,NULL,1796557029305,1796557029306,'portable_json');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796557049.3056045',NULL,NULL,1796557029304,1796557029305,'portable_json');
 CREATE TABLE queues (
     queue_id TEXT PRIMARY KEY DEFAULT (hex(randomblob(16))),
     name TEXT NOT NULL UNIQUE,
@@ -56,6 +56,7 @@ CREATE TABLE queues (
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 );
+INSERT INTO "queues" VALUES('E3662FF510DD562057FD61A243B94244','registered_queue',3,NULL,NULL,NULL,0,0,1.0,1796557029000,1796557029378);
 CREATE TABLE streams (
     workflow_uuid TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -99,7 +100,7 @@ CREATE TABLE workflow_schedules (
     status TEXT NOT NULL DEFAULT 'ACTIVE',
     context TEXT NOT NULL
 , "last_fired_at" TEXT DEFAULT NULL, "automatic_backfill" BOOLEAN NOT NULL DEFAULT FALSE, "cron_timezone" TEXT DEFAULT NULL, "queue_name" TEXT DEFAULT NULL);
-INSERT INTO "workflow_schedules" VALUES('a0d016d4-0854-40c4-934e-6b340dc8bd78','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL);
+INSERT INTO "workflow_schedules" VALUES('c2e8fc9d-5e37-4ba6-9076-20f79c49040a','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL);
 CREATE TABLE workflow_status (
     workflow_uuid TEXT PRIMARY KEY,
     status TEXT,
@@ -126,14 +127,14 @@ CREATE TABLE workflow_status (
     deduplication_id TEXT,
     priority INTEGER NOT NULL DEFAULT 0
 , queue_partition_key TEXT, forked_from TEXT, "owner_xid" TEXT DEFAULT NULL, "parent_workflow_id" TEXT DEFAULT NULL, "serialization" TEXT DEFAULT NULL, "delay_until_epoch_ms" BIGINT DEFAULT NULL, "was_forked_from" BOOLEAN NOT NULL DEFAULT FALSE, "rate_limited" BOOLEAN NOT NULL DEFAULT FALSE);
-INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796555693000,1796555693000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'f8cc6d5c-a164-45c1-ae77-e935d57b21cf',NULL,'py_pickle',NULL,0,0);
-INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796555693000,1796555693000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'5932b995-c407-4244-a3d1-04465942116b',NULL,'py_pickle',NULL,0,0);
-INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796555693000,1796555693000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'77979e96-82c9-4f31-9c93-4bd2f5ac4452',NULL,'portable_json',NULL,0,0);
-INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555693000,1796555693000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'95f4d4a5-d45a-4b67-b412-5406a5b0fc6f',NULL,'py_pickle',NULL,0,0);
-INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555693000,1796555693000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'6b72de7c-c1e7-43b0-ad87-4cba576d8b0e',NULL,'py_pickle',NULL,0,0);
-INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555693000,1796555693000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'33edcf03-bfd1-45da-a4d5-1aab542a1918',NULL,'py_pickle',NULL,0,0);
-INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796555694000,1796555694000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0);
-INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796555694000,1796555694000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0);
+INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796557029000,1796557029000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'b6e39f0e-fdcd-4b8d-801d-af65a360c5e6',NULL,'py_pickle',NULL,0,0);
+INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796557029000,1796557029000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'2908e3df-8896-469b-a895-0f48340bbd7a',NULL,'py_pickle',NULL,0,0);
+INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796557029000,1796557029000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'4e078037-470f-4721-b54f-284ab5caa6db',NULL,'portable_json',NULL,0,0);
+INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557029000,1796557029000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'1fa814c3-171d-43ff-8cfe-f53f134ba0df',NULL,'py_pickle',NULL,0,0);
+INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557029000,1796557029000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'40c159bf-4135-4adf-900c-1fa5f44764d3',NULL,'py_pickle',NULL,0,0);
+INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557029000,1796557029000,'fd24df714215a45fbc15b428cbe19d56','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'ced8e1c1-99f1-416b-8b68-3acb74bdb326',NULL,'py_pickle',NULL,0,0);
+INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557030000,1796557030000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0);
+INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557030000,1796557030000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0);
 CREATE INDEX workflow_status_created_at_index ON workflow_status (created_at);
 CREATE INDEX idx_workflow_topic ON notifications (destination_uuid, topic);
 CREATE INDEX "idx_notifications" ON "notifications" ("destination_uuid", "topic");

@@ -6,7 +6,7 @@ CREATE TABLE application_versions (
     version_timestamp INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 );
-INSERT INTO "application_versions" VALUES('78f9a405-e086-4f17-b68d-48243694a153','c3eafc18d5b9e311740172d9b06b570a',1796555744000,1796555744000);
+INSERT INTO "application_versions" VALUES('73063567-6acd-4936-90de-291bfc2dd3c6','c3eafc18d5b9e311740172d9b06b570a',1796557046000,1796557046000);
 CREATE TABLE dbos_migrations (version INTEGER NOT NULL PRIMARY KEY);
 INSERT INTO "dbos_migrations" VALUES(36);
 CREATE TABLE notifications (
@@ -18,7 +18,7 @@ CREATE TABLE notifications (
     FOREIGN KEY (destination_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "notifications" VALUES('3c364399-0249-441a-a81c-fbbdd74974c1','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796555744000,'py_pickle',0);
+INSERT INTO "notifications" VALUES('98934432-1347-4e26-8242-f7c68d5ee6d3','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796557047000,'py_pickle',0);
 CREATE TABLE operation_outputs (
     workflow_uuid TEXT NOT NULL,
     function_id INTEGER NOT NULL,
@@ -30,19 +30,19 @@ CREATE TABLE operation_outputs (
     FOREIGN KEY (workflow_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796555744050,1796555744053,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796555744057,1796555744060,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796555744065,1796555744070,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796555744074,1796555744076,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796555744080,1796555744081,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796555744084,1796555744086,NULL);
-INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796555744142,1796555744144,NULL);
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796555744179,1796555744180,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796555764.184917',NULL,NULL,1796555744184,1796555744184,'portable_json');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796555744194,1796555744194,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796555744214,1796555744216,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796555764.226482',NULL,NULL,1796555744224,1796555744226,'portable_json');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796559344.2488456',NULL,NULL,1796555744247,1796555744248,'portable_json');
+INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796557046934,1796557046939,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796557046946,1796557046949,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796557046956,1796557046966,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796557046970,1796557046974,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796557046978,1796557046980,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796557046982,1796557046984,NULL);
+INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796557047017,1796557047018,NULL);
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796557047060,1796557047068,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796557067.0764997',NULL,NULL,1796557047075,1796557047076,'portable_json');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796557047066,1796557047073,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796560647.1051555',NULL,NULL,1796557047104,1796557047105,'portable_json');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796557047094,1796557047106,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796557067.1315897',NULL,NULL,1796557047130,1796557047131,'portable_json');
 CREATE TABLE queues (
     queue_id TEXT PRIMARY KEY DEFAULT (hex(randomblob(16))),
     name TEXT NOT NULL UNIQUE,
@@ -56,6 +56,7 @@ CREATE TABLE queues (
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 );
+INSERT INTO "queues" VALUES('8C2046412CE5BBC74FB785637A116D8F','registered_queue',3,NULL,NULL,NULL,0,0,1.0,1796557047000,1796557047190);
 CREATE TABLE streams (
     workflow_uuid TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -99,7 +100,7 @@ CREATE TABLE workflow_schedules (
     status TEXT NOT NULL DEFAULT 'ACTIVE',
     context TEXT NOT NULL
 , "last_fired_at" TEXT DEFAULT NULL, "automatic_backfill" BOOLEAN NOT NULL DEFAULT FALSE, "cron_timezone" TEXT DEFAULT NULL, "queue_name" TEXT DEFAULT NULL);
-INSERT INTO "workflow_schedules" VALUES('ddd0dbb7-a9c7-479a-a2d4-f4b0a409d218','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL);
+INSERT INTO "workflow_schedules" VALUES('ef6d4fbd-5599-4e8f-84f7-415e8447d535','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL);
 CREATE TABLE workflow_status (
     workflow_uuid TEXT PRIMARY KEY,
     status TEXT,
@@ -126,14 +127,14 @@ CREATE TABLE workflow_status (
     deduplication_id TEXT,
     priority INTEGER NOT NULL DEFAULT 0
 , queue_partition_key TEXT, forked_from TEXT, "owner_xid" TEXT DEFAULT NULL, "parent_workflow_id" TEXT DEFAULT NULL, "serialization" TEXT DEFAULT NULL, "delay_until_epoch_ms" BIGINT DEFAULT NULL, "was_forked_from" BOOLEAN NOT NULL DEFAULT FALSE, "rate_limited" BOOLEAN NOT NULL DEFAULT FALSE, "completed_at" BIGINT, "attributes" TEXT, "schedule_name" TEXT);
-INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796555744000,1796555744000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'7c94033c-7240-43b2-9685-ba9c1c6b53af',NULL,'py_pickle',NULL,0,0,1796555744000,'null',NULL);
-INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796555744000,1796555744000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'0df6062c-79d0-4cc4-a7e5-9a478cfb25ea',NULL,'py_pickle',NULL,0,0,1796555744000,'null',NULL);
-INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796555744000,1796555744000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'6d32065b-fa5f-4d05-ae08-851eec11dc21',NULL,'portable_json',NULL,0,0,1796555744000,'null',NULL);
-INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555744000,1796555744000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'b74f7156-6091-4300-8d9c-920b41405abc',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL);
-INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555744000,1796555744000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'6762a3cb-5d2e-471f-ad5b-0015d1f51423',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL);
-INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555744000,1796555744000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'cd41101f-14b0-41b8-a51f-fb22c71b0ead',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL);
-INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796555745000,1796555745000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL);
-INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796555745000,1796555745000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL);
+INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796557046000,1796557046000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'14ab1bd9-06c5-40e6-8ff4-f97fc918860c',NULL,'py_pickle',NULL,0,0,1796557046000,'null',NULL);
+INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796557047000,1796557047000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'dcfccdd4-f63e-4369-a6c1-3f7ad944de8e',NULL,'py_pickle',NULL,0,0,1796557047000,'null',NULL);
+INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796557047000,1796557047000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'b281f209-603e-4a24-9368-72c8fc148727',NULL,'portable_json',NULL,0,0,1796557047000,'null',NULL);
+INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557047000,1796557047000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'051d21a2-2be3-4f78-b3c8-8984843d5cee',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL);
+INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557047000,1796557047000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'d87b5353-978c-4d93-b236-e32c4f2d2621',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL);
+INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557047000,1796557047000,'c3eafc18d5b9e311740172d9b06b570a','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'45029792-3720-4fe4-96b8-5dbc0204430a',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL);
+INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557048000,1796557048000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL);
+INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557048000,1796557048000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL);
 CREATE INDEX workflow_status_created_at_index ON workflow_status (created_at);
 CREATE INDEX idx_workflow_topic ON notifications (destination_uuid, topic);
 CREATE INDEX "idx_notifications" ON "notifications" ("destination_uuid", "topic");

@@ -6,7 +6,7 @@ CREATE TABLE application_versions (
     version_timestamp INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 );
-INSERT INTO "application_versions" VALUES('46391a03-e201-4792-9bfc-29de7ac270ab','40d9e5c97dc5df79c65e1633b550f2ae',1796555789000,1796555789000);
+INSERT INTO "application_versions" VALUES('c17ab953-96e0-465a-acb1-7677aa9b595c','40d9e5c97dc5df79c65e1633b550f2ae',1796557061000,1796557061000);
 CREATE TABLE dbos_migrations (version INTEGER NOT NULL PRIMARY KEY);
 INSERT INTO "dbos_migrations" VALUES(37);
 CREATE TABLE notifications (
@@ -18,7 +18,7 @@ CREATE TABLE notifications (
     FOREIGN KEY (destination_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "notifications" VALUES('d325c7ed-f470-4a4a-906f-661583616367','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796555789000,'py_pickle',0);
+INSERT INTO "notifications" VALUES('6c17e676-6b7a-4cca-9ee9-3926165fbc4d','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796557062000,'py_pickle',0);
 CREATE TABLE operation_outputs (
     workflow_uuid TEXT NOT NULL,
     function_id INTEGER NOT NULL,
@@ -30,19 +30,19 @@ CREATE TABLE operation_outputs (
     FOREIGN KEY (workflow_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796555789365,1796555789369,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796555789377,1796555789386,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796555789389,1796555789393,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796555789398,1796555789401,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796555789405,1796555789408,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796555789412,1796555789416,NULL);
-INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796555789455,1796555789457,NULL);
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796555789498,1796555789499,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796555809.5464625',NULL,NULL,1796555789545,1796555789546,'portable_json');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796555789525,1796555789587,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796555789646,1796555789650,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796559389.678067',NULL,NULL,1796555789613,1796555789678,'portable_json');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796555809.6733134',NULL,NULL,1796555789671,1796555789673,'portable_json');
+INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796557061930,1796557061933,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796557061944,1796557061961,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796557061979,1796557061989,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796557062011,1796557062023,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796557062033,1796557062042,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796557062051,1796557062060,NULL);
+INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796557062114,1796557062124,NULL);
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796557062165,1796557062170,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796557062182,1796557062193,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796557062214,1796557062220,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796557082.2628458',NULL,NULL,1796557062261,1796557062262,'portable_json');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796560662.2559311',NULL,NULL,1796557062247,1796557062255,'portable_json');
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796557082.2104702',NULL,NULL,1796557062203,1796557062210,'portable_json');
 CREATE TABLE queues (
     queue_id TEXT PRIMARY KEY DEFAULT (hex(randomblob(16))),
     name TEXT NOT NULL UNIQUE,
@@ -56,6 +56,7 @@ CREATE TABLE queues (
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 );
+INSERT INTO "queues" VALUES('9E44433A1F71B0D97B52BD9ED8E111DD','registered_queue',3,NULL,NULL,NULL,0,0,1.0,1796557062000,1796557062324);
 CREATE TABLE streams (
     workflow_uuid TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -99,7 +100,7 @@ CREATE TABLE workflow_schedules (
     status TEXT NOT NULL DEFAULT 'ACTIVE',
     context TEXT NOT NULL
 , "last_fired_at" TEXT DEFAULT NULL, "automatic_backfill" BOOLEAN NOT NULL DEFAULT FALSE, "cron_timezone" TEXT DEFAULT NULL, "queue_name" TEXT DEFAULT NULL);
-INSERT INTO "workflow_schedules" VALUES('d2f91170-81a1-408a-920c-32f1369cddff','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL);
+INSERT INTO "workflow_schedules" VALUES('65abf4c1-6c91-4cc3-8393-95a0b94f3f97','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL);
 CREATE TABLE workflow_status (
     workflow_uuid TEXT PRIMARY KEY,
     status TEXT,
@@ -126,14 +127,14 @@ CREATE TABLE workflow_status (
     deduplication_id TEXT,
     priority INTEGER NOT NULL DEFAULT 0
 , queue_partition_key TEXT, forked_from TEXT, "owner_xid" TEXT DEFAULT NULL, "parent_workflow_id" TEXT DEFAULT NULL, "serialization" TEXT DEFAULT NULL, "delay_until_epoch_ms" BIGINT DEFAULT NULL, "was_forked_from" BOOLEAN NOT NULL DEFAULT FALSE, "rate_limited" BOOLEAN NOT NULL DEFAULT FALSE, "completed_at" BIGINT, "attributes" TEXT, "schedule_name" TEXT, "debounce_deadline_epoch_ms" BIGINT DEFAULT NULL, "is_debounced" BOOLEAN NOT NULL DEFAULT FALSE);
-INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796555789000,1796555789000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'99ab3330-d0e0-42f6-a0f1-7c3da67005b0',NULL,'py_pickle',NULL,0,0,1796555789000,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796555789000,1796555789000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'03ecc775-8235-4d0f-9881-d08c09a617e7',NULL,'py_pickle',NULL,0,0,1796555789000,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796555789000,1796555789000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'68bbc0c6-6020-4a69-b21b-383b0a7597d2',NULL,'portable_json',NULL,0,0,1796555789000,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555789000,1796555789000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'f8e0d6de-f99c-46f4-abb7-ee16a2d8f6e8',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555789000,1796555789000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'4354ed44-9028-4992-9372-ca8b5b80fba5',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555789000,1796555789000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'56b7f02d-ef83-4fe0-a67a-a7efb97db4e1',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796555790000,1796555790000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796555790000,1796555790000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796557061000,1796557062000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'7d7f6442-8904-4fb9-90ab-b9049dc02895',NULL,'py_pickle',NULL,0,0,1796557062000,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796557062000,1796557062000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'c58e1a52-4ffb-4eaa-9257-c0b74e32962f',NULL,'py_pickle',NULL,0,0,1796557062000,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796557062000,1796557062000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'231a4a4b-9c54-45c0-bf02-39c2bab4cc04',NULL,'portable_json',NULL,0,0,1796557062000,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557062000,1796557062000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'59051edb-1077-4cd3-ae75-52a2efd03c9b',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557062000,1796557062000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'fa11343f-fde7-459f-8ba9-f3540ee4e119',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557062000,1796557062000,'40d9e5c97dc5df79c65e1633b550f2ae','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'66e468fc-daa0-4696-8f10-a00539ab19e8',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557063000,1796557063000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557063000,1796557063000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL,NULL,0);
 CREATE INDEX workflow_status_created_at_index ON workflow_status (created_at);
 CREATE INDEX idx_workflow_topic ON notifications (destination_uuid, topic);
 CREATE INDEX "idx_notifications" ON "notifications" ("destination_uuid", "topic");

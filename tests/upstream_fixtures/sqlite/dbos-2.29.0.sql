@@ -6,7 +6,7 @@ CREATE TABLE application_versions (
     version_timestamp INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 );
-INSERT INTO "application_versions" VALUES('5c533d44-01cd-4976-aaa5-40288d313d25','b613923b9892f14cf323133ae73e4d11',1796555809000,1796555809000);
+INSERT INTO "application_versions" VALUES('1425b14f-e43b-4337-b655-7da5eb6d9d87','b613923b9892f14cf323133ae73e4d11',1796557069000,1796557069000);
 CREATE TABLE dbos_migrations (version INTEGER NOT NULL PRIMARY KEY);
 INSERT INTO "dbos_migrations" VALUES(40);
 CREATE TABLE notifications (
@@ -18,7 +18,7 @@ CREATE TABLE notifications (
     FOREIGN KEY (destination_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "notifications" VALUES('4fd9d8fd-387c-4054-9d39-45a0d2d9d90d','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796555809000,'py_pickle',0);
+INSERT INTO "notifications" VALUES('7ae0f66e-2da5-4f93-980e-2e52b2580699','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796557070000,'py_pickle',0);
 CREATE TABLE operation_outputs (
     workflow_uuid TEXT NOT NULL,
     function_id INTEGER NOT NULL,
@@ -30,19 +30,19 @@ CREATE TABLE operation_outputs (
     FOREIGN KEY (workflow_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796555809578,1796555809581,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796555809585,1796555809587,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796555809589,1796555809592,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796555809594,1796555809596,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796555809598,1796555809599,NULL);
-INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796555809601,1796555809602,NULL);
-INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796555809616,1796555809617,NULL);
-INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796555809628,1796555809631,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796555809634,1796555809635,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796559409.6395812',NULL,NULL,1796555809639,1796555809639,'portable_json');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796555829.643691',NULL,NULL,1796555809641,1796555829643,'portable_json');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796555809626,1796555809627,'py_pickle');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796555829.6529162',NULL,NULL,1796555809651,1796555829652,'portable_json');
+INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796557070003,1796557070010,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796557070022,1796557070033,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796557070038,1796557070048,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796557070055,1796557070066,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796557070068,1796557070072,NULL);
+INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796557070075,1796557070079,NULL);
+INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796557070149,1796557070156,NULL);
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796557070178,1796557070179,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796557090.1913743',NULL,NULL,1796557070189,1796557090191,'portable_json');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796557070181,1796557070184,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796557070218,1796557070227,'py_pickle');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796557090.2684898',NULL,NULL,1796557070267,1796557090268,'portable_json');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796560670.2835119',NULL,NULL,1796557070282,1796557070283,'portable_json');
 CREATE TABLE queues (
     queue_id TEXT PRIMARY KEY DEFAULT (hex(randomblob(16))),
     name TEXT NOT NULL UNIQUE,
@@ -56,6 +56,7 @@ CREATE TABLE queues (
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 );
+INSERT INTO "queues" VALUES('0090280C0ED0418A04D377B36037B7C8','registered_queue',3,NULL,NULL,NULL,0,0,1.0,1796557070000,1796557070391);
 CREATE TABLE streams (
     workflow_uuid TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -99,7 +100,7 @@ CREATE TABLE workflow_schedules (
     status TEXT NOT NULL DEFAULT 'ACTIVE',
     context TEXT NOT NULL
 , "last_fired_at" TEXT DEFAULT NULL, "automatic_backfill" BOOLEAN NOT NULL DEFAULT FALSE, "cron_timezone" TEXT DEFAULT NULL, "queue_name" TEXT DEFAULT NULL);
-INSERT INTO "workflow_schedules" VALUES('ae41a15b-2d4f-45a9-99bf-3bd6946bc8a8','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL);
+INSERT INTO "workflow_schedules" VALUES('2ff1b699-17ff-4479-bbec-60064df692ea','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL);
 CREATE TABLE workflow_status (
     workflow_uuid TEXT PRIMARY KEY,
     status TEXT,
@@ -126,14 +127,14 @@ CREATE TABLE workflow_status (
     deduplication_id TEXT,
     priority INTEGER NOT NULL DEFAULT 0
 , queue_partition_key TEXT, forked_from TEXT, "owner_xid" TEXT DEFAULT NULL, "parent_workflow_id" TEXT DEFAULT NULL, "serialization" TEXT DEFAULT NULL, "delay_until_epoch_ms" BIGINT DEFAULT NULL, "was_forked_from" BOOLEAN NOT NULL DEFAULT FALSE, "rate_limited" BOOLEAN NOT NULL DEFAULT FALSE, "completed_at" BIGINT, "attributes" TEXT, "schedule_name" TEXT, "debounce_deadline_epoch_ms" BIGINT DEFAULT NULL, "is_debounced" BOOLEAN NOT NULL DEFAULT FALSE);
-INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796555809000,1796555809000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'b95bba5d-f04a-46e8-a200-eca53c38c6c9',NULL,'py_pickle',NULL,0,0,1796555809000,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796555809000,1796555809000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'56696645-8255-4770-af4c-d7bd440ee545',NULL,'py_pickle',NULL,0,0,1796555809000,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796555809000,1796555809000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'724214cd-7cf3-4df3-8462-f8f99f533597',NULL,'portable_json',NULL,0,0,1796555809000,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555809000,1796555809000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'d181e9e7-1fa1-448a-b676-5f466cf6fd8e',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555809000,1796555809000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'0d0c4a6b-e967-428c-96ef-4f112d96e982',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555809000,1796555809000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'c5d694d4-cd21-4220-a0b7-375b94c84024',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796555810000,1796555810000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
-INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796555810000,1796555810000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796557069000,1796557070000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'b847f0b8-5582-4ad5-8365-bf027f07947d',NULL,'py_pickle',NULL,0,0,1796557070000,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796557070000,1796557070000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'61e298a0-bed8-4b9d-a35c-d484851659fb',NULL,'py_pickle',NULL,0,0,1796557070000,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796557070000,1796557070000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'e38dee38-4974-4651-b864-3ab016159291',NULL,'portable_json',NULL,0,0,1796557070000,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557070000,1796557070000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'17e43d67-badd-4a9d-a2b0-33360a32ac26',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557070000,1796557070000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'b1e040ab-fd9a-48af-8d7c-9c12f76c90d0',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557070000,1796557070000,'b613923b9892f14cf323133ae73e4d11','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'eea0b7c7-945c-42ca-a1a4-46e932dcec8d',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557071000,1796557071000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0);
+INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557071000,1796557071000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL,NULL,0);
 CREATE INDEX workflow_status_created_at_index ON workflow_status (created_at);
 CREATE INDEX idx_workflow_topic ON notifications (destination_uuid, topic);
 CREATE INDEX "idx_notifications" ON "notifications" ("destination_uuid", "topic");

@@ -6,7 +6,7 @@ CREATE TABLE application_versions (
     version_timestamp INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 , "application_name" TEXT DEFAULT NULL);
-INSERT INTO "application_versions" VALUES('d1b4f293-a6e2-4c1c-80ea-2038aeef100a','e609ff601d82916b3d0212262cf3e0f2',1796555827000,1796555827000,'upstream-fixture');
+INSERT INTO "application_versions" VALUES('de046402-f313-4b4e-b47a-2ab44b4de6d2','e609ff601d82916b3d0212262cf3e0f2',1796557076000,1796557076000,'upstream-fixture');
 CREATE TABLE dbos_migrations (version INTEGER NOT NULL PRIMARY KEY);
 INSERT INTO "dbos_migrations" VALUES(107);
 CREATE TABLE notifications (
@@ -18,7 +18,7 @@ CREATE TABLE notifications (
     FOREIGN KEY (destination_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "notifications" VALUES('c72d9d0d-4911-48a5-8ddb-1293fac190dc','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796555827000,'py_pickle',0);
+INSERT INTO "notifications" VALUES('bd0fbd93-75c5-4cd0-bb08-94eebf07f985','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796557076000,'py_pickle',0);
 CREATE TABLE operation_outputs (
     workflow_uuid TEXT NOT NULL,
     function_id INTEGER NOT NULL,
@@ -30,19 +30,19 @@ CREATE TABLE operation_outputs (
     FOREIGN KEY (workflow_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796555827568,1796555827571,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796555827576,1796555827580,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796555827583,1796555827587,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796555827591,1796555827593,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796555827596,1796555827598,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796555827600,1796555827603,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796555827640,1796555827643,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796555827722,1796555827723,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796559427.7426095',NULL,NULL,1796555827740,1796555827742,'portable_json','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796555827750,1796555827758,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796555847.7807317',NULL,NULL,1796555827779,1796555847780,'portable_json','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796555827710,1796555827713,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796555847.8280134',NULL,NULL,1796555827826,1796555847828,'portable_json','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796557076641,1796557076642,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796557076646,1796557076648,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796557076654,1796557076657,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796557076666,1796557076668,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796557076669,1796557076670,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796557076672,1796557076673,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796557076697,1796557076699,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796557076708,1796557076709,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796557096.716149',NULL,NULL,1796557076715,1796557096716,'portable_json','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796557076722,1796557076724,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796560676.7508035',NULL,NULL,1796557076750,1796557076750,'portable_json','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796557076736,1796557076760,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796557096.776124',NULL,NULL,1796557076775,1796557096776,'portable_json','upstream-fixture');
 CREATE TABLE queues (
     queue_id TEXT PRIMARY KEY DEFAULT (hex(randomblob(16))),
     name TEXT NOT NULL UNIQUE,
@@ -56,6 +56,7 @@ CREATE TABLE queues (
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 , "application_name" TEXT DEFAULT NULL);
+INSERT INTO "queues" VALUES('4D48FDA8329FE71FEC8941982DDD6541','registered_queue',3,NULL,NULL,NULL,0,0,1.0,1796557076000,1796557076825,'upstream-fixture');
 CREATE TABLE streams (
     workflow_uuid TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -99,7 +100,7 @@ CREATE TABLE workflow_schedules (
     status TEXT NOT NULL DEFAULT 'ACTIVE',
     context TEXT NOT NULL
 , "last_fired_at" TEXT DEFAULT NULL, "automatic_backfill" BOOLEAN NOT NULL DEFAULT FALSE, "cron_timezone" TEXT DEFAULT NULL, "queue_name" TEXT DEFAULT NULL, "application_name" TEXT DEFAULT NULL);
-INSERT INTO "workflow_schedules" VALUES('f57cedfe-7516-4a06-aa4a-6bce3f67d005','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL,'upstream-fixture');
+INSERT INTO "workflow_schedules" VALUES('5e809cd4-fda8-44cc-b57f-572bac21d859','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL,'upstream-fixture');
 CREATE TABLE workflow_status (
     workflow_uuid TEXT PRIMARY KEY,
     status TEXT,
@@ -126,14 +127,14 @@ CREATE TABLE workflow_status (
     deduplication_id TEXT,
     priority INTEGER NOT NULL DEFAULT 0
 , queue_partition_key TEXT, forked_from TEXT, "owner_xid" TEXT DEFAULT NULL, "parent_workflow_id" TEXT DEFAULT NULL, "serialization" TEXT DEFAULT NULL, "delay_until_epoch_ms" BIGINT DEFAULT NULL, "was_forked_from" BOOLEAN NOT NULL DEFAULT FALSE, "rate_limited" BOOLEAN NOT NULL DEFAULT FALSE, "completed_at" BIGINT, "attributes" TEXT, "schedule_name" TEXT, "debounce_deadline_epoch_ms" BIGINT DEFAULT NULL, "is_debounced" BOOLEAN NOT NULL DEFAULT FALSE, "application_name" TEXT DEFAULT NULL);
-INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796555827000,1796555827000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'6d557fa1-43da-4385-b769-dd9cdac85e69',NULL,'py_pickle',NULL,0,0,1796555827000,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796555827000,1796555827000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'39f0a289-cf2a-446e-bf37-976b1e390598',NULL,'py_pickle',NULL,0,0,1796555827000,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796555827000,1796555827000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'e242ae98-e225-40ff-8d95-01581c2d6e95',NULL,'portable_json',NULL,0,0,1796555827000,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555827000,1796555827000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'5e12e215-be4e-47b2-8bb8-2df0b611e04f',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555827000,1796555827000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'09894999-c7e4-466f-8a3f-accec9f66b84',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796555827000,1796555827000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'d3f3b415-c810-473e-b776-a86cd03d5fb9',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796555828000,1796555828000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
-INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796555828000,1796555828000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
+INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'ff7a6516-571e-44db-8ce2-a2fc30f06891',NULL,'py_pickle',NULL,0,0,1796557076000,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'5d48caa0-0c0a-4ba9-9e82-401df7c206fb',NULL,'py_pickle',NULL,0,0,1796557076000,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'a483c8f1-14ae-40ea-bf37-150a7e496ebc',NULL,'portable_json',NULL,0,0,1796557076000,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'8c6ba305-43ec-49b8-906c-bec392f77e22',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'f6ea073f-85d4-4819-9f7c-1f73b97b52e8',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'108e64e5-8b7c-47f4-8b55-e4351f18c051',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557077000,1796557077000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
+INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557077000,1796557077000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
 CREATE INDEX workflow_status_created_at_index ON workflow_status (created_at);
 CREATE INDEX idx_workflow_topic ON notifications (destination_uuid, topic);
 CREATE INDEX "idx_notifications" ON "notifications" ("destination_uuid", "topic");

@@ -58,15 +58,15 @@ EVENTS_COLUMNS: Final = (("serialization", "TEXT"),)
 # again (see `upstream.detect`): `request` was never written by upstream 2.x.
 DROPPED_WORKFLOW_STATUS_COLUMNS: Final = ("request",)
 
-# The indexes our version 6 keeps on the tables converted in place; upstream's others go (they
-# serve upstream's queries and would cost every write here).
+# The indexes ours keep on the tables converted in place; upstream's others go (they serve
+# upstream's queries and would cost every write here).
 OUR_INDEXES: Final = frozenset(
     {
         "workflow_status_created_at_index",
         "workflow_status_executor_status_index",
         "workflow_status_parent_index",
         "workflow_status_queue_status_index",
-        "workflow_status_enqueued_index",
+        "workflow_status_enqueued_index",  # made by our migration 7
         "workflow_status_partition_index",
         "workflow_status_dedup_index",
         "workflow_status_delayed_index",
@@ -84,8 +84,6 @@ CREATE_INDEXES: Final = (
     "ON {s}workflow_status (parent_workflow_id)",
     "CREATE INDEX IF NOT EXISTS workflow_status_queue_status_index "
     "ON {s}workflow_status (queue_name, status)",
-    "CREATE INDEX IF NOT EXISTS workflow_status_enqueued_index "
-    "ON {s}workflow_status (queue_name, priority{enqueue_order}) WHERE status = 'ENQUEUED'",
     "CREATE INDEX IF NOT EXISTS workflow_status_partition_index "
     "ON {s}workflow_status (queue_name, queue_partition_key, status) "
     "WHERE queue_partition_key IS NOT NULL",
@@ -326,4 +324,12 @@ SELECT application_version, status, COUNT(*) FROM {s}workflow_status
 WHERE status IN ('PENDING', 'ENQUEUED', 'DELAYED')
 GROUP BY application_version, status
 ORDER BY application_version, status
+"""
+
+# A kept-aside upstream table's rows, into our table of the same purpose once a migration has
+# made it: the columns both have, rows whose key ours lacks.
+CARRY_OVER: Final = """
+INSERT INTO {s}{target} ({columns})
+SELECT {columns} FROM {s}{aside} a
+WHERE NOT EXISTS (SELECT 1 FROM {s}{target} t WHERE t.{key} = a.{key})
 """
