@@ -297,7 +297,11 @@ class DBOSFormatNotConfiguredError(DBOSDeserializationError):
                 f"this process is configured with serializer {configured!r}: configure the "
                 "serializer that wrote it"
             )
-        super().__init__(f"A stored value is in format {stored_format!r} and was not read: {how}")
+        # Upstream's words for it first ("Serialization X is not available"), then ours.
+        super().__init__(
+            f"Serialization {stored_format} is not available: a stored value is in format "
+            f"{stored_format!r} and was not read: {how}"
+        )
 
     def __reduce__(self) -> Any:
         return (self.__class__, (self.stored_format, self.configured))
