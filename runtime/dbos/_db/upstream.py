@@ -103,12 +103,14 @@ def detect(conn: sa.Connection, backend: str, schema: str | None) -> UpstreamDat
     tables = set(inspector.get_table_names(schema=schema))
     if "dbos_migrations" not in tables or "workflow_status" not in tables:
         return None
-    columns = {
-        name: {c["name"] for c in inspector.get_columns(name, schema=schema)} for name in tables
-    }
-    upstream = "request" in columns["workflow_status"] or "offset" in columns.get("streams", set())
-    if not upstream:
-        return None
+
+    def columns_of(name: str) -> set[str]:
+        return {c["name"] for c in inspector.get_columns(name, schema=schema)}
+
+    marked = "request" in columns_of("workflow_status")
+    if not marked and not ("streams" in tables and "offset" in columns_of("streams")):
+        return None  # ours: two catalogue reads at launch, nothing more
+    columns = {name: columns_of(name) for name in tables}
     prefix = f'"{schema}".' if schema and backend == "postgresql" else ""
     version = conn.exec_driver_sql(f"SELECT MAX(version) FROM {prefix}dbos_migrations").scalar()
     return UpstreamDatabase(backend, schema, int(version or 0), columns)

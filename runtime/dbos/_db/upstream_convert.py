@@ -83,9 +83,6 @@ class _Converter:
     def ddl(self, statement: str) -> None:
         self.conn.exec_driver_sql(render(statement, self.backend, self.schema))
 
-    def name(self, table: str) -> str:
-        return f'"{self.schema}".{table}' if self.pg else table
-
     def count(self, table: str) -> int:
         return int(str(self.run(f"SELECT COUNT(*) FROM {{s}}{table}")[0][0]))
 
@@ -145,9 +142,12 @@ class _Converter:
         checks = " OR ".join(sql.PICKLED_TEXT.replace("{column}", c) for c in columns)
         self.run(sql.LABEL_PICKLED.replace("{table}", table).replace("{checks}", checks))
 
-    def _format(self, value_column: str) -> str:
-        """A row's format label as converted: its own, or pickle for unlabelled pickle text."""
-        return f"COALESCE(serialization, CASE WHEN {value_column} LIKE 'gA%' THEN 'py_pickle' END)"
+    @staticmethod
+    def _format(value_column: str, labelled: bool) -> str:
+        """A row's format label as converted: its own (where upstream recorded one), or pickle
+        for unlabelled pickle text (see `sql.LABEL_PICKLED`)."""
+        guess = f"CASE WHEN {value_column} LIKE 'gA%' THEN 'py_pickle' END"
+        return f"COALESCE(serialization, {guess})" if labelled else guess
 
     def _notifications(self) -> int:
         old = self._move_aside("notifications")
@@ -158,12 +158,7 @@ class _Converter:
         have = self.found.columns["notifications"]
         copy = (
             sql.COPY_NOTIFICATIONS.replace("{old}", old)
-            .replace(
-                "{format}",
-                self._format("message")
-                if "serialization" in have
-                else ("CASE WHEN message LIKE 'gA%' THEN 'py_pickle' END"),
-            )
+            .replace("{format}", self._format("message", "serialization" in have))
             .replace("{consumed}", "consumed" if "consumed" in have else "false")
             .replace("{physical}", "ctid" if self.pg else "rowid")
         )
@@ -182,12 +177,7 @@ class _Converter:
         copy = (
             sql.COPY_STREAMS.replace("{old}", old)
             .replace("{closed}", closed)
-            .replace(
-                "{format}",
-                self._format("value")
-                if "serialization" in have
-                else ("CASE WHEN value LIKE 'gA%' THEN 'py_pickle' END"),
-            )
+            .replace("{format}", self._format("value", "serialization" in have))
             .replace("{function_id}", "function_id" if "function_id" in have else "0")
         )
         self.run(copy, **params)
