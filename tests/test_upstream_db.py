@@ -265,3 +265,20 @@ def test_without_the_pinned_version_work_waits_and_the_log_names_its_version(
     assert f"3 of '{version}'" in logged and "application_version" in logged  # recovery's
     _launch(upstream_url, version, pickle_opt_in=True)
     assert _result("sleeper-wf") == "slept-28"
+
+
+def test_a_pre_2_schema_is_refused_with_the_way_forward(upstream_url: str, backend: str) -> None:
+    if backend == "postgres":
+        from dbos._db.databases import create_database_if_missing
+
+        create_database_if_missing(normalize_url(upstream_url), "system database")
+        run_system_sql(upstream_url, "CREATE SCHEMA dbos")
+    run_system_sql(
+        upstream_url, "CREATE TABLE {prefix}workflow_status (workflow_uuid TEXT PRIMARY KEY)"
+    )
+    sysdb = SystemDatabase(normalize_url(upstream_url))
+    try:
+        with pytest.raises(DBOSInitializationError, match="before 2.0.*only upstream 2.x"):
+            sysdb.initialize()
+    finally:
+        sysdb.dispose()

@@ -90,6 +90,13 @@ class SchemaSetup(Connections):
                     f"System database {mask_url(self.url)} has no DBOS schema and "
                     "run_migrations is False"
                 )
+            if inspector.has_table("workflow_status", schema=self.schema):
+                # Upstream DBOS before 2.0 (Alembic's migrations, no dbos_migrations table).
+                raise DBOSInitializationError(
+                    f"System database {mask_url(self.url)} holds a workflow_status table but no "
+                    "dbos_migrations: a schema this dbos cannot convert (upstream DBOS before "
+                    "2.0?); only upstream 2.x system databases are converted"
+                )
             self._create_tables(conn)
             self._migration_context(conn).install_wake_triggers()
             self._migration_context(conn).install_sql_api()
