@@ -8,6 +8,7 @@ from typing import Any
 from dbos import DBOS, Queue
 
 SLEEP_SEC = 20  # as in the scenario: the recorded wake-up time decides, not this
+WAIT_SEC = 10**9
 
 fixture_queue = Queue("fixture_queue")
 
@@ -37,7 +38,7 @@ def sleeper(x: int) -> str:
 @DBOS.workflow()
 def waiter() -> str:
     double(1)
-    payment = DBOS.recv("payment", timeout_seconds=3600)
+    payment = DBOS.recv("payment", timeout_seconds=WAIT_SEC)
     return f"paid:{payment}"
 
 
@@ -45,7 +46,7 @@ def waiter() -> str:
 def late_receiver() -> str:
     double(2)
     DBOS.sleep(SLEEP_SEC)
-    note = DBOS.recv("note", timeout_seconds=3600)
+    note = DBOS.recv("note", timeout_seconds=WAIT_SEC)
     return f"got:{note}"
 
 

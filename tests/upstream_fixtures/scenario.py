@@ -22,6 +22,9 @@ from typing import Any
 from dbos import DBOS, DBOSConfig, Queue, SetWorkflowID
 
 SLEEP_SEC = 20  # long past by the time a test recovers the sleeper
+# recv's timeout is recorded as a deadline when it starts waiting: one that fixtures never
+# outlive (30 years), so a recovered receiver still waits for its message.
+WAIT_SEC = 10**9
 PORTABLE: Any = None
 try:  # portable JSON arrived in upstream 2.14
     from dbos import WorkflowSerializationFormat
@@ -63,7 +66,7 @@ def sleeper(x: int) -> str:
 @DBOS.workflow()
 def waiter() -> str:
     double(1)
-    payment = DBOS.recv("payment", timeout_seconds=3600)
+    payment = DBOS.recv("payment", timeout_seconds=WAIT_SEC)
     return f"paid:{payment}"
 
 
@@ -71,7 +74,7 @@ def waiter() -> str:
 def late_receiver() -> str:
     double(2)
     DBOS.sleep(SLEEP_SEC)
-    note = DBOS.recv("note", timeout_seconds=3600)
+    note = DBOS.recv("note", timeout_seconds=WAIT_SEC)
     return f"got:{note}"
 
 

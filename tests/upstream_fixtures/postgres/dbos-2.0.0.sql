@@ -176,7 +176,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (destination_uuid, topic, message, created_at_epoch_ms, message_uuid) FROM stdin;
-late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555458820	4c0494f3-289a-441c-b128-9f0affc95921
+late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560664380	caeb75de-ff26-41bc-8636-c264c32f59f0
 \.
 
 
@@ -192,12 +192,12 @@ finished-wf	4	DBOS.writeStream	\N	\N	\N
 finished-wf	5	DBOS.writeStream	\N	\N	\N
 finished-wf	6	DBOS.closeStream	\N	\N	\N
 waiter-wf	1	double	gARLAi4=	\N	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N
 late-receiver-wf	1	double	gARLBC4=	\N	\N
-sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFULWzqlEu	\N	\N
-waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQdrFVDSz3RQu	\N	\N
-late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFULW0AcIu	\N	\N
-290036be-8150-4023-a954-7dc1071122d2	1	DBOS.send	\N	\N	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N
+late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVcsUTZ0u	\N	\N
+sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVcsUXs8u	\N	\N
+waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQeTWBCMKMAEu	\N	\N
+f54b015d-2e56-4f5f-9716-8c5df6aea4d7	1	DBOS.send	\N	\N	\N
 \.
 
 
@@ -227,13 +227,13 @@ finished-wf	status	gASVCwAAAAAAAACMB3NoaXBwZWSULg==
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555458703	1796555458759	2960d4aeb5689ef124846a69c319863d		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555458768	1796555458770	2960d4aeb5689ef124846a69c319863d		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555458773	1796555458773	2960d4aeb5689ef124846a69c319863d		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555458777	1796555458777	2960d4aeb5689ef124846a69c319863d		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555458790	1796555458790	2960d4aeb5689ef124846a69c319863d		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0
-290036be-8150-4023-a954-7dc1071122d2	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796555458817	1796555458826	2960d4aeb5689ef124846a69c319863d		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555459664	1796555459664	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560664260	1796560664286	62f1062612a0e9de57e12f3d36740012		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560664288	1796560664290	62f1062612a0e9de57e12f3d36740012		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560664292	1796560664292	62f1062612a0e9de57e12f3d36740012		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560664295	1796560664295	62f1062612a0e9de57e12f3d36740012		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560664302	1796560664302	62f1062612a0e9de57e12f3d36740012		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0
+f54b015d-2e56-4f5f-9716-8c5df6aea4d7	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796560664377	1796560664385	62f1062612a0e9de57e12f3d36740012		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560664840	1796560664840	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0
 \.
 
 

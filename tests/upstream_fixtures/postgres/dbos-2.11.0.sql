@@ -195,7 +195,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (destination_uuid, topic, message, created_at_epoch_ms, message_uuid) FROM stdin;
-late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555573174	5b9495a3-e423-41ac-af85-7124df2638f2
+late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560690828	0ef86d1c-94c8-4833-81b6-7692e4bf21c5
 \.
 
 
@@ -204,19 +204,19 @@ late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555573174	5b9495a3-e423-4
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555573027	1796555573032
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555573036	1796555573042
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555573045	1796555573050
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555573052	1796555573055
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555573057	1796555573059
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555573061	1796555573063
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555573077	1796555573090
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555573086	1796555573091
-sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUNJGsL0u	\N	\N	1796555573099	1796555573104
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555573100	1796555573106
-waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQdrFVFFHILwu	\N	\N	1796555573109	1796555573111
-late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUNJHXtwu	\N	\N	1796555573112	1796555573115
-2208ed33-bc35-43c5-af7d-d2e17202e93d	1	DBOS.send	\N	\N	\N	1796555573173	1796555573178
+finished-wf	1	double	gARLKi4=	\N	\N	1796560690623	1796560690627
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560690632	1796560690639
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560690642	1796560690648
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560690652	1796560690655
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560690658	1796560690663
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560690666	1796560690670
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560690687	1796560690712
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560690700	1796560690712
+sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVdGugPUu	\N	\N	1796560690722	1796560690726
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560690734	1796560690751
+waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQeTWBCZYAQgu	\N	\N	1796560690736	1796560690750
+late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVdGxCAYu	\N	\N	1796560690758	1796560690766
+aee29b4c-944f-4d07-b2a4-6b90c2ee46a4	1	DBOS.send	\N	\N	\N	1796560690827	1796560690840
 \.
 
 
@@ -255,13 +255,13 @@ finished-wf	2	status	gASVCwAAAAAAAACMB3NoaXBwZWSULg==
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555573024	1796555573068	31459cea6355cf31f72c2cab8517b2e0		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	57c691b2-7d5d-4b4c-bd98-bb540506a85d	\N
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555573071	1796555573074	31459cea6355cf31f72c2cab8517b2e0		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	2951eeb3-71fe-4198-b535-2008f409bd50	\N
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555573076	1796555573076	31459cea6355cf31f72c2cab8517b2e0		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a701586a-57e4-4fa0-93c7-626af599d356	\N
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555573080	1796555573080	31459cea6355cf31f72c2cab8517b2e0		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	c55c66fa-5dd5-4255-a11c-ca454c898eeb	\N
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555573094	1796555573094	31459cea6355cf31f72c2cab8517b2e0		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	9f7f0719-4cbb-4ab2-99ca-35d05ae62170	\N
-2208ed33-bc35-43c5-af7d-d2e17202e93d	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796555573171	1796555573182	31459cea6355cf31f72c2cab8517b2e0		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N	2349b082-199f-434a-b981-ffc4d21a321b	\N
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555573791	1796555573791	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560690615	1796560690676	8dff17cd7e0e1f0d830c277236d7fb4f		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	1d3f698a-cccc-430f-b6e6-3c156f3ba8c4	\N
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560690679	1796560690682	8dff17cd7e0e1f0d830c277236d7fb4f		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	f54e4ff9-cc55-491f-ab47-a8c289bb07db	\N
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560690685	1796560690685	8dff17cd7e0e1f0d830c277236d7fb4f		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	9c7c64ed-8710-4c1a-a600-c9285efee8ef	\N
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560690698	1796560690698	8dff17cd7e0e1f0d830c277236d7fb4f		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	d2ad1849-7d37-476c-ae59-be03353d4843	\N
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560690717	1796560690717	8dff17cd7e0e1f0d830c277236d7fb4f		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	1e2f1829-bcbd-40ab-8d1c-6b2576864492	\N
+aee29b4c-944f-4d07-b2a4-6b90c2ee46a4	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796560690823	1796560690848	8dff17cd7e0e1f0d830c277236d7fb4f		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N	bb47425b-e348-4bce-ab47-5425d31b04a9	\N
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560691816	1796560691816	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N
 \.
 
 

@@ -210,7 +210,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms) FROM stdin;
-fc5bb584-adb5-4077-a7bb-a4b3794cf878	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555592608
+bf74a86a-d6a8-4922-9e0b-c1537e7c16b5	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560697792
 \.
 
 
@@ -219,19 +219,19 @@ fc5bb584-adb5-4077-a7bb-a4b3794cf878	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlb
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555592438	1796555592446
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555592450	1796555592456
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555592458	1796555592466
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555592470	1796555592473
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555592475	1796555592484
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555592486	1796555592490
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555592513	1796555592520
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555592520	1796555592527
-sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUNciY6ou	\N	\N	1796555592532	1796555592537
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555592537	1796555592544
-waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQdrFVFYi/Dku	\N	\N	1796555592544	1796555592546
-late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUNcjNdcu	\N	\N	1796555592548	1796555592550
-51bf1a48-3bdb-43db-be4c-8732623eae90	1	DBOS.send	\N	\N	\N	1796555592607	1796555592613
+finished-wf	1	double	gARLKi4=	\N	\N	1796560697634	1796560697642
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560697648	1796560697655
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560697657	1796560697662
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560697664	1796560697667
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560697669	1796560697671
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560697673	1796560697675
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560697696	1796560697707
+sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVdNuQy0u	\N	\N	1796560697715	1796560697722
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560697711	1796560697722
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560697698	1796560697731
+late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVdNvBsEu	\N	\N	1796560697731	1796560697734
+waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQeTWBCc3xgQu	\N	\N	1796560697741	1796560697742
+557d578b-de06-471d-bd38-fbe1c70b2e48	1	DBOS.send	\N	\N	\N	1796560697790	1796560697797
 \.
 
 
@@ -270,7 +270,7 @@ finished-wf	2	status	gASVCwAAAAAAAACMB3NoaXBwZWSULg==
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context) FROM stdin;
-bf6f5537-a7f1-4410-99fa-fb01c9858e82	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==
+53bd3619-1769-4f6e-ba78-2528f6b161c3	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==
 \.
 
 
@@ -279,13 +279,13 @@ bf6f5537-a7f1-4410-99fa-fb01c9858e82	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg=
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555592434	1796555592495	846fe10332605619aa3efc6050417ea2		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	208168cc-a923-41d4-b5c5-475ea74c7531	\N
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555592498	1796555592509	846fe10332605619aa3efc6050417ea2		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a6c86c31-61c0-43bc-ae11-d750a8bf5de8	\N
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555592512	1796555592512	846fe10332605619aa3efc6050417ea2		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	f9dc3ace-113d-4635-a9c9-424fc13f51b3	\N
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555592515	1796555592515	846fe10332605619aa3efc6050417ea2		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	7ab54bb6-a10a-4c50-b83b-1cb0cd3de098	\N
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555592526	1796555592526	846fe10332605619aa3efc6050417ea2		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a259acad-b961-41fc-8863-a68d0d7df4f9	\N
-51bf1a48-3bdb-43db-be4c-8732623eae90	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796555592606	1796555592616	846fe10332605619aa3efc6050417ea2		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N	7049b5c2-c549-4a18-9bd2-98f2b64a038d	\N
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555593211	1796555593211	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560697630	1796560697680	f3d9a168bae9b8874b28cc39922fd941		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	80ab8a9f-03f4-4d85-9a3b-2562bb005edf	\N
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560697682	1796560697685	f3d9a168bae9b8874b28cc39922fd941		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	19faab6f-abde-422b-bd7a-02a5f8116845	\N
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560697688	1796560697688	f3d9a168bae9b8874b28cc39922fd941		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	6a9041f4-6430-4e6e-a1dd-b736e65365c3	\N
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560697695	1796560697695	f3d9a168bae9b8874b28cc39922fd941		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	9c2b4655-6b32-40db-9b03-a06fcc1a449f	\N
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560697706	1796560697706	f3d9a168bae9b8874b28cc39922fd941		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a2865500-6fb9-4ec5-bb5c-38c146600241	\N
+557d578b-de06-471d-bd38-fbe1c70b2e48	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796560697788	1796560697801	f3d9a168bae9b8874b28cc39922fd941		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N	e04bef53-ab3d-4f9c-876a-414f2b3cbae7	\N
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560698530	1796560698530	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N
 \.
 
 

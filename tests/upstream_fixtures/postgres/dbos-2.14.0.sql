@@ -212,7 +212,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-587c30ad-3597-44af-a9ea-74eeace0c352	3d8b65467bb678a3efdfa2dce26b4498	1796555611848	1796555611848
+752b85af-13b6-45cf-8602-2051a9613a21	71c8f2d9b008fc2e5e2fc928b5cbc3ab	1796560701559	1796560701559
 \.
 
 
@@ -238,7 +238,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-cc0b4978-b681-482a-aa1a-86a1df8b7adf	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555612155	py_pickle	f
+aff5603b-6826-421c-a9bb-87a8b3d5f072	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560701729	py_pickle	f
 \.
 
 
@@ -247,19 +247,19 @@ cc0b4978-b681-482a-aa1a-86a1df8b7adf	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlb
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555611890	1796555611897	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555611906	1796555611915	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555611918	1796555611929	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555611934	1796555611939	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555611942	1796555611944	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555611956	1796555611963	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796555612002	1796555612014	\N
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555612048	1796555612058	py_pickle
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555612043	1796555612056	py_pickle
-waiter-wf	3	DBOS.sleep	1796559212.0768237	\N	\N	1796555612074	1796555612076	portable_json
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555612072	1796555612084	py_pickle
-sleeper-wf	2	DBOS.sleep	1796555632.0743217	\N	\N	1796555612069	1796555612074	portable_json
-late-receiver-wf	2	DBOS.sleep	1796555632.0909684	\N	\N	1796555612088	1796555612091	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796560701585	1796560701587	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560701591	1796560701596	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560701599	1796560701603	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560701604	1796560701607	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560701608	1796560701610	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560701611	1796560701613	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560701622	1796560701625	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560701639	1796560701643	py_pickle
+sleeper-wf	2	DBOS.sleep	1796560721.6483667	\N	\N	1796560701645	1796560701648	portable_json
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560701646	1796560701652	py_pickle
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560701658	1796560701659	py_pickle
+waiter-wf	3	DBOS.sleep	2796560701.675127	\N	\N	1796560701671	1796560701675	portable_json
+late-receiver-wf	2	DBOS.sleep	1796560721.6740777	\N	\N	1796560701664	1796560701674	portable_json
 \.
 
 
@@ -300,7 +300,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context) FROM stdin;
-7ea98126-22a3-4774-a79a-b787f2004de0	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==
+d7729421-1781-4a42-839c-ce654162318e	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==
 \.
 
 
@@ -309,14 +309,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555611877	1796555611974	3d8b65467bb678a3efdfa2dce26b4498		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	3cd33bf2-890c-4d42-9d6d-8bad127cffc6	\N	py_pickle
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555611980	1796555611983	3d8b65467bb678a3efdfa2dce26b4498		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	77c3ba70-bc87-4c99-9879-3096e6c365b1	\N	py_pickle
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796555611993	1796555612024	3d8b65467bb678a3efdfa2dce26b4498		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	383b501e-d39b-4158-953c-9beb45ea08cd	\N	portable_json
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555612035	1796555612035	3d8b65467bb678a3efdfa2dce26b4498		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	00732ee1-44a2-4e3d-b7ef-7de8054c764a	\N	py_pickle
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555612044	1796555612044	3d8b65467bb678a3efdfa2dce26b4498		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	eae3b958-d503-4011-b178-9306cf303f85	\N	py_pickle
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555612058	1796555612058	3d8b65467bb678a3efdfa2dce26b4498		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	cde6f75c-dd51-4555-aa94-61b5b5ef600c	\N	py_pickle
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555612869	1796555612869	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555612873	1796555612873	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560701582	1796560701616	71c8f2d9b008fc2e5e2fc928b5cbc3ab		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	8e367c6c-0bac-45dd-adbf-86112c4dd5a1	\N	py_pickle
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560701618	1796560701619	71c8f2d9b008fc2e5e2fc928b5cbc3ab		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	04124301-8877-4862-bc62-56795a8c3371	\N	py_pickle
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560701621	1796560701631	71c8f2d9b008fc2e5e2fc928b5cbc3ab		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	5d3a2d72-7b3c-462c-91f8-2a709d8cce33	\N	portable_json
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560701635	1796560701635	71c8f2d9b008fc2e5e2fc928b5cbc3ab		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	590509ba-c10b-441b-8a07-982328d2bb09	\N	py_pickle
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560701641	1796560701641	71c8f2d9b008fc2e5e2fc928b5cbc3ab		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	3a0e013b-d38c-4281-8a96-f8d1033674e7	\N	py_pickle
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560701654	1796560701654	71c8f2d9b008fc2e5e2fc928b5cbc3ab		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	57812e85-fa91-4740-9745-a3d6d3fb1329	\N	py_pickle
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560702306	1796560702306	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560702312	1796560702312	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json
 \.
 
 

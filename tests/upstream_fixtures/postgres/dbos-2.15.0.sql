@@ -312,7 +312,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-aad2d77c-6afd-44bb-906e-9e84672de1a5	93b510bbe8a2363f8d49fa5b3ded5d86	1796555631612	1796555631612
+cc9a35e9-3fd3-49ed-b91b-b692a7d7989f	a3f61d80d4489b216a1f88037d2599a6	1796560706025	1796560706025
 \.
 
 
@@ -338,7 +338,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-c0ff698f-8e6d-438a-9b7f-21bf48cea52c	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555631807	py_pickle	f
+7fb22b35-1575-4151-812e-df20b2f2d915	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560706372	py_pickle	f
 \.
 
 
@@ -347,19 +347,19 @@ c0ff698f-8e6d-438a-9b7f-21bf48cea52c	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlb
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555631643	1796555631655	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555631663	1796555631668	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555631670	1796555631675	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555631678	1796555631680	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555631682	1796555631684	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555631686	1796555631687	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796555631700	1796555631704	\N
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555631714	1796555631720	py_pickle
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555631711	1796555631720	py_pickle
-sleeper-wf	2	DBOS.sleep	1796555651.7306325	\N	\N	1796555631724	1796555631730	portable_json
-waiter-wf	3	DBOS.sleep	1796559231.7369542	\N	\N	1796555631734	1796555631736	portable_json
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555631741	1796555631744	py_pickle
-late-receiver-wf	2	DBOS.sleep	1796555651.7528477	\N	\N	1796555631750	1796555631752	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796560706087	1796560706105	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560706118	1796560706134	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560706142	1796560706151	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560706156	1796560706164	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560706170	1796560706176	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560706186	1796560706189	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560706234	1796560706244	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560706270	1796560706274	py_pickle
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560706276	1796560706290	py_pickle
+sleeper-wf	2	DBOS.sleep	1796560726.298499	\N	\N	1796560706291	1796560706298	portable_json
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560706293	1796560706300	py_pickle
+late-receiver-wf	2	DBOS.sleep	1796560726.308091	\N	\N	1796560706305	1796560706308	portable_json
+waiter-wf	3	DBOS.sleep	2796560706.316719	\N	\N	1796560706311	1796560706316	portable_json
 \.
 
 
@@ -400,7 +400,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone) FROM stdin;
-e6536c42-727f-4240-9612-9bc77ab6ce76	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N
+92957225-9e3e-4cf9-9cfb-a0e4f10ffb33	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N
 \.
 
 
@@ -409,14 +409,14 @@ e6536c42-727f-4240-9612-9bc77ab6ce76	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg=
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555631638	1796555631691	93b510bbe8a2363f8d49fa5b3ded5d86		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	f1355be0-4c87-4d0a-a36b-c7255e00ac1c	\N	py_pickle
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555631694	1796555631696	93b510bbe8a2363f8d49fa5b3ded5d86		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4bcfdb01-2d53-4c3b-b572-531974ea5a03	\N	py_pickle
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796555631699	1796555631707	93b510bbe8a2363f8d49fa5b3ded5d86		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	53f936fe-f8f4-4028-83e1-539a15b9fa07	\N	portable_json
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555631709	1796555631709	93b510bbe8a2363f8d49fa5b3ded5d86		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	1b23dcc1-c934-4789-9b80-0c95fe00bac1	\N	py_pickle
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555631713	1796555631713	93b510bbe8a2363f8d49fa5b3ded5d86		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	07b195e3-fc67-4a0a-9902-e9316c218e35	\N	py_pickle
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555631733	1796555631733	93b510bbe8a2363f8d49fa5b3ded5d86		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	81b95240-671f-4814-b9db-c0590d4c32c5	\N	py_pickle
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555632622	1796555632622	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555632627	1796555632627	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560706075	1796560706200	a3f61d80d4489b216a1f88037d2599a6		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	76586d4a-8533-423a-9a1a-80c669ffe6bf	\N	py_pickle
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560706210	1796560706220	a3f61d80d4489b216a1f88037d2599a6		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	1e597ea8-2436-45e8-9c77-c3683fbbc463	\N	py_pickle
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560706228	1796560706255	a3f61d80d4489b216a1f88037d2599a6		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	905dc57e-ab80-4886-8ba8-2fff50f02b71	\N	portable_json
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560706263	1796560706263	a3f61d80d4489b216a1f88037d2599a6		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	9c874c34-ed88-4c1b-9199-3c27958cb0fb	\N	py_pickle
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560706273	1796560706273	a3f61d80d4489b216a1f88037d2599a6		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	007c3e03-42d9-411f-bbc2-a1ea106e284c	\N	py_pickle
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560706284	1796560706284	a3f61d80d4489b216a1f88037d2599a6		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	b5454fcb-2015-42a1-81a7-2600e38f3f50	\N	py_pickle
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560707357	1796560707357	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560707376	1796560707376	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json
 \.
 
 

@@ -315,7 +315,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-af0dd9de-3c76-4493-8e1c-6bf5124de977	1cd9010f9041ca0b6b05b7827f368201	1796555656416	1796555656416
+54d3946b-c095-4be9-be05-31c6c5e302d7	d524403db8bc7c917bc59ebee154e9c7	1796560712353	1796560712353
 \.
 
 
@@ -341,7 +341,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-9f16a68b-6a0b-44ec-b589-708d34428dc0	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555656866	py_pickle	f
+cbc7f403-ba26-4913-bdd4-0c4ff6ca7e15	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560712614	py_pickle	f
 \.
 
 
@@ -350,19 +350,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555656478	1796555656485	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555656498	1796555656510	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555656515	1796555656530	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555656542	1796555656548	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555656556	1796555656569	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555656578	1796555656588	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796555656641	1796555656644	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555656672	1796555656685	py_pickle
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555656707	1796555656716	py_pickle
-sleeper-wf	2	DBOS.sleep	1796555676.7160988	\N	\N	1796555656703	1796555656716	portable_json
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555656691	1796555656713	py_pickle
-late-receiver-wf	2	DBOS.sleep	1796555676.7687755	\N	\N	1796555656733	1796555656768	portable_json
-waiter-wf	3	DBOS.sleep	1796559256.7834187	\N	\N	1796555656781	1796555656783	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796560712389	1796560712392	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560712396	1796560712402	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560712414	1796560712420	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560712424	1796560712428	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560712431	1796560712435	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560712439	1796560712442	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560712464	1796560712473	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560712498	1796560712508	py_pickle
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560712506	1796560712512	py_pickle
+sleeper-wf	2	DBOS.sleep	1796560732.521613	\N	\N	1796560712513	1796560712521	portable_json
+waiter-wf	3	DBOS.sleep	2796560712.5313864	\N	\N	1796560712529	1796560712531	portable_json
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560712537	1796560712545	py_pickle
+late-receiver-wf	2	DBOS.sleep	1796560732.556155	\N	\N	1796560712551	1796560712556	portable_json
 \.
 
 
@@ -403,7 +403,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-6a6c4d19-07a9-4447-935e-6dd57c50d503	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+bac6f8dc-f3c4-4ad8-958d-65b8a70f94a9	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -412,14 +412,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555656468	1796555656609	1cd9010f9041ca0b6b05b7827f368201		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	7a25231d-4771-4441-b993-1e63c269f511	\N	py_pickle	\N	f
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555656619	1796555656621	1cd9010f9041ca0b6b05b7827f368201		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	57e1ba66-78b4-43f4-a6f4-253bac4810d2	\N	py_pickle	\N	f
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796555656638	1796555656655	1cd9010f9041ca0b6b05b7827f368201		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	d7ed6a86-d780-4d62-8fc0-072869f1c957	\N	portable_json	\N	f
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555656664	1796555656664	1cd9010f9041ca0b6b05b7827f368201		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4e7bf3fa-4ab1-452e-9831-9c97a97f7ae1	\N	py_pickle	\N	f
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555656677	1796555656677	1cd9010f9041ca0b6b05b7827f368201		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	88b6ab9e-8f4f-4752-940d-488b6dc3d077	\N	py_pickle	\N	f
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555656702	1796555656702	1cd9010f9041ca0b6b05b7827f368201		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	d239766b-1e63-4b46-baa2-738ab9850939	\N	py_pickle	\N	f
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555657712	1796555657712	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555657720	1796555657720	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560712385	1796560712448	d524403db8bc7c917bc59ebee154e9c7		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	133e320b-2e89-4f1b-acd6-3c5555dcfb29	\N	py_pickle	\N	f
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560712453	1796560712457	d524403db8bc7c917bc59ebee154e9c7		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	e59a78e3-9a97-49a0-91cc-9d6e832e0213	\N	py_pickle	\N	f
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560712462	1796560712484	d524403db8bc7c917bc59ebee154e9c7		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	63b45451-9126-4a02-b702-0c3d330977de	\N	portable_json	\N	f
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560712493	1796560712493	d524403db8bc7c917bc59ebee154e9c7		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	c5c035a2-804e-46b9-b7d5-ff0aebbd07c6	\N	py_pickle	\N	f
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560712503	1796560712503	d524403db8bc7c917bc59ebee154e9c7		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	be6c3048-ff48-4d7f-aa75-661c0b7484cc	\N	py_pickle	\N	f
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560712517	1796560712517	d524403db8bc7c917bc59ebee154e9c7		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	dbbe4df7-86fe-4401-a945-5a8200dd0cb7	\N	py_pickle	\N	f
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560713595	1796560713595	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560713608	1796560713608	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f
 \.
 
 

@@ -315,7 +315,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-5fe4b860-e6a5-4487-9324-11195456bded	b2dac337a7deb81513d824594cc4e705	1796555675787	1796555675787
+f814d6fb-e935-4d58-9422-87ca086af42d	011a3c0c71982200e2cedb10d8d692d1	1796560721643	1796560721643
 \.
 
 
@@ -341,7 +341,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-ab5d4023-a807-4bd7-b0d7-9ca254c62f4f	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555675927	py_pickle	f
+a5c4e18e-ed1b-4f8f-9508-89354708effd	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560722174	py_pickle	f
 \.
 
 
@@ -350,19 +350,19 @@ ab5d4023-a807-4bd7-b0d7-9ca254c62f4f	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlb
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555675808	1796555675810	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555675814	1796555675818	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555675820	1796555675823	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555675825	1796555675827	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555675828	1796555675830	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555675831	1796555675833	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796555675842	1796555675843	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555675848	1796555675851	py_pickle
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555675851	1796555675854	py_pickle
-sleeper-wf	2	DBOS.sleep	1796555695.858034	\N	\N	1796555675854	1796555675858	portable_json
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555675855	1796555675860	py_pickle
-late-receiver-wf	2	DBOS.sleep	1796555695.8660862	\N	\N	1796555675864	1796555675866	portable_json
-waiter-wf	3	DBOS.sleep	1796559275.8678758	\N	\N	1796555675865	1796555675867	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796560721736	1796560721769	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560721793	1796560721818	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560721823	1796560721841	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560721854	1796560721866	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560721880	1796560721891	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560721898	1796560721912	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560721982	1796560721998	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560722054	1796560722078	py_pickle
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560722070	1796560722086	py_pickle
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560722092	1796560722115	py_pickle
+sleeper-wf	2	DBOS.sleep	1796560742.1177027	\N	\N	1796560722102	1796560722117	portable_json
+late-receiver-wf	2	DBOS.sleep	1796560742.1483319	\N	\N	1796560722138	1796560722148	portable_json
+waiter-wf	3	DBOS.sleep	2796560722.158086	\N	\N	1796560722140	1796560722158	portable_json
 \.
 
 
@@ -403,7 +403,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-c3c918d8-42cd-4fe1-822e-97989fee81ea	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+47da17c3-64ec-4107-a4af-4f0643798e4a	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -412,14 +412,14 @@ c3c918d8-42cd-4fe1-822e-97989fee81ea	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg=
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555675805	1796555675836	b2dac337a7deb81513d824594cc4e705		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	8625be93-d691-4942-8bb1-59f13c555220	\N	py_pickle	\N	f
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555675838	1796555675839	b2dac337a7deb81513d824594cc4e705		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	b0961599-2c61-41bb-a00c-943a721e9996	\N	py_pickle	\N	f
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796555675841	1796555675846	b2dac337a7deb81513d824594cc4e705		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	70acde30-c042-4656-af66-8f2fd58c29a8	\N	portable_json	\N	f
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555675848	1796555675848	b2dac337a7deb81513d824594cc4e705		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4e82e07f-2feb-48ac-bee9-7952f7698d7c	\N	py_pickle	\N	f
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555675850	1796555675850	b2dac337a7deb81513d824594cc4e705		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	0bfb5ff0-b91e-4d72-8b02-140ef8814009	\N	py_pickle	\N	f
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555675853	1796555675853	b2dac337a7deb81513d824594cc4e705		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	d0aed330-27f4-44fd-8dc6-1ca815cd050a	\N	py_pickle	\N	f
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555676530	1796555676530	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555676535	1796555676535	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560721718	1796560721929	011a3c0c71982200e2cedb10d8d692d1		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	05c292e7-f337-4832-b089-836d20ad962e	\N	py_pickle	\N	f
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560721940	1796560721954	011a3c0c71982200e2cedb10d8d692d1		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4fad6c61-b6a2-4e42-a3d4-495a25b711f2	\N	py_pickle	\N	f
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560721970	1796560722024	011a3c0c71982200e2cedb10d8d692d1		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	64bf9de9-3de8-4200-804c-5a9c6e6c4b93	\N	portable_json	\N	f
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560722040	1796560722040	011a3c0c71982200e2cedb10d8d692d1		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	3beff596-3042-492b-bb70-df1c8736b300	\N	py_pickle	\N	f
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560722064	1796560722064	011a3c0c71982200e2cedb10d8d692d1		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	6e949700-6e02-430c-b3ac-40a72b489587	\N	py_pickle	\N	f
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560722076	1796560722076	011a3c0c71982200e2cedb10d8d692d1		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	3e39d88d-e507-4f21-808e-6f00898d08d0	\N	py_pickle	\N	f
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560724223	1796560724223	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560724242	1796560724242	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f
 \.
 
 

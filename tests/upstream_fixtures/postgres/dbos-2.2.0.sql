@@ -177,7 +177,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (destination_uuid, topic, message, created_at_epoch_ms, message_uuid) FROM stdin;
-late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555484511	26be40f6-5115-4d02-ac91-c7744d8bcf16
+late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560668323	5d9d68e7-9a19-4b35-badc-eb133fa421c0
 \.
 
 
@@ -194,11 +194,11 @@ finished-wf	5	DBOS.writeStream	\N	\N	\N
 finished-wf	6	DBOS.closeStream	\N	\N	\N
 waiter-wf	1	double	gARLAi4=	\N	\N
 sleeper-wf	1	double	gARLDi4=	\N	\N
-waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQdrFVDsbASou	\N	\N
+waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQeTWBCOH46Au	\N	\N
+sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVcwQqssu	\N	\N
 late-receiver-wf	1	double	gARLBC4=	\N	\N
-sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFULwbdXwu	\N	\N
-late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFULwbjtUu	\N	\N
-37e78ed7-b7f1-4dc1-ae92-4e6ba989e283	1	DBOS.send	\N	\N	\N
+late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVcwRBWUu	\N	\N
+d77e5f40-bd4f-41bf-b372-d7c982396321	1	DBOS.send	\N	\N	\N
 \.
 
 
@@ -228,13 +228,13 @@ finished-wf	status	gASVCwAAAAAAAACMB3NoaXBwZWSULg==
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555484290	1796555484385	7740e32a2da53a84672a988152686baa		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555484390	1796555484393	7740e32a2da53a84672a988152686baa		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555484395	1796555484395	7740e32a2da53a84672a988152686baa		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555484399	1796555484399	7740e32a2da53a84672a988152686baa		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555484410	1796555484410	7740e32a2da53a84672a988152686baa		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
-37e78ed7-b7f1-4dc1-ae92-4e6ba989e283	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796555484498	1796555484521	7740e32a2da53a84672a988152686baa		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555485226	1796555485226	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560668181	1796560668213	2992ceb990a8579d420762156b05b77a		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560668215	1796560668217	2992ceb990a8579d420762156b05b77a		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560668219	1796560668219	2992ceb990a8579d420762156b05b77a		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560668223	1796560668223	2992ceb990a8579d420762156b05b77a		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560668238	1796560668238	2992ceb990a8579d420762156b05b77a		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
+d77e5f40-bd4f-41bf-b372-d7c982396321	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796560668322	1796560668330	2992ceb990a8579d420762156b05b77a		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560668956	1796560668956	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N
 \.
 
 

@@ -339,7 +339,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-c1377b8a-c079-48b5-9b66-342ac393ccb1	fd24df714215a45fbc15b428cbe19d56	1796557033147	1796557033147
+606881aa-3ffa-4416-b5cb-d78cdf35bf8f	510f882164d2a512d616215a6ae19700	1796560733819	1796560733819
 \.
 
 
@@ -365,7 +365,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-6acc4ef5-b1f6-406e-8377-b8436c74c8c3	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557033551	py_pickle	f
+d8ea7837-379f-4a27-9c96-7dae6d7b7edc	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560734325	py_pickle	f
 \.
 
 
@@ -374,19 +374,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796557033279	1796557033300	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557033307	1796557033320	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557033325	1796557033333	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557033336	1796557033353	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557033361	1796557033367	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557033376	1796557033384	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557033426	1796557033432	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796557033458	1796557033464	py_pickle
-sleeper-wf	2	DBOS.sleep	1796557053.4772573	\N	\N	1796557033470	1796557033477	portable_json
-waiter-wf	1	double	gARLAi4=	\N	\N	1796557033471	1796557033480	py_pickle
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557033481	1796557033496	py_pickle
-waiter-wf	3	DBOS.sleep	1796560633.5307558	\N	\N	1796557033508	1796557033530	portable_json
-late-receiver-wf	2	DBOS.sleep	1796557053.5246794	\N	\N	1796557033504	1796557033524	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796560733915	1796560733927	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560733942	1796560733963	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560733974	1796560733989	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560734002	1796560734019	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560734029	1796560734043	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560734053	1796560734064	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560734118	1796560734131	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560734171	1796560734193	py_pickle
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560734218	1796560734229	py_pickle
+sleeper-wf	2	DBOS.sleep	1796560754.24466	\N	\N	1796560734239	1796560734244	portable_json
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560734231	1796560734242	py_pickle
+late-receiver-wf	2	DBOS.sleep	1796560754.2599347	\N	\N	1796560734254	1796560734259	portable_json
+waiter-wf	3	DBOS.sleep	2796560734.261326	\N	\N	1796560734258	1796560734261	portable_json
 \.
 
 
@@ -395,7 +395,7 @@ late-receiver-wf	2	DBOS.sleep	1796557053.5246794	\N	\N	1796557033504	17965570335
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at) FROM stdin;
-135c0d32-46d0-4507-b963-bc5058cf60bb	registered_queue	3	\N	\N	\N	f	f	1	1796557033580	1796557033578
+1f05e833-72db-4601-b884-dc92223cbb38	registered_queue	3	\N	\N	\N	f	f	1	1796560734353	1796560734350
 \.
 
 
@@ -436,7 +436,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-998caa07-01d8-40e5-818a-853651b83f3f	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+a29e3b6b-5449-45cb-a2e3-f7e3aa14ad84	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -445,14 +445,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557033270	1796557033399	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	6fb365b9-9f3f-4306-b7c3-0d7890068675	\N	py_pickle	\N	f	f
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557033404	1796557033413	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	f6dbb3c8-a667-469d-bd75-4ae294c213b9	\N	py_pickle	\N	f	f
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557033424	1796557033444	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	c7f9da1f-1f31-47eb-8a1f-5e0a0416ac97	\N	portable_json	\N	f	f
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557033455	1796557033455	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	70dc433f-9b42-4e36-af75-8d68fece99c5	\N	py_pickle	\N	f	f
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557033460	1796557033460	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	8e15f8c6-2cb9-414a-ba86-6b2a7f7b0985	\N	py_pickle	\N	f	f
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557033477	1796557033477	fd24df714215a45fbc15b428cbe19d56		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	e00e84b8-ac7d-4d1a-8437-b9dc4b49033f	\N	py_pickle	\N	f	f
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557034745	1796557034745	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557034751	1796557034751	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560733902	1796560734078	510f882164d2a512d616215a6ae19700		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	33ed3757-158a-411b-b788-49e8d26de3d0	\N	py_pickle	\N	f	f
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560734087	1796560734095	510f882164d2a512d616215a6ae19700		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	b024b147-dd61-4881-beec-797a147b9dab	\N	py_pickle	\N	f	f
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560734109	1796560734144	510f882164d2a512d616215a6ae19700		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	b5e4b486-3ff1-42ff-9793-08919610d531	\N	portable_json	\N	f	f
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560734166	1796560734166	510f882164d2a512d616215a6ae19700		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	c9119cbf-695d-44d5-aa41-af9e7a32ecd9	\N	py_pickle	\N	f	f
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560734182	1796560734182	510f882164d2a512d616215a6ae19700		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	9b4d14a5-b4b5-4dc9-9cfd-b48e737a0399	\N	py_pickle	\N	f	f
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560734222	1796560734222	510f882164d2a512d616215a6ae19700		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	7b5aed7a-600b-43b8-820b-097c7fc4baab	\N	py_pickle	\N	f	f
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560736443	1796560736443	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560736458	1796560736458	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f
 \.
 
 

@@ -366,7 +366,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-f43e336a-cb4f-48c0-9d16-54a8c7fcbbd4	49544f5771c37fc4200688771036d39d	1796557042805	1796557042805
+67912646-c6f7-421f-86e5-521315bfe950	3ce8b670f3540ee8c4b1f93e0ffa47c0	1796560743825	1796560743825
 \.
 
 
@@ -392,7 +392,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-9764a30d-ee60-479f-b002-3d3f7d1307b6	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557043191	py_pickle	f
+6ff77e4a-8011-4789-918c-31f2db654bfc	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560744283	py_pickle	f
 \.
 
 
@@ -401,19 +401,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796557042863	1796557042876	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557042888	1796557042921	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557042939	1796557042955	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557042959	1796557042969	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557042981	1796557042993	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557042996	1796557043000	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557043055	1796557043071	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796557043086	1796557043093	py_pickle
-waiter-wf	1	double	gARLAi4=	\N	\N	1796557043096	1796557043114	py_pickle
-sleeper-wf	2	DBOS.sleep	1796557063.1234798	\N	\N	1796557043116	1796557043123	portable_json
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557043116	1796557043126	py_pickle
-late-receiver-wf	2	DBOS.sleep	1796557063.1338637	\N	\N	1796557043132	1796557043133	portable_json
-waiter-wf	3	DBOS.sleep	1796560643.1360154	\N	\N	1796557043133	1796557043136	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796560743905	1796560743910	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560743935	1796560743955	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560743964	1796560743975	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560743979	1796560743993	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560744007	1796560744017	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560744032	1796560744046	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560744109	1796560744117	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560744141	1796560744153	py_pickle
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560744145	1796560744159	py_pickle
+sleeper-wf	2	DBOS.sleep	1796560764.1811607	\N	\N	1796560744167	1796560744181	portable_json
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560744160	1796560744181	py_pickle
+waiter-wf	3	DBOS.sleep	2796560744.204772	\N	\N	1796560744188	1796560744204	portable_json
+late-receiver-wf	2	DBOS.sleep	1796560764.21591	\N	\N	1796560744201	1796560744215	portable_json
 \.
 
 
@@ -422,7 +422,7 @@ waiter-wf	3	DBOS.sleep	1796560643.1360154	\N	\N	1796557043133	1796557043136	port
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at) FROM stdin;
-26e99e3f-5ccb-45fe-b14b-b57d07cb8379	registered_queue	3	\N	\N	\N	f	f	1	1796557043213	1796557043208
+cdb93fe7-d900-4c0b-826e-875c3003111b	registered_queue	3	\N	\N	\N	f	f	1	1796560744322	1796560744318
 \.
 
 
@@ -463,7 +463,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-0ea6d43d-2748-4899-8e3b-9239ec74d1bc	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+60cbea8e-021e-4263-b0da-9039fd736b9e	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -472,14 +472,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557042847	1796557043023	49544f5771c37fc4200688771036d39d		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	04159085-3073-4980-b522-f50c0c5b0f5d	\N	py_pickle	\N	f	f	1796557043023
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557043031	1796557043037	49544f5771c37fc4200688771036d39d		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	776fe608-49ea-4f43-b574-256dd99d1026	\N	py_pickle	\N	f	f	1796557043037
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557043045	1796557043075	49544f5771c37fc4200688771036d39d		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	69775352-9f97-4ee8-bb81-59b2c4a8d872	\N	portable_json	\N	f	f	1796557043075
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557043080	1796557043080	49544f5771c37fc4200688771036d39d		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	45c845da-ba3b-4a22-a0b3-a6e59d78b9e8	\N	py_pickle	\N	f	f	\N
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557043086	1796557043086	49544f5771c37fc4200688771036d39d		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	09912084-e01a-482f-9e60-875d9e51f51e	\N	py_pickle	\N	f	f	\N
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557043113	1796557043113	49544f5771c37fc4200688771036d39d		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	b34eccf0-9def-48d2-bdb5-bb411d7a6ea8	\N	py_pickle	\N	f	f	\N
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557045154	1796557045154	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557045160	1796557045160	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560743900	1796560744057	3ce8b670f3540ee8c4b1f93e0ffa47c0		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4326beca-5ecc-49e2-858f-4b99e2c6ae7e	\N	py_pickle	\N	f	f	1796560744057
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560744074	1796560744089	3ce8b670f3540ee8c4b1f93e0ffa47c0		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	fdd0384d-db30-42bb-abff-1b512d6cd2cd	\N	py_pickle	\N	f	f	1796560744089
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560744101	1796560744128	3ce8b670f3540ee8c4b1f93e0ffa47c0		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	f8e8430c-64c1-4ad4-ac0f-1f7a6f29fc60	\N	portable_json	\N	f	f	1796560744128
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560744136	1796560744136	3ce8b670f3540ee8c4b1f93e0ffa47c0		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	c4bf990c-3c40-4745-8c5b-08d2648d30ba	\N	py_pickle	\N	f	f	\N
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560744143	1796560744143	3ce8b670f3540ee8c4b1f93e0ffa47c0		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4142cfd0-57ce-448c-9ac0-738e43a02c81	\N	py_pickle	\N	f	f	\N
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560744151	1796560744151	3ce8b670f3540ee8c4b1f93e0ffa47c0		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	b1aa6175-7fd2-41f1-b8b4-22fd3ed6883f	\N	py_pickle	\N	f	f	\N
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560746077	1796560746077	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560746090	1796560746090	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N
 \.
 
 

@@ -368,7 +368,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-7f96af33-42ab-400d-b50e-363a0392f601	c3eafc18d5b9e311740172d9b06b570a	1796557050760	1796557050760
+70d0448d-f277-47f1-8d3e-30a937648181	173b784b40da5dc78cafa5425d819e2f	1796560754118	1796560754118
 \.
 
 
@@ -394,7 +394,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-0a27b328-5344-4d7b-8f6d-9b848f693f2b	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557051317	py_pickle	f
+16163565-5c5f-4c37-a4eb-31e1dbfef94c	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560754417	py_pickle	f
 \.
 
 
@@ -403,19 +403,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796557050843	1796557050858	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557050866	1796557050887	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557050899	1796557050913	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557050920	1796557050929	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557050938	1796557050951	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557050970	1796557050975	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557051098	1796557051121	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796557051166	1796557051170	py_pickle
-sleeper-wf	2	DBOS.sleep	1796557071.1755161	\N	\N	1796557051173	1796557051175	portable_json
-waiter-wf	1	double	gARLAi4=	\N	\N	1796557051179	1796557051188	py_pickle
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557051206	1796557051219	py_pickle
-waiter-wf	3	DBOS.sleep	1796560651.2611058	\N	\N	1796557051246	1796557051261	portable_json
-late-receiver-wf	2	DBOS.sleep	1796557071.2742722	\N	\N	1796557051250	1796557051274	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796560754190	1796560754198	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560754214	1796560754222	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560754225	1796560754233	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560754236	1796560754241	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560754243	1796560754247	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560754249	1796560754254	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560754278	1796560754282	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560754292	1796560754299	py_pickle
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560754298	1796560754307	py_pickle
+sleeper-wf	2	DBOS.sleep	1796560774.3211477	\N	\N	1796560754306	1796560754321	portable_json
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560754308	1796560754319	py_pickle
+waiter-wf	3	DBOS.sleep	2796560754.360556	\N	\N	1796560754354	1796560754360	portable_json
+late-receiver-wf	2	DBOS.sleep	1796560774.3643105	\N	\N	1796560754350	1796560754364	portable_json
 \.
 
 
@@ -424,7 +424,7 @@ late-receiver-wf	2	DBOS.sleep	1796557071.2742722	\N	\N	1796557051250	17965570512
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at) FROM stdin;
-238110f0-2bfd-4978-8316-cf277d156ef0	registered_queue	3	\N	\N	\N	f	f	1	1796557051350	1796557051347
+82414a12-1fe9-4666-be76-80ece9d73169	registered_queue	3	\N	\N	\N	f	f	1	1796560754445	1796560754444
 \.
 
 
@@ -465,7 +465,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-2ed6fa4d-f0bc-4015-8d93-5614608bde5f	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+fbe198a3-bd30-4f46-936b-942648edf947	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -474,14 +474,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at, attributes, schedule_name) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557050838	1796557050989	c3eafc18d5b9e311740172d9b06b570a		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	858160b6-a613-491e-82a5-59b54279f094	\N	py_pickle	\N	f	f	1796557050989	null	\N
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557051021	1796557051056	c3eafc18d5b9e311740172d9b06b570a		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	cc2b4c16-52bb-4147-8976-446ad7784920	\N	py_pickle	\N	f	f	1796557051056	null	\N
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557051077	1796557051137	c3eafc18d5b9e311740172d9b06b570a		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	14e4e2c8-8840-498f-919e-0b0b0782005e	\N	portable_json	\N	f	f	1796557051137	null	\N
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557051161	1796557051161	c3eafc18d5b9e311740172d9b06b570a		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	75d86d85-1bf4-44e6-992b-67e01558772d	\N	py_pickle	\N	f	f	\N	null	\N
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557051172	1796557051172	c3eafc18d5b9e311740172d9b06b570a		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	85729973-7370-4f5f-8d4b-4beccf803149	\N	py_pickle	\N	f	f	\N	null	\N
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557051187	1796557051187	c3eafc18d5b9e311740172d9b06b570a		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	6c5c733a-d74b-49a8-b4b7-ecef792256bb	\N	py_pickle	\N	f	f	\N	null	\N
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557052357	1796557052357	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557052366	1796557052366	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560754163	1796560754263	173b784b40da5dc78cafa5425d819e2f		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	656f255e-97f9-4768-bee7-6424c0157761	\N	py_pickle	\N	f	f	1796560754263	null	\N
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560754268	1796560754271	173b784b40da5dc78cafa5425d819e2f		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	c45c628d-b55d-4a27-8bac-7971ecc0e854	\N	py_pickle	\N	f	f	1796560754271	null	\N
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560754275	1796560754286	173b784b40da5dc78cafa5425d819e2f		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	e8bb14c3-6767-458e-a64d-500ae8c18fb5	\N	portable_json	\N	f	f	1796560754286	null	\N
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560754289	1796560754289	173b784b40da5dc78cafa5425d819e2f		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	cdf2d3a6-472b-4b8f-927f-73eae2dd5b95	\N	py_pickle	\N	f	f	\N	null	\N
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560754296	1796560754296	173b784b40da5dc78cafa5425d819e2f		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	9adfa528-a392-4d6d-87fa-bda0342c353a	\N	py_pickle	\N	f	f	\N	null	\N
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560754301	1796560754301	173b784b40da5dc78cafa5425d819e2f		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	71fefe1f-57a0-4d63-8425-ee3f5464d8af	\N	py_pickle	\N	f	f	\N	null	\N
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560755863	1796560755863	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560755875	1796560755875	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N
 \.
 
 

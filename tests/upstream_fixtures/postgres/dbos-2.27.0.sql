@@ -370,7 +370,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-8c86b0fe-8fde-4072-9c8f-04914fe57fe9	bb811da5afdb39ae5fe3d22a3e752192	1796557058728	1796557058728
+4a6c0f7f-79da-44f1-afac-5618edddbc39	fdd05bd6ffa5057e62d6279ad18270da	1796560761943	1796560761943
 \.
 
 
@@ -396,7 +396,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-dd89a458-3721-4a9d-9c44-a4c4c87f4686	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557059151	py_pickle	f
+bec1f972-2d20-4025-90e5-2a081b244083	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560762242	py_pickle	f
 \.
 
 
@@ -405,19 +405,19 @@ dd89a458-3721-4a9d-9c44-a4c4c87f4686	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlb
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796557058807	1796557058827	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557058859	1796557058902	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557058911	1796557058924	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557058938	1796557058949	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557058958	1796557058963	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557058969	1796557058973	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557059018	1796557059027	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796557059048	1796557059057	py_pickle
-waiter-wf	1	double	gARLAi4=	\N	\N	1796557059055	1796557059070	py_pickle
-sleeper-wf	2	DBOS.sleep	1796557079.075804	\N	\N	1796557059070	1796557059075	portable_json
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557059072	1796557059092	py_pickle
-waiter-wf	3	DBOS.sleep	1796560659.0997205	\N	\N	1796557059096	1796557059099	portable_json
-late-receiver-wf	2	DBOS.sleep	1796557079.107627	\N	\N	1796557059103	1796557059107	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796560761989	1796560761999	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560762005	1796560762030	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560762039	1796560762049	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560762052	1796560762060	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560762065	1796560762076	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560762082	1796560762086	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560762124	1796560762130	\N
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560762156	1796560762171	py_pickle
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560762172	1796560762176	py_pickle
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560762147	1796560762158	py_pickle
+waiter-wf	3	DBOS.sleep	2796560762.1821594	\N	\N	1796560762179	1796560762182	portable_json
+late-receiver-wf	2	DBOS.sleep	1796560782.1825442	\N	\N	1796560762180	1796560762182	portable_json
+sleeper-wf	2	DBOS.sleep	1796560782.1885524	\N	\N	1796560762187	1796560762188	portable_json
 \.
 
 
@@ -426,7 +426,7 @@ late-receiver-wf	2	DBOS.sleep	1796557079.107627	\N	\N	1796557059103	179655705910
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at) FROM stdin;
-a9c89a15-3da4-4a51-a318-d979633308fa	registered_queue	3	\N	\N	\N	f	f	1	1796557059175	1796557059169
+d3ce7f46-37f2-420c-b6d9-c5b92b0950ed	registered_queue	3	\N	\N	\N	f	f	1	1796560762263	1796560762260
 \.
 
 
@@ -467,7 +467,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-8feb380a-5825-439f-a887-2088d1faaf0d	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+84ee21e3-7a50-44c6-9bc4-e60e146c8408	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -476,14 +476,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at, attributes, schedule_name, debounce_deadline_epoch_ms, is_debounced) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557058798	1796557058981	bb811da5afdb39ae5fe3d22a3e752192		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	097d3737-a783-4058-8037-cfe575f442be	\N	py_pickle	\N	f	f	1796557058981	null	\N	\N	f
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557058992	1796557059004	bb811da5afdb39ae5fe3d22a3e752192		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	1bdda74c-dbcb-4aa9-a95b-864b9399ec25	\N	py_pickle	\N	f	f	1796557059004	null	\N	\N	f
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557059013	1796557059040	bb811da5afdb39ae5fe3d22a3e752192		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	50836dd4-9b48-4cfd-8e9b-d6cba923d7e4	\N	portable_json	\N	f	f	1796557059040	null	\N	\N	f
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557059044	1796557059044	bb811da5afdb39ae5fe3d22a3e752192		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a47cf306-a13f-409a-8c12-a305cb04796b	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557059052	1796557059052	bb811da5afdb39ae5fe3d22a3e752192		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	7ddf4892-c306-470e-9cd3-fa23aca9cbcb	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557059060	1796557059060	bb811da5afdb39ae5fe3d22a3e752192		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	c24cd0ec-de35-41a4-90d9-1d1b57a3d677	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557059914	1796557059914	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557059919	1796557059919	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560761980	1796560762092	fdd05bd6ffa5057e62d6279ad18270da		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	735946a0-1705-4f83-a1b5-2bc692e9fc7d	\N	py_pickle	\N	f	f	1796560762092	null	\N	\N	f
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560762097	1796560762101	fdd05bd6ffa5057e62d6279ad18270da		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	c0d679ea-4373-4460-bcf1-9e49f52a44c4	\N	py_pickle	\N	f	f	1796560762101	null	\N	\N	f
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560762118	1796560762138	fdd05bd6ffa5057e62d6279ad18270da		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	f4a8dfb7-cc4e-4176-9281-93810cbf9bcc	\N	portable_json	\N	f	f	1796560762138	null	\N	\N	f
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560762145	1796560762145	fdd05bd6ffa5057e62d6279ad18270da		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	977dd4ff-61d8-4821-8173-9e7fc106fbea	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560762152	1796560762152	fdd05bd6ffa5057e62d6279ad18270da		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	5c4bd459-5ac8-42b7-b4e2-92ff688e0db4	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560762160	1796560762160	fdd05bd6ffa5057e62d6279ad18270da		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	bd684205-ec4f-41ba-b3bf-a61e0d6ebdc5	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560763584	1796560763584	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560763593	1796560763593	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f
 \.
 
 

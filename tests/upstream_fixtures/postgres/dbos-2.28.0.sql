@@ -336,7 +336,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-97de57ff-1a53-4b99-8414-5156ce36b259	40d9e5c97dc5df79c65e1633b550f2ae	1796557066287	1796557066287
+4a36892f-622b-465c-9e8d-3c341e0b3419	69fb7219269e327bb33de32ae256dc56	1796560768068	1796560768068
 \.
 
 
@@ -362,7 +362,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-e2dca723-36ce-40e8-8e08-3e7ae24c88ac	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557066642	py_pickle	f
+a8ab6419-14d0-44c8-938f-3085b93c50e0	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560768306	py_pickle	f
 \.
 
 
@@ -371,19 +371,19 @@ e2dca723-36ce-40e8-8e08-3e7ae24c88ac	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlb
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796557066351	1796557066362	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557066368	1796557066380	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557066386	1796557066397	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557066400	1796557066416	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557066434	1796557066439	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557066442	1796557066448	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557066502	1796557066512	\N
-waiter-wf	1	double	gARLAi4=	\N	\N	1796557066541	1796557066548	py_pickle
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796557066532	1796557066540	py_pickle
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557066552	1796557066561	py_pickle
-late-receiver-wf	2	DBOS.sleep	1796557086.5738747	\N	\N	1796557066563	1796557066573	portable_json
-sleeper-wf	2	DBOS.sleep	1796557086.5762994	\N	\N	1796557066554	1796557066576	portable_json
-waiter-wf	3	DBOS.sleep	1796560666.5860355	\N	\N	1796557066578	1796557066586	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796560768116	1796560768126	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560768135	1796560768147	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560768151	1796560768161	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560768167	1796560768173	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560768175	1796560768179	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560768184	1796560768187	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560768203	1796560768205	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560768212	1796560768215	py_pickle
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560768215	1796560768221	py_pickle
+sleeper-wf	2	DBOS.sleep	1796560788.224244	\N	\N	1796560768219	1796560768224	portable_json
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560768221	1796560768228	py_pickle
+late-receiver-wf	2	DBOS.sleep	1796560788.237547	\N	\N	1796560768235	1796560768237	portable_json
+waiter-wf	3	DBOS.sleep	2796560768.242884	\N	\N	1796560768240	1796560768242	portable_json
 \.
 
 
@@ -392,7 +392,7 @@ waiter-wf	3	DBOS.sleep	1796560666.5860355	\N	\N	1796557066578	1796557066586	port
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at) FROM stdin;
-9cd2b1f9-eabf-4519-9be0-f07bd1c3235d	registered_queue	3	\N	\N	\N	f	f	1	1796557066675	1796557066673
+27825635-5ddb-4f60-b89e-0c92a7464896	registered_queue	3	\N	\N	\N	f	f	1	1796560768317	1796560768316
 \.
 
 
@@ -433,7 +433,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-929d1047-432e-4271-80ba-fe93189af616	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+1870b3fb-9e0b-486b-b878-f56328ecf7b5	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -442,14 +442,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at, attributes, schedule_name, debounce_deadline_epoch_ms, is_debounced) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557066338	1796557066466	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	cbd806d9-83e9-4c2d-8a1b-52b386aef989	\N	py_pickle	\N	f	f	1796557066466	null	\N	\N	f
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557066477	1796557066492	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	aceb3e9d-8013-4c72-8210-fbcacfa2aea5	\N	py_pickle	\N	f	f	1796557066492	null	\N	\N	f
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557066499	1796557066521	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	41ffdce5-d5e7-4baa-aa50-d448b630ae9b	\N	portable_json	\N	f	f	1796557066521	null	\N	\N	f
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557066526	1796557066526	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	9ae3d6b4-c25c-459a-be28-85bc300b930b	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557066532	1796557066532	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	cccb34e0-9f9d-41c5-9d68-8137f7ed90e6	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557066549	1796557066549	40d9e5c97dc5df79c65e1633b550f2ae		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	1bad00a5-bc54-4b2e-a636-9f18ac20516f	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557067706	1796557067706	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557067716	1796557067716	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560768110	1796560768191	69fb7219269e327bb33de32ae256dc56		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	51fd79c5-4cb2-45a0-8d39-12cb5f37ee8e	\N	py_pickle	\N	f	f	1796560768191	null	\N	\N	f
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560768195	1796560768200	69fb7219269e327bb33de32ae256dc56		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	c566f09c-b865-4f15-8808-858620273771	\N	py_pickle	\N	f	f	1796560768200	null	\N	\N	f
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560768202	1796560768208	69fb7219269e327bb33de32ae256dc56		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	8b55ff9e-7a20-493b-83ee-f0a7e5733f63	\N	portable_json	\N	f	f	1796560768208	null	\N	\N	f
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560768210	1796560768210	69fb7219269e327bb33de32ae256dc56		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	fd4fb6c6-0dba-47d4-bd4b-53bb0e3cd7b8	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560768214	1796560768214	69fb7219269e327bb33de32ae256dc56		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	5ecf5cd1-82a2-437f-b633-ccf54b677929	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560768219	1796560768219	69fb7219269e327bb33de32ae256dc56		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	c3f2e9f9-5913-4d40-be92-bee403785526	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560769129	1796560769129	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560769135	1796560769135	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f
 \.
 
 

@@ -336,7 +336,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at) FROM stdin;
-64b0c40b-2a56-4b5b-9727-a8838f18198e	b613923b9892f14cf323133ae73e4d11	1796557073810	1796557073810
+da569178-ab68-4b8c-9b7a-60a34001aded	8bbe93a9d658263adc5b8201a47fb5ca	1796560772459	1796560772459
 \.
 
 
@@ -362,7 +362,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-1e95974f-22ba-49d7-88bf-252375c8e8d9	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557074212	py_pickle	f
+8bc3651b-6645-4275-b9e4-284aa510f058	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560772697	py_pickle	f
 \.
 
 
@@ -371,19 +371,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796557073871	1796557073882	py_pickle
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557073889	1796557073898	\N
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557073906	1796557073913	\N
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557073927	1796557073945	\N
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557073950	1796557073956	\N
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557073966	1796557073974	\N
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557074016	1796557074024	\N
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796557074078	1796557074091	py_pickle
-waiter-wf	1	double	gARLAi4=	\N	\N	1796557074090	1796557074103	py_pickle
-sleeper-wf	2	DBOS.sleep	1796557094.1179836	\N	\N	1796557074106	1796557094117	portable_json
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557074106	1796557074118	py_pickle
-late-receiver-wf	2	DBOS.sleep	1796557094.1360538	\N	\N	1796557074128	1796557094136	portable_json
-waiter-wf	3	DBOS.sleep	1796560674.1563938	\N	\N	1796557074150	1796557074156	portable_json
+finished-wf	1	double	gARLKi4=	\N	\N	1796560772497	1796560772501	py_pickle
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560772507	1796560772513	\N
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560772516	1796560772520	\N
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560772524	1796560772527	\N
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560772529	1796560772534	\N
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560772537	1796560772539	\N
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560772574	1796560772581	\N
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560772595	1796560772600	py_pickle
+sleeper-wf	2	DBOS.sleep	1796560792.6102233	\N	\N	1796560772606	1796560792610	portable_json
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560772602	1796560772607	py_pickle
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560772612	1796560772620	py_pickle
+late-receiver-wf	2	DBOS.sleep	1796560792.6326437	\N	\N	1796560772628	1796560792632	portable_json
+waiter-wf	3	DBOS.sleep	2796560772.6331377	\N	\N	1796560772629	1796560772633	portable_json
 \.
 
 
@@ -392,7 +392,7 @@ waiter-wf	3	DBOS.sleep	1796560674.1563938	\N	\N	1796557074150	1796557074156	port
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at) FROM stdin;
-75ba0e61-dbb0-4539-bcb2-0c00eb696e46	registered_queue	3	\N	\N	\N	f	f	1	1796557074248	1796557074238
+7a7192d0-175c-44f3-b212-b3f3fffd7701	registered_queue	3	\N	\N	\N	f	f	1	1796560772715	1796560772713
 \.
 
 
@@ -433,7 +433,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name) FROM stdin;
-0898e4fb-6010-4e13-b5af-9f09be162e10	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
+4caf9d42-9ab5-4661-822e-2c24a67e006f	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N
 \.
 
 
@@ -442,14 +442,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at, attributes, schedule_name, debounce_deadline_epoch_ms, is_debounced) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557073860	1796557073984	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	319bab2e-1b59-41b4-81ea-af6f0be7f09d	\N	py_pickle	\N	f	f	1796557073984	null	\N	\N	f
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557073998	1796557074003	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	0849754d-db56-4045-b2fd-c7e5502c69a4	\N	py_pickle	\N	f	f	1796557074003	null	\N	\N	f
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557074012	1796557074038	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	0b8f0b6c-c255-4ca5-a49c-0883e21ebd50	\N	portable_json	\N	f	f	1796557074038	null	\N	\N	f
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557074059	1796557074059	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	5f528b21-e3ec-4996-8bc6-b3a2c98d7ae7	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557074073	1796557074073	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	18a5815b-36d7-4fdc-b492-f5d29dd1eb29	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557074093	1796557074093	b613923b9892f14cf323133ae73e4d11		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	92bdc124-c49b-4c63-b5e2-84d229948960	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557075016	1796557075016	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557075020	1796557075020	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560772488	1796560772543	8bbe93a9d658263adc5b8201a47fb5ca		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	722ac7fd-53de-4426-93e2-8a7a16e65a5c	\N	py_pickle	\N	f	f	1796560772543	null	\N	\N	f
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560772548	1796560772560	8bbe93a9d658263adc5b8201a47fb5ca		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	0121a8c4-a865-4a88-accf-07f20920f766	\N	py_pickle	\N	f	f	1796560772560	null	\N	\N	f
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560772564	1796560772586	8bbe93a9d658263adc5b8201a47fb5ca		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	57939756-7bb9-4b0c-a45c-c12d7d5799d8	\N	portable_json	\N	f	f	1796560772586	null	\N	\N	f
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560772593	1796560772593	8bbe93a9d658263adc5b8201a47fb5ca		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	6679d270-b0ee-47b3-b166-dff022685cb3	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560772597	1796560772597	8bbe93a9d658263adc5b8201a47fb5ca		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a975c87b-67a3-4530-9f4b-b399bd76dd34	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560772606	1796560772606	8bbe93a9d658263adc5b8201a47fb5ca		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	6d03dcbb-a78d-412c-b23e-1fcd9ae4968a	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560773350	1796560773350	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560773355	1796560773355	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f
 \.
 
 

@@ -341,7 +341,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at, application_name) FROM stdin;
-7a14916a-0ec3-4d1d-b7f2-7f7950509cff	e609ff601d82916b3d0212262cf3e0f2	1796557081309	1796557081309	upstream-fixture
+f39910b5-de0e-41ac-9cc9-a609fb7e3e35	a356554e1dc3ab6ee40d62313ee8057c	1796560776213	1796560776213	upstream-fixture
 \.
 
 
@@ -367,7 +367,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-188afdad-f7d4-462c-a4cb-ac14a72ffc55	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557081644	py_pickle	f
+abdd73a2-42ee-44d9-8fd5-e88961586b55	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560776422	py_pickle	f
 \.
 
 
@@ -376,19 +376,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization, application_name) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796557081376	1796557081384	py_pickle	upstream-fixture
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557081392	1796557081401	\N	upstream-fixture
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557081406	1796557081418	\N	upstream-fixture
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557081427	1796557081438	\N	upstream-fixture
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557081442	1796557081451	\N	upstream-fixture
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557081459	1796557081462	\N	upstream-fixture
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557081503	1796557081511	\N	upstream-fixture
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796557081540	1796557081549	py_pickle	upstream-fixture
-waiter-wf	1	double	gARLAi4=	\N	\N	1796557081545	1796557081552	py_pickle	upstream-fixture
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557081554	1796557081559	py_pickle	upstream-fixture
-sleeper-wf	2	DBOS.sleep	1796557101.567334	\N	\N	1796557081560	1796557101567	portable_json	upstream-fixture
-late-receiver-wf	2	DBOS.sleep	1796557101.5972703	\N	\N	1796557081582	1796557101597	portable_json	upstream-fixture
-waiter-wf	3	DBOS.sleep	1796560681.5993207	\N	\N	1796557081594	1796557081599	portable_json	upstream-fixture
+finished-wf	1	double	gARLKi4=	\N	\N	1796560776241	1796560776245	py_pickle	upstream-fixture
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560776250	1796560776261	\N	upstream-fixture
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560776264	1796560776271	\N	upstream-fixture
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560776275	1796560776280	\N	upstream-fixture
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560776282	1796560776285	\N	upstream-fixture
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560776287	1796560776292	\N	upstream-fixture
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560776311	1796560776314	\N	upstream-fixture
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560776322	1796560776327	py_pickle	upstream-fixture
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560776327	1796560776336	py_pickle	upstream-fixture
+sleeper-wf	2	DBOS.sleep	1796560796.352199	\N	\N	1796560776334	1796560796352	portable_json	upstream-fixture
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560776355	1796560776360	py_pickle	upstream-fixture
+waiter-wf	3	DBOS.sleep	2796560776.3684807	\N	\N	1796560776365	1796560776368	portable_json	upstream-fixture
+late-receiver-wf	2	DBOS.sleep	1796560796.3678794	\N	\N	1796560776365	1796560796367	portable_json	upstream-fixture
 \.
 
 
@@ -397,7 +397,7 @@ waiter-wf	3	DBOS.sleep	1796560681.5993207	\N	\N	1796557081594	1796557081599	port
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at, application_name) FROM stdin;
-cd29a974-4d9b-4b38-9496-4c51ce9f143d	registered_queue	3	\N	\N	\N	f	f	1	1796557081669	1796557081667	upstream-fixture
+7cffd192-771f-478a-8f17-a16094343284	registered_queue	3	\N	\N	\N	f	f	1	1796560776442	1796560776440	upstream-fixture
 \.
 
 
@@ -438,7 +438,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name, application_name) FROM stdin;
-3aa7dc74-8293-4a04-ac03-16ea8b555e7b	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N	upstream-fixture
+8bb870ca-a53b-44f0-b1c3-ea8f8615cffa	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N	upstream-fixture
 \.
 
 
@@ -447,14 +447,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at, attributes, schedule_name, debounce_deadline_epoch_ms, is_debounced, application_name) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557081366	1796557081469	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4af67a7c-4b73-492c-8c72-b9292aa81970	\N	py_pickle	\N	f	f	1796557081469	null	\N	\N	f	upstream-fixture
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557081485	1796557081496	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	98d532d3-1e19-4fe1-a5e9-1cb736c5fd54	\N	py_pickle	\N	f	f	1796557081496	null	\N	\N	f	upstream-fixture
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557081502	1796557081525	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	a1f1a64b-43ca-4047-b37e-b9ba8fe6af1a	\N	portable_json	\N	f	f	1796557081525	null	\N	\N	f	upstream-fixture
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557081533	1796557081533	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	b68bfadd-0ac6-4171-8761-612fc2792c6d	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557081541	1796557081541	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	8278ebde-e520-4b53-86e3-ec410efedd4b	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557081550	1796557081550	e609ff601d82916b3d0212262cf3e0f2		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	2a17e7d8-f086-4f79-b295-da2136155b6b	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557082760	1796557082760	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	\N
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557082771	1796557082771	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560776236	1796560776296	a356554e1dc3ab6ee40d62313ee8057c		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	09ad4b9f-230c-4bcd-9e3a-2810193cdde6	\N	py_pickle	\N	f	f	1796560776296	null	\N	\N	f	upstream-fixture
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560776300	1796560776307	a356554e1dc3ab6ee40d62313ee8057c		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	7ffcac0b-ae56-41e2-a3ce-b23fb178fa39	\N	py_pickle	\N	f	f	1796560776307	null	\N	\N	f	upstream-fixture
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560776310	1796560776317	a356554e1dc3ab6ee40d62313ee8057c		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	0f14269d-9500-44f1-8070-aa712dd6e4c0	\N	portable_json	\N	f	f	1796560776317	null	\N	\N	f	upstream-fixture
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560776320	1796560776320	a356554e1dc3ab6ee40d62313ee8057c		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	05f04009-d6e5-4bc2-99dc-583a8a33dff9	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560776323	1796560776323	a356554e1dc3ab6ee40d62313ee8057c		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	790614fd-0ae1-4a03-9302-5135732db34f	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560776342	1796560776342	a356554e1dc3ab6ee40d62313ee8057c		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	52316000-3919-46fe-848f-b259c70bc797	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560777026	1796560777026	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	\N
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560777031	1796560777031	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f	\N
 \.
 
 

@@ -345,7 +345,7 @@ CREATE TABLE dbos.workflow_status (
 --
 
 COPY dbos.application_versions (version_id, version_name, version_timestamp, created_at, application_name) FROM stdin;
-42b9c467-5c29-40db-83bf-b02a55945402	c560a35caaf18556a2acff454b7e8da0	1796557087933	1796557087933	upstream-fixture
+d4732b7e-c7fe-40f3-9f87-cb7ce3dd450c	6189674b78e8d0dd567c098fa1406a8f	1796560779915	1796560779915	upstream-fixture
 \.
 
 
@@ -371,7 +371,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created_at_epoch_ms, serialization, consumed) FROM stdin;
-01d0037a-f89a-4f1e-92f0-2145075ee5a1	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796557088506	py_pickle	f
+90732dfd-b88a-4487-b054-9df4203c4526	late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560780165	py_pickle	f
 \.
 
 
@@ -380,19 +380,19 @@ COPY dbos.notifications (message_uuid, destination_uuid, topic, message, created
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms, serialization, application_name) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796557088059	1796557088074	py_pickle	upstream-fixture
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796557088088	1796557088111	\N	upstream-fixture
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796557088121	1796557088141	\N	upstream-fixture
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796557088169	1796557088178	\N	upstream-fixture
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796557088192	1796557088203	\N	upstream-fixture
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796557088212	1796557088238	\N	upstream-fixture
-portable-wf	1	DBOS.setEvent	\N	\N	\N	1796557088319	1796557088331	\N	upstream-fixture
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796557088388	1796557088396	py_pickle	upstream-fixture
-sleeper-wf	2	DBOS.sleep	1796557108.4183795	\N	\N	1796557088406	1796557108418	portable_json	upstream-fixture
-waiter-wf	1	double	gARLAi4=	\N	\N	1796557088405	1796557088416	py_pickle	upstream-fixture
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796557088418	1796557088431	py_pickle	upstream-fixture
-late-receiver-wf	2	DBOS.sleep	1796557108.4453878	\N	\N	1796557088443	1796557108445	portable_json	upstream-fixture
-waiter-wf	3	DBOS.sleep	1796560688.4536638	\N	\N	1796557088450	1796557088453	portable_json	upstream-fixture
+finished-wf	1	double	gARLKi4=	\N	\N	1796560779966	1796560779971	py_pickle	upstream-fixture
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560779977	1796560779987	\N	upstream-fixture
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560779994	1796560780001	\N	upstream-fixture
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560780006	1796560780010	\N	upstream-fixture
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560780017	1796560780021	\N	upstream-fixture
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560780024	1796560780028	\N	upstream-fixture
+portable-wf	1	DBOS.setEvent	\N	\N	\N	1796560780051	1796560780055	\N	upstream-fixture
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560780067	1796560780072	py_pickle	upstream-fixture
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560780063	1796560780074	py_pickle	upstream-fixture
+sleeper-wf	2	DBOS.sleep	1796560800.0828986	\N	\N	1796560780078	1796560800082	portable_json	upstream-fixture
+waiter-wf	3	DBOS.sleep	2796560780.087077	\N	\N	1796560780084	1796560780087	portable_json	upstream-fixture
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560780090	1796560780093	py_pickle	upstream-fixture
+late-receiver-wf	2	DBOS.sleep	1796560800.099589	\N	\N	1796560780097	1796560800099	portable_json	upstream-fixture
 \.
 
 
@@ -401,7 +401,7 @@ waiter-wf	3	DBOS.sleep	1796560688.4536638	\N	\N	1796557088450	1796557088453	port
 --
 
 COPY dbos.queues (queue_id, name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec, priority_enabled, partition_queue, polling_interval_sec, created_at, updated_at, application_name, partition_concurrency, partition_worker_concurrency, partition_rate_limit_max, partition_rate_limit_period_sec) FROM stdin;
-6998252f-1bb5-4be4-9748-8e9f0b0f2bfc	registered_queue	3	\N	\N	\N	f	f	1	1796557088528	1796557088526	upstream-fixture	\N	\N	\N	\N
+794f0036-0d53-4c1e-92b1-b6252368edcc	registered_queue	3	\N	\N	\N	f	f	1	1796560780178	1796560780176	upstream-fixture	\N	\N	\N	\N
 \.
 
 
@@ -442,7 +442,7 @@ portable-wf	1	greeting	"hello bob"	portable_json
 --
 
 COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflow_class_name, schedule, status, context, last_fired_at, automatic_backfill, cron_timezone, queue_name, application_name) FROM stdin;
-4f96a959-a04a-4f48-907e-c62c975666bf	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N	upstream-fixture
+ffa0ed1e-2288-49f2-8764-9149463b9a97	nightly	nightly	\N	0 3 * * *	ACTIVE	gAROLg==	\N	f	\N	\N	upstream-fixture
 \.
 
 
@@ -451,14 +451,14 @@ COPY dbos.workflow_schedules (schedule_id, schedule_name, workflow_name, workflo
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid, parent_workflow_id, serialization, delay_until_epoch_ms, was_forked_from, rate_limited, completed_at, attributes, schedule_name, debounce_deadline_epoch_ms, is_debounced, application_name) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796557088042	1796557088255	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	3a7bcceb-0a03-4978-afb4-28c000dde0f2	\N	py_pickle	\N	f	f	1796557088255	null	\N	\N	f	upstream-fixture
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796557088271	1796557088299	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	065ee03e-c1c2-4ab3-a784-efcc3cae6e2c	\N	py_pickle	\N	f	f	1796557088299	null	\N	\N	f	upstream-fixture
-portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796557088308	1796557088364	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	74b7141e-2f97-4214-84b0-2f753e18b0d9	\N	portable_json	\N	f	f	1796557088364	null	\N	\N	f	upstream-fixture
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796557088377	1796557088377	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	56001b56-b0f8-4c18-a651-63d9552ead74	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796557088395	1796557088395	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	6d92af37-baa2-487a-9bf6-28e385a19a91	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796557088411	1796557088411	c560a35caaf18556a2acff454b7e8da0		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	dbd66013-79e6-4dfa-b817-5fd71d8910a7	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557089727	1796557089727	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	\N
-queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796557089733	1796557089733	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560779957	1796560780035	6189674b78e8d0dd567c098fa1406a8f		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	9fe62ec9-e2a2-4d0e-85d5-0e533ea18baa	\N	py_pickle	\N	f	f	1796560780035	null	\N	\N	f	upstream-fixture
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560780042	1796560780046	6189674b78e8d0dd567c098fa1406a8f		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	f28b5021-4e80-489a-a586-67a213a3a398	\N	py_pickle	\N	f	f	1796560780046	null	\N	\N	f	upstream-fixture
+portable-wf	SUCCESS	portable_wf	\N	\N	\N	\N	{"name":"bob","items":[1,2,3]}	\N	local	1796560780050	1796560780059	6189674b78e8d0dd567c098fa1406a8f		\N	\N	1	\N	\N	\N	{"namedArgs":{},"positionalArgs":["bob"]}	\N	\N	0	\N	\N	e06e036f-9cf0-498f-bd56-8be0acc8c74a	\N	portable_json	\N	f	f	1796560780059	null	\N	\N	f	upstream-fixture
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560780061	1796560780061	6189674b78e8d0dd567c098fa1406a8f		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	4ebc8655-07c9-4751-ad9d-43218ae1a06f	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560780064	1796560780064	6189674b78e8d0dd567c098fa1406a8f		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	fca62dac-1452-422c-b9d1-a0131302639e	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560780086	1796560780086	6189674b78e8d0dd567c098fa1406a8f		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a0d29ee6-9c3d-47a6-b7aa-98a1caed18c2	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	upstream-fixture
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560780950	1796560780950	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N	\N	py_pickle	\N	f	f	\N	null	\N	\N	f	\N
+queued-portable-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560780957	1796560780957	\N	\N	\N	\N	0	fixture_queue	\N	\N	{"namedArgs":{},"positionalArgs":[6]}	\N	\N	0	\N	\N	\N	\N	portable_json	\N	f	f	\N	null	\N	\N	f	\N
 \.
 
 

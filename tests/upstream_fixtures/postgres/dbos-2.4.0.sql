@@ -180,7 +180,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (destination_uuid, topic, message, created_at_epoch_ms, message_uuid) FROM stdin;
-late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555506379	bc126b60-cbd2-4863-b777-f2693bf3be33
+late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560673375	234bd574-f5b3-4eb9-a57a-69441309105e
 \.
 
 
@@ -189,19 +189,19 @@ late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555506379	bc126b60-cbd2-4
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555506183	1796555506186
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555506190	1796555506197
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555506199	1796555506207
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555506209	1796555506213
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555506215	1796555506219
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555506221	1796555506228
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555506260	1796555506263
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555506272	1796555506276
-sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUMGSTuAu	\N	\N	1796555506273	1796555506288
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555506290	1796555506297
-late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUMGToFgu	\N	\N	1796555506301	1796555506310
-waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQdrFVECUG7ku	\N	\N	1796555506307	1796555506315
-3e2920ef-edc1-4664-9055-433db95bd676	1	DBOS.send	\N	\N	\N	1796555506378	1796555506394
+finished-wf	1	double	gARLKi4=	\N	\N	1796560673145	1796560673154
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560673158	1796560673174
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560673186	1796560673198
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560673205	1796560673210
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560673211	1796560673216
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560673225	1796560673230
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560673264	1796560673265
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560673287	1796560673289
+waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQeTWBCQpPhYu	\N	\N	1796560673285	1796560673290
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560673290	1796560673291
+sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVc1TmBou	\N	\N	1796560673302	1796560673307
+late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVc1Tme8u	\N	\N	1796560673302	1796560673307
+3cd5d781-7377-4d66-8fe6-4fb6a06e1036	1	DBOS.send	\N	\N	\N	1796560673374	1796560673377
 \.
 
 
@@ -231,13 +231,13 @@ finished-wf	status	gASVCwAAAAAAAACMB3NoaXBwZWSULg==
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555506172	1796555506233	24327c4cf8dd236109c4e5eff2238a47		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555506236	1796555506239	24327c4cf8dd236109c4e5eff2238a47		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555506243	1796555506243	24327c4cf8dd236109c4e5eff2238a47		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555506252	1796555506252	24327c4cf8dd236109c4e5eff2238a47		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555506269	1796555506269	24327c4cf8dd236109c4e5eff2238a47		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
-3e2920ef-edc1-4664-9055-433db95bd676	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796555506374	1796555506398	24327c4cf8dd236109c4e5eff2238a47		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555506957	1796555506957	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560673116	1796560673235	198cf6f6aa240c151ab2a5856ccaa0a9		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560673243	1796560673246	198cf6f6aa240c151ab2a5856ccaa0a9		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560673254	1796560673254	198cf6f6aa240c151ab2a5856ccaa0a9		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560673258	1796560673258	198cf6f6aa240c151ab2a5856ccaa0a9		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560673278	1796560673278	198cf6f6aa240c151ab2a5856ccaa0a9		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+3cd5d781-7377-4d66-8fe6-4fb6a06e1036	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796560673371	1796560673387	198cf6f6aa240c151ab2a5856ccaa0a9		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560674375	1796560674375	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
 \.
 
 

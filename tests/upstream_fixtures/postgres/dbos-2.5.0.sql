@@ -193,7 +193,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (destination_uuid, topic, message, created_at_epoch_ms, message_uuid) FROM stdin;
-late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555524711	e0eb55c9-2a8a-4926-bab1-9d407e55d744
+late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560679187	799fd03e-3d2d-45cf-9cf6-e3728e5a402e
 \.
 
 
@@ -202,19 +202,19 @@ late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555524711	e0eb55c9-2a8a-4
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555524644	1796555524645
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555524646	1796555524651
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555524652	1796555524656
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555524657	1796555524660
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555524660	1796555524663
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555524664	1796555524668
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555524688	1796555524689
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555524689	1796555524690
-sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUMYsd0Qu	\N	\N	1796555524691	1796555524697
-waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQdrFVEUspuwu	\N	\N	1796555524694	1796555524698
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555524698	1796555524700
-late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUMYs9wku	\N	\N	1796555524701	1796555524703
-c9e4de1e-ef88-4780-8d92-c9d3dc505c61	1	DBOS.send	\N	\N	\N	1796555524710	1796555524714
+finished-wf	1	double	gARLKi4=	\N	\N	1796560678958	1796560678970
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560678981	1796560679002
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560679009	1796560679021
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560679026	1796560679039
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560679040	1796560679047
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560679054	1796560679062
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560679099	1796560679100
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560679110	1796560679112
+waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQeTWBCTjqhIu	\N	\N	1796560679112	1796560679115
+sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVc7HgFMu	\N	\N	1796560679113	1796560679118
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560679121	1796560679122
+late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVc7IEvku	\N	\N	1796560679124	1796560679127
+e98cde17-06b2-4cfe-844f-5ec9091db5ac	1	DBOS.send	\N	\N	\N	1796560679186	1796560679194
 \.
 
 
@@ -253,13 +253,13 @@ finished-wf	2	status	gASVCwAAAAAAAACMB3NoaXBwZWSULg==
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555524638	1796555524670	ecf96af8c4a5a163ce5560a698594bd8		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555524672	1796555524674	ecf96af8c4a5a163ce5560a698594bd8		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555524676	1796555524676	ecf96af8c4a5a163ce5560a698594bd8		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555524679	1796555524679	ecf96af8c4a5a163ce5560a698594bd8		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555524688	1796555524688	ecf96af8c4a5a163ce5560a698594bd8		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
-c9e4de1e-ef88-4780-8d92-c9d3dc505c61	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796555524709	1796555524716	ecf96af8c4a5a163ce5560a698594bd8		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555525210	1796555525210	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560678926	1796560679065	91b4f47bd7d96d5da0b0342fe03f926a		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560679074	1796560679080	91b4f47bd7d96d5da0b0342fe03f926a		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560679086	1796560679086	91b4f47bd7d96d5da0b0342fe03f926a		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560679093	1796560679093	91b4f47bd7d96d5da0b0342fe03f926a		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560679106	1796560679106	91b4f47bd7d96d5da0b0342fe03f926a		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
+e98cde17-06b2-4cfe-844f-5ec9091db5ac	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796560679184	1796560679199	91b4f47bd7d96d5da0b0342fe03f926a		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560679712	1796560679712	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N
 \.
 
 

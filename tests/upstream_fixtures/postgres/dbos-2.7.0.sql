@@ -194,7 +194,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (destination_uuid, topic, message, created_at_epoch_ms, message_uuid) FROM stdin;
-late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555541257	c5bf2c36-b4cd-4701-88f5-03496b45397a
+late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560682802	5037c1c3-af53-4407-96c0-bfec0ded2c4c
 \.
 
 
@@ -203,19 +203,19 @@ late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555541257	c5bf2c36-b4cd-4
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555541147	1796555541148
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555541150	1796555541156
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555541157	1796555541161
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555541162	1796555541164
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555541165	1796555541167
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555541168	1796555541171
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555541186	1796555541187
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555541190	1796555541192
-waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQdrFVElMYcQu	\N	\N	1796555541191	1796555541194
-sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUMpMlWQu	\N	\N	1796555541194	1796555541198
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555541199	1796555541200
-late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUMpM+hku	\N	\N	1796555541201	1796555541203
-a0a603b8-2e67-460e-80bd-d8435167df7d	1	DBOS.send	\N	\N	\N	1796555541256	1796555541260
+finished-wf	1	double	gARLKi4=	\N	\N	1796560682658	1796560682659
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560682661	1796560682668
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560682669	1796560682678
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560682682	1796560682687
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560682690	1796560682695
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560682696	1796560682700
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560682722	1796560682723
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560682721	1796560682722
+sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVc+vAx4u	\N	\N	1796560682727	1796560682737
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560682737	1796560682739
+waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQeTWBCVXoH4u	\N	\N	1796560682734	1796560682739
+late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVc+vwjku	\N	\N	1796560682743	1796560682746
+ddc0a416-811b-4666-a58a-ebdf05a080a4	1	DBOS.send	\N	\N	\N	1796560682801	1796560682806
 \.
 
 
@@ -254,13 +254,13 @@ finished-wf	2	status	gASVCwAAAAAAAACMB3NoaXBwZWSULg==
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555541140	1796555541174	49bf09ada156997712d59364848b9dd9		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555541176	1796555541178	49bf09ada156997712d59364848b9dd9		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555541179	1796555541179	49bf09ada156997712d59364848b9dd9		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555541183	1796555541183	49bf09ada156997712d59364848b9dd9		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555541191	1796555541191	49bf09ada156997712d59364848b9dd9		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
-a0a603b8-2e67-460e-80bd-d8435167df7d	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796555541255	1796555541263	49bf09ada156997712d59364848b9dd9		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N	\N
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555541717	1796555541717	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560682649	1796560682704	26c999083f0464e511764db3b7bda4b6		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560682707	1796560682708	26c999083f0464e511764db3b7bda4b6		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560682710	1796560682710	26c999083f0464e511764db3b7bda4b6		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560682714	1796560682714	26c999083f0464e511764db3b7bda4b6		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560682726	1796560682726	26c999083f0464e511764db3b7bda4b6		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
+ddc0a416-811b-4666-a58a-ebdf05a080a4	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796560682800	1796560682811	26c999083f0464e511764db3b7bda4b6		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N	\N
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560683316	1796560683316	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
 \.
 
 

@@ -194,7 +194,7 @@ COPY dbos.event_dispatch_kv (service_name, workflow_fn_name, key, value, update_
 --
 
 COPY dbos.notifications (destination_uuid, topic, message, created_at_epoch_ms, message_uuid) FROM stdin;
-late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555556767	28f0f7d4-4889-43a9-87b1-b2b1e5f3be2d
+late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796560686445	945f22f6-8da1-4490-85e5-3e0c11871aab
 \.
 
 
@@ -203,19 +203,19 @@ late-receiver-wf	note	gASVCQAAAAAAAACMBWhlbGxvlC4=	1796555556767	28f0f7d4-4889-4
 --
 
 COPY dbos.operation_outputs (workflow_uuid, function_id, function_name, output, error, child_workflow_id, started_at_epoch_ms, completed_at_epoch_ms) FROM stdin;
-finished-wf	1	double	gARLKi4=	\N	\N	1796555556625	1796555556625
-finished-wf	2	DBOS.setEvent	\N	\N	\N	1796555556629	1796555556635
-finished-wf	3	DBOS.writeStream	\N	\N	\N	1796555556637	1796555556642
-finished-wf	4	DBOS.writeStream	\N	\N	\N	1796555556644	1796555556647
-finished-wf	5	DBOS.writeStream	\N	\N	\N	1796555556649	1796555556651
-finished-wf	6	DBOS.closeStream	\N	\N	\N	1796555556653	1796555556656
-sleeper-wf	1	double	gARLDi4=	\N	\N	1796555556679	1796555556679
-sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUM4sFUQu	\N	\N	1796555556686	1796555556688
-waiter-wf	1	double	gARLAi4=	\N	\N	1796555556692	1796555556692
-late-receiver-wf	1	double	gARLBC4=	\N	\N	1796555556700	1796555556700
-waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQdrFVE0tOtAu	\N	\N	1796555556703	1796555556706
-late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFUM4tPfou	\N	\N	1796555556704	1796555556706
-3ee6a50a-4b0e-40a4-9691-2e808474d762	1	DBOS.send	\N	\N	\N	1796555556765	1796555556771
+finished-wf	1	double	gARLKi4=	\N	\N	1796560686255	1796560686255
+finished-wf	2	DBOS.setEvent	\N	\N	\N	1796560686259	1796560686265
+finished-wf	3	DBOS.writeStream	\N	\N	\N	1796560686267	1796560686272
+finished-wf	4	DBOS.writeStream	\N	\N	\N	1796560686274	1796560686276
+finished-wf	5	DBOS.writeStream	\N	\N	\N	1796560686278	1796560686281
+finished-wf	6	DBOS.closeStream	\N	\N	\N	1796560686283	1796560686288
+waiter-wf	1	double	gARLAi4=	\N	\N	1796560686330	1796560686330
+sleeper-wf	1	double	gARLDi4=	\N	\N	1796560686333	1796560686333
+sleeper-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVdCWWpUu	\N	\N	1796560686346	1796560686349
+waiter-wf	3	DBOS.sleep	gASVCgAAAAAAAABHQeTWBCXLX0Eu	\N	\N	1796560686354	1796560686355
+late-receiver-wf	1	double	gARLBC4=	\N	\N	1796560686354	1796560686354
+late-receiver-wf	2	DBOS.sleep	gASVCgAAAAAAAABHQdrFVdCYUicu	\N	\N	1796560686370	1796560686380
+2c7d21a6-f83f-47f2-95aa-2b4a7952293e	1	DBOS.send	\N	\N	\N	1796560686442	1796560686451
 \.
 
 
@@ -254,13 +254,13 @@ finished-wf	2	status	gASVCwAAAAAAAACMB3NoaXBwZWSULg==
 --
 
 COPY dbos.workflow_status (workflow_uuid, status, name, authenticated_user, assumed_role, authenticated_roles, request, output, error, executor_id, created_at, updated_at, application_version, application_id, class_name, config_name, recovery_attempts, queue_name, workflow_timeout_ms, workflow_deadline_epoch_ms, inputs, started_at_epoch_ms, deduplication_id, priority, queue_partition_key, forked_from, owner_xid) FROM stdin;
-finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796555556617	1796555556660	59d5044f4761d45c0e43d910a5a9b9b3		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	049f78be-3eb8-4c30-bcfc-c0612ccfe1d6
-failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796555556663	1796555556666	59d5044f4761d45c0e43d910a5a9b9b3		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	77e90ed7-dd69-46b3-b150-a7b0ce3cb4ad
-sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796555556669	1796555556669	59d5044f4761d45c0e43d910a5a9b9b3		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	05ef858c-54b9-4d64-9220-479fa05ecf99
-waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796555556679	1796555556679	59d5044f4761d45c0e43d910a5a9b9b3		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	5bbc1dc6-cb4e-42d6-a9b8-5995ffcfde71
-late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796555556692	1796555556692	59d5044f4761d45c0e43d910a5a9b9b3		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	a25cc93f-f7f5-4596-afee-414cfdeb8131
-3ee6a50a-4b0e-40a4-9691-2e808474d762	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796555556764	1796555556775	59d5044f4761d45c0e43d910a5a9b9b3		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N	e75bef29-2d15-4c9b-b9f7-f6240394c2eb
-queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796555557393	1796555557393	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
+finished-wf	SUCCESS	finished_wf	\N	\N	\N	\N	gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu	\N	local	1796560686248	1796560686296	e2590a1cf9c41ac2ea3c6af1c6f2a5f6		\N	\N	1	\N	\N	\N	gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	1d0c42f3-ebad-4988-9c1a-1a92b3ccd8e9
+failing-wf	ERROR	failing_wf	\N	\N	\N	\N	\N	gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=	local	1796560686300	1796560686304	e2590a1cf9c41ac2ea3c6af1c6f2a5f6		\N	\N	1	\N	\N	\N	gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	49e6ec08-421b-4f67-801e-7514f0cafb94
+sleeper-wf	PENDING	sleeper	\N	\N	\N	\N	\N	\N	local	1796560686312	1796560686312	e2590a1cf9c41ac2ea3c6af1c6f2a5f6		\N	\N	1	\N	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	27b15051-0df1-46a5-8f27-58b72ac4efa5
+waiter-wf	PENDING	waiter	\N	\N	\N	\N	\N	\N	local	1796560686315	1796560686315	e2590a1cf9c41ac2ea3c6af1c6f2a5f6		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	ba4c4e5a-af78-4fe0-903e-6637d42d6da9
+late-receiver-wf	PENDING	late_receiver	\N	\N	\N	\N	\N	\N	local	1796560686338	1796560686338	e2590a1cf9c41ac2ea3c6af1c6f2a5f6		\N	\N	1	\N	\N	\N	gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	8d1eff04-bfea-40d5-93bc-2b5bf6dcd3cf
+2c7d21a6-f83f-47f2-95aa-2b4a7952293e	SUCCESS	<temp>.temp_send_workflow	\N	\N	\N	\N	gAROLg==	\N	local	1796560686440	1796560686456	e2590a1cf9c41ac2ea3c6af1c6f2a5f6		\N	\N	1	\N	\N	\N	gASVOwAAAAAAAAB9lCiMBGFyZ3OUjBBsYXRlLXJlY2VpdmVyLXdmlIwFaGVsbG+UjARub3RllIeUjAZrd2FyZ3OUfZR1Lg==	\N	\N	0	\N	\N	09c0270e-4a90-4010-bf99-d0aec9d3355a
+queued-wf	ENQUEUED	queued_wf	\N	\N	\N	\N	\N	\N	\N	1796560687032	1796560687032	\N	\N	\N	\N	0	fixture_queue	\N	\N	gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=	\N	\N	0	\N	\N	\N
 \.
 
 

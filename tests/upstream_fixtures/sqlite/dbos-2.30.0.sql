@@ -6,7 +6,7 @@ CREATE TABLE application_versions (
     version_timestamp INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 , "application_name" TEXT DEFAULT NULL);
-INSERT INTO "application_versions" VALUES('de046402-f313-4b4e-b47a-2ab44b4de6d2','e609ff601d82916b3d0212262cf3e0f2',1796557076000,1796557076000,'upstream-fixture');
+INSERT INTO "application_versions" VALUES('1c2919f4-fdbc-4798-84e3-93ad02755dc2','a356554e1dc3ab6ee40d62313ee8057c',1796560774000,1796560774000,'upstream-fixture');
 CREATE TABLE dbos_migrations (version INTEGER NOT NULL PRIMARY KEY);
 INSERT INTO "dbos_migrations" VALUES(107);
 CREATE TABLE notifications (
@@ -18,7 +18,7 @@ CREATE TABLE notifications (
     FOREIGN KEY (destination_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "notifications" VALUES('bd0fbd93-75c5-4cd0-bb08-94eebf07f985','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796557076000,'py_pickle',0);
+INSERT INTO "notifications" VALUES('2cef61cc-c151-4bd8-8f75-07f0494ca567','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796560774000,'py_pickle',0);
 CREATE TABLE operation_outputs (
     workflow_uuid TEXT NOT NULL,
     function_id INTEGER NOT NULL,
@@ -30,19 +30,19 @@ CREATE TABLE operation_outputs (
     FOREIGN KEY (workflow_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796557076641,1796557076642,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796557076646,1796557076648,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796557076654,1796557076657,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796557076666,1796557076668,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796557076669,1796557076670,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796557076672,1796557076673,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796557076697,1796557076699,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796557076708,1796557076709,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796557096.716149',NULL,NULL,1796557076715,1796557096716,'portable_json','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796557076722,1796557076724,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796560676.7508035',NULL,NULL,1796557076750,1796557076750,'portable_json','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796557076736,1796557076760,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796557096.776124',NULL,NULL,1796557076775,1796557096776,'portable_json','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796560774364,1796560774365,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796560774368,1796560774369,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796560774374,1796560774376,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796560774378,1796560774379,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796560774380,1796560774382,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796560774384,1796560774385,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796560774408,1796560774409,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796560774414,1796560774417,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796560794.423107',NULL,NULL,1796560774422,1796560794423,'portable_json','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796560774420,1796560774426,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','2796560774.429671',NULL,NULL,1796560774429,1796560774429,'portable_json','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796560774432,1796560774433,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796560794.4401994',NULL,NULL,1796560774439,1796560794440,'portable_json','upstream-fixture');
 CREATE TABLE queues (
     queue_id TEXT PRIMARY KEY DEFAULT (hex(randomblob(16))),
     name TEXT NOT NULL UNIQUE,
@@ -56,7 +56,7 @@ CREATE TABLE queues (
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 , "application_name" TEXT DEFAULT NULL);
-INSERT INTO "queues" VALUES('4D48FDA8329FE71FEC8941982DDD6541','registered_queue',3,NULL,NULL,NULL,0,0,1.0,1796557076000,1796557076825,'upstream-fixture');
+INSERT INTO "queues" VALUES('106A755F3B660B5968BD7D1B4FCD23FA','registered_queue',3,NULL,NULL,NULL,0,0,1.0,1796560774000,1796560774492,'upstream-fixture');
 CREATE TABLE streams (
     workflow_uuid TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -100,7 +100,7 @@ CREATE TABLE workflow_schedules (
     status TEXT NOT NULL DEFAULT 'ACTIVE',
     context TEXT NOT NULL
 , "last_fired_at" TEXT DEFAULT NULL, "automatic_backfill" BOOLEAN NOT NULL DEFAULT FALSE, "cron_timezone" TEXT DEFAULT NULL, "queue_name" TEXT DEFAULT NULL, "application_name" TEXT DEFAULT NULL);
-INSERT INTO "workflow_schedules" VALUES('5e809cd4-fda8-44cc-b57f-572bac21d859','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL,'upstream-fixture');
+INSERT INTO "workflow_schedules" VALUES('f076833a-e385-4e80-b346-055022f175ba','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL,'upstream-fixture');
 CREATE TABLE workflow_status (
     workflow_uuid TEXT PRIMARY KEY,
     status TEXT,
@@ -127,14 +127,14 @@ CREATE TABLE workflow_status (
     deduplication_id TEXT,
     priority INTEGER NOT NULL DEFAULT 0
 , queue_partition_key TEXT, forked_from TEXT, "owner_xid" TEXT DEFAULT NULL, "parent_workflow_id" TEXT DEFAULT NULL, "serialization" TEXT DEFAULT NULL, "delay_until_epoch_ms" BIGINT DEFAULT NULL, "was_forked_from" BOOLEAN NOT NULL DEFAULT FALSE, "rate_limited" BOOLEAN NOT NULL DEFAULT FALSE, "completed_at" BIGINT, "attributes" TEXT, "schedule_name" TEXT, "debounce_deadline_epoch_ms" BIGINT DEFAULT NULL, "is_debounced" BOOLEAN NOT NULL DEFAULT FALSE, "application_name" TEXT DEFAULT NULL);
-INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'ff7a6516-571e-44db-8ce2-a2fc30f06891',NULL,'py_pickle',NULL,0,0,1796557076000,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'5d48caa0-0c0a-4ba9-9e82-401df7c206fb',NULL,'py_pickle',NULL,0,0,1796557076000,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'a483c8f1-14ae-40ea-bf37-150a7e496ebc',NULL,'portable_json',NULL,0,0,1796557076000,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'8c6ba305-43ec-49b8-906c-bec392f77e22',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'f6ea073f-85d4-4819-9f7c-1f73b97b52e8',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557076000,1796557076000,'e609ff601d82916b3d0212262cf3e0f2','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'108e64e5-8b7c-47f4-8b55-e4351f18c051',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557077000,1796557077000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
-INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557077000,1796557077000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
+INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796560774000,1796560774000,'a356554e1dc3ab6ee40d62313ee8057c','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'99a7dd44-c7bc-42cc-a568-453c891a6d2f',NULL,'py_pickle',NULL,0,0,1796560774000,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796560774000,1796560774000,'a356554e1dc3ab6ee40d62313ee8057c','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'8dbe2ece-60bd-4a6d-97b5-b14fc5947ad5',NULL,'py_pickle',NULL,0,0,1796560774000,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796560774000,1796560774000,'a356554e1dc3ab6ee40d62313ee8057c','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'523a1032-f04a-4d2e-9379-d76280103758',NULL,'portable_json',NULL,0,0,1796560774000,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796560774000,1796560774000,'a356554e1dc3ab6ee40d62313ee8057c','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'7bea654e-62fb-4cbb-afa1-7e71e2dd3cc0',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796560774000,1796560774000,'a356554e1dc3ab6ee40d62313ee8057c','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'92c24350-f955-49aa-a96f-2e03cb6532fb',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796560774000,1796560774000,'a356554e1dc3ab6ee40d62313ee8057c','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'c809a7da-34df-4d0f-b4ae-c1e9f5c8ac9d',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796560775000,1796560775000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
+INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796560775000,1796560775000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
 CREATE INDEX workflow_status_created_at_index ON workflow_status (created_at);
 CREATE INDEX idx_workflow_topic ON notifications (destination_uuid, topic);
 CREATE INDEX "idx_notifications" ON "notifications" ("destination_uuid", "topic");

@@ -6,7 +6,7 @@ CREATE TABLE application_versions (
     version_timestamp INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 , "application_name" TEXT DEFAULT NULL);
-INSERT INTO "application_versions" VALUES('d2f7a5d7-1260-4391-a8ba-412bfac42843','c560a35caaf18556a2acff454b7e8da0',1796557084000,1796557084000,'upstream-fixture');
+INSERT INTO "application_versions" VALUES('a633a7d4-3023-4b25-a2d3-f4f3a6da7355','6189674b78e8d0dd567c098fa1406a8f',1796560777000,1796560777000,'upstream-fixture');
 CREATE TABLE dbos_migrations (version INTEGER NOT NULL PRIMARY KEY);
 INSERT INTO "dbos_migrations" VALUES(108);
 CREATE TABLE notifications (
@@ -18,7 +18,7 @@ CREATE TABLE notifications (
     FOREIGN KEY (destination_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "notifications" VALUES('c0da384f-80fb-4c3a-8910-04dfc0791057','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796557084000,'py_pickle',0);
+INSERT INTO "notifications" VALUES('e5e07641-13f8-4079-8687-656c3c01c4df','late-receiver-wf','note','gASVCQAAAAAAAACMBWhlbGxvlC4=',1796560778000,'py_pickle',0);
 CREATE TABLE operation_outputs (
     workflow_uuid TEXT NOT NULL,
     function_id INTEGER NOT NULL,
@@ -30,19 +30,19 @@ CREATE TABLE operation_outputs (
     FOREIGN KEY (workflow_uuid) REFERENCES workflow_status(workflow_uuid) 
         ON UPDATE CASCADE ON DELETE CASCADE
 );
-INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796557084318,1796557084321,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796557084327,1796557084329,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796557084334,1796557084337,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796557084342,1796557084344,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796557084345,1796557084350,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796557084353,1796557084354,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796557084368,1796557084369,NULL,'upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796557084447,1796557084455,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796557084502,1796557084504,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796557104.5364444',NULL,NULL,1796557084535,1796557104536,'portable_json','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796557084425,1796557084458,'py_pickle','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796557104.5746217',NULL,NULL,1796557084572,1796557104574,'portable_json','upstream-fixture');
-INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','1796560684.6024296',NULL,NULL,1796557084601,1796557084602,'portable_json','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',1,'double','gARLKi4=',NULL,NULL,1796560778004,1796560778007,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',2,'DBOS.setEvent',NULL,NULL,NULL,1796560778011,1796560778014,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',3,'DBOS.writeStream',NULL,NULL,NULL,1796560778015,1796560778019,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',4,'DBOS.writeStream',NULL,NULL,NULL,1796560778022,1796560778024,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',5,'DBOS.writeStream',NULL,NULL,NULL,1796560778026,1796560778028,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('finished-wf',6,'DBOS.closeStream',NULL,NULL,NULL,1796560778030,1796560778032,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('portable-wf',1,'DBOS.setEvent',NULL,NULL,NULL,1796560778050,1796560778052,NULL,'upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',1,'double','gARLDi4=',NULL,NULL,1796560778060,1796560778061,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',1,'double','gARLAi4=',NULL,NULL,1796560778063,1796560778065,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('waiter-wf',3,'DBOS.sleep','2796560778.072533',NULL,NULL,1796560778071,1796560778072,'portable_json','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('sleeper-wf',2,'DBOS.sleep','1796560798.0687332',NULL,NULL,1796560778067,1796560798068,'portable_json','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',1,'double','gARLBC4=',NULL,NULL,1796560778085,1796560778087,'py_pickle','upstream-fixture');
+INSERT INTO "operation_outputs" VALUES('late-receiver-wf',2,'DBOS.sleep','1796560798.090872',NULL,NULL,1796560778090,1796560798090,'portable_json','upstream-fixture');
 CREATE TABLE queues (
     queue_id TEXT PRIMARY KEY DEFAULT (hex(randomblob(16))),
     name TEXT NOT NULL UNIQUE,
@@ -56,7 +56,7 @@ CREATE TABLE queues (
     created_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000),
     updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now') * 1000)
 , "application_name" TEXT DEFAULT NULL, "partition_concurrency" INTEGER DEFAULT NULL, "partition_worker_concurrency" INTEGER DEFAULT NULL, "partition_rate_limit_max" INTEGER DEFAULT NULL, "partition_rate_limit_period_sec" REAL DEFAULT NULL);
-INSERT INTO "queues" VALUES('540581456D446082A64AE8B35AEBEB09','registered_queue',3,NULL,NULL,NULL,0,0,1.0,1796557084000,1796557084649,'upstream-fixture',NULL,NULL,NULL,NULL);
+INSERT INTO "queues" VALUES('9690AABF95F20BD6531C45C77AF1CC0F','registered_queue',3,NULL,NULL,NULL,0,0,1.0,1796560778000,1796560778100,'upstream-fixture',NULL,NULL,NULL,NULL);
 CREATE TABLE streams (
     workflow_uuid TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -100,7 +100,7 @@ CREATE TABLE workflow_schedules (
     status TEXT NOT NULL DEFAULT 'ACTIVE',
     context TEXT NOT NULL
 , "last_fired_at" TEXT DEFAULT NULL, "automatic_backfill" BOOLEAN NOT NULL DEFAULT FALSE, "cron_timezone" TEXT DEFAULT NULL, "queue_name" TEXT DEFAULT NULL, "application_name" TEXT DEFAULT NULL);
-INSERT INTO "workflow_schedules" VALUES('6415f03a-f728-4a72-a2d3-bb74a7e753e8','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL,'upstream-fixture');
+INSERT INTO "workflow_schedules" VALUES('0002f82a-d195-45d5-9eac-c86d48b6c409','nightly','nightly',NULL,'0 3 * * *','ACTIVE','gAROLg==',NULL,0,NULL,NULL,'upstream-fixture');
 CREATE TABLE workflow_status (
     workflow_uuid TEXT PRIMARY KEY,
     status TEXT,
@@ -127,14 +127,14 @@ CREATE TABLE workflow_status (
     deduplication_id TEXT,
     priority INTEGER NOT NULL DEFAULT 0
 , queue_partition_key TEXT, forked_from TEXT, "owner_xid" TEXT DEFAULT NULL, "parent_workflow_id" TEXT DEFAULT NULL, "serialization" TEXT DEFAULT NULL, "delay_until_epoch_ms" BIGINT DEFAULT NULL, "was_forked_from" BOOLEAN NOT NULL DEFAULT FALSE, "rate_limited" BOOLEAN NOT NULL DEFAULT FALSE, "completed_at" BIGINT, "attributes" TEXT, "schedule_name" TEXT, "debounce_deadline_epoch_ms" BIGINT DEFAULT NULL, "is_debounced" BOOLEAN NOT NULL DEFAULT FALSE, "application_name" TEXT DEFAULT NULL);
-INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796557084000,1796557084000,'c560a35caaf18556a2acff454b7e8da0','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'3fc09818-ba4f-4432-9a5c-e114c899a622',NULL,'py_pickle',NULL,0,0,1796557084000,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796557084000,1796557084000,'c560a35caaf18556a2acff454b7e8da0','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'e27069be-a5ac-4622-b507-6752f85b3e3d',NULL,'py_pickle',NULL,0,0,1796557084000,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796557084000,1796557084000,'c560a35caaf18556a2acff454b7e8da0','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'1fdf0b35-7ef4-4ea7-b4f2-3235abd2f987',NULL,'portable_json',NULL,0,0,1796557084000,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557084000,1796557084000,'c560a35caaf18556a2acff454b7e8da0','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'9fd986e9-9e2d-4f1d-984f-22372a3ef30c',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557084000,1796557084000,'c560a35caaf18556a2acff454b7e8da0','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'4170ac76-e444-45c5-a644-179f3c8bf4a2',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796557084000,1796557084000,'c560a35caaf18556a2acff454b7e8da0','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'0f66f398-14b7-46ba-9235-467882173376',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
-INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557085000,1796557085000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
-INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796557085000,1796557085000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
+INSERT INTO "workflow_status" VALUES('finished-wf','SUCCESS','finished_wf',NULL,NULL,NULL,NULL,'gASVHwAAAAAAAAB9lCiMBW9yZGVylIwFYWxwaGGUjAV0b3RhbJRLKnUu',NULL,'local',1796560778000,1796560778000,'6189674b78e8d0dd567c098fa1406a8f','',NULL,NULL,1,NULL,NULL,NULL,'gASVIQAAAAAAAAB9lCiMBGFyZ3OUjAVhbHBoYZSFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'cbdcac4d-8bd2-4b56-a30c-a323dd911a85',NULL,'py_pickle',NULL,0,0,1796560778000,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('failing-wf','ERROR','failing_wf',NULL,NULL,NULL,NULL,NULL,'gASVMwAAAAAAAACMCGJ1aWx0aW5zlIwKVmFsdWVFcnJvcpSTlIwRcmVmdXNlZDogbm8gc3RvY2uUhZRSlC4=','local',1796560778000,1796560778000,'6189674b78e8d0dd567c098fa1406a8f','',NULL,NULL,1,NULL,NULL,NULL,'gASVJAAAAAAAAAB9lCiMBGFyZ3OUjAhubyBzdG9ja5SFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'25ed2b8f-0450-4309-8a54-b53a61735cdf',NULL,'py_pickle',NULL,0,0,1796560778000,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('portable-wf','SUCCESS','portable_wf',NULL,NULL,NULL,NULL,'{"name":"bob","items":[1,2,3]}',NULL,'local',1796560778000,1796560778000,'6189674b78e8d0dd567c098fa1406a8f','',NULL,NULL,1,NULL,NULL,NULL,'{"namedArgs":{},"positionalArgs":["bob"]}',NULL,NULL,0,NULL,NULL,'10df1a50-96a0-4df3-bca9-f4f9ef2b71ad',NULL,'portable_json',NULL,0,0,1796560778000,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('sleeper-wf','PENDING','sleeper',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796560778000,1796560778000,'6189674b78e8d0dd567c098fa1406a8f','',NULL,NULL,1,NULL,NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSweFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'957d9f57-ab69-41c2-b2c3-cd1bcf25ebf5',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('waiter-wf','PENDING','waiter',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796560778000,1796560778000,'6189674b78e8d0dd567c098fa1406a8f','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'caaebde4-76d4-4d16-9853-a84cac0afc88',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('late-receiver-wf','PENDING','late_receiver',NULL,NULL,NULL,NULL,NULL,NULL,'local',1796560778000,1796560778000,'6189674b78e8d0dd567c098fa1406a8f','',NULL,NULL,1,NULL,NULL,NULL,'gASVGAAAAAAAAAB9lCiMBGFyZ3OUKYwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,'62cd5a61-db0c-4b78-8051-d0a6494c7593',NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,'upstream-fixture');
+INSERT INTO "workflow_status" VALUES('queued-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796560778000,1796560778000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'gASVGwAAAAAAAAB9lCiMBGFyZ3OUSwWFlIwGa3dhcmdzlH2UdS4=',NULL,NULL,0,NULL,NULL,NULL,NULL,'py_pickle',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
+INSERT INTO "workflow_status" VALUES('queued-portable-wf','ENQUEUED','queued_wf',NULL,NULL,NULL,NULL,NULL,NULL,NULL,1796560778000,1796560778000,NULL,NULL,NULL,NULL,0,'fixture_queue',NULL,NULL,'{"namedArgs":{},"positionalArgs":[6]}',NULL,NULL,0,NULL,NULL,NULL,NULL,'portable_json',NULL,0,0,NULL,'null',NULL,NULL,0,NULL);
 CREATE INDEX workflow_status_created_at_index ON workflow_status (created_at);
 CREATE INDEX idx_workflow_topic ON notifications (destination_uuid, topic);
 CREATE INDEX "idx_notifications" ON "notifications" ("destination_uuid", "topic");
