@@ -258,8 +258,8 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = T
 def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> Launch | None:
     """The Launch of a workflow this process just claimed (recovered or dequeued), or None
     when it must not run: dead-lettered after too many recoveries, or inputs unreadable (both
-    recorded), or in a format this process is not configured to read (left PENDING). Raises
-    DBOSWorkflowFunctionNotFoundError when this process lacks its code."""
+    recorded). Raises DBOSWorkflowFunctionNotFoundError when this process lacks its code, and
+    DBOSFormatNotConfiguredError when it may not read the workflow's values."""
     workflow_id = row[W.ID]
     info = _registry.get_function(row[W.NAME])
     limit = info.max_recovery_attempts if info is not None else 100
@@ -268,16 +268,15 @@ def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> 
         runtime.sysdb.mark_max_recovery_exceeded(workflow_id)
         logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, limit))
         return None
+    # A format this process is not configured for is not the workflow's fault: the
+    # DBOSFormatNotConfiguredError goes to the caller, which hands a dequeued workflow back to
+    # its queue for a process configured for it (the attempt given back) or leaves a
+    # recovered one PENDING for the next launch of such a process.
+    runtime.reader(row[W.FORMAT])
     try:
-        # A format this process is not configured for is not the workflow's fault: it stays
-        # PENDING here (not handed back to its queue, whose wake-up would claim it again at
-        # once, each claim counting as an attempt), and the next launch of a process
-        # configured for it recovers it.
-        runtime.reader(row[W.FORMAT])
         return launch_from_row(runtime, row, owner, load_steps=not first_run)
-    except DBOSFormatNotConfiguredError as exc:
-        _left_unread(workflow_id, exc)
-        return None
+    except DBOSFormatNotConfiguredError:
+        raise
     except DBOSDeserializationError as exc:
         # Inputs that cannot be read would fail the same way on every attempt: record it, in
         # the row's own format (readable, as the inputs were not).
@@ -317,6 +316,9 @@ def recover_row(row: Any) -> Any:
     except DBOSWorkflowFunctionNotFoundError as exc:
         logger.error("%s; it stays PENDING until a process that has it launches", exc)
         raise
+    except DBOSFormatNotConfiguredError as exc:
+        _left_unread(row[W.ID], exc)
+        return None
     return None if launch is None else execute_in_fresh_context(launch)
 
 

@@ -26,7 +26,7 @@ from .._db.connections import is_connection_error
 from .._db.queue_store import ClaimRequest
 from .._db.records import QUEUES_CHANGED, now_ms
 from .._db.records import WorkflowRow as W
-from .._error import DBOSWorkflowFunctionNotFoundError
+from .._error import DBOSFormatNotConfiguredError, DBOSWorkflowFunctionNotFoundError
 from .._registry import queues as _queues
 from .._registry.queues import QueueSpec
 from .queue_catalog import QueueCatalog
@@ -353,8 +353,9 @@ class QueueDispatcher:
         owner = str(row[W.OWNER])
         try:
             launch = prepare_claimed(runtime, row, owner, first_run=int(row[W.ATTEMPTS]) <= 1)
-        except DBOSWorkflowFunctionNotFoundError as exc:
-            # Another process may have its code: hand it back, and look again later.
+        except (DBOSWorkflowFunctionNotFoundError, DBOSFormatNotConfiguredError) as exc:
+            # Another process may have its code, or be configured to read its values: hand it
+            # back (its attempt given back too), and look again later.
             logger.error("%s; handed back to queue %s", exc, spec.name)
             hold = time.monotonic() + max(spec.polling_interval_sec, 1.0)
             with self._lock:

@@ -163,9 +163,13 @@ SET status = 'ENQUEUED', queue_name = COALESCE(queue_name, :internal_queue),
 WHERE status = 'PENDING' AND owner_xid LIKE :owner_prefix
 """
 
+# A claimed workflow this process cannot run (its code, or its values' format, is not here),
+# handed back: the claim's attempt is given back too, so a worker looking at it now and then
+# never dead-letters it for want of what another worker has.
 REQUEUE_ONE: Final = """
 UPDATE {s}workflow_status
-SET status = 'ENQUEUED', executor_id = NULL, updated_at = :now
+SET status = 'ENQUEUED', executor_id = NULL, updated_at = :now,
+    recovery_attempts = recovery_attempts - 1
 WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
 """
 
