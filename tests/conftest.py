@@ -253,6 +253,20 @@ def dbos_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixt
         logger.removeHandler(caplog.handler)
 
 
+@pytest.fixture(autouse=True)
+def _forget_queues_declared_in_the_test() -> Iterator[None]:
+    """A queue may be declared once per process (as upstream): one a test declares in its
+    body is forgotten after it, so the test's other parametrizations can declare it again.
+    Queues declared at module level stay."""
+    from dbos._registry import queues
+
+    before = {spec.name for spec in queues.all_queues()}
+    yield
+    for spec in queues.all_queues():
+        if spec.name not in before:
+            queues.forget_declared(spec.name)
+
+
 @pytest.fixture
 def dbos(system_database_url: str) -> Iterator[None]:
     """A launched DBOS on this test's system database, built the way the seed's test fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import query_system_sql
 
-from dbos import DBOS, DBOSClient, Queue, SetWorkflowID
+from dbos import DBOS, DBOSClient, EnqueueOptions, Queue, SetWorkflowID
 from dbos.error import (
     DBOSAwaitedWorkflowCancelledError,
     DBOSException,
@@ -73,6 +73,22 @@ def test_enqueue_to_an_unknown_queue_is_refused_and_writes_nothing(
         client.enqueue({"queue_name": "test_client.queue"}, "x")  # type: ignore[typeddict-item]
     rows = query_system_sql(system_database_url, "SELECT count(*) FROM {prefix}workflow_status")
     assert rows == [(0,)]
+
+
+def test_an_enqueue_under_one_workflow_id_runs_once(
+    client: DBOSClient, system_database_url: str
+) -> None:
+    options: EnqueueOptions = {
+        "workflow_name": "greet",
+        "queue_name": "test_client.queue",
+        "workflow_id": "client-idempotent",
+    }
+    first = client.enqueue(options, "once")
+    second = client.enqueue(options, "twice")  # the recorded run stands
+    assert first.workflow_id == second.workflow_id == "client-idempotent"
+    assert second.get_result() == "hello once!"
+    rows = query_system_sql(system_database_url, "SELECT count(*) FROM {prefix}workflow_status")
+    assert rows == [(1,)]
 
 
 def test_send_get_event_and_read_stream_from_a_client(client: DBOSClient) -> None:

@@ -176,10 +176,25 @@ def test_a_client_debounces_into_the_same_window_as_the_workers(
         last = remote.debounce("shared", 0.3, "c", "from client, last")
         assert first.workflow_id == local.workflow_id == last.workflow_id
         assert last.get_result() == "Processing: from client, last"
-        with pytest.raises(DBOSException, match="deduplication_id"):
-            DebouncerClient(
-                client, {"workflow_name": "process_user_input", "deduplication_id": "x"}
+        # Options a debounce owns, and an unknown queue, are refused at the call (upstream
+        # constructs such a debouncer and refuses its calls), before anything is written.
+        for options, match in (
+            ({"deduplication_id": "x"}, "deduplication_id"),
+            ({"delay_seconds": 5.0}, "delay"),
+            ({"priority": 1}, "priority"),
+            ({"queue_partition_key": "p"}, "partition key"),
+            ({"deduplication_id": "x", "duplication_policy": "return-existing"}, "dedup"),
+        ):
+            refused = DebouncerClient(
+                client,
+                {"workflow_name": "process_user_input", **options},  # type: ignore[typeddict-item]
             )
+            with pytest.raises(DBOSException, match=match):
+                refused.debounce("refused", 0.1, "c", "never")
+        unknown = DebouncerClient(
+            client, {"workflow_name": "process_user_input"}, queue="no-such-queue"
+        )
         with pytest.raises(DBOSException, match="no-such-queue"):
-            DebouncerClient(client, {"workflow_name": "process_user_input"}, queue="no-such-queue")
+            unknown.debounce("refused", 0.1, "c", "never")
+        assert not [w for w in client.list_workflows() if w.input and "never" in str(w.input)]
     assert runs == [("c", "from client, last")]

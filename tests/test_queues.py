@@ -296,9 +296,12 @@ def test_bad_declarations_and_enqueues_are_refused() -> None:
         Queue("test_queues.bad2", limiter={"limit": 5})  # type: ignore[typeddict-item]
     with pytest.raises(ValueError, match="greater than or equal to worker_concurrency"):
         Queue("test_queues.bad3", concurrency=2, worker_concurrency=5)
-    with pytest.raises(ValueError, match="already declared with other settings"):
+    # A name is declared once, as upstream: the same settings again are refused too.
+    with pytest.raises(ValueError, match="task_queue has already been declared"):
         Queue("task_queue", worker_concurrency=6)
-    assert Queue("task_queue", worker_concurrency=5).name == "task_queue"  # the same: fine
+    with pytest.raises(ValueError, match="task_queue has already been declared"):
+        Queue("task_queue", worker_concurrency=5)
+    assert queue.worker_concurrency == 5  # the first declaration stands
     with pytest.raises(ValueError, match="priority"):
         SetEnqueueOptions(priority=-1)
 

@@ -5,13 +5,15 @@ from typing import TYPE_CHECKING, Any
 from . import error
 from ._config import DBOSConfig
 from ._core.context import (
+    DuplicationPolicy,
     SetEnqueueOptions,
     SetWorkflowAttributes,
     SetWorkflowID,
     SetWorkflowTimeout,
 )
 from ._core.handles import WorkflowHandle, WorkflowHandleAsync
-from ._facade.client import DBOSClient, EnqueueOptions
+from ._core.options_enqueue import EnqueueOptions
+from ._facade.client import DBOSClient
 from ._facade.dbos import DBOS, DBOSConfiguredInstance
 from ._facade.debouncer import Debouncer, DebouncerClient
 from ._facade.queue import Queue
@@ -53,6 +55,7 @@ __all__ = [
     "DBOSPortableJSONSerializer",
     "Debouncer",
     "DebouncerClient",
+    "DuplicationPolicy",
     "EnqueueOptions",
     "JSONSerializer",
     "PickleSerializer",

@@ -185,8 +185,8 @@ class DBOSQueueDeduplicatedError(DBOSException):
         self.queue_name = queue_name
         self.deduplication_id = deduplication_id
         super().__init__(
-            f"Workflow {workflow_id} was deduplicated: deduplication ID {deduplication_id} "
-            f"already exists in queue {queue_name}",
+            f"Workflow {workflow_id} was deduplicated due to an existing workflow in queue "
+            f"{queue_name} with deduplication ID {deduplication_id}.",
             12,
         )
 

@@ -23,6 +23,8 @@ from .._error import (
 )
 from .._registry.registry import FunctionInfo
 from .checkpoint import active_workflow
+from .context import assigned_enqueue_options
+from .enqueue_rules import refuse_without_queue
 from .handles import WorkflowHandle
 from .offload import off_loop
 from .results import wait_for_result_async
@@ -74,6 +76,7 @@ async def start_workflow_async(
 ) -> WorkflowHandle[Any]:
     """Record the workflow and start it: an async body as a task of this loop, a sync one on
     a workflow thread. The handle's future settles when the body's outcome is recorded."""
+    refuse_without_queue(assigned_enqueue_options())
     parent = active_workflow()
     start_step = parent.take_step_id() if parent is not None else None
     begun = await off_loop(begin_workflow, info, args, kwargs, None, start_step)

@@ -12,8 +12,9 @@ import threading
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from .._error import DBOSException
 from .waiters import FINAL, Waiter, WaitKey
 
 if TYPE_CHECKING:
@@ -227,6 +228,23 @@ class EnqueueOptions:
     queue_partition_key: str | None = None
     app_version: str | None = None
     delay_seconds: float | None = None
+    # "reject" (a taken deduplication ID raises) or "return-existing" (the enqueue returns the
+    # workflow holding it); None: "reject".
+    duplication_policy: DuplicationPolicy | None = None
+
+    def queue_only(self) -> list[str]:
+        """The options set that only an enqueue can honour (none of them means anything to a
+        workflow started directly), in upstream's order and spelling."""
+        return [
+            name
+            for name, value in (
+                ("deduplication_id", self.deduplication_id),
+                ("priority", self.priority),
+                ("queue_partition_key", self.queue_partition_key),
+                ("delay_seconds", self.delay_seconds),
+            )
+            if value is not None
+        ]
 
 
 _enqueue_options: ContextVar[EnqueueOptions | None] = ContextVar(
@@ -238,12 +256,28 @@ def assigned_enqueue_options() -> EnqueueOptions | None:
     return _enqueue_options.get()
 
 
+# What an enqueue does when its deduplication ID is taken: raise DBOSQueueDeduplicatedError
+# ("reject", the default) or return a handle on the workflow holding it ("return-existing").
+DuplicationPolicy = Literal["reject", "return-existing"]
+
+
+def check_duplication_policy(policy: object) -> DuplicationPolicy | None:
+    if policy is None or policy in ("reject", "return-existing"):
+        return policy
+    raise DBOSException(
+        f"Invalid duplication_policy {policy}. Must be either 'reject' or 'return-existing'."
+    )
+
+
 class SetEnqueueOptions:
     """Options for the workflows enqueued in this block: a deduplication ID (a second enqueue
-    with it, while the first is queued or running, raises DBOSQueueDeduplicatedError), a
+    with it, while the first is queued or running, raises DBOSQueueDeduplicatedError, or with
+    `duplication_policy="return-existing"` returns a handle on that first workflow), a
     priority (lower runs first; 1 to 2**31-1, 0 or None for the default), a partition key
     (one at a time per key, in order), the application version that may run them, and a delay
-    (seconds before they may start: they wait DELAYED, then join the queue)."""
+    (seconds before they may start: they wait DELAYED, then join the queue). Options other
+    than `app_version` on a workflow started without a queue are refused: nothing would
+    honour them."""
 
     def __init__(
         self,
@@ -253,7 +287,9 @@ class SetEnqueueOptions:
         queue_partition_key: str | None = None,
         app_version: str | None = None,
         delay_seconds: float | None = None,
+        duplication_policy: DuplicationPolicy | None = None,
     ) -> None:
+        policy = check_duplication_policy(duplication_policy)
         if priority is not None and (
             isinstance(priority, bool)
             or not isinstance(priority, int)
@@ -279,6 +315,7 @@ class SetEnqueueOptions:
             queue_partition_key,
             app_version,
             None if delay_seconds is None else float(delay_seconds),
+            policy,
         )
         self._token: object | None = None
 

@@ -22,9 +22,11 @@ from .._db.records import Deduplicated, now_ms
 from .._error import DBOSException
 from .._registry.registry import FunctionInfo
 from .checkpoint import as_step
-from .context import EnqueueOptions
+from .context import EnqueueOptions, take_assigned_workflow_id
+from .enqueue_rules import check_partition_options
 from .formats import workflow_serializer
 from .inputs import bind_target, encode_inputs
+from .queue_lookup import require_queue
 from .runtime import Runtime, get_runtime
 from .workflows import QueuedStart, new_workflow_row
 
@@ -54,6 +56,43 @@ def check_debounce_timeout(timeout_sec: object) -> float | None:
     ):
         raise ValueError(f"debounce_timeout_sec must be a positive number, got {timeout_sec!r}")
     return float(timeout_sec)
+
+
+def refuse_conflicting_options(
+    *,
+    deduplication_id: object = None,
+    delay_seconds: object = None,
+    priority: object = None,
+    partition_key: object = None,
+    duplication_policy: object = None,
+) -> None:
+    """A debounce owns its run's deduplication ID (the key) and delay (the period): options
+    setting them, or others no debounced run can honour, are refused (upstream's messages)."""
+    if deduplication_id is not None:
+        raise DBOSException(
+            "Cannot debounce a workflow with a deduplication_id set: the debounce key is used "
+            "as the workflow's deduplication ID."
+        )
+    if delay_seconds is not None:
+        raise DBOSException(
+            "Cannot debounce a workflow with a delay set: the debounce period controls the "
+            "workflow's delay."
+        )
+    if priority is not None:
+        raise DBOSException(
+            "Cannot debounce a workflow with a priority set: priority is not supported for "
+            "debounced workflows."
+        )
+    if partition_key is not None:
+        raise DBOSException(
+            "Cannot debounce a workflow with a queue partition key set: partitioned queues do "
+            "not support deduplication, which debouncing requires."
+        )
+    if duplication_policy == "return-existing":
+        raise DBOSException(
+            "Cannot debounce a workflow with duplication_policy 'return-existing': a debounce "
+            "owns the workflow's deduplication behavior."
+        )
 
 
 @dataclass(frozen=True)
@@ -100,7 +139,9 @@ def debounce_into(runtime: Runtime, window: Window, new_row: Callable[[], dict[s
         try:
             if runtime.sysdb.enqueue_workflow(row):
                 _wake_at(runtime, row["delay_until_epoch_ms"])
-                return str(row["workflow_uuid"])
+            # Not inserted: a workflow with this (pinned) ID exists already, and it is the run
+            # this call stands for (`SetWorkflowID` is an idempotency key).
+            return str(row["workflow_uuid"])
         except Deduplicated:
             continue  # a window opened meanwhile (here or elsewhere): extend that one
     raise DBOSException(
@@ -120,8 +161,20 @@ def debounce(
 ) -> str:
     """The ID of the workflow run this call debounces into (waiting, with these arguments)."""
     period = check_debounce_call(key, period_sec)
+    pinned_id = take_assigned_workflow_id()  # the run's ID, should this call open a window
     return str(
-        as_step(DEBOUNCE, _debounce, info, key, period, args, kwargs, timeout_sec, queue_name)
+        as_step(
+            DEBOUNCE,
+            _debounce,
+            info,
+            key,
+            period,
+            args,
+            kwargs,
+            timeout_sec,
+            queue_name,
+            pinned_id,
+        )
     )
 
 
@@ -133,8 +186,11 @@ def _debounce(
     kwargs: dict[str, Any],
     timeout_sec: float | None,
     queue_name: str,
+    pinned_id: str | None,
 ) -> str:
     runtime = get_runtime()
+    spec = require_queue(runtime, queue_name)  # a misspelt name is refused here
+    check_partition_options(spec, None, f"{info.name}-{key}")
     inputs = encode_inputs(runtime, info, args, kwargs)
     class_name, config_name = bind_target(info, args)
     window = Window(
@@ -152,7 +208,7 @@ def _debounce(
         return new_workflow_row(
             runtime,
             info,
-            str(uuid.uuid4()),
+            pinned_id or str(uuid.uuid4()),
             None,
             inputs,
             class_name,

@@ -85,9 +85,12 @@ def _parent(traceparent: str | None) -> Any:
     return TraceContextTextMapPropagator().extract({"traceparent": traceparent})
 
 
-def start_context(name: str, workflow_id: str, queue_name: str | None) -> str | None:
-    """Mark a workflow's creation with a span (a child of the caller's current span) and
-    return its traceparent, to be stored with the workflow; None when not tracing."""
+def start_context(
+    name: str, workflow_id: str, queue_name: str | None, parent: Any = None
+) -> str | None:
+    """Mark a workflow's creation with a span (a child of the caller's current span, or of
+    the OpenTelemetry context `parent`) and return its traceparent, to be stored with the
+    workflow; None when not tracing."""
     tracer = _tracer()
     if tracer is None:
         return None
@@ -99,7 +102,7 @@ def start_context(name: str, workflow_id: str, queue_name: str | None) -> str | 
     if queue_name:
         attributes["dbos.queue.name"] = queue_name
     span = tracer.start_span(
-        f"{'enqueue' if queue_name else 'start'} {name}", attributes=attributes
+        f"{'enqueue' if queue_name else 'start'} {name}", context=parent, attributes=attributes
     )
     span.end()
     return _traceparent(span)

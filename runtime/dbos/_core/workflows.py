@@ -32,15 +32,17 @@ from .context import (
     EnqueueOptions,
     WorkflowContext,
     assigned_attributes,
+    assigned_enqueue_options,
     assigned_timeout,
     take_assigned_workflow_id,
 )
+from .enqueue_rules import refuse_without_queue
 from .formats import workflow_serializer
 from .handles import WorkflowHandle
 from .inputs import bind_target, encode_inputs
 from .results import wait_for_result
 from .running import Launch, execute, submit
-from .runtime import QueueSlot, Runtime, get_runtime
+from .runtime import QueueSlot, Runtime, get_runtime, logger
 
 # ------------------------------------------------------------------------------ starting
 
@@ -74,6 +76,10 @@ def new_workflow_row(
     """The row of a new workflow: PENDING and ours when started directly or when enqueued on
     an idle queue of ours (`claimed`, already dequeued), else ENQUEUED and nobody's."""
     options = queued.options if queued is not None else EnqueueOptions()
+    # Started directly, only the version of SetEnqueueOptions applies (it decides who may
+    # recover the workflow); the other options were refused unless this is a direct call.
+    assigned = assigned_enqueue_options() if queued is None else None
+    version = assigned.app_version if assigned is not None else options.app_version
     running = queued is None or claimed
     now = now_ms()
     delayed = not running and options.delay_seconds is not None
@@ -86,13 +92,14 @@ def new_workflow_row(
         "inputs": inputs,
         "serialization": workflow_serializer(runtime, info).name(),
         "executor_id": runtime.executor_id if running else None,
-        "application_version": options.app_version or runtime.app_version,
+        "application_version": version or runtime.app_version,
         "now": now,
         "recovery_attempts": 1 if running else 0,
         "owner_xid": owner,
         "workflow_timeout_ms": timeout_ms,
-        # An enqueued workflow's deadline starts when it is dequeued.
-        "workflow_deadline_epoch_ms": deadline_ms if running else None,
+        # An enqueued workflow's own timeout starts when it is dequeued (`begin_workflow`
+        # leaves its deadline unset); one inherited from its parent stands as it is.
+        "workflow_deadline_epoch_ms": deadline_ms,
         "started_at_epoch_ms": now if queued is not None and claimed else None,
         "delay_until_epoch_ms": (
             now + int((options.delay_seconds or 0) * 1000) if delayed else None
@@ -167,8 +174,8 @@ def begin_workflow(
     slot = _direct_slot(runtime, queued)
     if slot is not None and timeout_ms is not None:
         deadline = now_ms() + timeout_ms  # dequeued now: its clock starts now
-    elif queued is not None and slot is None:
-        deadline = None
+    elif queued is not None and slot is None and timeout_ms is not None:
+        deadline = None  # its clock starts when it is dequeued
     owner = runtime.new_owner() if queued is None or slot is not None else None
     row = new_workflow_row(
         runtime,
@@ -207,19 +214,24 @@ def begin_workflow(
         if queued is None:
             inserted = runtime.sysdb.insert_workflow(row)
         else:
-            inserted = _enqueue_row(runtime, row, parent, step_id, info.name, started)
+            inserted, workflow_id = _enqueue_row(
+                runtime, row, queued.options.duplication_policy, parent, step_id, info.name, started
+            )
     except BaseException:
         if slot is not None:
             slot.release()
         raise
     if slot is not None and not inserted:
         slot.release()
+    attached = workflow_id != row["workflow_uuid"]  # to the holder of its deduplication ID
+    if attached:
+        launch.workflow_id = workflow_id
     if inserted and row["status"] == "DELAYED" and runtime.direct_start is not None:
         runtime.direct_start.delay_until(row["delay_until_epoch_ms"])
     if parent is not None:
         write_checkpoint(runtime, parent, step_id, info.name, None, None, started, workflow_id)
-    if not inserted:
-        _check_same_workflow(runtime, info, workflow_id)
+    if not inserted and not attached:
+        _check_same_workflow(runtime, row)
     return Begun(launch, inserted, parent, slot if inserted else None)
 
 
@@ -239,21 +251,45 @@ def _direct_slot(runtime: Runtime, queued: QueuedStart | None) -> QueueSlot | No
 def _enqueue_row(
     runtime: Runtime,
     row: dict[str, Any],
+    policy: str | None,
     parent: WorkflowContext | None,
     step_id: int,
     name: str,
     started: int,
-) -> bool:
+) -> tuple[bool, str]:
     try:
-        return runtime.sysdb.enqueue_workflow(row)
-    except Deduplicated:
-        error = DBOSQueueDeduplicatedError(
-            row["workflow_uuid"], row["queue_name"], row["deduplication_id"]
-        )
+        return enqueue_or_attach(runtime, row, policy)
+    except DBOSQueueDeduplicatedError as error:
         if parent is not None:  # recorded, so a replay raises it again without enqueueing
             text = serialize_exception(runtime.serializer, error)
             write_checkpoint(runtime, parent, step_id, name, None, text, started)
-        raise error from None
+        raise
+
+
+_ATTACH_ATTEMPTS = 20  # a deduplication ID released and taken again this often in a row
+
+
+def enqueue_or_attach(
+    runtime: Runtime, row: dict[str, Any], policy: str | None
+) -> tuple[bool, str]:
+    """Insert the ENQUEUED (or DELAYED) row: (inserted, its workflow ID). When its
+    deduplication ID is taken, raise DBOSQueueDeduplicatedError, or with the policy
+    "return-existing" return (False, the ID of the workflow holding it); a holder that let
+    the ID go meanwhile (it finished) leaves it to this row, inserted on the next try."""
+    for _attempt in range(_ATTACH_ATTEMPTS):
+        try:
+            return runtime.sysdb.enqueue_workflow(row), str(row["workflow_uuid"])
+        except Deduplicated:
+            if policy != "return-existing":
+                break
+            holder = runtime.sysdb.deduplicated_workflow(
+                str(row["queue_name"]), str(row["deduplication_id"])
+            )
+            if holder is not None:
+                return False, holder
+    raise DBOSQueueDeduplicatedError(
+        row["workflow_uuid"], row["queue_name"], row["deduplication_id"]
+    ) from None
 
 
 def enqueue_workflow(
@@ -269,13 +305,32 @@ def enqueue_workflow(
     return WorkflowHandle(begun.launch.workflow_id)
 
 
-def _check_same_workflow(runtime: Runtime, info: FunctionInfo, workflow_id: str) -> None:
-    row = runtime.sysdb.get_workflow(workflow_id)
-    if row is not None and row[W.NAME] != info.name:
-        raise DBOSConflictingWorkflowError(
+def _check_same_workflow(runtime: Runtime, new: dict[str, Any]) -> None:
+    """A workflow ID reused for another function (or the same method of another class or
+    configured instance) is refused, with upstream's messages; on another queue it is only
+    logged: the recorded workflow stands where it is."""
+    workflow_id = str(new["workflow_uuid"])
+    found = runtime.sysdb.get_workflow(workflow_id)
+    if found is None:
+        return
+    for what, column, key in (
+        ("function", W.NAME, "name"),
+        ("class", W.CLASS, "class_name"),
+        ("config", W.CONFIG, "config_name"),
+    ):
+        if found[column] != new[key]:
+            raise DBOSConflictingWorkflowError(
+                workflow_id,
+                f"Workflow already exists with a different {what} name: {found[column]}, but "
+                f"the provided {what} name is: {new[key]}",
+            )
+    if found[W.QUEUE] != new["queue_name"]:
+        logger.warning(
+            "Workflow %s already exists in queue: %s, but the provided queue name is: %s. "
+            "The queue is not updated.",
             workflow_id,
-            f"workflow ID {workflow_id} already belongs to workflow {row[W.NAME]!r}, "
-            f"not {info.name!r}",
+            found[W.QUEUE],
+            new["queue_name"],
         )
 
 
@@ -364,6 +419,7 @@ def start_workflow(
     info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> WorkflowHandle[Any]:
     """Record the workflow, run it on a workflow thread, and return a handle at once."""
+    refuse_without_queue(assigned_enqueue_options())
     begun = begin_workflow(info, args, kwargs)
     future = submit(begun.launch) if begun.inserted else None
     return WorkflowHandle(begun.launch.workflow_id, future)

@@ -107,6 +107,14 @@ class QueueStore(WorkflowStore):
             self.wake((QUEUE, str(row["queue_name"]), ""))
         return inserted
 
+    def deduplicated_workflow(self, queue_name: str, deduplication_id: str) -> str | None:
+        """The workflow holding this deduplication ID on the queue, or None when it is free."""
+        row = self.fetchone(
+            self.sql.DEDUPLICATED_HOLDER,
+            {"queue_name": queue_name, "deduplication_id": deduplication_id},
+        )
+        return None if row is None else str(row[0])
+
     def _insert_sql(self, row: Mapping[str, Any]) -> str:
         """A row joining a partition of a partitioned queue takes its fair round."""
         if row.get("partitioned") and row.get("queue_partition_key") is not None:
@@ -246,6 +254,11 @@ class QueueStore(WorkflowStore):
         for queue in queues:
             self.wake((QUEUE, queue, ""))
         return queues
+
+    def set_workflow_delay(self, workflow_id: str, delay_until_ms: int) -> bool:
+        """Move a DELAYED workflow's start; False when it is not (or no longer) waiting."""
+        params = {"workflow_uuid": workflow_id, "delay_until": delay_until_ms, "now": now_ms()}
+        return self.execute(self.sql.SET_WORKFLOW_DELAY, params) == 1
 
     def next_due_ms(self) -> int | None:
         row = self.fetchone(self.sql.NEXT_DUE, {})

@@ -9,68 +9,40 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from typing import Any, TypedDict
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from .._config import listen_url_from, mask_url, normalize_url, resolve_system_database_url
-from .._core import tracing as _tracing
-from .._core.context import attributes_text
 from .._core.events import GetEvent
 from .._core.formats import serializer_for
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.messages import serialize_value
+from .._core.options_enqueue import (
+    EnqueueOptions,
+    Resolved,
+    build_row,
+    check_on_queue,
+    resolve,
+)
 from .._core.runtime import Runtime
 from .._core.waiting import run_call, run_call_async
+from .._core.workflows import enqueue_or_attach
 from .._db.message_store import NoSuchWorkflow
-from .._db.records import Deduplicated, now_ms
 from .._db.system import SystemDatabase
 from .._error import (
     DBOSDatabaseConnectionError,
     DBOSException,
     DBOSNonExistentWorkflowError,
-    DBOSQueueDeduplicatedError,
-    DBOSSerializationError,
 )
-from .._serialization import (
-    DEFAULT_SERIALIZER,
-    Serializer,
-    WorkflowSerializationFormat,
-    serialize_inputs,
-)
+from .._registry.queues import QueueSpec, spec_from_row
+from .._serialization import DEFAULT_SERIALIZER, Serializer, WorkflowSerializationFormat
 from .._threads import DaemonPool
 from .management import Management
 from .operations import Caller, ClientCaller
 from .queues_api import QueueAdministration
 from .stream_reading import StreamReading
-
-
-class EnqueueOptions(TypedDict, total=False):
-    """What `DBOSClient.enqueue` needs: the workflow's registered name and a queue (registered,
-    or declared by a worker); optionally its ID, the version that may run it, a timeout
-    (seconds, counted from its dequeue), a deduplication ID, a priority, a partition key, a
-    delay (seconds before it may start), for a method workflow the class and configured
-    instance names, and the format of its arguments and outcome (`serialization_type`:
-    PORTABLE for a worker in any language)."""
-
-    workflow_name: str
-    queue_name: str
-    workflow_id: str
-    app_version: str
-    workflow_timeout: float
-    deduplication_id: str
-    priority: int
-    queue_partition_key: str
-    class_name: str
-    instance_name: str
-    delay_seconds: float
-    attributes: dict[str, Any]
-    serialization_type: WorkflowSerializationFormat | None
-
-
-_REQUIRED = ("workflow_name", "queue_name")
-_KNOWN = set(EnqueueOptions.__annotations__)
 
 
 class DBOSClient(Management, StreamReading, QueueAdministration):
@@ -169,88 +141,43 @@ class DBOSClient(Management, StreamReading, QueueAdministration):
 
     # ------------------------------------------------------------------ enqueue
 
-    def _check(self, options: EnqueueOptions) -> None:
-        unknown = set(options) - _KNOWN
-        if unknown:
-            raise DBOSException(f"Unknown enqueue option(s): {', '.join(sorted(unknown))}")
-        for field in _REQUIRED:
-            if not options.get(field):
-                raise DBOSException(f"DBOSClient.enqueue needs options[{field!r}]")
-        queue_name = options["queue_name"]
-        if self._runtime.sysdb.queue_row(queue_name) is None:
+    def _queue_spec(self, queue_name: str) -> QueueSpec:
+        row = self._runtime.sysdb.queue_row(queue_name)
+        if row is None:
             raise DBOSException(
                 f"No queue named {queue_name!r} on this system database: register it "
                 "(DBOSClient.register_queue, DBOS.register_queue) or declare it with Queue(...) "
                 "in the workers (they record their queues when they launch); nothing was "
                 "enqueued"
             )
+        return spec_from_row(row)
 
-    def _row(self, options: EnqueueOptions, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-        queue_name = options["queue_name"]
-        runtime = self._runtime
-        name = options["workflow_name"]
-        serializer = serializer_for(runtime, options.get("serialization_type"))
-        serializer = serializer or runtime.serializer
-        try:
-            inputs = serialize_inputs(serializer, args, kwargs)
-        except DBOSSerializationError as exc:
-            raise DBOSSerializationError(
-                f"The arguments of {name!r} cannot be serialized ({exc.message}); "
-                "nothing was written"
-            ) from None
-        timeout = options.get("workflow_timeout")
-        if timeout is not None and not timeout > 0:
-            raise DBOSException(f"workflow_timeout must be positive, got {timeout!r}")
-        priority = options.get("priority")
-        if priority is not None and not 0 <= priority <= 2**31 - 1:
-            raise DBOSException(f"priority must be from 0 to 2**31-1, got {priority!r}")
-        delay = options.get("delay_seconds")
-        if delay is not None and not delay >= 0:
-            raise DBOSException(f"delay_seconds must be >= 0, got {delay!r}")
-        now = now_ms()
-        workflow_id = options.get("workflow_id") or str(uuid.uuid4())
-        return {
-            "workflow_uuid": workflow_id,
-            "status": "ENQUEUED" if delay is None else "DELAYED",
-            "name": name,
-            "class_name": options.get("class_name"),
-            "config_name": options.get("instance_name"),
-            "inputs": inputs,
-            "serialization": serializer.name(),
-            "executor_id": None,
-            "application_version": options.get("app_version"),  # None: any version may run it
-            "now": now,
-            "recovery_attempts": 0,
-            "owner_xid": None,
-            "workflow_timeout_ms": None if timeout is None else int(timeout * 1000),
-            "workflow_deadline_epoch_ms": None,
-            "parent_workflow_id": None,
-            "queue_name": queue_name,
-            "authenticated_user": None,
-            "authenticated_roles": None,
-            "assumed_role": None,
-            "forked_from": None,
-            "trace_context": _tracing.start_context(name, workflow_id, queue_name),
-            "priority": priority or 0,
-            "deduplication_id": options.get("deduplication_id"),
-            "queue_partition_key": options.get("queue_partition_key"),
-            "started_at_epoch_ms": None,
-            "delay_until_epoch_ms": None if delay is None else now + int(delay * 1000),
-            "debounce_deadline_epoch_ms": None,
-            "attributes": attributes_text(options.get("attributes")),
-        }
+    def _prepare(
+        self, options: EnqueueOptions, args: Sequence[Any], kwargs: dict[str, Any]
+    ) -> tuple[Resolved, dict[str, Any]]:
+        """The options checked (the queue's rules too) and the row they make; nothing is
+        written yet."""
+        resolved = resolve(options, ambient=False)
+        spec = self._queue_spec(resolved.queue_name)
+        check_on_queue(resolved, spec)
+        row = build_row(
+            self._runtime,
+            resolved,
+            args,
+            kwargs,
+            workflow_id=resolved.workflow_id or str(uuid.uuid4()),
+            parent_id=None,
+            partitioned=spec.partition_queue,
+        )
+        return resolved, row
 
     def enqueue(self, options: EnqueueOptions, *args: Any, **kwargs: Any) -> WorkflowHandle[Any]:
-        """Enqueue workflow `options["workflow_name"]` on `options["queue_name"]`."""
-        self._check(options)
-        row = self._row(options, args, kwargs)
-        try:
-            self._runtime.sysdb.enqueue_workflow(row)
-        except Deduplicated:
-            raise DBOSQueueDeduplicatedError(
-                row["workflow_uuid"], row["queue_name"], row["deduplication_id"]
-            ) from None
-        return WorkflowHandle(row["workflow_uuid"], runtime=self._runtime)
+        """Enqueue workflow `options["workflow_name"]` on `options["queue_name"]` (see
+        `EnqueueOptions`); with `duplication_policy="return-existing"` a taken deduplication ID
+        returns a handle on the workflow holding it."""
+        resolved, row = self._prepare(options, args, kwargs)
+        _, workflow_id = enqueue_or_attach(self._runtime, row, resolved.duplication_policy)
+        return WorkflowHandle(workflow_id, runtime=self._runtime)
 
     async def enqueue_async(
         self, options: EnqueueOptions, *args: Any, **kwargs: Any
@@ -267,7 +194,9 @@ class DBOSClient(Management, StreamReading, QueueAdministration):
         transaction: all are enqueued or, on a duplicate deduplication ID, none."""
         if options.get("workflow_id") or options.get("deduplication_id"):
             raise DBOSException("enqueue_many takes no workflow_id or deduplication_id option")
-        self._check(options)
+        resolved = resolve(options, ambient=False)
+        spec = self._queue_spec(resolved.queue_name)
+        check_on_queue(resolved, spec)
         rows = []
         for call in calls:
             args: Sequence[Any]
@@ -281,7 +210,17 @@ class DBOSClient(Management, StreamReading, QueueAdministration):
                 args, kwargs = call[0], call[1]
             else:
                 args, kwargs = call, {}
-            rows.append(self._row(options, args, kwargs))
+            rows.append(
+                build_row(
+                    self._runtime,
+                    resolved,
+                    args,
+                    kwargs,
+                    workflow_id=str(uuid.uuid4()),
+                    parent_id=None,
+                    partitioned=spec.partition_queue,
+                )
+            )
         if not rows:
             return []
         self._runtime.sysdb.enqueue_many(rows)

@@ -29,6 +29,7 @@ from .._core.workflows import start_workflow
 from .._db.system import SystemDatabase
 from .._error import DBOSException
 from .._registry import decorators as _decorators
+from .._registry import queues as _queues
 from .._registry import registry as _registry
 from .._registry.schedules import all_schedules
 from .._serialization import DEFAULT_SERIALIZER, Serializer
@@ -256,8 +257,8 @@ class DBOS(
     def destroy(
         cls, *, destroy_registry: bool = False, workflow_completion_timeout_sec: float = 0
     ) -> None:
-        """Stop this process's DBOS; decorated functions stay registered for the next one.
-
+        """Stop this process's DBOS; decorated functions stay registered for the next one
+        (queues declared in code too, unless `destroy_registry`, as in upstream's tests).
         `workflow_completion_timeout_sec`: first stop taking new work (queues, schedules) and
         give the workflows running here that long to finish; the rest are left to recovery."""
         with cls._lock:
@@ -266,6 +267,8 @@ class DBOS(
                 runtime.shutdown(drain_sec=float(workflow_completion_timeout_sec or 0))
                 set_runtime(None)
             cls._instance = None
+            if destroy_registry:
+                _queues.forget_declared()
 
     @classmethod
     def reset_system_database(cls) -> None:

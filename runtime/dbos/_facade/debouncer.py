@@ -6,15 +6,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from .._core.debounce import Window, check_debounce_call, check_debounce_timeout, debounce
+from .._core.context import assigned_enqueue_options
+from .._core.debounce import (
+    Window,
+    check_debounce_call,
+    check_debounce_timeout,
+    debounce,
+    refuse_conflicting_options,
+)
 from .._core.debounce import debounce_into as _debounce_into
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.offload import off_loop
+from .._core.options_enqueue import EnqueueOptions
 from .._error import DBOSException
 from .._registry import decorators as _decorators
 from .._registry.queues import INTERNAL_QUEUE
 from .._registry.registry import FunctionInfo
-from .client import DBOSClient, EnqueueOptions
+from .client import DBOSClient
 from .queue import Queue
 
 R = TypeVar("R")
@@ -42,8 +50,10 @@ class Debouncer(Generic[R]):
         workflow: Callable[..., R],
         *,
         debounce_timeout_sec: float | None = None,
-        queue: Queue | None = None,
+        queue: Queue | str | None = None,
     ) -> Debouncer[R]:
+        """`queue`: a `Queue`, or the name of one (declared or registered); default the
+        internal queue."""
         info = _decorators.info_of(workflow)
         if info.kind != "workflow":
             raise DBOSException(
@@ -54,7 +64,7 @@ class Debouncer(Generic[R]):
                 f"Debouncer.create needs a function workflow; {info.name!r} is a method"
             )
         timeout = check_debounce_timeout(debounce_timeout_sec)
-        return cls(info, timeout, queue.name if queue is not None else INTERNAL_QUEUE)
+        return cls(info, timeout, _queue_name(queue))
 
     # Upstream spells it separately for async workflows; one class serves both here.
     create_async = create
@@ -62,6 +72,15 @@ class Debouncer(Generic[R]):
     def debounce(
         self, debounce_key: str, debounce_period_sec: float, *args: Any, **kwargs: Any
     ) -> WorkflowHandle[R]:
+        options = assigned_enqueue_options()
+        if options is not None:
+            refuse_conflicting_options(
+                deduplication_id=options.deduplication_id,
+                delay_seconds=options.delay_seconds,
+                priority=options.priority,
+                partition_key=options.queue_partition_key,
+                duplication_policy=options.duplication_policy,
+            )
         workflow_id = debounce(
             self._info,
             debounce_key,
@@ -82,7 +101,14 @@ class Debouncer(Generic[R]):
         return WorkflowHandleAsync(handle)
 
 
-_NOT_WITH_DEBOUNCE = ("workflow_id", "deduplication_id", "delay_seconds")
+def _queue_name(queue: Queue | str | None) -> str:
+    if queue is None:
+        return INTERNAL_QUEUE
+    if isinstance(queue, Queue):
+        return queue.name
+    if not isinstance(queue, str) or not queue:
+        raise DBOSException(f"queue must be a Queue or a queue name, got {queue!r}")
+    return queue
 
 
 class DebouncerClient:
@@ -98,31 +124,34 @@ class DebouncerClient:
         debounce_timeout_sec: float | None = None,
         queue: Queue | str | None = None,
     ) -> None:
-        clash = [k for k in _NOT_WITH_DEBOUNCE if workflow_options.get(k) is not None]
-        if clash:
-            raise DBOSException(
-                f"A debounced run chooses its own {', '.join(clash)}: leave it out of "
-                "workflow_options"
-            )
-        options: EnqueueOptions = dict(workflow_options)  # type: ignore[assignment]
-        if queue is not None:
-            options["queue_name"] = queue.name if isinstance(queue, Queue) else queue
-        options.setdefault("queue_name", INTERNAL_QUEUE)
-        client._check(options)
+        # Read at each call, as upstream: a change to the dict (a new `workflow_id` for the
+        # next window's run) applies to the calls after it.
+        self._workflow_options = workflow_options
+        self._queue_name = None if queue is None else _queue_name(queue)
         self._client = client
-        self._options = options
         self._timeout = check_debounce_timeout(debounce_timeout_sec)
 
     def debounce(
         self, debounce_key: str, debounce_period_sec: float, *args: Any, **kwargs: Any
     ) -> WorkflowHandle[Any]:
         period = check_debounce_call(debounce_key, debounce_period_sec)
+        options: EnqueueOptions = dict(self._workflow_options)  # type: ignore[assignment]
+        if self._queue_name is not None:
+            options["queue_name"] = self._queue_name
+        options.setdefault("queue_name", INTERNAL_QUEUE)
+        refuse_conflicting_options(
+            deduplication_id=options.get("deduplication_id"),
+            delay_seconds=options.get("delay_seconds"),
+            priority=options.get("priority"),
+            partition_key=options.get("queue_partition_key"),
+            duplication_policy=options.get("duplication_policy"),
+        )
         client = self._client
-        row = client._row(self._options, args, kwargs)
+        _, row = client._prepare(options, args, kwargs)
         window = Window(
-            self._options["workflow_name"],
+            options["workflow_name"],
             debounce_key,
-            self._options["queue_name"],
+            options["queue_name"],
             row["inputs"],
             row["serialization"],
             row["application_version"],

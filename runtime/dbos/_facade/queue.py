@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from .._core.checkpoint import active_workflow
 from .._core.context import EnqueueOptions, assigned_enqueue_options
+from .._core.enqueue_rules import check_duplication_policy, check_partition_options
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.offload import off_loop
 from .._core.queue_lookup import require_queue
@@ -68,29 +69,16 @@ def enqueue_on(
         spec = _queues.get_queue(queue_name) if declared else None
         if spec is None:
             spec = require_queue(get_runtime(), queue_name)
-        check_enqueue_options(spec, options, seed_key=partition_key is not None)
+        check_duplication_policy(options.duplication_policy, options.deduplication_id)
+        check_partition_options(
+            spec,
+            options.queue_partition_key,
+            options.deduplication_id,
+            seed_key=partition_key is not None,
+        )
         return spec
 
     return enqueue_workflow(info, bound, kwargs, QueuedStart(queue_name, options, check))
-
-
-def check_enqueue_options(spec: QueueSpec, options: EnqueueOptions, seed_key: bool) -> None:
-    """Upstream's rules for an enqueue's options on this queue (its messages too). The seed's
-    `enqueue(..., partition_key=)` on a queue that is not partitioned keeps its meaning (the
-    key's workflows run one at a time, in order) and is not refused."""
-    key = options.queue_partition_key
-    if key is not None and options.deduplication_id is not None:
-        raise DBOSException("Deduplication is not supported for partitioned queues")
-    if spec.partition_queue and key is None:
-        raise DBOSException(
-            f"A workflow cannot be enqueued on partitioned queue {spec.name} without a "
-            "partition key"
-        )
-    if key is not None and not spec.partition_queue and not seed_key:
-        raise DBOSException(
-            f"You can only use a partition key on a partition-enabled queue. Key {key} was "
-            f"used with non-partitioned queue {spec.name}"
-        )
 
 
 class Queue(QueueSettings):

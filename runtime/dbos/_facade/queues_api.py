@@ -12,6 +12,8 @@ listed here: like upstream's in-memory queues, their settings belong to their co
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
@@ -19,6 +21,7 @@ from .._core.checkpoint import active_workflow
 from .._core.control import cancel_workflow
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.offload import off_loop
+from .._core.options_enqueue import EnqueueOptions, enqueue_with_options
 from .._core.runtime import logger
 from .._db.queue_table import QueueBusy
 from .._error import DBOSException
@@ -179,8 +182,53 @@ def _delete_queue(caller: Caller, name: str, *, force: bool = False) -> None:
     raise DBOSException(f"Queue {name!r} kept receiving work while being deleted; try again")
 
 
+def _delay_target(delay_seconds: float | None, delay_until_epoch_ms: int | None) -> int:
+    """When (epoch ms) a delayed workflow should start, from exactly one of the two."""
+    if delay_seconds is not None and delay_until_epoch_ms is not None:
+        raise DBOSException("Specify either delay_seconds or delay_until_epoch_ms, not both")
+    if delay_until_epoch_ms is not None:
+        if isinstance(delay_until_epoch_ms, bool) or not isinstance(delay_until_epoch_ms, int):
+            raise DBOSException(
+                f"delay_until_epoch_ms must be an int (epoch milliseconds), got "
+                f"{delay_until_epoch_ms!r}"
+            )
+        if delay_until_epoch_ms < 0:
+            raise DBOSException("delay_until_epoch_ms must be >= 0")
+        return delay_until_epoch_ms
+    if delay_seconds is None:
+        raise DBOSException("Must specify either delay_seconds or delay_until_epoch_ms")
+    if (
+        isinstance(delay_seconds, bool)
+        or not isinstance(delay_seconds, (int, float))
+        or not math.isfinite(delay_seconds)
+    ):
+        raise DBOSException(f"delay_seconds must be a number, got {delay_seconds!r}")
+    if delay_seconds < 0:
+        raise DBOSException("delay_seconds must be >= 0")
+    return int((time.time() + delay_seconds) * 1000)
+
+
+@operation("DBOS.setWorkflowDelay")
+def _set_workflow_delay(
+    caller: Caller,
+    workflow_id: str,
+    *,
+    delay_seconds: float | None = None,
+    delay_until_epoch_ms: int | None = None,
+) -> None:
+    """Move the start of a workflow waiting DELAYED (enqueued with a delay): `delay_seconds`
+    from now, or at `delay_until_epoch_ms`. A workflow no longer waiting is left alone.
+    Every dispatcher sees the new time (this process's at once, others within a second)."""
+    _refuse_on_event_loop(caller, "set_workflow_delay")
+    until = _delay_target(delay_seconds, delay_until_epoch_ms)
+    runtime = caller.runtime
+    if runtime.sysdb.set_workflow_delay(workflow_id, until) and runtime.direct_start is not None:
+        runtime.direct_start.delay_until(until)
+
+
 class QueueAdministration:
-    """Registering, retrieving, listing and deleting queues (`DBOS` and `DBOSClient`)."""
+    """Registering, retrieving, listing and deleting queues, and moving a delayed workflow's
+    start (`DBOS` and `DBOSClient`)."""
 
     register_queue = _register_queue
     register_queue_async = _register_queue.asynchronous()
@@ -190,6 +238,8 @@ class QueueAdministration:
     list_queues_async = _list_queues.asynchronous()
     delete_queue = _delete_queue
     delete_queue_async = _delete_queue.asynchronous()
+    set_workflow_delay = _set_workflow_delay
+    set_workflow_delay_async = _set_workflow_delay.asynchronous()
 
 
 class QueueEnqueueing:
@@ -261,3 +311,27 @@ class QueueEnqueueing:
             return WorkflowHandleAsync(enqueue_on(queue_name, func, args, kwargs))
         handle = await off_loop(lambda: enqueue_on(queue_name, func, args, kwargs))
         return WorkflowHandleAsync(handle)
+
+    @classmethod
+    def enqueue_workflow_with_options(
+        cls, options: EnqueueOptions, *args: Any, **kwargs: Any
+    ) -> WorkflowHandle[Any]:
+        """Enqueue a workflow by its registered name, from the same options as
+        `DBOSClient.enqueue` (so the same row): the workflow may be implemented only by
+        other processes sharing this system database, so an unknown name is not refused,
+        and `app_version` stays unset unless given (the latest version runs it). The queue
+        must exist. What the options leave unset comes from the caller's context
+        (`SetWorkflowID`, `SetEnqueueOptions`, `SetWorkflowTimeout`, attributes); inside a
+        workflow it is recorded as a child of the caller."""
+        return WorkflowHandle(enqueue_with_options(options, args, kwargs))
+
+    @classmethod
+    async def enqueue_workflow_with_options_async(
+        cls, options: EnqueueOptions, *args: Any, **kwargs: Any
+    ) -> WorkflowHandleAsync[Any]:
+        """`enqueue_workflow_with_options` for async code: in a workflow its step number is
+        taken at call time; the insert runs off the event loop."""
+        parent = active_workflow()
+        step_id = parent.take_step_id() if parent is not None else None
+        workflow_id = await off_loop(enqueue_with_options, options, args, kwargs, step_id)
+        return WorkflowHandleAsync(WorkflowHandle(workflow_id))

@@ -359,26 +359,35 @@ _queues: dict[str, QueueSpec] = {INTERNAL_QUEUE: QueueSpec(INTERNAL_QUEUE)}
 _listeners: list[Callable[[QueueSpec], None]] = []
 
 
+class QueueRedeclared(ValueError):
+    """A queue declared in code a second time (as upstream, even with the same settings: two
+    declarations of one name are two owners of one queue, and one of them is a mistake)."""
+
+
 def register_queue(spec: QueueSpec) -> None:
-    """Declare a queue in code; the same declaration again is fine, a different one is
-    refused."""
+    """Declare a queue in code, once per name (until `forget_declared`)."""
     with _lock:
         existing = _queues.get(spec.name)
-        if existing is not None and existing != spec:
-            raise ValueError(
-                f"Queue {spec.name!r} is already declared with other settings "
-                f"({existing.describe()}); declare each queue once"
+        if existing is not None:
+            raise QueueRedeclared(
+                f"Queue {spec.name} has already been declared ({existing.describe()}); "
+                "declare each queue once, at module level"
             )
         _queues[spec.name] = spec
-        listeners = list(_listeners) if existing is None else []
+        listeners = list(_listeners)
     for listener in listeners:
         listener(spec)
 
 
-def forget_declared() -> None:
-    """Forget every queue declared in code but the internal one (`DBOS.destroy(
-    destroy_registry=True)`, as upstream's test fixtures use between tests)."""
+def forget_declared(name: str | None = None) -> None:
+    """Forget the queue declared in code by that name, or every one but the internal queue
+    (`DBOS.destroy(destroy_registry=True)`, as upstream's test fixtures use between tests):
+    it may be declared again."""
     with _lock:
+        if name is not None:
+            if name != INTERNAL_QUEUE:
+                _queues.pop(name, None)
+            return
         internal = _queues[INTERNAL_QUEUE]
         _queues.clear()
         _queues[INTERNAL_QUEUE] = internal

@@ -229,3 +229,16 @@ UPDATE {s}workflow_status
 SET delay_until_epoch_ms = :delay_until, debounce_deadline_epoch_ms = :debounce_deadline
 WHERE workflow_uuid = :workflow_uuid AND status = 'DELAYED'
 """
+
+# The workflow holding a deduplication ID (queued, delayed or running): what an enqueue with
+# duplication_policy "return-existing" attaches to.
+DEDUPLICATED_HOLDER: Final = """
+SELECT workflow_uuid FROM {s}workflow_status
+WHERE queue_name = :queue_name AND deduplication_id = :deduplication_id
+"""
+
+# `set_workflow_delay`: a new start time for a workflow still waiting DELAYED.
+SET_WORKFLOW_DELAY: Final = """
+UPDATE {s}workflow_status SET delay_until_epoch_ms = :delay_until, updated_at = :now
+WHERE workflow_uuid = :workflow_uuid AND status = 'DELAYED'
+"""
