@@ -138,35 +138,6 @@ def timeline(s: AdminSession, workflow_id: str) -> dict[str, Any]:
     }
 
 
-def queues(s: AdminSession) -> list[dict[str, Any]]:
-    """Every declared queue (and any other with live work), with its limits and depth."""
-    depth: dict[str, dict[str, int]] = {}
-    for name, status, count in s.sysdb.queue_depths():
-        depth.setdefault(str(name), {})[str(status)] = int(count)
-    out: dict[str, dict[str, Any]] = {}
-    for row in s.sysdb.declared_queues():
-        name, conc, worker_conc, rate_max, rate_period, priority, partition, updated = row
-        out[str(name)] = {
-            "name": name,
-            "concurrency": conc,
-            "worker_concurrency": worker_conc,
-            "rate_limit": (
-                None if rate_max is None else {"limit": rate_max, "period_sec": rate_period}
-            ),
-            "priority_enabled": bool(priority),
-            "partition_queue": bool(partition),
-            "declared_at": updated,
-        }
-    for name in depth:
-        out.setdefault(name, {"name": name, "concurrency": None, "worker_concurrency": None})
-    for name, view in out.items():
-        counts = depth.get(name, {})
-        view["enqueued"] = counts.get("ENQUEUED", 0)
-        view["running"] = counts.get("PENDING", 0)
-        view["delayed"] = counts.get("DELAYED", 0)
-    return [out[name] for name in sorted(out)]
-
-
 def workers(s: AdminSession, stale_after_sec: float = 60.0) -> list[dict[str, Any]]:
     """Each process that has run against this database: its executor ID, last heartbeat, and
     how many workflows its executor ID has running."""

@@ -1,4 +1,4 @@
-"""`dbos queue list`, `dbos migrate`, `dbos reset`, `dbos gc`."""
+"""`dbos migrate`, `dbos reset`, `dbos gc`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Iterator
 
-from .._admin import views
 from .._admin.connect import AdminError, AdminSession, first_line
 from .._admin.times import duration_sec
 from .._admin.values import when
@@ -17,34 +16,7 @@ from .._core.retention import garbage_collect
 from .._db.application import ApplicationDatabase
 from .._db.records import now_ms
 from .._error import DBOSException
-from .output import cell, print_json, table
 from .progress import Progress
-
-
-def queue_list_cmd(s: AdminSession, args: argparse.Namespace) -> None:
-    found = views.queues(s)
-    if args.json:
-        print_json(found)
-        return
-    table(
-        ("QUEUE", "ENQUEUED", "RUNNING", "DELAYED", "CONCURRENCY", "PER WORKER", "RATE LIMIT"),
-        [
-            (
-                q["name"],
-                str(q["enqueued"]),
-                str(q["running"]),
-                str(q["delayed"]),
-                cell(q["concurrency"]),
-                cell(q["worker_concurrency"]),
-                (
-                    f"{q['rate_limit']['limit']}/{q['rate_limit']['period_sec']}s"
-                    if q.get("rate_limit")
-                    else "-"
-                ),
-            )
-            for q in found
-        ],
-    )
 
 
 @contextlib.contextmanager

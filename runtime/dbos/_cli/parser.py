@@ -39,6 +39,27 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end-time", "-E", help="created at or before (ISO time, or 2h for 2h ago)")
 
 
+def _queue_settings(p: argparse.ArgumentParser) -> None:
+    """A queue's limits, as `DBOS.register_queue` names them."""
+    p.add_argument("--global-concurrency", type=int, help="running at once, all workers")
+    p.add_argument("--worker-concurrency", type=int, help="running at once in one worker")
+    p.add_argument("--limit", type=int, help="rate limit: starts per --period seconds")
+    p.add_argument("--period", type=float, help="rate limit's window, seconds")
+    p.add_argument(
+        "--partition-concurrency", type=int, help="running at once per partition, all workers"
+    )
+    p.add_argument(
+        "--partition-worker-concurrency", type=int, help="running at once per partition, per worker"
+    )
+    p.add_argument(
+        "--partition-limit", type=int, help="per partition: starts per --partition-period"
+    )
+    p.add_argument("--partition-period", type=float, help="the partition rate limit's window")
+    p.add_argument(
+        "--polling-interval", type=float, default=1.0, help="seconds between looks (1.0)"
+    )
+
+
 def _leaf(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
 ) -> argparse.ArgumentParser:
@@ -84,10 +105,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--forked-workflow-id", "-f", help="ID of the new workflow")
     p.add_argument("--application-version", "-v", help="application version of the new one")
 
-    queue = verbs.add_parser("queue", help="queues")
+    queue = verbs.add_parser("queue", help="list, inspect, register and delete queues")
     qs = queue.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = _leaf(qs, "list", "queues with their limits and depths")
     _json_option(p)
+    p = _leaf(qs, "get", "one queue: its limits, depth and largest partitions")
+    p.add_argument("name")
+    p.add_argument("--partitions", type=int, default=10, help="largest partitions to show (10)")
+    _json_option(p)
+    p = _leaf(qs, "register", "register a queue (or change a registered one's limits)")
+    p.add_argument("name")
+    _queue_settings(p)
+    p.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="leave a queue already registered under this name as it is",
+    )
+    p = _leaf(qs, "delete", "delete a registered queue")
+    p.add_argument("name")
+    p.add_argument(
+        "--force", action="store_true", help="cancel the work it holds (refused otherwise)"
+    )
 
     p = _leaf(
         verbs,

@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .._admin import actions, views
+from .._admin import actions, queues, views
 from .._admin.connect import AdminSession
-from .params import BadRequest, fork_step, workflow_filter
+from .params import BadRequest, fork_step, partitions_shown, workflow_filter
 
 
 def session_of(request: Request) -> AdminSession:
@@ -34,7 +34,14 @@ def get_workflow(request: Request) -> JSONResponse:
 
 
 def list_queues(request: Request) -> JSONResponse:
-    return _json({"queues": views.queues(session_of(request))})
+    return _json({"queues": queues.queues(session_of(request))})
+
+
+def get_queue(request: Request) -> JSONResponse:
+    """One queue, with its largest partitions (`?partitions=` of them, 10 by default)."""
+    name = request.path_params["queue_name"]
+    shown = partitions_shown(request.query_params)
+    return _json(queues.queue(session_of(request), name, shown))
 
 
 def list_workers(request: Request) -> JSONResponse:

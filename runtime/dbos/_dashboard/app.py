@@ -137,6 +137,7 @@ def build_app(
             Route("/", pages.workflow_list),
             Route("/workflows/{workflow_id:path}", pages.workflow_page),
             Route("/queues", pages.queues_page),
+            Route("/queues/{queue_name:path}", pages.queue_page),
             Route("/api/workflows", api.list_workflows),
             # Workflow IDs may hold "/": the actions' routes come first, so an ID is all of the
             # path before the action's name.
@@ -145,6 +146,7 @@ def build_app(
             Route("/api/workflows/{workflow_id:path}/fork", api.fork, methods=["POST"]),
             Route("/api/workflows/{workflow_id:path}", api.get_workflow),
             Route("/api/queues", api.list_queues),
+            Route("/api/queues/{queue_name:path}", api.get_queue),
             Route("/api/workers", api.list_workers),
             Mount("/static", StaticFiles(directory=_STATIC), name="static"),
         ],

@@ -11,10 +11,10 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from .._admin import views
+from .._admin import queues, views
 from .._admin.values import duration, short, when
 from .api import session_of
-from .params import form_values, workflow_filter
+from .params import form_values, partitions_shown, workflow_filter
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
@@ -62,7 +62,13 @@ def workflow_page(request: Request) -> HTMLResponse:
 
 def queues_page(request: Request) -> HTMLResponse:
     s = session_of(request)
-    return _render(request, "queues.html", queues=views.queues(s), workers=views.workers(s))
+    return _render(request, "queues.html", queues=queues.queues(s), workers=views.workers(s))
+
+
+def queue_page(request: Request) -> HTMLResponse:
+    shown = partitions_shown(request.query_params)
+    q = queues.queue(session_of(request), request.path_params["queue_name"], shown)
+    return _render(request, "queue.html", q=q, shown=shown)
 
 
 def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from starlette.datastructures import QueryParams
 
 from .._admin.connect import AdminError
+from .._admin.queues import PARTITIONS_SHOWN
 from .._admin.times import epoch_ms
 from .._admin.views import check_statuses
 from .._db.listing import WorkflowFilter
@@ -38,6 +39,11 @@ def _int(params: QueryParams, key: str, default: int, low: int, high: int) -> in
     if not low <= value <= high:
         raise BadRequest(f"{key} must be between {low} and {high}, got {value}")
     return value
+
+
+def partitions_shown(params: QueryParams) -> int:
+    """How many of a queue's largest partitions to show (`?partitions=`, 10 by default)."""
+    return _int(params, "partitions", PARTITIONS_SHOWN, 0, MAX_LIMIT)
 
 
 def workflow_filter(params: QueryParams) -> WorkflowFilter:

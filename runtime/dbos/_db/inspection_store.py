@@ -46,8 +46,17 @@ class InspectionStore(Connections):
         """(queue_name, status, count) of live workflows on queues."""
         return self.fetchall(self.sql.INSPECT_QUEUE_DEPTHS, {})
 
-    def declared_queues(self) -> list[Sequence[Any]]:
-        return self.fetchall(self.sql.INSPECT_QUEUES, {})
+    def partition_counts(self) -> dict[str, int]:
+        """How many partitions with live work each queue has (queues with none left out)."""
+        rows = self.fetchall(self.sql.INSPECT_PARTITION_COUNTS, {})
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def largest_partitions(self, queue_name: str, limit: int) -> list[tuple[str, int, int, int]]:
+        """(key, enqueued, running, delayed) of the queue's `limit` largest partitions."""
+        rows = self.fetchall(
+            self.sql.INSPECT_PARTITIONS, {"queue_name": queue_name, "limit": limit}
+        )
+        return [(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
     def executors(self) -> list[Sequence[Any]]:
         return self.fetchall(self.sql.INSPECT_EXECUTORS, {})

@@ -133,5 +133,7 @@ document.addEventListener("DOMContentLoaded", () => {
       button.addEventListener("click", () => act(section, button.dataset.action));
     });
   }
-  if (document.getElementById("queues")) setInterval(() => location.reload(), 5 * POLL_MS);
+  if (document.getElementById("queues") || document.getElementById("queue")) {
+    setInterval(() => location.reload(), 5 * POLL_MS);
+  }
 });

@@ -33,10 +33,27 @@ WHERE queue_name IS NOT NULL AND status IN ('ENQUEUED', 'PENDING', 'DELAYED')
 GROUP BY queue_name, status
 """
 
-INSPECT_QUEUES: Final = """
-SELECT name, concurrency, worker_concurrency, rate_limit_max, rate_limit_period_sec,
-    priority_enabled, partition_queue, updated_at
-FROM {s}queues ORDER BY name
+# How many partitions of each queue hold live work, through the partition index.
+INSPECT_PARTITION_COUNTS: Final = """
+SELECT queue_name, count(DISTINCT queue_partition_key) FROM {s}workflow_status
+WHERE queue_name IS NOT NULL AND queue_partition_key IS NOT NULL
+    AND status IN ('ENQUEUED', 'PENDING', 'DELAYED')
+GROUP BY queue_name
+"""
+
+# One queue's largest partitions (live workflows, by status), largest first.
+INSPECT_PARTITIONS: Final = """
+SELECT queue_partition_key,
+    sum(CASE WHEN status = 'ENQUEUED' THEN 1 ELSE 0 END),
+    sum(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END),
+    sum(CASE WHEN status = 'DELAYED' THEN 1 ELSE 0 END),
+    count(*) AS live
+FROM {s}workflow_status
+WHERE queue_name = :queue_name AND queue_partition_key IS NOT NULL
+    AND status IN ('ENQUEUED', 'PENDING', 'DELAYED')
+GROUP BY queue_partition_key
+ORDER BY live DESC, queue_partition_key
+LIMIT :limit
 """
 
 INSPECT_EXECUTORS: Final = """
