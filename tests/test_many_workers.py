@@ -188,3 +188,57 @@ def test_a_killed_workers_work_is_finished_by_the_survivors(
     assert taken_over >= 1
     for status in client.list_workflows(queue_name="workers.slow"):
         assert status.status == "SUCCESS"
+
+
+@pytest.mark.timeout(180)
+def test_a_killed_worker_gives_its_partition_slots_back(
+    workers: Workers, client: DBOSClient
+) -> None:
+    """A partitioned queue (one at a time per tenant, across all workers): the tenants whose
+    workflows a SIGKILLed worker held are blocked only until a survivor takes its work over;
+    then their work, and the rest, finishes, still one at a time per tenant."""
+    # Two at a time per worker: the six tenants' heads spread over the three workers.
+    client.register_queue(
+        "workers.tenants",
+        partition_concurrency=1,
+        worker_concurrency=2,
+        polling_interval_sec=0.1,
+    )
+    tenants = [f"t{i}" for i in range(6)]
+    tags = {tenant: [f"{tenant}-{n}" for n in range(3)] for tenant in tenants}
+    handles = {
+        tag: client.enqueue(
+            {
+                "workflow_name": "two_step_job",
+                "queue_name": "workers.tenants",
+                "workflow_id": tag,
+                "queue_partition_key": tenant,
+            },
+            tag,
+            0.5,
+        )
+        for tenant in tenants
+        for tag in tags[tenant]
+    }
+    victim = workers.procs["worker-1"].pid
+    deadline = time.monotonic() + 30
+    while not any(victim in workers.executions(f"{t}.a") for t in handles):
+        assert time.monotonic() < deadline, "worker-1 never took a tenant's work"
+        time.sleep(0.02)
+    held = {t for t in handles if victim in workers.executions(f"{t}.a")}
+    killed_at = time.monotonic()
+    workers.kill("worker-1")
+    results = {tag: handle.get_result() for tag, handle in handles.items()}
+    assert time.monotonic() - killed_at < TIMEOUT_SEC + 20
+    survivors = {p.pid for name, p in workers.procs.items() if name != "worker-1"}
+    for tag in held:  # what the victim held was finished elsewhere, its last step once
+        assert results[tag][1]["pid"] in survivors or results[tag][1]["pid"] == victim
+        assert len(workers.executions(f"{tag}.b")) == 1
+    finished_elsewhere = [t for t in held if results[t][1]["pid"] != victim]
+    assert finished_elsewhere, "the victim finished everything it held before it died"
+    for tenant in tenants:
+        runs = sorted((results[t][0]["start"], results[t][1]["end"]) for t in tags[tenant])
+        for (_, end), (start, _) in zip(runs, runs[1:], strict=False):
+            assert start >= end - 0.005, f"{tenant} ran two at once"  # across every worker
+    statuses = {s.status for s in client.list_workflows(queue_name="workers.tenants")}
+    assert statuses == {"SUCCESS"}
