@@ -88,6 +88,20 @@ def test_partition_concurrency_one_runs_each_partition_in_order(dbos: None) -> N
     assert dict(_peak) == {"x": 1, "y": 1}
 
 
+def test_a_partitions_next_workflow_starts_when_the_previous_one_has_finished(
+    dbos: None,
+) -> None:
+    """One at a time per partition: the next one is claimable once the previous one's outcome
+    has committed, and the dispatcher wakes for it then, not at its next look (10 s here)."""
+    _reset()
+    DBOS.register_queue("part.chain", partition_concurrency=1, polling_interval_sec=10)
+    began = time.monotonic()
+    handles = [_enqueue("part.chain", "only", 0.0) for _ in range(8)]
+    for handle in handles:
+        handle.get_result()  # type: ignore[attr-defined]
+    assert time.monotonic() - began < 5
+
+
 def test_partition_worker_concurrency_bounds_each_partition_here(dbos: None) -> None:
     _reset()
     DBOS.register_queue(

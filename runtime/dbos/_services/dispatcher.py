@@ -38,6 +38,8 @@ _RETRY_AFTER_ERROR_SEC = 1.0
 _DELAY_SWEEP_SEC = 1.0
 _DELAY_KEY = WaitKey("delay", "")
 _QUEUES_KEY = WaitKey(*QUEUES_CHANGED)
+# Fired when the set of queues served changes: the loop stops waiting on the old set's keys.
+_SWITCH_KEY = WaitKey("dispatcher-switch", "")
 
 
 class QueueDispatcher:
@@ -107,6 +109,7 @@ class QueueDispatcher:
                 self._due.pop(name, None)
         if added or removed:
             self._changed.set()  # the loop waits on the new set of keys
+            self._runtime.waiters.fire(_SWITCH_KEY)  # ... from now, not after its current wait
         for name in added:
             self._runtime.waiters.fire(WaitKey(QUEUE, name))
 
@@ -132,7 +135,12 @@ class QueueDispatcher:
             self._changed.clear()
             with self._lock:
                 keys = tuple(WaitKey(QUEUE, name) for name in self._specs)
-            with self._runtime.waiters.waiting(*keys, _DELAY_KEY, _QUEUES_KEY) as waiter:
+            # A key fired between the old set's last look and the new set's registration
+            # would be lost: every queue looks once more after a switch (a rare event).
+            carried |= set(keys)
+            with self._runtime.waiters.waiting(
+                *keys, _DELAY_KEY, _QUEUES_KEY, _SWITCH_KEY
+            ) as waiter:
                 while not self._stopped and not self._changed.is_set():
                     fired, carried = waiter.clear() | carried, set()
                     try:
@@ -389,6 +397,10 @@ class QueueDispatcher:
     def _ended(self, slot: _Slot, _future: Future[Any]) -> None:
         slot.release()  # in case the body never ran (it failed before it began)
         self._finished()
+        if slot.partition is not None:
+            # A partition's next workflow becomes claimable when this one's outcome has
+            # committed (the claim counts its PENDING row), not when its body ended.
+            self._runtime.waiters.fire(WaitKey(QUEUE, slot.queue_name))
 
     def _finished(self) -> None:
         with self._lock:
@@ -406,7 +418,9 @@ class QueueDispatcher:
         with self._lock:
             ahead = self._ahead(spec)
             plenty = bool(ahead) and len(self._ready[name]) * 2 > ahead
-        if not plenty:  # the dispatcher refills only below the low-water mark anyway
+        # The dispatcher refills only below the low-water mark anyway; a partition's row wakes
+        # it once its outcome has committed (see `_ended`).
+        if not plenty and partition is None:
             self._runtime.waiters.fire(WaitKey(QUEUE, name))
 
 
@@ -418,8 +432,8 @@ class _Slot:
         self, dispatcher: QueueDispatcher, queue_name: str, partition: str | None = None
     ) -> None:
         self._dispatcher = dispatcher
-        self._queue_name = queue_name
-        self._partition = partition
+        self.queue_name = queue_name
+        self.partition = partition
         self._lock = threading.Lock()
         self._held = True
 
@@ -428,4 +442,4 @@ class _Slot:
             if not self._held:
                 return
             self._held = False
-        self._dispatcher._slot_released(self._queue_name, self._partition)
+        self._dispatcher._slot_released(self.queue_name, self.partition)

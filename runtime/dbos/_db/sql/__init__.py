@@ -15,12 +15,15 @@ _PARAM = re.compile(r"(?<!:):([a-zA-Z_][a-zA-Z0-9_]*)")
 
 
 def render(sql: str, backend: str, schema: str | None) -> str:
-    """Substitute the schema prefix, `{for_update}` (a row lock on PostgreSQL only) and `{seq}`
-    (a workflow row's enqueue order), and convert `:name` to psycopg's `%(name)s` where needed."""
+    """Substitute the schema prefix, `{for_update}` (a row lock on PostgreSQL only), `{seq}`
+    (a workflow row's enqueue order) and `{fence}` (a subquery kept apart), and convert
+    `:name` to psycopg's `%(name)s` where needed."""
     prefix = f'"{schema}".' if (schema and backend == "postgresql") else ""
     out = sql.replace("{s}", prefix)
     out = out.replace("{for_update}", " FOR UPDATE" if backend == "postgresql" else "")
     out = out.replace("{seq}", "seq" if backend == "postgresql" else "rowid")
+    # A subquery the planner must not merge into its parent (each one's spelling of it).
+    out = out.replace("{fence}", "OFFSET 0" if backend == "postgresql" else "LIMIT -1 OFFSET 0")
     if backend == "postgresql":
         out = out.replace("%", "%%")
         out = _PARAM.sub(r"%(\1)s", out)

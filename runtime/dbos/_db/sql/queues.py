@@ -73,43 +73,61 @@ RETURNING {_WORKFLOW_COLUMNS}
 # cost does not grow with the backlog or the number of partitions: a partition that cannot
 # take more holds back only its head (whose round keeps new partitions' rounds just behind
 # it), so the window needs little more than the batch plus the partitions now running.
+# The window is a prefix of the queue's order, so a row's place in its partition within the
+# window (`here`, a window function) is where it stands among this version's rows; only rows
+# within `:ahead_cap` of their partition's head are checked against the partition's limits:
+# rows of other versions ahead of them (an index probe each), the partition's running ones
+# (counted once per claim for the whole queue: they are bounded by what runs, and a probe per
+# row would scan every running row of the queue), and its recent starts (a probe, only with a
+# partition rate limit). `{fence}` keeps the planner from inlining the probes into each of
+# the comparisons that use them.
 _PARTITION_CANDIDATES = """
-SELECT c.workflow_uuid FROM (
-    SELECT w.workflow_uuid, w.queue_partition_key, w.priority, w.partition_round, w.{seq} AS o,
+SELECT h.workflow_uuid FROM (
+    SELECT c.workflow_uuid, c.queue_partition_key, c.priority, c.partition_round, c.o,
         (SELECT count(*) FROM (
             SELECT 1 FROM {s}workflow_status e
-            WHERE e.queue_name = w.queue_name AND e.queue_partition_key = w.queue_partition_key
+            WHERE e.queue_name = :queue_name AND e.queue_partition_key = c.queue_partition_key
                 AND e.status = 'ENQUEUED'
                 AND (e.priority, e.partition_round, e.{seq})
-                    < (w.priority, w.partition_round, w.{seq})
+                    < (c.priority, c.partition_round, c.o)
             LIMIT :ahead_cap) a) AS ahead,
-        (SELECT count(*) FROM (
-            SELECT 1 FROM {s}workflow_status r
-            WHERE r.queue_name = w.queue_name AND r.queue_partition_key = w.queue_partition_key
-                AND r.status = 'PENDING'
-            LIMIT :partition_concurrency) b) AS running,
-        (SELECT count(*) FROM (
+        COALESCE(run.n, 0) AS running,
+        CASE WHEN :partition_rate_limit < 2147483647 THEN (SELECT count(*) FROM (
             SELECT 1 FROM {s}workflow_status t
-            WHERE t.queue_name = w.queue_name AND t.queue_partition_key = w.queue_partition_key
+            WHERE t.queue_name = :queue_name AND t.queue_partition_key = c.queue_partition_key
                 AND t.started_at_epoch_ms > :partition_window_start
-            LIMIT :partition_rate_limit) d) AS started
+            LIMIT :partition_rate_limit) d) ELSE 0 END AS started
     FROM (
-        SELECT * FROM {s}workflow_status
-        WHERE queue_name = :queue_name AND status = 'ENQUEUED'
-            AND (application_version = :application_version OR application_version IS NULL)
-        ORDER BY priority, partition_round, {seq}
-        LIMIT :limit * 2 + 64 + 2 * (
-            SELECT count(*) FROM {s}workflow_status
-            WHERE queue_name = :queue_name AND status = 'PENDING')
-    ) w
-) c
-WHERE c.queue_partition_key IS NULL OR (
-    c.queue_partition_key NOT IN ({ids})
-    AND c.ahead < :partition_worker_concurrency
-    AND c.ahead + c.running < :partition_concurrency
-    AND c.ahead + c.started < :partition_rate_limit
+        SELECT w.*, row_number() OVER (
+            PARTITION BY w.queue_partition_key ORDER BY w.priority, w.partition_round, w.o
+        ) - 1 AS here
+        FROM (
+            SELECT workflow_uuid, queue_partition_key, priority, partition_round, {seq} AS o
+            FROM {s}workflow_status
+            WHERE queue_name = :queue_name AND status = 'ENQUEUED'
+                AND (application_version = :application_version OR application_version IS NULL)
+            ORDER BY priority, partition_round, {seq}
+            LIMIT :limit * 2 + 64 + 2 * (
+                SELECT count(*) FROM {s}workflow_status
+                WHERE queue_name = :queue_name AND status = 'PENDING')
+        ) w
+    ) c
+    LEFT JOIN (
+        SELECT queue_partition_key AS k, count(*) AS n FROM {s}workflow_status
+        WHERE queue_name = :queue_name AND status = 'PENDING'
+            AND queue_partition_key IS NOT NULL
+        GROUP BY queue_partition_key
+    ) run ON run.k = c.queue_partition_key
+    WHERE c.queue_partition_key IS NULL OR (
+        c.here < :ahead_cap AND c.queue_partition_key NOT IN ({ids}))
+    {fence}
+) h
+WHERE h.queue_partition_key IS NULL OR (
+    h.ahead < :partition_worker_concurrency
+    AND h.ahead + h.running < :partition_concurrency
+    AND h.ahead + h.started < :partition_rate_limit
 )
-ORDER BY c.priority, c.partition_round, c.o
+ORDER BY h.priority, h.partition_round, h.o
 LIMIT :limit
 """
 
