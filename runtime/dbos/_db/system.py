@@ -7,6 +7,7 @@ shared by all of them.
 
 from __future__ import annotations
 
+from .caller_writes import CallerWrites
 from .inspection_store import InspectionStore
 from .message_store import MessageStore
 from .queue_store import QueueStore
@@ -16,6 +17,12 @@ from .setup import SchemaSetup
 
 
 class SystemDatabase(
-    QueueStore, QueueTableStore, MessageStore, RetentionStore, InspectionStore, SchemaSetup
+    QueueStore,
+    QueueTableStore,
+    MessageStore,
+    CallerWrites,
+    RetentionStore,
+    InspectionStore,
+    SchemaSetup,
 ):
     """One process's handle on the system database, shared by every workflow thread."""

@@ -43,9 +43,10 @@ from .management import Management
 from .operations import Caller, ClientCaller
 from .queues_api import QueueAdministration
 from .stream_reading import StreamReading
+from .transactional import TransactionalClient
 
 
-class DBOSClient(Management, StreamReading, QueueAdministration):
+class DBOSClient(Management, StreamReading, QueueAdministration, TransactionalClient):
     """A process's handle on a DBOS system database it does not run workflows from.
 
     `system_database_url` names the database (`database_url` and `application_database_url`,

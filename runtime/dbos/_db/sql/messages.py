@@ -163,3 +163,9 @@ SELECT workflow_uuid FROM {s}workflow_status
 WHERE workflow_uuid IN ({ids})
 AND status IN ('SUCCESS', 'ERROR', 'CANCELLED', 'MAX_RECOVERY_ATTEMPTS_EXCEEDED')
 """
+
+# A message's destination exists (checked before a send in the application's transaction,
+# whose SQLite connection may not enforce the foreign key).
+WORKFLOW_EXISTS: Final = """
+SELECT 1 FROM {s}workflow_status WHERE workflow_uuid = :workflow_uuid
+"""
