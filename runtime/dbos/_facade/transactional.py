@@ -123,7 +123,7 @@ class TransactionalClient:
                     "destination_uuid": destination,
                     "topic": topic,
                     "message": serialize_value(
-                        runtime, message, f"The message to workflow {destination}"
+                        runtime.serializer, message, f"The message to workflow {destination}"
                     ),
                     "serialization": runtime.serializer.name(),
                 }
