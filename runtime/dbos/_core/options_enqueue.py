@@ -243,9 +243,7 @@ def _fill_from_context(resolved: Resolved, *, explicit_timeout: bool) -> None:
 def check_on_queue(resolved: Resolved, spec: QueueSpec) -> None:
     """The queue's partition rules. A key on a queue that is not partitioned is the seed's
     spelling (its workflows run one at a time, in order), as a client always could."""
-    check_partition_options(
-        spec, resolved.partition_key, resolved.deduplication_id, seed_key=True
-    )
+    check_partition_options(spec, resolved.partition_key, resolved.deduplication_id, seed_key=True)
 
 
 def build_row(
