@@ -135,6 +135,14 @@ WORKLOADS: dict[str, Workload] = {
             {"n": 300, "sizes": "300,3000"},
             timeout_s=600.0,
         ),
+        Workload(
+            "8",
+            "w8_fairness.py",
+            "partitioned queue: a hot tenant's 10k vs 100 cold tenants, partition cost",
+            {},
+            {"hot": 2000, "cold_tenants": 20, "cold_each": 5, "many": 200, "flat_n": 2000},
+            timeout_s=900.0,
+        ),
     )
 }
 RAW = Workload("raw", "raw_db.py", "raw INSERT+COMMIT", {"n": 500, "batches": 5}, {"n": 200})
@@ -179,6 +187,15 @@ METRICS: tuple[Metric, ...] = (
     Metric("7", "drain_shallow_wf_per_s", "drain, 1k queued, wf/s", higher_is_better=True),
     Metric("7", "drain_deep_wf_per_s", "drain, 100k queued, wf/s", higher_is_better=True),
     Metric("7", "flatness", "rate at 100k / rate at 1k", higher_is_better=True),
+    Metric("8", "cold_wait_p50_ms", "cold tenant's wait, partitioned, median (ms)"),
+    Metric("8", "cold_wait_p99_ms", "cold tenant's wait, partitioned, p99 (ms)"),
+    Metric("8", "plain_cold_wait_p99_ms", "cold tenant's wait, unpartitioned, p99 (ms)"),
+    Metric("8", "phase_wf_per_s", "drain, many partitions with work, wf/s", higher_is_better=True),
+    Metric("8", "plain_wf_per_s", "drain, same work unpartitioned, wf/s", higher_is_better=True),
+    Metric("8", "phase_vs_plain", "partitioned / unpartitioned drain", higher_is_better=True),
+    Metric("8", "many_partitions_wf_per_s", "drain over 1,000 partitions, wf/s", True),
+    Metric("8", "few_partitions_wf_per_s", "drain over 100 partitions, wf/s", True),
+    Metric("8", "partition_flatness", "1,000 partitions / 100 partitions", True),
 )
 
 
@@ -507,6 +524,40 @@ def evaluate_targets(runs: Runs, raw_runs: dict[str, list[dict[str, Any]]]) -> l
                 cell(side("7", "ours"), "flatness")[0],
                 ">= 0.8",
                 at_least(0.8),
+            )
+        add(
+            "cold tenant's p99 wait behind a hot backlog, ours (ms)",
+            backend,
+            cell(side("8", "ours"), "cold_wait_p99_ms")[0],
+            "< 2,000 ms",
+            below(2000.0),
+        )
+        add(
+            "partitioned drain (many partitions) / unpartitioned, ours",
+            backend,
+            cell(side("8", "ours"), "phase_vs_plain")[0],
+            ">= 0.9",
+            at_least(0.9),
+        )
+        add(
+            "drain over 1,000 partitions / over 100, ours",
+            backend,
+            cell(side("8", "ours"), "partition_flatness")[0],
+            ">= 0.8",
+            at_least(0.8),
+        )
+        if backend == "postgres":
+            add(
+                "batch enqueue: ours / pgqueuer",
+                backend,
+                paired_ratio(
+                    side("3", "ours"),
+                    "batch_enqueue_per_s",
+                    side("3", "pgqueuer"),
+                    "batch_enqueue_per_s",
+                ),
+                ">= 1x",
+                at_least(1.0),
             )
         add(
             "batch enqueue, ours (workflows/s)",

@@ -182,3 +182,15 @@ def test_w7_backlog(tmp_path: Path) -> None:
     result = run_workload("w7_backlog.py", tmp_path, {"n": 5, "sizes": "10,50"})
     assert result["status"] == "ok", result
     assert result["metrics"]["flatness"] > 0
+
+
+def test_w8_fairness(tmp_path: Path) -> None:
+    result = run_workload(
+        "w8_fairness.py",
+        tmp_path,
+        {"hot": 60, "cold_tenants": 4, "cold_each": 3, "many": 20, "flat_n": 40},
+    )
+    assert result["status"] == "ok", result
+    metrics = result["metrics"]
+    assert metrics["cold_wait_p99_ms"] >= metrics["cold_wait_p50_ms"] >= 0
+    assert metrics["phase_vs_plain"] > 0 and metrics["partition_flatness"] > 0
