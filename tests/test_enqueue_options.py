@@ -24,6 +24,7 @@ from dbos import (
     SetWorkflowAttributes,
     SetWorkflowID,
     SetWorkflowTimeout,
+    WorkflowSerializationFormat,
 )
 from dbos.error import DBOSException, DBOSQueueDeduplicatedError
 
@@ -280,7 +281,9 @@ async def test_enqueue_with_options_async(queue: str) -> None:
     assert await handle.get_result() == 21
 
 
-def test_a_client_enqueues_the_same_row(queue: str, client: DBOSClient) -> None:
+def test_a_client_enqueues_the_same_row(
+    queue: str, client: DBOSClient, system_database_url: str
+) -> None:
     handle = client.enqueue(
         {
             "workflow_name": "options.add",
@@ -297,6 +300,22 @@ def test_a_client_enqueues_the_same_row(queue: str, client: DBOSClient) -> None:
     assert (status.authenticated_user, status.attributes) == ("alice", {"k": "v"})
     with pytest.raises(DBOSException, match="Invalid priority"):
         client.enqueue({"workflow_name": "options.add", "queue_name": queue, "priority": 0})
+    # Arguments in the portable format, for a worker in any language: read back here too.
+    portable = client.enqueue(
+        {
+            "workflow_name": "options.add",
+            "queue_name": queue,
+            "serialization_type": WorkflowSerializationFormat.PORTABLE,
+        },
+        5,
+        y=6,
+    )
+    assert portable.get_result() == 11
+    assert query_system_sql(
+        system_database_url,
+        "SELECT serialization FROM {prefix}workflow_status "
+        f"WHERE workflow_uuid = '{portable.workflow_id}'",
+    ) == [("portable_json",)]
     # A partitioned queue needs a key; on one that is not, a key is the seed's spelling (one
     # at a time per key), accepted as a client always could.
     DBOS.register_queue("opt.parts", partition_concurrency=1)
