@@ -144,6 +144,22 @@ def test_enqueue_many_in_one_transaction(client: DBOSClient) -> None:
     assert results == [f"hello n{i}!" for i in range(50)] + ["hello kw."]
 
 
+def test_enqueue_many_beyond_one_statements_worth(
+    client: DBOSClient, system_database_url: str
+) -> None:
+    """PostgreSQL inserts a batch in multi-row statements of 500: 1,201 rows take three, all
+    in one transaction."""
+    before = query_system_sql(system_database_url, "SELECT count(*) FROM {prefix}workflow_status")
+    handles = client.enqueue_many(
+        {"workflow_name": "greet", "queue_name": "test_client.queue"},
+        [(f"m{i}",) for i in range(1201)],
+    )
+    assert len({h.workflow_id for h in handles}) == 1201
+    after = query_system_sql(system_database_url, "SELECT count(*) FROM {prefix}workflow_status")
+    assert int(after[0][0]) - int(before[0][0]) == 1201
+    assert handles[1200].get_result() == "hello m1200!"
+
+
 def test_a_client_on_a_database_without_the_schema_says_so(tmp_path: Path) -> None:
     with pytest.raises(DBOSInitializationError, match="no DBOS schema"):
         DBOSClient(system_database_url=f"sqlite:///{tmp_path}/empty.sqlite")
