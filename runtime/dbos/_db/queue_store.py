@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -77,24 +75,37 @@ UNLIMITED = 2**31 - 1
 _NO_PARTITION = "\x01dbos: no partition"
 
 
-# Rows per multi-row INSERT of `enqueue_many` on PostgreSQL (about 30 parameters each; the
-# protocol allows 65,535 per statement).
-_ROWS_PER_INSERT = 500
-_PSYCOPG_PARAM = re.compile(r"%\((\w+)\)s")
-
-
-@functools.lru_cache(maxsize=16)
-def _multi_row(insert: str, count: int) -> str:
-    """An `INSERT ... VALUES (...) ON CONFLICT ...` (rendered for psycopg) with `count` value
-    lists, their parameters numbered as `_numbered` numbers them."""
-    head, rest = insert.split("VALUES (", 1)
-    values, tail = rest.rsplit(") ON CONFLICT", 1)
-    lists = ", ".join("(" + _PSYCOPG_PARAM.sub(rf"%(\1_{i})s", values) + ")" for i in range(count))
-    return f"{head}VALUES {lists} ON CONFLICT{tail}"
-
-
-def _numbered(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return {f"{key}_{i}": value for i, row in enumerate(rows) for key, value in row.items()}
+# The columns `sql.INSERT_WORKFLOWS_UNNEST` takes as arrays.
+_UNNEST_COLUMNS = (
+    "workflow_uuid",
+    "status",
+    "name",
+    "class_name",
+    "config_name",
+    "inputs",
+    "serialization",
+    "executor_id",
+    "application_version",
+    "now",
+    "recovery_attempts",
+    "owner_xid",
+    "workflow_timeout_ms",
+    "workflow_deadline_epoch_ms",
+    "parent_workflow_id",
+    "queue_name",
+    "authenticated_user",
+    "authenticated_roles",
+    "assumed_role",
+    "priority",
+    "forked_from",
+    "deduplication_id",
+    "queue_partition_key",
+    "started_at_epoch_ms",
+    "delay_until_epoch_ms",
+    "debounce_deadline_epoch_ms",
+    "trace_context",
+    "attributes",
+)
 
 
 def _lock_key(queue_name: str) -> int:
@@ -156,15 +167,13 @@ class QueueStore(WorkflowStore):
         with self.transaction() as cur:
             try:
                 if self.backend == "postgresql" and not rows[0].get("partitioned"):
-                    # A few multi-row statements: one parse, plan and round trip per chunk
-                    # instead of one statement per row.
-                    inserted = 0
-                    for start in range(0, len(rows), _ROWS_PER_INSERT):
-                        chunk = rows[start : start + _ROWS_PER_INSERT]
-                        statement = _multi_row(self.sql.INSERT_WORKFLOW, len(chunk))
-                        cur.execute(statement, _numbered(chunk))
-                        inserted += int(cur.rowcount)
-                    return inserted
+                    # One statement for the batch, a parameter per column (see the SQL).
+                    columns = _UNNEST_COLUMNS
+                    cur.execute(
+                        self.sql.INSERT_WORKFLOWS_UNNEST,
+                        {c: [row[c] for row in rows] for c in columns},
+                    )
+                    return int(cur.rowcount)
                 # A partitioned row's round depends on the rows before it: one at a time
                 # (psycopg pipelines them; sqlite3 loops in C).
                 cur.executemany(self._insert_sql(rows[0]), rows)

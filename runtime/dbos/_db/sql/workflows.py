@@ -52,6 +52,64 @@ INSERT INTO {s}workflow_status (
 ) ON CONFLICT (workflow_uuid) DO NOTHING
 """
 
+# PostgreSQL, `enqueue_many`: every row in one statement, a parameter per column (an array of
+# the rows' values), so its size and cost of parsing do not grow with the batch.
+INSERT_WORKFLOWS_UNNEST: Final = """
+INSERT INTO {s}workflow_status (
+    workflow_uuid, status, name, class_name, config_name, inputs, serialization,
+    executor_id, application_version, created_at, updated_at, recovery_attempts, owner_xid,
+    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
+    authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
+    deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
+    debounce_deadline_epoch_ms, trace_context, attributes
+)
+SELECT
+    u.workflow_uuid, u.status, u.name, u.class_name, u.config_name, u.inputs, u.serialization,
+    u.executor_id, u.application_version, u.now, u.now, u.recovery_attempts, u.owner_xid,
+    u.workflow_timeout_ms, u.workflow_deadline_epoch_ms, u.parent_workflow_id, u.queue_name,
+    u.authenticated_user, u.authenticated_roles, u.assumed_role, u.priority, false, u.forked_from,
+    u.deduplication_id, u.queue_partition_key, u.started_at_epoch_ms, u.delay_until_epoch_ms,
+    u.debounce_deadline_epoch_ms, u.trace_context, u.attributes
+FROM unnest(
+    :workflow_uuid::text[],
+    :status::text[],
+    :name::text[],
+    :class_name::text[],
+    :config_name::text[],
+    :inputs::text[],
+    :serialization::text[],
+    :executor_id::text[],
+    :application_version::text[],
+    :now::bigint[],
+    :recovery_attempts::bigint[],
+    :owner_xid::text[],
+    :workflow_timeout_ms::bigint[],
+    :workflow_deadline_epoch_ms::bigint[],
+    :parent_workflow_id::text[],
+    :queue_name::text[],
+    :authenticated_user::text[],
+    :authenticated_roles::text[],
+    :assumed_role::text[],
+    :priority::int[],
+    :forked_from::text[],
+    :deduplication_id::text[],
+    :queue_partition_key::text[],
+    :started_at_epoch_ms::bigint[],
+    :delay_until_epoch_ms::bigint[],
+    :debounce_deadline_epoch_ms::bigint[],
+    :trace_context::text[],
+    :attributes::text[]
+) AS u(
+    workflow_uuid, status, name, class_name, config_name, inputs, serialization,
+    executor_id, application_version, now, recovery_attempts, owner_xid,
+    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
+    authenticated_user, authenticated_roles, assumed_role, priority, forked_from,
+    deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
+    debounce_deadline_epoch_ms, trace_context, attributes
+)
+ON CONFLICT (workflow_uuid) DO NOTHING
+"""
+
 # A finished workflow gives its deduplication ID back: a new enqueue may take it.
 COMPLETE_WORKFLOW: Final = """
 UPDATE {s}workflow_status
