@@ -22,7 +22,7 @@ from typing import Any
 
 import dbos_lint
 from dbos_lint import Finding, Settings
-from dbos_lint.project import Analysis
+from dbos_lint.analysis.project import Analysis
 
 CACHE_DIR_NAME = ".dbos-compile-cache"
 _FORMAT = 2
@@ -32,8 +32,8 @@ def _package_fingerprint() -> str:
     """Hash of the checker's source: editing a rule during development invalidates the cache."""
     digest = hashlib.sha256()
     package = Path(dbos_lint.__file__).parent
-    for source in sorted(package.glob("*.py")):
-        digest.update(source.name.encode())
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()
 

@@ -4,8 +4,9 @@ Imports only libcst and the standard library, never ``dbos``: checking a module 
 """
 
 from dbos_lint.catalogue import RULES, Rule, get_rule
-from dbos_lint.checker import check_module, check_source
-from dbos_lint.model import Finding, Settings
+from dbos_lint.catalogue.finding import Finding
+from dbos_lint.catalogue.settings import Settings
+from dbos_lint.checks.file_check import check_module, check_source
 
 __version__ = "0.1.0"
 

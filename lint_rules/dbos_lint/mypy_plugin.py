@@ -69,10 +69,10 @@ from mypy.plugin import (
 from mypy.types import CallableType, Instance, Type, get_proper_type
 
 from dbos_lint import mypy_signatures as sig
-from dbos_lint import names as n
-from dbos_lint import objects as o
+from dbos_lint.analysis.suppressions import line_suppresses
 from dbos_lint.catalogue import RULES
-from dbos_lint.suppress import line_suppresses
+from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue import objects as o
 
 ERROR_CODES: dict[str, ErrorCode] = {
     code: ErrorCode(code, rule.summary, "DBOS") for code, rule in RULES.items()

@@ -22,8 +22,8 @@ from mypy.types import (
     get_proper_type,
 )
 
-from dbos_lint import names as n
-from dbos_lint import objects as o
+from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue import objects as o
 
 #: Nested types are followed this deep (recursive aliases end here).
 _MAX_DEPTH = 8

@@ -10,10 +10,10 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 from lint_support import CORPUS, REPO
 
-from dbos_lint.model import Settings
-from dbos_lint.module import ModuleChecker
-from dbos_lint.positions import def_lines, function_spans, spans
-from dbos_lint.syntax import read_children
+from dbos_lint.analysis.module import ModuleChecker
+from dbos_lint.analysis.positions import def_lines, function_spans, spans
+from dbos_lint.analysis.syntax import read_children
+from dbos_lint.catalogue.settings import Settings
 
 #: Node kinds the checker reports, and a few more with unusual spans.
 _KINDS = (
@@ -30,7 +30,7 @@ _KINDS = (
 )
 _SOURCES = sorted(
     [
-        *(REPO / "lint_rules" / "dbos_lint").glob("*.py"),
+        *(REPO / "lint_rules" / "dbos_lint").rglob("*.py"),
         *CORPUS.rglob("*.py"),
     ]
 )
@@ -78,7 +78,7 @@ def test_function_positions_match_position_provider(path: Path) -> None:
 
 
 def test_whole_module_positions_match_position_provider() -> None:
-    path = REPO / "lint_rules" / "dbos_lint" / "walker.py"
+    path = REPO / "lint_rules" / "dbos_lint" / "checks" / "body_walker.py"
     module = cst.parse_module(path.read_bytes())
     expected = _expected(module)
     nodes = [n for n in expected if isinstance(n, _KINDS)]

@@ -22,16 +22,14 @@ from typing import Protocol, cast
 
 import libcst as cst
 
-from dbos_lint import classes
-from dbos_lint import names as n
-from dbos_lint import objects as o
-from dbos_lint.annotations import outer_type
-from dbos_lint.collect import ClassInfo, FunctionInfo
-from dbos_lint.module import ModuleChecker
-from dbos_lint.project import Project
-from dbos_lint.scopes import Bind, Binding, Scope
-from dbos_lint.syntax import string_value
-from dbos_lint.values import (
+from dbos_lint.analysis import classes
+from dbos_lint.analysis.annotations import outer_type
+from dbos_lint.analysis.collect import ClassInfo, FunctionInfo
+from dbos_lint.analysis.module import ModuleChecker
+from dbos_lint.analysis.project import Project
+from dbos_lint.analysis.scopes import Bind, Binding, Scope
+from dbos_lint.analysis.syntax import string_value
+from dbos_lint.analysis.values import (
     UNKNOWN,
     Bound,
     Ext,
@@ -48,6 +46,8 @@ from dbos_lint.values import (
     Value,
     join,
 )
+from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue import objects as o
 
 MAX_DEPTH = 60
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import libcst as cst
 
-from dbos_lint import names as n
-from dbos_lint import objects as o
-from dbos_lint.annotations import first_named
-from dbos_lint.collect import FunctionInfo
-from dbos_lint.evaluate import Evaluator
-from dbos_lint.module import ModuleChecker
-from dbos_lint.syntax import all_params
-from dbos_lint.values import Ext, Frame, Value
+from dbos_lint.analysis.annotations import first_named
+from dbos_lint.analysis.collect import FunctionInfo
+from dbos_lint.analysis.evaluate import Evaluator
+from dbos_lint.analysis.module import ModuleChecker
+from dbos_lint.analysis.syntax import all_params
+from dbos_lint.analysis.values import Ext, Frame, Value
+from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue import objects as o
 
 
 def unserializable(ev: Evaluator, expr: cst.BaseExpression, frame: Frame) -> str | None:

@@ -3,9 +3,9 @@ threads and completion order."""
 
 from __future__ import annotations
 
-from dbos_lint import names as n
-from dbos_lint.rule import Rule
-from dbos_lint.rule import workflow_example as _wf
+from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue.rule import Rule
+from dbos_lint.catalogue.rule import workflow_example as _wf
 
 RULES: tuple[Rule, ...] = (
     Rule(

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import libcst as cst
 
-from dbos_lint.collect import ModuleIndex
-from dbos_lint.model import Settings
-from dbos_lint.positions import Span, def_lines, function_spans, spans
-from dbos_lint.suppress import parse_suppressions
+from dbos_lint.analysis.collect import ModuleIndex
+from dbos_lint.analysis.positions import Span, def_lines, function_spans, spans
+from dbos_lint.analysis.suppressions import parse_suppressions
+from dbos_lint.catalogue.settings import Settings
 
 
 class ModuleChecker:

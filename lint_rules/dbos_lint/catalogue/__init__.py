@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from dbos_lint import rules_contract, rules_effects, rules_values
-from dbos_lint.rule import Rule
+from dbos_lint.catalogue import rules_contract, rules_effects, rules_values
+from dbos_lint.catalogue.rule import Rule
 
 _ALL = (*rules_values.RULES, *rules_effects.RULES, *rules_contract.RULES)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from dbos_lint.model import Finding
+from dbos_lint.catalogue.finding import Finding
 
 _NEVER_PROJECT = frozenset({"builtins", "dbos", "__future__"}) | frozenset(
     getattr(sys, "stdlib_module_names", ())

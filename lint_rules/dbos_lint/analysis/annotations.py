@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from dbos_lint.scopes import Bind, Binding
-from dbos_lint.values import UNKNOWN, Ext, Frame, ProjClass, ProjModule, Symbol, Value
+from dbos_lint.analysis.scopes import Bind, Binding
+from dbos_lint.analysis.values import UNKNOWN, Ext, Frame, ProjClass, ProjModule, Symbol, Value
 
 if TYPE_CHECKING:
-    from dbos_lint.evaluate import Evaluator
+    from dbos_lint.analysis.evaluate import Evaluator
 
 _MAX_ALIASES = 20
 _WRAPPERS = frozenset({"typing.Optional", "typing.Annotated", "typing_extensions.Annotated"})

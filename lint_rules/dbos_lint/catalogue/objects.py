@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from dbos_lint import names as n
+from dbos_lint.catalogue import names as n
 
 _PATH_RETURNING = (
     "joinpath with_name with_stem with_suffix relative_to absolute resolve expanduser "

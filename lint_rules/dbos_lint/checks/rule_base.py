@@ -11,12 +11,12 @@ from typing import Protocol
 
 import libcst as cst
 
-from dbos_lint import names as n
-from dbos_lint.collect import FunctionInfo, Kind
-from dbos_lint.evaluate import Evaluator
-from dbos_lint.model import Settings
-from dbos_lint.module import ModuleChecker
-from dbos_lint.values import ProjClass, ProjInst
+from dbos_lint.analysis.collect import FunctionInfo, Kind
+from dbos_lint.analysis.evaluate import Evaluator
+from dbos_lint.analysis.module import ModuleChecker
+from dbos_lint.analysis.values import ProjClass, ProjInst
+from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue.settings import Settings
 
 Receiver = ProjInst | ProjClass | None
 

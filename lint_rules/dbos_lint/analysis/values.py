@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 if TYPE_CHECKING:
-    from dbos_lint.collect import ClassInfo, FunctionInfo
-    from dbos_lint.module import ModuleChecker
-    from dbos_lint.scopes import Scope
+    from dbos_lint.analysis.collect import ClassInfo, FunctionInfo
+    from dbos_lint.analysis.module import ModuleChecker
+    from dbos_lint.analysis.scopes import Scope
 
 
 class Value:

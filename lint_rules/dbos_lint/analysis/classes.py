@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dbos_lint.collect import ClassInfo, FunctionInfo
-from dbos_lint.scopes import Binding
-from dbos_lint.values import ProjClass, ProjInst
+from dbos_lint.analysis.collect import ClassInfo, FunctionInfo
+from dbos_lint.analysis.scopes import Binding
+from dbos_lint.analysis.values import ProjClass, ProjInst
 
 if TYPE_CHECKING:
-    from dbos_lint.evaluate import Evaluator
+    from dbos_lint.analysis.evaluate import Evaluator
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,14 +7,23 @@ from typing import cast
 
 import libcst as cst
 
-from dbos_lint import classes
-from dbos_lint import names as n
-from dbos_lint.collect import Kind
-from dbos_lint.project import Project
-from dbos_lint.scopes import Bind, Binding
-from dbos_lint.syntax import dotted
-from dbos_lint.values import Ext, Frame, Inst, ProjClass, ProjInst, ProjModule, Value, describe
-from dbos_lint.walk import WalkBase
+from dbos_lint.analysis import classes
+from dbos_lint.analysis.collect import Kind
+from dbos_lint.analysis.project import Project
+from dbos_lint.analysis.scopes import Bind, Binding
+from dbos_lint.analysis.syntax import dotted
+from dbos_lint.analysis.values import (
+    Ext,
+    Frame,
+    Inst,
+    ProjClass,
+    ProjInst,
+    ProjModule,
+    Value,
+    describe,
+)
+from dbos_lint.catalogue import names as n
+from dbos_lint.checks.rule_base import WalkBase
 
 #: Attribute names whose read may be host state or the transaction session.
 _ACCESS_LEAVES = frozenset(name.rsplit(".", 1)[-1] for name in n.ACCESSES) | {"sql_session"}

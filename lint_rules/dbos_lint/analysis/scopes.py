@@ -20,7 +20,7 @@ from typing import cast
 
 import libcst as cst
 
-from dbos_lint.syntax import (
+from dbos_lint.analysis.syntax import (
     all_params,
     child_statements,
     import_target,

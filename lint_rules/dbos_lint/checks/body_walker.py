@@ -16,12 +16,12 @@ from typing import cast
 
 import libcst as cst
 
-from dbos_lint.call_rules import CallRules
-from dbos_lint.collect import Kind
-from dbos_lint.scopes import COMPREHENSIONS
-from dbos_lint.syntax import all_params, read_children_reversed
-from dbos_lint.values import Frame
-from dbos_lint.walk import Receiver, Reporter, Walk
+from dbos_lint.analysis.collect import Kind
+from dbos_lint.analysis.scopes import COMPREHENSIONS
+from dbos_lint.analysis.syntax import all_params, read_children_reversed
+from dbos_lint.analysis.values import Frame
+from dbos_lint.checks.calls import CallRules
+from dbos_lint.checks.rule_base import Receiver, Reporter, Walk
 
 __all__ = ["BodyWalker", "Receiver", "Reporter", "Walk"]
 

@@ -1,7 +1,8 @@
 """Rule documentation rendered from the catalogue (``explain`` text and docs/rules.md).
 
 docs/rules.md is generated, not hand-written, so it cannot drift from the catalogue; a test
-compares the file with ``render_markdown()``. Regenerate with ``python -m dbos_lint.docs``.
+compares the file with ``render_markdown()``. Regenerate with
+``python -m dbos_lint.catalogue.docs > docs/rules.md``.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def render_markdown() -> str:
     header = [
         "# dbos-compile rules",
         "",
-        "<!-- Generated from lint_rules/dbos_lint/catalogue.py by `python -m dbos_lint.docs`;"
-        " do not edit. -->",
+        "<!-- Generated from lint_rules/dbos_lint/catalogue/ by"
+        " `python -m dbos_lint.catalogue.docs`; do not edit. -->",
         "",
         "Suppress one line with `# dbos: ignore[CODE] reason` (bare `# dbos: ignore` silences"
         " every code on the line). Select or ignore codes by prefix with `--select` /"

@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from dbos_lint import names as n
-from dbos_lint.scopes import (
+from dbos_lint.analysis.scopes import (
     Bind,
     Scope,
     bind_statements,
     new_comprehension_scope,
     new_function_scope,
 )
-from dbos_lint.syntax import child_statements
+from dbos_lint.analysis.syntax import child_statements
+from dbos_lint.catalogue import names as n
 
 if TYPE_CHECKING:
-    from dbos_lint.module import ModuleChecker
+    from dbos_lint.analysis.module import ModuleChecker
 
 
 class Kind(enum.Enum):

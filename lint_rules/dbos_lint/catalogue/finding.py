@@ -1,11 +1,9 @@
-"""Plain data shared by the checker and its consumers (CLI, cache, mypy plugin)."""
+"""What a check reports: one diagnostic, as every front end (CLI, cache, formats) passes it on."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-from dbos_lint.names import matches_name
 
 
 @dataclass(frozen=True, order=True)
@@ -45,17 +43,3 @@ class Finding:
             workflow=data["workflow"],
             chain=tuple(data["chain"]),
         )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Project configuration that changes what is flagged (and so is part of the cache key)."""
-
-    extra_forbidden: frozenset[str] = field(default_factory=frozenset)
-    extra_allowed: frozenset[str] = field(default_factory=frozenset)
-
-    def is_allowed(self, qualified_name: str) -> bool:
-        return matches_name(qualified_name, self.extra_allowed)
-
-    def fingerprint(self) -> str:
-        return repr((sorted(self.extra_forbidden), sorted(self.extra_allowed)))

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from dbos_lint import classes
-from dbos_lint import names as n
-from dbos_lint import objects as o
-from dbos_lint.collect import Kind
-from dbos_lint.read_rules import ReadRules
-from dbos_lint.syntax import dotted
-from dbos_lint.values import (
+from dbos_lint.analysis import classes
+from dbos_lint.analysis.collect import Kind
+from dbos_lint.analysis.syntax import dotted
+from dbos_lint.analysis.values import (
     Bound,
     Either,
     Ext,
@@ -27,6 +24,9 @@ from dbos_lint.values import (
     Value,
     describe,
 )
+from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue import objects as o
+from dbos_lint.checks.reads import ReadRules
 
 #: Outside functions that call the functions they are given (``map(helper, xs)``).
 CALLS_ITS_ARGUMENTS = frozenset(

@@ -24,18 +24,19 @@ from pathlib import Path
 
 import libcst as cst
 
-from dbos_lint import names as n
+from dbos_lint.analysis.classes import receiver_key
+from dbos_lint.analysis.collect import FunctionInfo, Kind
+from dbos_lint.analysis.evaluate import Evaluator
+from dbos_lint.analysis.module import ModuleChecker, load_module
+from dbos_lint.analysis.project import Analysis, Project
+from dbos_lint.analysis.suppressions import is_suppressed
+from dbos_lint.analysis.values import ProjClass, ProjInst
 from dbos_lint.catalogue import RULES
-from dbos_lint.classes import receiver_key
-from dbos_lint.collect import FunctionInfo, Kind
-from dbos_lint.evaluate import Evaluator
-from dbos_lint.model import Finding, Settings
-from dbos_lint.module import ModuleChecker, load_module
-from dbos_lint.project import Analysis, Project
-from dbos_lint.signatures import signature_findings
-from dbos_lint.suppress import is_suppressed
-from dbos_lint.values import ProjClass, ProjInst
-from dbos_lint.walker import BodyWalker, Receiver, Walk
+from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue.finding import Finding
+from dbos_lint.catalogue.settings import Settings
+from dbos_lint.checks.body_walker import BodyWalker, Receiver, Walk
+from dbos_lint.checks.dbos60x_signatures import signature_findings
 
 _DECORATOR_HINT = re.compile(rb"\.\s*(?:workflow|step|transaction)\b")
 
