@@ -22,7 +22,7 @@ from typing import Any
 
 import dbos_lint
 from dbos_lint import Finding, Settings
-from dbos_lint.analysis.project import Analysis
+from dbos_lint.analysis.project import ProjectTrace
 
 CACHE_DIR_NAME = ".dbos-compile-cache"
 _FORMAT = 2
@@ -44,21 +44,21 @@ def ruleset_key(settings: Settings) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:24]
 
 
-def _record(path: Path, findings: list[Finding], analysis: Analysis) -> dict[str, Any]:
+def _record(path: Path, findings: list[Finding], trace: ProjectTrace) -> dict[str, Any]:
     return {
         # A result that involved no project file is valid wherever the content is found.
-        "origin": None if analysis.portable else path.as_posix(),
+        "origin": None if trace.portable else path.as_posix(),
         "findings": [f.to_dict() for f in findings],
-        "resolutions": [[imp, mod, found] for (imp, mod), found in analysis.resolutions.items()],
-        "deps": analysis.deps,
+        "resolutions": [[imp, mod, found] for (imp, mod), found in trace.resolutions.items()],
+        "deps": trace.deps,
         "foreign": {
-            helper: [f.to_dict() for f in found] for helper, found in analysis.foreign.items()
+            helper: [f.to_dict() for f in found] for helper, found in trace.foreign.items()
         },
     }
 
 
-def _from_record(record: dict[str, Any]) -> tuple[list[Finding], Analysis]:
-    analysis = Analysis(
+def _from_record(record: dict[str, Any]) -> tuple[list[Finding], ProjectTrace]:
+    trace = ProjectTrace(
         resolutions={(str(i), str(m)): f for i, m, f in record["resolutions"]},
         deps={str(k): str(v) for k, v in record["deps"].items()},
         foreign={
@@ -66,7 +66,7 @@ def _from_record(record: dict[str, Any]) -> tuple[list[Finding], Analysis]:
             for helper, found in record["foreign"].items()
         },
     )
-    return [Finding.from_dict(item) for item in record["findings"]], analysis
+    return [Finding.from_dict(item) for item in record["findings"]], trace
 
 
 class ResultCache:
@@ -101,26 +101,26 @@ class ResultCache:
         self,
         content: bytes,
         path: Path,
-        still_valid: Callable[[Path, Analysis], bool],
-    ) -> tuple[list[Finding], Analysis] | None:
+        still_valid: Callable[[Path, ProjectTrace], bool],
+    ) -> tuple[list[Finding], ProjectTrace] | None:
         """The stored result for ``content`` at ``path`` (resolved), if nothing it depended on
         changed since."""
         for record in self._records(content):
             if record.get("origin") not in (None, path.as_posix()):
                 continue
             try:
-                findings, analysis = _from_record(record)
+                findings, trace = _from_record(record)
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
-            if still_valid(path, analysis):
+            if still_valid(path, trace):
                 self.hits += 1
-                return findings, analysis
+                return findings, trace
         self.misses += 1
         return None
 
-    def put(self, content: bytes, path: Path, findings: list[Finding], analysis: Analysis) -> None:
+    def put(self, content: bytes, path: Path, findings: list[Finding], trace: ProjectTrace) -> None:
         """Write atomically; a cache that cannot be written is skipped, never fatal."""
-        record = _record(path, findings, analysis)
+        record = _record(path, findings, trace)
         records = [r for r in self._records(content) if r.get("origin") != record["origin"]]
         records = [record, *records][: self.MAX_RECORDS]
         try:

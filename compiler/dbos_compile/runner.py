@@ -14,7 +14,7 @@ from typing import Any
 from dbos_compile.cache import CACHE_DIR_NAME, ResultCache
 from dbos_compile.config import Config
 from dbos_lint import Finding, Settings, check_source
-from dbos_lint.analysis.project import Analysis, Project
+from dbos_lint.analysis.project import Project, ProjectTrace
 from dbos_lint.checks.file_check import new_project
 
 #: Below this many files to analyse, starting worker processes costs more than it saves.
@@ -75,7 +75,7 @@ def code_selected(code: str, select: Sequence[str], ignore: Sequence[str]) -> bo
 
 #: One unit of work: content, settings, project root, path, how messages name the file.
 _Job = tuple[bytes, Settings, str, str, str]
-_Result = tuple[list[Finding], Analysis]
+_Result = tuple[list[Finding], ProjectTrace]
 
 #: Worker processes keep one Project (parsed helper modules, resolutions) per project root for
 #: the life of the pool, i.e. one run.
@@ -85,7 +85,7 @@ _WORKER_PROJECTS: dict[str, Project[Any]] = {}
 def _analyse_with(project: Project[Any], job: _Job) -> _Result:
     content, settings, _, path, display = job
     found = check_source(content, settings, path=Path(path), project=project, display=display)
-    return found, project.analyses.pop(Path(path).resolve(), Analysis())
+    return found, project.traces.pop(Path(path).resolve(), ProjectTrace())
 
 
 def _analyse(job: _Job) -> _Result:

@@ -10,7 +10,7 @@ Types make some of the checker's value flow free here: a method called on an obj
 to be a client (``self.db: sqlite3.Connection``, ``session: requests.Session``, however it was
 obtained) is judged by its class, as are the event loop's ``time()`` and ``run_in_executor()``;
 and an argument typed ``set[...]`` makes ``",".join(s)``, ``s.pop()`` and ``enumerate(s)``
-set-order findings. The class tables are the checker's (``dbos_lint.objects``).
+set-order findings. The class tables are the checker's (``dbos_lint.catalogue.objects``).
 
 Signatures are judged on resolved types: applying ``@DBOS.workflow()`` (or ``step``,
 ``transaction``) reaches a hook of ours (the decorator's return type is renamed so that its

@@ -10,7 +10,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 from lint_support import CORPUS, REPO
 
-from dbos_lint.analysis.module import ModuleChecker
+from dbos_lint.analysis.parsed_module import ParsedModule
 from dbos_lint.analysis.positions import def_lines, function_spans, spans
 from dbos_lint.analysis.syntax import read_children
 from dbos_lint.catalogue.settings import Settings
@@ -60,7 +60,7 @@ def _expected(module: cst.Module) -> dict[cst.CSTNode, tuple[int, int, int, int]
 def test_function_positions_match_position_provider(path: Path) -> None:
     raw = path.read_bytes()
     module = cst.parse_module(raw)
-    index = ModuleChecker(module, Settings(), path, raw).index
+    index = ParsedModule(module, Settings(), path, raw).index
     lines = def_lines(raw, list(index.functions))
     assert lines is not None
     expected = _expected(module)

@@ -11,15 +11,32 @@ once ``Optional``, ``Union[X, None]`` and ``Annotated`` are unwrapped (what a pa
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import libcst as cst
 
+from dbos_lint.analysis.parsed_module import ParsedModule
 from dbos_lint.analysis.scopes import Bind, Binding
-from dbos_lint.analysis.values import UNKNOWN, Ext, Frame, ProjClass, ProjModule, Symbol, Value
+from dbos_lint.analysis.values import (
+    UNKNOWN,
+    Ext,
+    Frame,
+    ImportTarget,
+    ProjClass,
+    ProjModule,
+    Symbol,
+    Value,
+)
 
-if TYPE_CHECKING:
-    from dbos_lint.analysis.evaluate import Evaluator
+
+class ValueSource(Protocol):
+    """What reading annotations asks of the evaluator: the value of an expression and what an
+    import names (a Protocol, so that the evaluator, which reads annotations, is not imported)."""
+
+    def value(self, expr: cst.CSTNode, frame: Frame) -> Value: ...
+
+    def import_target(self, module: ParsedModule, target: str) -> ImportTarget: ...
+
 
 _MAX_ALIASES = 20
 _WRAPPERS = frozenset({"typing.Optional", "typing.Annotated", "typing_extensions.Annotated"})
@@ -29,7 +46,7 @@ _NONE = Ext("builtins.None")
 
 
 def first_named(
-    ev: Evaluator,
+    ev: ValueSource,
     expr: cst.BaseExpression,
     frame: Frame,
     accept: Callable[[Value], bool],
@@ -68,7 +85,7 @@ def first_named(
     return None
 
 
-def outer_type(ev: Evaluator, expr: cst.BaseExpression, frame: Frame, depth: int = 0) -> Value:
+def outer_type(ev: ValueSource, expr: cst.BaseExpression, frame: Frame, depth: int = 0) -> Value:
     """The class ``expr`` declares (``Optional[set[str]]``: ``builtins.set``), else unknown."""
     if depth > _MAX_ALIASES:
         return UNKNOWN
@@ -94,7 +111,7 @@ def outer_type(ev: Evaluator, expr: cst.BaseExpression, frame: Frame, depth: int
     return UNKNOWN
 
 
-def _single(ev: Evaluator, members: list[cst.BaseExpression], frame: Frame, depth: int) -> Value:
+def _single(ev: ValueSource, members: list[cst.BaseExpression], frame: Frame, depth: int) -> Value:
     """``X | None`` and ``Union[X, None]`` declare X; a union of several classes, nothing."""
     found = [outer_type(ev, m, frame, depth + 1) for m in members]
     real = [v for v in found if v != _NONE]
@@ -102,7 +119,7 @@ def _single(ev: Evaluator, members: list[cst.BaseExpression], frame: Frame, dept
 
 
 def _resolve(
-    ev: Evaluator, expr: cst.Name | cst.Attribute, frame: Frame
+    ev: ValueSource, expr: cst.Name | cst.Attribute, frame: Frame
 ) -> Value | tuple[cst.BaseExpression, Frame]:
     """A name in an annotation: the expression it is an alias of, or the class it names."""
     if isinstance(expr, cst.Name):
@@ -123,7 +140,7 @@ def _resolve(
     return value if isinstance(value, (Ext, ProjClass)) else UNKNOWN
 
 
-def _alias(ev: Evaluator, b: Binding, frame: Frame) -> tuple[cst.BaseExpression, Frame] | None:
+def _alias(ev: ValueSource, b: Binding, frame: Frame) -> tuple[cst.BaseExpression, Frame] | None:
     if b.value is not None and (
         b.kind is Bind.ALIAS or (b.kind is Bind.ASSIGN and b.scope.kind in ("module", "class"))
     ):

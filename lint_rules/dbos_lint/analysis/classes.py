@@ -10,14 +10,21 @@ of, so a name not found in the project's classes is unknown rather than guessed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from dbos_lint.analysis.collect import ClassInfo, FunctionInfo
+from dbos_lint.analysis.parsed_module import ClassInfo, FunctionInfo
 from dbos_lint.analysis.scopes import Binding
-from dbos_lint.analysis.values import ProjClass, ProjInst
+from dbos_lint.analysis.values import ProjClass, ProjInst, Value
 
-if TYPE_CHECKING:
-    from dbos_lint.analysis.evaluate import Evaluator
+
+class BaseResolver(Protocol):
+    """What the class model asks of the evaluator: a memo for MROs, and what a class's bases
+    evaluate to (a Protocol, so that the evaluator, which uses this model, is not imported)."""
+
+    @property
+    def mro_cache(self) -> dict[ClassInfo, list[ClassInfo]]: ...
+
+    def base_classes(self, cls: ClassInfo) -> list[Value]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +38,7 @@ class Member:
     bindings: list[Binding] | None = None
 
 
-def mro(evaluator: Evaluator, cls: ClassInfo) -> list[ClassInfo]:
+def mro(evaluator: BaseResolver, cls: ClassInfo) -> list[ClassInfo]:
     """C3 linearisation over the project classes among the bases (outside bases dropped)."""
     cached = evaluator.mro_cache.get(cls)
     if cached is not None:
@@ -58,7 +65,7 @@ def mro(evaluator: Evaluator, cls: ClassInfo) -> list[ClassInfo]:
 
 
 def find(
-    evaluator: Evaluator, cls: ClassInfo, name: str, after: ClassInfo | None = None
+    evaluator: BaseResolver, cls: ClassInfo, name: str, after: ClassInfo | None = None
 ) -> Member | None:
     """The first class in ``cls``'s MRO (past ``after``, for ``super()``) defining ``name``."""
     order = mro(evaluator, cls)
@@ -75,7 +82,7 @@ def find(
 
 
 def instance_assignments(
-    evaluator: Evaluator, cls: ClassInfo, name: str
+    evaluator: BaseResolver, cls: ClassInfo, name: str
 ) -> list[tuple[ClassInfo, FunctionInfo, object]]:
     """``self.<name> = value`` in methods of ``cls`` or its project bases."""
     found: list[tuple[ClassInfo, FunctionInfo, object]] = []

@@ -24,8 +24,7 @@ import libcst as cst
 
 from dbos_lint.analysis import classes
 from dbos_lint.analysis.annotations import outer_type
-from dbos_lint.analysis.collect import ClassInfo, FunctionInfo
-from dbos_lint.analysis.module import ModuleChecker
+from dbos_lint.analysis.parsed_module import ClassInfo, FunctionInfo, ParsedModule
 from dbos_lint.analysis.project import Project
 from dbos_lint.analysis.scopes import Bind, Binding, Scope
 from dbos_lint.analysis.syntax import string_value
@@ -34,6 +33,7 @@ from dbos_lint.analysis.values import (
     Bound,
     Ext,
     Frame,
+    ImportTarget,
     Inst,
     Method,
     Ordered,
@@ -68,16 +68,13 @@ _SET_OPERATORS = (cst.BitOr, cst.BitAnd, cst.Subtract, cst.BitXor)
 _PATHS = n.PATH_CLASSES | {"pathlib.PurePath", "pathlib.PurePosixPath"}
 
 
-ImportTarget = Ext | ProjModule | Symbol | Value
-
-
 class ProjectView(Protocol):
-    def module_for(self, importer: ModuleChecker, dotted: str) -> ModuleChecker | None:
+    def module_for(self, importer: ParsedModule, dotted: str) -> ParsedModule | None:
         """The project module ``dotted`` names when imported from ``importer``, if any."""
 
 
 class _Closed:
-    def module_for(self, importer: ModuleChecker, dotted: str) -> ModuleChecker | None:
+    def module_for(self, importer: ParsedModule, dotted: str) -> ParsedModule | None:
         return None
 
 
@@ -260,14 +257,14 @@ class Evaluator:
         return UNKNOWN
 
     # -- imports and project modules -----------------------------------------------------------
-    def import_target(self, module: ModuleChecker, target: str) -> ImportTarget:
+    def import_target(self, module: ParsedModule, target: str) -> ImportTarget:
         key = (id(module), target)
         found = self._imports.get(key)
         if found is None:
             found = self._imports[key] = self._import_target(module, target)
         return found
 
-    def _import_target(self, module: ModuleChecker, target: str) -> ImportTarget:
+    def _import_target(self, module: ParsedModule, target: str) -> ImportTarget:
         relative = target.startswith(".")
         if not relative and not Project.is_candidate(target):
             return Ext(target)
@@ -288,7 +285,7 @@ class Evaluator:
             return self.module_attribute(target.module, target.name)
         return target
 
-    def module_attribute(self, module: ModuleChecker, name: str) -> Value:
+    def module_attribute(self, module: ParsedModule, name: str) -> Value:
         bindings = module.index.scope.bindings.get(name)
         if bindings:
             return self.bindings(bindings, Frame(module, module.index.scope), name)
@@ -322,7 +319,7 @@ class Evaluator:
             assigned = classes.instance_assignments(self, receiver.cls, attr)
             if assigned:
                 values = [
-                    self.value(value, Frame(k.index.checker, k.index.function_scope(m), receiver))
+                    self.value(value, Frame(k.module, k.index.function_scope(m), receiver))
                     for k, m, value in assigned
                     if isinstance(value, cst.BaseExpression)
                 ]
@@ -349,13 +346,13 @@ class Evaluator:
         owner = found.owner
         if not found.bindings:
             return UNKNOWN
-        return self.bindings(found.bindings, Frame(owner.index.checker, owner.scope), attr)
+        return self.bindings(found.bindings, Frame(owner.module, owner.scope), attr)
 
     def base_classes(self, cls: ClassInfo) -> list[Value]:
         found = self._bases.get(cls)
         if found is None:
             assert cls.scope.parent is not None
-            frame = Frame(cls.index.checker, cls.scope.parent)
+            frame = Frame(cls.module, cls.scope.parent)
             found = self._bases[cls] = [self.value(b.value, frame) for b in cls.node.bases]
         return found
 
@@ -410,7 +407,7 @@ class Evaluator:
         if func.node.returns is None:
             return UNKNOWN
         index = func.index
-        frame = Frame(index.checker, index.enclosing_scope(func.owner, func.parent))
+        frame = Frame(func.module, index.enclosing_scope(func.owner, func.parent))
         return self.annotation(func.node.returns.annotation, frame)
 
     def _super(self, frame: Frame) -> Value:

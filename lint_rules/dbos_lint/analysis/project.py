@@ -31,8 +31,9 @@ T = TypeVar("T")
 
 
 @dataclass
-class Analysis:
-    """What one file's analysis found outside its own findings, and what it depended on.
+class ProjectTrace:
+    """What checking one file found outside the file itself, and which project files the
+    result depended on (the result cache keeps it with the file's findings).
 
     ``resolutions`` maps (importer, module) to the file found, or None; the importer is ``""``
     for the analysed file itself so that a result without any project dependency can be reused
@@ -63,8 +64,8 @@ class Project(Generic[T]):
         self._hashes: dict[Path, str | None] = {}
         self._modules: dict[Path, T | None] = {}
         self._roots: dict[Path, list[Path]] = {}
-        #: Checked file (resolved) -> what its last analysis this run found outside it.
-        self.analyses: dict[Path, Analysis] = {}
+        #: Checked file (resolved) -> the trace of its last check this run.
+        self.traces: dict[Path, ProjectTrace] = {}
 
     # -- resolution --------------------------------------------------------------------------
     def roots_for(self, directory: Path) -> list[Path]:
@@ -157,14 +158,14 @@ class Project(Generic[T]):
         self._hashes[path] = hashlib.sha256(raw).hexdigest()
         self._modules[path] = module
 
-    def still_valid(self, path: Path, analysis: Analysis) -> bool:
-        """Whether a cached analysis of ``path`` would come out the same today: every
+    def still_valid(self, path: Path, trace: ProjectTrace) -> bool:
+        """Whether a cached result for ``path`` would come out the same today: every
         resolution still finds the same file (or still none) and every file read is unchanged."""
-        for (importer, module), found in analysis.resolutions.items():
+        for (importer, module), found in trace.resolutions.items():
             now = self.resolve(Path(importer) if importer else path, module)
             if (now.as_posix() if now else None) != found:
                 return False
-        return all(self.file_hash(Path(dep)) == digest for dep, digest in analysis.deps.items())
+        return all(self.file_hash(Path(dep)) == digest for dep, digest in trace.deps.items())
 
 
 def _module_file(base: Path, parts: list[str]) -> Path | None:

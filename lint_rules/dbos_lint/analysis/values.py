@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 if TYPE_CHECKING:
-    from dbos_lint.analysis.collect import ClassInfo, FunctionInfo
-    from dbos_lint.analysis.module import ModuleChecker
+    from dbos_lint.analysis.parsed_module import ClassInfo, FunctionInfo, ParsedModule
     from dbos_lint.analysis.scopes import Scope
 
 
@@ -84,7 +83,7 @@ class Method(Value):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class ProjModule(Value):
-    module: ModuleChecker
+    module: ParsedModule
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -204,7 +203,7 @@ def describe(v: Value) -> str:
 class Frame:
     """Where an expression is evaluated: its module, its scope, and what ``self`` is."""
 
-    module: ModuleChecker
+    module: ParsedModule
     scope: Scope
     receiver: ProjInst | ProjClass | None = None
 
@@ -216,5 +215,10 @@ class Frame:
 class Symbol:
     """An import of a name defined in a project module (``from .helpers import compute``)."""
 
-    module: ModuleChecker
+    module: ParsedModule
     name: str
+
+
+#: What an imported dotted name stands for: an outside name, a project module, a name defined
+#: in a project module, or unknown.
+ImportTarget = Ext | ProjModule | Symbol | Value

@@ -1,5 +1,5 @@
 """One walk over a workflow body (or a helper it reaches, or a step body), applying the
-body rules (``call_rules``, ``read_rules``) to the nodes they are about.
+body rules (``calls``, ``reads`` and the families they use) to the nodes they are about.
 
 In a workflow, and the plain code it reaches, everything is judged; in a step or a
 transaction only API misuse is checked: steps are the sanctioned place for nondeterminism.
@@ -16,7 +16,7 @@ from typing import cast
 
 import libcst as cst
 
-from dbos_lint.analysis.collect import Kind
+from dbos_lint.analysis.parsed_module import Kind
 from dbos_lint.analysis.scopes import COMPREHENSIONS
 from dbos_lint.analysis.syntax import all_params, read_children_reversed
 from dbos_lint.analysis.values import Frame

@@ -10,7 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from dbos_lint.analysis import classes
-from dbos_lint.analysis.collect import Kind
+from dbos_lint.analysis.parsed_module import Kind
 from dbos_lint.analysis.syntax import dotted
 from dbos_lint.analysis.values import (
     Bound,

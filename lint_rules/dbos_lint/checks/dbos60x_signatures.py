@@ -12,9 +12,8 @@ from __future__ import annotations
 import libcst as cst
 
 from dbos_lint.analysis.annotations import first_named
-from dbos_lint.analysis.collect import FunctionInfo
 from dbos_lint.analysis.evaluate import Evaluator
-from dbos_lint.analysis.module import ModuleChecker
+from dbos_lint.analysis.parsed_module import FunctionInfo, ParsedModule
 from dbos_lint.analysis.syntax import all_params
 from dbos_lint.analysis.values import Ext, Frame, Value
 from dbos_lint.catalogue import names as n
@@ -35,7 +34,7 @@ def _unrecordable(named: Value) -> bool:
 
 
 def signature_findings(
-    ev: Evaluator, module: ModuleChecker, info: FunctionInfo
+    ev: Evaluator, module: ParsedModule, info: FunctionInfo
 ) -> list[tuple[cst.CSTNode, str, str]]:
     """(annotation, code, how to name it) for each parameter/return type that cannot be
     recorded."""
@@ -56,7 +55,7 @@ def signature_findings(
     return found
 
 
-def _shown(module: ModuleChecker, expr: cst.BaseExpression, bad: str) -> str:
+def _shown(module: ParsedModule, expr: cst.BaseExpression, bad: str) -> str:
     """How a message names the type: itself when the annotation spells it, else the
     annotation as written and what it names (``Handler``, an alias)."""
     written = module.module.code_for_node(expr).strip().strip("'\"")

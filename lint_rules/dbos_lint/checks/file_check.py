@@ -3,10 +3,10 @@
 For one checked file, every workflow, step and transaction is a root:
 
 * a workflow body is walked, then every plain function, method, constructor or property it
-  calls (in this module or, given a :class:`~dbos_lint.project.Project`, in any module of the
-  project, through imports and re-exports), transitively and with the call chain kept for the
-  message; what is found in another file is reported there, naming the workflow, its file and
-  the chain;
+  calls (in this module or, given a :class:`~dbos_lint.analysis.project.Project`, in any
+  module of the project, through imports and re-exports), transitively and with the call chain
+  kept for the message; what is found in another file is reported there, naming the workflow,
+  its file and the chain;
 * a step or transaction body is walked for API misuse only;
 * signatures are checked for values that cannot be recorded.
 
@@ -25,10 +25,9 @@ from pathlib import Path
 import libcst as cst
 
 from dbos_lint.analysis.classes import receiver_key
-from dbos_lint.analysis.collect import FunctionInfo, Kind
 from dbos_lint.analysis.evaluate import Evaluator
-from dbos_lint.analysis.module import ModuleChecker, load_module
-from dbos_lint.analysis.project import Analysis, Project
+from dbos_lint.analysis.parsed_module import FunctionInfo, Kind, ParsedModule, load_module
+from dbos_lint.analysis.project import Project, ProjectTrace
 from dbos_lint.analysis.suppressions import is_suppressed
 from dbos_lint.analysis.values import ProjClass, ProjInst
 from dbos_lint.catalogue import RULES
@@ -43,7 +42,7 @@ _DECORATOR_HINT = re.compile(rb"\.\s*(?:workflow|step|transaction)\b")
 
 @dataclass(frozen=True)
 class _Pending:
-    module: ModuleChecker
+    module: ParsedModule
     node: cst.CSTNode
     code: str
     message: str
@@ -54,14 +53,14 @@ class _Pending:
     within: cst.FunctionDef | None
 
 
-class _Analysis:
+class FileCheck:
     """One checked file: its roots' walks, everything they report (in this file or in helper
     files of the project) and the project files they depended on."""
 
     def __init__(
         self,
-        root: ModuleChecker,
-        project: Project[ModuleChecker] | None,
+        root: ParsedModule,
+        project: Project[ParsedModule] | None,
         display: str | None,
     ) -> None:
         self.root = root
@@ -69,13 +68,13 @@ class _Analysis:
         self.settings = root.settings
         self.display = display or (root.path.name if root.path is not None else "<module>")
         self.pending: dict[tuple[int, str], _Pending] = {}
-        self.record = Analysis()
+        self.trace = ProjectTrace()
         self.evaluator = Evaluator(self)
 
     # -- reporting -------------------------------------------------------------------------
     def report(
         self,
-        module: ModuleChecker,
+        module: ParsedModule,
         node: cst.CSTNode,
         code: str,
         name: str,
@@ -135,7 +134,7 @@ class _Analysis:
         return sorted(own), {path: sorted(found) for path, found in sorted(foreign.items())}
 
     def close(self) -> None:
-        """Drop the evaluator (it points back here), so the analysis is freed at once rather
+        """Drop the evaluator (it points back here), so the check is freed at once rather
         than by the cyclic collector."""
         self.evaluator.close()
 
@@ -173,7 +172,7 @@ class _Analysis:
                 if key in seen:
                     continue
                 seen.add(key)
-                module = helper.index.checker
+                module = helper.module
                 crossed = walk.crossed or module is not self.root
                 link = helper.qualname
                 if module is not self.root:
@@ -185,7 +184,7 @@ class _Analysis:
         return first_yield
 
     # -- following into other modules of the project ------------------------------------------
-    def module_for(self, importer: ModuleChecker, dotted: str) -> ModuleChecker | None:
+    def module_for(self, importer: ParsedModule, dotted: str) -> ParsedModule | None:
         """The project module ``dotted`` (``app.helpers``, ``.helpers``) names when imported
         from ``importer``, parsed once per run; every lookup is recorded for the cache."""
         if self.project is None or importer.path is None:
@@ -194,7 +193,7 @@ class _Analysis:
             return None
         key = "" if importer is self.root else importer.path.as_posix()
         target = self.project.resolve(importer.path, dotted)
-        self.record.resolutions[(key, dotted)] = target.as_posix() if target else None
+        self.trace.resolutions[(key, dotted)] = target.as_posix() if target else None
         if target is None:
             return None
         if target == self.root.path:
@@ -205,7 +204,7 @@ class _Analysis:
             found.dotted = self.project.dotted_name(target)
         digest = self.project.file_hash(target)
         if digest is not None:
-            self.record.deps[target.as_posix()] = digest
+            self.trace.deps[target.as_posix()] = digest
         return found
 
 
@@ -220,10 +219,10 @@ def _receiver_of(info: FunctionInfo) -> Receiver:
 
 def check_module(module: cst.Module, settings: Settings | None = None) -> list[Finding]:
     """Findings for an already-parsed module, before suppressions are applied."""
-    analysis = _Analysis(ModuleChecker(module, settings or Settings()), None, None)
-    analysis.run()
-    found = analysis.findings()[0]
-    analysis.close()
+    check = FileCheck(ParsedModule(module, settings or Settings()), None, None)
+    check.run()
+    found = check.findings()[0]
+    check.close()
     return found
 
 
@@ -239,7 +238,7 @@ def _syntax_finding(raw: bytes, exc: cst.ParserSyntaxError) -> Finding:
     return Finding(line, column, n.SYNTAX, RULES[n.SYNTAX].format(reason))
 
 
-def new_project(root: Path) -> Project[ModuleChecker]:
+def new_project(root: Path) -> Project[ParsedModule]:
     """A per-run project for ``check_source(..., project=...)``."""
     return Project(root)
 
@@ -250,7 +249,7 @@ def check_source(
     *,
     suppress: bool = True,
     path: Path | None = None,
-    project: Project[ModuleChecker] | None = None,
+    project: Project[ParsedModule] | None = None,
     display: str | None = None,
 ) -> list[Finding]:
     """Parse and check one module. A syntax error becomes a DBOS000 finding, never an exception.
@@ -262,38 +261,38 @@ def check_source(
 
     With ``path`` and ``project``, what the workflows call in other modules of the project is
     followed too; what that found outside this file and which files it read are left in
-    ``project.analyses[path]`` (the runner merges and caches them). ``display`` names this file
+    ``project.traces[path]`` (the runner merges and caches them). ``display`` names this file
     in the messages of findings reached across modules.
     """
     raw = source.encode("utf-8") if isinstance(source, str) else source
     resolved = path.resolve() if path is not None else None
     settings = settings or Settings()
     if project is not None and resolved is not None:
-        project.analyses[resolved] = Analysis()
-    known, checker = (False, None)
+        project.traces[resolved] = ProjectTrace()
+    known, parsed = (False, None)
     if project is not None and resolved is not None:
-        known, checker = project.loaded(resolved, raw)
-    if checker is None:
+        known, parsed = project.loaded(resolved, raw)
+    if parsed is None:
         try:
             module = cst.parse_module(raw)
         except cst.ParserSyntaxError as exc:
             return [_syntax_finding(raw, exc)]
         if b"dbos" not in raw or not _DECORATOR_HINT.search(raw):
             return []
-        checker = ModuleChecker(module, settings, resolved, raw)
+        parsed = ParsedModule(module, settings, resolved, raw)
         if project is not None and resolved is not None and not known:
-            project.remember(resolved, raw, checker)
+            project.remember(resolved, raw, parsed)
     elif b"dbos" not in raw or not _DECORATOR_HINT.search(raw):
         return []
-    if project is not None and resolved is not None and not checker.dotted:
-        checker.dotted = project.dotted_name(resolved)
-    analysis = _Analysis(checker, project, display)
-    analysis.run()
-    findings, analysis.record.foreign = analysis.findings()
-    analysis.close()
+    if project is not None and resolved is not None and not parsed.dotted:
+        parsed.dotted = project.dotted_name(resolved)
+    check = FileCheck(parsed, project, display)
+    check.run()
+    findings, check.trace.foreign = check.findings()
+    check.close()
     if project is not None and resolved is not None:
-        project.analyses[resolved] = analysis.record
+        project.traces[resolved] = check.trace
     if not suppress or not findings:
         return findings
-    suppressions = analysis.root.suppressions()
+    suppressions = check.root.suppressions()
     return [f for f in findings if not is_suppressed(suppressions, f.line, f.code)]

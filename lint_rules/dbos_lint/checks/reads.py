@@ -8,7 +8,7 @@ from typing import cast
 import libcst as cst
 
 from dbos_lint.analysis import classes
-from dbos_lint.analysis.collect import Kind
+from dbos_lint.analysis.parsed_module import Kind
 from dbos_lint.analysis.project import Project
 from dbos_lint.analysis.scopes import Bind, Binding
 from dbos_lint.analysis.syntax import dotted
@@ -23,13 +23,13 @@ from dbos_lint.analysis.values import (
     describe,
 )
 from dbos_lint.catalogue import names as n
-from dbos_lint.checks.rule_base import WalkBase
+from dbos_lint.checks.rule_base import RuleBase
 
 #: Attribute names whose read may be host state or the transaction session.
 _ACCESS_LEAVES = frozenset(name.rsplit(".", 1)[-1] for name in n.ACCESSES) | {"sql_session"}
 
 
-class ReadRules(WalkBase):
+class ReadRules(RuleBase):
     # -- reads -----------------------------------------------------------------------------------
     def _access(self, node: cst.Name | cst.Attribute, frame: Frame) -> None:
         """Reads of host state (``os.environ``, ``sys.argv``), ``DBOS.sql_session``, and

@@ -1,7 +1,8 @@
-"""What a body walk is: the root it serves, where it stands, and what it reports to.
+"""What every body rule stands on: the walk (the root it serves, where it stands), what it
+reports to, and the two things every rule does (report a finding, follow a project function).
 
-Shared by the rules (``read_rules``, ``call_rules``) and the walk itself (``walker``); kept
-apart so that each of those files holds one job.
+Shared by the rule families (``reads``, ``calls`` and the modules named by code) and the
+traversal (``body_walker``); kept apart so that each of those files holds one job.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from typing import Protocol
 
 import libcst as cst
 
-from dbos_lint.analysis.collect import FunctionInfo, Kind
 from dbos_lint.analysis.evaluate import Evaluator
-from dbos_lint.analysis.module import ModuleChecker
+from dbos_lint.analysis.parsed_module import FunctionInfo, Kind, ParsedModule
 from dbos_lint.analysis.values import ProjClass, ProjInst
 from dbos_lint.catalogue import names as n
 from dbos_lint.catalogue.settings import Settings
@@ -30,7 +30,7 @@ class Walk:
     kind: Kind
     root: FunctionInfo
     current: FunctionInfo
-    module: ModuleChecker
+    module: ParsedModule
     chain: tuple[str, ...] = ()
     crossed: bool = False
     receiver: Receiver = None
@@ -42,7 +42,7 @@ class Reporter(Protocol):
 
     def report(
         self,
-        module: ModuleChecker,
+        module: ParsedModule,
         node: cst.CSTNode,
         code: str,
         name: str,
@@ -51,7 +51,7 @@ class Reporter(Protocol):
     ) -> None: ...
 
 
-class WalkBase:
+class RuleBase:
     """State every rule reads, and the two things every rule does: report, and ask for a
     project function to be walked next."""
 
@@ -77,7 +77,7 @@ class WalkBase:
     def _follow(self, info: FunctionInfo, receiver: Receiver, call: cst.Call | None = None) -> None:
         """Walk a project function next, unless the configuration names it: an
         ``extra-allowed`` helper is trusted, an ``extra-forbidden`` one is reported."""
-        dotted = info.index.checker.dotted
+        dotted = info.module.dotted
         if dotted and call is not None:
             name = f"{dotted}.{info.qualname}"
             if self.r.settings.is_allowed(name):

@@ -1,24 +1,32 @@
-"""Index one module: its functions (classified by dbos decorator), classes and top-level names.
+"""One parsed module as every check of a run shares it, and its index: functions (classified
+by dbos decorator), classes and top-level names.
+
+A :class:`ParsedModule` holds no findings and nothing that depends on which workflow is being
+checked (values do, through the project files they resolve, and live in the evaluator), so a
+helper module is parsed and indexed once per run however many workflows reach it (see
+``Project.module``). Its index is built on first use: a module parsed only to be skipped never
+pays for it.
 
 Workflows, steps and transactions are recognised by the *resolved* decorator name, so
 ``from dbos import DBOS as D`` + ``@D.workflow()`` and ``import dbos`` + ``@dbos.DBOS.workflow``
 both count, while a local class that happens to be called ``DBOS`` does not.
 
-The walk only descends through statements (``def`` and ``class`` are statements, so nothing
-can hide in an expression). Skipping expressions keeps it a small fraction of the parse, which
-matters because this runs on every workflow module and every helper module a workflow reaches.
-Function scopes are built later, only for the functions a walk enters.
+The index walk only descends through statements (``def`` and ``class`` are statements, so
+nothing can hide in an expression). Skipping expressions keeps it a small fraction of the
+parse, which matters because this runs on every workflow module and every helper module a
+workflow reaches. Function scopes are built later, only for the functions a walk enters.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import libcst as cst
 
+from dbos_lint.analysis.positions import Span, def_lines, function_spans, spans
 from dbos_lint.analysis.scopes import (
     Bind,
     Scope,
@@ -26,11 +34,10 @@ from dbos_lint.analysis.scopes import (
     new_comprehension_scope,
     new_function_scope,
 )
+from dbos_lint.analysis.suppressions import parse_suppressions
 from dbos_lint.analysis.syntax import child_statements
 from dbos_lint.catalogue import names as n
-
-if TYPE_CHECKING:
-    from dbos_lint.analysis.module import ModuleChecker
+from dbos_lint.catalogue.settings import Settings
 
 
 class Kind(enum.Enum):
@@ -45,12 +52,104 @@ _CLASSMETHOD = frozenset({"builtins.classmethod"})
 _PROPERTY = frozenset({"builtins.property", "functools.cached_property"})
 
 
+class ParsedModule:
+    """One source file: its libcst tree, where it lives, and what is computed from it once
+    (index, positions, suppressions, parsed quoted annotations)."""
+
+    def __init__(
+        self,
+        module: cst.Module,
+        settings: Settings,
+        path: Path | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        self.module = module
+        self.settings = settings
+        self.path = path
+        self.raw = raw
+        #: How the module is imported, when known (see ``Project.dotted_name``).
+        self.dotted = ""
+        self._index: ModuleIndex | None = None
+        self._spans: dict[cst.CSTNode, Span] = {}
+        self._lines: dict[cst.FunctionDef, tuple[int, str]] | None = None
+        self._lines_read = False
+        #: Quoted annotations, parsed (see ``annotations.parse_quoted``).
+        self.quoted: dict[cst.SimpleString, cst.BaseExpression | None] = {}
+        self._suppressions: dict[int, frozenset[str] | None] | None = None
+
+    @property
+    def index(self) -> ModuleIndex:
+        """Built on first use: a module parsed only to be skipped never pays for it."""
+        if self._index is None:
+            walrus = self.raw is None or b":=" in self.raw
+            self._index = ModuleIndex(self.module, self, walrus=walrus)
+        return self._index
+
+    @property
+    def short_name(self) -> str:
+        """How a chain names this module: ``helpers`` for app/helpers.py, ``app`` for
+        app/__init__.py."""
+        if self.path is None:
+            return "<module>"
+        return self.path.parent.name if self.path.name == "__init__.py" else self.path.stem
+
+    @property
+    def is_package(self) -> bool:
+        return self.path is not None and self.path.name == "__init__.py"
+
+    def positions(
+        self, wanted: Mapping[cst.FunctionDef | None, Collection[cst.CSTNode]]
+    ) -> Mapping[cst.CSTNode, Span]:
+        """Positions of reported nodes, grouped by the function each lies in (None: unknown);
+        computed only when there is something to report."""
+        missing = {
+            func: [node for node in nodes if node not in self._spans]
+            for func, nodes in wanted.items()
+        }
+        missing = {func: nodes for func, nodes in missing.items() if nodes}
+        if not missing:
+            return self._spans
+        lines = self._def_lines() if None not in missing else None
+        if lines is None or any(func not in lines for func in missing):
+            self._spans.update(spans(self.module, [n for ns in missing.values() for n in ns]))
+            return self._spans
+        for func, nodes in missing.items():
+            assert func is not None
+            line, indent = lines[func]
+            self._spans.update(function_spans(self.module, func, line, indent, nodes))
+        return self._spans
+
+    def _def_lines(self) -> dict[cst.FunctionDef, tuple[int, str]] | None:
+        if not self._lines_read:
+            self._lines_read = True
+            if self.raw is not None:
+                self._lines = def_lines(self.raw, list(self.index.functions))
+        return self._lines
+
+    def suppressions(self) -> dict[int, frozenset[str] | None]:
+        if self._suppressions is None:
+            self._suppressions = parse_suppressions(self.raw) if self.raw is not None else {}
+        return self._suppressions
+
+
+def load_module(raw: bytes, settings: Settings, path: Path) -> ParsedModule | None:
+    """A helper module as the checker sees it; one that does not parse is not followed (it is
+    reported as DBOS000 when checked itself)."""
+    try:
+        module = cst.parse_module(raw)
+    except cst.ParserSyntaxError:
+        return None
+    return ParsedModule(module, settings, path, raw)
+
+
 @dataclass(eq=False)
 class FunctionInfo:
     node: cst.FunctionDef
     kind: Kind
     qualname: str
     index: ModuleIndex
+    #: The module the function is defined in.
+    module: ParsedModule
     #: The class this function is a method of, if any.
     owner: ClassInfo | None = None
     #: The function this one is nested in, if any.
@@ -83,6 +182,8 @@ class ClassInfo:
     node: cst.ClassDef
     qualname: str
     index: ModuleIndex
+    #: The module the class is defined in.
+    module: ParsedModule
     scope: Scope
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
     parent: FunctionInfo | None = None
@@ -101,12 +202,10 @@ class ClassInfo:
 class ModuleIndex:
     """Everything the checker knows about one module without walking expressions."""
 
-    def __init__(self, module: cst.Module, checker: ModuleChecker, *, walrus: bool = True) -> None:
-        self.module = module
+    def __init__(self, module: cst.Module, parsed: ParsedModule, *, walrus: bool = True) -> None:
+        """``parsed`` is recorded on the functions and classes found (not kept here)."""
         #: Whether the source may contain ``:=`` (function scopes then read expressions too).
         self.walrus = walrus
-        #: The module this index belongs to (values carry indexes, evaluation needs the file).
-        self.checker = checker
         self.scope = Scope("module", module, None)
         #: Every function in source order.
         self.functions: dict[cst.FunctionDef, FunctionInfo] = {}
@@ -115,7 +214,7 @@ class ModuleIndex:
         self.global_writes: set[str] = set()
         self._scopes: dict[cst.CSTNode, Scope] = {}
         bind_statements(self.scope, list(module.body))
-        _Indexer(self).walk(list(module.body), (), None, None)
+        _Indexer(self, parsed).walk(list(module.body), (), None, None)
         for info in self.functions.values():
             info.kind, info.decorators = _classify(self, info)
 
@@ -155,8 +254,9 @@ class ModuleIndex:
 
 
 class _Indexer:
-    def __init__(self, index: ModuleIndex) -> None:
+    def __init__(self, index: ModuleIndex, parsed: ParsedModule) -> None:
         self.index = index
+        self.parsed = parsed
 
     def walk(
         self,
@@ -186,7 +286,7 @@ class _Indexer:
         parent: FunctionInfo | None,
     ) -> None:
         qualname = ".".join((*prefix, node.name.value))
-        info = FunctionInfo(node, Kind.PLAIN, qualname, self.index, owner, parent)
+        info = FunctionInfo(node, Kind.PLAIN, qualname, self.index, self.parsed, owner, parent)
         if owner is not None:
             owner.methods.setdefault(node.name.value, info)
         self.index.functions[node] = info
@@ -207,7 +307,8 @@ class _Indexer:
             outer = self.index.scope
         scope = Scope("class", node, outer)
         bind_statements(scope, list(node.body.body))
-        info = ClassInfo(node, ".".join((*prefix, node.name.value)), self.index, scope)
+        qualname = ".".join((*prefix, node.name.value))
+        info = ClassInfo(node, qualname, self.index, self.parsed, scope)
         info.parent = parent
         self.index.classes[node] = info
         self.walk(node.body.body, (*prefix, node.name.value), info, parent)
