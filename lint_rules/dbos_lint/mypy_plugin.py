@@ -70,7 +70,7 @@ from mypy.types import CallableType, Instance, Type, get_proper_type
 
 from dbos_lint import mypy_signatures as sig
 from dbos_lint.analysis.suppressions import line_suppresses
-from dbos_lint.catalogue import RULES
+from dbos_lint.catalogue import RULES, codes
 from dbos_lint.catalogue import names as n
 from dbos_lint.catalogue import objects as o
 
@@ -229,7 +229,7 @@ def _set_order(what: str) -> Callable[[Any], Type]:
     @_guarded
     def hook(ctx: FunctionContext | MethodContext) -> Type:
         if ctx.arg_types and ctx.arg_types[0] and _is_set(ctx.arg_types[0][0]):
-            _report(ctx, n.SET_ORDER, what)
+            _report(ctx, codes.SET_ORDER, what)
         return ctx.default_return_type
 
     return hook
@@ -238,7 +238,7 @@ def _set_order(what: str) -> Callable[[Any], Type]:
 @_guarded
 def _set_pop(ctx: MethodContext) -> Type:
     if not any(ctx.args):
-        _report(ctx, n.SET_ORDER, "`set.pop()` on a set")
+        _report(ctx, codes.SET_ORDER, "`set.pop()` on a set")
     return ctx.default_return_type
 
 
@@ -307,7 +307,7 @@ def _check_signature(ctx: FunctionContext) -> Type:
         bad = sig.unrecordable(arg_type)
         if bad is not None:
             written = sig.written(spelled.arg_types[i]) if spelled is not None else None
-            _fail(api, func.arguments[i], n.PARAM_TYPE, sig.shown(bad, written))
+            _fail(api, func.arguments[i], codes.PARAM_TYPE, sig.shown(bad, written))
     returned = typ.ret_type
     if func.is_coroutine:
         proper = get_proper_type(returned)
@@ -316,7 +316,7 @@ def _check_signature(ctx: FunctionContext) -> Type:
     bad = sig.unrecordable(returned)
     if bad is not None:
         written = sig.written(spelled.ret_type) if spelled is not None else None
-        _fail(api, func, n.RETURN_TYPE, sig.shown(bad, written))
+        _fail(api, func, codes.RETURN_TYPE, sig.shown(bad, written))
     return ctx.default_return_type
 
 

@@ -24,6 +24,7 @@ from mypy.types import (
 
 from dbos_lint.catalogue import names as n
 from dbos_lint.catalogue import objects as o
+from dbos_lint.catalogue.dbos60x_signatures import UNSERIALIZABLE_TYPES
 
 #: Nested types are followed this deep (recursive aliases end here).
 _MAX_DEPTH = 8
@@ -35,7 +36,7 @@ def _public(fullname: str) -> str:
 
 def _refused(fullname: str) -> bool:
     name = _public(fullname)
-    return name in n.UNSERIALIZABLE_TYPES or o.client_code(name) is not None
+    return name in UNSERIALIZABLE_TYPES or o.client_code(name) is not None
 
 
 def unrecordable(typ: Type, depth: int = 0) -> str | None:

@@ -48,6 +48,13 @@ from dbos_lint.analysis.values import (
 )
 from dbos_lint.catalogue import names as n
 from dbos_lint.catalogue import objects as o
+from dbos_lint.catalogue.dbos50x_order_and_identity import (
+    ORDER_KEEPING,
+    SET_CLASSES,
+    SET_RETURNING,
+    SET_TYPES,
+)
+from dbos_lint.catalogue.dbos201_filesystem import PATH_CLASSES
 
 MAX_DEPTH = 60
 
@@ -65,7 +72,7 @@ _LITERALS: dict[type[cst.CSTNode], Value] = {
     cst.FormattedString: Inst("builtins.str"),
 }
 _SET_OPERATORS = (cst.BitOr, cst.BitAnd, cst.Subtract, cst.BitXor)
-_PATHS = n.PATH_CLASSES | {"pathlib.PurePath", "pathlib.PurePosixPath"}
+_PATHS = PATH_CLASSES | {"pathlib.PurePath", "pathlib.PurePosixPath"}
 
 
 class ProjectView(Protocol):
@@ -163,7 +170,7 @@ class Evaluator:
             if any(isinstance(v, Inst) and o.public_class(v.cls) in _PATHS for v in (left, right)):
                 return Inst("pathlib.Path", shared=_shared(left))
         elif isinstance(op, _SET_OPERATORS):
-            if isinstance(left, Inst) and left.cls in o.SET_CLASSES:
+            if isinstance(left, Inst) and left.cls in SET_CLASSES:
                 return Inst("builtins.set", unordered=True, what="a set expression")
         elif isinstance(op, cst.Add):
             if left.unordered or self.value(expr.right, frame).unordered:
@@ -249,7 +256,7 @@ class Evaluator:
         """An object of the type an annotation declares (``tags: set[str]``: a set)."""
         declared = outer_type(self, expr, frame)
         if isinstance(declared, Ext):
-            if declared.name in n.SET_TYPES:
+            if declared.name in SET_TYPES:
                 return Inst("builtins.set", unordered=True, what="a set")
             return Inst(o.public_class(declared.name))
         if isinstance(declared, ProjClass):
@@ -375,9 +382,9 @@ class Evaluator:
     def _call_outside(self, name: str, call: cst.Call, frame: Frame) -> Value:
         positional = [a.value for a in call.args if a.keyword is None and not a.star]
         leaf = name.rsplit(".", 1)[-1]
-        if name in o.SET_CLASSES:
+        if name in SET_CLASSES:
             return Inst(name, unordered=True, what=f"`{leaf}(...)`")
-        if name in o.ORDER_KEEPING:
+        if name in ORDER_KEEPING:
             if any(self.value(a, frame).unordered for a in positional):
                 return Ordered(what=f"`{leaf}(...)` of a set")
             return Inst(name)
@@ -398,7 +405,7 @@ class Evaluator:
         returned = o.RETURNS.get(f"{cls}.{method.name}")
         if returned is not None:
             return Inst(returned, origin=call)
-        if cls in o.SET_CLASSES and method.name in o.SET_RETURNING:
+        if cls in SET_CLASSES and method.name in SET_RETURNING:
             return Inst("builtins.set", unordered=True, what="a set expression")
         return UNKNOWN
 

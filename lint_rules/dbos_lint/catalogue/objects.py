@@ -1,10 +1,12 @@
 """What the checker knows about objects: what calls return, and what objects' methods do.
 
 ``names`` says which *names* break replay (``time.time``, anything in ``requests``). This module
-carries that knowledge over to *objects*: a ``requests.Session`` kept on ``self`` does network
-I/O whenever one of its methods is called, ``asyncio.get_running_loop()`` returns a loop whose
-``time()`` is a process clock, ``Path(...) / "x"`` is still a path. The evaluator uses these
-tables to give call results a class, and the body rules to judge method calls on them.
+carries that knowledge over to *objects* (the families' ``clients`` and ``methods`` tables,
+merged, and what the value flow must know of outside objects): a ``requests.Session`` kept on
+``self`` does network I/O whenever one of its methods is called, ``asyncio.get_running_loop()``
+returns a loop whose ``time()`` is a process clock, ``Path(...) / "x"`` is still a path. The
+evaluator uses these tables to give call results a class, and the body rules to judge method
+calls on them.
 
 Like the deny-list, this is data a reviewer can audit; the mypy plugin reads the same tables
 (by the names mypy reports, mapped through ``names.MYPY_ALIASES``).
@@ -16,6 +18,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue.dbos201_filesystem import PATH_CLASSES
+from dbos_lint.catalogue.names import merged
 
 _PATH_RETURNING = (
     "joinpath with_name with_stem with_suffix relative_to absolute resolve expanduser "
@@ -55,95 +59,19 @@ RETURNS: Mapping[str, str] = MappingProxyType(
         "sqlalchemy.orm.sessionmaker.__call__": "sqlalchemy.orm.Session",
         "sqlalchemy.ext.asyncio.create_async_engine": "sqlalchemy.ext.asyncio.AsyncEngine",
         "numpy.random.default_rng": "numpy.random.Generator",
-        **{f"{c}.{m}": "pathlib.Path" for c in n.PATH_CLASSES for m in _PATH_RETURNING},
+        **{f"{c}.{m}": "pathlib.Path" for c in PATH_CLASSES for m in _PATH_RETURNING},
     }
 )
 
 #: Attributes (no call) holding an object of a known class.
 ATTRIBUTES: Mapping[str, str] = MappingProxyType(
-    {f"{c}.{a}": "pathlib.Path" for c in n.PATH_CLASSES for a in _PATH_ATTRIBUTES}
+    {f"{c}.{a}": "pathlib.Path" for c in PATH_CLASSES for a in _PATH_ATTRIBUTES}
 )
-
-_CLIENTS: dict[str, tuple[str, ...]] = {
-    n.NETWORK: (
-        "requests.Session",
-        "httpx.Client",
-        "httpx.AsyncClient",
-        "aiohttp.ClientSession",
-        "urllib3.PoolManager",
-        "urllib3.HTTPConnectionPool",
-        "urllib3.HTTPSConnectionPool",
-        "http.client.HTTPConnection",
-        "http.client.HTTPSConnection",
-        "ftplib.FTP",
-        "ftplib.FTP_TLS",
-        "smtplib.SMTP",
-        "smtplib.SMTP_SSL",
-        "imaplib.IMAP4",
-        "imaplib.IMAP4_SSL",
-        "poplib.POP3",
-        "xmlrpc.client.ServerProxy",
-        "socket.socket",
-        "ssl.SSLSocket",
-        "grpc.Channel",
-    ),
-    n.DATABASE: (
-        "sqlite3.Connection",
-        "sqlite3.Cursor",
-        "psycopg.Connection",
-        "psycopg.AsyncConnection",
-        "psycopg.Cursor",
-        "psycopg.AsyncCursor",
-        "psycopg_pool.ConnectionPool",
-        "psycopg_pool.AsyncConnectionPool",
-        "psycopg2.extensions.connection",
-        "psycopg2.extensions.cursor",
-        "asyncpg.Connection",
-        "asyncpg.Pool",
-        "pymysql.connections.Connection",
-        "pymongo.MongoClient",
-        "motor.motor_asyncio.AsyncIOMotorClient",
-        "redis.Redis",
-        "redis.StrictRedis",
-        "redis.asyncio.Redis",
-        "aiosqlite.Connection",
-        "sqlalchemy.engine.Engine",
-        "sqlalchemy.engine.Connection",
-        "sqlalchemy.orm.Session",
-        "sqlalchemy.orm.scoped_session",
-        "sqlalchemy.ext.asyncio.AsyncSession",
-        "sqlalchemy.ext.asyncio.AsyncEngine",
-        "sqlalchemy.ext.asyncio.AsyncConnection",
-    ),
-    n.FILESYSTEM: (
-        "io.TextIOWrapper",
-        "io.BufferedReader",
-        "io.BufferedWriter",
-        "io.BufferedRandom",
-        "io.FileIO",
-        "tempfile.TemporaryDirectory",
-        "tempfile.NamedTemporaryFile",
-        "tempfile.SpooledTemporaryFile",
-        "shelve.Shelf",
-    ),
-    n.PROCESS: ("subprocess.Popen", "asyncio.subprocess.Process"),
-    n.THREADS: (
-        "threading.Thread",
-        "threading.Timer",
-        "concurrent.futures.ThreadPoolExecutor",
-        "concurrent.futures.ProcessPoolExecutor",
-        "multiprocessing.Process",
-        "multiprocessing.pool.Pool",
-    ),
-    n.ENTROPY: ("random.SystemRandom",),
-}
 
 #: Classes whose objects do I/O (or draw entropy) in every method: a client kept on ``self``
 #: or at module level is as nondeterministic as the module that made it. Listed explicitly
 #: (a network library's ``Response`` or ``URL`` is plain data).
-CLIENT_CLASSES: Mapping[str, str] = MappingProxyType(
-    {cls: code for code, classes in _CLIENTS.items() for cls in classes}
-)
+CLIENT_CLASSES: Mapping[str, str] = merged(lambda f: f.clients)
 
 #: Definition names of the same classes (re-exports, mypy's view) -> the public name.
 CLASS_ALIASES: Mapping[str, str] = MappingProxyType(
@@ -176,26 +104,8 @@ CLASS_ALIASES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-_LOOP = "asyncio.AbstractEventLoop"
 #: Methods of outside objects that break replay whatever made the object.
-METHOD_CALLS: Mapping[str, str] = MappingProxyType(
-    {
-        f"{_LOOP}.time": n.MONO_CLOCK,
-        f"{_LOOP}.run_in_executor": n.THREADS,
-        f"{_LOOP}.call_soon_threadsafe": n.THREADS,
-        f"{_LOOP}.getaddrinfo": n.NETWORK,
-        f"{_LOOP}.getnameinfo": n.NETWORK,
-        f"{_LOOP}.create_connection": n.NETWORK,
-        f"{_LOOP}.create_datagram_endpoint": n.NETWORK,
-        f"{_LOOP}.create_server": n.NETWORK,
-        f"{_LOOP}.create_unix_connection": n.NETWORK,
-        f"{_LOOP}.sock_connect": n.NETWORK,
-        f"{_LOOP}.sock_recv": n.NETWORK,
-        f"{_LOOP}.sock_sendall": n.NETWORK,
-        f"{_LOOP}.subprocess_exec": n.PROCESS,
-        f"{_LOOP}.subprocess_shell": n.PROCESS,
-    }
-)
+METHOD_CALLS: Mapping[str, str] = merged(lambda f: f.methods)
 
 
 def public_class(name: str) -> str:
@@ -220,68 +130,3 @@ def method_code(cls: str, method: str, *, unseeded: bool, shared: bool) -> str |
         # the same one (a module-level generator): then the draws depend on the others.
         return n.MIN_ARGS_CODES[cls] if (unseeded or shared) else None
     return client_code(cls)
-
-
-#: Methods that change a container in place (mutating module-level state when it is shared).
-MUTATING_METHODS = frozenset(
-    (
-        "append extend insert remove pop clear sort reverse add discard update setdefault "
-        "popitem difference_update intersection_update symmetric_difference_update "
-        "appendleft extendleft popleft rotate __setitem__ __delitem__"
-    ).split()
-)
-
-#: Outside classes whose objects are plain mutable containers.
-CONTAINERS = frozenset(
-    {
-        "builtins.dict",
-        "builtins.list",
-        "builtins.set",
-        "builtins.bytearray",
-        "collections.defaultdict",
-        "collections.OrderedDict",
-        "collections.Counter",
-        "collections.deque",
-        "collections.ChainMap",
-    }
-)
-
-SET_CLASSES = frozenset({"builtins.set", "builtins.frozenset"})
-#: Set methods returning a new set (``a.union(b)``: still in hash order).
-SET_RETURNING = frozenset(
-    "union intersection difference symmetric_difference copy __or__ __and__ __sub__".split()
-)
-#: Builtins that keep their argument's order (a list made from a set is in set order).
-ORDER_KEEPING = frozenset(
-    {
-        "builtins.list",
-        "builtins.tuple",
-        "builtins.iter",
-        "builtins.reversed",
-        "builtins.enumerate",
-        "builtins.zip",
-        "builtins.map",
-        "builtins.filter",
-        "itertools.chain",
-        "itertools.islice",
-        "itertools.cycle",
-        "itertools.accumulate",
-    }
-)
-#: Builtins whose result does not depend on the order they consume their argument in.
-ORDER_FREE = frozenset(
-    {
-        "builtins.any",
-        "builtins.all",
-        "builtins.sum",
-        "builtins.min",
-        "builtins.max",
-        "builtins.len",
-        "builtins.sorted",
-        "builtins.set",
-        "builtins.frozenset",
-        "collections.Counter",
-    }
-)
-#: Builtins that give their argument's first element: which one depends on set order.
-FIRST_ELEMENT = frozenset({"builtins.next"})

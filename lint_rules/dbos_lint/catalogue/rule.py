@@ -1,10 +1,15 @@
-"""What one rule of the catalogue is, and the helper its examples are written with."""
+"""What one rule of the catalogue is, what a family of rules (one ``dbosNNN_*`` module) holds,
+and the helper their examples are written with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 _HEAD = "from dbos import DBOS\n\n\n"
+
+#: The class the running event loop is known by; several families judge its methods.
+EVENT_LOOP = "asyncio.AbstractEventLoop"
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,32 @@ class Rule:
 
     def format(self, name: str) -> str:
         return self.message.format(name=name)
+
+
+@dataclass(frozen=True)
+class Family:
+    """One module of the catalogue: a few rules, and the name tables that detect them. Every
+    table maps a resolved qualified name to the code it breaks; ``names`` and ``objects`` merge
+    the families' tables into the ones the checks and the mypy plugin read."""
+
+    rules: tuple[Rule, ...]
+    #: Calls, by exact qualified name.
+    calls: Mapping[str, str] = field(default_factory=dict)
+    #: Every call into a module (``requests`` covers ``requests.get``), ``safe`` names excepted.
+    modules: Mapping[str, str] = field(default_factory=dict)
+    #: Calls that are deterministic given enough arguments (``random.Random(42)``):
+    #: name -> (arguments needed, the code otherwise).
+    seedable: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    #: Outside classes every method of which breaks replay (clients, open files, threads).
+    clients: Mapping[str, str] = field(default_factory=dict)
+    #: Methods of outside classes, by ``class.method``.
+    methods: Mapping[str, str] = field(default_factory=dict)
+    #: Names flagged when merely read (no call needed).
+    accesses: Mapping[str, str] = field(default_factory=dict)
+    #: Names inside the ``modules`` above that are safe to call (plain data, no I/O).
+    safe: frozenset[str] = frozenset()
+    #: mypy reports *definition* names; typeshed defines some public names elsewhere.
+    mypy_aliases: Mapping[str, str] = field(default_factory=dict)
 
 
 def workflow_example(body: str, *, head: str = "", is_async: bool = False) -> str:

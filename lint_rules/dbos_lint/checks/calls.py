@@ -24,8 +24,17 @@ from dbos_lint.analysis.values import (
     Value,
     describe,
 )
+from dbos_lint.catalogue import codes
 from dbos_lint.catalogue import names as n
 from dbos_lint.catalogue import objects as o
+from dbos_lint.catalogue.dbos40x_shared_state import CONTAINERS, MUTATING_METHODS
+from dbos_lint.catalogue.dbos50x_order_and_identity import FIRST_ELEMENT, ORDER_FREE
+from dbos_lint.catalogue.dbos70x_api_misuse import (
+    ENQUEUE_METHODS,
+    QUEUE_CLASSES,
+    RECV_CALLS,
+    START_WORKFLOW_CALLS,
+)
 from dbos_lint.checks.reads import ReadRules
 
 #: Outside functions that call the functions they are given (``map(helper, xs)``).
@@ -74,7 +83,7 @@ class CallRules(ReadRules):
                 self._follow(call.method, func, node)
 
     def _outside_call(self, node: cst.Call, name: str, frame: Frame) -> None:
-        if name in o.ORDER_FREE and len(node.args) == 1:
+        if name in ORDER_FREE and len(node.args) == 1:
             argument = node.args[0].value
             if isinstance(argument, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
                 self._order_free.add(argument)
@@ -90,10 +99,10 @@ class CallRules(ReadRules):
             self._report(node, code, name)
             return
         positional = [a.value for a in node.args if a.keyword is None and not a.star]
-        if name in o.FIRST_ELEMENT and positional:
+        if name in FIRST_ELEMENT and positional:
             value = self._in_set_order(positional[0], frame)
             if value is not None:
-                self._report(node, n.SET_ORDER, f"taking `next(...)` of {describe(value)}")
+                self._report(node, codes.SET_ORDER, f"taking `next(...)` of {describe(value)}")
         if name in CALLS_ITS_ARGUMENTS:
             for arg in node.args:
                 passed = self.ev.value(arg.value, frame)
@@ -109,7 +118,7 @@ class CallRules(ReadRules):
         settings = self.r.settings
         code = o.method_code(cls, method.name, unseeded=obj.unseeded, shared=obj.shared)
         if n.matches_name(name, settings.extra_forbidden):
-            code = n.CONFIGURED
+            code = codes.CONFIGURED
         if code is not None and not settings.is_allowed(name):
             self._report(node, code, name, origin=obj.origin)
             return
@@ -117,23 +126,25 @@ class CallRules(ReadRules):
         if method.name == "join" and cls == "builtins.str" and node.args:
             joined = self._in_set_order(node.args[0].value, frame)
             if joined is not None:
-                self._report(node, n.SET_ORDER, f"joining {self._what(node.args[0].value, joined)}")
+                self._report(
+                    node, codes.SET_ORDER, f"joining {self._what(node.args[0].value, joined)}"
+                )
         elif method.name == "pop" and cls == "builtins.set" and obj.unordered and not node.args:
-            self._report(node, n.SET_ORDER, f"`{dotted(receiver) or 'set'}.pop()` on a set")
-        if obj.shared and method.name in o.MUTATING_METHODS and cls in o.CONTAINERS:
-            self._report(node, n.MODULE_STATE, dotted(receiver) or cls)
+            self._report(node, codes.SET_ORDER, f"`{dotted(receiver) or 'set'}.pop()` on a set")
+        if obj.shared and method.name in MUTATING_METHODS and cls in CONTAINERS:
+            self._report(node, codes.MODULE_STATE, dotted(receiver) or cls)
 
     def _misuse(self, node: cst.Call, func: Value) -> None:
         if isinstance(func, Either):
             for option in func.options:
                 self._misuse(node, option)
         elif isinstance(func, Ext):
-            if func.name in n.RECV_CALLS:
-                self._report(node, n.RECV_OUTSIDE, dotted(node.func))
-            elif func.name in n.START_WORKFLOW_CALLS:
-                self._report(node, n.WORKFLOW_IN_STEP, dotted(node.func))
+            if func.name in RECV_CALLS:
+                self._report(node, codes.RECV_OUTSIDE, dotted(node.func))
+            elif func.name in START_WORKFLOW_CALLS:
+                self._report(node, codes.WORKFLOW_IN_STEP, dotted(node.func))
         elif isinstance(func, Method):
-            if func.obj.cls in n.QUEUE_CLASSES and func.name in n.ENQUEUE_METHODS:
-                self._report(node, n.WORKFLOW_IN_STEP, dotted(node.func))
+            if func.obj.cls in QUEUE_CLASSES and func.name in ENQUEUE_METHODS:
+                self._report(node, codes.WORKFLOW_IN_STEP, dotted(node.func))
         elif isinstance(func, (ProjFunc, Bound)) and func.func.kind is Kind.WORKFLOW:
-            self._report(node, n.WORKFLOW_IN_STEP, dotted(node.func))
+            self._report(node, codes.WORKFLOW_IN_STEP, dotted(node.func))

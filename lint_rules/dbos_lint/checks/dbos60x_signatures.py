@@ -16,8 +16,9 @@ from dbos_lint.analysis.evaluate import Evaluator
 from dbos_lint.analysis.parsed_module import FunctionInfo, ParsedModule
 from dbos_lint.analysis.syntax import all_params
 from dbos_lint.analysis.values import Ext, Frame, Value
-from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue import codes
 from dbos_lint.catalogue import objects as o
+from dbos_lint.catalogue.dbos60x_signatures import UNSERIALIZABLE_TYPES
 
 
 def unserializable(ev: Evaluator, expr: cst.BaseExpression, frame: Frame) -> str | None:
@@ -30,7 +31,7 @@ def _unrecordable(named: Value) -> bool:
     if not isinstance(named, Ext):
         return False
     name = o.public_class(named.name)
-    return name in n.UNSERIALIZABLE_TYPES or o.client_code(name) is not None
+    return name in UNSERIALIZABLE_TYPES or o.client_code(name) is not None
 
 
 def signature_findings(
@@ -41,12 +42,12 @@ def signature_findings(
     index = module.index
     frame = Frame(module, index.enclosing_scope(info.owner, info.parent))
     annotated = [
-        (param.annotation.annotation, n.PARAM_TYPE)
+        (param.annotation.annotation, codes.PARAM_TYPE)
         for param in all_params(info.node)
         if param.annotation is not None
     ]
     if info.node.returns is not None:
-        annotated.append((info.node.returns.annotation, n.RETURN_TYPE))
+        annotated.append((info.node.returns.annotation, codes.RETURN_TYPE))
     found: list[tuple[cst.CSTNode, str, str]] = []
     for expr, code in annotated:
         bad = unserializable(ev, expr, frame)

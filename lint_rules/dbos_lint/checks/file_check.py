@@ -30,8 +30,7 @@ from dbos_lint.analysis.parsed_module import FunctionInfo, Kind, ParsedModule, l
 from dbos_lint.analysis.project import Project, ProjectTrace
 from dbos_lint.analysis.suppressions import is_suppressed
 from dbos_lint.analysis.values import ProjClass, ProjInst
-from dbos_lint.catalogue import RULES
-from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue import RULES, codes
 from dbos_lint.catalogue.finding import Finding
 from dbos_lint.catalogue.settings import Settings
 from dbos_lint.checks.body_walker import BodyWalker, Receiver, Walk
@@ -147,10 +146,10 @@ class FileCheck:
             for expr, code, bad in signature:
                 self.report(self.root, expr, code, bad, None, within=info.node)
             first_yield = self.walk_root(info)
-            returns_flagged = any(code == n.RETURN_TYPE for _, code, _ in signature)
+            returns_flagged = any(code == codes.RETURN_TYPE for _, code, _ in signature)
             if first_yield is not None and not returns_flagged:
                 self.report(
-                    self.root, first_yield, n.GENERATOR, info.qualname, None, within=info.node
+                    self.root, first_yield, codes.GENERATOR, info.qualname, None, within=info.node
                 )
 
     def walk_root(self, root: FunctionInfo) -> cst.Yield | None:
@@ -235,7 +234,7 @@ def _syntax_finding(raw: bytes, exc: cst.ParserSyntaxError) -> Finding:
         line, column, reason = py_exc.lineno or 1, py_exc.offset or 1, py_exc.msg
     except ValueError:  # e.g. null bytes; keep libcst's answer
         pass
-    return Finding(line, column, n.SYNTAX, RULES[n.SYNTAX].format(reason))
+    return Finding(line, column, codes.SYNTAX, RULES[codes.SYNTAX].format(reason))
 
 
 def new_project(root: Path) -> Project[ParsedModule]:

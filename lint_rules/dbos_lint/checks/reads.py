@@ -22,7 +22,9 @@ from dbos_lint.analysis.values import (
     Value,
     describe,
 )
+from dbos_lint.catalogue import codes
 from dbos_lint.catalogue import names as n
+from dbos_lint.catalogue.dbos70x_api_misuse import SQL_SESSION_NAMES
 from dbos_lint.checks.rule_base import RuleBase
 
 #: Attribute names whose read may be host state or the transaction session.
@@ -69,16 +71,14 @@ class ReadRules(RuleBase):
         if all(b.kind is Bind.IMPORT and Project.is_candidate(b.target) for b in bindings):
             return ""  # see above: a re-export of os.environ through the project is not sought
         value = self.ev.bindings(bindings, frame, name)
-        if isinstance(value, Ext) and (
-            value.name in n.ACCESSES or value.name in n.SQL_SESSION_NAMES
-        ):
+        if isinstance(value, Ext) and (value.name in n.ACCESSES or value.name in SQL_SESSION_NAMES):
             return value.name
         return ""
 
     def _reported_read(self, node: cst.Name | cst.Attribute, name: str) -> None:
-        if name in n.SQL_SESSION_NAMES:
+        if name in SQL_SESSION_NAMES:
             if self.walk.kind is not Kind.TRANSACTION:
-                self._report(node, n.SQL_SESSION, "DBOS.sql_session")
+                self._report(node, codes.SQL_SESSION, "DBOS.sql_session")
         elif self.workflow and name in n.ACCESSES and not self.r.settings.is_allowed(name):
             self._report(node, n.ACCESSES[name], name)
 
@@ -117,13 +117,13 @@ class ReadRules(RuleBase):
         if self.workflow:
             value = self._in_set_order(expr, frame)
             if value is not None:
-                self._report(expr, n.SET_ORDER, f"iterating {self._what(expr, value)}")
+                self._report(expr, codes.SET_ORDER, f"iterating {self._what(expr, value)}")
 
     def _subscript(self, node: cst.Subscript, frame: Frame) -> None:
         if self.workflow:
             value = self._in_set_order(node.value, frame)
             if value is not None:
-                self._report(node, n.SET_ORDER, f"indexing {self._what(node.value, value)}")
+                self._report(node, codes.SET_ORDER, f"indexing {self._what(node.value, value)}")
 
     @staticmethod
     def _what(expr: cst.BaseExpression, value: Value) -> str:
@@ -138,7 +138,9 @@ class ReadRules(RuleBase):
         if any(isinstance(t.target, (cst.Tuple, cst.List)) for t in node.targets):
             value = self._in_set_order(node.value, frame)
             if value is not None:
-                self._report(node.value, n.SET_ORDER, f"unpacking {self._what(node.value, value)}")
+                self._report(
+                    node.value, codes.SET_ORDER, f"unpacking {self._what(node.value, value)}"
+                )
         for target in node.targets:
             self._mutation(target.target, frame)
 
@@ -149,12 +151,12 @@ class ReadRules(RuleBase):
             return
         if isinstance(target, cst.Name):
             if target.value in frame.scope.declared_global:
-                self._report(target, n.MODULE_STATE, target.value)
+                self._report(target, codes.MODULE_STATE, target.value)
         elif isinstance(target, (cst.Attribute, cst.Subscript)):
             base = self.ev.value(target.value, frame)
             if _outlives_workflows(base):
                 shown = dotted(target) or dotted(target.value) or "module state"
-                self._report(target, n.MODULE_STATE, shown)
+                self._report(target, codes.MODULE_STATE, shown)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._mutation(element.value, frame)

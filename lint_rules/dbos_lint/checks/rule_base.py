@@ -15,6 +15,7 @@ import libcst as cst
 from dbos_lint.analysis.evaluate import Evaluator
 from dbos_lint.analysis.parsed_module import FunctionInfo, Kind, ParsedModule
 from dbos_lint.analysis.values import ProjClass, ProjInst
+from dbos_lint.catalogue import codes
 from dbos_lint.catalogue import names as n
 from dbos_lint.catalogue.settings import Settings
 
@@ -83,7 +84,7 @@ class RuleBase:
             if self.r.settings.is_allowed(name):
                 return
             if n.matches_name(name, self.r.settings.extra_forbidden):
-                self._report(call, n.CONFIGURED, name)
+                self._report(call, codes.CONFIGURED, name)
                 return
         if info.kind is Kind.PLAIN and info.parent is None:
             self.helpers.append((info, receiver))
