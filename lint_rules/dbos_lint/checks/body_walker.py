@@ -21,6 +21,7 @@ from dbos_lint.analysis.scopes import COMPREHENSIONS
 from dbos_lint.analysis.syntax import all_params, read_children_reversed
 from dbos_lint.analysis.values import Frame
 from dbos_lint.checks.calls import CallRules
+from dbos_lint.checks.reads import ReadRules
 from dbos_lint.checks.rule_base import Receiver, Reporter, Walk
 
 __all__ = ["BodyWalker", "Receiver", "Reporter", "Walk"]
@@ -37,7 +38,7 @@ class _SetFrame:
         self.frame = frame
 
 
-class BodyWalker(CallRules):
+class BodyWalker(CallRules, ReadRules):
     def run(self) -> None:
         """Depth-first, in source order. The stack holds nodes, and a :class:`_SetFrame`
         where the frame changes (entering or leaving a scope), so that the children of an
@@ -60,6 +61,22 @@ class BodyWalker(CallRules):
                         stack.append(_SetFrame(item_frame))
                     continue
             stack.extend(read_children_reversed(node))
+
+    # -- statements the rule families share ------------------------------------------------------
+    def _assign(self, node: cst.Assign, frame: Frame) -> None:
+        """``a, b = s`` unpacks a set (DBOS501); every target may change shared state
+        (DBOS402)."""
+        if not self.workflow:
+            return
+        self._unpacking(node, frame)
+        for target in node.targets:
+            self._mutation(target.target, frame)
+
+    def _yield(self, node: cst.Yield, frame: Frame) -> None:
+        """The first ``yield`` of the walked function's own body: a workflow, step or
+        transaction with one is a generator (DBOS603, reported with its signature)."""
+        if frame.scope is self._root_scope and self.first_yield is None:
+            self.first_yield = node
 
     # -- scopes ----------------------------------------------------------------------------------
     def _function(self, node: cst.FunctionDef, frame: Frame) -> list[Item]:

@@ -1,8 +1,12 @@
-"""Rules on the calls a body makes: judged by what the callee evaluates to.
+"""The calls a body makes, judged by what the callee evaluates to.
 
-An outside name is looked up in the deny-list, a method of an outside object judged by its
-class (``objects``), a project function, method, constructor or ``__call__`` followed (in a
-workflow) or checked for being a workflow (in a step: API misuse).
+In a workflow: an outside name is looked up in the deny-list (``catalogue.names``: the
+families' ``calls`` and ``modules``, so DBOS101-302, DBOS401's calls, DBOS502 and DBOS901 are
+detected here), a method of an outside object is judged by its class (``catalogue.objects``:
+clients, the running loop, seeded generators), set order and shared containers by their
+families (``dbos501_set_order``, ``dbos402_module_state``), and a project function, method,
+constructor or ``__call__`` is followed. In a step or transaction: API misuse only
+(``dbos70x_api_misuse``).
 """
 
 from __future__ import annotations
@@ -10,8 +14,6 @@ from __future__ import annotations
 import libcst as cst
 
 from dbos_lint.analysis import classes
-from dbos_lint.analysis.parsed_module import Kind
-from dbos_lint.analysis.syntax import dotted
 from dbos_lint.analysis.values import (
     Bound,
     Either,
@@ -22,20 +24,14 @@ from dbos_lint.analysis.values import (
     ProjFunc,
     ProjInst,
     Value,
-    describe,
 )
 from dbos_lint.catalogue import codes
 from dbos_lint.catalogue import names as n
 from dbos_lint.catalogue import objects as o
-from dbos_lint.catalogue.dbos40x_shared_state import CONTAINERS, MUTATING_METHODS
 from dbos_lint.catalogue.dbos50x_order_and_identity import FIRST_ELEMENT, ORDER_FREE
-from dbos_lint.catalogue.dbos70x_api_misuse import (
-    ENQUEUE_METHODS,
-    QUEUE_CLASSES,
-    RECV_CALLS,
-    START_WORKFLOW_CALLS,
-)
-from dbos_lint.checks.reads import ReadRules
+from dbos_lint.checks.dbos70x_api_misuse import ApiMisuseRules
+from dbos_lint.checks.dbos402_module_state import ModuleStateRules
+from dbos_lint.checks.dbos501_set_order import SetOrderRules
 
 #: Outside functions that call the functions they are given (``map(helper, xs)``).
 CALLS_ITS_ARGUMENTS = frozenset(
@@ -52,8 +48,7 @@ CALLS_ITS_ARGUMENTS = frozenset(
 )
 
 
-class CallRules(ReadRules):
-    # -- calls -----------------------------------------------------------------------------------
+class CallRules(SetOrderRules, ModuleStateRules, ApiMisuseRules):
     def _call(self, node: cst.Call, frame: Frame) -> None:
         func = self.ev.value(node.func, frame)
         if self.workflow:
@@ -83,10 +78,8 @@ class CallRules(ReadRules):
                 self._follow(call.method, func, node)
 
     def _outside_call(self, node: cst.Call, name: str, frame: Frame) -> None:
-        if name in ORDER_FREE and len(node.args) == 1:
-            argument = node.args[0].value
-            if isinstance(argument, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
-                self._order_free.add(argument)
+        if name in ORDER_FREE:
+            self._order_free_argument(node)
         settings = self.r.settings
         code = n.classify_call(
             name,
@@ -98,11 +91,8 @@ class CallRules(ReadRules):
         if code is not None:
             self._report(node, code, name)
             return
-        positional = [a.value for a in node.args if a.keyword is None and not a.star]
-        if name in FIRST_ELEMENT and positional:
-            value = self._in_set_order(positional[0], frame)
-            if value is not None:
-                self._report(node, codes.SET_ORDER, f"taking `next(...)` of {describe(value)}")
+        if name in FIRST_ELEMENT:
+            self._first_element(node, frame)
         if name in CALLS_ITS_ARGUMENTS:
             for arg in node.args:
                 passed = self.ev.value(arg.value, frame)
@@ -123,28 +113,5 @@ class CallRules(ReadRules):
             self._report(node, code, name, origin=obj.origin)
             return
         receiver = node.func.value if isinstance(node.func, cst.Attribute) else node.func
-        if method.name == "join" and cls == "builtins.str" and node.args:
-            joined = self._in_set_order(node.args[0].value, frame)
-            if joined is not None:
-                self._report(
-                    node, codes.SET_ORDER, f"joining {self._what(node.args[0].value, joined)}"
-                )
-        elif method.name == "pop" and cls == "builtins.set" and obj.unordered and not node.args:
-            self._report(node, codes.SET_ORDER, f"`{dotted(receiver) or 'set'}.pop()` on a set")
-        if obj.shared and method.name in MUTATING_METHODS and cls in CONTAINERS:
-            self._report(node, codes.MODULE_STATE, dotted(receiver) or cls)
-
-    def _misuse(self, node: cst.Call, func: Value) -> None:
-        if isinstance(func, Either):
-            for option in func.options:
-                self._misuse(node, option)
-        elif isinstance(func, Ext):
-            if func.name in RECV_CALLS:
-                self._report(node, codes.RECV_OUTSIDE, dotted(node.func))
-            elif func.name in START_WORKFLOW_CALLS:
-                self._report(node, codes.WORKFLOW_IN_STEP, dotted(node.func))
-        elif isinstance(func, Method):
-            if func.obj.cls in QUEUE_CLASSES and func.name in ENQUEUE_METHODS:
-                self._report(node, codes.WORKFLOW_IN_STEP, dotted(node.func))
-        elif isinstance(func, (ProjFunc, Bound)) and func.func.kind is Kind.WORKFLOW:
-            self._report(node, codes.WORKFLOW_IN_STEP, dotted(node.func))
+        self._order_of_method(node, method, cls, receiver, frame)
+        self._shared_container_change(node, method, cls, receiver)

@@ -1,10 +1,12 @@
-"""Signatures of workflows, steps and transactions: can their inputs and outputs be recorded?
+"""DBOS601-603: signatures of workflows, steps and transactions: can their inputs and outputs
+be recorded?
 
 DBOS checkpoints every input and output. A parameter annotated with a callable, a lock, a
 socket, an open file, or a client or session object (``requests.Session``, ``httpx.Client``,
 SQLAlchemy's ``Session``) cannot be written to the system database; neither can the generator
 object a function with ``yield`` in its body returns. Annotations are read through aliases
-(``Handler = Callable[[int], None]``), quotes and imports from other project modules.
+(``Handler = Callable[[int], None]``), quotes and imports from other project modules. The
+rules' text and tables: ``catalogue/dbos60x_signatures.py``.
 """
 
 from __future__ import annotations
@@ -64,3 +66,16 @@ def _shown(module: ParsedModule, expr: cst.BaseExpression, bad: str) -> str:
     if leaf in written:
         return f"`{bad}`"
     return f"`{written}` (which names `{bad}`)"
+
+
+def generator_finding(
+    info: FunctionInfo,
+    first_yield: cst.Yield | None,
+    signature: list[tuple[cst.CSTNode, str, str]],
+) -> tuple[cst.CSTNode, str, str] | None:
+    """DBOS603 at the first ``yield`` of the function's own body, unless its return type was
+    already reported as unrecordable (one finding per cause)."""
+    returns_flagged = any(code == codes.RETURN_TYPE for _, code, _ in signature)
+    if first_yield is None or returns_flagged:
+        return None
+    return first_yield, codes.GENERATOR, info.qualname

@@ -34,7 +34,7 @@ from dbos_lint.catalogue import RULES, codes
 from dbos_lint.catalogue.finding import Finding
 from dbos_lint.catalogue.settings import Settings
 from dbos_lint.checks.body_walker import BodyWalker, Receiver, Walk
-from dbos_lint.checks.dbos60x_signatures import signature_findings
+from dbos_lint.checks.dbos60x_signatures import generator_finding, signature_findings
 
 _DECORATOR_HINT = re.compile(rb"\.\s*(?:workflow|step|transaction)\b")
 
@@ -145,12 +145,10 @@ class FileCheck:
             signature = signature_findings(self.evaluator, self.root, info)
             for expr, code, bad in signature:
                 self.report(self.root, expr, code, bad, None, within=info.node)
-            first_yield = self.walk_root(info)
-            returns_flagged = any(code == codes.RETURN_TYPE for _, code, _ in signature)
-            if first_yield is not None and not returns_flagged:
-                self.report(
-                    self.root, first_yield, codes.GENERATOR, info.qualname, None, within=info.node
-                )
+            generator = generator_finding(info, self.walk_root(info), signature)
+            if generator is not None:
+                node, code, name = generator
+                self.report(self.root, node, code, name, None, within=info.node)
 
     def walk_root(self, root: FunctionInfo) -> cst.Yield | None:
         """Walk a root and everything it reaches; the root's first own ``yield``, if any."""

@@ -1,5 +1,11 @@
-"""Rules on what a body reads and assigns: host state, set order, state shared by the
-process, and ``yield`` (a generator cannot be recorded)."""
+"""What a body reads: host state (DBOS401: ``os.environ``, ``sys.argv``, merely read), the
+transaction's session (DBOS701, reported by ``dbos70x_api_misuse``), and properties of project
+objects, whose getters run in the workflow (followed like a call).
+
+Every name and attribute of a body passes here, so this is kept cheap (see ``_access``). Calls
+of host-state functions (``os.getenv``) are judged in ``calls``; the rule's text and tables:
+``catalogue/dbos40x_shared_state.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +14,18 @@ from typing import cast
 import libcst as cst
 
 from dbos_lint.analysis import classes
-from dbos_lint.analysis.parsed_module import Kind
 from dbos_lint.analysis.project import Project
 from dbos_lint.analysis.scopes import Bind, Binding
-from dbos_lint.analysis.syntax import dotted
-from dbos_lint.analysis.values import (
-    Ext,
-    Frame,
-    Inst,
-    ProjClass,
-    ProjInst,
-    ProjModule,
-    Value,
-    describe,
-)
-from dbos_lint.catalogue import codes
+from dbos_lint.analysis.values import Ext, Frame, ProjInst
 from dbos_lint.catalogue import names as n
 from dbos_lint.catalogue.dbos70x_api_misuse import SQL_SESSION_NAMES
-from dbos_lint.checks.rule_base import RuleBase
+from dbos_lint.checks.dbos70x_api_misuse import ApiMisuseRules
 
 #: Attribute names whose read may be host state or the transaction session.
 _ACCESS_LEAVES = frozenset(name.rsplit(".", 1)[-1] for name in n.ACCESSES) | {"sql_session"}
 
 
-class ReadRules(RuleBase):
-    # -- reads -----------------------------------------------------------------------------------
+class ReadRules(ApiMisuseRules):
     def _access(self, node: cst.Name | cst.Attribute, frame: Frame) -> None:
         """Reads of host state (``os.environ``, ``sys.argv``), ``DBOS.sql_session``, and
         properties of project objects (their getters run in the workflow).
@@ -77,8 +70,7 @@ class ReadRules(RuleBase):
 
     def _reported_read(self, node: cst.Name | cst.Attribute, name: str) -> None:
         if name in SQL_SESSION_NAMES:
-            if self.walk.kind is not Kind.TRANSACTION:
-                self._report(node, codes.SQL_SESSION, "DBOS.sql_session")
+            self._session_read(node)
         elif self.workflow and name in n.ACCESSES and not self.r.settings.is_allowed(name):
             self._report(node, n.ACCESSES[name], name)
 
@@ -99,76 +91,3 @@ class ReadRules(RuleBase):
         return bool(bindings) and all(
             b.kind is Bind.IMPORT and Project.is_candidate(b.target) for b in bindings or ()
         )
-
-    # -- set order -------------------------------------------------------------------------------
-    def _in_set_order(self, expr: cst.BaseExpression, frame: Frame) -> Value | None:
-        """The value of ``expr`` if it iterates in set order (a name sorted in place anywhere
-        in its scope, ``names.sort()``, does not)."""
-        value = self.ev.value(expr, frame)
-        if not value.unordered:
-            return None
-        if isinstance(expr, cst.Name):
-            bindings = frame.scope.lookup(expr.value) or []
-            if any(b.scope.is_sorted_in_place(expr.value) for b in bindings):
-                return None
-        return value
-
-    def _iteration(self, expr: cst.BaseExpression, frame: Frame) -> None:
-        if self.workflow:
-            value = self._in_set_order(expr, frame)
-            if value is not None:
-                self._report(expr, codes.SET_ORDER, f"iterating {self._what(expr, value)}")
-
-    def _subscript(self, node: cst.Subscript, frame: Frame) -> None:
-        if self.workflow:
-            value = self._in_set_order(node.value, frame)
-            if value is not None:
-                self._report(node, codes.SET_ORDER, f"indexing {self._what(node.value, value)}")
-
-    @staticmethod
-    def _what(expr: cst.BaseExpression, value: Value) -> str:
-        if isinstance(expr, cst.Name):
-            return f"`{expr.value}` ({describe(value)})"
-        return describe(value)
-
-    # -- assignments -----------------------------------------------------------------------------
-    def _assign(self, node: cst.Assign, frame: Frame) -> None:
-        if not self.workflow:
-            return
-        if any(isinstance(t.target, (cst.Tuple, cst.List)) for t in node.targets):
-            value = self._in_set_order(node.value, frame)
-            if value is not None:
-                self._report(
-                    node.value, codes.SET_ORDER, f"unpacking {self._what(node.value, value)}"
-                )
-        for target in node.targets:
-            self._mutation(target.target, frame)
-
-    def _mutation(self, target: cst.CSTNode, frame: Frame) -> None:
-        """Changing state that outlives the workflow: a ``global``, a module-level container or
-        object, a class attribute, an attribute of a project module."""
-        if not self.workflow:
-            return
-        if isinstance(target, cst.Name):
-            if target.value in frame.scope.declared_global:
-                self._report(target, codes.MODULE_STATE, target.value)
-        elif isinstance(target, (cst.Attribute, cst.Subscript)):
-            base = self.ev.value(target.value, frame)
-            if _outlives_workflows(base):
-                shown = dotted(target) or dotted(target.value) or "module state"
-                self._report(target, codes.MODULE_STATE, shown)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._mutation(element.value, frame)
-        elif isinstance(target, cst.StarredElement):
-            self._mutation(target.value, frame)
-
-    def _yield(self, node: cst.Yield, frame: Frame) -> None:
-        if frame.scope is self._root_scope and self.first_yield is None:
-            self.first_yield = node
-
-
-def _outlives_workflows(value: Value) -> bool:
-    if isinstance(value, (Inst, ProjInst)):
-        return value.shared
-    return isinstance(value, (ProjClass, ProjModule))
