@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import dbos_lint
-from dbos_lint import Finding, Settings
-from dbos_lint.analysis.project import ProjectTrace
+from dbos_lint import Finding, ProjectTrace, Settings
 
 CACHE_DIR_NAME = ".dbos-compile-cache"
 _FORMAT = 2

@@ -17,8 +17,7 @@ from dbos_compile.cache import CACHE_DIR_NAME, ResultCache
 from dbos_compile.config import ConfigError, load_config
 from dbos_compile.formats import FORMATTERS
 from dbos_compile.runner import default_jobs, run_check
-from dbos_lint import RULES, get_rule
-from dbos_lint.catalogue.docs import explain
+from dbos_lint import RULES, explain, get_rule
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 

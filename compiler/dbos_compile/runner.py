@@ -13,9 +13,7 @@ from typing import Any
 
 from dbos_compile.cache import CACHE_DIR_NAME, ResultCache
 from dbos_compile.config import Config
-from dbos_lint import Finding, Settings, check_source
-from dbos_lint.analysis.project import Project, ProjectTrace
-from dbos_lint.checks.file_check import new_project
+from dbos_lint import Finding, Project, ProjectTrace, Settings, check_source, new_project
 
 #: Below this many files to analyse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 16
