@@ -39,6 +39,40 @@ def test_workflow_decorator_found_through_every_import_style() -> None:
                               (15, "DBOS111"), (18, "DBOS111")]  # fmt: skip
 
 
+def test_a_star_import_of_dbos_declares_workflows_and_queues() -> None:
+    """``from dbos import *`` binds DBOS and Queue as any import of them does (the code
+    generator has always compiled such modules; the checker now checks them too)."""
+    source = """
+        import time
+        from os.path import *
+        from dbos import *
+
+        q = Queue("q")
+
+        @DBOS.workflow()
+        def wf() -> float:
+            return time.time()
+
+        @DBOS.step()
+        def st() -> None:
+            time.time()
+            q.enqueue(wf)
+    """
+    assert _codes(source) == [(10, "DBOS111"), (15, "DBOS703")]
+
+
+def test_a_star_import_of_another_module_binds_nothing_known() -> None:
+    source = """
+        import time
+        from helpers import *
+
+        @DBOS.workflow()
+        def wf() -> float:
+            return time.time()
+    """
+    assert _codes(source) == []
+
+
 def test_a_local_class_named_dbos_is_not_the_framework() -> None:
     source = """
         import time

@@ -23,11 +23,13 @@ import libcst as cst
 from dbos_lint.analysis.syntax import (
     all_params,
     child_statements,
+    dotted,
     import_target,
     read_children,
     read_children_reversed,
     target_names,
 )
+from dbos_lint.catalogue.names import DBOS_STAR_EXPORTS
 
 BUILTINS = frozenset(dir(builtins))
 
@@ -118,6 +120,11 @@ class Scope:
 def bind_import(scope: Scope, node: cst.Import | cst.ImportFrom) -> None:
     if isinstance(node.names, cst.ImportStar):
         scope.star_import = True
+        module = dotted(node.module) if node.module is not None and not node.relative else ""
+        # The names of a star import are unknown, except dbos's own: ``from dbos import *``
+        # then ``@DBOS.workflow()`` declares a workflow like any other import of DBOS would.
+        for name in DBOS_STAR_EXPORTS if module == "dbos" else ():
+            scope.bind(name, Binding(Bind.IMPORT, scope, node, target=f"dbos.{name}"))
         return
     for alias in node.names:
         bound, target = import_target(alias, node)

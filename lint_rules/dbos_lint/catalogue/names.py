@@ -68,6 +68,10 @@ WORKFLOW_DECORATORS: frozenset[str] = frozenset(["dbos.DBOS.workflow"])
 STEP_DECORATORS: frozenset[str] = frozenset(["dbos.DBOS.step"])
 TRANSACTION_DECORATORS: frozenset[str] = frozenset(["dbos.DBOS.transaction"])
 
+#: The names of ``dbos`` the checks resolve that ``from dbos import *`` binds (it binds more;
+#: the others are never looked up).
+DBOS_STAR_EXPORTS: tuple[str, ...] = ("DBOS", "Queue")
+
 #: mypy reports *definition* fullnames; typeshed defines some public names elsewhere.
 MYPY_ALIASES: Mapping[str, str] = merged(lambda f: f.mypy_aliases)
 
