@@ -1,31 +1,37 @@
-"""What a module declares for DBOS, read from its syntax: which names reach the ``DBOS`` class,
-and which functions and methods are workflows, steps or transactions (and whether async).
+"""What a module declares for DBOS, as the checker reads it: which functions and methods are
+workflows, steps or transactions (and whether async), which expressions name the ``DBOS``
+class, and which module globals are queues.
 
 The code generator needs this before rewriting: a call is made explicit only when its callee
-is one of the module's own decorated functions (or a durable ``DBOS.*`` operation)."""
+is one of the module's own decorated functions (or a durable ``DBOS.*`` operation). It asks
+the checker (``dbos_lint.ModuleDeclarations``: decorators and names resolved through imports
+and module-level aliases, ``retrying = DBOS.step(retries_allowed=True)`` then ``@retrying``),
+so what the generator makes durable is exactly what ``dbos-compile check`` checked as such."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import libcst as cst
-import libcst.matchers as m
 
-KINDS = ("workflow", "step", "transaction")
+from dbos_lint import ModuleDeclarations
 
-
+_DBOS = "dbos.DBOS"
+_QUEUE = "dbos.Queue"
 _SITE_PREFIX = {"workflow": "_dbos_wf_", "step": "_dbos_step_", "transaction": "_dbos_tx_"}
 
 
 @dataclass(frozen=True)
 class Durable:
-    """One decorated function: its kind, whether it is ``async def``, and whether the DBOS
-    decorator is the innermost one (then the function it registers is the one defined)."""
+    """One decorated function: its kind, whether it is ``async def``, whether the DBOS
+    decorator is the innermost one (then the function it registers is the one defined), and
+    where that decorator is in the function's decorator list."""
 
     kind: str
     is_async: bool
     innermost: bool = True
-    given_name: str | None = None  # a literal ``name=`` in the decorator
+    given_name: str | None = None  # a literal ``name=`` in the call that made the decorator
+    decorator: int = 0
 
     def registered(self, qualname: str) -> str:
         """The name the runtime registers (and records steps under): as the decorator does."""
@@ -38,11 +44,9 @@ class Durable:
 
 @dataclass
 class ModuleFacts:
-    """The DBOS names of one module."""
+    """The DBOS declarations of one module."""
 
-    dbos_names: set[str] = field(default_factory=set)  # local names bound to dbos.DBOS
-    dbos_modules: set[str] = field(default_factory=set)  # local names bound to the dbos module
-    queue_classes: set[str] = field(default_factory=set)  # local names bound to dbos.Queue
+    declarations: ModuleDeclarations
     queues: set[str] = field(default_factory=set)  # module globals assigned a Queue(...)
     functions: dict[str, Durable] = field(default_factory=dict)  # module-level decorated defs
     methods: dict[str, dict[str, Durable]] = field(default_factory=dict)  # class -> method
@@ -53,36 +57,25 @@ class ModuleFacts:
 
     def is_dbos(self, node: cst.BaseExpression) -> bool:
         """``node`` names the ``DBOS`` class (``DBOS``, an alias of it, ``dbos.DBOS``)."""
-        if isinstance(node, cst.Name):
-            return node.value in self.dbos_names
-        return (
-            isinstance(node, cst.Attribute)
-            and node.attr.value == "DBOS"
-            and isinstance(node.value, cst.Name)
-            and node.value.value in self.dbos_modules
-        )
+        return self.declarations.qualified_name(node) == _DBOS
 
     def kind_of(self, func: cst.FunctionDef) -> Durable | None:
         """The DBOS kind a function's decorators give it, if any."""
-        for index, decorator in enumerate(func.decorators):
-            expr = decorator.decorator
-            target = expr.func if isinstance(expr, cst.Call) else expr
-            if (
-                isinstance(target, cst.Attribute)
-                and target.attr.value in KINDS
-                and self.is_dbos(target.value)
-            ):
-                innermost = index == len(func.decorators) - 1
-                name = _given_name(expr, target.attr.value)
-                return Durable(target.attr.value, func.asynchronous is not None, innermost, name)
-        return None
+        found = self.declarations.durable(func)
+        if found is None:
+            return None
+        innermost = found.decorator == len(func.decorators) - 1
+        name = _given_name(found.call, found.kind)
+        is_async = func.asynchronous is not None
+        return Durable(found.kind, is_async, innermost, name, found.decorator)
 
 
-def _given_name(expr: cst.BaseExpression, kind: str) -> str | None:
-    """``name="x"`` (or, for workflow and step, a first positional literal) in a decorator."""
-    if not isinstance(expr, cst.Call):
+def _given_name(call: cst.Call | None, kind: str) -> str | None:
+    """``name="x"`` (or, for workflow and step, a first positional literal) in the call that
+    made a decorator."""
+    if call is None:
         return None
-    for position, arg in enumerate(expr.args):
+    for position, arg in enumerate(call.args):
         named = arg.keyword is not None and arg.keyword.value == "name"
         first = arg.keyword is None and position == 0 and kind != "transaction"
         if (named or first) and isinstance(arg.value, cst.SimpleString):
@@ -91,54 +84,15 @@ def _given_name(expr: cst.BaseExpression, kind: str) -> str | None:
     return None
 
 
-def _imports(module: cst.Module, facts: ModuleFacts) -> None:
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if (
-                isinstance(small, cst.ImportFrom)
-                and isinstance(small.module, cst.Name)
-                and small.module.value == "dbos"
-            ):
-                if isinstance(small.names, cst.ImportStar):
-                    facts.dbos_names.add("DBOS")
-                    facts.queue_classes.add("Queue")
-                    continue
-                for alias in small.names:
-                    bound = alias.asname.name if alias.asname else alias.name
-                    if not isinstance(bound, cst.Name):
-                        continue
-                    if m.matches(alias.name, m.Name("DBOS")):
-                        facts.dbos_names.add(bound.value)
-                    elif m.matches(alias.name, m.Name("Queue")):
-                        facts.queue_classes.add(bound.value)
-            elif isinstance(small, cst.Import):
-                for alias in small.names:
-                    if m.matches(alias.name, m.Name("dbos")):
-                        bound = alias.asname.name if alias.asname else alias.name
-                        if isinstance(bound, cst.Name):
-                            facts.dbos_modules.add(bound.value)
-
-
-def _is_queue_class(node: cst.BaseExpression, facts: ModuleFacts) -> bool:
-    if isinstance(node, cst.Name):
-        return node.value in facts.queue_classes
-    return (
-        isinstance(node, cst.Attribute)
-        and node.attr.value == "Queue"
-        and isinstance(node.value, cst.Name)
-        and node.value.value in facts.dbos_modules
-    )
-
-
 def _queue_assignment(statement: cst.BaseStatement, facts: ModuleFacts) -> None:
     """``q = Queue("name", ...)`` at module level makes ``q.enqueue(...)`` a durable call."""
     if not isinstance(statement, cst.SimpleStatementLine):
         return
     for small in statement.body:
         value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
-        if not (isinstance(value, cst.Call) and _is_queue_class(value.func, facts)):
+        if not isinstance(value, cst.Call):
+            continue
+        if facts.declarations.qualified_name(value.func) != _QUEUE:
             continue
         if isinstance(small, cst.Assign):
             targets = [t.target for t in small.targets]
@@ -150,8 +104,7 @@ def _queue_assignment(statement: cst.BaseStatement, facts: ModuleFacts) -> None:
 
 def read_facts(module: cst.Module) -> ModuleFacts:
     """The facts of a parsed module (module-level definitions and classes only)."""
-    facts = ModuleFacts()
-    _imports(module, facts)
+    facts = ModuleFacts(ModuleDeclarations(module))
     for statement in module.body:
         _queue_assignment(statement, facts)
         if isinstance(statement, cst.FunctionDef):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .analysis import KINDS, Durable, ModuleFacts, locally_bound, queue_of
+from .analysis import Durable, ModuleFacts, locally_bound, queue_of
 
 RUNTIME_ALIAS = "_dbos_rt"
 _SPACE = cst.SimpleWhitespace(" ")
@@ -102,23 +102,17 @@ class _WorkflowBodies(cst.CSTTransformer):
         qualname = ".".join([*self._classes, original.name.value])
         registered = durable.registered(qualname)
         shape = self._shapes.get(registered) if durable.kind == "workflow" else None
-        decorators = [self._located(d, site, shape) for d in updated.decorators]
+        decorators = list(updated.decorators)
+        decorators[durable.decorator] = self._located(decorators[durable.decorator], site, shape)
         return updated.with_changes(decorators=decorators)
 
     def _located(
         self, decorator: cst.Decorator, site: str | None, shape: str | None
     ) -> cst.Decorator:
         """``@DBOS.step()`` -> ``@_dbos_rt.located(DBOS.step(), "_dbos_step_f")`` (a workflow
-        also gets its shape's fingerprint), on the same line."""
-        expr = decorator.decorator
-        target = expr.func if isinstance(expr, cst.Call) else expr
-        if not (
-            isinstance(target, cst.Attribute)
-            and target.attr.value in KINDS
-            and self._facts.is_dbos(target.value)
-        ):
-            return decorator
-        values: list[cst.BaseExpression] = [expr]
+        also gets its shape's fingerprint), on the same line; ``decorator`` is the one that
+        makes the function durable (``@retrying``, an alias of ``DBOS.step(...)``, too)."""
+        values: list[cst.BaseExpression] = [decorator.decorator]
         if site is not None or shape is not None:
             values.append(cst.SimpleString(f'"{site}"') if site is not None else cst.Name("None"))
         if shape is not None:
