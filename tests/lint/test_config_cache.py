@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from lint_support import dbos_compile
 
 import dbos_compile.runner as runner
-from dbos_compile.cache import ResultCache
+import dbos_lint
+from dbos_compile.cache import ResultCache, ruleset_key
 from dbos_compile.config import load_config
+from dbos_lint import Settings
 
 WORKFLOW = """\
 import time
@@ -152,3 +155,19 @@ def test_configured_names_apply_to_the_projects_own_modules(tmp_path: Path) -> N
         ["src/myapp/clock.py:5:12:", "DBOS111"],
         ["src/myapp/flows.py:10:21:", "DBOS901"],
     ]
+
+
+def test_editing_any_module_of_the_linter_changes_the_cache_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key hashes the linter's own sources, subpackages included: a rule edited in
+    ``catalogue/`` or a check in ``checks/`` must not be answered from an old result."""
+    copy = tmp_path / "dbos_lint"
+    shutil.copytree(Path(dbos_lint.__file__).parent, copy)
+    monkeypatch.setattr(dbos_lint, "__file__", str(copy / "__init__.py"))
+    keys = {ruleset_key(Settings())}
+    for edited in ("catalogue/dbos30x_concurrency.py", "checks/dbos501_set_order.py"):
+        with (copy / edited).open("a", encoding="utf-8") as source:
+            source.write("\n# edited\n")
+        keys.add(ruleset_key(Settings()))
+    assert len(keys) == 3

@@ -22,9 +22,6 @@ from dbos_lint.analysis.syntax import all_params, read_children_reversed
 from dbos_lint.analysis.values import Frame
 from dbos_lint.checks.calls import CallRules
 from dbos_lint.checks.reads import ReadRules
-from dbos_lint.checks.rule_base import Receiver, Reporter, Walk
-
-__all__ = ["BodyWalker", "Receiver", "Reporter", "Walk"]
 
 Item = tuple[cst.CSTNode, Frame]
 

@@ -33,8 +33,9 @@ from dbos_lint.analysis.values import ProjClass, ProjInst
 from dbos_lint.catalogue import RULES, codes
 from dbos_lint.catalogue.finding import Finding
 from dbos_lint.catalogue.settings import Settings
-from dbos_lint.checks.body_walker import BodyWalker, Receiver, Walk
+from dbos_lint.checks.body_walker import BodyWalker
 from dbos_lint.checks.dbos60x_signatures import generator_finding, signature_findings
+from dbos_lint.checks.rule_base import Receiver, Walk
 
 _DECORATOR_HINT = re.compile(rb"\.\s*(?:workflow|step|transaction)\b")
 
