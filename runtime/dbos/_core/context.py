@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._error import DBOSException
+from .._storable_text import require_storable
 from .waiters import FINAL, Waiter, WaitKey
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ class SetWorkflowID:
     def __init__(self, workflow_id: str) -> None:
         if not isinstance(workflow_id, str) or not workflow_id.strip():
             raise ValueError("SetWorkflowID needs a non-empty workflow ID string")
+        require_storable(workflow_id, "A workflow ID")
         self._pending = _PendingID(workflow_id)
         self._token: object | None = None
 

@@ -65,6 +65,20 @@ def is_connection_error(exc: BaseException) -> bool:
     return code is None or code[:2] in _PG_TRANSIENT_CLASSES
 
 
+def describe_fault(exc: BaseException) -> str:
+    """What a transient fault means for the log and the final error: a cancelled statement
+    (PostgreSQL's statement_timeout, a lock_timeout, or pg_cancel_backend) reached the server,
+    so calling it "unreachable" would send an operator to check the network instead of the
+    role's settings."""
+    inner = getattr(exc, "orig", None) or exc
+    code = getattr(inner, "sqlstate", None)
+    if code == "57014":
+        return "cancelled a statement (statement_timeout or a cancel request)"
+    if code == "55P03":
+        return "timed out waiting for a lock (lock_timeout)"
+    return "unreachable"
+
+
 DEFAULT_RETRY_BOUND_SEC = 180.0
 _RETRY_FIRST_SEC = 0.05
 _RETRY_MAX_SEC = 2.0
@@ -296,9 +310,10 @@ class Connections:
                 waited = time.monotonic() - started
                 if waited >= self.retry_bound_sec:
                     raise DBOSDatabaseConnectionError(
-                        f"System database unreachable for {waited:.0f}s: {exc}"
+                        f"System database {describe_fault(exc)}, still after {waited:.0f}s of "
+                        f"retries: {exc}"
                     ) from exc
-                self._log_outage(exc)
+                self._log_outage(exc, self.retry_bound_sec - waited)
                 self._discard_idle()  # after a restart every idle connection is dead too
             time.sleep(delay)
             delay = min(delay * 2, _RETRY_MAX_SEC)
@@ -316,11 +331,16 @@ class Connections:
                 conn.close()
         self.engine.dispose()  # the pool behind listings and set-up
 
-    def _log_outage(self, exc: BaseException) -> None:
+    def _log_outage(self, exc: BaseException, remaining_sec: float) -> None:
         now = time.monotonic()
         if now - self._last_outage_log >= 5.0:  # one line every few seconds, not per statement
             self._last_outage_log = now
-            logger.warning("System database unreachable, retrying: %s", exc)
+            logger.warning(
+                "System database %s; retrying for up to %.0fs more: %s",
+                describe_fault(exc),
+                remaining_sec,
+                exc,
+            )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL
 
 from .._config import mask_url
 from .._error import DBOSDatabaseConnectionError
-from .connections import is_connection_error
+from .connections import describe_fault, is_connection_error
 
 logger = logging.getLogger("dbos")
 
@@ -99,9 +99,10 @@ def open_waiting(
             if cause is None or not is_connection_error(cause) or waited >= retry_bound_sec:
                 raise
             logger.warning(
-                "Waiting for %s %s (%s); retrying for up to %.0fs",
+                "Waiting for %s %s: it %s (%s); retrying for up to %.0fs more",
                 what,
                 mask_url(url),
+                describe_fault(cause),
                 getattr(cause, "orig", cause),
                 retry_bound_sec - waited,
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._storable_text import require_storable
 from .records import (
     EVENT,
     FINAL,
@@ -104,6 +105,8 @@ class MessageStore(WorkflowStore):
 
         Raises NoSuchWorkflow for a missing destination (nothing written) and NotOwner when the
         sending workflow is no longer this execution's (nothing written either)."""
+        require_storable(destination_id, "A destination workflow ID")
+        require_storable(topic, "A topic")
         params = self._message_params(message_uuid, destination_id, topic, message, serialization)
         try:
             if step is None:
@@ -124,6 +127,7 @@ class MessageStore(WorkflowStore):
 
     def has_message(self, workflow_id: str, topic: str | None) -> bool:
         """Whether a message waits; on PostgreSQL always True, since receiving costs no more."""
+        require_storable(topic, "A topic")
         if self.backend == "postgresql":
             return True
         row = self.fetchone(
@@ -138,6 +142,7 @@ class MessageStore(WorkflowStore):
         in one transaction: (True, message, format), or (False, None, None) when there is none.
 
         Raises NotOwner (and changes nothing) when the workflow is no longer this execution's."""
+        require_storable(topic, "A topic")
         lookup = {"workflow_uuid": step.workflow_id, "topic": stored_topic(topic)}
         try:
             if self.backend == "postgresql":
@@ -197,6 +202,7 @@ class MessageStore(WorkflowStore):
     ) -> None:
         """Set `key` to `value` (the latest wins) and keep it in the history under
         `function_id`; from a workflow (`step`) together with the step record."""
+        require_storable(key, "An event key")
         params = {
             "workflow_uuid": workflow_id,
             "owner_xid": owner,
@@ -214,6 +220,8 @@ class MessageStore(WorkflowStore):
 
     def get_event(self, workflow_id: str, key: str) -> tuple[str | None, str | None, str | None]:
         """(status of the workflow or None if it does not exist, value, format)."""
+        require_storable(workflow_id, "A workflow ID")
+        require_storable(key, "An event key")
         row = self.fetchone(self.sql.GET_EVENT, {"workflow_uuid": workflow_id, "key": key})
         if row is None:
             return None, None, None
@@ -235,6 +243,7 @@ class MessageStore(WorkflowStore):
         step: StepWrite | None,
     ) -> None:
         """Append `value` (None: the end of the stream) at the next position of the stream."""
+        require_storable(key, "A stream key")
         params = {
             "workflow_uuid": workflow_id,
             "owner_xid": owner,
@@ -255,6 +264,8 @@ class MessageStore(WorkflowStore):
     ) -> tuple[str | None, list[tuple[int, str | None, str | None]]]:
         """(writer's status or None if it does not exist, [(seq, value, format)] from
         `from_seq` on); a None value is the end of the stream."""
+        require_storable(workflow_id, "A workflow ID")
+        require_storable(key, "A stream key")
         rows = self.fetchall(
             self.sql.READ_STREAM,
             {"workflow_uuid": workflow_id, "key": key, "from_seq": from_seq, "limit": limit},

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_fields
 from .records import QUEUE, Deduplicated, now_ms
 from .sql import in_list
 from .workflow_store import WorkflowStore
@@ -128,6 +129,7 @@ class QueueStore(WorkflowStore):
     def enqueue_workflow(self, row: Mapping[str, Any]) -> bool:
         """Insert an ENQUEUED row; False when the ID exists already. Raises Deduplicated when
         its deduplication ID is taken (nothing written)."""
+        require_storable_fields(row, WORKFLOW_ROW_NAMES)
         sql = self._insert_sql(row)
         try:
             inserted = self._start_committer.execute(sql, row) == 1
@@ -158,6 +160,8 @@ class QueueStore(WorkflowStore):
         """Insert many ENQUEUED rows in one transaction (all, or on a duplicate deduplication
         ID none); how many were new. Retried whole after a lost connection: rows already in
         are skipped by their IDs."""
+        for row in rows:
+            require_storable_fields(row, WORKFLOW_ROW_NAMES)
         inserted = self.retrying(lambda _attempt: self._enqueue_many_once(rows))
         for queue in {str(r["queue_name"]) for r in rows}:
             self.wake((QUEUE, queue, ""))

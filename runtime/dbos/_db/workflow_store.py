@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._storable_text import WORKFLOW_ROW_NAMES, require_storable, require_storable_fields
 from .connections import Connections
 from .listing import WorkflowFilter, workflow_query
 from .records import (
@@ -33,6 +34,7 @@ class WorkflowStore(Connections):
 
         A row found with this very insert's creation time and owner is ours: its first attempt
         committed before the connection died."""
+        require_storable_fields(row, WORKFLOW_ROW_NAMES)
         if self._start_committer.execute(self.sql.INSERT_WORKFLOW, row) == 1:
             return True
         return self.created_by(row)
@@ -42,6 +44,7 @@ class WorkflowStore(Connections):
         return found is not None and tuple(found) == (row["name"], row["now"], row["owner_xid"])
 
     def get_workflow(self, workflow_id: str) -> Sequence[Any] | None:
+        require_storable(workflow_id, "A workflow ID")
         return self.fetchone(self.sql.SELECT_WORKFLOW, {"workflow_uuid": workflow_id})
 
     def record_step(
@@ -148,6 +151,7 @@ class WorkflowStore(Connections):
 
     def cancel_workflow(self, workflow_id: str, cascade: bool) -> list[str]:
         """Mark CANCELLED (unless finished); with cascade, every descendant too. Returns IDs hit."""
+        require_storable(workflow_id, "A workflow ID")
         cancelled: list[str] = []
         frontier = [workflow_id]
         seen: set[str] = set()
@@ -186,6 +190,7 @@ class WorkflowStore(Connections):
         """Insert the fork's row and copy the original's checkpoints before `start_step` (the
         children they name swapped per `replacement_children`); False (and nothing written)
         when the fork's ID is taken."""
+        require_storable_fields(row, WORKFLOW_ROW_NAMES)
         replacements = dict(replacement_children or {})
         return self.retrying(
             lambda number: self._fork_once(row, original_id, start_step, replacements, number)

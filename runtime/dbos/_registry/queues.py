@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypedDict
 
+from .._storable_text import require_storable
+
 INTERNAL_QUEUE = "_dbos_internal_queue"
 # A limit "not set", as the claim statements take it (a number no count reaches).
 UNLIMITED = 2**31 - 1
@@ -250,6 +252,7 @@ def make_spec(
     nothing is declared or written before this passes."""
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"A queue needs a non-empty name, got {name!r}")
+    require_storable(name, "A queue name")
     try:
         return _make_spec(
             name,
