@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from .._admin import config_file
 from .._admin.config_file import ProjectConfig
 from .._admin.connect import AdminError, first_line, resolve_url, session
-from . import admin_cmd, project_cmd, queue_cmd, workflow_cmd
+from . import admin_cmd, export_cmd, project_cmd, queue_cmd, workflow_cmd
 from .parser import build_parser
 
 DEBUG_ENV = "DBOS_CLI_DEBUG"  # set to see a traceback of an unexpected failure
@@ -52,12 +52,18 @@ def _run(args: argparse.Namespace) -> None:
             queue_cmd.COMMANDS[args.action](s, args)
         elif args.verb == "gc":
             admin_cmd.gc_cmd(s, args)
+        elif args.action == "export":
+            export_cmd.export_cmd(s, args)
         else:
             workflow_cmd.COMMANDS[args.action](s, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.verb == "replay":  # no system database: its own exit codes (0, 1, 2)
+        from .replay_cmd import replay_cmd
+
+        return replay_cmd(args)
     if args.verb == "wf":
         args.verb = "workflow"
     # The runtime's warnings (a retried connection...) are for applications; here the

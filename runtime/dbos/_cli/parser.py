@@ -68,6 +68,30 @@ def _leaf(
     return p
 
 
+def _export_parser(wf: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _leaf(wf, "export", "recorded histories as JSON, for `dbos replay` (values as stored)")
+    p.add_argument("workflow_ids", nargs="*", metavar="ID")
+    p.add_argument("--with-children", action="store_true", help="also every workflow they started")
+    _filters(p)
+    p.add_argument(
+        "--limit", "-l", type=int, default=1000, help="by filters: at most this many (1000)"
+    )
+
+
+def _replay_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    text = (
+        "run the current code against exported histories, running no step and touching no "
+        "database: exit 0 when all replay, 1 on a divergence, 2 on bad input"
+    )
+    p = verbs.add_parser("replay", help=text, description=text)
+    p.add_argument("files", nargs="+", metavar="FILE", help="histories from `dbos workflow export`")
+    p.add_argument(
+        "--app", "-a", required=True, help="the module (or .py file) that defines the workflows"
+    )
+    p.add_argument("--keep-going", "-k", action="store_true", help="report every diverging history")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only divergences")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dbos",
@@ -104,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step", "-s", type=int, default=1, help="first step to run again (1)")
     p.add_argument("--forked-workflow-id", "-f", help="ID of the new workflow")
     p.add_argument("--application-version", "-v", help="application version of the new one")
+
+    _export_parser(wf)
 
     queue = verbs.add_parser("queue", help="list, inspect, register and delete queues")
     qs = queue.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -153,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--app-db-url",
         help="the application database, whose transaction outputs of deleted workflows go too",
     )
+
+    _replay_parser(verbs)
 
     p = _leaf(verbs, "dashboard", "serve a local web page of workflows, queues and workers")
     p.add_argument("--port", "-p", type=int, default=3001)

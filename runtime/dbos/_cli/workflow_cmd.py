@@ -27,7 +27,7 @@ def workflow_filter(args: argparse.Namespace, **extra: Any) -> WorkflowFilter:
     )
 
 
-def _has_filter(args: argparse.Namespace) -> bool:
+def has_filter(args: argparse.Namespace) -> bool:
     return any(
         getattr(args, key)
         for key in ("status", "name", "queue", "executor", "app_version", "start_time", "end_time")
@@ -113,13 +113,13 @@ def steps_cmd(s: AdminSession, args: argparse.Namespace) -> None:
 
 
 def cancel_cmd(s: AdminSession, args: argparse.Namespace) -> None:
-    if args.workflow_ids and _has_filter(args):
+    if args.workflow_ids and has_filter(args):
         raise AdminError("give workflow IDs or filters, not both")
     if args.workflow_ids:
         for workflow_id in args.workflow_ids:
             print(f"{workflow_id}  {actions.cancel(s, workflow_id, cascade=args.cascade)}")
         return
-    if not _has_filter(args):
+    if not has_filter(args):
         raise AdminError("give workflow IDs, or filters (--queue, --status ...) to cancel by")
     targets = actions.matching_live(s, workflow_filter(args))
     progress = Progress("cancelling", total=len(targets))

@@ -26,13 +26,13 @@ async def run_transaction_async(
     transaction, as upstream runs it: nothing is recorded."""
     if current_async_session.get() is not None:
         return await func(*args, **kwargs)  # nested in another transaction: part of it
-    await database.ready()
     begun = begin_step(name)
+    if isinstance(begun, Replayed):
+        return begun.value()  # recorded: its database is not even opened (a replay needs none)
+    await database.ready()
     if begun is None:  # outside any workflow, or inside a step (part of that step)
         return (await database.run(func, args, kwargs, isolation_level, None))[0]
     runtime = get_runtime()
-    if isinstance(begun, Replayed):
-        return begun.value()
     ctx, step_id = begun.ctx, begun.step_id
     if ctx.resumed:
         # Committed before a crash that came before its step record: do not run it again.

@@ -25,6 +25,7 @@ from .._error import (
 from .._serialization import serialize_exception
 from . import tracing
 from .context import StepContext, WorkflowContext, current_step, current_workflow
+from .replay_mode import ReplayHistory
 from .runtime import Runtime, get_runtime, logger
 
 _MAX_RETRY_INTERVAL_SEC = 3600.0
@@ -52,7 +53,10 @@ def active_workflow() -> WorkflowContext | None:
 
 
 def replay(ctx: WorkflowContext, step_id: int, name: str) -> StepRecord | None:
-    """What a previous execution recorded at this step number, checked against `name`."""
+    """What a previous execution recorded at this step number, checked against `name`. In a
+    replay of a history, a step it lacks or names otherwise stops the run (`replay_mode`)."""
+    if isinstance(ctx.recorded, ReplayHistory):
+        ctx.recorded.check(ctx, step_id, name)
     record = ctx.recorded.get(step_id)
     if record is not None and record.function_name != name:
         raise DBOSUnexpectedStepError(ctx.workflow_id, step_id, name, record.function_name)

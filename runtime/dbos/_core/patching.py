@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from .._db.records import now_ms
 from .._error import DBOSException
-from .checkpoint import active_workflow, check_deadline, write_checkpoint
+from .checkpoint import active_workflow, check_deadline, replay, write_checkpoint
 from .context import WorkflowContext
 from .offload import off_loop
 from .runtime import Runtime, get_runtime
@@ -63,6 +63,8 @@ def _place_patch(name: str) -> tuple[bool, Callable[[], None] | None]:
         ctx.take_step_id()
         return True, None
     step_id = ctx.take_step_id()
+    if ctx.recorded:
+        replay(ctx, step_id, marker)  # a replayed history that lacks the slot ends here
     check_deadline(runtime, ctx)
     started_at = now_ms()
 

@@ -10,7 +10,10 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -191,6 +194,9 @@ class Runtime:
 
 
 _runtime: Runtime | None = None
+# A runtime current in one context only, in front of the process's launched one: a replay's
+# throwaway runtime (`dbos.testing.replay`), which must not disturb a DBOS launched here.
+_scoped_runtime: ContextVar[Runtime | None] = ContextVar("dbos_scoped_runtime", default=None)
 
 
 def set_runtime(runtime: Runtime | None) -> None:
@@ -198,8 +204,19 @@ def set_runtime(runtime: Runtime | None) -> None:
     _runtime = runtime
 
 
+@contextmanager
+def scoped_runtime(runtime: Runtime) -> Iterator[Runtime]:
+    """Make `runtime` current for this context (and the tasks and threads it hands work to
+    with its context) until the block ends."""
+    token = _scoped_runtime.set(runtime)
+    try:
+        yield runtime
+    finally:
+        _scoped_runtime.reset(token)
+
+
 def get_runtime() -> Runtime:
-    runtime = _runtime
+    runtime = _scoped_runtime.get() or _runtime
     if runtime is None:
         raise DBOSException(
             "DBOS is not launched: call DBOS(config=...) and DBOS.launch() before running workflows"
@@ -208,4 +225,4 @@ def get_runtime() -> Runtime:
 
 
 def runtime_or_none() -> Runtime | None:
-    return _runtime
+    return _scoped_runtime.get() or _runtime

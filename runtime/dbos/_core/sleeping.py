@@ -20,6 +20,7 @@ from .checkpoint import (
 )
 from .context import WorkflowContext, current_step
 from .offload import off_loop
+from .replay_mode import replaying
 from .runtime import Runtime, get_runtime, logger
 from .waiting import NOTHING, wait_for, wait_for_async
 
@@ -67,6 +68,8 @@ def _place_sleep(
     wake_at = recorded_deadline(runtime, ctx, step_id)
     if wake_at is None:
         check_deadline(runtime, ctx)
+    elif replaying(ctx):
+        return None  # a replay does not wait out recorded time: the history says what came next
     return runtime, ctx, step_id, wake_at
 
 

@@ -29,10 +29,9 @@ def run_transaction(
     step is a plain transaction, as upstream runs it: nothing is recorded."""
     if current_session.get() is not None:
         return func(*args, **kwargs)  # nested in another transaction: part of it
-    if database is not None:
+    if database is not None and active_workflow() is None:
         database.ready()
-        if active_workflow() is None:
-            return database.run(func, args, kwargs, isolation_level, None)[0]
+        return database.run(func, args, kwargs, isolation_level, None)[0]
     runtime = get_runtime()
     app = database or runtime.app_db
     if app is None:
@@ -44,10 +43,12 @@ def run_transaction(
         if temporary is not None:
             return call_workflow(temporary, args, kwargs)
     begun = begin_step(name, "transaction")
+    if isinstance(begun, Replayed):
+        return begun.value()  # recorded: its database is not even opened (a replay needs none)
+    if database is not None:
+        database.ready()
     if begun is None:  # inside a step: part of that step
         return app.run(func, args, kwargs, isolation_level, None)[0]
-    if isinstance(begun, Replayed):
-        return begun.value()
     ctx, step_id = begun.ctx, begun.step_id
     if ctx.resumed:
         # Committed before a crash that came before its step record: do not run it again.

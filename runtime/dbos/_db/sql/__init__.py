@@ -43,6 +43,7 @@ def _areas() -> list[ModuleType]:
         messages,
         queue_definitions,
         queues,
+        replay,
         retention,
         schedules,
         steps,
@@ -58,6 +59,7 @@ def _areas() -> list[ModuleType]:
         schedules,
         retention,
         inspection,
+        replay,
     ]
 
 
