@@ -292,16 +292,16 @@ class Replayer:
                 history, stop.step_id, stop.recorded, stop.called, _where(stop, info.func)
             )
         reached = _next_step(steps)
-        replayed = sum(1 for n in history.steps if n < reached)
         if isinstance(stop, HistoryEnded):
             return ReplayResult(
                 history.workflow_id,
                 history.name,
                 history.source,
-                replayed,
+                sum(1 for n in history.steps if n < stop.step_id),
                 (stop.step_id, stop.called),
                 None,
             )
+        replayed = sum(1 for n in history.steps if n < reached)
         left = sorted(n for n in history.steps if n >= reached)
         if raised is not None:
             if isinstance(raised, DBOSDeserializationError):
