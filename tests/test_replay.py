@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import pickle
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -142,6 +143,9 @@ def test_another_step_at_a_recorded_number_is_a_divergence_at_its_call(dbos: Non
         f"tests/{HERE}:{err.lineno}: workflow {workflow_id} step 2: "
         "recorded DBOS.sleep, called rp_audit"
     )
+    assert isinstance(err, AssertionError) and isinstance(err, DBOSException)
+    copy = pickle.loads(pickle.dumps(err))  # crosses processes (xdist, a worker's report)
+    assert (str(copy), copy.workflow_name, copy.lineno) == (str(err), "rp_checkout", err.lineno)
     assert RAN == []
 
 

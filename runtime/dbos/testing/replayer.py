@@ -48,26 +48,62 @@ class ReplayDivergenceError(DBOSException, AssertionError):
 
     def __init__(
         self,
+        workflow_id: str,
+        step_id: int,
+        recorded: str | None,
+        called: str,
+        filename: str,
+        lineno: int,
+        *,
+        workflow_name: str = "",
+        source: str = "<history>",
+    ) -> None:
+        self.workflow_id = workflow_id
+        self.step_id = step_id
+        self.recorded = recorded
+        self.called = called
+        self.filename = filename
+        self.lineno = lineno
+        self.workflow_name = workflow_name
+        self.source = source  # the file the history came from
+        super().__init__(
+            f"{filename}:{lineno}: workflow {workflow_id} step {step_id}: "
+            f"recorded {recorded or 'nothing'}, called {called}"
+        )
+
+    @classmethod
+    def of(
+        cls,
         history: WorkflowHistory,
         step_id: int,
         recorded: str | None,
         called: str,
         where: tuple[str, int],
-    ) -> None:
-        self.source = history.source
-        self.workflow_id = history.workflow_id
-        self.workflow_name = history.name
-        self.step_id = step_id
-        self.recorded = recorded
-        self.called = called
-        self.filename, self.lineno = where
-        super().__init__(
-            f"{self.filename}:{self.lineno}: workflow {self.workflow_id} step {step_id}: "
-            f"recorded {recorded or 'nothing'}, called {called}"
+    ) -> ReplayDivergenceError:
+        return cls(
+            history.workflow_id,
+            step_id,
+            recorded,
+            called,
+            *where,
+            workflow_name=history.name,
+            source=history.source,
         )
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> Any:
+        fields = (self.workflow_id, self.step_id, self.recorded, self.called)
+        return (
+            _rebuild_divergence,
+            (*fields, self.filename, self.lineno, self.workflow_name, self.source),
+        )
+
+
+def _rebuild_divergence(*fields: Any) -> ReplayDivergenceError:
+    *positional, workflow_name, source = fields
+    return ReplayDivergenceError(*positional, workflow_name=workflow_name, source=source)
 
 
 @dataclass(frozen=True)
@@ -288,7 +324,7 @@ class Replayer:
             raised = exc
         stop = steps.stop
         if isinstance(stop, StepMismatch):
-            raise ReplayDivergenceError(
+            raise ReplayDivergenceError.of(
                 history, stop.step_id, stop.recorded, stop.called, _where(stop, info.func)
             )
         reached = _next_step(steps)
@@ -311,7 +347,7 @@ class Replayer:
                     history.workflow_id, history.name, history.source, replayed, None, None, raised
                 )
             recorded = history.steps[left[0]].function_name if left else None
-            raise ReplayDivergenceError(
+            raise ReplayDivergenceError.of(
                 history,
                 left[0] if left else reached,
                 recorded,
@@ -320,7 +356,7 @@ class Replayer:
                 _where(raised, info.func),
             ) from raised
         if left:
-            raise ReplayDivergenceError(
+            raise ReplayDivergenceError.of(
                 history,
                 left[0],
                 history.steps[left[0]].function_name,
