@@ -126,6 +126,10 @@ def test_export_then_replay_the_same_and_a_changed_app(
     ok = dbos("replay", "o1.json", "--app", "shop", cwd=folder)
     assert (ok.returncode, ok.stderr) == (0, "")
     assert ok.stdout.startswith("replayed 1 histories (6 recorded steps) in ")
+    by_path = dbos(
+        "replay", str(folder / "o1.json"), "--app", str(folder / "shop.py"), cwd=tmp_path.parent
+    )
+    assert (by_path.returncode, by_path.stderr) == (0, "")
 
     changed = SHOP.replace("    paid = charge(order)", "    paid = charge(order) if False else 0")
     changed = changed.replace("    reserve(order)\n", "    ship(order)\n")

@@ -12,6 +12,7 @@ line).
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import threading
@@ -166,14 +167,8 @@ def _seed_row(history: WorkflowHistory, owner: str) -> dict[str, Any]:
         "delay_until_epoch_ms": None,
         "debounce_deadline_epoch_ms": None,
         "trace_context": None,
-        "attributes": None if attributes is None else _json_text(attributes),
+        "attributes": None if attributes is None else json.dumps(attributes, sort_keys=True),
     }
-
-
-def _json_text(value: Any) -> str:
-    import json
-
-    return json.dumps(value, sort_keys=True)
 
 
 def as_histories(histories: HistoryLike | Iterable[HistoryLike]) -> list[WorkflowHistory]:
@@ -320,6 +315,8 @@ class Replayer:
             result = execute(launch)
         except ReplayStop:
             pass  # read from `steps.stop` below, whatever the workflow did with it
+        except KeyboardInterrupt:
+            raise
         except BaseException as exc:  # the workflow's own error (or a stop it wrapped)
             raised = exc
         stop = steps.stop
