@@ -29,7 +29,12 @@ async def run_transaction_async(
     begun = begin_step(name)
     if isinstance(begun, Replayed):
         return begun.value()  # recorded: its database is not even opened (a replay needs none)
-    await database.ready()
+    try:
+        await database.ready()
+    except BaseException as exc:
+        if begun is not None:
+            begun.end_span(exc)
+        raise
     if begun is None:  # outside any workflow, or inside a step (part of that step)
         return (await database.run(func, args, kwargs, isolation_level, None))[0]
     runtime = get_runtime()

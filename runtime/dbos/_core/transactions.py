@@ -46,7 +46,12 @@ def run_transaction(
     if isinstance(begun, Replayed):
         return begun.value()  # recorded: its database is not even opened (a replay needs none)
     if database is not None:
-        database.ready()
+        try:
+            database.ready()
+        except BaseException as exc:
+            if begun is not None:
+                begun.end_span(exc)
+            raise
     if begun is None:  # inside a step: part of that step
         return app.run(func, args, kwargs, isolation_level, None)[0]
     ctx, step_id = begun.ctx, begun.step_id
