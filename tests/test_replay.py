@@ -16,13 +16,14 @@ import pickle
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import query_system_sql
 
-from dbos import DBOS, PickleSerializer, SetWorkflowID
+from dbos import DBOS, PickleSerializer, SetWorkflowID, WorkflowSerializationFormat
 from dbos.error import DBOSException
 from dbos.testing import (
     FORMAT_VERSION,
@@ -463,6 +464,92 @@ def test_values_in_a_format_not_configured_are_bad_input(dbos: None) -> None:
     RAN.clear()
     with pytest.raises(HistoryError, match="a stored value is in format 'py_pickle'"):
         replay(history)  # never unpickled without the user's opt-in
+    assert RAN == []
+
+
+@DBOS.workflow(serialization_type=WorkflowSerializationFormat.PORTABLE)
+def rp_portable(order: str, when: datetime, *, qty: int) -> dict[str, Any]:
+    reserved = rp_reserve(order)
+    if VERSION["v"] == 2:
+        rp_audit(order)  # <- portable audit
+    DBOS.send(DBOS.workflow_id or "", {"qty": qty}, "self")
+    got = DBOS.recv("self")
+    DBOS.set_event("placed", {"when": when, "got": got})
+    return {"reserved": reserved, "when": when, "kind": type(when).__name__, "got": got}
+
+
+def test_a_portable_workflow_exports_its_formats_and_replays(
+    dbos: None, system_database_url: str
+) -> None:
+    when = datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
+    workflow_id, first = run_to_end(lambda: rp_portable("pj", when, qty=3))
+    assert first["kind"] == "datetime"
+    history = export_history(workflow_id)
+    # Every value goes out as stored, with its own row's format: the workflow's in the
+    # portable format (its arguments as the positionalArgs/namedArgs envelope), the steps'
+    # in this process's native one, the event in the workflow's.
+    [(inputs, output, fmt)] = query_system_sql(
+        system_database_url,
+        "SELECT inputs, output, serialization FROM {prefix}workflow_status "
+        f"WHERE workflow_uuid = '{workflow_id}'",
+    )
+    workflow = history["workflow"]
+    assert (workflow["inputs"], workflow["output"], workflow["serialization"]) == (
+        inputs,
+        output,
+        fmt,
+    )
+    assert fmt == "portable_json"
+    assert json.loads(str(inputs)) == {
+        "positionalArgs": ["pj", "2024-01-02T03:04:05.678Z"],
+        "namedArgs": {"qty": 3},
+    }
+    stored_steps = query_system_sql(
+        system_database_url,
+        "SELECT function_id, function_name, output, serialization FROM {prefix}operation_outputs "
+        f"WHERE workflow_uuid = '{workflow_id}' ORDER BY function_id",
+    )
+    assert [
+        (s["step_id"], s["name"], s["output"], s["serialization"]) for s in history["steps"]
+    ] == [tuple(row) for row in stored_steps]
+    assert [s["name"] for s in history["steps"]] == [
+        "rp_reserve",
+        "DBOS.send",
+        "DBOS.recv",
+        "DBOS.setEvent",
+    ]
+    [event] = history["events"]
+    assert (event["key"], event["serialization"]) == ("placed", "portable_json")
+    assert json.loads(event["value"]) == {
+        "when": "2024-01-02T03:04:05.678Z",
+        "got": {"qty": 3},
+    }
+    [message] = history["messages"]
+    assert message["topic"] == "self" and message["serialization"] is not None
+
+    RAN.clear()
+    [outcome] = replay(json.loads(json.dumps(history)))  # as read back from a file
+    assert RAN == []
+    assert outcome.steps_replayed == 4 and outcome.ended_at is None
+    # The arguments were read from the portable envelope (their row's format), the datetime
+    # restored from the annotation as recovery restores it; the steps' values in their own.
+    assert (
+        outcome.result
+        == first
+        == {
+            "reserved": "r-pj",
+            "when": when,
+            "kind": "datetime",
+            "got": {"qty": 3},
+        }
+    )
+
+    VERSION["v"] = 2
+    with pytest.raises(ReplayDivergenceError) as caught:
+        replay(history)
+    err = caught.value
+    assert (err.step_id, err.recorded, err.called) == (2, "DBOS.send", "rp_audit")
+    assert (err.filename, err.lineno) == (f"tests/{HERE}", line_of("portable audit"))
     assert RAN == []
 
 
