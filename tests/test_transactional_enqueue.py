@@ -113,6 +113,10 @@ def test_bad_input_is_refused_before_any_statement(app: tuple[DBOSClient, sa.Eng
             )
         with pytest.raises(DBOSException, match="Unknown enqueue option"):
             client.enqueue_in_transaction(conn, {**OPTIONS, "bogus": 1}, "o5")
+        with pytest.raises(ValueError, match="A workflow ID cannot contain a NUL"):
+            client.enqueue_in_transaction(conn, {**OPTIONS, "workflow_id": "o\x005"}, "o5")
+        with pytest.raises(ValueError, match="A topic cannot contain a NUL"):
+            client.send_in_transaction(conn, "anyone", "hello", "bad\x00topic")
     # The transaction was not spoiled by the refusals: the order committed, alone.
     assert _orders(engine) == ["o5"]
     assert client.list_workflows(name="outbox.ship") == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._storable_text import WORKFLOW_ROW_NAMES, require_storable, require_storable_fields
 from .message_store import _is_foreign_key_violation, stored_topic
 from .queue_store import _is_dedup_violation
 from .records import Deduplicated, now_ms
@@ -44,6 +45,7 @@ class CallerWrites(WorkflowStore):
         """Insert an ENQUEUED (or DELAYED) row in the caller's transaction; False when its ID
         exists already. A taken deduplication ID raises Deduplicated (on PostgreSQL the
         caller's transaction is then aborted, as for any failed statement in it)."""
+        require_storable_fields(row, WORKFLOW_ROW_NAMES)
         sql = self.sql.INSERT_PARTITIONED_WORKFLOW if row.get("partitioned") else None
         try:
             cursor.execute(sql or self.sql.INSERT_WORKFLOW, dict(row))
@@ -58,6 +60,9 @@ class CallerWrites(WorkflowStore):
         `serialization`) in the caller's transaction; a message whose ID is taken was sent
         already and is skipped. A missing destination raises MissingDestination, checked
         first: a SQLite connection the application opened may not enforce foreign keys."""
+        for m in messages:
+            require_storable(m["destination_uuid"], "A destination workflow ID")
+            require_storable(m["topic"], "A topic")
         destinations = sorted({str(m["destination_uuid"]) for m in messages})
         for destination in destinations:
             cursor.execute(self.sql.WORKFLOW_EXISTS, {"workflow_uuid": destination})
