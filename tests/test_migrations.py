@@ -153,3 +153,71 @@ def test_version_6_database_gains_registered_queues_and_keeps_its_rows(
         assert upstream <= columns
     finally:
         engine.dispose()
+
+
+def test_version_7_schedules_carry_over_into_workflow_schedules(
+    system_database_url: str, backend: str
+) -> None:
+    """Version 8: the `schedules` table of @DBOS.scheduled becomes upstream's
+    `workflow_schedules` (a schedule that fired and one that has not), workflows gain
+    `schedule_name` and processes the workflows they registered; the rows stay."""
+    engine = _stage_v1(system_database_url, backend, version=7)
+    schema = "dbos" if backend == "postgres" else None
+    prefix = "dbos." if schema else ""
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, created_at, "
+            "updated_at) VALUES ('sched-nightly-2026-01-01T02:00:00+00:00', 'SUCCESS', "
+            "'nightly', 1, 1)"
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO {prefix}schedules (name, cron, queue_name, last_fired_at, updated_at) "
+            "VALUES ('nightly', '0 2 * * *', '_dbos_internal_queue', 1767232800000, 5), "
+            "('hourly', '0 * * * *', 'reports', NULL, 6)"
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO {prefix}executors (instance_id, executor_id, started_at, heartbeat_at) "
+            "VALUES ('i1', 'local', 1, 1)"
+        )
+    try:
+        sysdb = SystemDatabase(normalize_url(system_database_url))
+        sysdb.initialize()
+        try:
+            nightly = sysdb.get_schedule("nightly")
+            hourly = sysdb.get_schedule("hourly")
+        finally:
+            sysdb.dispose()
+        assert nightly is not None and hourly is not None
+        assert (nightly.workflow_name, nightly.schedule, nightly.source) == (
+            "nightly",
+            "0 2 * * *",
+            "decorator",
+        )
+        assert nightly.status == "ACTIVE" and nightly.queue_name == "_dbos_internal_queue"
+        # The last tick fired, kept (now in upstream's ISO form); the next is computed by the
+        # first scheduler to look, from it.
+        assert nightly.last_fired_at == "2026-01-01T02:00:00+00:00"
+        assert nightly.next_tick_at is None
+        assert hourly.last_fired_at is None and hourly.queue_name == "reports"
+        inspector = sa.inspect(engine)
+        assert "schedules" not in set(inspector.get_table_names(schema=schema))
+        columns = {c["name"] for c in inspector.get_columns("workflow_status", schema=schema)}
+        assert "schedule_name" in columns
+        columns = {c["name"] for c in inspector.get_columns("executors", schema=schema)}
+        assert "workflow_names" in columns
+        with engine.connect() as conn:
+            kept = conn.exec_driver_sql(
+                f"SELECT workflow_uuid, schedule_name FROM {prefix}workflow_status"
+            ).all()
+            assert sorted(tuple(r) for r in kept) == [
+                ("old-wf", None),  # staged with every old schema
+                ("sched-nightly-2026-01-01T02:00:00+00:00", None),
+            ]
+            executors = conn.exec_driver_sql(f"SELECT instance_id FROM {prefix}executors").all()
+            assert [r[0] for r in executors] == ["i1"]
+            versions = [
+                r[0] for r in conn.exec_driver_sql(f"SELECT version FROM {prefix}dbos_migrations")
+            ]
+            assert max(versions) == SCHEMA_VERSION
+    finally:
+        engine.dispose()

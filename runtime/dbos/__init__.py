@@ -17,6 +17,7 @@ from ._facade.client import DBOSClient
 from ._facade.dbos import DBOS, DBOSConfiguredInstance
 from ._facade.debouncer import Debouncer, DebouncerClient
 from ._facade.queue import Queue
+from ._facade.schedules_api import ClientScheduleInput, ScheduleInput
 from ._registry.queues import QueueRateLimit
 from ._serialization import (
     DBOSPortableJSONSerializer,
@@ -26,7 +27,13 @@ from ._serialization import (
     Serializer,
     WorkflowSerializationFormat,
 )
-from ._status import StepInfo, StepStatus, WorkflowStatus, WorkflowStatusString
+from ._status import (
+    StepInfo,
+    StepStatus,
+    WorkflowSchedule,
+    WorkflowStatus,
+    WorkflowStatusString,
+)
 
 if TYPE_CHECKING:
     from ._facade.async_datasource import AsyncSQLAlchemyDatasource as AsyncSQLAlchemyDatasource
@@ -48,6 +55,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ClientScheduleInput",
     "DBOS",
     "DBOSClient",
     "DBOSConfig",
@@ -63,6 +71,7 @@ __all__ = [
     "Queue",
     "QueueRateLimit",
     "SQLAlchemyDatasource",
+    "ScheduleInput",
     "Serializer",
     "SetEnqueueOptions",
     "SetWorkflowAttributes",
@@ -72,6 +81,7 @@ __all__ = [
     "StepStatus",
     "WorkflowHandle",
     "WorkflowHandleAsync",
+    "WorkflowSchedule",
     "WorkflowStatus",
     "WorkflowSerializationFormat",
     "WorkflowStatusString",

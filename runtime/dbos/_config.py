@@ -43,6 +43,10 @@ class DBOSConfig(TypedDict, total=False):
     retention_max_workflows: int
     retention_interval_sec: float
     retention_batch_size: int
+    # Schedules: how often the scheduler looks for schedules other processes created (seconds;
+    # those of this process wake it at once), and the most ticks one backfill may start.
+    scheduler_polling_interval_sec: float
+    max_backfill_ticks: int
 
 
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -67,6 +71,7 @@ def validate_config(config: DBOSConfig) -> None:
         ):
             raise DBOSInitializationError(f"Invalid {key} {value!r}: expected a number of seconds")
     _validate_retention(config)
+    _validate_scheduling(config)
     sync = config.get("sqlite_synchronous", "FULL")
     if str(sync).upper() not in _SQLITE_SYNC_MODES:
         raise DBOSInitializationError(
@@ -74,6 +79,24 @@ def validate_config(config: DBOSConfig) -> None:
         )
     if config.get("system_database_listen_url"):
         listen_url_from(config, normalize_url(resolve_system_database_url(config)))
+
+
+def _validate_scheduling(config: DBOSConfig) -> None:
+    poll = config.get("scheduler_polling_interval_sec")
+    if poll is not None and (
+        isinstance(poll, bool) or not isinstance(poll, (int, float)) or not poll > 0
+    ):
+        raise DBOSInitializationError(
+            f"Invalid scheduler_polling_interval_sec {poll!r}: expected a positive number of "
+            "seconds"
+        )
+    max_ticks = config.get("max_backfill_ticks")
+    if max_ticks is not None and (
+        isinstance(max_ticks, bool) or not isinstance(max_ticks, int) or max_ticks < 1
+    ):
+        raise DBOSInitializationError(
+            f"Invalid max_backfill_ticks {max_ticks!r}: expected a whole number of ticks >= 1"
+        )
 
 
 def listen_url_from(config: DBOSConfig, system_url: URL) -> URL | None:

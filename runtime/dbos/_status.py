@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import Enum
 from typing import Any, TypedDict
 
@@ -55,6 +54,7 @@ class WorkflowStatus:
     dequeued_at: int | None = None
     delay_until_epoch_ms: int | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    schedule_name: str | None = None  # the schedule whose tick, trigger or backfill started it
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,20 @@ class StepInfo(TypedDict):
     completed_at_epoch_ms: int | None
 
 
-class ScheduleStatus(TypedDict):
-    """One cron schedule, as `DBOS.list_schedules` returns it (times are UTC datetimes)."""
+class WorkflowSchedule(TypedDict):
+    """One cron schedule, as `DBOS.list_schedules` and `get_schedule` return it (upstream's
+    shape). `context` is decoded (shown as its stored text when it cannot be); `last_fired_at`
+    is the latest tick fired, ISO 8601 in the schedule's timezone."""
 
-    name: str
-    cron: str
-    queue_name: str
-    next_fire_time: datetime
-    last_fired_time: datetime | None
+    schedule_id: str
+    schedule_name: str
+    workflow_name: str
+    workflow_class_name: str | None
+    schedule: str
+    status: str
+    context: Any
+    last_fired_at: str | None
+    automatic_backfill: bool
+    cron_timezone: str | None
+    queue_name: str | None
+    application_name: str | None

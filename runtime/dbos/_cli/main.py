@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from .._admin import config_file
 from .._admin.config_file import ProjectConfig
 from .._admin.connect import AdminError, first_line, resolve_url, session
-from . import admin_cmd, export_cmd, project_cmd, queue_cmd, workflow_cmd
+from . import admin_cmd, export_cmd, project_cmd, queue_cmd, schedule_cmd, workflow_cmd
 from .parser import build_parser
 
 DEBUG_ENV = "DBOS_CLI_DEBUG"  # set to see a traceback of an unexpected failure
@@ -50,6 +50,8 @@ def _run(args: argparse.Namespace) -> None:
     with session(url, args.schema) as s:
         if args.verb == "queue":
             queue_cmd.COMMANDS[args.action](s, args)
+        elif args.verb == "schedule":
+            schedule_cmd.COMMANDS[args.action](s, args)
         elif args.verb == "gc":
             admin_cmd.gc_cmd(s, args)
         elif args.action == "export":

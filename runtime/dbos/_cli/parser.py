@@ -92,6 +92,31 @@ def _replay_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--quiet", "-q", action="store_true", help="print only divergences")
 
 
+def _schedule_verbs(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    schedule = verbs.add_parser("schedule", help="cron schedules: list, pause, trigger, backfill")
+    ss = schedule.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = _leaf(ss, "list", "every schedule: cron, status, next and last tick, and whether it fires")
+    _many(p, "--status", "-S", help_text="ACTIVE or PAUSED")
+    _many(p, "--workflow", "-n", help_text="workflow name")
+    _many(p, "--prefix", "-p", help_text="schedule name prefix")
+    _json_option(p)
+    p = _leaf(ss, "get", "one schedule")
+    p.add_argument("name")
+    _json_option(p)
+    for name, text in (
+        ("pause", "stop firing a schedule, in every process, until resumed"),
+        ("resume", "fire a paused schedule again, from its next tick"),
+        ("trigger", "enqueue one run of a schedule now (prints its workflow ID)"),
+        ("delete", "delete a schedule (ticks already enqueued still run)"),
+    ):
+        _leaf(ss, name, text).add_argument("name")
+    p = _leaf(ss, "backfill", "enqueue every tick of a past window that has not run")
+    p.add_argument("name")
+    p.add_argument("--start", "-s", required=True, help="window start (ISO time, or 2h for 2h ago)")
+    p.add_argument("--end", "-E", help="window end (ISO time, or a duration ago; default now)")
+    p.add_argument("--max-ticks", type=int, help="refuse a window of more ticks (10000)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dbos",
@@ -152,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force", action="store_true", help="cancel the work it holds (refused otherwise)"
     )
+
+    _schedule_verbs(verbs)
 
     p = _leaf(
         verbs,

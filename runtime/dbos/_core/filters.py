@@ -37,6 +37,7 @@ class WorkflowFilterArgs(TypedDict, total=False):
     forked_from: Names | None
     executor_id: Names | None
     workflow_id_prefix: Names | None
+    schedule_name: Names | None  # started by these schedules' ticks, triggers or backfills
     start_time: Moment | None  # created at or after
     end_time: Moment | None  # created at or before
     completed_after: Moment | None
@@ -127,6 +128,7 @@ def to_filter(args: WorkflowFilterArgs, *, queued_only: bool = False) -> Workflo
         forked_from=_names(args.get("forked_from"), "forked_from"),
         executor_id=_names(args.get("executor_id"), "executor_id"),
         workflow_id_prefix=_names(args.get("workflow_id_prefix"), "workflow_id_prefix"),
+        schedule_name=_names(args.get("schedule_name"), "schedule_name"),
         start_time_ms=_moment(args, "start_time"),
         end_time_ms=_moment(args, "end_time"),
         completed_after_ms=_moment(args, "completed_after"),

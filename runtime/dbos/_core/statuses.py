@@ -88,6 +88,7 @@ def _status_from_row(
         dequeued_at=m["started_at_epoch_ms"],
         delay_until_epoch_ms=m["delay_until_epoch_ms"],
         attributes=json.loads(m["attributes"]) if m["attributes"] else {},
+        schedule_name=m["schedule_name"],
     )
 
 

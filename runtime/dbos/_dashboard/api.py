@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from .._admin import actions, queues, views
+from .._admin import actions, queues, schedules, views
 from .._admin.connect import AdminSession
 from .params import BadRequest, fork_step, partitions_shown, workflow_filter
 
@@ -46,6 +46,22 @@ def get_queue(request: Request) -> JSONResponse:
 
 def list_workers(request: Request) -> JSONResponse:
     return _json({"workers": views.workers(session_of(request))})
+
+
+def list_schedules(request: Request) -> JSONResponse:
+    return _json({"schedules": schedules.list_schedules(session_of(request))})
+
+
+def get_schedule(request: Request) -> JSONResponse:
+    return _json(schedules.get_schedule(session_of(request), request.path_params["name"]))
+
+
+def pause_schedule(request: Request) -> JSONResponse:
+    return _json(schedules.pause(session_of(request), request.path_params["name"]))
+
+
+def resume_schedule(request: Request) -> JSONResponse:
+    return _json(schedules.resume(session_of(request), request.path_params["name"]))
 
 
 async def _body(request: Request) -> object:

@@ -11,7 +11,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from .._admin import queues, views
+from .._admin import queues, schedules, views
 from .._admin.values import duration, short, when
 from .api import session_of
 from .params import form_values, partitions_shown, workflow_filter
@@ -69,6 +69,12 @@ def queue_page(request: Request) -> HTMLResponse:
     shown = partitions_shown(request.query_params)
     q = queues.queue(session_of(request), request.path_params["queue_name"], shown)
     return _render(request, "queue.html", q=q, shown=shown)
+
+
+def schedules_page(request: Request) -> HTMLResponse:
+    return _render(
+        request, "schedules.html", schedules=schedules.list_schedules(session_of(request))
+    )
 
 
 def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:

@@ -15,7 +15,7 @@ from .._db.listing import WorkflowFilter
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
-FILTER_KEYS = ("status", "name", "queue", "executor", "since", "limit", "offset")
+FILTER_KEYS = ("status", "name", "queue", "schedule", "executor", "since", "limit", "offset")
 
 
 class BadRequest(AdminError):
@@ -47,13 +47,14 @@ def partitions_shown(params: QueryParams) -> int:
 
 
 def workflow_filter(params: QueryParams) -> WorkflowFilter:
-    """The list's filters: status, name, queue, executor (each one or several), since (an ISO
-    time or a duration ago), limit, offset; newest first."""
+    """The list's filters: status, name, queue, schedule, executor (each one or several), since
+    (an ISO time or a duration ago), limit, offset; newest first."""
     since = params.get("since", "").strip()
     return WorkflowFilter(
         status=check_statuses(_values(params, "status")),
         name=_values(params, "name"),
         queue_name=_values(params, "queue"),
+        schedule_name=_values(params, "schedule"),
         executor_id=_values(params, "executor"),
         start_time_ms=epoch_ms(since, "since") if since else None,
         limit=_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),

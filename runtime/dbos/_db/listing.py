@@ -27,6 +27,7 @@ class WorkflowFilter:
     forked_from: Sequence[str] | None = None
     executor_id: Sequence[str] | None = None
     workflow_id_prefix: Sequence[str] | None = None
+    schedule_name: Sequence[str] | None = None
     start_time_ms: int | None = None
     end_time_ms: int | None = None
     completed_after_ms: int | None = None
@@ -81,6 +82,7 @@ def workflow_query(table: sa.Table, f: WorkflowFilter, backend: str = "sqlite") 
         (t.c.parent_workflow_id, f.parent_workflow_id),
         (t.c.forked_from, f.forked_from),
         (t.c.executor_id, f.executor_id),
+        (t.c.schedule_name, f.schedule_name),
     ):
         if values is not None:
             query = query.where(column.in_(list(values)))

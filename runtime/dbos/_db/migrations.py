@@ -8,11 +8,14 @@ tables from the same metadata, so a migrated database and a fresh one cannot dri
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from .._serialization import DEFAULT_SERIALIZER
 from .sql_api import sql_api_ddl
 from .triggers import wake_trigger_ddl
 
@@ -113,7 +116,8 @@ def _delays_and_schedules(ctx: MigrationContext) -> None:
     for index in ctx.table("workflow_status").indexes:
         if index.name == "workflow_status_delayed_index":
             index.create(ctx.conn)
-    ctx.create_tables("schedules")
+    # Version 4 also created a `schedules` table for @DBOS.scheduled; version 8 folds it into
+    # `workflow_schedules`, so a database migrating past both never needs it.
 
 
 def _traces_and_attempts(ctx: MigrationContext) -> None:
@@ -155,6 +159,47 @@ def _registered_queues_and_partitions(ctx: MigrationContext) -> None:
     ctx.install_sql_api()
 
 
+def _workflow_schedules(ctx: MigrationContext) -> None:
+    """Schedules as data: upstream's `workflow_schedules` replaces the `schedules` table of
+    @DBOS.scheduled (its rows carried over, each tick's next time computed by the scheduler
+    from the last one fired); workflows name the schedule that started them; processes record
+    the workflows they registered."""
+    prefix = f'"{ctx.schema}".' if ctx.schema else ""
+    ctx.create_tables("workflow_schedules")
+    if sa.inspect(ctx.conn).has_table("schedules", schema=ctx.schema):
+        old = ctx.conn.exec_driver_sql(
+            f"SELECT name, cron, queue_name, last_fired_at, updated_at FROM {prefix}schedules"
+        ).all()
+        rows = [
+            {
+                "schedule_id": str(uuid.uuid4()),
+                "schedule_name": name,
+                "workflow_name": name,
+                "schedule": cron,
+                "status": "ACTIVE",
+                "context": DEFAULT_SERIALIZER.serialize(None),
+                "context_serialization": DEFAULT_SERIALIZER.name(),
+                "last_fired_at": (
+                    None
+                    if fired is None
+                    else datetime.fromtimestamp(int(fired) / 1000, timezone.utc).isoformat()
+                ),
+                "automatic_backfill": False,
+                "queue_name": queue_name,
+                "source": "decorator",
+                "created_at": updated,
+                "updated_at": updated,
+            }
+            for name, cron, queue_name, fired, updated in old
+        ]
+        if rows:
+            ctx.conn.execute(ctx.table("workflow_schedules").insert(), rows)
+        ctx.conn.exec_driver_sql(f"DROP TABLE {prefix}schedules")
+    ctx.add_columns("workflow_status", [("schedule_name", "TEXT")])
+    ctx.create_index("workflow_status", "workflow_status_schedule_name_index")
+    ctx.add_columns("executors", [("workflow_names", "TEXT")])
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         2, "ordered messages, event history, streams, wake-up triggers", _messages_events_streams
@@ -167,6 +212,9 @@ MIGRATIONS: list[Migration] = [
         7,
         "queues registered at run time, partition limits and fair order, SQL enqueue and send",
         _registered_queues_and_partitions,
+    ),
+    Migration(
+        8, "schedules as data (workflow_schedules), schedule_name of workflows", _workflow_schedules
     ),
 ]
 

@@ -401,24 +401,3 @@ class QueueStore(WorkflowStore):
 
     def forget_instance(self, instance_id: str, cutoff_ms: int) -> None:
         self.execute(self.sql.FORGET_INSTANCE, {"instance_id": instance_id, "cutoff": cutoff_ms})
-
-    # ------------------------------------------------------------------ schedules
-
-    def record_schedule(self, name: str, cron: str, queue_name: str) -> None:
-        self.execute(
-            self.sql.RECORD_SCHEDULE,
-            {"name": name, "cron": cron, "queue_name": queue_name, "now": now_ms()},
-        )
-
-    def tick_fired(self, name: str, fired_at_ms: int) -> None:
-        self.execute(self.sql.TICK_FIRED, {"name": name, "fired_at": fired_at_ms})
-
-    def schedule_last_fired(self, name: str) -> int | None:
-        for row in self.fetchall(self.sql.SELECT_SCHEDULES, {}):
-            if row[0] == name:
-                return None if row[3] is None else int(row[3])
-        return None
-
-    def schedules(self) -> list[Sequence[Any]]:
-        """(name, cron, queue_name, last_fired_at) of every recorded schedule."""
-        return self.fetchall(self.sql.SELECT_SCHEDULES, {})

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 # Bumped with every migration in migrations.py; a database stamped higher is refused.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # A message sent without a topic; a column in a primary lookup is easier NOT NULL.
 NULL_TOPIC = "__null__topic__"
@@ -94,6 +94,8 @@ def build_metadata(schema: str | None) -> MetaData:
         # partition with nothing queued), so a tenant enqueued behind another's backlog is
         # claimed within a round instead of after it. 0 on queues that are not partitioned.
         Column("partition_round", BigInteger, nullable=False, server_default=text("0")),
+        # The schedule whose tick (or trigger, or backfill) started this workflow.
+        Column("schedule_name", Text),
         *_enqueue_order(schema),
         Index("workflow_status_created_at_index", "created_at"),
         Index("workflow_status_executor_status_index", "executor_id", "status"),
@@ -148,6 +150,12 @@ def build_metadata(schema: str | None) -> MetaData:
             postgresql_where=text("status = 'DELAYED'"),
         ),
         # The rate limiter counts the starts of a queue in a window.
+        Index(
+            "workflow_status_schedule_name_index",
+            "schedule_name",
+            sqlite_where=text("schedule_name IS NOT NULL"),
+            postgresql_where=text("schedule_name IS NOT NULL"),
+        ),
         Index(
             "workflow_status_started_index",
             "queue_name",
@@ -207,6 +215,9 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("pid", BigInteger),
         Column("started_at", BigInteger, nullable=False),
         Column("heartbeat_at", BigInteger, nullable=False),
+        # The workflows this process has registered (a JSON array of names): a schedule whose
+        # workflow no live process registers is reported instead of silently never firing.
+        Column("workflow_names", Text),
     )
 
     # Every queue: registered at run time (`DBOS.register_queue`, a client, the `dbos queue`
@@ -238,15 +249,44 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("declared_in_code", Boolean, nullable=False, server_default=text("false")),
     )
 
-    # Cron schedules as last launched, and the latest tick each has fired.
+    # Cron schedules: upstream DBOS's `workflow_schedules` (same name, columns and types, so an
+    # upstream database's schedules carry over as they are), for schedules created at run time
+    # and `@DBOS.scheduled` ones alike, plus what this scheduler needs after `application_name`.
     Table(
-        "schedules",
+        "workflow_schedules",
         metadata,
-        Column("name", Text, primary_key=True),
-        Column("cron", Text, nullable=False),
-        Column("queue_name", Text, nullable=False),
-        Column("last_fired_at", BigInteger),
-        Column("updated_at", BigInteger, nullable=False),
+        Column("schedule_id", Text, primary_key=True),
+        Column("schedule_name", Text, nullable=False, unique=True),
+        Column("workflow_name", Text, nullable=False),
+        Column("workflow_class_name", Text),
+        Column("schedule", Text, nullable=False),  # the cron expression
+        Column("status", Text, nullable=False, server_default=text("'ACTIVE'")),  # or PAUSED
+        Column("context", Text, nullable=False),  # serialized; every tick's second argument
+        Column("last_fired_at", Text),  # ISO 8601, in the schedule's timezone
+        Column("automatic_backfill", Boolean, nullable=False, server_default=text("false")),
+        Column("cron_timezone", Text),  # IANA name; NULL for UTC
+        Column("queue_name", Text),  # NULL for the internal queue
+        Column("application_name", Text),
+        # The format `context` is stored in (a serializer's name; NULL: the configured one).
+        Column("context_serialization", Text),
+        # "api" (DBOS.create_schedule and friends) or "decorator" (@DBOS.scheduled, whose
+        # ticks get (scheduled_time, actual_time) instead of (scheduled_time, context)).
+        Column("source", Text, nullable=False, server_default=text("'api'")),
+        # After downtime, at most this many of the latest missed ticks run (with
+        # automatic_backfill; NULL: all of them, up to the configured backfill limit).
+        Column("catch_up_limit", Integer),
+        # Epoch ms of the earliest tick not yet fired: the scheduler claims rows whose time
+        # has come, in batches, and sleeps until the earliest one (NULL: not computed yet).
+        Column("next_tick_at", BigInteger),
+        Column("created_at", BigInteger),
+        Column("updated_at", BigInteger),
+        Index(
+            "workflow_schedules_due_index",
+            "workflow_name",
+            "next_tick_at",
+            sqlite_where=text("status = 'ACTIVE'"),
+            postgresql_where=text("status = 'ACTIVE'"),
+        ),
     )
 
     Table(

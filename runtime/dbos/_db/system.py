@@ -1,8 +1,8 @@
 """The system database: one object per process, composed of one store per area.
 
 Each store holds the reads and writes of its area (workflows and steps; messages, events and
-streams; queues); their SQL lives in `sql/`, one module per area. Connections and set-up are
-shared by all of them.
+streams; queues; schedules); their SQL lives in `sql/`, one module per area. Connections and
+set-up are shared by all of them.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from .message_store import MessageStore
 from .queue_store import QueueStore
 from .queue_table import QueueTableStore
 from .retention_store import RetentionStore
+from .schedule_store import ScheduleStore
 from .setup import SchemaSetup
 
 
 class SystemDatabase(
     QueueStore,
     QueueTableStore,
+    ScheduleStore,
     MessageStore,
     CallerWrites,
     RetentionStore,

@@ -42,11 +42,14 @@ from .._threads import DaemonPool
 from .management import Management
 from .operations import Caller, ClientCaller
 from .queues_api import QueueAdministration
+from .schedules_api import ClientSchedules
 from .stream_reading import StreamReading
 from .transactional import TransactionalClient
 
 
-class DBOSClient(Management, StreamReading, QueueAdministration, TransactionalClient):
+class DBOSClient(
+    Management, StreamReading, QueueAdministration, TransactionalClient, ClientSchedules
+):
     """A process's handle on a DBOS system database it does not run workflows from.
 
     `system_database_url` names the database (`database_url` and `application_database_url`,

@@ -31,10 +31,9 @@ from .._error import DBOSException
 from .._registry import decorators as _decorators
 from .._registry import queues as _queues
 from .._registry import registry as _registry
-from .._registry.schedules import all_schedules
 from .._serialization import DEFAULT_SERIALIZER, Serializer
 from .._services import startup
-from .._status import ScheduleStatus, StepStatus
+from .._status import StepStatus
 from .._threads import DaemonPool
 from .communication import Communication
 from .maintenance import Maintenance
@@ -43,6 +42,7 @@ from .operations import LAUNCHED, Caller
 from .patching import Patching
 from .queue import Queue
 from .queues_api import QueueAdministration, QueueEnqueueing
+from .schedules_api import Schedules
 from .stream_reading import StreamReading
 from .workflow_decorator import WorkflowDecorator
 
@@ -120,6 +120,7 @@ class DBOS(
     QueueAdministration,
     QueueEnqueueing,
     WorkflowDecorator,
+    Schedules,
 ):
     """Configure with `DBOS(config=...)`, then `DBOS.launch()`; decorate with `@DBOS.workflow()`."""
 
@@ -326,40 +327,12 @@ class DBOS(
     def scheduled(
         cls, cron: str, *, queue: Queue | str | None = None, catch_up: int = 0
     ) -> Callable[[F], F]:
-        """Run the workflow below on a cron schedule (5 fields, or 6 with seconds first), with
-        `(scheduled_time, actual_time)` as UTC datetimes; each tick runs once, however many
-        processes run the schedule. Ticks go through `queue` (default: the internal queue),
-        so its limits bound overlapping ticks. After downtime the next tick is the next one due;
-        `catch_up=n` runs up to the last `n` ticks missed meanwhile instead."""
+        """Run the workflow (or step, or transaction) below on a cron schedule (5 fields, or 6
+        with seconds first), with `(scheduled_time, actual_time)` as UTC datetimes; each tick
+        runs once, however many processes run the schedule. Ticks go through `queue` (default:
+        the internal queue), so its limits bound overlapping ticks. Ticks missed while no
+        process ran are skipped; `catch_up=n` runs up to the last `n` of them instead."""
         return _decorators.scheduled(cron, queue, catch_up)
-
-    @classmethod
-    def list_schedules(cls) -> list[ScheduleStatus]:
-        """Every cron schedule of this process: its cron, queue, next and last fire times."""
-        from datetime import datetime, timezone
-
-        runtime = runtime_or_none()
-        recorded = {str(r[0]): r for r in runtime.sysdb.schedules()} if runtime else {}
-        upcoming = runtime.scheduler.next_fire_times() if runtime and runtime.scheduler else {}
-        now = datetime.now(timezone.utc)
-        out: list[ScheduleStatus] = []
-        for spec in sorted(all_schedules(), key=lambda s: s.name):
-            last = recorded.get(spec.name)
-            last_ms = last[3] if last is not None else None
-            out.append(
-                {
-                    "name": spec.name,
-                    "cron": spec.cron,
-                    "queue_name": spec.queue_name,
-                    "next_fire_time": upcoming.get(spec.name) or spec.next_after(now),
-                    "last_fired_time": (
-                        None
-                        if last_ms is None
-                        else datetime.fromtimestamp(int(last_ms) / 1000, timezone.utc)
-                    ),
-                }
-            )
-        return out
 
     @classmethod
     def dbos_class(cls, class_name: str | None = None) -> Callable[[T], T]:

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from .._core.checkpoint import StepOptions, run_step
 from .._core.formats import check_serialization_type
 from .._core.workflows import call_workflow
+from .._error import DBOSWorkflowFunctionNotFoundError
 from . import registry as _registry
+from .cron import CronError, check_expression
 from .queues import INTERNAL_QUEUE
 from .registry import FunctionInfo
-from .schedules import ScheduleSpec, register_schedule, validate_cron
+from .schedules import ScheduleSpec, register_schedule
 
 if TYPE_CHECKING:
     from .._db.application import ApplicationDatabase
@@ -70,6 +72,7 @@ def _bind(info: FunctionInfo, wrapper: Callable[..., Any], rewrap: Callable[[Any
     """The decorated function: its registration readable from it (`info_of`), a step or
     transaction also startable as a workflow of its own, the method kind restored."""
     setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
+    setattr(wrapper, "dbos_function_name", info.name)  # noqa: B010 - upstream's public attribute
     info.wrapper = wrapper
     if info.kind != "workflow":
         _register_temporary_workflow(info, wrapper)
@@ -305,27 +308,42 @@ def dbos_class(class_name: str | None = None) -> Callable[[T], T]:
 
 
 def scheduled(cron: str, queue: Any = None, catch_up: int = 0) -> Callable[[F], F]:
-    """`@DBOS.scheduled(cron)` above `@DBOS.workflow()`: run the workflow at every tick, with
-    `(scheduled_time, actual_time)`. An invalid expression is refused here, at import time."""
-    expression = validate_cron(cron)
+    """`@DBOS.scheduled(cron)` above `@DBOS.workflow()` (or `@DBOS.step()`, `@DBOS.transaction()`:
+    each tick then runs it as a workflow of its own): run the function at every tick, with
+    `(scheduled_time, actual_time)`. A bad expression, or a function that is not registered, is
+    refused here, at import time."""
     if isinstance(catch_up, bool) or not isinstance(catch_up, int) or catch_up < 0:
         raise ValueError(f"catch_up must be a number of ticks >= 0, got {catch_up!r}")
     queue_name = INTERNAL_QUEUE if queue is None else str(getattr(queue, "name", queue))
 
     def decorate(func: F) -> F:
-        info = getattr(func, "__dbos_info__", None)
-        if not isinstance(info, FunctionInfo) or info.kind != "workflow":
-            raise TypeError(
-                f"@DBOS.scheduled({cron!r}) goes above @DBOS.workflow(), on a workflow; "
-                f"{getattr(func, '__qualname__', func)!r} is not one"
+        info = getattr(getattr(func, "__func__", func), "__dbos_info__", None)
+        if not isinstance(info, FunctionInfo):
+            name = getattr(func, "__qualname__", repr(func))
+            raise DBOSWorkflowFunctionNotFoundError(
+                "<NONE>",
+                f"{name} is not a registered workflow function: @DBOS.scheduled goes above "
+                "@DBOS.workflow() (or @DBOS.step(), @DBOS.transaction())",
             )
         try:
-            inspect.signature(info.func).bind(*([None] * (3 if info.takes_self else 2)))
+            expression = check_expression(cron)
+        except CronError as exc:
+            raise ValueError(
+                f'Invalid crontab "{cron}" for scheduled function {info.name}: {exc}'
+            ) from None
+        if info.takes_self:
+            raise TypeError(
+                f"@DBOS.scheduled applies to functions, and {info.name!r} is a method; "
+                "schedule a class method with DBOS.create_schedule instead"
+            )
+        try:
+            inspect.signature(info.func).bind(None, None)
         except TypeError:
             raise TypeError(
-                f"Scheduled workflow {info.name!r} must take (scheduled_time, actual_time)"
+                f"Scheduled function {info.name!r} must take (scheduled_time, actual_time)"
             ) from None
-        register_schedule(ScheduleSpec(info.name, expression, queue_name, catch_up))
+        workflow = _registry.startable(info)
+        register_schedule(ScheduleSpec(info.name, workflow.name, expression, queue_name, catch_up))
         return func
 
     return decorate

@@ -12,7 +12,7 @@ from .heartbeat import DEFAULT_EXECUTOR_TIMEOUT_SEC, Heartbeat
 from .notifier import start_notifier
 from .recovery import recover_pending
 from .retention import RetentionService
-from .scheduler import Scheduler
+from .scheduler import Scheduler, ScheduleSettings
 
 
 def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = None) -> None:
@@ -37,7 +37,7 @@ def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = 
     dispatcher = QueueDispatcher(runtime, runtime.pool.max_threads, listen)
     runtime.direct_start = dispatcher
     runtime.services.append(dispatcher)
-    runtime.scheduler = Scheduler(runtime)
+    runtime.scheduler = Scheduler(runtime, ScheduleSettings.from_config(config))
     runtime.services.append(runtime.scheduler)
     if RetentionService.wanted(config):
         runtime.services.append(RetentionService(runtime, config))

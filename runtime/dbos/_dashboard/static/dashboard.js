@@ -1,5 +1,6 @@
 // The dashboard's only script: keeps the workflow list and a live workflow's page fresh by
-// polling the JSON API, and posts cancel / resume / fork after a confirmation.
+// polling the JSON API, and posts cancel / resume / fork (and a schedule's pause / resume)
+// after a confirmation.
 "use strict";
 
 const POLL_MS = 2000;
@@ -121,6 +122,20 @@ async function act(section, action) {
   }
 }
 
+async function actOnSchedule(name, action) {
+  if (!window.confirm(`${action[0].toUpperCase() + action.slice(1)} schedule ${name}?`)) return;
+  try {
+    const res = await fetch(`/api/schedules/${encodeURIComponent(name)}/${action}`, {
+      method: "POST", headers: ACTION_HEADER, body: "{}",
+    });
+    const answer = await res.json();
+    if (!res.ok) { notice(answer.error || res.statusText, true); return; }
+    location.reload();
+  } catch (err) {
+    notice(String(err), true);
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const table = document.getElementById("workflows");
   if (table) setInterval(() => refreshList(table), POLL_MS);
@@ -134,6 +149,14 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
   if (document.getElementById("queues") || document.getElementById("queue")) {
+    setInterval(() => location.reload(), 5 * POLL_MS);
+  }
+  const schedules = document.getElementById("schedules");
+  if (schedules) {
+    schedules.querySelectorAll("button[data-schedule-action]").forEach((button) => {
+      const name = button.closest("tr").dataset.name;
+      button.addEventListener("click", () => actOnSchedule(name, button.dataset.scheduleAction));
+    });
     setInterval(() => location.reload(), 5 * POLL_MS);
   }
 });
