@@ -1,7 +1,8 @@
-"""A cron tick and a debounce window survive SIGKILL, on both backends: the recovered process
-finishes the very tick that was running (same workflow ID, not a new tick), and runs the
-debounced workflow once, with the last arguments accepted before the crash. Three processes
-running one schedule run each tick once."""
+"""A cron tick, a debounce window and a backfill survive SIGKILL, on both backends: the recovered
+process finishes the very tick that was running (same workflow ID, not a new tick), runs the
+debounced workflow once, with the last arguments accepted before the crash, and finishes the
+backfill with every tick run once. Several processes running one schedule (declared in code, or
+created at run time) run each tick once and miss none."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from test_crash_recovery import Launcher
+
+from dbos import DBOSClient
 
 APP = Path(__file__).resolve().with_name("schedule_app.py")
 
@@ -89,3 +93,53 @@ def test_three_processes_on_one_schedule_run_each_tick_once(launcher: ScheduleLa
     assert len(ticks) >= 4
     for tick in ticks:  # each tick's step ran in exactly one process, once
         assert len(launcher.pids(tick.name.removesuffix(".mark"))) == 1, tick.name
+
+
+@pytest.mark.timeout(180)
+def test_a_backfill_killed_half_way_is_finished_by_the_next_process(
+    launcher: ScheduleLauncher,
+) -> None:
+    first = launcher.spawn("start", "backfill")
+    launcher.wait_for_marker("batch-3", [first], timeout=60)
+    launcher.sigkill(first)  # the third batch's ticks are in; the batch is not recorded
+    report = launcher.recover("backfill")
+    assert report["ticks_done"] == 100
+    # Ten batches, each recorded once; the third, run again, found its ticks enqueued already.
+    assert report["steps"] == ["DBOS.backfillSchedule"] * 10
+    assert report["backfill"] == ["SUCCESS", 90]
+    assert len(launcher.pids("batch-3")) == 2  # killed inside it, then run again
+    ticks = [f"bf-0000{s:02}" if s < 60 else f"bf-0001{s - 60:02}" for s in range(1, 101)]
+    for tick in ticks:  # every tick ran, once, in the recovering process
+        assert launcher.pids(tick) == [report["pid"]], tick
+    assert sorted(p.name for p in launcher.markers.glob("bf-*.mark")) == sorted(
+        f"{t}.mark" for t in ticks
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_two_processes_fire_a_schedule_made_at_run_time_once_per_tick_for_a_minute(
+    launcher: ScheduleLauncher,
+) -> None:
+    workers = [launcher.spawn("worker", "dynamic") for _ in range(2)]
+    deadline = time.monotonic() + 60
+    while len(launcher.pids("launched")) < 2:
+        assert time.monotonic() < deadline and all(w.poll() is None for w in workers)
+        time.sleep(0.05)
+    with DBOSClient(system_database_url=launcher.database_url) as client:
+        client.create_schedule(
+            schedule_name="every-second", workflow_name="dynamic_tick", schedule="* * * * * *"
+        )
+    time.sleep(60)
+    (launcher.markers / "stop").touch()
+    for worker in workers:
+        launcher.finish(worker)
+    ticks = sorted(
+        datetime.strptime(p.name.removeprefix("dynamic-").removesuffix(".mark"), "%H%M%S")
+        for p in launcher.markers.glob("dynamic-*.mark")
+    )
+    assert len(ticks) >= 55
+    for tick in ticks:  # none doubled
+        assert len(launcher.pids(f"dynamic-{tick.strftime('%H%M%S')}")) == 1, tick
+    # none missed: one a second, from the first to the last
+    assert ticks == [ticks[0] + timedelta(seconds=i) for i in range(len(ticks))]
