@@ -7,6 +7,7 @@ once, however often it is asked for; calls from a workflow are recorded as its s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -73,14 +74,19 @@ def _config(url: str, **extra: Any) -> DBOSConfig:
     return config
 
 
-@pytest.fixture
-def dbos(system_database_url: str) -> Iterator[str]:
+def _fresh(url: str, **config: Any) -> None:
+    """Launch on a reset database, with no run of an earlier test (same names) remembered."""
     DBOS.destroy()
-    DBOS(config=_config(system_database_url))
+    DBOS(config=_config(url, **config))
     DBOS.reset_system_database()
     DBOS.launch()
     with lock:
         runs.clear()
+
+
+@pytest.fixture
+def dbos(system_database_url: str) -> Iterator[str]:
+    _fresh(system_database_url)
     yield system_database_url
     DBOS.destroy()
 
@@ -290,10 +296,7 @@ def test_a_schedule_of_a_workflow_no_process_registered_fires_nothing(dbos: str)
 
 
 def test_a_schedule_created_by_another_process_fires_here(system_database_url: str) -> None:
-    DBOS.destroy()
-    DBOS(config=_config(system_database_url, scheduler_polling_interval_sec=0.2))
-    DBOS.reset_system_database()
-    DBOS.launch()
+    _fresh(system_database_url, scheduler_polling_interval_sec=0.2)
     try:
         with DBOSClient(system_database_url=system_database_url) as client:
             client.create_schedule(
@@ -446,10 +449,7 @@ def test_backfill_runs_each_missed_tick_once(dbos: str) -> None:
 
 
 def test_backfill_is_refused_with_nothing_written(system_database_url: str) -> None:
-    DBOS.destroy()
-    DBOS(config=_config(system_database_url, max_backfill_ticks=50))
-    DBOS.reset_system_database()
-    DBOS.launch()
+    _fresh(system_database_url, max_backfill_ticks=50)
     try:
         DBOS.create_schedule(schedule_name="s", workflow_fn=record_tick, schedule="* * * * *")
         now = datetime.now(timezone.utc)
@@ -658,10 +658,7 @@ def test_automatic_backfill_runs_the_ticks_missed_while_no_process_ran(
     system_database_url: str,
 ) -> None:
     config = _config(system_database_url)
-    DBOS.destroy()
-    DBOS(config=config)
-    DBOS.reset_system_database()
-    DBOS.launch()
+    _fresh(system_database_url)
     for name, backfills in (("catches-up", True), ("skips", False)):
         DBOS.create_schedule(
             schedule_name=name,
@@ -714,3 +711,29 @@ def test_due_schedules_are_claimed_in_batches(dbos: str) -> None:
         time.sleep(0.2)
     # One tick of 250 schedules, all due at once: two claims (200 and 50), not 250.
     assert scheduler.claims - claims_before <= 3
+
+
+def test_a_schedule_that_cannot_fire_here_does_not_hold_up_the_others(
+    dbos: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A context in a format this process cannot read (another serializer wrote it): its ticks
+    are logged as not fired and its next tick still moves on, so it is not claimed again and
+    again; the schedules claimed with it fire."""
+    runtime = get_runtime()
+    DBOS.create_schedule(schedule_name="fine", workflow_fn=record_tick, schedule="* * * * * *")
+    record = runtime.sysdb.get_schedule("fine")
+    assert record is not None
+    row = dataclasses.asdict(record) | {
+        "schedule_id": "unreadable-id",
+        "schedule_name": "unreadable",
+        "context": "gASVCAAAAAAAAACMBHRleHSULg==",
+        "context_serialization": "some_other_serializer",
+    }
+    assert runtime.sysdb.insert_schedule(row)
+    with caplog.at_level("ERROR", logger="dbos"):
+        _wait_for_runs("fine", 3)
+    assert DBOS.list_workflows(schedule_name="unreadable") == []
+    assert "Schedule unreadable: a tick was not fired" in caplog.text
+    stuck = runtime.sysdb.get_schedule("unreadable")
+    assert stuck is not None and stuck.next_tick_at is not None
+    assert stuck.next_tick_at > int(time.time() * 1000) - 2000  # moved on with the clock

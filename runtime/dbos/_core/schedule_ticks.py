@@ -157,12 +157,15 @@ class FiringRule:
 def plan_ticks(
     runtime: Runtime, rows: list[ScheduleRecord], now: int, rule: FiringRule
 ) -> TickPlan:
-    """What a claim of these due schedules writes: their ticks and each one's next tick."""
+    """What a claim of these due schedules writes: their ticks and each one's next tick. A
+    schedule that cannot be planned is moved out of the way (logged), never left due: it
+    would be claimed again and again, and hold up the rest of its batch each time."""
     plan = TickPlan()
     now_dt = from_ms(now)
     for record in rows:
         try:
             cron = cron_of(record)
+            next_tick = cron.next_after(now_dt)
         except Exception as exc:  # a row written by hand or by another tool
             logger.error(
                 "Schedule %s cannot run (%s): it fires nothing until it is replaced",
@@ -171,19 +174,19 @@ def plan_ticks(
             )
             plan.advances.append(_advance(record, None, None))
             continue
-        ticks = _due_ticks(record, cron, now_dt, rule)
         try:
+            ticks = _due_ticks(record, cron, now_dt, rule)
             writer = TickWriter(runtime, record)
-            plan.ticks.extend(writer.tick(t) for t in ticks)
+            rows_of_ticks = [writer.tick(t) for t in ticks]
         except Exception as exc:
             logger.error(
-                "Schedule %s: %d ticks not fired, its context cannot be read here: %s",
+                "Schedule %s: a tick was not fired, its context cannot be read here (%s)",
                 record.schedule_name,
-                len(ticks),
                 exc,
             )
-            ticks = []
-        next_tick = cron.next_after(max(now_dt, ticks[-1]) if ticks else now_dt)
+            plan.advances.append(_advance(record, next_tick, None))
+            continue
+        plan.ticks.extend(rows_of_ticks)
         plan.advances.append(_advance(record, next_tick, ticks[-1] if ticks else None))
     return plan
 

@@ -146,7 +146,8 @@ def apply(runtime: Runtime, definitions: Sequence[ScheduleDefinition]) -> None:
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise DBOSException(f"Schedule '{repeated[0]}' is given twice")
-    refused = runtime.sysdb.upsert_schedules([d.row(runtime) for d in definitions])
+    rows = [d.row(runtime) for d in definitions]
+    refused = runtime.sysdb.upsert_schedules(rows, all_or_none=True)
     if refused:
         raise DBOSException(
             f"Schedule '{refused[0]}' is declared with @DBOS.scheduled in the application's "

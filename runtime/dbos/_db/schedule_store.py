@@ -67,6 +67,14 @@ class TickPlan:
     advances: list[dict[str, Any]] = field(default_factory=list)
 
 
+class _Refused(Exception):
+    """Rolls an all-or-none upsert back."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(names)
+        self.names = names
+
+
 class ScheduleStore(WorkflowStore):
     # ------------------------------------------------------------------ definitions
 
@@ -82,21 +90,33 @@ class ScheduleStore(WorkflowStore):
         found = self.get_schedule(str(row["schedule_name"]))
         return found is not None and found.schedule_id == row["schedule_id"]
 
-    def upsert_schedules(self, rows: Sequence[Mapping[str, Any]]) -> list[str]:
-        """Create or replace these schedules in one transaction (see `UPSERT_SCHEDULE`); the
-        names that belong to a schedule of another source, which are left as they are."""
+    def upsert_schedules(
+        self, rows: Sequence[Mapping[str, Any]], all_or_none: bool = False
+    ) -> list[str]:
+        """Create or replace these schedules in one transaction, pipelined (see
+        `UPSERT_SCHEDULE`); the names that belong to a schedule of another source, which are
+        left as they are. With `all_or_none`, such a name writes nothing at all."""
+        if not rows:
+            return []
+        check, names = self._names(
+            self.sql.SELECT_OTHER_SOURCE, [str(r["schedule_name"]) for r in rows]
+        )
+        source = str(rows[0]["source"])
 
         def once(_attempt: int) -> list[str]:
-            refused: list[str] = []
             now = now_ms()
             with self.transaction() as cur:
-                for row in rows:
-                    cur.execute(self.sql.UPSERT_SCHEDULE, dict(row) | {"now": now})
-                    if cur.rowcount == 0:
-                        refused.append(str(row["schedule_name"]))
+                cur.executemany(self.sql.UPSERT_SCHEDULE, [dict(r) | {"now": now} for r in rows])
+                cur.execute(check, {"names": names, "source": source})
+                refused = [str(r[0]) for r in cur.fetchall()]
+                if refused and all_or_none:
+                    raise _Refused(refused)
             return refused
 
-        return self.retrying(once)
+        try:
+            return self.retrying(once)
+        except _Refused as refused:
+            return refused.names
 
     def get_schedule(self, name: str) -> ScheduleRecord | None:
         row = self.fetchone(self.sql.SELECT_SCHEDULE, {"schedule_name": name})
@@ -142,7 +162,8 @@ class ScheduleStore(WorkflowStore):
     # ------------------------------------------------------------------ the scheduler
 
     def _names(self, sql: str, names: Sequence[str]) -> tuple[str, Any]:
-        """Fill a statement's `{names}` (and `{lock}`) for a list of workflow names."""
+        """Fill a statement's `{names}` (a list of workflow or schedule names; as one array or
+        JSON parameter, whatever its length) and `{lock}`."""
         sql = sql.replace(
             "{lock}", "FOR UPDATE SKIP LOCKED" if self.backend == "postgresql" else ""
         )

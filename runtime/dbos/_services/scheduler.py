@@ -38,6 +38,7 @@ CLAIM_BATCH = 200  # schedules claimed per transaction
 # may have been a little late, and a quick restart should not lose a tick.
 LATE_GRACE_MS = 3_000
 DEFAULT_POLLING_INTERVAL_SEC = 1.0
+_PEER_CLAIM_WAIT_MS = 20  # due rows locked by another process's claim: its commit is near
 _RECORD_NAMES_EVERY_SEC = 60.0  # re-recorded in case a takeover forgot this process's row
 
 
@@ -147,16 +148,28 @@ class Scheduler:
             timeout = poll
             try:
                 names = self._refresh_names()
-                while not self._stopped.is_set() and self._claim(names) == CLAIM_BATCH:
-                    pass
-                due = self._runtime.sysdb.next_tick_due(names)
+                due = self._runtime.sysdb.next_tick_due(names)  # idle: this one query a poll
+                while due is not None and due <= now_ms() and not self._stopped.is_set():
+                    if not self._claim_all(names):
+                        break  # due rows another process is claiming: look again shortly
+                    due = self._runtime.sysdb.next_tick_due(names)
                 if due is not None:
-                    timeout = min(poll, max(due - now_ms() + 1, 0) / 1000)
+                    timeout = min(poll, max(due - now_ms() + 1, _PEER_CLAIM_WAIT_MS) / 1000)
             except Exception as exc:
                 if self._stopped.is_set():
                     return
                 logger.warning("Scheduler: %s", exc)
             self._wake.wait(timeout)
+
+    def _claim_all(self, names: list[str]) -> int:
+        """Claim batches while they come back full; how many schedules were claimed."""
+        total = 0
+        while not self._stopped.is_set():
+            claimed = self._claim(names)
+            total += claimed
+            if claimed < CLAIM_BATCH:
+                break
+        return total
 
     def _claim(self, names: list[str]) -> int:
         runtime, rule = self._runtime, self._rule

@@ -70,6 +70,12 @@ ON CONFLICT (schedule_name) DO UPDATE SET
 WHERE w.source = excluded.source
 """
 
+# Which of these names a schedule of another source holds (an upsert left them alone).
+SELECT_OTHER_SOURCE: Final = """
+SELECT schedule_name FROM {s}workflow_schedules
+WHERE schedule_name {names} AND source <> :source
+"""
+
 SELECT_SCHEDULE: Final = f"""
 SELECT {SCHEDULE_COLUMNS} FROM {{s}}workflow_schedules WHERE schedule_name = :schedule_name
 """
