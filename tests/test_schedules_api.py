@@ -436,13 +436,16 @@ def test_backfill_runs_each_missed_tick_once(dbos: str) -> None:
     ]
     assert [h.get_result() for h in handles] == ["ok"] * 3
     expected = [datetime(2025, 1, 1, h, tzinfo=timezone.utc) for h in (1, 2, 3)]
-    assert [r[1] for r in _runs("hourly")] == expected
+    assert [r[1] for r in _runs("hourly") if r[1].year == 2025] == expected
     # Again, and a window overlapping it: nothing that ran runs again.
     assert len(DBOS.backfill_schedule("hourly", start, end)) == 3
     wider = DBOS.backfill_schedule("hourly", start, end + timedelta(hours=1))
     for h in wider:
         h.get_result()
-    assert [r[1] for r in _runs("hourly")] == [*expected, expected[-1] + timedelta(hours=1)]
+    assert [r[1] for r in _runs("hourly") if r[1].year == 2025] == [
+        *expected,
+        expected[-1] + timedelta(hours=1),
+    ]
     # Naive datetimes are UTC; the window is exclusive at both ends.
     naive = DBOS.backfill_schedule("hourly", datetime(2025, 1, 1, 1), datetime(2025, 1, 1, 3))
     assert [h.workflow_id for h in naive] == ["sched-hourly-2025-01-01T02:00:00+00:00"]
@@ -487,7 +490,7 @@ def test_backfill_with_a_timezone_gives_local_ticks(dbos: str) -> None:
         "ny-midnight", start, datetime(2025, 1, 3, tzinfo=timezone.utc)
     ):
         h.get_result()
-    ticks = [r[1] for r in _runs("ny-midnight")]
+    ticks = [r[1] for r in _runs("ny-midnight") if r[1].year == 2025]  # not a live tick
     assert [(t.day, t.hour) for t in ticks] == [(1, 0), (2, 0)]
     assert [t.astimezone(timezone.utc).hour for t in ticks] == [5, 5]
 
@@ -504,7 +507,8 @@ def test_a_large_backfill_is_a_workflow_of_batches(dbos: str) -> None:
     assert backfill.status == "SUCCESS" and backfill.output == 1200
     steps = DBOS.list_workflow_steps(backfill.workflow_id)
     assert [s["function_name"] for s in steps] == ["DBOS.backfillSchedule"] * 3  # 500 a batch
-    assert len(DBOS.list_workflows(schedule_name="per-second", load_input=False)) == 1200
+    backfilled = DBOS.list_workflows(workflow_id_prefix="sched-per-second-2025-", load_input=False)
+    assert len(backfilled) == 1200  # (a live tick may have fired before the pause)
     deadline = time.monotonic() + 60
     while DBOS.list_queued_workflows(load_input=False):  # let them finish before teardown
         assert time.monotonic() < deadline
