@@ -20,7 +20,7 @@ import pytest
 from dbos import DBOS, DBOSClient, DBOSConfig, DBOSConfiguredInstance, Queue
 from dbos._core.runtime import get_runtime
 from dbos._services.scheduler import CLAIM_BATCH
-from dbos.error import DBOSException, DBOSSerializationError
+from dbos.error import DBOSException, DBOSInitializationError, DBOSSerializationError
 
 runs: list[tuple[str, datetime, Any]] = []
 lock = threading.Lock()
@@ -148,6 +148,8 @@ def test_create_list_get_filter_and_delete(dbos: str) -> None:
         "application_name": "schedules-api",
     }
     assert listed[1] == a
+    assert record_tick.dbos_function_name == "record_tick"  # type: ignore[attr-defined]
+    assert Reports.by_class.dbos_function_name == "Reports.by_class"  # type: ignore[attr-defined]
     assert DBOS.get_schedule("nope") is None
     assert [s["schedule_name"] for s in DBOS.list_schedules(status="PAUSED")] == ["other-b"]
     assert len(DBOS.list_schedules(status=["ACTIVE", "PAUSED"])) == 2
@@ -611,6 +613,8 @@ def test_a_client_manages_schedules_by_workflow_name(dbos: str) -> None:
         client.resume_schedule("client-made")
         assert client.trigger_schedule("client-made").get_result() == "ok"
         assert client.trigger_schedule("by-class").get_result() == "Reports"
+        (run,) = client.list_workflows(schedule_name="by-class")
+        assert run.schedule_name == "by-class" and run.class_name == "Reports"
         start = datetime(2025, 6, 1, tzinfo=timezone.utc)
         handles = client.backfill_schedule("client-made", start, start + timedelta(days=3))
         assert len(handles) == 3
@@ -741,3 +745,19 @@ def test_a_schedule_that_cannot_fire_here_does_not_hold_up_the_others(
     stuck = runtime.sysdb.get_schedule("unreadable")
     assert stuck is not None and stuck.next_tick_at is not None
     assert stuck.next_tick_at > int(time.time() * 1000) - 2000  # moved on with the clock
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("scheduler_polling_interval_sec", 0),
+        ("scheduler_polling_interval_sec", "1s"),
+        ("max_backfill_ticks", 0),
+        ("max_backfill_ticks", 2.5),
+        ("max_backfill_ticks", True),
+    ],
+)
+def test_bad_schedule_settings_are_refused_at_configuration(key: str, value: Any) -> None:
+    DBOS.destroy()
+    with pytest.raises(DBOSInitializationError, match=key):
+        DBOS(config=_config("sqlite:///unused.sqlite", **{key: value}))

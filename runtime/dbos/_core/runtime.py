@@ -77,7 +77,7 @@ class Runtime:
         self.active_lock = threading.Lock()
         self.deadlines: DeadlineSink | None = None
         self.direct_start: DirectStart | None = None
-        self.scheduler: Any = None  # the cron scheduler service, for DBOS.list_schedules
+        self.scheduler: Any = None  # the cron scheduler service: its settings, wake()
         # Queues registered in the system database, by name, as last read (see
         # `_core.queue_lookup`): enqueues check their queue without a query.
         self.registered_queues: dict[str, Any] = {}

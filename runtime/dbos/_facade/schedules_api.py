@@ -346,11 +346,14 @@ def _trigger_schedule(caller: Caller, schedule_name: str) -> str:
 BACKFILL_WORKFLOW = _registry.temporary_workflow_name("DBOS.backfillSchedule")
 
 
-def _backfill(record: dict[str, Any], start: datetime, end: datetime, max_ticks: int) -> int:
-    """The durable backfill: the window's ticks enqueued batch by batch, each batch a step."""
+def _backfill(record: dict[str, Any], start: str, end: str, max_ticks: int) -> int:
+    """The durable backfill: the window's ticks enqueued batch by batch, each batch a step.
+    Its inputs are plain values (the window as ISO text), which every serializer keeps as
+    they are, so a recovery computes the very same ticks."""
     runtime = get_runtime()
     schedule = ScheduleRecord(**record)
-    ticks = window_ticks(_schedules.cron_of(schedule), start, end, max_ticks)[:max_ticks]
+    window = (datetime.fromisoformat(start), datetime.fromisoformat(end))
+    ticks = window_ticks(_schedules.cron_of(schedule), *window, max_ticks)[:max_ticks]
     enqueued = 0
     for batch in batches(ticks):
         enqueued += run_step("DBOS.backfillSchedule", enqueue_ticks, (runtime, schedule, batch), {})
@@ -382,7 +385,8 @@ def _backfill_schedule(
     if caller.runs_workflows:
         info = _registry.get_function(BACKFILL_WORKFLOW)
         assert info is not None
-        args = (dataclasses.asdict(window.record), window.start, window.end, len(window.ticks))
+        record = dataclasses.asdict(window.record)
+        args = (record, window.start.isoformat(), window.end.isoformat(), len(window.ticks))
         # A context of its own: an enclosing SetWorkflowID names the caller's next workflow,
         # not this one.
         handle = contextvars.Context().run(start_workflow, info, args, {})
