@@ -143,6 +143,14 @@ WORKLOADS: dict[str, Workload] = {
             {"hot": 2000, "cold_tenants": 20, "cold_each": 5, "many": 200, "flat_n": 2000},
             timeout_s=900.0,
         ),
+        Workload(
+            "9",
+            "w9_schedules.py",
+            "10k schedules, one tick a minute each: the scheduler's statements/s and per tick",
+            {"n": 10000, "scenario": "busy", "window": 20, "warmup": 5},
+            {"n": 1000, "scenario": "busy", "window": 5, "warmup": 2},
+            timeout_s=600.0,  # upstream takes minutes to create 10,000 (a thread each)
+        ),
     )
 }
 RAW = Workload("raw", "raw_db.py", "raw INSERT+COMMIT", {"n": 500, "batches": 5}, {"n": 200})
@@ -196,6 +204,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("8", "many_partitions_wf_per_s", "drain over 1,000 partitions, wf/s", True),
     Metric("8", "few_partitions_wf_per_s", "drain over 100 partitions, wf/s", True),
     Metric("8", "partition_flatness", "1,000 partitions / 100 partitions", True),
+    Metric("9", "sched_stmts_per_s", "schedules firing: scheduler statements/s"),
+    Metric("9", "sched_stmts_per_tick", "schedules firing: scheduler statements per tick"),
+    Metric("9", "ticks_per_s", "schedules firing: ticks fired/s", higher_is_better=True),
+    Metric("9", "cpu_pct", "schedules firing: process CPU (%)"),
 )
 
 

@@ -1,5 +1,5 @@
-"""What do 10, 1,000 and 10,000 schedules cost the scheduler? Runs workload 8
-(`workloads/w8_schedules.py`) for each size, idle (no schedule comes due) and busy (each fires
+"""What do 10, 1,000 and 10,000 schedules cost the scheduler? Runs workload 9
+(`workloads/w9_schedules.py`) for each size, idle (no schedule comes due) and busy (each fires
 once a minute, so n/60 ticks a second), on SQLite and PostgreSQL, each run a fresh process on a
 fresh database, and prints a table: the scheduler's statements a second (its threads only) and
 per tick fired, the whole process's, its CPU and its threads.
@@ -26,7 +26,7 @@ from typing import Any
 
 from run import WORKLOAD_DIR, PostgresServer, fresh_sqlite, log, run_script
 
-SCRIPT = WORKLOAD_DIR / "w8_schedules.py"
+SCRIPT = WORKLOAD_DIR / "w9_schedules.py"
 COLUMNS = (
     ("sched_stmts_per_s", "scheduler stmts/s"),
     ("sched_stmts_per_tick", "scheduler stmts/tick"),

@@ -196,9 +196,9 @@ def test_w8_fairness(tmp_path: Path) -> None:
     assert metrics["phase_vs_plain"] > 0 and metrics["partition_flatness"] > 0
 
 
-def test_w8_schedules(tmp_path: Path) -> None:
+def test_w9_schedules(tmp_path: Path) -> None:
     params = {"n": 120, "scenario": "busy", "window": 3, "warmup": 1}
-    result = run_workload("w8_schedules.py", tmp_path, params)
+    result = run_workload("w9_schedules.py", tmp_path, params)
     assert_ok(result, {"sched_stmts_per_s", "ticks_per_s", "cpu_pct", "threads"})
     # 120 schedules spread over the minute come due twice a second: the scheduler fires them.
     assert result["metrics"]["ticks_per_s"] > 0.5

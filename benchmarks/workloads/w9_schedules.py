@@ -1,4 +1,4 @@
-"""Workload 8: what do many schedules cost the scheduler? One process, ``n`` schedules created at
+"""Workload 9: what do many schedules cost the scheduler? One process, ``n`` schedules created at
 run time with ``DBOS.apply_schedules``, measured over a window of ``window`` seconds after
 ``warmup`` seconds:
 
@@ -161,7 +161,7 @@ def main() -> None:
     ticks = _enqueued_ticks() - ticks_before
     sched = after["scheduler"] - before["scheduler"]
     emit(
-        "w8_schedules",
+        "w9_schedules",
         ARGS,
         {
             "sched_stmts_per_s": round(sched / elapsed, 2),
