@@ -8,9 +8,11 @@ upstream's own code. Loaded into a fresh database, converted here, then finished
 
 from __future__ import annotations
 
+import base64
 import pickle
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -230,12 +232,12 @@ def test_converted_database_keeps_every_row(upstream_url: str, backend: str) -> 
         "WHERE name = 'registered_queue'",
     )
     assert [(n, c, bool(d)) for n, c, d in queues] == [("registered_queue", 3, False)]
-    # Upstream's schedules and application versions are kept aside with their rows, for the
-    # migrations that give them counterparts here.
-    kept = query_system_sql(
-        upstream_url, "SELECT schedule_name, schedule FROM {prefix}upstream_workflow_schedules"
+    # Upstream's schedules are ours (migration 8), its table gone once carried over.
+    carried = query_system_sql(
+        upstream_url, "SELECT schedule_name, schedule FROM {prefix}workflow_schedules"
     )
-    assert kept == [("nightly", "0 3 * * *")]
+    assert carried == [("nightly", "0 3 * * *")]
+    assert "upstream_workflow_schedules" not in _tables(upstream_url)
     # A second open finds our schema: nothing more to do.
     engine = sa.create_engine(normalize_url(upstream_url))
     engine.dispose()
@@ -245,6 +247,96 @@ def test_converted_database_keeps_every_row(upstream_url: str, backend: str) -> 
         assert sysdb.converted is None
     finally:
         sysdb.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = sa.create_engine(normalize_url(url))
+    try:
+        schema = "dbos" if engine.dialect.name == "postgresql" else None
+        return set(sa.inspect(engine).get_table_names(schema=schema))
+    finally:
+        engine.dispose()
+
+
+# Schedules as data arrived in upstream 2.13: the first fixture with a `workflow_schedules` row
+# (its table without the later columns) and the latest.
+WITH_SCHEDULES = [
+    next(r for r in RELEASES if tuple(int(x) for x in r.split(".")) >= (2, 13)),
+    LATEST,
+]
+
+
+@pytest.mark.parametrize("release", WITH_SCHEDULES)
+def test_upstream_schedules_are_ours_and_fire_without_pickle(
+    upstream_url: str, backend: str, release: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(release, backend, upstream_url)
+    # A second schedule whose context upstream pickled (its default serializer): staged as
+    # upstream's create_schedule writes it, before the conversion.
+    tenant = base64.b64encode(pickle.dumps({"tenant": 7})).decode()
+    run_system_sql(
+        upstream_url,
+        "INSERT INTO {prefix}workflow_schedules (schedule_id, schedule_name, workflow_name, "
+        "schedule, status, context) VALUES "
+        f"('s-tenant', 'tenant-7', 'nightly', '0 4 * * *', 'PAUSED', '{tenant}')",
+    )
+    version = _in_flight_version(upstream_url)
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("unpickled without the opt-in")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    _launch(upstream_url, version, pickle_opt_in=False)
+
+    schedules = {s["schedule_name"]: s for s in DBOS.list_schedules()}
+    assert set(schedules) == {"nightly", "tenant-7"}
+    nightly = schedules["nightly"]
+    assert (nightly["workflow_name"], nightly["schedule"], nightly["status"]) == (
+        "nightly",
+        "0 3 * * *",
+        "ACTIVE",
+    )
+    # Upstream's default context, a pickled None, is ours: no opt-in needed to read it.
+    assert nightly["context"] is None
+    # Any other pickled context keeps its format: shown as stored here, never unpickled.
+    assert schedules["tenant-7"]["status"] == "PAUSED"
+    assert schedules["tenant-7"]["context"] == tenant
+    formats = dict(
+        query_system_sql(
+            upstream_url,
+            "SELECT schedule_name, context_serialization FROM {prefix}workflow_schedules",
+        )
+    )
+    assert formats == {"nightly": "dbos_json", "tenant-7": "py_pickle"}
+
+    # The scheduler takes the carried schedule up: its next tick is planned ...
+    next_3am = datetime.now(timezone.utc).replace(hour=3, minute=0, second=0, microsecond=0)
+    if next_3am <= datetime.now(timezone.utc):
+        next_3am += timedelta(days=1)
+    deadline = time.monotonic() + 30
+    while _next_tick_ms(upstream_url, "nightly") != int(next_3am.timestamp() * 1000):
+        assert time.monotonic() < deadline, _next_tick_ms(upstream_url, "nightly")
+        time.sleep(0.1)
+    # ... and its ticks run here: the last 03:00 UTC, backfilled, with upstream's context.
+    end = datetime.now(timezone.utc) - timedelta(seconds=1)
+    handles = DBOS.backfill_schedule("nightly", end - timedelta(days=1), end)
+    assert len(handles) == 1
+    assert handles[0].get_result() is None
+    tick = handles[0].get_status()
+    assert tick.status == "SUCCESS" and tick.schedule_name == "nightly"
+    assert tick.input is not None and tick.input["args"][1] is None
+    assert [w.workflow_id for w in DBOS.list_workflows(schedule_name="nightly")] == [
+        handles[0].workflow_id
+    ]
+    assert "upstream_workflow_schedules" not in _tables(upstream_url)
+
+
+def _next_tick_ms(url: str, name: str) -> int | None:
+    rows = query_system_sql(
+        url,
+        f"SELECT next_tick_at FROM {{prefix}}workflow_schedules WHERE schedule_name = '{name}'",
+    )
+    return None if rows[0][0] is None else int(str(rows[0][0]))
 
 
 def _count(url: str, table: str) -> int:

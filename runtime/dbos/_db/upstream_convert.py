@@ -15,8 +15,9 @@ What changes:
   recorded formats are labelled `py_pickle` (upstream's default then), so they are read only
   with pickle configured.
 - Upstream's queue, schedule and application-version tables are kept under `upstream_`
-  names, for the migrations that give those their counterparts here; its stored functions
-  and NOTIFY triggers (which write and announce upstream's shapes) are dropped.
+  names, for the migrations that give those their counterparts here (`carry_over` moves their
+  rows in once the counterpart exists); its stored functions and NOTIFY triggers (which write
+  and announce upstream's shapes) are dropped.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from __future__ import annotations
 import base64
 import logging
 import pickle
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from .._serialization import DEFAULT_SERIALIZER
 from .schema import NULL_TOPIC
 from .sql import render
 from .sql import upstream as sql
@@ -37,7 +41,8 @@ logger = logging.getLogger("dbos")
 
 CONVERTED_VERSION = 6
 
-# Upstream's tables that ours have counterparts of from a later migration (queues: 7), moved
+# Upstream's tables that ours have counterparts of from a later migration (queues: 7,
+# schedules: 8), moved
 # aside with their rows at the conversion and carried into ours once the migration that makes
 # the counterpart has run (`carry_over`): upstream table -> (our table, its key).
 KEPT_ASIDE = {
@@ -188,16 +193,12 @@ class _Converter:
     def _closed_sentinel(labelled: bool) -> tuple[str, dict[str, object]]:
         """SQL true for upstream's end-of-stream row: the sentinel in portable JSON, or pickled
         (matched against its pickles, never unpickling anything)."""
-        params: dict[str, object] = {"closed_json": f'"{_STREAM_CLOSED}"'}
-        names = []
-        for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
-            name = f"closed_p{protocol}"
-            params[name] = base64.b64encode(pickle.dumps(_STREAM_CLOSED, protocol)).decode()
-            names.append(f":{name}")
+        marks, params = _pickles_of(_STREAM_CLOSED, "closed")
+        params["closed_json"] = f'"{_STREAM_CLOSED}"'
         json_match = (
             "(value = :closed_json AND serialization = 'portable_json')" if labelled else "FALSE"
         )
-        return f"({json_match} OR value IN ({', '.join(names)}))", params
+        return f"({json_match} OR value IN ({marks}))", params
 
     def _move_aside(self, table: str) -> str:
         """Rename an upstream table (and its indexes, whose names are schema-wide) out of the
@@ -238,6 +239,43 @@ class _Converter:
             self.ddl(f"DROP FUNCTION {signature}")
 
 
+def _pickles_of(value: object, name: str) -> tuple[str, dict[str, object]]:
+    """`value` as upstream's default serializer stores it (base64 pickle), in every protocol:
+    SQL parameter marks and their values, to recognise it without unpickling anything."""
+    params: dict[str, object] = {}
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        params[f"{name}_p{protocol}"] = base64.b64encode(pickle.dumps(value, protocol)).decode()
+    return ", ".join(f":{n}" for n in params), params
+
+
+def _prepare_schedules(conn: sa.Connection, backend: str, schema: str | None, aside: str) -> None:
+    """Give upstream's schedules what ours record and upstream's table lacks: the format of
+    each context, and a creation time (see `sql.LABEL_SCHEDULE_CONTEXTS`)."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns(aside, schema=schema)}
+    for column, type_ in sql.SCHEDULE_ASIDE_COLUMNS:
+        if column not in have:
+            conn.exec_driver_sql(
+                render(f"ALTER TABLE {{s}}{aside} ADD COLUMN {column} {type_}", backend, schema)
+            )
+    marks, params = _pickles_of(None, "none")
+    statement = sql.LABEL_SCHEDULE_CONTEXTS.replace("{aside}", aside).replace(
+        "{none_pickles}", marks
+    )
+    params.update(
+        json_none=DEFAULT_SERIALIZER.serialize(None),
+        json_format=DEFAULT_SERIALIZER.name(),
+        now=int(time.time() * 1000),
+    )
+    conn.exec_driver_sql(render(statement, backend, schema), params)
+
+
+# What a kept-aside table needs before its rows are carried (the carry copies the columns
+# both tables have, so a value ours keeps and upstream's lacks is added to the aside first).
+_PREPARE: dict[str, Callable[[sa.Connection, str, str | None, str], None]] = {
+    "workflow_schedules": _prepare_schedules,
+}
+
+
 def carry_over(conn: sa.Connection, backend: str, schema: str | None) -> list[str]:
     """Move the rows of kept-aside upstream tables into ours, for each whose counterpart a
     migration has made by now, and drop the emptied aside table. Runs after the migrations,
@@ -250,8 +288,11 @@ def carry_over(conn: sa.Connection, backend: str, schema: str | None) -> list[st
         aside = f"{ASIDE_PREFIX}{upstream_name}"
         if aside not in tables or target not in tables:
             continue
+        prepare = _PREPARE.get(upstream_name)
+        if prepare is not None:
+            prepare(conn, backend, schema, aside)
         ours = [c["name"] for c in inspector.get_columns(target, schema=schema)]
-        theirs = {c["name"] for c in inspector.get_columns(aside, schema=schema)}
+        theirs = {c["name"] for c in sa.inspect(conn).get_columns(aside, schema=schema)}
         shared = [c for c in ours if c in theirs]
         columns = ", ".join(f'"{c}"' for c in shared)
         statement = (

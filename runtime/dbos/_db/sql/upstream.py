@@ -333,3 +333,24 @@ INSERT INTO {s}{target} ({columns})
 SELECT {columns} FROM {s}{aside} a
 WHERE NOT EXISTS (SELECT 1 FROM {s}{target} t WHERE t.{key} = a.{key})
 """
+
+# Upstream's schedules, before they are carried into ours: upstream's table records no format
+# for a schedule's context (it is pickled unless upstream was configured otherwise), so each
+# gets the label ours keeps, and the carry's time as its creation. A context that is upstream's
+# default, a pickled None (matched against its pickles, never unpickled), becomes our JSON
+# null: such a schedule then fires in every process, not only in one configured for pickle.
+SCHEDULE_ASIDE_COLUMNS: Final = (
+    ("context_serialization", "TEXT"),
+    ("created_at", "BIGINT"),
+    ("updated_at", "BIGINT"),
+)
+LABEL_SCHEDULE_CONTEXTS: Final = """
+UPDATE {s}{aside} SET
+    context = CASE WHEN context IN ({none_pickles}) THEN :json_none ELSE context END,
+    context_serialization = CASE
+        WHEN context IN ({none_pickles}) THEN :json_format
+        WHEN context LIKE 'gA%' THEN 'py_pickle'
+    END,
+    created_at = :now,
+    updated_at = :now
+"""
