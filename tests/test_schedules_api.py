@@ -16,8 +16,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import query_system_sql
 
-from dbos import DBOS, DBOSClient, DBOSConfig, DBOSConfiguredInstance, Queue
+from dbos import (
+    DBOS,
+    DBOSClient,
+    DBOSConfig,
+    DBOSConfiguredInstance,
+    DBOSPortableJSONSerializer,
+    Queue,
+)
 from dbos._core.runtime import get_runtime
 from dbos._services.scheduler import CLAIM_BATCH
 from dbos.error import DBOSException, DBOSInitializationError, DBOSSerializationError
@@ -451,6 +459,39 @@ def test_backfill_runs_each_missed_tick_once(dbos: str) -> None:
     # Naive datetimes are UTC; the window is exclusive at both ends.
     naive = DBOS.backfill_schedule("hourly", datetime(2025, 1, 1, 1), datetime(2025, 1, 1, 3))
     assert [h.workflow_id for h in naive] == ["sched-hourly-2025-01-01T02:00:00+00:00"]
+
+
+def test_ticks_in_the_portable_format_pass_a_datetime_and_the_context(
+    system_database_url: str,
+) -> None:
+    """With upstream's portable JSON configured, a tick's arguments are stored in its
+    envelope ({positionalArgs, namedArgs}), so the workflow gets them as a direct call would:
+    the tick time back as a datetime (from the parameter's hint), the context as created."""
+    _fresh(system_database_url, serializer=DBOSPortableJSONSerializer())
+    try:
+        DBOS.create_schedule(
+            schedule_name="portable",
+            workflow_fn=record_tick,
+            schedule="0 * * * *",
+            context={"env": "test"},
+        )
+        handle = DBOS.trigger_schedule("portable")
+        assert handle.get_result() == "ok"
+        start = datetime(2025, 1, 1, 0, 30, tzinfo=timezone.utc)
+        (ticked,) = DBOS.backfill_schedule("portable", start, start + timedelta(hours=1))
+        assert ticked.get_result() == "ok"
+        for workflow_id, scheduled_at, ctx in _runs("portable"):
+            assert isinstance(scheduled_at, datetime), workflow_id
+            assert ctx == {"env": "test"}
+        assert datetime(2025, 1, 1, 1, tzinfo=timezone.utc) in [r[1] for r in _runs("portable")]
+        formats = query_system_sql(
+            system_database_url,
+            "SELECT DISTINCT serialization FROM {prefix}workflow_status "
+            "WHERE workflow_uuid LIKE 'sched-portable-%'",
+        )
+        assert formats == [("portable_json",)]
+    finally:
+        DBOS.destroy()
 
 
 def test_backfill_is_refused_with_nothing_written(system_database_url: str) -> None:

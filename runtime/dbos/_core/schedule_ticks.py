@@ -18,9 +18,12 @@ from typing import Any
 from .._db.records import now_ms
 from .._db.schedule_store import ScheduleRecord, TickPlan
 from .._error import DBOSException
+from .._registry import registry as _registry
 from .._registry.cron import Cron, as_aware
 from .._registry.queues import INTERNAL_QUEUE
+from .._serialization import serialize_inputs
 from . import tracing
+from .formats import workflow_serializer
 from .runtime import Runtime, logger
 from .schedules import DECORATOR, cron_of, require, utcnow
 
@@ -38,25 +41,30 @@ def from_ms(epoch_ms: int) -> datetime:
 
 class TickWriter:
     """Builds the workflow rows (`INSERT_TICK` parameters) of one schedule's ticks; its
-    context is decoded once, and a context that cannot be decoded here raises at once."""
+    context is decoded once, and a context that cannot be decoded here raises at once. A
+    tick's arguments are stored as any start of the workflow stores them (its own format, the
+    portable format's envelope too), so a run reads them back as a direct call passes them."""
 
     def __init__(self, runtime: Runtime, record: ScheduleRecord) -> None:
-        self._runtime = runtime
         self._record = record
+        info = _registry.get_function(record.workflow_name)
+        self._serializer = (
+            runtime.serializer if info is None else workflow_serializer(runtime, info)
+        )
         self._queue = record.queue_name or INTERNAL_QUEUE
         self._context: Any = None
         if record.source != DECORATOR:
             self._context = runtime.decode(record.context, record.context_serialization)
 
     def row(self, workflow_id: str, scheduled_at: datetime) -> dict[str, Any]:
-        record, runtime = self._record, self._runtime
+        record = self._record
         second = utcnow() if record.source == DECORATOR else self._context
         return {
             "workflow_uuid": workflow_id,
             "name": record.workflow_name,
             "class_name": record.workflow_class_name,
-            "inputs": runtime.serializer.serialize({"args": [scheduled_at, second], "kwargs": {}}),
-            "serialization": runtime.serializer.name(),
+            "inputs": serialize_inputs(self._serializer, [scheduled_at, second], {}),
+            "serialization": self._serializer.name(),
             "queue_name": self._queue,
             "now": now_ms(),
             "trace_context": tracing.start_context(record.workflow_name, workflow_id, self._queue),
