@@ -163,3 +163,126 @@ def test_enqueue_many_beyond_one_statements_worth(
 def test_a_client_on_a_database_without_the_schema_says_so(tmp_path: Path) -> None:
     with pytest.raises(DBOSInitializationError, match="no DBOS schema"):
         DBOSClient(system_database_url=f"sqlite:///{tmp_path}/empty.sqlite")
+
+
+def _stored_row(system_database_url: str, workflow_id: str) -> dict[str, object]:
+    """The workflow's row, less what differs between any two enqueues (ID, times, order)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(system_database_url)
+    prefix = "dbos." if engine.dialect.name == "postgresql" else ""
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.text(f"SELECT * FROM {prefix}workflow_status WHERE workflow_uuid = :id"),
+                {"id": workflow_id},
+            ).one()
+    finally:
+        engine.dispose()
+    skip = {"workflow_uuid", "created_at", "updated_at", "seq"}
+    return {k: v for k, v in row._mapping.items() if k not in skip}
+
+
+@pytest.mark.parametrize("partitioned", [False, True], ids=["plain", "partitioned"])
+def test_enqueue_many_writes_the_rows_one_enqueue_writes(
+    client: DBOSClient, system_database_url: str, partitioned: bool
+) -> None:
+    """Every option lands in each row of a batch as in a single enqueue's row (PostgreSQL
+    streams the batch through COPY, a single enqueue is an INSERT). The version is one no
+    worker here runs, so the rows stay as written."""
+    queue = f"test_client.same_rows_{'part' if partitioned else 'plain'}"
+    client.register_queue(queue, priority_enabled=True, partition_queue=partitioned)
+    options: EnqueueOptions = {
+        "workflow_name": "greet",
+        "queue_name": queue,
+        "app_version": "not-served-here",
+        "workflow_timeout": 12.5,
+        "priority": 3,
+        "authenticated_user": "ada",
+        "authenticated_roles": ["admin", "ops"],
+        "attributes": {"tenant": "t1", "tier": 2},
+    }
+    if partitioned:
+        options["queue_partition_key"] = "t1"
+    single = client.enqueue(options, "same", punctuation=".")
+    batch = client.enqueue_many(options, [(("same",), {"punctuation": "."})] * 3)
+    expected = _stored_row(system_database_url, single.workflow_id)
+    assert expected["status"] == "ENQUEUED" and expected["priority"] == 3
+    for handle in batch:
+        row = _stored_row(system_database_url, handle.workflow_id)
+        if partitioned:  # each later row of the partition takes the next fair round
+            assert int(row.pop("partition_round")) > int(expected["partition_round"])  # type: ignore[arg-type]
+            row["partition_round"] = expected["partition_round"]
+        assert row == expected
+
+
+def test_enqueue_many_serializes_each_calls_own_arguments(client: DBOSClient) -> None:
+    """Calls sharing an args object (serialized once) and calls differing only in their
+    keyword arguments each run with their own."""
+    shared = ("s",)
+    handles = client.enqueue_many(
+        {"workflow_name": "greet", "queue_name": "test_client.queue"},
+        [shared, shared, (shared, {"punctuation": "?"}), (shared, {"punctuation": "."}), ("t",)],
+    )
+    assert [h.get_result() for h in handles] == [
+        "hello s!",
+        "hello s!",
+        "hello s?",
+        "hello s.",
+        "hello t!",
+    ]
+    assert len({h.workflow_id for h in handles}) == 5
+
+
+def test_enqueue_many_refuses_unserializable_arguments_before_writing(
+    client: DBOSClient, system_database_url: str
+) -> None:
+    before = query_system_sql(system_database_url, "SELECT count(*) FROM {prefix}workflow_status")
+    with pytest.raises(DBOSException, match="greet.*cannot be serialized"):
+        client.enqueue_many(
+            {"workflow_name": "greet", "queue_name": "test_client.queue"},
+            [("fine",), (object(),)],
+        )
+    after = query_system_sql(system_database_url, "SELECT count(*) FROM {prefix}workflow_status")
+    assert after == before
+
+
+def test_a_batch_meeting_an_existing_id_writes_the_others(
+    client: DBOSClient, system_database_url: str
+) -> None:
+    """A batch retried after a lost commit (or holding a workflow ID already in the table)
+    skips the rows that are in and writes the rest (PostgreSQL: COPY refuses the batch, the
+    INSERT that skips such rows writes it)."""
+    from dbos._core.enqueue_batch import build_rows
+    from dbos._core.options_enqueue import resolve
+
+    runtime = client._runtime  # noqa: SLF001  (the store beneath the client)
+    options: EnqueueOptions = {
+        "workflow_name": "greet",
+        "queue_name": "test_client.queue",
+        "app_version": "not-served-here",
+    }
+    rows = build_rows(
+        runtime, resolve(options, ambient=False), [(("x",), {})] * 3, partitioned=False
+    )
+    assert runtime.sysdb.enqueue_many(rows[:1]) == 1
+    assert runtime.sysdb.enqueue_many(rows) == 2
+    assert runtime.sysdb.enqueue_many(rows) == 0
+    ids = ", ".join(f"'{r['workflow_uuid']}'" for r in rows)
+    stored = query_system_sql(
+        system_database_url,
+        f"SELECT count(*) FROM {{prefix}}workflow_status WHERE workflow_uuid IN ({ids})",
+    )
+    assert int(stored[0][0]) == 3  # type: ignore[call-overload]
+
+
+def test_batch_workflow_ids_are_random_version_4_uuids() -> None:
+    import uuid
+
+    from dbos._core.enqueue_batch import random_workflow_ids
+
+    ids = random_workflow_ids(500)
+    assert len(set(ids)) == 500
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text

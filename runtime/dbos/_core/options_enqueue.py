@@ -26,7 +26,12 @@ from typing import Any, TypedDict
 from .._db.records import now_ms
 from .._error import DBOSException, DBOSQueueDeduplicatedError, DBOSSerializationError
 from .._registry.queues import QueueSpec
-from .._serialization import WorkflowSerializationFormat, serialize_exception, serialize_inputs
+from .._serialization import (
+    Serializer,
+    WorkflowSerializationFormat,
+    serialize_exception,
+    serialize_inputs,
+)
 from . import tracing
 from .checkpoint import active_workflow, recorded_result, replay, write_checkpoint
 from .context import (
@@ -246,6 +251,19 @@ def check_on_queue(resolved: Resolved, spec: QueueSpec) -> None:
     check_partition_options(spec, resolved.partition_key, resolved.deduplication_id, seed_key=True)
 
 
+def stored_inputs(
+    serializer: Serializer, resolved: Resolved, args: Sequence[Any], kwargs: Mapping[str, Any]
+) -> str:
+    """The arguments as stored, or a serialization error naming the workflow."""
+    try:
+        return serialize_inputs(serializer, args, dict(kwargs))
+    except DBOSSerializationError as exc:
+        raise DBOSSerializationError(
+            f"The arguments of {resolved.workflow_name!r} cannot be serialized "
+            f"({exc.message}); nothing was written"
+        ) from None
+
+
 def build_row(
     runtime: Runtime,
     resolved: Resolved,
@@ -259,13 +277,7 @@ def build_row(
     """The ENQUEUED (or DELAYED) row, with the arguments serialized (or refused, naming the
     workflow, before anything is written)."""
     serializer = serializer_for(runtime, resolved.serialization_type) or runtime.serializer
-    try:
-        inputs = serialize_inputs(serializer, args, dict(kwargs))
-    except DBOSSerializationError as exc:
-        raise DBOSSerializationError(
-            f"The arguments of {resolved.workflow_name!r} cannot be serialized "
-            f"({exc.message}); nothing was written"
-        ) from None
+    inputs = stored_inputs(serializer, resolved, args, kwargs)
     now = now_ms()
     delay = resolved.delay_seconds
     row: dict[str, Any] = {

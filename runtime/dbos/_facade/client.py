@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from .._config import listen_url_from, mask_url, normalize_url, resolve_system_database_url
+from .._core.enqueue_batch import build_rows
 from .._core.events import GetEvent
 from .._core.formats import serializer_for
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
@@ -45,6 +46,10 @@ from .queues_api import QueueAdministration
 from .schedules_api import ClientSchedules
 from .stream_reading import StreamReading
 from .transactional import TransactionalClient
+
+# The keyword arguments of a call given as an args tuple alone (never mutated: serializing
+# copies it).
+_NO_KWARGS: dict[str, Any] = {}
 
 
 class DBOSClient(
@@ -201,30 +206,18 @@ class DBOSClient(
         resolved = resolve(options, ambient=False)
         spec = self._queue_spec(resolved.queue_name)
         check_on_queue(resolved, spec)
-        rows = []
+        parsed: list[tuple[Sequence[Any], dict[str, Any]]] = []
         for call in calls:
-            args: Sequence[Any]
-            kwargs: dict[str, Any]
             if (
                 isinstance(call, tuple)
                 and len(call) == 2
                 and isinstance(call[0], (tuple, list))
                 and isinstance(call[1], dict)
             ):
-                args, kwargs = call[0], call[1]
+                parsed.append((call[0], call[1]))
             else:
-                args, kwargs = call, {}
-            rows.append(
-                build_row(
-                    self._runtime,
-                    resolved,
-                    args,
-                    kwargs,
-                    workflow_id=str(uuid.uuid4()),
-                    parent_id=None,
-                    partitioned=spec.partition_queue,
-                )
-            )
+                parsed.append((call, _NO_KWARGS))
+        rows = build_rows(self._runtime, resolved, parsed, partitioned=spec.partition_queue)
         if not rows:
             return []
         self._runtime.sysdb.enqueue_many(rows)

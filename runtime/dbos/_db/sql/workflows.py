@@ -110,6 +110,23 @@ FROM unnest(
 ON CONFLICT (workflow_uuid) DO NOTHING
 """
 
+# PostgreSQL, `enqueue_many`'s first try: the batch streamed in binary COPY format (no SQL to
+# parse, no text arrays to build and escape), the same columns as `INSERT_WORKFLOWS_UNNEST`
+# (`now` twice: created_at and updated_at; was_forked_from false). COPY has no ON CONFLICT:
+# a batch meeting a workflow ID already in the table (a retry after a lost commit, or a
+# caller's own ID) is rolled back and written again by `INSERT_WORKFLOWS_UNNEST`, which skips
+# such rows, so what is written is the same either way.
+COPY_WORKFLOWS: Final = """
+COPY {s}workflow_status (
+    workflow_uuid, status, name, class_name, config_name, inputs, serialization,
+    executor_id, application_version, created_at, updated_at, recovery_attempts, owner_xid,
+    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
+    authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
+    deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
+    debounce_deadline_epoch_ms, trace_context, attributes
+) FROM STDIN (FORMAT BINARY)
+"""
+
 # A finished workflow gives its deduplication ID back: a new enqueue may take it.
 COMPLETE_WORKFLOW: Final = """
 UPDATE {s}workflow_status

@@ -1,0 +1,69 @@
+"""The rows of a batch enqueue (`DBOSClient.enqueue_many`): each exactly the row one enqueue
+with the same options writes (`options_enqueue.build_row`), built in one pass.
+
+What the options decide (the queue, limits, version, timeout, attributes, the creation time)
+is worked out once for the batch, as the first row; each further row differs only in its
+workflow ID, its arguments and its trace context. Arguments passed as the same object (a
+list of one call repeated, `[(tenant,)] * n`) are serialized once. Workflow IDs are random
+UUIDs (version 4, as `uuid.uuid4()` makes), drawn from the OS in one read for the batch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import tracing
+from .formats import serializer_for
+from .options_enqueue import Resolved, build_row, stored_inputs
+from .runtime import Runtime
+
+Call = tuple[Sequence[Any], Mapping[str, Any]]
+
+
+def random_workflow_ids(count: int) -> list[str]:
+    """`count` random version-4 UUIDs, as text (what `str(uuid.uuid4())` gives)."""
+    raw = bytearray(os.urandom(16 * count))
+    ids = []
+    for i in range(0, 16 * count, 16):
+        raw[i + 6] = (raw[i + 6] & 0x0F) | 0x40  # version 4
+        raw[i + 8] = (raw[i + 8] & 0x3F) | 0x80  # the RFC 4122 variant
+        h = raw[i : i + 16].hex()
+        ids.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return ids
+
+
+def build_rows(
+    runtime: Runtime, resolved: Resolved, calls: Sequence[Call], *, partitioned: bool
+) -> list[dict[str, Any]]:
+    """One ENQUEUED (or DELAYED) row per call; a call's arguments that cannot be serialized
+    raise before any row is written."""
+    if not calls:
+        return []
+    ids = random_workflow_ids(len(calls))
+    first_args, first_kwargs = calls[0]
+    template = build_row(
+        runtime,
+        resolved,
+        first_args,
+        first_kwargs,
+        workflow_id=ids[0],
+        parent_id=None,
+        partitioned=partitioned,
+    )
+    rows = [template]
+    serializer = serializer_for(runtime, resolved.serialization_type) or runtime.serializer
+    seen: dict[tuple[int, int], str] = {(id(first_args), id(first_kwargs)): template["inputs"]}
+    name, queue, otel = resolved.workflow_name, resolved.queue_name, resolved.otel_context
+    for workflow_id, (args, kwargs) in zip(ids[1:], calls[1:], strict=True):
+        key = (id(args), id(kwargs))
+        inputs = seen.get(key)
+        if inputs is None:
+            inputs = seen[key] = stored_inputs(serializer, resolved, args, kwargs)
+        row = template.copy()
+        row["workflow_uuid"] = workflow_id
+        row["inputs"] = inputs
+        row["trace_context"] = tracing.start_context(name, workflow_id, queue, otel)
+        rows.append(row)
+    return rows
