@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._storable_text import WORKFLOW_ROW_NAMES, require_storable, require_storable_fields
+from .batch_enqueue import is_dedup_violation
 from .message_store import _is_foreign_key_violation, stored_topic
-from .queue_store import _is_dedup_violation
 from .records import Deduplicated, now_ms
 from .workflow_store import WorkflowStore
 
@@ -50,7 +50,7 @@ class CallerWrites(WorkflowStore):
         try:
             cursor.execute(sql or self.sql.INSERT_WORKFLOW, dict(row))
         except Exception as exc:
-            if _is_dedup_violation(exc):
+            if is_dedup_violation(exc):
                 raise Deduplicated(row["deduplication_id"]) from exc
             raise
         return int(cursor.rowcount) == 1

@@ -1,0 +1,186 @@
+"""Batch enqueue (`DBOSClient.enqueue_many`): many ENQUEUED rows in one transaction.
+
+PostgreSQL streams the batch in one binary COPY (`sql.COPY_WORKFLOWS`); a batch meeting a
+workflow ID already in the table is written instead by one `INSERT ... SELECT FROM unnest(...)`
+that skips such rows. Rows of a partitioned queue take their partition's fair round, which
+depends on the rows before them: one INSERT each (pipelined). SQLite runs `executemany`.
+"""
+
+from __future__ import annotations
+
+import operator
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_fields
+from .records import QUEUE, Deduplicated
+from .workflow_store import WorkflowStore
+
+# The columns `sql.INSERT_WORKFLOWS_UNNEST` takes as arrays.
+_UNNEST_COLUMNS = (
+    "workflow_uuid",
+    "status",
+    "name",
+    "class_name",
+    "config_name",
+    "inputs",
+    "serialization",
+    "executor_id",
+    "application_version",
+    "now",
+    "recovery_attempts",
+    "owner_xid",
+    "workflow_timeout_ms",
+    "workflow_deadline_epoch_ms",
+    "parent_workflow_id",
+    "queue_name",
+    "authenticated_user",
+    "authenticated_roles",
+    "assumed_role",
+    "priority",
+    "forked_from",
+    "deduplication_id",
+    "queue_partition_key",
+    "started_at_epoch_ms",
+    "delay_until_epoch_ms",
+    "debounce_deadline_epoch_ms",
+    "trace_context",
+    "attributes",
+)
+
+
+# `sql.COPY_WORKFLOWS`'s columns as the rows name them (`now` is created_at and updated_at;
+# was_forked_from is always false), and their PostgreSQL types (binary COPY sends each
+# value in its column's own binary format).
+_COPY_COLUMNS = (
+    "workflow_uuid",
+    "status",
+    "name",
+    "class_name",
+    "config_name",
+    "inputs",
+    "serialization",
+    "executor_id",
+    "application_version",
+    "now",
+    "now",
+    "recovery_attempts",
+    "owner_xid",
+    "workflow_timeout_ms",
+    "workflow_deadline_epoch_ms",
+    "parent_workflow_id",
+    "queue_name",
+    "authenticated_user",
+    "authenticated_roles",
+    "assumed_role",
+    "priority",
+)
+_COPY_COLUMNS_AFTER = (  # after was_forked_from, which the rows do not carry (always false)
+    "forked_from",
+    "deduplication_id",
+    "queue_partition_key",
+    "started_at_epoch_ms",
+    "delay_until_epoch_ms",
+    "debounce_deadline_epoch_ms",
+    "trace_context",
+    "attributes",
+)
+_COPY_TYPES = [
+    *["text"] * 9,  # workflow_uuid .. application_version
+    "int8",  # created_at
+    "int8",  # updated_at
+    "int8",  # recovery_attempts
+    "text",  # owner_xid
+    "int8",  # workflow_timeout_ms
+    "int8",  # workflow_deadline_epoch_ms
+    *["text"] * 5,  # parent_workflow_id, queue_name, authenticated_*, assumed_role
+    "int4",  # priority
+    "bool",  # was_forked_from
+    *["text"] * 3,  # forked_from, deduplication_id, queue_partition_key
+    "int8",  # started_at_epoch_ms
+    "int8",  # delay_until_epoch_ms
+    "int8",  # debounce_deadline_epoch_ms
+    "text",  # trace_context
+    "text",  # attributes
+]
+
+
+def is_dedup_violation(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "deduplication_id" in str(exc)
+    if getattr(exc, "sqlstate", None) != "23505":
+        return False
+    diag = getattr(exc, "diag", None)
+    return getattr(diag, "constraint_name", None) == "workflow_status_dedup_index"
+
+
+def _is_id_violation(exc: BaseException) -> bool:
+    """A workflow ID already in the table (PostgreSQL's primary key)."""
+    if getattr(exc, "sqlstate", None) != "23505":
+        return False
+    diag = getattr(exc, "diag", None)
+    return getattr(diag, "constraint_name", None) == "workflow_status_pkey"
+
+
+class BatchEnqueueStore(WorkflowStore):
+    def _insert_sql(self, row: Mapping[str, Any]) -> str:
+        """A row joining a partition of a partitioned queue takes its fair round."""
+        if row.get("partitioned") and row.get("queue_partition_key") is not None:
+            return self.sql.INSERT_PARTITIONED_WORKFLOW
+        return self.sql.INSERT_WORKFLOW
+
+    def enqueue_many(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert many ENQUEUED rows in one transaction (all, or on a duplicate deduplication
+        ID none); how many were new. Retried whole after a lost connection: rows already in
+        are skipped by their IDs."""
+        for row in rows:
+            require_storable_fields(row, WORKFLOW_ROW_NAMES)
+        inserted = self.retrying(lambda _attempt: self._enqueue_many_once(rows))
+        for queue in {str(r["queue_name"]) for r in rows}:
+            self.wake((QUEUE, queue, ""))
+        return inserted
+
+    def _enqueue_many_once(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        if self.backend == "postgresql" and not rows[0].get("partitioned"):
+            copied = self._copy_many_once(rows)
+            if copied is not None:
+                return copied
+        with self.transaction() as cur:
+            try:
+                if self.backend == "postgresql" and not rows[0].get("partitioned"):
+                    # One statement for the batch, a parameter per column (see the SQL).
+                    columns = _UNNEST_COLUMNS
+                    cur.execute(
+                        self.sql.INSERT_WORKFLOWS_UNNEST,
+                        {c: [row[c] for row in rows] for c in columns},
+                    )
+                    return int(cur.rowcount)
+                # A partitioned row's round depends on the rows before it: one at a time
+                # (psycopg pipelines them; sqlite3 loops in C).
+                cur.executemany(self._insert_sql(rows[0]), rows)
+            except Exception as exc:
+                if is_dedup_violation(exc):
+                    raise Deduplicated("") from exc
+                raise
+            return int(cur.rowcount)
+
+    def _copy_many_once(self, rows: Sequence[Mapping[str, Any]]) -> int | None:
+        """The batch in one binary COPY (PostgreSQL); None when a row's workflow ID is in the
+        table already (nothing written: the caller's INSERT skips such rows instead)."""
+        with self.transaction() as cur:
+            try:
+                with cur.copy(self.sql.COPY_WORKFLOWS) as copy:
+                    copy.set_types(_COPY_TYPES)
+                    write = copy.write_row
+                    head = operator.itemgetter(*_COPY_COLUMNS)
+                    tail = operator.itemgetter(*_COPY_COLUMNS_AFTER)
+                    for row in rows:
+                        write((*head(row), False, *tail(row)))
+            except Exception as exc:
+                if is_dedup_violation(exc):
+                    raise Deduplicated("") from exc
+                if _is_id_violation(exc):
+                    return None  # rolled back by the transaction's exit
+                raise
+            return len(rows)
