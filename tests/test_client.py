@@ -286,3 +286,32 @@ def test_batch_workflow_ids_are_random_version_4_uuids() -> None:
     for text in ids:
         parsed = uuid.UUID(text)
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
+
+
+@pytest.mark.parametrize(
+    ("args", "shortcut"),
+    [
+        ((1,), True),
+        (("x", -2, 3.25, True, None), True),
+        (('quote " and \\ and é and \ud800',), True),
+        ((), True),
+        ((2**13_100,), True),  # past the plain-int bits, within the digit limit: still plain
+        ((2**40_000,), False),  # past the digit limit: tagged by the serializer
+        ((float("nan"),), False),
+        (([1, 2],), False),  # not a scalar: the serializer's own walk
+    ],
+    ids=["int", "scalars", "escapes", "none", "big-int", "huge-int", "nan", "list"],
+)
+def test_a_batchs_plain_arguments_are_stored_as_one_enqueue_stores_them(
+    args: tuple[object, ...], shortcut: bool
+) -> None:
+    """The batch's shortcut for scalar arguments writes exactly `serialize_inputs`' text, or
+    leaves the call to it."""
+    from dbos._core.enqueue_batch import plain_inputs
+    from dbos._serialization import JSONSerializer, serialize_inputs
+
+    fast = plain_inputs(args, {})
+    assert (fast is not None) == shortcut
+    if fast is not None:
+        assert fast == serialize_inputs(JSONSerializer(), args, {})
+    assert plain_inputs(args, {"k": 1}) is None
