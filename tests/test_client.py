@@ -315,3 +315,39 @@ def test_a_batchs_plain_arguments_are_stored_as_one_enqueue_stores_them(
     if fast is not None:
         assert fast == serialize_inputs(JSONSerializer(), args, {})
     assert plain_inputs(args, {"k": 1}) is None
+
+
+def test_a_batch_enqueue_wakes_other_processes_once_and_single_enqueues_still_do(
+    client: DBOSClient, system_database_url: str, backend: str
+) -> None:
+    """PostgreSQL: a batch's rows leave their wake-up to the batch, which sends its queue's
+    NOTIFY (delivered at commit, as the trigger's); the trigger stands aside only inside the
+    batch's transaction, so a later enqueue on the same pooled connection notifies again."""
+    if backend != "postgres":
+        pytest.skip("NOTIFY is PostgreSQL's; SQLite's waiters poll the file")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(system_database_url).set(drivername="postgresql")
+    queue = "test_client.notified"
+    client.register_queue(queue)
+    options: EnqueueOptions = {
+        "workflow_name": "greet",
+        "queue_name": queue,
+        "app_version": "not-served-here",
+    }
+    expected = f"q|{len(queue)}|{queue}"
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as listener:
+        listener.execute("LISTEN dbos_wake")
+
+        def heard() -> list[str]:
+            return [
+                n.payload
+                for n in listener.notifies(timeout=1.0, stop_after=50)
+                if n.payload.startswith("q|")
+            ]
+
+        client.enqueue_many(options, [(f"b{i}",) for i in range(20)])
+        assert heard() == [expected]
+        client.enqueue(options, "single")
+        assert heard() == [expected]

@@ -221,3 +221,58 @@ def test_version_7_schedules_carry_over_into_workflow_schedules(
             assert max(versions) == SCHEMA_VERSION
     finally:
         engine.dispose()
+
+
+def test_version_8_database_gains_the_batch_enqueue_notify_and_keeps_its_rows(
+    system_database_url: str, backend: str
+) -> None:
+    """Version 9 (PostgreSQL): the row trigger that wakes dispatchers on an enqueue stands
+    aside in a batch enqueue's transaction, which notifies once itself. A version-8 database
+    (today's schema with version 8's trigger) is brought up to it and keeps its rows."""
+    sysdb = SystemDatabase(normalize_url(system_database_url))
+    sysdb.initialize()
+    sysdb.dispose()
+    engine = sa.create_engine(normalize_url(system_database_url))
+    prefix = "dbos." if backend == "postgres" else ""
+
+    def trigger_condition(conn: sa.Connection) -> str:
+        return str(
+            conn.exec_driver_sql(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'dbos_wake_enqueued'"
+            ).scalar_one()
+        )
+
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DELETE FROM {prefix}dbos_migrations WHERE version >= 9")
+            if not conn.exec_driver_sql(f"SELECT 1 FROM {prefix}dbos_migrations").first():
+                conn.exec_driver_sql(f"INSERT INTO {prefix}dbos_migrations (version) VALUES (8)")
+            conn.exec_driver_sql(
+                f"INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, queue_name, "
+                "created_at, updated_at) VALUES ('queued-v8', 'ENQUEUED', 'old', 'q8', 1, 1)"
+            )
+            if backend == "postgres":  # version 8's trigger, as that version created it
+                conn.exec_driver_sql(
+                    "DROP TRIGGER dbos_wake_enqueued ON dbos.workflow_status; "
+                    "CREATE TRIGGER dbos_wake_enqueued AFTER INSERT ON dbos.workflow_status "
+                    "FOR EACH ROW WHEN (NEW.status = 'ENQUEUED') "
+                    "EXECUTE FUNCTION dbos.dbos_wake_enqueued()"
+                )
+                assert "batch_enqueue" not in trigger_condition(conn)
+        sysdb = SystemDatabase(normalize_url(system_database_url))
+        sysdb.initialize()
+        sysdb.dispose()
+        with engine.connect() as conn:
+            versions = [
+                r[0] for r in conn.exec_driver_sql(f"SELECT version FROM {prefix}dbos_migrations")
+            ]
+            assert max(versions) == SCHEMA_VERSION >= 9
+            kept = conn.exec_driver_sql(
+                f"SELECT status, queue_name FROM {prefix}workflow_status "
+                "WHERE workflow_uuid = 'queued-v8'"
+            ).one()
+            assert tuple(kept) == ("ENQUEUED", "q8")
+            if backend == "postgres":
+                assert "current_setting('dbos.batch_enqueue'" in trigger_condition(conn)
+    finally:
+        engine.dispose()

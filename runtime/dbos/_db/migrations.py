@@ -200,6 +200,10 @@ def _workflow_schedules(ctx: MigrationContext) -> None:
     ctx.add_columns("executors", [("workflow_names", "TEXT")])
 
 
+def _batch_enqueue_notify(ctx: MigrationContext) -> None:
+    ctx.install_wake_triggers()  # a batch enqueue's rows leave their NOTIFY to the batch
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         2, "ordered messages, event history, streams, wake-up triggers", _messages_events_streams
@@ -216,6 +220,7 @@ MIGRATIONS: list[Migration] = [
     Migration(
         8, "schedules as data (workflow_schedules), schedule_name of workflows", _workflow_schedules
     ),
+    Migration(9, "one NOTIFY per batch enqueue, not one per row", _batch_enqueue_notify),
 ]
 
 

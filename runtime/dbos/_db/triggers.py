@@ -9,7 +9,8 @@ never before. Step checkpoints have no trigger: the hot path pays nothing.
 Kinds: `m` a message (destination, topic), `e` an event (workflow, key), `s` a stream value
 (workflow, key), `w` a workflow reaching a final status (workflow), `q` a queue with work
 to claim or a slot freed (queue name): a row enqueued or re-enqueued, or a queued workflow
-that stopped running; `Q` the `queues` table changed (a queue registered, changed or deleted:
+that stopped running (a batch enqueue sends its queue's one NOTIFY itself: see
+`BATCH_SETTING`); `Q` the `queues` table changed (a queue registered, changed or deleted:
 dispatchers re-read it). A payload too long for
 NOTIFY is sent as `*`, which wakes every waiter of the process to re-check.
 """
@@ -37,6 +38,10 @@ DROP TRIGGER IF EXISTS dbos_wake_{name} ON {s}{table};
 CREATE TRIGGER dbos_wake_{name} AFTER {events} ON {s}{table}
 FOR EACH ROW {when} EXECUTE FUNCTION {s}dbos_wake_{name}()
 """
+
+# Set (SET LOCAL) by a batch enqueue, which sends its queue's one NOTIFY itself: the per-row
+# trigger would run its function once per row of the batch for the same payload.
+BATCH_SETTING = "dbos.batch_enqueue"
 
 _FINAL = "('SUCCESS', 'ERROR', 'CANCELLED', 'MAX_RECOVERY_ATTEMPTS_EXCEEDED')"
 _QUEUE_PAYLOAD = "'q|' || length(NEW.queue_name) || '|' || NEW.queue_name"
@@ -75,7 +80,8 @@ _WAKE_TRIGGERS: list[tuple[str, str, str, str, str]] = [
         "enqueued",
         "workflow_status",
         "INSERT",
-        "WHEN (NEW.status = 'ENQUEUED')",
+        f"WHEN (NEW.status = 'ENQUEUED' AND current_setting('{BATCH_SETTING}', true) "
+        "IS DISTINCT FROM 'on')",
         _QUEUE_PAYLOAD,
     ),
     (

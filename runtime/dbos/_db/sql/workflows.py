@@ -127,6 +127,17 @@ COPY {s}workflow_status (
 ) FROM STDIN (FORMAT BINARY)
 """
 
+# Around `COPY_WORKFLOWS`: the rows' own wake-up trigger stands aside for this transaction
+# (see `triggers.BATCH_SETTING`), and the batch sends its queue's one NOTIFY itself, delivered
+# at its commit as the trigger's would be.
+SKIP_ROW_WAKEUPS: Final = """
+SET LOCAL dbos.batch_enqueue = 'on'
+"""
+
+NOTIFY_WAKE: Final = """
+SELECT pg_notify(:channel, :payload)
+"""
+
 # A finished workflow gives its deduplication ID back: a new enqueue may take it.
 COMPLETE_WORKFLOW: Final = """
 UPDATE {s}workflow_status
