@@ -267,9 +267,13 @@ class QueueStore(BatchEnqueueStore):
             self.wake((QUEUE, internal_queue, ""))
         return count
 
-    def requeue_one(self, workflow_id: str, owner: str, queue_name: str) -> bool:
+    def requeue_one(
+        self, workflow_id: str, owner: str, queue_name: str, *, give_back_attempt: bool = False
+    ) -> bool:
+        """Put a PENDING workflow of `owner` back on its queue; `give_back_attempt` for one
+        just claimed that this process cannot run (the claim's attempt is not counted)."""
         done = self.execute(
-            self.sql.REQUEUE_ONE,
+            self.sql.HAND_BACK_ONE if give_back_attempt else self.sql.REQUEUE_ONE,
             {"workflow_uuid": workflow_id, "owner_xid": owner, "now": now_ms()},
         )
         if done:

@@ -369,7 +369,7 @@ class QueueDispatcher:
             with self._lock:
                 self._held_until[spec.name] = hold
                 self._due[spec.name] = hold
-            runtime.sysdb.requeue_one(row[W.ID], owner, spec.name)
+            runtime.sysdb.requeue_one(row[W.ID], owner, spec.name, give_back_attempt=True)
             return
         if launch is None:
             return

@@ -181,10 +181,19 @@ SET status = 'ENQUEUED', queue_name = COALESCE(queue_name, :internal_queue),
 WHERE status = 'PENDING' AND owner_xid LIKE :owner_prefix
 """
 
+# A PENDING workflow of a queue back on it: recovered at launch, or taken over from a dead
+# executor (its attempt stays counted: the next claim counts one more, so its run loads the
+# steps recorded so far).
+REQUEUE_ONE: Final = """
+UPDATE {s}workflow_status
+SET status = 'ENQUEUED', executor_id = NULL, updated_at = :now
+WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
+"""
+
 # A claimed workflow this process cannot run (its code, or its values' format, is not here),
 # handed back: the claim's attempt is given back too, so a worker looking at it now and then
 # never dead-letters it for want of what another worker has.
-REQUEUE_ONE: Final = """
+HAND_BACK_ONE: Final = """
 UPDATE {s}workflow_status
 SET status = 'ENQUEUED', executor_id = NULL, updated_at = :now,
     recovery_attempts = recovery_attempts - 1
