@@ -19,7 +19,7 @@ from typing import Any
 import crash_app
 from crash_app import DATABASE_URL_ENV, RELEASE, hold, mark
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SendMessage, SetWorkflowID
 
 DESTINATION = "message-sink"
 
@@ -63,6 +63,18 @@ def sends_then_holds() -> str:
 
 
 @DBOS.workflow()
+def sends_bulk_then_holds() -> str:
+    DBOS.send_bulk(
+        [
+            SendMessage(DESTINATION, "first of the bulk", topic="t"),
+            SendMessage(DESTINATION, "keyed", topic="t", idempotency_key="bulk-key"),
+        ]
+    )
+    held()
+    return "sent"
+
+
+@DBOS.workflow()
 def naps(seconds: float) -> dict[str, Any]:
     before("before_nap")
     DBOS.sleep(seconds)
@@ -87,6 +99,8 @@ def run(scenario: str, workflow_id: str) -> Any:
             return waits_for_payment()
         if scenario == "send":
             return sends_then_holds()
+        if scenario == "send_bulk":
+            return sends_bulk_then_holds()
         if scenario == "sleep":
             return naps(4.0)
         if scenario == "stream":

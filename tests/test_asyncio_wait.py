@@ -37,6 +37,39 @@ def test_the_recorded_split_is_replayed(dbos: None) -> None:
     assert replayed.get_result() == [0.05]
 
 
+gate_runs: list[str] = []
+
+
+@DBOS.step()
+async def gated(label: str, gate_seconds: float) -> str:
+    gate_runs.append(label)
+    await asyncio.sleep(gate_seconds)
+    return label
+
+
+@DBOS.workflow()
+async def waits_then_waits_again(gate_seconds: float) -> list[str]:
+    done, pending = await DBOS.asyncio_wait(
+        [gated("a", gate_seconds), gated("b", gate_seconds)], timeout=0.05
+    )
+    assert not done  # both still running at the timeout
+    done_again, _ = await DBOS.asyncio_wait(list(pending))
+    return sorted(f.result() for f in done_again)
+
+
+def test_a_replayed_timeout_lets_the_awaitables_take_their_steps_first(dbos: None) -> None:
+    """On replay nothing is waited for, yet the awaitables must start (and take their step
+    numbers) before the next wait does, as they did in the first run."""
+    gate_runs.clear()
+    with SetWorkflowID("waits-twice"):
+        assert asyncio.run(waits_then_waits_again(0.3)) == ["a", "b"]
+    steps = [s["function_name"] for s in DBOS.list_workflow_steps("waits-twice")]
+    assert steps == ["DBOS.asyncio_wait", "gated", "gated", "DBOS.asyncio_wait"]
+    replayed = DBOS.fork_workflow("waits-twice", len(steps) + 1)
+    assert replayed.get_result() == ["a", "b"]
+    assert gate_runs == ["a", "b"]  # replayed from their records, not run again
+
+
 def test_outside_a_workflow_it_is_asyncio_wait(dbos: None) -> None:
     async def main() -> int:
         done, pending = await DBOS.asyncio_wait([asyncio.sleep(0, "x")])

@@ -54,6 +54,23 @@ def test_a_burst_runs_once_with_the_last_arguments(dbos: None) -> None:
     assert runs == [("u1", "hello"), ("u1", "again")]
 
 
+def test_a_window_opened_under_set_workflow_id_runs_under_that_id(dbos: None) -> None:
+    """The pinned ID names the run; a later call with the key (pinned the same, or not)
+    joins it with its arguments, and may shorten its wait."""
+    runs.clear()
+    with SetWorkflowID("pinned-run"):
+        first = debouncer.debounce("pinned", 30, "pinned", "first")
+    with SetWorkflowID("pinned-run"):
+        second = debouncer.debounce("pinned", 0.1, "pinned", "second")
+    assert first.workflow_id == second.workflow_id == "pinned-run"
+    assert second.get_result() == "Processing: second"  # the 30 s wait was cut to 0.1 s
+    assert runs == [("pinned", "second")]
+    with SetWorkflowID("pinned-run"):  # the ID is taken by a finished run: that run it is
+        again = debouncer.debounce("pinned", 0.1, "pinned", "third")
+    assert again.workflow_id == "pinned-run"
+    assert again.get_result() == "Processing: second"
+
+
 def test_keys_are_independent(dbos: None) -> None:
     runs.clear()
     a = [on_user_keystroke("a", t) for t in ("a1", "a2")]

@@ -114,7 +114,13 @@ def test_get_event_inside_a_workflow_is_recorded_and_replayed(dbos: None) -> Non
     with SetWorkflowID("reader"):
         assert reads_an_event("source") == {"url": "https://pay.example/42"}
     steps = DBOS.list_workflow_steps("reader")
-    assert [(s["function_id"], s["function_name"]) for s in steps] == [(1, "DBOS.getEvent")]
+    # The wait's deadline step is there although it did not wait (as upstream's history has
+    # it), written with the value in one commit.
+    assert [(s["function_id"], s["function_name"]) for s in steps] == [
+        (1, "DBOS.getEvent"),
+        (2, "DBOS.sleep"),
+    ]
+    assert steps[1]["output"] > time.time()  # the deadline it would have waited until
     # A fork from step 1 replays nothing; a fork from step 2 replays the recorded value.
     forked = DBOS.fork_workflow("reader", 2)
     assert forked.get_result() == {"url": "https://pay.example/42"}

@@ -105,6 +105,32 @@ def test_recv_times_out_with_none_and_records_the_wait(dbos: None) -> None:
     assert steps[1]["output"] > time.time() - 5  # the recorded deadline, epoch seconds
 
 
+@DBOS.workflow()
+def waits_then_receives(go: str) -> object:
+    DBOS.recv(go, timeout_seconds=10)  # the message "go" lets the second one in first
+    return DBOS.recv("t", timeout_seconds=10)
+
+
+def test_a_recv_that_finds_its_message_at_once_still_records_its_deadline(dbos: None) -> None:
+    """Every recv's history is two steps, the message and its deadline, as upstream's: a
+    recv that did not wait writes the deadline in the commit that takes the message."""
+    with SetWorkflowID("found-at-once"):
+        handle = DBOS.start_workflow(waits_then_receives, "go")
+    DBOS.send("found-at-once", "now", topic="t")
+    DBOS.send("found-at-once", "go", topic="go")
+    assert handle.get_result() == "now"
+    steps = DBOS.list_workflow_steps("found-at-once")
+    assert [(s["function_id"], s["function_name"]) for s in steps] == [
+        (1, "DBOS.recv"),
+        (2, "DBOS.sleep"),
+        (3, "DBOS.recv"),
+        (4, "DBOS.sleep"),
+    ]
+    assert steps[3]["output"] > time.time()  # its deadline, had it waited
+    replayed = DBOS.fork_workflow("found-at-once", 5)
+    assert replayed.get_result() == "now"
+
+
 def test_each_message_is_received_exactly_once(dbos: None, system_database_url: str) -> None:
     with SetWorkflowID("once"):
         handle = DBOS.start_workflow(collect, "t", 2)

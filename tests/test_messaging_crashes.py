@@ -136,7 +136,7 @@ def test_a_reader_sees_every_stream_value_once_across_the_writers_crash(
                         got.append(value)
                     return
                 except Exception as exc:  # DBOSNonExistentWorkflowError before the start
-                    if "does not exist" not in str(exc):
+                    if "Non-existent target workflow ID" not in str(exc):
                         raise
                     time.sleep(0.02)
         except BaseException as exc:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from dbos._config import normalize_url
 from dbos._db.databases import create_database_if_missing
+from dbos._db.migrations import MIGRATIONS
 from dbos._db.schema import SCHEMA_VERSION
 from dbos._db.system import SystemDatabase
 
@@ -60,7 +61,9 @@ def test_version_1_database_is_migrated_and_keeps_its_rows(
             versions = [
                 r[0] for r in conn.exec_driver_sql(f"SELECT version FROM {prefix}dbos_migrations")
             ]
-            assert sorted(versions) == list(range(1, SCHEMA_VERSION + 1))
+            # Stamped once per migration run (numbers reserved for other work may be absent).
+            assert sorted(versions) == [1, *(m.version for m in MIGRATIONS)]
+            assert max(versions) == SCHEMA_VERSION
             kept = conn.exec_driver_sql(f"SELECT name FROM {prefix}workflow_status").all()
             assert [r[0] for r in kept] == ["old_workflow"]
             if backend == "postgres":
@@ -113,7 +116,7 @@ def test_version_6_database_gains_registered_queues_and_keeps_its_rows(
             versions = [
                 r[0] for r in conn.exec_driver_sql(f"SELECT version FROM {prefix}dbos_migrations")
             ]
-            assert sorted(versions) == list(range(1, SCHEMA_VERSION + 1))
+            assert sorted(versions) == [1, *(m.version for m in MIGRATIONS)]
             queue = conn.exec_driver_sql(
                 f"SELECT concurrency, worker_concurrency, declared_in_code, created_at, "
                 f"polling_interval_sec, partition_concurrency FROM {prefix}queues"
@@ -274,5 +277,57 @@ def test_version_8_database_gains_the_batch_enqueue_notify_and_keeps_its_rows(
             assert tuple(kept) == ("ENQUEUED", "q8")
             if backend == "postgres":
                 assert "current_setting('dbos.batch_enqueue'" in trigger_condition(conn)
+    finally:
+        engine.dispose()
+
+
+def test_version_9_database_gains_application_versions_and_keeps_its_rows(
+    system_database_url: str, backend: str
+) -> None:
+    """Version 10 adds the application versions table and an index of forks: a database of the
+    version before it (made here by the current code, less those, stamped 9) is migrated in
+    place, its workflows kept and its launches registered from then on."""
+    from dbos import DBOS
+
+    sysdb = SystemDatabase(normalize_url(system_database_url))
+    sysdb.initialize()
+    sysdb.dispose()
+    schema = "dbos" if backend == "postgres" else None
+    prefix = "dbos." if schema else ""
+    engine = sa.create_engine(normalize_url(system_database_url))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE {prefix}application_versions")
+            conn.exec_driver_sql(f"DROP INDEX {prefix}workflow_status_forked_from_index")
+            conn.exec_driver_sql(f"DELETE FROM {prefix}dbos_migrations")
+            conn.exec_driver_sql(f"INSERT INTO {prefix}dbos_migrations (version) VALUES (9)")
+            conn.exec_driver_sql(
+                f"INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, created_at, "
+                "updated_at, forked_from) VALUES ('old-fork', 'SUCCESS', 'old', 1, 1, 'old-wf')"
+            )
+        DBOS.destroy()
+        DBOS(
+            config={
+                "name": "migrated-app",
+                "system_database_url": system_database_url,
+                "application_version": "v-after-migration",
+            }
+        )
+        DBOS.launch()
+        try:
+            assert [v["version_name"] for v in DBOS.list_application_versions()] == [
+                "v-after-migration"
+            ]
+            (kept,) = DBOS.list_workflows(workflow_ids=["old-fork"])
+            assert kept.forked_from == "old-wf"
+        finally:
+            DBOS.destroy()
+        inspector = sa.inspect(engine)
+        assert "application_versions" in inspector.get_table_names(schema=schema)
+        indexes = {i["name"] for i in inspector.get_indexes("workflow_status", schema=schema)}
+        assert "workflow_status_forked_from_index" in indexes
+        with engine.connect() as conn:
+            stamps = conn.exec_driver_sql(f"SELECT version FROM {prefix}dbos_migrations").all()
+        assert max(r[0] for r in stamps) == SCHEMA_VERSION
     finally:
         engine.dispose()

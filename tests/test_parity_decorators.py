@@ -70,6 +70,10 @@ class UnregisteredInstance(DBOSConfiguredInstance):
         return "ran"
 
 
+# Created once: a second instance under the same class and config name is refused.
+UNREGISTERED_INSTANCE = UnregisteredInstance()
+
+
 @DBOS.transaction()
 def commits_itself() -> None:
     DBOS.sql_session.execute(sa.text("SELECT 1"))
@@ -135,7 +139,7 @@ def test_methods_of_an_unregistered_class_are_refused_when_called(launched: None
     with pytest.raises(DBOSException, match=r"Unregistered.*@DBOS\.dbos_class\(\)"):
         Unregistered.class_workflow()
     with pytest.raises(DBOSException, match=r"UnregisteredInstance.*@DBOS\.dbos_class\(\)"):
-        UnregisteredInstance().instance_workflow()
+        UNREGISTERED_INSTANCE.instance_workflow()
     assert DBOS.list_workflows() == []  # refused before anything was written
 
 

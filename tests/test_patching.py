@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dbos import DBOS, SetWorkflowID
-from dbos.error import DBOSException
+from dbos.error import DBOSException, DBOSPatchNondeterminismError
 
 NAME = "test_patching.evolving"
 
@@ -94,14 +94,39 @@ def test_old_runs_take_the_old_path_and_new_runs_the_new(patching: None) -> None
     assert _steps("made-by-v3") == ["new_step", "last_step"]  # no marker any more
 
 
-def test_patch_async_decides_its_slot_at_call_time(patching: None) -> None:
+def test_patch_async_in_sequential_code_and_refused_from_gathered_tasks(patching: None) -> None:
+    """In the body's own code a patch takes its slot at call time; from tasks the body starts
+    (asyncio.gather) it is refused, as upstream refuses it: a slot taken there depends on
+    how the tasks were scheduled, and a replay could silently take the other path."""
+
     @DBOS.workflow(name="test_patching.async_patched")
     async def async_patched() -> list[Any]:
-        return list(await asyncio.gather(DBOS.patch_async("p"), DBOS.deprecate_patch_async("q")))
+        first = await DBOS.patch_async("p")
+        return [first, await DBOS.deprecate_patch_async("q")]
+
+    @DBOS.workflow(name="test_patching.gathered_patches")
+    async def gathered_patches() -> list[Any]:
+        return list(await asyncio.gather(DBOS.patch_async("p"), DBOS.patch_async("q")))
+
+    @DBOS.workflow(name="test_patching.gathered_deprecation")
+    async def gathered_deprecation() -> list[Any]:
+        return list(await asyncio.gather(DBOS.deprecate_patch_async("q")))
 
     with SetWorkflowID("async-patched"):
         assert asyncio.run(async_patched()) == [True, True]
     assert _steps("async-patched") == ["DBOS.patch-p"]
+    for workflow_id, workflow in (
+        ("gathered", gathered_patches),
+        ("gathered-deprecation", gathered_deprecation),
+    ):
+        with (
+            SetWorkflowID(workflow_id),
+            pytest.raises(DBOSPatchNondeterminismError, match="concurrently"),
+        ):
+            asyncio.run(workflow())
+        status = DBOS.get_workflow_status(workflow_id)
+        assert status is not None and status.status == "ERROR"
+        assert _steps(workflow_id) == []  # refused before any marker was written
 
 
 def test_patching_must_be_enabled_and_inside_a_workflow(dbos: None) -> None:

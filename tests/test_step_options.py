@@ -11,7 +11,12 @@ from collections.abc import Iterator
 import pytest
 
 from dbos import DBOS, SetWorkflowID
-from dbos.error import DBOSMaxStepRetriesExceeded, DBOSStepTimeoutError
+from dbos.error import (
+    DBOSException,
+    DBOSInvalidStepOptionError,
+    DBOSMaxStepRetriesExceeded,
+    DBOSStepTimeoutError,
+)
 
 attempts: list[str] = []
 cancelled: list[str] = []
@@ -143,26 +148,135 @@ def test_exhausted_timeouts_are_listed_in_the_retries_error(launched: None) -> N
     async def always_hangs() -> None:
         await asyncio.sleep(30)
 
+    @DBOS.workflow(name="runs_always_hangs")
+    async def runs_always_hangs() -> None:
+        await always_hangs()
+
     with pytest.raises(DBOSMaxStepRetriesExceeded) as caught:
-        asyncio.run(always_hangs())  # outside a workflow: the options hold as well
+        asyncio.run(runs_always_hangs())
     assert [type(e) for e in caught.value.errors] == [DBOSStepTimeoutError] * 2
 
 
+def test_outside_a_workflow_a_step_is_a_plain_call(launched: None) -> None:
+    """No checkpoint, so no retries and no timeout either (upstream's rule): the function runs
+    once and its own error comes out; a slow async one is not cut short."""
+
+    @DBOS.step(name="plain_flaky", retries_allowed=True, max_attempts=3, interval_seconds=0)
+    def plain_flaky() -> None:
+        attempts.append("plain_flaky")
+        raise ValueError("once")
+
+    @DBOS.step(name="plain_slow", timeout_seconds=0.05)
+    async def plain_slow() -> str:
+        await asyncio.sleep(0.2)
+        return "finished"
+
+    with pytest.raises(ValueError, match="once"):
+        plain_flaky()
+    assert attempts == ["plain_flaky"]
+    assert asyncio.run(plain_slow()) == "finished"
+    assert DBOS.list_workflows() == []  # nothing was recorded
+
+
 def test_options_a_sync_step_cannot_honour_are_refused_where_written() -> None:
-    with pytest.raises(TypeError, match="async steps only"):
+    with pytest.raises(DBOSInvalidStepOptionError, match="only supported for async steps"):
 
         @DBOS.step(timeout_seconds=1.0)
         def sync_step() -> None:
             pass
 
-    with pytest.raises(TypeError, match="cannot be async"):
+    with pytest.raises(DBOSInvalidStepOptionError, match="only supported for async steps"):
 
-        @DBOS.step(retries_allowed=True, should_retry=_async_transient)
-        def sync_step_async_predicate() -> None:
+        @DBOS.step(preemptible=True)
+        def sync_preemptible() -> None:
             pass
 
-    with pytest.raises(ValueError, match="positive and finite"):
-        DBOS.step(timeout_seconds=0)
+    for bad in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(DBOSInvalidStepOptionError, match="positive and finite"):
+            DBOS.step(timeout_seconds=bad)
+    assert issubclass(DBOSInvalidStepOptionError, DBOSException)
+    assert issubclass(DBOSInvalidStepOptionError, ValueError)
+
+
+def test_an_async_should_retry_on_a_sync_step_is_refused_when_it_runs(launched: None) -> None:
+    """Declaring it is allowed (as upstream); running the step in a workflow is refused before
+    the function runs: its retries could not await the predicate."""
+
+    @DBOS.step(
+        name="sync_async_predicate",
+        retries_allowed=True,
+        interval_seconds=0,
+        should_retry=_async_transient,
+    )
+    def sync_async_predicate() -> None:
+        attempts.append("sync_async_predicate")
+
+    @DBOS.workflow(name="runs_sync_async_predicate")
+    def runs_sync_async_predicate() -> None:
+        sync_async_predicate()
+
+    with pytest.raises(DBOSInvalidStepOptionError, match="sync but should_retry is async"):
+        runs_sync_async_predicate()
+    assert attempts == []
+    sync_async_predicate()  # outside a workflow: a plain call, which never retries
+    assert attempts == ["sync_async_predicate"]
+
+
+def test_run_step_checks_its_options_like_the_decorator(launched: None) -> None:
+    def sync_function() -> str:
+        return "ran"
+
+    async def async_function() -> str:
+        await asyncio.sleep(0)
+        return "ran"
+
+    with pytest.raises(DBOSInvalidStepOptionError, match="only supported for async steps"):
+        DBOS.run_step({"timeout_seconds": 1}, sync_function)
+    with pytest.raises(DBOSInvalidStepOptionError, match="positive and finite"):
+        DBOS.run_step({"timeout_seconds": -1}, async_function)
+    assert DBOS.run_step({"timeout_seconds": 1}, async_function) == "ran"
+
+
+slow_cancelled: list[str] = []
+
+
+async def _slow_async_step() -> str:
+    try:
+        await asyncio.sleep(30)
+    except asyncio.CancelledError:
+        slow_cancelled.append("cancelled")
+        raise
+    return "finished"
+
+
+@DBOS.workflow()
+def sync_workflow_with_a_slow_async_step() -> str:
+    return DBOS.run_step({"name": "slow", "timeout_seconds": 0.2}, _slow_async_step)
+
+
+def test_run_step_of_an_async_function_from_sync_code_times_out(launched: None) -> None:
+    slow_cancelled.clear()
+    with SetWorkflowID("run-step-timeout"), pytest.raises(DBOSStepTimeoutError):
+        sync_workflow_with_a_slow_async_step()
+    assert slow_cancelled == ["cancelled"]
+    assert isinstance(_recorded_error("run-step-timeout"), DBOSStepTimeoutError)
+
+
+def test_sync_calls_are_refused_on_a_running_event_loop(launched: None) -> None:
+    """They would block the loop: refused, naming the `_async` variant (as upstream)."""
+
+    async def on_the_loop() -> None:
+        with pytest.raises(RuntimeError, match="run_step_async"):
+            DBOS.run_step(None, lambda: "x")
+        with pytest.raises(RuntimeError, match="list_workflows_async"):
+            DBOS.list_workflows()
+        with pytest.raises(RuntimeError, match="send_async"):
+            DBOS.send("nobody", "hi")
+        with pytest.raises(RuntimeError, match="get_event_async"):
+            DBOS.get_event("nobody", "key", 0)
+        assert await DBOS.run_step_async(None, lambda: "x") == "x"
+
+    asyncio.run(on_the_loop())
 
 
 preempt_runs: list[str] = []
@@ -227,9 +341,21 @@ def test_a_cancel_made_here_preempts_before_the_caller_hears_of_it(launched: Non
     asyncio.run(main())
 
 
-def test_preemptible_is_for_async_steps() -> None:
-    with pytest.raises(TypeError, match="preemptible applies to async steps only"):
+@DBOS.step(timeout_seconds=0.1)
+async def swallows_its_cancellation() -> str:
+    try:
+        await asyncio.sleep(30)
+    except asyncio.CancelledError:
+        pass  # refuses to stop: the attempt has still timed out
+    return "should not count"
 
-        @DBOS.step(preemptible=True)
-        def sync_preemptible() -> None:
-            pass
+
+@DBOS.workflow()
+async def runs_a_stubborn_step() -> str:
+    return await swallows_its_cancellation()
+
+
+def test_an_attempt_that_swallows_its_cancellation_still_times_out(launched: None) -> None:
+    with SetWorkflowID("stubborn"), pytest.raises(DBOSStepTimeoutError):
+        asyncio.run(runs_a_stubborn_step())
+    assert isinstance(_recorded_error("stubborn"), DBOSStepTimeoutError)

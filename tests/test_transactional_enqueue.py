@@ -8,14 +8,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from dbos import DBOS, DBOSClient, SetWorkflowID
+from dbos import DBOS, DBOSClient, SendMessage, SetWorkflowID
 from dbos.error import DBOSException, DBOSNonExistentWorkflowError, DBOSQueueDeduplicatedError
 
 go = threading.Event()
@@ -32,12 +31,13 @@ def inbox(count: int) -> list[Any]:
     return [DBOS.recv("mail", timeout_seconds=10) for _ in range(count)]
 
 
-@dataclass
-class Mail:
-    destination_id: str
-    message: Any
-    topic: str | None = "mail"
-    idempotency_key: str | None = None
+def Mail(  # noqa: N802 - reads as the message it makes
+    destination_id: str,
+    message: Any,
+    topic: str | None = "mail",
+    idempotency_key: str | None = None,
+) -> SendMessage:
+    return SendMessage(destination_id, message, topic, idempotency_key)
 
 
 @pytest.fixture

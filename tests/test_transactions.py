@@ -226,3 +226,39 @@ def test_a_fastapi_route_over_a_transaction_returning_rows(dbos: DBOSConfig) -> 
         response = client.get("/users")
         assert response.status_code == 200, response.text
         assert response.json() == [["u1", "Ada"]]
+
+
+@DBOS.transaction()
+def asks_for_a_status() -> None:
+    workflow_id = DBOS.workflow_id
+    assert workflow_id is not None
+    DBOS.get_workflow_status(workflow_id)
+
+
+@DBOS.step()
+def step_asks_for_a_status(workflow_id: str) -> str:
+    status = DBOS.get_workflow_status(workflow_id)
+    assert status is not None
+    return status.status
+
+
+@DBOS.workflow()
+def asks_from_a_step() -> str:
+    workflow_id = DBOS.workflow_id
+    assert workflow_id is not None
+    return step_asks_for_a_status(workflow_id)
+
+
+def test_dbos_calls_recorded_as_steps_are_refused_inside_a_transaction(
+    dbos: DBOSConfig,
+) -> None:
+    """A transaction's only durable effect is its commit (as upstream); inside a step such a
+    call is a plain call, not a step of its own."""
+    with pytest.raises(
+        DBOSException, match="Invalid call to `DBOS.getStatus` inside a transaction"
+    ):
+        asks_for_a_status()
+    with SetWorkflowID("asks-from-a-step"):
+        assert asks_from_a_step() == "PENDING"
+    steps = DBOS.list_workflow_steps("asks-from-a-step")
+    assert [s["function_name"] for s in steps] == ["step_asks_for_a_status"]

@@ -38,7 +38,7 @@ def test_attributes_are_set_filtered_and_not_inherited(
     status = DBOS.get_workflow_status("with-attributes")
     assert status is not None and status.attributes == {"tenant": "acme", "tier": 2, "beta": True}
     (child,) = DBOS.list_workflows(parent_workflow_id="with-attributes")
-    assert child.attributes == {}  # not inherited
+    assert child.attributes is None  # not inherited
     acme = ["queued-with-attributes", "with-attributes"]
     assert _ids(DBOS.list_workflows(attributes={"tenant": "acme"})) == acme
     assert _ids(DBOS.list_workflows(attributes={"tenant": "acme", "tier": 2})) == acme
@@ -49,7 +49,7 @@ def test_attributes_are_set_filtered_and_not_inherited(
     DBOS.update_workflow_attributes("with-attributes", {"tenant": "globex"})
     assert _ids(DBOS.list_workflows(attributes={"tenant": "globex"})) == ["with-attributes"]
     DBOS.update_workflow_attributes("with-attributes", None)
-    assert DBOS.get_workflow_status("with-attributes").attributes == {}  # type: ignore[union-attr]
+    assert DBOS.get_workflow_status("with-attributes").attributes is None  # type: ignore[union-attr]
     with pytest.raises(DBOSNonExistentWorkflowError):
         DBOS.update_workflow_attributes("no-such-workflow", {"a": 1})
 

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import error
 from ._config import DBOSConfig
+from ._core.auth import DBOSContextSetAuth
 from ._core.context import (
     DuplicationPolicy,
     SetEnqueueOptions,
@@ -12,6 +13,7 @@ from ._core.context import (
     SetWorkflowTimeout,
 )
 from ._core.handles import WorkflowHandle, WorkflowHandleAsync
+from ._core.messages import SendMessage
 from ._core.options_enqueue import EnqueueOptions
 from ._facade.client import DBOSClient
 from ._facade.dbos import DBOS, DBOSConfiguredInstance
@@ -30,6 +32,7 @@ from ._serialization import (
 from ._status import (
     StepInfo,
     StepStatus,
+    VersionInfo,
     WorkflowSchedule,
     WorkflowStatus,
     WorkflowStatusString,
@@ -60,6 +63,7 @@ __all__ = [
     "DBOSClient",
     "DBOSConfig",
     "DBOSConfiguredInstance",
+    "DBOSContextSetAuth",
     "DBOSPortableJSONSerializer",
     "Debouncer",
     "DebouncerClient",
@@ -72,6 +76,7 @@ __all__ = [
     "QueueRateLimit",
     "SQLAlchemyDatasource",
     "ScheduleInput",
+    "SendMessage",
     "Serializer",
     "SetEnqueueOptions",
     "SetWorkflowAttributes",
@@ -79,6 +84,7 @@ __all__ = [
     "SetWorkflowTimeout",
     "StepInfo",
     "StepStatus",
+    "VersionInfo",
     "WorkflowHandle",
     "WorkflowHandleAsync",
     "WorkflowSchedule",

@@ -78,12 +78,16 @@ class DBOSWorkflowFunctionNotFoundError(DBOSException):
 
 
 class DBOSNonExistentWorkflowError(DBOSException):
-    def __init__(self, workflow_id: str) -> None:
+    """No workflow has this ID; `kind` says what it was wanted as (upstream's wording: the
+    "target" of a call, the "`send` destination" of a message)."""
+
+    def __init__(self, workflow_id: str, kind: str = "target") -> None:
         self.workflow_id = workflow_id
-        super().__init__(f"Workflow {workflow_id} does not exist", 5)
+        self.kind = kind
+        super().__init__(f"Non-existent {kind} workflow ID: {workflow_id}", 5)
 
     def __reduce__(self) -> Any:
-        return (self.__class__, (self.workflow_id,))
+        return (self.__class__, (self.workflow_id, self.kind))
 
 
 class MaxRecoveryAttemptsExceededError(DBOSException):
@@ -194,6 +198,24 @@ class DBOSQueueDeduplicatedError(DBOSException):
         return (self.__class__, (self.workflow_id, self.queue_name, self.deduplication_id))
 
 
+class DBOSPatchNondeterminismError(DBOSException):
+    """A patch whose place in the workflow's history would depend on task scheduling (called
+    from a task the workflow started), so a replay could not tell which path the run took."""
+
+    def __init__(self, workflow_id: str, patch_name: str, details: str) -> None:
+        self.workflow_id = workflow_id
+        self.patch_name = patch_name
+        self.details = details
+        super().__init__(
+            f"Cannot deterministically apply patch {patch_name} in workflow {workflow_id}: "
+            f"{details}. Check that your workflow is deterministic.",
+            15,
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id, self.patch_name, self.details))
+
+
 class DBOSStreamTimeoutError(DBOSException):
     """No value arrived on a stream within `timeout_seconds` of the previous one."""
 
@@ -254,6 +276,19 @@ class DBOSConflictingRegistrationError(DBOSException):
 
     def __reduce__(self) -> Any:
         return (self.__class__, (self.name, self.message))
+
+
+class DBOSInvalidStepOptionError(DBOSException, ValueError):
+    """A step option its step cannot honour (a timeout or preemption on a sync step) or out of
+    range; a ValueError too, like the other bad arguments of `@DBOS.step`."""
+
+
+class DBOSDuplicateRegistrationError(DBOSConflictingRegistrationError):
+    """A second class, or configured instance, under a name already taken: recovery finds them
+    by name and could not tell them apart. Its text is the message alone, as upstream's."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class DBOSSerializationError(DBOSException, TypeError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypedDict
 
@@ -53,7 +53,7 @@ class WorkflowStatus:
     parent_workflow_id: str | None = None
     dequeued_at: int | None = None
     delay_until_epoch_ms: int | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] | None = None  # None: it was given none
     schedule_name: str | None = None  # the schedule whose tick, trigger or backfill started it
 
 
@@ -77,6 +77,17 @@ class StepInfo(TypedDict):
     child_workflow_id: str | None
     started_at_epoch_ms: int | None
     completed_at_epoch_ms: int | None
+
+
+class VersionInfo(TypedDict):
+    """One application version launched on the system database (times are epoch ms):
+    `version_timestamp` orders them (the latest is the greatest), `created_at` never moves."""
+
+    version_id: str
+    version_name: str
+    version_timestamp: int
+    created_at: int
+    application_name: str | None
 
 
 class WorkflowSchedule(TypedDict):

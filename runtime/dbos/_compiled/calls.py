@@ -127,11 +127,9 @@ async def sleep_async(seconds: float) -> None:
 
 def send(destination_id: str, message: Any, topic: str | None = None, **options: Any) -> None:
     _messages.send(
-        destination_id,
-        message,
-        topic,
-        options.get("idempotency_key"),
-        options.get("serialization_type"),
+        [_messages.SendMessage(destination_id, message, topic, options.get("idempotency_key"))],
+        serialization_type=options.get("serialization_type"),
+        send_to_forks=bool(options.get("send_to_forks")),
     )
 
 

@@ -46,8 +46,8 @@ async def run_step_async(
     child_workflow_id: str | None = None,
 ) -> Any:
     begun = begin_step(name, child_workflow_id=child_workflow_id)
-    if begun is None:
-        return await _call_with_retries_async(name, func, args, kwargs, options)
+    if begun is None:  # a plain call: no retries, no timeout (see run_step)
+        return await func(*args, **kwargs)
     if isinstance(begun, Replayed):
         return begun.value()
     assert isinstance(begun, BegunStep)
@@ -76,12 +76,12 @@ async def _call_with_retries_async(
     timeout = opts.get("timeout_seconds")
     preemptible = bool(opts.get("preemptible"))
     if policy is None:
-        return await _attempt(name, func, args, kwargs, timeout, preemptible)
+        return await run_attempt(name, func, args, kwargs, timeout, preemptible)
     errors: list[Exception] = []
     for attempt in range(policy.max_attempts):
         note_attempt(attempt)
         try:
-            return await _attempt(name, func, args, kwargs, timeout, preemptible)
+            return await run_attempt(name, func, args, kwargs, timeout, preemptible)
         except Exception as exc:
             if policy.should_retry is not None and not await _worth_retrying(policy, exc):
                 raise  # not worth retrying: the step fails with this error itself
@@ -98,7 +98,7 @@ async def _call_with_retries_async(
     raise DBOSMaxStepRetriesExceeded(name, policy.max_attempts, errors)
 
 
-async def _attempt(
+async def run_attempt(
     name: str,
     func: Callable[..., Any],
     args: tuple[Any, ...],
@@ -115,10 +115,21 @@ async def _attempt(
         call = _preemptible(call, ctx)
     if timeout is None:
         return await call
+    task = asyncio.ensure_future(call)
     try:
-        return await asyncio.wait_for(call, timeout)
-    except TimeoutError:
-        raise DBOSStepTimeoutError(name, timeout) from None
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if task in done:
+            return task.result()
+        # Past the timeout the attempt has failed, whatever its cancelled task then does (it
+        # may swallow the cancellation and return): wait for its clean-up, then say so.
+        task.cancel()
+        await asyncio.wait({task})
+        if not task.cancelled():
+            task.exception()  # retrieved: the attempt's outcome is the timeout
+        raise DBOSStepTimeoutError(name, timeout)
+    finally:
+        if not task.done():
+            task.cancel()
 
 
 # A cancel from another process reaches this one's flag through the notifier; the flag is
@@ -183,6 +194,9 @@ async def durable_asyncio_wait(
     step_id = ctx.take_step_id()  # before any of the futures runs: the same slot on replay
     record = replay(ctx, step_id, ASYNCIO_WAIT) if ctx.recorded else None
     if record is not None:
+        # The first run's wait let the awaitables start (and take their step numbers) before
+        # anything after it did: let them start here too, though nothing is waited for.
+        await asyncio.sleep(0)
         done_at = set(recorded_result(runtime, record))
         done = [futures[i] for i in sorted(done_at)]
         if done:

@@ -22,6 +22,7 @@ from .._error import (
     DBOSWorkflowConflictIDError,
 )
 from .._registry.registry import FunctionInfo
+from .auth import authorized, check_required_roles
 from .checkpoint import active_workflow
 from .context import assigned_enqueue_options
 from .enqueue_rules import refuse_without_queue
@@ -30,6 +31,7 @@ from .offload import off_loop
 from .results import wait_for_result_async
 from .running import (
     Launch,
+    body_task,
     hand_over,
     record_failure,
     record_success,
@@ -49,7 +51,9 @@ async def call_workflow_async(
 ) -> Any:
     """`await workflow(...)`: its body runs in this task, on this loop. In a parent, both of
     the parent's step numbers (the start and the result) are taken now, at call time, so
-    children gathered concurrently are numbered in call order, the same on every replay."""
+    children gathered concurrently are numbered in call order, the same on every replay. A
+    caller without a role it requires is refused before anything is recorded."""
+    check_required_roles(info)
     parent = active_workflow()
     start_step = result_step = None
     if parent is not None:
@@ -119,9 +123,11 @@ async def execute_async(runtime: Runtime, launch: Launch) -> Any:
 
 
 async def _run_and_record_async(runtime: Runtime, launch: Launch) -> Any:
+    body_task(asyncio.current_task())
     try:
         try:
-            result = await launch.info.func(*launch.call_args, **launch.kwargs)
+            with authorized(launch.info):
+                result = await launch.info.func(*launch.call_args, **launch.kwargs)
         finally:
             if launch.body_done is not None:
                 launch.body_done()

@@ -47,7 +47,7 @@ async def run_transaction_async(
                 write_checkpoint, runtime, ctx, step_id, name, output, None, begun.started_at
             )
             return runtime.decode(output, runtime.serializer.name())
-    token = current_step.set(StepContext(ctx.workflow_id, step_id))
+    token = current_step.set(StepContext(ctx.workflow_id, step_id, in_transaction=True))
     try:
         result, output = await database.run(
             func,

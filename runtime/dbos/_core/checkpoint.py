@@ -7,6 +7,8 @@ serialize, and write one row. A recovered run looks up what it read once at its 
 
 from __future__ import annotations
 
+import inspect
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +17,7 @@ from typing import Any, TypedDict
 from .._db.records import NotOwner, StepRecord, StepWrite, is_unique_violation, now_ms
 from .._error import (
     DBOSDatabaseConnectionError,
+    DBOSInvalidStepOptionError,
     DBOSMaxStepRetriesExceeded,
     DBOSSerializationError,
     DBOSUnexpectedStepError,
@@ -42,6 +45,46 @@ class StepOptions(TypedDict, total=False):
     should_retry: Callable[[Exception], Any] | None
     timeout_seconds: float | None  # per attempt; async steps only
     preemptible: bool  # async steps only: cancelled with their workflow
+
+
+def check_step_options(name: str, options: StepOptions, is_async: bool) -> None:
+    """Refuse, where the step is declared (or `run_step` called), options its function cannot
+    honour: a running thread cannot be stopped, so a timeout or preemption needs an async step."""
+    timeout = options.get("timeout_seconds")
+    if timeout is not None:
+        if not is_async:
+            raise DBOSInvalidStepOptionError(
+                f"Step {name} is sync but timeout_seconds is set. Step timeouts are only "
+                "supported for async steps (a running thread cannot be stopped): make the step "
+                "`async def`, or bound the call inside it"
+            )
+        check_timeout_value(timeout, f"Step {name}")
+    if options.get("preemptible") and not is_async:
+        raise DBOSInvalidStepOptionError(
+            f"Step {name} is sync but preemptible=True. Preemption is only supported for async "
+            "steps (a running thread cannot be stopped)"
+        )
+
+
+def check_timeout_value(timeout: object, where: str) -> None:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout < math.inf
+    ):
+        raise DBOSInvalidStepOptionError(
+            f"{where} has timeout_seconds={timeout!r}. Step timeouts must be positive and finite."
+        )
+
+
+def refuse_async_predicate(name: str, options: StepOptions) -> None:
+    """A sync step's retries cannot await an async `should_retry`: refused when the step is
+    run in a workflow (outside one a step is a plain call, which never retries)."""
+    if options.get("retries_allowed") and inspect.iscoroutinefunction(options.get("should_retry")):
+        raise DBOSInvalidStepOptionError(
+            f"Step {name} is sync but should_retry is async. Use an async step to pair with an "
+            "async validator."
+        )
 
 
 def active_workflow() -> WorkflowContext | None:
@@ -90,8 +133,10 @@ def write_checkpoint(
     started_at: int,
     child_workflow_id: str | None = None,
     attempts: int | None = None,
+    companion: StepWrite | None = None,
 ) -> None:
-    """Record one operation; stop this execution if it no longer owns a PENDING workflow."""
+    """Record one operation (with `companion`, a step recorded with it unless it is already);
+    stop this execution if it no longer owns a PENDING workflow."""
     try:
         written = runtime.sysdb.record_step(
             ctx.workflow_id,
@@ -104,6 +149,7 @@ def write_checkpoint(
             runtime.serializer.name(),
             started_at,
             attempts,
+            companion,
         )
     except DBOSDatabaseConnectionError as exc:
         raise DBOSWorkflowAbandonedError(ctx.workflow_id, exc.message) from exc
@@ -153,14 +199,20 @@ def run_step(
     *,
     child_workflow_id: str | None = None,
 ) -> Any:
-    """Run `func` as a checkpointed step of the current workflow, or plainly outside one.
+    """Run `func` as a checkpointed step of the current workflow, or as a plain call outside
+    one (or inside another step): no checkpoint, and so no retries either, as upstream.
     `child_workflow_id` names the workflow the step is about (a handle's `DBOS.getResult`)."""
     opts = options or {}
     begun = begin_step(name, child_workflow_id=child_workflow_id)
     if begun is None:
-        return call_with_retries(name, func, args, kwargs, opts)
+        return func(*args, **kwargs)
     if isinstance(begun, Replayed):
         return begun.value()
+    try:
+        refuse_async_predicate(name, opts)
+    except DBOSInvalidStepOptionError:
+        begun.end_span(None)
+        raise
     token = current_step.set(step_context(begun, opts))
     try:
         result = call_with_retries(name, func, args, kwargs, opts)
@@ -296,6 +348,7 @@ def begin_step(
         if record is not None:
             return Replayed(runtime, record)
     check_deadline(runtime, ctx)
+    logger.debug("Running %s, id: %d, name: %s", kind, step_id, name)
     return BegunStep(runtime, ctx, step_id, name, kind, child_workflow_id)
 
 

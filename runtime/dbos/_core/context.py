@@ -39,6 +39,8 @@ class WorkflowContext:
     waiters: set[Waiter] = field(default_factory=set)
     # The workflow's format (see formats.py); None: the configured serializer.
     serializer: Serializer | None = None
+    # An async body's own task: code in tasks it starts (asyncio.gather) runs concurrently.
+    task: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cancel(self) -> None:
@@ -75,6 +77,7 @@ class StepContext:
     step_id: int
     current_attempt: int = 0
     max_attempts: int | None = None
+    in_transaction: bool = False  # a `@DBOS.transaction()`'s body: no DBOS calls there
 
 
 current_workflow: ContextVar[WorkflowContext | None] = ContextVar(
@@ -199,7 +202,9 @@ def attributes_text(attributes: object) -> str | None:
     try:
         return json.dumps(attributes, sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"workflow attributes must be plain JSON values: {exc}") from None
+        raise ValueError(
+            f"workflow attributes must be JSON-serializable (plain JSON values): {exc}"
+        ) from None
 
 
 class SetWorkflowAttributes:

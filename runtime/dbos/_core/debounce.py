@@ -5,6 +5,8 @@ processes: the waiting run is a DELAYED workflow holding the deduplication ID `<
 of its queue. A call within its window moves its start to `now + period` (never past the
 window's deadline, `debounce_timeout_sec` after the first call) and replaces its arguments and
 application version (so a call after a deploy adopts a window opened by the previous version);
+a call that opens a window under `SetWorkflowID` gives the run that ID (a later call with the
+same key joins it);
 when it comes due, the dispatcher moves it to its queue and the key's deduplication ID is given
 back, so the next call opens a new window. A call from a workflow is a step: a replay finds the
 run it debounced into instead of debouncing again.

@@ -28,8 +28,8 @@ from .checkpoint import (
 from .context import current_step, current_workflow
 from .formats import value_serializer
 from .messages import serialize_value
-from .runtime import Runtime, get_runtime
-from .sleeping import record_deadline, recorded_deadline
+from .runtime import Runtime, get_runtime, logger
+from .sleeping import deadline_step, record_deadline, recorded_deadline
 from .waiters import WaitKey
 from .waiting import NOTHING, BlockingCall
 
@@ -44,7 +44,7 @@ def prepare_set_event(
     runtime = get_runtime()
     ctx = current_workflow.get()
     if ctx is None:
-        raise DBOSException("DBOS.set_event must be called from within a workflow or step")
+        raise DBOSException("set_event() must be called from within a workflow or step")
     serializer = value_serializer(runtime, serialization_type)
     text = serialize_value(serializer, value, f"The value of event {key!r}")
     fmt = serializer.name()
@@ -63,6 +63,7 @@ def prepare_set_event(
     if ctx.recorded and replay(ctx, step_id, SET_EVENT) is not None:
         return None
     check_deadline(runtime, ctx)
+    logger.debug("Running set_event, id: %d, key: %s", step_id, key)
     step = step_write(ctx, step_id, SET_EVENT, now_ms())
 
     def write() -> None:
@@ -103,6 +104,7 @@ class GetEvent(BlockingCall):
             self.done, self.value = True, recorded_result(self.runtime, record)
             return
         check_deadline(self.runtime, ctx)
+        logger.debug("Running get_event, id: %d, key: %s", self.step_id, key)
         self.deadline = recorded_deadline(self.runtime, ctx, self.sleep_id)
 
     def first_miss(self) -> float:
@@ -124,8 +126,18 @@ class GetEvent(BlockingCall):
         if self.ctx is not None:
             if text is not None and fmt != self.runtime.serializer.name():
                 text = self.runtime.serializer.serialize(value)  # checkpoints use ours
+            deadline = deadline_step(
+                self.runtime, self.ctx, self.sleep_id, self.timeout_seconds, self.started_at
+            )
             write_checkpoint(
-                self.runtime, self.ctx, self.step_id, GET_EVENT, text, None, self.started_at
+                self.runtime,
+                self.ctx,
+                self.step_id,
+                GET_EVENT,
+                text,
+                None,
+                self.started_at,
+                companion=deadline,
             )
         return value
 

@@ -24,9 +24,11 @@ def bind_target(info: FunctionInfo, args: tuple[Any, ...]) -> tuple[str | None, 
     cls = target if isinstance(target, type) else type(target)
     class_name = _registry.dbos_class_name(cls)
     if _registry.get_class(class_name) is not cls:
+        kind = "a class" if isinstance(target, type) else "a class instance"
         raise DBOSException(
-            f"Workflow {info.name!r} is a method of class {cls.__qualname__!r}, which is not "
-            "decorated with @DBOS.dbos_class(): recovery could not find the class by name"
+            f"Function target appears to be {kind}, but is not properly registered: "
+            f"workflow {info.name!r} is a method of class {cls.__qualname__!r}, which is not "
+            "decorated with @DBOS.dbos_class(), so recovery could not find the class by name"
         )
     if isinstance(target, type):
         return class_name, None

@@ -1,7 +1,8 @@
-"""`DBOS.send` and `DBOS.recv`: durable messages between workflows (and from outside them).
+"""`DBOS.send`, `DBOS.send_bulk` and `DBOS.recv`: durable messages between workflows (and from
+outside them).
 
-A send from a workflow is a step: the message row and the step record commit together, under
-a message ID derived from the sender and step number, so a recovered sender never sends again.
+A send from a workflow is a step: the message rows and the step record commit together, under
+message IDs derived from the sender and step number, so a recovered sender never sends again.
 A recv is two steps: `DBOS.recv` (the message it consumed, or None on timeout) and the durable
 deadline `DBOS.sleep` just after it, recorded before the first wait, so a recovered receiver
 gets the same message and waits only for what is left of its original timeout.
@@ -10,13 +11,15 @@ gets the same message and waits only for what is left of its original timeout.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .._db.message_store import NoSuchWorkflow, stored_topic
+from .._db.message_store import NoSuchWorkflow, OutgoingMessage, stored_topic
 from .._db.records import MESSAGE, StepWrite, now_ms
 from .._error import DBOSException, DBOSNonExistentWorkflowError, DBOSSerializationError
 from .._serialization import Serializer
+from .._storable_text import require_storable
 from .checkpoint import (
     active_workflow,
     check_deadline,
@@ -26,14 +29,26 @@ from .checkpoint import (
     step_write,
     write_checkpoint,
 )
-from .formats import value_serializer
-from .runtime import Runtime, get_runtime
-from .sleeping import record_deadline, recorded_deadline
+from .formats import serializer_for, value_serializer
+from .runtime import Runtime, get_runtime, logger
+from .sleeping import deadline_step, record_deadline, recorded_deadline
 from .waiters import WaitKey
 from .waiting import NOTHING, BlockingCall
 
 SEND = "DBOS.send"
+SEND_BULK = "DBOS.send_bulk"
 RECV = "DBOS.recv"
+
+
+@dataclass
+class SendMessage:
+    """One message of `DBOS.send_bulk`: `message` for workflow `destination_id` on `topic`.
+    An `idempotency_key` delivers it once to each destination, however often it is sent."""
+
+    destination_id: str
+    message: Any
+    topic: str | None = None
+    idempotency_key: str | None = None
 
 
 def serialize_value(serializer: Serializer, value: Any, what: str) -> str:
@@ -46,60 +61,146 @@ def serialize_value(serializer: Serializer, value: Any, what: str) -> str:
         ) from None
 
 
+def _checked(messages: Sequence[SendMessage]) -> list[SendMessage]:
+    """The messages, refused (before anything is written) when one is not a SendMessage or
+    two share an idempotency key: they would be one message, and which one is ambiguous."""
+    checked = list(messages)
+    for message in checked:
+        if not isinstance(message, SendMessage):
+            raise TypeError(f"send_bulk takes SendMessage(...) objects, got {message!r}")
+        if not isinstance(message.destination_id, str) or not message.destination_id:
+            raise DBOSException(
+                f"A message needs a destination workflow ID, got {message.destination_id!r}"
+            )
+        require_storable(message.destination_id, "A destination workflow ID")
+        require_storable(message.topic, "A topic")
+    keys = [m.idempotency_key for m in checked if m.idempotency_key is not None]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise DBOSException(
+            f"send_bulk received duplicate idempotency keys: {', '.join(duplicates)}"
+        )
+    return checked
+
+
+def _message_id(message: SendMessage, base: str) -> str:
+    """The row's unique ID, which makes a retried send deliver once: the idempotency key
+    scoped to its destination (`<key>::<destination>`, upstream's scheme), else `base`."""
+    if message.idempotency_key is not None:
+        return f"{message.idempotency_key}::{message.destination_id}"
+    return base
+
+
 def prepare_send(
-    destination_id: str,
-    message: Any,
-    topic: str | None,
-    idempotency_key: str | None,
+    messages: Sequence[SendMessage],
+    step_name: str,
+    *,
     serialization_type: object = None,
+    send_to_forks: bool = False,
+    runtime: Runtime | None = None,
 ) -> Callable[[], None] | None:
-    """Everything a send decides at call time (its step number); the returned write does the
-    rest, or None when a replay finds the send already made."""
-    runtime = get_runtime()
-    serializer = value_serializer(runtime, serialization_type)
-    text = serialize_value(serializer, message, f"The message to workflow {destination_id}")
-    fmt = serializer.name()
-    ctx = active_workflow()
+    """Everything a send decides at call time (serialized messages, its step number); the
+    returned write delivers them in one transaction, or None when a replay finds them sent.
+
+    From a workflow (`runtime` None: the launched one) the send is one step, committed with
+    its messages, whose IDs derive from the sender and step (`<workflow>-<step>`, `.<i>` for
+    the i-th of a bulk) unless keyed; a recovered sender sends nothing again. `send_to_forks`
+    delivers each message to every workflow forked (recursively) from its destination too.
+    `serialization_type`: the messages' format (default: the sending workflow's, else the
+    configured serializer; a client's, its configured one)."""
+    ctx = active_workflow() if runtime is None else None
     if ctx is None:
-        message_uuid = idempotency_key or str(uuid.uuid4())
-        return lambda: _deliver(runtime, message_uuid, destination_id, topic, text, fmt, None)
+        if runtime is None:  # `DBOS` outside a workflow (in a step: its workflow's format)
+            runtime = get_runtime()
+            serializer = value_serializer(runtime, serialization_type)
+        else:  # a client: its own configured format
+            serializer = own_serializer(runtime, serialization_type)
+        outgoing = detached_messages(messages, serializer)
+        if not outgoing:
+            return None
+        sender = runtime
+        return lambda: _deliver(sender, outgoing, None, send_to_forks)
+    runtime = get_runtime()
+    checked = _checked(messages)
+    texts, fmt = _serialized(value_serializer(runtime, serialization_type), checked)
     step_id = ctx.take_step_id()
-    if ctx.recorded and replay(ctx, step_id, SEND) is not None:
+    if ctx.recorded and replay(ctx, step_id, step_name) is not None:
         return None
     check_deadline(runtime, ctx)
-    step = step_write(ctx, step_id, SEND, now_ms())
-    message_uuid = f"{ctx.workflow_id}-{step_id}"
+    logger.debug("Running %s, id: %d, messages: %d", step_name, step_id, len(checked))
+    step = step_write(ctx, step_id, step_name, now_ms())
+    base = f"{ctx.workflow_id}-{step_id}"
+    ids = [_message_id(m, base if i == 0 else f"{base}.{i}") for i, m in enumerate(checked)]
+    outgoing = _outgoing(checked, ids, texts, fmt)
 
     def write() -> None:
         with owned_write(runtime, ctx):
-            _deliver(runtime, message_uuid, destination_id, topic, text, fmt, step)
+            _deliver(runtime, outgoing, step, send_to_forks)
 
     return write
 
 
+def own_serializer(runtime: Runtime, serialization_type: object = None) -> Serializer:
+    """A client's format for its messages: the one asked for, else its configured one."""
+    return serializer_for(runtime, serialization_type) or runtime.serializer
+
+
+def detached_messages(
+    messages: Sequence[SendMessage], serializer: Serializer
+) -> list[OutgoingMessage]:
+    """Messages sent from no workflow (outside one, by a client, or in an application's own
+    transaction): checked, serialized and given their IDs (the key's `<key>::<destination>`,
+    else a fresh one), all before anything is written."""
+    checked = _checked(messages)
+    texts, fmt = _serialized(serializer, checked)
+    ids = [_message_id(m, str(uuid.uuid4())) for m in checked]
+    return _outgoing(checked, ids, texts, fmt)
+
+
+def _serialized(serializer: Serializer, messages: list[SendMessage]) -> tuple[list[str], str]:
+    texts = [
+        serialize_value(serializer, m.message, f"The message to workflow {m.destination_id}")
+        for m in messages
+    ]
+    return texts, serializer.name()
+
+
+def _outgoing(
+    messages: list[SendMessage], ids: list[str], texts: list[str], fmt: str
+) -> list[OutgoingMessage]:
+    return [
+        OutgoingMessage(message_id, m.destination_id, m.topic, text, fmt, m.idempotency_key)
+        for m, message_id, text in zip(messages, ids, texts, strict=True)
+    ]
+
+
 def _deliver(
     runtime: Runtime,
-    message_uuid: str,
-    destination_id: str,
-    topic: str | None,
-    text: str,
-    fmt: str,
+    outgoing: list[OutgoingMessage],
     step: StepWrite | None,
+    send_to_forks: bool,
 ) -> None:
     try:
-        runtime.sysdb.send_message(message_uuid, destination_id, topic, text, fmt, step)
-    except NoSuchWorkflow:
-        raise DBOSNonExistentWorkflowError(destination_id) from None
+        runtime.sysdb.send_messages(outgoing, step, to_forks=send_to_forks)
+    except NoSuchWorkflow as missing:
+        raise DBOSNonExistentWorkflowError(str(missing), "`send` destination") from None
 
 
 def send(
-    destination_id: str,
-    message: Any,
-    topic: str | None = None,
-    idempotency_key: str | None = None,
+    messages: Sequence[SendMessage],
+    step_name: str = SEND,
+    *,
     serialization_type: object = None,
+    send_to_forks: bool = False,
+    runtime: Runtime | None = None,
 ) -> None:
-    write = prepare_send(destination_id, message, topic, idempotency_key, serialization_type)
+    write = prepare_send(
+        messages,
+        step_name,
+        serialization_type=serialization_type,
+        send_to_forks=send_to_forks,
+        runtime=runtime,
+    )
     if write is not None:
         write()
 
@@ -110,7 +211,7 @@ class Receive(BlockingCall):
     def __init__(self, topic: str | None, timeout_seconds: float) -> None:
         ctx = active_workflow()
         if ctx is None:
-            raise DBOSException("DBOS.recv must be called from within a workflow (not a step)")
+            raise DBOSException("recv() must be called from within a workflow (not a step)")
         self.runtime = get_runtime()
         self.ctx = ctx
         self.topic = topic
@@ -125,6 +226,7 @@ class Receive(BlockingCall):
             self.done, self.value = True, recorded_result(self.runtime, record)
             return
         check_deadline(self.runtime, ctx)
+        logger.debug("Running recv, id: %d, topic: %s", self.step_id, topic)
         self.deadline = recorded_deadline(self.runtime, ctx, self.sleep_id)
 
     def _step(self) -> StepWrite:
@@ -141,7 +243,12 @@ class Receive(BlockingCall):
         if not self.runtime.sysdb.has_message(self.ctx.workflow_id, self.topic):
             return NOTHING
         with owned_write(self.runtime, self.ctx):
-            found, text, fmt = self.runtime.sysdb.receive_message(self._step(), self.topic)
+            deadline = deadline_step(
+                self.runtime, self.ctx, self.sleep_id, self.timeout_seconds, self.started_at
+            )
+            found, text, fmt = self.runtime.sysdb.receive_message(
+                self._step(), self.topic, deadline
+            )
         return self.runtime.decode(text, fmt) if found else NOTHING
 
     def finish(self, found: Any) -> Any:

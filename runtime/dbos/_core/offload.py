@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+from asyncio import events as asyncio_events
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,3 +30,13 @@ async def off_loop(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         return await asyncio.to_thread(call)
     context = contextvars.copy_context()
     return await asyncio.wrap_future(runtime.io_pool.submit(context.run, call))
+
+
+def refuse_on_loop(name: str) -> None:
+    """A blocking call made on a running event loop would stall it (every other task waits
+    until the database answers): refused, naming the `_async` variant to await instead."""
+    if asyncio_events._get_running_loop() is not None:
+        raise RuntimeError(
+            f"{name}() was called while an event loop is running. "
+            f"Use await {name}_async(...) instead."
+        )

@@ -33,6 +33,7 @@ from .._serialization import (
     serialize_inputs,
 )
 from . import tracing
+from .auth import current_auth
 from .checkpoint import active_workflow, recorded_result, replay, write_checkpoint
 from .context import (
     DuplicationPolicy,
@@ -243,6 +244,10 @@ def _fill_from_context(resolved: Resolved, *, explicit_timeout: bool) -> None:
     ambient_attributes = assigned_attributes()
     if ambient_attributes is not None:
         resolved.attributes = json.loads(ambient_attributes) | (resolved.attributes or {})
+    if resolved.authenticated_user is None and resolved.authenticated_roles is None:
+        auth = current_auth().row_columns()  # the caller's user and roles, as a start inherits
+        resolved.authenticated_user = auth["authenticated_user"]
+        resolved.authenticated_roles = auth["authenticated_roles"]
 
 
 def check_on_queue(resolved: Resolved, spec: QueueSpec) -> None:

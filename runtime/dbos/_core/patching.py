@@ -11,10 +11,11 @@ that did record the marker and writes nothing for new ones; then the call can go
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from .._db.records import now_ms
-from .._error import DBOSException
+from .._error import DBOSException, DBOSPatchNondeterminismError
 from .checkpoint import active_workflow, check_deadline, replay, write_checkpoint
 from .context import WorkflowContext
 from .offload import off_loop
@@ -47,7 +48,10 @@ def patch(name: str) -> bool:
 
 
 async def patch_async(name: str) -> bool:
-    """The slot is decided before the first await, so sibling tasks cannot shift it."""
+    """The slot is decided before the first await. Called from a task the workflow started
+    (asyncio.gather), it is refused: its slot would depend on how the tasks were scheduled,
+    and a replay could take the other path."""
+    _refuse_concurrent("patch_async", name)
     taken, marker_write = _place_patch(name)
     if marker_write is not None:
         await off_loop(marker_write)
@@ -72,6 +76,24 @@ def _place_patch(name: str) -> tuple[bool, Callable[[], None] | None]:
         write_checkpoint(runtime, ctx, step_id, marker, None, None, started_at)
 
     return True, write_marker
+
+
+def _refuse_concurrent(what: str, name: str) -> None:
+    ctx = active_workflow()
+    if ctx is None or ctx.task is None or asyncio.current_task() is ctx.task:
+        return
+    raise DBOSPatchNondeterminismError(
+        ctx.workflow_id,
+        PATCH_PREFIX + name,
+        f"DBOS.{what} was called concurrently with other operations in the same workflow (from "
+        "a task it started, e.g. with asyncio.gather), so the position of its marker would "
+        "depend on task scheduling; call it from the workflow's own sequential code",
+    )
+
+
+async def deprecate_patch_async(name: str) -> bool:
+    _refuse_concurrent("deprecate_patch_async", name)
+    return deprecate_patch(name)
 
 
 def deprecate_patch(name: str) -> bool:

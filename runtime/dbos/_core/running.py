@@ -34,6 +34,7 @@ from .._registry import registry as _registry
 from .._registry.registry import FunctionInfo
 from .._serialization import serialize_exception
 from . import tracing
+from .auth import NO_AUTH, Auth, auth_from_row, authorized, running_for
 from .context import (
     WorkflowContext,
     current_step,
@@ -67,6 +68,7 @@ class Launch:
     # The format of its row (inputs), in which its output or error is written too, and its
     # events, streams and messages by default (formats.py); None: this process's serializer.
     serialization: str | None = None
+    auth: Auth = NO_AUTH  # the user and roles it runs for (its caller's, kept on its row)
 
 
 def submit(launch: Launch) -> Future[Any]:
@@ -136,7 +138,7 @@ def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
         launch.queue_name,
     )
     try:
-        with span:
+        with span, running_for(launch.auth):
             yield ctx
     except DBOSDatabaseConnectionError as exc:  # the final write, past the retry bound
         runtime.abandon(launch.workflow_id, launch.owner, exc.message)
@@ -155,14 +157,16 @@ def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
 
 
 def _run_and_record(runtime: Runtime, launch: Launch) -> Any:
-    """Run the body and record how it ended: its result, or the error it raised."""
+    """Run the body and record how it ended: its result, or the error it raised (a user
+    without a role the workflow requires is such an error: it ends ERROR, not to be retried)."""
     try:
         try:
-            result = launch.info.func(*launch.call_args, **launch.kwargs)
-            if launch.info.is_async:
-                # Recovered or dequeued: the body runs on an event loop of its own, on this
-                # workflow thread. A started or awaited one runs on its caller's (see aio.py).
-                result = asyncio.run(result)
+            with authorized(launch.info):
+                result = launch.info.func(*launch.call_args, **launch.kwargs)
+                if launch.info.is_async:
+                    # Recovered or dequeued: the body runs on an event loop of its own, on
+                    # this workflow thread. A started or awaited one runs on its caller's.
+                    result = asyncio.run(_as_body_task(result))
         finally:
             if launch.body_done is not None:
                 launch.body_done()
@@ -176,6 +180,18 @@ def _run_and_record(runtime: Runtime, launch: Launch) -> Any:
     except Exception as exc:
         return record_failure(runtime, launch, exc)
     return record_success(runtime, launch, result)
+
+
+def body_task(task: Any) -> None:
+    """Note the asyncio task running the current async workflow's body (see `patching`)."""
+    ctx = current_workflow.get()
+    if ctx is not None:
+        ctx.task = task
+
+
+async def _as_body_task(body: Any) -> Any:
+    body_task(asyncio.current_task())
+    return await body
 
 
 def record_failure(runtime: Runtime, launch: Launch, exc: Exception) -> Any:
@@ -252,6 +268,7 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = T
         trace_context=row[W.TRACE],
         serialization=row[W.FORMAT],
         attempt=int(row[W.ATTEMPTS] or 1),
+        auth=auth_from_row(row[W.AUTH_USER], row[W.AUTH_ROLES], row[W.ASSUMED_ROLE]),
     )
 
 

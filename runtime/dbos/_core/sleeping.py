@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-from .._db.records import now_ms
+from .._db.records import StepWrite, now_ms
 from .._error import DBOSException
 from .checkpoint import (
     active_workflow,
     check_deadline,
     recorded_result,
     replay,
+    step_write,
     write_checkpoint,
 )
 from .context import WorkflowContext, current_step
@@ -41,6 +42,18 @@ def record_deadline(runtime: Runtime, ctx: WorkflowContext, step_id: int, second
     return wake_at
 
 
+def deadline_step(
+    runtime: Runtime, ctx: WorkflowContext, step_id: int, seconds: float, started_at: int
+) -> StepWrite:
+    """The deadline step of a wait that did not have to wait (recv, get_event): written with
+    its outcome unless a wait recorded it already, so its history has the `DBOS.sleep` step
+    every wait has (as upstream's always does), in the same commit."""
+    output = runtime.serializer.serialize(time.time() + max(seconds, 0.0))
+    return step_write(
+        ctx, step_id, SLEEP, started_at, output=output, serialization=(runtime.serializer.name())
+    )
+
+
 def _begin_sleep(seconds: float) -> tuple[Runtime, WorkflowContext, float, int] | None:
     placed = _place_sleep(seconds)
     if placed is None:
@@ -60,7 +73,7 @@ def _place_sleep(
     if ctx is None:
         if current_step.get() is not None:
             return None  # inside a step: a plain sleep, as upstream
-        raise DBOSException("DBOS.sleep must be called from within a workflow")
+        raise DBOSException("sleep() must be called from within a workflow")
     if seconds <= 0:
         return None
     runtime = get_runtime()
@@ -68,6 +81,7 @@ def _place_sleep(
     wake_at = recorded_deadline(runtime, ctx, step_id)
     if wake_at is None:
         check_deadline(runtime, ctx)
+        logger.debug("Running sleep, id: %d, seconds: %s", step_id, seconds)
     elif replaying(ctx):
         return None  # a replay does not wait out recorded time: the history says what came next
     return runtime, ctx, step_id, wake_at

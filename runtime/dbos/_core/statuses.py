@@ -65,7 +65,9 @@ def _status_from_row(
         config_name=m["config_name"],
         authenticated_user=m["authenticated_user"],
         assumed_role=m["assumed_role"],
-        authenticated_roles=None,
+        authenticated_roles=(
+            json.loads(m["authenticated_roles"]) if m["authenticated_roles"] else None
+        ),
         input=_safe_inputs(runtime, m["inputs"], fmt, wf) if load_input else None,
         output=_safe(runtime, m["output"], fmt, "output", wf) if load_output else None,
         error=_safe_error(runtime, m["error"], fmt, wf) if load_output else None,
@@ -87,7 +89,7 @@ def _status_from_row(
         parent_workflow_id=m["parent_workflow_id"],
         dequeued_at=m["started_at_epoch_ms"],
         delay_until_epoch_ms=m["delay_until_epoch_ms"],
-        attributes=json.loads(m["attributes"]) if m["attributes"] else {},
+        attributes=json.loads(m["attributes"]) if m["attributes"] is not None else None,
         schedule_name=m["schedule_name"],
     )
 

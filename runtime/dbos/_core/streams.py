@@ -48,7 +48,7 @@ def prepare_write(
 ) -> Callable[[], None] | None:
     runtime = get_runtime()
     ctx = current_workflow.get()
-    what = "DBOS.close_stream" if closing else "DBOS.write_stream"
+    what = "close_stream()" if closing else "write_stream()"
     if ctx is None:
         raise DBOSException(f"{what} must be called from within a workflow or step")
     serializer = value_serializer(runtime, serialization_type)

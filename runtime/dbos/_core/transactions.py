@@ -62,7 +62,7 @@ def run_transaction(
             begun.end_span(None)
             write_checkpoint(runtime, ctx, step_id, name, output, None, begun.started_at)
             return runtime.decode(output, runtime.serializer.name())
-    token = current_step.set(StepContext(ctx.workflow_id, step_id))
+    token = current_step.set(StepContext(ctx.workflow_id, step_id, in_transaction=True))
     try:
         result, output = app.run(
             func,

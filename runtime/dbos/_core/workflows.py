@@ -22,6 +22,7 @@ from .._registry.queues import QueueSpec
 from .._registry.registry import FunctionInfo
 from .._serialization import serialize_exception
 from . import tracing
+from .auth import check_required_roles, current_auth, role_to_record
 from .checkpoint import (
     active_workflow,
     recorded_result,
@@ -81,6 +82,7 @@ def new_workflow_row(
     assigned = assigned_enqueue_options() if queued is None else None
     version = assigned.app_version if assigned is not None else options.app_version
     running = queued is None or claimed
+    auth = current_auth()
     now = now_ms()
     delayed = not running and options.delay_seconds is not None
     return {
@@ -108,9 +110,8 @@ def new_workflow_row(
         "attributes": assigned_attributes(),
         "parent_workflow_id": parent_id,
         "queue_name": queued.queue_name if queued is not None else None,
-        "authenticated_user": None,
-        "authenticated_roles": None,
-        "assumed_role": None,
+        **auth.row_columns(),
+        "assumed_role": role_to_record(info, auth),
         "priority": options.priority or 0,
         "deduplication_id": options.deduplication_id,
         "queue_partition_key": options.queue_partition_key,
@@ -203,6 +204,7 @@ def begin_workflow(
         queue_name=queued.queue_name if queued is not None else None,
         trace_context=row["trace_context"],
         serialization=row["serialization"],
+        auth=current_auth(),
     )
     if recorded_child is not None:
         # A replayed parent: the child's row was written before the parent's checkpoint.
@@ -313,6 +315,7 @@ def _check_same_workflow(runtime: Runtime, new: dict[str, Any]) -> None:
     found = runtime.sysdb.get_workflow(workflow_id)
     if found is None:
         return
+    logger.debug("Workflow %s already run with status %s", workflow_id, found[W.STATUS])
     for what, column, key in (
         ("function", W.NAME, "name"),
         ("class", W.CLASS, "class_name"),
@@ -335,7 +338,9 @@ def _check_same_workflow(runtime: Runtime, new: dict[str, Any]) -> None:
 
 
 def call_workflow(info: FunctionInfo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """A direct call of a decorated workflow: run it here and return its result."""
+    """A direct call of a decorated workflow: run it here and return its result. A caller
+    without a role it requires is refused here, before anything is recorded."""
+    check_required_roles(info)
     begun = begin_workflow(info, args, kwargs)
     runtime = get_runtime()
     slot = take_result_slot(runtime, begun)

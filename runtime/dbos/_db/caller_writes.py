@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._storable_text import WORKFLOW_ROW_NAMES, require_storable, require_storable_fields
+from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_fields
 from .batch_enqueue import is_dedup_violation
-from .message_store import _is_foreign_key_violation, stored_topic
+from .message_store import OutgoingMessage, _is_foreign_key_violation
 from .records import Deduplicated, now_ms
 from .workflow_store import WorkflowStore
 
@@ -55,21 +55,17 @@ class CallerWrites(WorkflowStore):
             raise
         return int(cursor.rowcount) == 1
 
-    def send_in(self, cursor: Any, messages: Sequence[Mapping[str, Any]]) -> None:
-        """Insert messages (`message_uuid`, `destination_uuid`, `topic`, `message`,
-        `serialization`) in the caller's transaction; a message whose ID is taken was sent
+    def send_in(self, cursor: Any, messages: Sequence[OutgoingMessage]) -> None:
+        """Insert messages in the caller's transaction; a message whose ID is taken was sent
         already and is skipped. A missing destination raises MissingDestination, checked
         first: a SQLite connection the application opened may not enforce foreign keys."""
-        for m in messages:
-            require_storable(m["destination_uuid"], "A destination workflow ID")
-            require_storable(m["topic"], "A topic")
-        destinations = sorted({str(m["destination_uuid"]) for m in messages})
+        destinations = sorted({m.destination_id for m in messages})
         for destination in destinations:
             cursor.execute(self.sql.WORKFLOW_EXISTS, {"workflow_uuid": destination})
             if cursor.fetchone() is None:
                 raise MissingDestination(destination)
         now = now_ms()
-        rows = [dict(m) | {"topic": stored_topic(m["topic"]), "now": now} for m in messages]
+        rows = [m.params(now) for m in messages]
         try:
             cursor.executemany(self.sql.SEND_MESSAGE, rows)
         except Exception as exc:

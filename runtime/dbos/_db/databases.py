@@ -45,6 +45,11 @@ def server_connection(url: URL, what: str) -> Iterator[sa.Connection]:
         engine.dispose()
 
 
+def database_exists(url: URL, what: str) -> bool:
+    with server_connection(url, what) as conn:
+        return bool(conn.execute(sa.text(_EXISTS), {"name": url.database}).scalar())
+
+
 def create_database_if_missing(url: URL, what: str) -> bool:
     """Create the URL's database unless it exists; whether this call created it."""
     name = {"name": url.database}

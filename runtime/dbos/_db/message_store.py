@@ -7,6 +7,7 @@ processes hear of it through the PostgreSQL triggers or the SQLite poller.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .._storable_text import require_storable
@@ -42,7 +43,41 @@ def _is_foreign_key_violation(exc: BaseException) -> bool:
 
 
 class NoSuchWorkflow(Exception):
-    """The destination of a message does not exist (its foreign key refused the row)."""
+    """The destination of a message does not exist (its foreign key refused the row); the
+    exception's text names the missing destinations."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message about to be stored: its unique ID (a repeat with the same ID is skipped),
+    destination, topic, and the serialized value with the format it is in."""
+
+    message_uuid: str
+    destination_id: str
+    topic: str | None
+    message: str
+    serialization: str
+    idempotency_key: str | None = None  # the sender's, when its ID derives from one
+
+    def __post_init__(self) -> None:
+        require_storable(self.destination_id, "A destination workflow ID")
+        require_storable(self.topic, "A topic")
+
+    def params(self, now: int) -> dict[str, Any]:
+        return {
+            "message_uuid": self.message_uuid,
+            "destination_uuid": self.destination_id,
+            "topic": stored_topic(self.topic),
+            "message": self.message,
+            "serialization": self.serialization,
+            "now": now,
+        }
+
+    def to_fork(self, fork_id: str) -> OutgoingMessage:
+        """The copy for a fork of the destination, its ID scoped to the fork: the key's
+        (`<key>::<fork>`, as upstream), else this message's with the fork appended."""
+        base = self.idempotency_key if self.idempotency_key is not None else self.message_uuid
+        return replace(self, message_uuid=f"{base}::{fork_id}", destination_id=fork_id)
 
 
 class MessageStore(WorkflowStore):
@@ -51,9 +86,13 @@ class MessageStore(WorkflowStore):
         workflow_id: str,
         statements: list[tuple[str, Mapping[str, Any]]],
         step_params: Mapping[str, Any] | None,
+        *,
+        step_decides: bool = False,
     ) -> None:
         """Commit `statements` (each written only while the workflow is ours) together with
         the step that records them; NotOwner when any of them found the workflow not ours.
+        With `step_decides`, only the step's count says so: the statements may skip a row
+        that exists already (a message sent before under its idempotency key).
 
         The step row is the unit's receipt: a unit retried after an unknown outcome meets its
         own step row, its transaction (duplicates included) rolls back, and the row, compared
@@ -70,60 +109,73 @@ class MessageStore(WorkflowStore):
             ):
                 return
             raise
-        if any(c != 1 for c in counts):
+        checked = counts[-1:] if step_decides and step_params is not None else counts
+        if any(c != 1 for c in checked):
             raise NotOwner(workflow_id)
 
     # ------------------------------------------------------------------ messages
 
-    def _message_params(
+    def send_messages(
         self,
-        message_uuid: str,
-        destination_id: str,
-        topic: str | None,
-        message: str,
-        serialization: str,
-    ) -> dict[str, Any]:
-        return {
-            "message_uuid": message_uuid,
-            "destination_uuid": destination_id,
-            "topic": stored_topic(topic),
-            "message": message,
-            "serialization": serialization,
-            "now": now_ms(),
-        }
-
-    def send_message(
-        self,
-        message_uuid: str,
-        destination_id: str,
-        topic: str | None,
-        message: str,
-        serialization: str,
+        messages: Sequence[OutgoingMessage],
         step: StepWrite | None = None,
+        *,
+        to_forks: bool = False,
     ) -> None:
-        """Deliver a message; from a workflow (`step`), together with the step that sent it.
+        """Deliver messages in one transaction; from a workflow (`step`), together with the step
+        that sent them. A message whose ID is taken is a repeat, delivered already: skipped.
+        `to_forks`: also to every workflow forked (recursively) from each destination.
 
-        Raises NoSuchWorkflow for a missing destination (nothing written) and NotOwner when the
-        sending workflow is no longer this execution's (nothing written either)."""
-        require_storable(destination_id, "A destination workflow ID")
-        require_storable(topic, "A topic")
-        params = self._message_params(message_uuid, destination_id, topic, message, serialization)
+        Raises NoSuchWorkflow naming the missing destinations (nothing written) and NotOwner
+        when the sending workflow is no longer this execution's (nothing written either)."""
+        if to_forks:
+            messages = self._with_forks(messages)
+        now = now_ms()
+        rows = [m.params(now) for m in messages]
         try:
-            if step is None:
-                self._committer.execute(self.sql.SEND_MESSAGE, params)
-            else:
-                params |= {"workflow_uuid": step.workflow_id, "owner_xid": step.owner}
-                step_params = step.params()
+            if step is not None:
+                guard = {"workflow_uuid": step.workflow_id, "owner_xid": step.owner}
                 self._write_unit(
                     step.workflow_id,
-                    [(self.sql.SEND_MESSAGE_FROM_WORKFLOW, params)],
-                    step_params,
+                    [(self.sql.SEND_MESSAGE_FROM_WORKFLOW, row | guard) for row in rows],
+                    step.params(),
+                    step_decides=True,
                 )
+            elif len(rows) == 1:
+                self._committer.execute(self.sql.SEND_MESSAGE, rows[0])
+            elif rows:
+                self._committer.execute_unit([(self.sql.SEND_MESSAGE, row) for row in rows])
         except Exception as exc:
             if _is_foreign_key_violation(exc):
-                raise NoSuchWorkflow(destination_id) from exc
+                raise NoSuchWorkflow(self._missing({m.destination_id for m in messages})) from exc
             raise
-        self.wake((MESSAGE, destination_id, stored_topic(topic)))
+        for key in {(MESSAGE, m.destination_id, stored_topic(m.topic)) for m in messages}:
+            self.wake(key)
+
+    def _with_forks(self, messages: Sequence[OutgoingMessage]) -> list[OutgoingMessage]:
+        """Each message, and a copy of it for every fork of its destination (its ID scoped to
+        the fork, so that a repeat is still recognised)."""
+        roots = sorted({m.destination_id for m in messages})
+        forks: dict[str, list[str]] = {}
+        for start in range(0, len(roots), _CHUNK):
+            sql, params = in_list(self.sql.FORK_DESCENDANTS, self.backend, roots[start:][:_CHUNK])
+            for root, fork in self.fetchall(sql, params):
+                forks.setdefault(str(root), []).append(str(fork))
+        out: list[OutgoingMessage] = []
+        for message in messages:
+            out.append(message)
+            out.extend(message.to_fork(fork) for fork in forks.get(message.destination_id, []))
+        return out
+
+    def _missing(self, destinations: set[str]) -> str:
+        wanted = sorted(destinations)
+        found: set[str] = set()
+        for start in range(0, len(wanted), _CHUNK):
+            sql, params = in_list(
+                self.sql.EXISTING_WORKFLOW_IDS, self.backend, wanted[start:][:_CHUNK]
+            )
+            found.update(str(r[0]) for r in self.fetchall(sql, params))
+        return ", ".join(d for d in wanted if d not in found) or ", ".join(wanted)
 
     def has_message(self, workflow_id: str, topic: str | None) -> bool:
         """Whether a message waits; on PostgreSQL always True, since receiving costs no more."""
@@ -136,18 +188,19 @@ class MessageStore(WorkflowStore):
         return row is not None
 
     def receive_message(
-        self, step: StepWrite, topic: str | None
+        self, step: StepWrite, topic: str | None, deadline: StepWrite
     ) -> tuple[bool, str | None, str | None]:
         """Consume the oldest unconsumed message of `topic` and record it as `step`'s output,
         in one transaction: (True, message, format), or (False, None, None) when there is none.
+        The recv's `deadline` step is recorded with it, unless a wait recorded it first.
 
         Raises NotOwner (and changes nothing) when the workflow is no longer this execution's."""
         require_storable(topic, "A topic")
         lookup = {"workflow_uuid": step.workflow_id, "topic": stored_topic(topic)}
         try:
             if self.backend == "postgresql":
-                return self._receive(step, lookup)  # one statement, retried by fetchone
-            return self.retrying(lambda _attempt: self._receive(step, lookup))
+                return self._receive(step, lookup, deadline)  # one statement, retried by fetchone
+            return self.retrying(lambda _attempt: self._receive(step, lookup, deadline))
         except Exception as exc:
             if not is_unique_violation(exc):
                 raise
@@ -158,10 +211,15 @@ class MessageStore(WorkflowStore):
             return True, row[1], row[5]
 
     def _receive(
-        self, step: StepWrite, lookup: dict[str, Any]
+        self, step: StepWrite, lookup: dict[str, Any], deadline: StepWrite
     ) -> tuple[bool, str | None, str | None]:
         if self.backend == "postgresql":
-            row = self.fetchone(self.sql.TAKE_MESSAGE, lookup | step.params())
+            deadline_params = {
+                "deadline_function_id": deadline.function_id,
+                "deadline_output": deadline.output,
+                "deadline_serialization": deadline.serialization,
+            }
+            row = self.fetchone(self.sql.TAKE_MESSAGE, lookup | step.params() | deadline_params)
             assert row is not None  # the statement always returns its one row
             output, serialization, owns = row
             if not owns:
@@ -185,6 +243,7 @@ class MessageStore(WorkflowStore):
             cur.execute(self.sql.RECORD_STEP, recorded.params())
             if cur.rowcount != 1:
                 raise NotOwner(step.workflow_id)
+            cur.execute(self.sql.RECORD_STEP_IF_ABSENT, deadline.params())
             cur.execute(self.sql.MARK_CONSUMED, {"seq": seq})
         return True, message, serialization
 

@@ -204,6 +204,11 @@ def _batch_enqueue_notify(ctx: MigrationContext) -> None:
     ctx.install_wake_triggers()  # a batch enqueue's rows leave their NOTIFY to the batch
 
 
+def _application_versions(ctx: MigrationContext) -> None:
+    ctx.create_tables("application_versions")
+    ctx.create_index("workflow_status", "workflow_status_forked_from_index")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         2, "ordered messages, event history, streams, wake-up triggers", _messages_events_streams
@@ -221,6 +226,7 @@ MIGRATIONS: list[Migration] = [
         8, "schedules as data (workflow_schedules), schedule_name of workflows", _workflow_schedules
     ),
     Migration(9, "one NOTIFY per batch enqueue, not one per row", _batch_enqueue_notify),
+    Migration(10, "application versions, an index of forks", _application_versions),
 ]
 
 

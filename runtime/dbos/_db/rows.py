@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Result, Row
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from .._error import DBOSException
@@ -78,9 +79,15 @@ class CompatSession(Session):
         super().commit()
 
 
+class DBOSTransactionControlError(DBOSException, InvalidRequestError):
+    """`DBOS.sql_session.commit()` or `.rollback()` inside a transaction function. Also
+    SQLAlchemy's `InvalidRequestError`, which upstream raises there."""
+
+
 def _owned_by_the_runtime(call: str) -> Exception:
-    return DBOSException(
+    return DBOSTransactionControlError(
         f"DBOS.sql_session.{call} inside a @DBOS.transaction(): the transaction is the "
         "runtime's, which commits it with the step's checkpoint when the function returns "
-        "(raise an exception to roll it back)"
+        "(raise an exception to roll it back). Can't operate on closed transaction inside "
+        "context manager."
     )

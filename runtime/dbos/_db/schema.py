@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 # Bumped with every migration in migrations.py; a database stamped higher is refused.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # A message sent without a topic; a column in a primary lookup is easier NOT NULL.
 NULL_TOPIC = "__null__topic__"
@@ -148,6 +148,13 @@ def build_metadata(schema: str | None) -> MetaData:
             "delay_until_epoch_ms",
             sqlite_where=text("status = 'DELAYED'"),
             postgresql_where=text("status = 'DELAYED'"),
+        ),
+        # `send_to_forks` walks a workflow's forks (only forks have the column set).
+        Index(
+            "workflow_status_forked_from_index",
+            "forked_from",
+            sqlite_where=text("forked_from IS NOT NULL"),
+            postgresql_where=text("forked_from IS NOT NULL"),
         ),
         # The rate limiter counts the starts of a queue in a window.
         Index(
@@ -287,6 +294,19 @@ def build_metadata(schema: str | None) -> MetaData:
             sqlite_where=text("status = 'ACTIVE'"),
             postgresql_where=text("status = 'ACTIVE'"),
         ),
+    )
+
+    # Every application version launched on this database, the latest first (the one whose
+    # processes take version-less queued work). Upstream 2.31's columns, so its rows carry over.
+    Table(
+        "application_versions",
+        metadata,
+        Column("version_id", Text, primary_key=True),
+        Column("version_name", Text, nullable=False, unique=True),
+        Column("version_timestamp", BigInteger, nullable=False),
+        Column("created_at", BigInteger, nullable=False),
+        Column("application_name", Text),  # the application that registered it
+        Index("application_versions_timestamp_index", "version_timestamp"),
     )
 
     Table(

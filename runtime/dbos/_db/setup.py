@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from .._config import mask_url
 from .._error import DBOSDatabaseConnectionError, DBOSInitializationError, DBOSSchemaVersionError
 from .connections import Connections
-from .databases import drop_database, ensure_database, open_waiting
+from .databases import database_exists, drop_database, ensure_database, open_waiting
 from .migrations import MigrationContext, pending
 from .schema import SCHEMA_VERSION
 from .upstream import InFlight, UpstreamDatabase, detect, in_flight, signs_of_life
 from .upstream_convert import Converted, carry_over, convert
+
+logger = logging.getLogger("dbos")
 
 logger = logging.getLogger("dbos")
 
@@ -191,6 +193,35 @@ class SchemaSetup(Connections):
         finally:
             cursor.close()
 
+    def empty_database(self) -> None:
+        """Empty every table of the system database (and the transaction outputs kept beside
+        it), keeping the schema and its version: the fast test reset. Tables of the
+        application's own in the same database are left alone."""
+        if self.backend == "sqlite" and not os.path.exists(self.url.database or ""):
+            return
+        if self.backend == "postgresql" and not database_exists(self.url, "system database"):
+            return
+        with self.engine.connect() as conn:
+            present = set(sa.inspect(conn).get_table_names(schema=self.schema))
+            if "dbos_migrations" not in present:
+                return  # no DBOS schema here: nothing of ours to empty
+            names = [t.name for t in reversed(self.metadata.sorted_tables)]
+            names += ["transaction_outputs", "datasource_outputs"]
+            tables = [n for n in names if n in present and n != "dbos_migrations"]
+            prefix = f'"{self.schema}".' if self.backend == "postgresql" else ""
+            if self.backend == "postgresql":
+                _evict_other_sessions(conn)
+                conn.exec_driver_sql("TRUNCATE " + ", ".join(f'{prefix}"{t}"' for t in tables))
+                return
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                for table in tables:  # children before parents, for the foreign keys
+                    conn.exec_driver_sql(f'DELETE FROM "{table}"')
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+
     def drop_database(self) -> None:
         """Remove every trace of the system database (the test-fixture reset)."""
         self.engine.dispose()
@@ -204,3 +235,16 @@ class SchemaSetup(Connections):
                     os.remove(path + suffix)
             return
         drop_database(self.url, "system database")
+
+
+def _evict_other_sessions(conn: sa.Connection) -> None:
+    """End the other sessions on the database (as DROP DATABASE ... WITH (FORCE) would), so a
+    forgotten process holding a lock does not block the reset; best effort (a role may lack
+    the right to signal them)."""
+    try:
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    except sa.exc.DBAPIError as exc:
+        logger.warning("Could not end the other sessions before emptying the database: %s", exc)

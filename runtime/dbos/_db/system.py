@@ -15,6 +15,7 @@ from .queue_table import QueueTableStore
 from .retention_store import RetentionStore
 from .schedule_store import ScheduleStore
 from .setup import SchemaSetup
+from .version_store import VersionStore
 
 
 class SystemDatabase(
@@ -25,6 +26,7 @@ class SystemDatabase(
     CallerWrites,
     RetentionStore,
     InspectionStore,
+    VersionStore,
     SchemaSetup,
 ):
     """One process's handle on the system database, shared by every workflow thread."""

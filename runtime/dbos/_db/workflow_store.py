@@ -59,8 +59,10 @@ class WorkflowStore(Connections):
         serialization: str | None,
         started_at: int,
         attempts: int | None = None,
+        companion: StepWrite | None = None,
     ) -> bool:
-        """Checkpoint one step; False when this execution no longer owns a PENDING workflow."""
+        """Checkpoint one step; False when this execution no longer owns a PENDING workflow.
+        `companion`: a step committed with it unless recorded already (a wait's deadline)."""
         step = StepWrite(
             workflow_id,
             owner,
@@ -75,6 +77,14 @@ class WorkflowStore(Connections):
         )
         params = step.params()
         try:
+            if companion is not None:
+                counts = self._committer.execute_unit(
+                    [
+                        (self.sql.RECORD_STEP, params),
+                        (self.sql.RECORD_STEP_IF_ABSENT, companion.params()),
+                    ]
+                )
+                return counts[0] == 1
             return self._committer.execute(self.sql.RECORD_STEP, params) == 1
         except Exception as exc:
             if is_unique_violation(exc) and self.recorded_as(params):

@@ -17,9 +17,7 @@ from sqlalchemy.engine import URL
 from .._config import listen_url_from, mask_url, normalize_url, resolve_system_database_url
 from .._core.enqueue_batch import build_rows
 from .._core.events import GetEvent
-from .._core.formats import serializer_for
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
-from .._core.messages import serialize_value
 from .._core.options_enqueue import (
     EnqueueOptions,
     Resolved,
@@ -30,22 +28,22 @@ from .._core.options_enqueue import (
 from .._core.runtime import Runtime
 from .._core.waiting import run_call, run_call_async
 from .._core.workflows import enqueue_or_attach
-from .._db.message_store import NoSuchWorkflow
 from .._db.system import SystemDatabase
 from .._error import (
     DBOSDatabaseConnectionError,
     DBOSException,
-    DBOSNonExistentWorkflowError,
 )
 from .._registry.queues import QueueSpec, spec_from_row
-from .._serialization import DEFAULT_SERIALIZER, Serializer, WorkflowSerializationFormat
+from .._serialization import DEFAULT_SERIALIZER, Serializer
 from .._threads import DaemonPool
 from .management import Management
+from .messaging import Messaging
 from .operations import Caller, ClientCaller
 from .queues_api import QueueAdministration
 from .schedules_api import ClientSchedules
 from .stream_reading import StreamReading
 from .transactional import TransactionalClient
+from .versions import Versions
 
 # The keyword arguments of a call given as an args tuple alone (never mutated: serializing
 # copies it).
@@ -53,7 +51,13 @@ _NO_KWARGS: dict[str, Any] = {}
 
 
 class DBOSClient(
-    Management, StreamReading, QueueAdministration, TransactionalClient, ClientSchedules
+    Messaging,
+    Management,
+    StreamReading,
+    QueueAdministration,
+    TransactionalClient,
+    ClientSchedules,
+    Versions,
 ):
     """A process's handle on a DBOS system database it does not run workflows from.
 
@@ -224,48 +228,6 @@ class DBOSClient(
         return [WorkflowHandle(r["workflow_uuid"], runtime=self._runtime) for r in rows]
 
     # ------------------------------------------------------------------ messages, events
-
-    def send(
-        self,
-        destination_id: str,
-        message: Any,
-        topic: str | None = None,
-        idempotency_key: str | None = None,
-        *,
-        serialization_type: WorkflowSerializationFormat | None = None,
-    ) -> None:
-        runtime = self._runtime
-        serializer = serializer_for(runtime, serialization_type) or runtime.serializer
-        text = serialize_value(serializer, message, f"The message to workflow {destination_id}")
-        try:
-            runtime.sysdb.send_message(
-                idempotency_key or str(uuid.uuid4()),
-                destination_id,
-                topic,
-                text,
-                serializer.name(),
-            )
-        except NoSuchWorkflow:
-            raise DBOSNonExistentWorkflowError(destination_id) from None
-
-    async def send_async(
-        self,
-        destination_id: str,
-        message: Any,
-        topic: str | None = None,
-        idempotency_key: str | None = None,
-        *,
-        serialization_type: WorkflowSerializationFormat | None = None,
-    ) -> None:
-        await asyncio.to_thread(
-            lambda: self.send(
-                destination_id,
-                message,
-                topic,
-                idempotency_key,
-                serialization_type=serialization_type,
-            )
-        )
 
     def get_event(self, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
         return run_call(GetEvent(workflow_id, key, timeout_seconds, runtime=self._runtime))

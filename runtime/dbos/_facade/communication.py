@@ -1,4 +1,5 @@
-"""The `DBOS` members that move data between workflows: messages, events and streams.
+"""The `DBOS` members that move data between workflows: receiving messages, events and streams
+(sending messages is `messaging.py`, shared with `DBOSClient`).
 
 A mixin of `DBOS` (see `dbos.py`) so the facade stays one class for users and small modules for
 us. Each async variant takes its step numbers at call time, before its first `await`, so
@@ -13,7 +14,7 @@ from .._core import events as _events
 from .._core import messages as _messages
 from .._core import streams as _streams
 from .._core.control import _as_step
-from .._core.offload import off_loop
+from .._core.offload import off_loop, refuse_on_loop
 from .._core.waiting import run_call, run_call_async
 from .._serialization import WorkflowSerializationFormat
 
@@ -22,41 +23,10 @@ class Communication:
     # ------------------------------------------------------------------ messages
 
     @classmethod
-    def send(
-        cls,
-        destination_id: str,
-        message: Any,
-        topic: str | None = None,
-        *,
-        idempotency_key: str | None = None,
-        serialization_type: WorkflowSerializationFormat | None = None,
-    ) -> None:
-        """Send `message` to workflow `destination_id` (from anywhere). From a workflow it is a
-        step: a recovered sender does not send again. Outside, `idempotency_key` makes a
-        retried send deliver once. `serialization_type`: the message's format (default: the
-        sending workflow's, else the configured serializer)."""
-        _messages.send(destination_id, message, topic, idempotency_key, serialization_type)
-
-    @classmethod
-    async def send_async(
-        cls,
-        destination_id: str,
-        message: Any,
-        topic: str | None = None,
-        *,
-        idempotency_key: str | None = None,
-        serialization_type: WorkflowSerializationFormat | None = None,
-    ) -> None:
-        write = _messages.prepare_send(
-            destination_id, message, topic, idempotency_key, serialization_type
-        )
-        if write is not None:
-            await off_loop(write)
-
-    @classmethod
     def recv(cls, topic: str | None = None, timeout_seconds: float = 60) -> Any:
         """The oldest message of `topic` sent to this workflow, waiting up to `timeout_seconds`
         for one (None if none came). Workflows only."""
+        refuse_on_loop("recv")
         return run_call(_messages.Receive(topic, timeout_seconds))
 
     @classmethod
@@ -75,6 +45,7 @@ class Communication:
     ) -> None:
         """Publish `value` under `key` for this workflow (the latest value wins), in the
         workflow's format unless `serialization_type` names another."""
+        refuse_on_loop("set_event")
         _events.set_event(key, value, serialization_type)
 
     @classmethod
@@ -93,6 +64,7 @@ class Communication:
     def get_event(cls, workflow_id: str, key: str, timeout_seconds: float = 60) -> Any:
         """The value of `key` set by workflow `workflow_id`, waiting up to `timeout_seconds`
         for it to be set (None if it was not)."""
+        refuse_on_loop("get_event")
         return run_call(_events.GetEvent(workflow_id, key, timeout_seconds))
 
     @classmethod
@@ -101,6 +73,7 @@ class Communication:
 
     @classmethod
     def get_all_events(cls, workflow_id: str) -> dict[str, Any]:
+        refuse_on_loop("get_all_events")
         return _as_step("DBOS.get_events", _events.get_all_events, workflow_id)  # type: ignore[no-any-return]
 
     @classmethod
@@ -119,6 +92,7 @@ class Communication:
     ) -> None:
         """Append `value` to this workflow's stream `key` (from a workflow or a step), in the
         workflow's format unless `serialization_type` names another."""
+        refuse_on_loop("write_stream")
         _streams.write_stream(key, value, serialization_type)
 
     @classmethod
@@ -136,6 +110,7 @@ class Communication:
     @classmethod
     def close_stream(cls, key: str) -> None:
         """End this workflow's stream `key`: readers stop after its last value."""
+        refuse_on_loop("close_stream")
         _streams.close_stream(key)
 
     @classmethod

@@ -4,7 +4,6 @@ workflow control). Its members are class-level so they work before and after `DB
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import inspect
 import logging
@@ -19,10 +18,8 @@ from .._config import (
     resolve_system_database_url,
     validate_config,
 )
-from .._core.checkpoint import StepOptions, run_step
 from .._core.context import current_step, current_workflow
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
-from .._core.offload import off_loop
 from .._core.runtime import Runtime, logger, runtime_or_none, set_runtime
 from .._core.sleeping import durable_sleep, durable_sleep_async
 from .._core.workflows import start_workflow
@@ -35,15 +32,20 @@ from .._serialization import DEFAULT_SERIALIZER, Serializer
 from .._services import startup
 from .._status import StepStatus
 from .._threads import DaemonPool
+from .authentication import Authentication
+from .classproperty import classproperty
 from .communication import Communication
 from .maintenance import Maintenance
 from .management import Management
+from .messaging import Messaging
 from .operations import LAUNCHED, Caller
 from .patching import Patching
 from .queue import Queue
 from .queues_api import QueueAdministration, QueueEnqueueing
 from .schedules_api import Schedules
+from .steps import Steps
 from .stream_reading import StreamReading
+from .versions import Versions
 from .workflow_decorator import WorkflowDecorator
 
 if TYPE_CHECKING:  # the ORM costs ~45 ms to import; only transactions need it
@@ -57,14 +59,6 @@ R = TypeVar("R")
 P = ParamSpec("P")
 
 _LIBRARY_VERSION = "0.1.0"
-
-
-class classproperty:  # noqa: N801 - reads like the builtin `property`
-    def __init__(self, getter: Callable[[Any], Any]) -> None:
-        self._getter = getter
-
-    def __get__(self, _instance: Any, owner: type) -> Any:
-        return self._getter(owner)
 
 
 def _configure_logging(level: str) -> None:
@@ -113,6 +107,7 @@ def _configured_version(config: DBOSConfig) -> str:
 
 class DBOS(
     Communication,
+    Messaging,
     StreamReading,
     Management,
     Maintenance,
@@ -121,6 +116,9 @@ class DBOS(
     QueueEnqueueing,
     WorkflowDecorator,
     Schedules,
+    Authentication,
+    Steps,
+    Versions,
 ):
     """Configure with `DBOS(config=...)`, then `DBOS.launch()`; decorate with `@DBOS.workflow()`."""
 
@@ -261,7 +259,9 @@ class DBOS(
         """Stop this process's DBOS; decorated functions stay registered for the next one
         (queues declared in code too, unless `destroy_registry`, as in upstream's tests).
         `workflow_completion_timeout_sec`: first stop taking new work (queues, schedules) and
-        give the workflows running here that long to finish; the rest are left to recovery."""
+        give the workflows running here that long to finish; the rest are left to recovery.
+        `destroy_registry`: classes and configured instances may then be registered anew
+        under the names they hold (the earlier ones stay findable until then)."""
         with cls._lock:
             runtime = runtime_or_none()
             if runtime is not None:
@@ -270,15 +270,7 @@ class DBOS(
             cls._instance = None
             if destroy_registry:
                 _queues.forget_declared()
-
-    @classmethod
-    def reset_system_database(cls) -> None:
-        """Drop the system database (a test helper). Must come before `launch()`."""
-        instance = cls._require_instance()
-        if instance._launched:
-            raise DBOSException("DBOS.reset_system_database() must be called before launch()")
-        sysdb = cls._system_database(instance._config)
-        sysdb.drop_database()
+                _registry.new_generation()
 
     @classproperty
     def logger(cls) -> logging.Logger:
@@ -392,49 +384,6 @@ class DBOS(
         info = _registry.startable(_decorators.info_of(func))
         handle = await start_workflow_async(info, _decorators.bound_args(func, args), kwargs)
         return WorkflowHandleAsync(handle)
-
-    @classmethod
-    def run_step(
-        cls,
-        dbos_step_options: StepOptions | None,
-        func: Callable[P, R],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
-        opts: StepOptions = dict(dbos_step_options or {})  # type: ignore[assignment]
-        name = str(opts.get("name") or getattr(func, "__qualname__", "run_step"))
-        if inspect.iscoroutinefunction(func):
-            # An async function from sync code: each attempt runs it to completion here.
-            coroutine_function = func
-
-            def run_to_completion(*a: Any, **k: Any) -> Any:
-                return asyncio.run(coroutine_function(*a, **k))
-
-            return run_step(name, run_to_completion, args, kwargs, opts)  # type: ignore[no-any-return]
-        return run_step(name, func, args, kwargs, opts)  # type: ignore[no-any-return]
-
-    @classmethod
-    async def run_step_async(
-        cls,
-        dbos_step_options: StepOptions | None,
-        func: Callable[..., Any],
-        *args: Any,
-        **kwargs: Any,
-    ) -> Any:
-        """`run_step` for async code: an async function is awaited here, a sync one runs on a
-        runtime thread; either way the step number is taken now, at call time."""
-        from .._core.aio import run_step_async
-
-        opts: StepOptions = dict(dbos_step_options or {})  # type: ignore[assignment]
-        name = str(opts.get("name") or getattr(func, "__qualname__", "run_step"))
-        if inspect.iscoroutinefunction(func):
-            return await run_step_async(name, func, args, kwargs, opts)
-        sync_func = func
-
-        async def off_the_loop(*a: Any, **k: Any) -> Any:
-            return await off_loop(sync_func, *a, **k)
-
-        return await run_step_async(name, off_the_loop, args, kwargs, opts)
 
     @classmethod
     def sleep(cls, seconds: float) -> None:

@@ -1,4 +1,5 @@
-"""`DBOS(config=..., fastapi=app)`: launch with the app's startup, destroy with its shutdown.
+"""`DBOS(config=..., fastapi=app)`: launch with the app's startup, destroy with its shutdown,
+and answer a request whose user lacks a required role with 403 (`DBOSNotAuthorizedError`).
 
 The app's own lifespan handler (or `on_startup`/`on_shutdown` hooks, which Starlette folds into
 its default lifespan) keeps running, inside ours: DBOS is launched before the user's startup
@@ -13,8 +14,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+from .._error import DBOSNotAuthorizedError
+
 
 def install_lifespan(app: Any, launch: Callable[[], None], destroy: Callable[[], None]) -> None:
+    """Install DBOS on the app: its lifespan, and the 403 answer for an unauthorized user."""
     router = getattr(app, "router", None)
     original = getattr(router, "lifespan_context", None)
     if router is None or original is None:
@@ -34,3 +38,22 @@ def install_lifespan(app: Any, launch: Callable[[], None], destroy: Callable[[],
 
     lifespan.__dbos_lifespan__ = True  # type: ignore[attr-defined]
     router.lifespan_context = lifespan
+    add_handler = getattr(app, "add_exception_handler", None)
+    if add_handler is not None:
+        add_handler(DBOSNotAuthorizedError, _not_authorized)
+
+
+async def _not_authorized(_request: Any, exc: Exception) -> Any:
+    """A request refused by `DBOS.required_roles`: 403, with the error as upstream shapes it
+    (other errors are the application's to answer)."""
+    from starlette.responses import JSONResponse  # the app's dependency, present with it
+
+    assert isinstance(exc, DBOSNotAuthorizedError)
+    return JSONResponse(
+        status_code=403,
+        content={
+            "message": exc.message,
+            "dbos_error_code": str(exc.dbos_error_code),
+            "dbos_error": type(exc).__name__,
+        },
+    )

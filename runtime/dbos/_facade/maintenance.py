@@ -1,12 +1,63 @@
-"""`DBOS.garbage_collect`: retention on demand, for the process that owns the databases."""
+"""`DBOS.garbage_collect`: retention on demand, for the process that owns the databases; and
+`DBOS.reset_system_database`, the test fixtures' reset."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .._config import DBOSConfig, normalize_url
 from .._core.checkpoint import active_workflow
+from .._core.runtime import logger
 from .._error import DBOSException
+
+if TYPE_CHECKING:
+    from .._db.system import SystemDatabase
 
 
 class Maintenance:
+    if TYPE_CHECKING:  # DBOS's own, read here
+        _instance: ClassVar[Any]
+
+        @classmethod
+        def _system_database(cls, config: DBOSConfig) -> SystemDatabase: ...
+
+    @classmethod
+    def reset_system_database(
+        cls,
+        *,
+        system_database_url: str | None = None,
+        schema: str | None = None,
+        truncate: bool = False,
+    ) -> None:
+        """Reset the system database for a test: drop it, or with `truncate` empty its tables
+        (keeping the schema: much faster). The configured database unless
+        `system_database_url` (and `schema`) name another; before `DBOS.launch()` only."""
+        from .._db.system import SystemDatabase
+
+        instance = cls._instance
+        if instance is not None and instance._launched:
+            raise DBOSException("DBOS.reset_system_database() must be called before launch()")
+        if instance is None and system_database_url is None:
+            logger.warning(
+                "DBOS.reset_system_database() did nothing: call DBOS(config=...) first, or "
+                "pass system_database_url="
+            )
+            return
+        if system_database_url is None:
+            config: DBOSConfig = dict(instance._config)  # type: ignore[assignment]
+            if schema is not None:
+                config["dbos_system_schema"] = schema
+            sysdb = cls._system_database(config)
+        else:
+            sysdb = SystemDatabase(normalize_url(system_database_url), schema=schema or "dbos")
+        try:
+            if truncate:
+                sysdb.empty_database()
+            else:
+                sysdb.drop_database()
+        finally:
+            sysdb.dispose()
+
     @classmethod
     def garbage_collect(
         cls,

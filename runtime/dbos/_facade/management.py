@@ -63,7 +63,7 @@ def _retrieve_workflow(caller: Caller, workflow_id: str, existing_workflow: bool
 
 def _distinct_ids(handles: Sequence[Any]) -> list[str]:
     if not handles:
-        raise ValueError("wait_first needs at least one handle")
+        raise ValueError("wait_first: the list of handles must not be empty")
     ids: list[str] = []
     for handle in handles:
         workflow_id = handle.get_workflow_id()

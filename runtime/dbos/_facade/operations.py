@@ -24,8 +24,10 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from .._core.aio import run_step_async
 from .._core.checkpoint import active_workflow, run_step
-from .._core.offload import off_loop
+from .._core.context import current_step
+from .._core.offload import off_loop, refuse_on_loop
 from .._core.runtime import Runtime, get_runtime
+from .._error import DBOSException
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -37,6 +39,9 @@ class Caller:
 
     records_steps = False  # a call from inside a workflow is recorded as a step
     runs_workflows = False  # resumed and forked workflows may run on this process's threads
+    # A sync call made on a running event loop is refused (it would stall the loop), naming
+    # its `_async` variant, as upstream's `DBOS` does (its client does not).
+    refuses_running_loop = False
 
     @property
     def runtime(self) -> Runtime:
@@ -65,6 +70,7 @@ class LaunchedCaller(Caller):
 
     records_steps = True
     runs_workflows = True
+    refuses_running_loop = True
 
     @property
     def runtime(self) -> Runtime:
@@ -105,6 +111,14 @@ class ClientCaller(Caller):
 
     def app_databases(self) -> list[Any]:
         return []  # a client knows no application database
+
+
+def refuse_in_transaction(step_name: str) -> None:
+    """A `DBOS` call recorded as a step is refused inside a transaction's body, whose only
+    durable effect is its own commit (as upstream refuses it)."""
+    step = current_step.get()
+    if step is not None and step.in_transaction:
+        raise DBOSException(f"Invalid call to `{step_name}` inside a transaction")
 
 
 def caller_for(owner: type, instance: object | None) -> Caller | None:
@@ -166,10 +180,13 @@ class Operation(Generic[P, R]):
         step_name: str | None,
         func: Callable[Concatenate[Caller, P], Any],
         present: Callable[..., R] | None = None,
+        *,
+        blocking: bool = True,
     ) -> None:
         self.step_name = step_name
         self.func = func
         self.present = present
+        self.blocking = blocking  # False: returns at once (an async iterator, say)
         self.name = func.__name__.lstrip("_")
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -180,9 +197,14 @@ class Operation(Generic[P, R]):
         return _unbound(self) if caller is None else self.bind(caller)
 
     def bind(self, caller: Caller) -> Callable[P, R]:
-        func, step_name, present = self.func, self.step_name, self.present
+        func, step_name, present, name = self.func, self.step_name, self.present, self.name
+        refuses_running_loop = caller.refuses_running_loop and self.blocking
 
         def bound(*args: P.args, **kwargs: P.kwargs) -> R:
+            if refuses_running_loop:
+                refuse_on_loop(name)
+            if step_name is not None and caller.records_steps:
+                refuse_in_transaction(step_name)
             if step_name is not None and caller.records_steps and active_workflow() is not None:
                 result = run_step(step_name, func, (caller, *args), kwargs)
             else:
@@ -243,6 +265,8 @@ class AsyncOperation(Generic[P, R]):
         func, step_name, present = self.func, self.step_name, self.present
 
         async def bound(*args: P.args, **kwargs: P.kwargs) -> R:
+            if step_name is not None and caller.records_steps:
+                refuse_in_transaction(step_name)
             if step_name is not None and caller.records_steps and active_workflow() is not None:
                 result = await run_step_async(step_name, func, (caller, *args), kwargs, {})
             else:
@@ -255,24 +279,26 @@ class AsyncOperation(Generic[P, R]):
 
 @overload
 def operation(
-    step_name: str | None,
+    step_name: str | None, *, blocking: bool = True
 ) -> Callable[[Callable[Concatenate[Caller, P], R]], Operation[P, R]]: ...
 
 
 @overload
 def operation(
-    step_name: str | None, present: Callable[..., R]
+    step_name: str | None, present: Callable[..., R], *, blocking: bool = True
 ) -> Callable[[Callable[Concatenate[Caller, P], Any]], Operation[P, R]]: ...
 
 
 def operation(
-    step_name: str | None, present: Callable[..., Any] | None = None
+    step_name: str | None, present: Callable[..., Any] | None = None, *, blocking: bool = True
 ) -> Callable[[Callable[Concatenate[Caller, P], Any]], Operation[P, Any]]:
     """Declare an operation; `step_name` is the step it is recorded as when `DBOS` calls it
-    from a workflow (None: never recorded, e.g. an operation that records its own steps)."""
+    from a workflow (None: never recorded, e.g. an operation that records its own steps).
+    `blocking=False`: it returns at once (an async iterator), so `DBOS` may call it on a
+    running event loop; every other sync operation there is refused (it would stall it)."""
 
     def declare(func: Callable[Concatenate[Caller, P], Any]) -> Operation[P, Any]:
-        return Operation(step_name, func, present)
+        return Operation(step_name, func, present, blocking=blocking)
 
     return declare
 

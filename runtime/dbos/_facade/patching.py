@@ -24,4 +24,4 @@ class Patching:
 
     @classmethod
     async def deprecate_patch_async(cls, name: str) -> bool:
-        return _patching.deprecate_patch(name)
+        return await _patching.deprecate_patch_async(name)

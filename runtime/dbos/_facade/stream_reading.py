@@ -34,7 +34,7 @@ def _read_stream(
     )
 
 
-@operation(None)
+@operation(None, blocking=False)
 def _read_stream_async(
     caller: Caller,
     workflow_id: str,

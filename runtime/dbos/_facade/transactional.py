@@ -11,16 +11,16 @@ code, bridge with `await conn.run_sync(lambda c: client.enqueue_in_transaction(c
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._core.handles import WorkflowHandle
-from .._core.messages import serialize_value
+from .._core.messages import SendMessage, detached_messages, own_serializer
 from .._core.options_enqueue import EnqueueOptions
 from .._db.caller_writes import ForeignConnection, MissingDestination
 from .._db.records import Deduplicated
 from .._error import DBOSException, DBOSNonExistentWorkflowError, DBOSQueueDeduplicatedError
+from .._serialization import WorkflowSerializationFormat
 
 if TYPE_CHECKING:
     from .._core.options_enqueue import Resolved
@@ -78,61 +78,43 @@ class TransactionalClient:
         message: Any,
         topic: str | None = None,
         idempotency_key: str | None = None,
+        *,
+        serialization_type: WorkflowSerializationFormat | None = None,
     ) -> None:
         """Send as `send` does, inside the caller's transaction: the destination receives the
         message once that transaction commits, never if it rolls back. With an idempotency
         key it is delivered once however often it is sent (the ID `<key>::<destination>`)."""
-        self._send_in(conn_or_session, [(destination_id, message, topic, idempotency_key)])
-
-    def send_bulk_in_transaction(self, conn_or_session: Any, messages: Sequence[Any]) -> None:
-        """Send many messages inside the caller's transaction: each a `SendMessage` (or any
-        object with `destination_id`, `message`, `topic` and `idempotency_key`). Two with one
-        idempotency key are refused before anything is written."""
         self._send_in(
             conn_or_session,
-            [
-                (
-                    m.destination_id,
-                    m.message,
-                    getattr(m, "topic", None),
-                    getattr(m, "idempotency_key", None),
-                )
-                for m in messages
-            ],
+            [SendMessage(destination_id, message, topic, idempotency_key)],
+            serialization_type,
         )
 
-    def _send_in(
-        self, conn_or_session: Any, messages: list[tuple[str, Any, str | None, str | None]]
+    def send_bulk_in_transaction(
+        self,
+        conn_or_session: Any,
+        messages: Sequence[SendMessage],
+        *,
+        serialization_type: WorkflowSerializationFormat | None = None,
     ) -> None:
-        keys = [key for _, _, _, key in messages if key]
-        repeated = sorted({k for k in keys if keys.count(k) > 1})
-        if repeated:
-            raise DBOSException(
-                f"send_bulk received duplicate idempotency keys: {', '.join(repeated)}"
-            )
+        """Send many `SendMessage`s inside the caller's transaction, as `send_bulk` does (the
+        same checks, IDs and format). Two with one idempotency key are refused before anything
+        is written."""
+        self._send_in(conn_or_session, messages, serialization_type)
+
+    def _send_in(
+        self,
+        conn_or_session: Any,
+        messages: Sequence[SendMessage],
+        serialization_type: WorkflowSerializationFormat | None,
+    ) -> None:
         runtime = self._runtime
-        rows = []
-        for destination, message, topic, key in messages:
-            if not isinstance(destination, str) or not destination:
-                raise DBOSException(
-                    f"A message needs a destination workflow ID, got {destination!r}"
-                )
-            rows.append(
-                {
-                    "message_uuid": f"{key}::{destination}" if key else str(uuid.uuid4()),
-                    "destination_uuid": destination,
-                    "topic": topic,
-                    "message": serialize_value(
-                        runtime.serializer, message, f"The message to workflow {destination}"
-                    ),
-                    "serialization": runtime.serializer.name(),
-                }
-            )
-        if not rows:
+        outgoing = detached_messages(messages, own_serializer(runtime, serialization_type))
+        if not outgoing:
             return
         cursor = self._cursor(conn_or_session)
         try:
-            runtime.sysdb.send_in(cursor, rows)
+            runtime.sysdb.send_in(cursor, outgoing)
         except MissingDestination as missing:
             raise DBOSNonExistentWorkflowError(str(missing)) from None
         finally:

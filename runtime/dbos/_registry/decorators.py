@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from .._core.checkpoint import StepOptions, run_step
+from .._core.auth import authorized, needs_roles
+from .._core.checkpoint import (
+    StepOptions,
+    active_workflow,
+    check_step_options,
+    check_timeout_value,
+    run_step,
+)
 from .._core.formats import check_serialization_type
 from .._core.workflows import call_workflow
 from .._error import DBOSWorkflowFunctionNotFoundError
@@ -17,6 +23,7 @@ from . import registry as _registry
 from .cron import CronError, check_expression
 from .queues import INTERNAL_QUEUE
 from .registry import FunctionInfo
+from .roles import roles_set_below
 from .schedules import ScheduleSpec, register_schedule
 
 if TYPE_CHECKING:
@@ -52,28 +59,13 @@ def _as_is(wrapper: Any) -> Any:
     return wrapper
 
 
-def _refuse_async_only_options(step_name: str, options: StepOptions) -> None:
-    """What only an async step can honour is refused on a sync one, where it is written."""
-    if options.get("timeout_seconds") is not None:
-        raise TypeError(
-            f"Step {step_name!r}: timeout_seconds applies to async steps only (a running "
-            "thread cannot be stopped); make the step `async def` or bound the call inside it"
-        )
-    if options.get("preemptible"):
-        raise TypeError(
-            f"Step {step_name!r}: preemptible applies to async steps only (a running thread "
-            "cannot be stopped)"
-        )
-    if inspect.iscoroutinefunction(options.get("should_retry")):
-        raise TypeError(f"Step {step_name!r} is synchronous: its should_retry cannot be async")
-
-
 def _bind(info: FunctionInfo, wrapper: Callable[..., Any], rewrap: Callable[[Any], Any]) -> Any:
     """The decorated function: its registration readable from it (`info_of`), a step or
     transaction also startable as a workflow of its own, the method kind restored."""
     setattr(wrapper, "__dbos_info__", info)  # noqa: B010 - read back by info_of()
     setattr(wrapper, "dbos_function_name", info.name)  # noqa: B010 - upstream's public attribute
     info.wrapper = wrapper
+    info.required_roles = roles_set_below(info.func)
     if info.kind != "workflow":
         _register_temporary_workflow(info, wrapper)
     return rewrap(wrapper)
@@ -194,8 +186,8 @@ def step(
         raise ValueError("interval_seconds must be >= 0 and backoff_rate > 0")
     if should_retry is not None and not callable(should_retry):
         raise TypeError(f"should_retry must be a function of the exception, got {should_retry!r}")
-    if timeout_seconds is not None and not (0 < timeout_seconds < math.inf):
-        raise ValueError(f"timeout_seconds must be positive and finite, got {timeout_seconds!r}")
+    if timeout_seconds is not None:
+        check_timeout_value(timeout_seconds, "@DBOS.step()")
     options: StepOptions = {
         "retries_allowed": retries_allowed,
         "interval_seconds": interval_seconds,
@@ -217,8 +209,7 @@ def step(
             takes_self=_takes_self(target) or rewrap is classmethod,
             step_options=dict(options),
         )
-        if not is_async:
-            _refuse_async_only_options(info.name, options)
+        check_step_options(info.name, options, is_async)
         _registry.register_function(info)
         step_name = info.name
         wrapper: Callable[..., Any]
@@ -228,6 +219,9 @@ def step(
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 from .._core.aio import run_step_async
 
+                if needs_roles(info) and active_workflow() is not None:
+                    with authorized(info):
+                        return await run_step_async(step_name, target, args, kwargs, options)
                 return await run_step_async(step_name, target, args, kwargs, options)
 
             wrapper = async_wrapper
@@ -235,6 +229,9 @@ def step(
 
             @functools.wraps(target)
             def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+                if needs_roles(info) and active_workflow() is not None:
+                    with authorized(info):  # in a workflow; a plain call elsewhere
+                        return run_step(step_name, target, args, kwargs, options)
                 return run_step(step_name, target, args, kwargs, options)
 
             wrapper = sync_wrapper
@@ -262,6 +259,9 @@ def transaction(
 
         @functools.wraps(target)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if needs_roles(info):
+                with authorized(info):
+                    return run_transaction(tx_name, target, args, kwargs, isolation_level, database)
             return run_transaction(tx_name, target, args, kwargs, isolation_level, database)
 
         return cast(F, _bind(info, wrapper, rewrap))
@@ -286,6 +286,11 @@ def async_transaction(
 
         @functools.wraps(target)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if needs_roles(info):
+                with authorized(info):
+                    return await run_transaction_async(
+                        tx_name, target, args, kwargs, isolation_level, database
+                    )
             return await run_transaction_async(
                 tx_name, target, args, kwargs, isolation_level, database
             )

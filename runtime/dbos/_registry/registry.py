@@ -12,7 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._error import DBOSConflictingRegistrationError, DBOSException
+from .._error import (
+    DBOSConflictingRegistrationError,
+    DBOSDuplicateRegistrationError,
+    DBOSException,
+)
 
 
 @dataclass
@@ -30,6 +34,9 @@ class FunctionInfo:
     shape: str | None = None  # compiled workflows: fingerprint of their durable shape
     serialization_type: str | None = None  # workflows: "portable" or "native"; None: default
     wrapper: Callable[..., Any] | None = None
+    # `DBOS.required_roles`, and the default of its class (`DBOS.default_required_roles`).
+    required_roles: tuple[str, ...] | None = None
+    class_required_roles: tuple[str, ...] | None = None
 
     @property
     def location(self) -> tuple[str, int, str]:
@@ -44,6 +51,22 @@ _lock = threading.Lock()
 _functions: dict[str, FunctionInfo] = {}
 _classes: dict[str, type] = {}
 _instances: dict[tuple[str, str], object] = {}
+# `DBOS.destroy(destroy_registry=True)` starts a new generation: classes and instances
+# registered before it stay resolvable (recovery still finds them) but may be registered anew
+# under their names, as upstream's fresh registry allows; within a generation a second one is
+# refused.
+_generation = 0
+_registered_in: dict[object, int] = {}
+
+
+def new_generation() -> None:
+    global _generation
+    with _lock:
+        _generation += 1
+
+
+def _taken(key: object, existing: object | None, new: object) -> bool:
+    return existing is not None and existing is not new and _registered_in[key] == _generation
 
 
 def register_function(info: FunctionInfo) -> None:
@@ -59,17 +82,17 @@ def register_function(info: FunctionInfo) -> None:
             if existing.kind != info.kind:
                 raise DBOSConflictingRegistrationError(
                     info.name,
-                    f"{info.name!r} is already registered as a {existing.kind}; "
-                    f"it cannot also be a {info.kind}",
+                    f"Operation (Name: {info.name}) is already registered with a conflicting "
+                    f"function type: it is a {existing.kind}, and cannot also be a {info.kind}",
                 )
-            if existing.location != info.location:
+            if existing.location != info.location and not is_temporary(info):
                 old_file, old_line, _ = existing.location
                 new_file, new_line, _ = info.location
                 logger.warning(
-                    "Two different functions are registered as %s %r (%s:%d, then %s:%d); "
-                    "the later one wins. Give one of them name=... if both should exist",
-                    info.kind,
+                    "Duplicate registration of function %r (a %s: %s:%d, then %s:%d); the "
+                    "later one wins. Give one of them name=... if both should exist",
                     info.name,
+                    info.kind,
                     old_file,
                     old_line,
                     new_file,
@@ -113,15 +136,15 @@ def all_functions() -> list[FunctionInfo]:
 
 
 def register_class(name: str, cls: type) -> None:
+    """Register a class under the name recovery finds it by; a second, different class under
+    a name already taken is refused (recovery could not tell which one a workflow needs)."""
     with _lock:
-        existing = _classes.get(name)
-        if existing is not None and (
-            existing.__module__ != cls.__module__ or existing.__qualname__ != cls.__qualname__
-        ):
-            raise DBOSConflictingRegistrationError(
-                name, f"Two different classes are registered as {name!r}"
+        if _taken(name, _classes.get(name), cls):
+            raise DBOSDuplicateRegistrationError(
+                name, f"Duplicate type registration for class '{name}'"
             )
         _classes[name] = cls
+        _registered_in[name] = _generation
 
 
 def get_class(name: str) -> type | None:
@@ -129,8 +152,18 @@ def get_class(name: str) -> type | None:
 
 
 def register_instance(class_name: str, config_name: str, instance: object) -> None:
+    """Register a configured instance; a second object under the same class and config name
+    is refused (recovery finds the instance by those names)."""
     with _lock:
-        _instances[(class_name, config_name)] = instance
+        key = (class_name, config_name)
+        if _taken(key, _instances.get(key), instance):
+            raise DBOSDuplicateRegistrationError(
+                class_name,
+                f"Duplicate instance registration for class '{class_name}' "
+                f"instance '{config_name}'",
+            )
+        _instances[key] = instance
+        _registered_in[key] = _generation
 
 
 def get_instance(class_name: str, config_name: str) -> object | None:

@@ -13,6 +13,7 @@ from .notifier import start_notifier
 from .recovery import recover_pending
 from .retention import RetentionService
 from .scheduler import Scheduler, ScheduleSettings
+from .versions import register_version
 
 
 def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = None) -> None:
@@ -33,6 +34,7 @@ def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = 
     set_runtime(runtime)
     for spec in _queues.all_queues():  # so clients and the admin tools see them
         runtime.sysdb.record_declared_queue(spec.row())
+    register_version(runtime, config.get("name"))
     recover_pending(runtime, timeout)
     dispatcher = QueueDispatcher(runtime, runtime.pool.max_threads, listen)
     runtime.direct_start = dispatcher

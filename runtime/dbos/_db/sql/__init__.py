@@ -47,6 +47,7 @@ def _areas() -> list[ModuleType]:
         retention,
         schedules,
         steps,
+        versions,
         workflows,
     )
 
@@ -60,6 +61,7 @@ def _areas() -> list[ModuleType]:
         retention,
         inspection,
         replay,
+        versions,
     ]
 
 

@@ -119,8 +119,9 @@ FROM {s}streams WHERE workflow_uuid = :workflow_uuid AND function_id < :start_st
 """
 
 # PostgreSQL only: receive in one round trip and one implicit transaction. Locks the oldest
-# unconsumed message, marks it consumed and records it as the step's output, all only while the
-# receiver still owns its PENDING row; the one row returned says which happened.
+# unconsumed message, marks it consumed and records it as the step's output (with the recv's
+# deadline step, unless a wait recorded it already), all only while the receiver still owns its
+# PENDING row; the one row returned says which happened.
 TAKE_MESSAGE: Final = f"""
 WITH oldest AS (
     SELECT seq, message, serialization FROM {{s}}notifications
@@ -138,6 +139,14 @@ WITH oldest AS (
         serialization, :started_at, :completed_at
     FROM taken
     RETURNING output, serialization
+), deadline AS (
+    INSERT INTO {{s}}operation_outputs (
+        workflow_uuid, function_id, function_name, output, error, child_workflow_id,
+        serialization, started_at_epoch_ms, completed_at_epoch_ms
+    ) SELECT :workflow_uuid, :deadline_function_id, 'DBOS.sleep', :deadline_output, NULL, NULL,
+        :deadline_serialization, :started_at, :completed_at
+    FROM taken
+    ON CONFLICT (workflow_uuid, function_id) DO NOTHING
 )
 SELECT recorded.output, recorded.serialization, {_OWNS_SENDER} AS owns
 FROM (SELECT 1) AS one LEFT JOIN recorded ON true
@@ -168,4 +177,20 @@ AND status IN ('SUCCESS', 'ERROR', 'CANCELLED', 'MAX_RECOVERY_ATTEMPTS_EXCEEDED'
 # whose SQLite connection may not enforce the foreign key).
 WORKFLOW_EXISTS: Final = """
 SELECT 1 FROM {s}workflow_status WHERE workflow_uuid = :workflow_uuid
+"""
+
+# `send_to_forks`: the workflows forked from each of `{ids}`, directly or from its forks.
+FORK_DESCENDANTS: Final = """
+WITH RECURSIVE forks(root, workflow_uuid) AS (
+    SELECT workflow_uuid, workflow_uuid FROM {s}workflow_status WHERE workflow_uuid IN ({ids})
+    UNION
+    SELECT forks.root, w.workflow_uuid FROM {s}workflow_status w
+    JOIN forks ON w.forked_from = forks.workflow_uuid
+)
+SELECT root, workflow_uuid FROM forks WHERE workflow_uuid <> root ORDER BY workflow_uuid
+"""
+
+# Which of `{ids}` exist: names the missing destinations of a send its foreign key refused.
+EXISTING_WORKFLOW_IDS: Final = """
+SELECT workflow_uuid FROM {s}workflow_status WHERE workflow_uuid IN ({ids})
 """

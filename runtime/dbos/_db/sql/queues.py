@@ -5,6 +5,8 @@ statement, oldest first by priority and enqueue order (`{seq}`: the rowid on SQL
 on PostgreSQL); that commit is also the workflows' start, so a dequeued workflow costs no write
 of its own before its first step. A row with a partition key is claimable only at the head of
 its partition and while no other row of that partition runs: one at a time per key, in order.
+A row of no particular version (enqueued by a client) is claimed by the processes of the latest
+application version only (`application_versions`), as upstream's.
 """
 
 from __future__ import annotations
@@ -13,21 +15,30 @@ from typing import Final
 
 from .workflows import _WORKFLOW_COLUMNS
 
-_CLAIMABLE = """
+# This process's version, or none when it is the latest (one uncorrelated subquery, evaluated
+# once per statement: the claim gains no query).
+_VERSION_MATCH = """(w.application_version = :application_version OR (
+        w.application_version IS NULL AND COALESCE((
+            SELECT v.version_name FROM {s}application_versions v
+            ORDER BY v.version_timestamp DESC, v.created_at DESC, v.version_name LIMIT 1
+        ), :application_version) = :application_version
+    ))"""
+
+_CLAIMABLE = f"""
     w.queue_name = :queue_name AND w.status = 'ENQUEUED'
-    AND (w.application_version = :application_version OR w.application_version IS NULL)
+    AND {_VERSION_MATCH}
     AND (w.queue_partition_key IS NULL OR (
         NOT EXISTS (
-            SELECT 1 FROM {s}workflow_status r
+            SELECT 1 FROM {{s}}workflow_status r
             WHERE r.queue_name = w.queue_name AND r.queue_partition_key = w.queue_partition_key
                 AND r.status = 'PENDING'
         )
         AND NOT EXISTS (
-            SELECT 1 FROM {s}workflow_status e
+            SELECT 1 FROM {{s}}workflow_status e
             WHERE e.queue_name = w.queue_name AND e.queue_partition_key = w.queue_partition_key
                 AND e.status = 'ENQUEUED'
-                AND (e.priority, e.partition_round, e.{seq})
-                    < (w.priority, w.partition_round, w.{seq})
+                AND (e.priority, e.partition_round, e.{{seq}})
+                    < (w.priority, w.partition_round, w.{{seq}})
         )
     ))"""
 
@@ -103,9 +114,8 @@ SELECT h.workflow_uuid FROM (
         ) - 1 AS here
         FROM (
             SELECT workflow_uuid, queue_partition_key, priority, partition_round, {seq} AS o
-            FROM {s}workflow_status
-            WHERE queue_name = :queue_name AND status = 'ENQUEUED'
-                AND (application_version = :application_version OR application_version IS NULL)
+            FROM {s}workflow_status w
+            WHERE queue_name = :queue_name AND status = 'ENQUEUED' AND __VERSION_MATCH__
             ORDER BY priority, partition_round, {seq}
             LIMIT :limit * 2 + 64 + 2 * (
                 SELECT count(*) FROM {s}workflow_status
@@ -129,7 +139,7 @@ WHERE h.queue_partition_key IS NULL OR (
 )
 ORDER BY h.priority, h.partition_round, h.o
 LIMIT :limit
-"""
+""".replace("__VERSION_MATCH__", _VERSION_MATCH)
 
 CLAIM_PARTITIONED: Final = f"""
 WITH picked AS (

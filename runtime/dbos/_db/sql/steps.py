@@ -19,6 +19,12 @@ WHERE EXISTS (
 )
 """
 
+# A step that may be recorded already: a wait's deadline (`DBOS.sleep`), written with the wait's
+# outcome when the wait never had to record it first (what it waited for was there at once).
+RECORD_STEP_IF_ABSENT: Final = (
+    RECORD_STEP.rstrip() + "\nON CONFLICT (workflow_uuid, function_id) DO NOTHING\n"
+)
+
 SELECT_STEPS: Final = """
 SELECT function_id, function_name, output, error, child_workflow_id, serialization,
     started_at_epoch_ms, completed_at_epoch_ms, attempts

@@ -149,7 +149,7 @@ WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :own
 _WORKFLOW_COLUMNS = """workflow_uuid, status, name, class_name, config_name, inputs, output, error,
     serialization, executor_id, application_version, owner_xid, recovery_attempts,
     workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
-    trace_context, queue_partition_key"""
+    trace_context, queue_partition_key, authenticated_user, authenticated_roles, assumed_role"""
 
 SELECT_WORKFLOW: Final = f"""
 SELECT {_WORKFLOW_COLUMNS}
