@@ -41,7 +41,7 @@ gate_runs: list[str] = []
 
 
 @DBOS.step()
-async def gated(label: str, gate_seconds: float) -> str:
+async def asyncio_wait_gated(label: str, gate_seconds: float) -> str:
     gate_runs.append(label)
     await asyncio.sleep(gate_seconds)
     return label
@@ -50,7 +50,7 @@ async def gated(label: str, gate_seconds: float) -> str:
 @DBOS.workflow()
 async def waits_then_waits_again(gate_seconds: float) -> list[str]:
     done, pending = await DBOS.asyncio_wait(
-        [gated("a", gate_seconds), gated("b", gate_seconds)], timeout=0.05
+        [asyncio_wait_gated("a", gate_seconds), asyncio_wait_gated("b", gate_seconds)], timeout=0.05
     )
     assert not done  # both still running at the timeout
     done_again, _ = await DBOS.asyncio_wait(list(pending))
@@ -64,7 +64,12 @@ def test_a_replayed_timeout_lets_the_awaitables_take_their_steps_first(dbos: Non
     with SetWorkflowID("waits-twice"):
         assert asyncio.run(waits_then_waits_again(0.3)) == ["a", "b"]
     steps = [s["function_name"] for s in DBOS.list_workflow_steps("waits-twice")]
-    assert steps == ["DBOS.asyncio_wait", "gated", "gated", "DBOS.asyncio_wait"]
+    assert steps == [
+        "DBOS.asyncio_wait",
+        "asyncio_wait_gated",
+        "asyncio_wait_gated",
+        "DBOS.asyncio_wait",
+    ]
     replayed = DBOS.fork_workflow("waits-twice", len(steps) + 1)
     assert replayed.get_result() == ["a", "b"]
     assert gate_runs == ["a", "b"]  # replayed from their records, not run again

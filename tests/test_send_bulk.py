@@ -64,13 +64,13 @@ def sends_nothing() -> str:
 
 
 @DBOS.step()
-def one() -> int:
+def forkable_step() -> int:
     return 1
 
 
 @DBOS.workflow()
 def forkable() -> int:
-    return one()
+    return forkable_step()
 
 
 @pytest.fixture
