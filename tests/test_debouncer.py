@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -214,4 +215,12 @@ def test_a_client_debounces_into_the_same_window_as_the_workers(
         with pytest.raises(DBOSException, match="no-such-queue"):
             unknown.debounce("refused", 0.1, "c", "never")
         assert not [w for w in client.list_workflows() if w.input and "never" in str(w.input)]
-    assert runs == [("c", "from client, last")]
+        # A workflow_id in the options (read at each call, as upstream) names the next window.
+        options: dict[str, Any] = {"workflow_name": "process_user_input"}
+        pinned = DebouncerClient(client, options)  # type: ignore[arg-type]
+        options["workflow_id"] = "client-pinned"
+        assert pinned.debounce("pinned-key", 0.1, "c", "pinned").workflow_id == "client-pinned"
+        assert pinned.debounce("pinned-key", 0.1, "c", "pinned").get_result() == (
+            "Processing: pinned"
+        )
+    assert runs == [("c", "from client, last"), ("c", "pinned")]

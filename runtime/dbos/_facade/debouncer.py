@@ -114,7 +114,9 @@ def _queue_name(queue: Queue | str | None) -> str:
 class DebouncerClient:
     """A debouncer for a process that runs no workflows, through a `DBOSClient`: the workflow
     is named in `workflow_options` (as for `DBOSClient.enqueue`), its queue there or in `queue`
-    (default: the internal queue). Windows are shared with `Debouncer` calls in the workers."""
+    (default: the internal queue). Windows are shared with `Debouncer` calls in the workers.
+    The options are read at each call (as upstream's): a `workflow_id` there names the run a
+    call opens a window for, as `SetWorkflowID` does for `Debouncer`."""
 
     def __init__(
         self,
