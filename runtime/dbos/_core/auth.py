@@ -11,9 +11,8 @@ under the first one held (`DBOS.assumed_role`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
@@ -88,21 +87,14 @@ class DBOSContextSetAuth:
         _auth.reset(self._token)
 
 
-@contextmanager
-def running_for(auth: Auth) -> Iterator[None]:
-    """A workflow body's auth: the one it was started (or recorded) with."""
-    token = _auth.set(auth)
-    try:
-        yield
-    finally:
-        _auth.reset(token)
+def run_for(auth: Auth) -> Token[Auth]:
+    """Make `auth` a workflow body's (the one it was started or recorded with); the token
+    gives the caller's back (`end_run_for`). Plain calls: this is on every workflow's path."""
+    return _auth.set(auth)
 
 
-def required_roles_of(info: FunctionInfo) -> tuple[str, ...] | None:
-    """The function's own required roles, else its class's default ones."""
-    if info.required_roles is not None:
-        return info.required_roles
-    return info.class_required_roles
+def end_run_for(token: Token[Auth]) -> None:
+    _auth.reset(token)
 
 
 def _function_name(info: FunctionInfo) -> str:
@@ -111,9 +103,12 @@ def _function_name(info: FunctionInfo) -> str:
 
 def check_required_roles(info: FunctionInfo, auth: Auth | None = None) -> str | None:
     """The role `info` runs under for `auth` (default: the current one): the first of its
-    required roles the user holds; None when it requires none. Raises DBOSNotAuthorizedError
+    required roles (its own, else its class's default) the user holds; None when it requires
+    none. Raises DBOSNotAuthorizedError
     when the user holds none of them (or nobody is authenticated)."""
-    required = required_roles_of(info)
+    required = info.required_roles
+    if required is None:
+        required = info.class_required_roles
     if not required:
         return None
     auth = current_auth() if auth is None else auth
@@ -141,19 +136,30 @@ def role_to_record(info: FunctionInfo, auth: Auth) -> str | None:
     return role if role is not None else auth.assumed_role
 
 
-@contextmanager
-def authorized(info: FunctionInfo) -> Iterator[None]:
+class authorized:  # noqa: N801 - used as a function: `with authorized(info):`
     """Run a step, a transaction or a workflow body as `info` allows: refused with
-    DBOSNotAuthorizedError, else under the role it assumes (the caller's when none is needed)."""
-    role = check_required_roles(info)
-    if role is None:
-        yield
-        return
-    token = _auth.set(replace(_auth.get(), assumed_role=role))
-    try:
-        yield
-    finally:
-        _auth.reset(token)
+    DBOSNotAuthorizedError, else under the role it assumes (the caller's when none is needed).
+    A class, not a generator: it is entered on every workflow's path."""
+
+    __slots__ = ("_info", "_token")
+
+    def __init__(self, info: FunctionInfo) -> None:
+        self._info = info
+        self._token: Token[Auth] | None = None
+
+    def __enter__(self) -> None:
+        role = check_required_roles(self._info)
+        if role is not None:
+            self._token = _auth.set(replace(_auth.get(), assumed_role=role))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._token is not None:
+            _auth.reset(self._token)
 
 
 def needs_roles(info: FunctionInfo) -> bool:

@@ -34,7 +34,7 @@ from .._registry import registry as _registry
 from .._registry.registry import FunctionInfo
 from .._serialization import serialize_exception
 from . import tracing
-from .auth import NO_AUTH, Auth, auth_from_row, authorized, running_for
+from .auth import NO_AUTH, Auth, auth_from_row, authorized, end_run_for, run_for
 from .context import (
     WorkflowContext,
     current_step,
@@ -137,8 +137,9 @@ def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
         runtime.app_version,
         launch.queue_name,
     )
+    auth_token = run_for(launch.auth)
     try:
-        with span, running_for(launch.auth):
+        with span:
             yield ctx
     except DBOSDatabaseConnectionError as exc:  # the final write, past the retry bound
         runtime.abandon(launch.workflow_id, launch.owner, exc.message)
@@ -150,6 +151,7 @@ def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
         _left_unread(launch.workflow_id, exc)
         raise
     finally:
+        end_run_for(auth_token)
         restore_start_options(option_tokens)
         current_step.reset(step_token)
         current_workflow.reset(wf_token)
