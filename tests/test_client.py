@@ -108,8 +108,13 @@ def test_deduplication_through_a_client(client: DBOSClient) -> None:
         "deduplication_id": "once",
     }
     first = client.enqueue(options)  # type: ignore[arg-type]
-    with pytest.raises(DBOSQueueDeduplicatedError):
+    with pytest.raises(
+        DBOSQueueDeduplicatedError,
+        match="due to an existing workflow in queue test_client.queue with deduplication ID once",
+    ):
         client.enqueue(options)  # type: ignore[arg-type]
+    with pytest.raises(DBOSException, match="Invalid priority -1"):
+        client.enqueue(options | {"priority": -1})  # type: ignore[arg-type]
     go.set()
     assert first.get_result() == "passed"
 

@@ -302,7 +302,10 @@ class SetEnqueueOptions:
             or not isinstance(priority, int)
             or not 0 <= priority <= 2**31 - 1
         ):
-            raise ValueError(f"priority must be an int from 0 to 2**31-1, got {priority!r}")
+            raise ValueError(
+                f"Invalid priority {priority!r}. Priority must be an int between 0~{2**31 - 1} "
+                "(0: the default)"
+            )
         for name, value in (
             ("deduplication_id", deduplication_id),
             ("queue_partition_key", queue_partition_key),
