@@ -222,6 +222,21 @@ def test_a_queued_workflow_runs_for_the_user_who_enqueued_it(launched: str) -> N
         started = DBOS.start_workflow(admin_below)
     assert handle.get_result()["body"] == ["alice", ["admin"], "admin"]
     assert started.get_result() == ["alice", ["admin"], "admin"]
+    # By options: the caller's user and roles unless the options name others.
+    with DBOSContextSetAuth("carol", ["admin"]):
+        by_options = DBOS.enqueue_workflow_with_options(
+            {"queue_name": "auth-queue", "workflow_name": "admin_below"}
+        )
+        for_dan = DBOS.enqueue_workflow_with_options(
+            {
+                "queue_name": "auth-queue",
+                "workflow_name": "admin_below",
+                "authenticated_user": "dan",
+                "authenticated_roles": ["admin", "user"],
+            }
+        )
+    assert by_options.get_result() == ["carol", ["admin"], "admin"]
+    assert for_dan.get_result() == ["dan", ["admin", "user"], "admin"]
 
 
 def test_async_workflows_check_and_assume_roles_too(launched: str) -> None:

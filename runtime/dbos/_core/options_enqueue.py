@@ -26,6 +26,7 @@ from typing import Any, TypedDict
 from .._db.records import now_ms
 from .._error import DBOSException, DBOSQueueDeduplicatedError, DBOSSerializationError
 from .._registry.queues import QueueSpec
+from .._registry.roles import roles_tuple
 from .._serialization import (
     Serializer,
     WorkflowSerializationFormat,
@@ -176,13 +177,7 @@ def resolve(options: Mapping[str, Any], *, ambient: bool) -> Resolved:
             f"Invalid priority {priority}. Priority must be between 1~{MAX_PRIORITY}."
         )
     serialization_type = check_serialization_type(options.get("serialization_type"))
-    roles = options.get("authenticated_roles")
-    if roles is not None and (
-        isinstance(roles, str)
-        or not isinstance(roles, Sequence)
-        or not all(isinstance(r, str) for r in roles)
-    ):
-        raise DBOSException(f"authenticated_roles must be a list of role names, got {roles!r}")
+    roles = roles_tuple(options.get("authenticated_roles"), "authenticated_roles")
     attributes = options.get("attributes")
     attributes_text(attributes)  # checks them
     resolved = Resolved(

@@ -321,7 +321,8 @@ class QueueEnqueueing:
         other processes sharing this system database, so an unknown name is not refused,
         and `app_version` stays unset unless given (the latest version runs it). The queue
         must exist. What the options leave unset comes from the caller's context
-        (`SetWorkflowID`, `SetEnqueueOptions`, `SetWorkflowTimeout`, attributes); inside a
+        (`SetWorkflowID`, `SetEnqueueOptions`, `SetWorkflowTimeout`, attributes,
+        `DBOSContextSetAuth`); inside a
         workflow it is recorded as a child of the caller."""
         return WorkflowHandle(enqueue_with_options(options, args, kwargs))
 
