@@ -248,6 +248,9 @@ def test_version_8_database_gains_the_batch_enqueue_notify_and_keeps_its_rows(
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DELETE FROM {prefix}dbos_migrations WHERE version >= 9")
+            # What version 10 adds, which a version-8 database lacks too.
+            conn.exec_driver_sql(f"DROP TABLE {prefix}application_versions")
+            conn.exec_driver_sql(f"DROP INDEX {prefix}workflow_status_forked_from_index")
             if not conn.exec_driver_sql(f"SELECT 1 FROM {prefix}dbos_migrations").first():
                 conn.exec_driver_sql(f"INSERT INTO {prefix}dbos_migrations (version) VALUES (8)")
             conn.exec_driver_sql(

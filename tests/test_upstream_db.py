@@ -339,6 +339,36 @@ def _next_tick_ms(url: str, name: str) -> int | None:
     return None if rows[0][0] is None else int(str(rows[0][0]))
 
 
+def test_upstream_application_versions_are_ours_after_the_conversion(
+    upstream_url: str, backend: str
+) -> None:
+    """Upstream's application versions carry over with their IDs, names and times: listed
+    here, the latest of them still the latest until a version launches here, and promotable
+    back by name; the kept-aside copy is gone."""
+    load(LATEST, backend, upstream_url)
+    columns = "version_id, version_name, version_timestamp, created_at, application_name"
+    theirs = query_system_sql(
+        upstream_url,
+        f"SELECT {columns} FROM {{prefix}}application_versions ORDER BY version_timestamp DESC",
+    )
+    assert theirs, "the fixture holds upstream's own application versions"
+    upstream_latest = str(theirs[0][1])
+    _launch(upstream_url, "v-after-upstream", pickle_opt_in=False)
+    listed = DBOS.list_application_versions()
+    assert [v["version_name"] for v in listed] == [
+        "v-after-upstream",
+        *(str(r[1]) for r in theirs),
+    ]
+    assert [tuple(v.values()) for v in listed[1:]] == [
+        (str(a), str(b), int(c), int(d), e) for a, b, c, d, e in theirs
+    ]
+    assert DBOS.get_latest_application_version()["version_name"] == "v-after-upstream"
+    DBOS.set_latest_application_version(upstream_latest)
+    assert DBOS.get_latest_application_version()["version_name"] == upstream_latest
+    assert _count(upstream_url, "application_versions") == len(theirs) + 1
+    assert "upstream_application_versions" not in _tables(upstream_url)
+
+
 def _count(url: str, table: str) -> int:
     return int(str(query_system_sql(url, f"SELECT COUNT(*) FROM {{prefix}}{table}")[0][0]))
 

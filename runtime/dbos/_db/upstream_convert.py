@@ -42,9 +42,9 @@ logger = logging.getLogger("dbos")
 CONVERTED_VERSION = 6
 
 # Upstream's tables that ours have counterparts of from a later migration (queues: 7,
-# schedules: 8), moved
-# aside with their rows at the conversion and carried into ours once the migration that makes
-# the counterpart has run (`carry_over`): upstream table -> (our table, its key).
+# schedules: 8, application versions: 10), moved aside with their rows at the conversion and
+# carried into ours once the migration that makes the counterpart has run (`carry_over`):
+# upstream table -> (our table, its key).
 KEPT_ASIDE = {
     "queues": ("queues", "name"),
     "workflow_schedules": ("workflow_schedules", "schedule_name"),

@@ -327,11 +327,15 @@ ORDER BY application_version, status
 """
 
 # A kept-aside upstream table's rows, into our table of the same purpose once a migration has
-# made it: the columns both have, rows whose key ours lacks.
+# made it: the columns both have, rows whose key ours lacks. A row that would break another of
+# our unique constraints is left out rather than failing the launch (upstream's application
+# versions are unique per application, ours per name: a name two applications registered
+# carries over once).
 CARRY_OVER: Final = """
 INSERT INTO {s}{target} ({columns})
 SELECT {columns} FROM {s}{aside} a
 WHERE NOT EXISTS (SELECT 1 FROM {s}{target} t WHERE t.{key} = a.{key})
+ON CONFLICT DO NOTHING
 """
 
 # Upstream's schedules, before they are carried into ours: upstream's table records no format
