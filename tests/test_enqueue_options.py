@@ -421,7 +421,7 @@ async def test_enqueue_options_on_a_started_workflow_are_refused(
     # The version stays allowed: it decides who may recover the workflow.
     with SetEnqueueOptions(app_version="pinned"), SetWorkflowID("opt-pinned"):
         DBOS.start_workflow(add, 1)
-    pinned = DBOS.get_workflow_status("opt-pinned")
+    pinned = await DBOS.get_workflow_status_async("opt-pinned")  # sync on a loop is refused
     assert pinned is not None and pinned.app_version == "pinned"
 
 

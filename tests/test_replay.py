@@ -516,6 +516,7 @@ def test_a_portable_workflow_exports_its_formats_and_replays(
         "rp_reserve",
         "DBOS.send",
         "DBOS.recv",
+        "DBOS.sleep",  # the recv's deadline, recorded with the message it took (as upstream)
         "DBOS.setEvent",
     ]
     [event] = history["events"]
@@ -530,7 +531,7 @@ def test_a_portable_workflow_exports_its_formats_and_replays(
     RAN.clear()
     [outcome] = replay(json.loads(json.dumps(history)))  # as read back from a file
     assert RAN == []
-    assert outcome.steps_replayed == 4 and outcome.ended_at is None
+    assert outcome.steps_replayed == 5 and outcome.ended_at is None  # the recv's deadline too
     # The arguments were read from the portable envelope (their row's format), the datetime
     # restored from the annotation as recovery restores it; the steps' values in their own.
     assert (
