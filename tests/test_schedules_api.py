@@ -189,7 +189,8 @@ def test_bad_definitions_are_refused_with_nothing_written(dbos: str) -> None:
         ({"schedule": "61 * * * *"}, "Invalid cron schedule"),
         ({"cron_timezone": "Fake/Zone"}, "Invalid timezone"),
         ({"workflow_fn": not_registered}, "is not registered"),
-        ({"workflow_fn": Tenant("t1").per_instance}, "Configured instance methods"),
+        # A name of its own per run: a second object under a taken (class, name) is refused.
+        ({"workflow_fn": Tenant(f"t1-{dbos}").per_instance}, "Configured instance methods"),
         ({"queue_name": "no-such-queue"}, "is not declared"),
         ({"schedule_name": ""}, "schedule_name must be a non-empty string"),
         ({"schedule_name": "taken"}, "already exists"),
