@@ -1,8 +1,9 @@
 """Async workflows run on the event loop that calls or starts them, as upstream's do: objects
 bound to the application's loop (an `asyncio.Event`, a client session made at start-up) work
 inside workflows and steps. Checkpoint writes never block that loop. A workflow whose loop stops
-under it (the program's `asyncio.run` returns) is not lost: the runtime finishes it. Recovery and
-queues still run async workflows on loops of the runtime's own."""
+under it (the program's `asyncio.run` returns) is not lost: the runtime finishes it. Queued and
+recovered async workflows run on the loop DBOS was launched on while it runs (as upstream's),
+else on loops of the runtime's own."""
 
 from __future__ import annotations
 
@@ -148,7 +149,9 @@ def test_a_workflow_whose_loop_stops_is_finished_by_the_runtime(launched: None) 
     assert steps.count("caller_loop_step") == 1  # the first step was not run again
 
 
-def test_queued_async_workflows_run_on_a_loop_of_the_runtime(launched: None) -> None:
+def test_queued_async_workflows_run_on_a_loop_of_the_runtime_without_a_launch_loop(
+    launched: None,
+) -> None:
     handle = queue.enqueue(caller_loop_two_steps, "queued")
     assert handle.get_result() == ["queued-1", "queued-2"]
     runtime_loop = loops["step:queued-1"]
@@ -261,3 +264,85 @@ def test_run_step_with_async_functions_and_from_async_code(launched: None) -> No
         return await handle.get_result()
 
     assert asyncio.run(start_a_step()) == "alone"
+
+
+@pytest.fixture
+def launched_on_loop(system_database_url: str) -> Iterator[None]:
+    """DBOS launched by the test itself, inside its own event loop (as a server's lifespan or
+    an async main launches it)."""
+    DBOS.destroy()
+    loops.clear()
+    shared.clear()
+    DBOS(config={"name": "test-app", "system_database_url": system_database_url})
+    yield
+    DBOS.destroy()
+
+
+def test_queued_async_workflows_run_on_the_loop_dbos_was_launched_on(
+    launched_on_loop: None,
+) -> None:
+    async def main() -> tuple[list[str], str, asyncio.AbstractEventLoop]:
+        DBOS.launch()
+        loop = asyncio.get_running_loop()
+        queued = await queue.enqueue_async(caller_loop_two_steps, "on-launch-loop")
+        # An Event of this loop, awaited by a queued workflow: it works only on this loop.
+        shared["event"] = asyncio.Event()
+        waiter = await queue.enqueue_async(caller_loop_waiter, "gated")
+        await asyncio.sleep(0.2)
+        shared["event"].set()
+        return await queued.get_result(), await waiter.get_result(), loop
+
+    steps, woken, launch_loop = asyncio.run(main())
+    assert steps == ["on-launch-loop-1", "on-launch-loop-2"]
+    assert woken == "woken:gated"
+    assert loops["workflow:gated"] is launch_loop
+    assert loops["step:on-launch-loop-1"] is launch_loop
+
+
+def test_a_queued_workflow_whose_launch_loop_closes_is_finished_on_a_thread(
+    launched_on_loop: None,
+) -> None:
+    async def main() -> None:
+        DBOS.launch()
+        with SetWorkflowID("queued-orphan"):
+            await queue.enqueue_async(caller_loop_outliver)
+        for _ in range(100):  # until it has run its first step on this loop
+            if "step:before" in loops:
+                break
+            await asyncio.sleep(0.05)
+        assert loops["step:before"] is asyncio.get_running_loop()
+
+    asyncio.run(main())  # the loop closes with the workflow waiting for a message
+    DBOS.send("queued-orphan", "hello", "go")
+    assert DBOS.retrieve_workflow("queued-orphan").get_result() == "got hello"
+    steps = [s["function_name"] for s in DBOS.list_workflow_steps("queued-orphan")]
+    assert steps.count("caller_loop_step") == 1  # the first step was not run again
+
+
+@DBOS.workflow()
+async def caller_loop_event_waiter() -> str:
+    loops["workflow:event"] = asyncio.get_running_loop()
+    await shared["event"].wait()  # no timer of its own: nothing else wakes its loop
+    return "woken"
+
+
+def test_an_event_set_from_the_applications_loop_wakes_a_queued_workflow(
+    launched: None,
+) -> None:
+    """Launched outside any loop, a queued workflow runs on a loop of its own; an Event the
+    application sets from its loop (not thread-safe, but upstream's shared loop tolerates it)
+    still wakes it."""
+
+    async def main() -> str:
+        shared["event"] = asyncio.Event()
+        handle = await queue.enqueue_async(caller_loop_event_waiter)
+        for _ in range(200):
+            if "workflow:event" in loops:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # it is waiting on the Event by now
+        shared["event"].set()
+        return await asyncio.wait_for(handle.get_result(), 30)
+
+    assert asyncio.run(main()) == "woken"
+    assert loops["workflow:event"].is_closed()  # it ran on a loop of the runtime's own

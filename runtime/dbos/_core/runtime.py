@@ -6,10 +6,12 @@ database reaches it through `get_runtime()`, which names the missing call when t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
 import uuid
+from asyncio import events as asyncio_events
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -73,6 +75,9 @@ class Runtime:
         # Blocking work handed off by async code (checkpoints, reads of waiters): a bounded
         # pool, so a thousand async waiters cost a few threads, not one each.
         self.io_pool = DaemonPool(ASYNC_IO_THREADS, name="dbos-async-io")
+        # The event loop DBOS.launch() was called on, if any (a server's, an async main's):
+        # recovered and dequeued async workflows run on it while it runs (`running.py`).
+        self.app_loop: asyncio.AbstractEventLoop | None = None
         self.active: dict[str, WorkflowContext] = {}
         self.active_lock = threading.Lock()
         self.deadlines: DeadlineSink | None = None
@@ -89,6 +94,16 @@ class Runtime:
         # survivors can tell which process held a workflow that was left PENDING.
         self.instance_id = uuid.uuid4().hex[:16]
         self.sysdb.wake = self.waiters.fire
+
+    def running_app_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The application's event loop while it runs and is not this thread's (a body sent
+        to it from its own thread would wait on itself)."""
+        loop = self.app_loop
+        if loop is None or loop.is_closed() or not loop.is_running():
+            return None
+        if asyncio_events._get_running_loop() is loop:
+            return None
+        return loop
 
     def abandon(self, workflow_id: str, owner: str, reason: str) -> None:
         """This execution stopped because the database was unreachable: it stays PENDING under

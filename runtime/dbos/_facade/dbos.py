@@ -4,10 +4,12 @@ workflow control). Its members are class-level so they work before and after `DB
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
 import logging
 import threading
+from asyncio import events as asyncio_events
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, TypeVar, overload
 
@@ -152,10 +154,10 @@ class DBOS(
         """Launch on the app's startup and destroy on its shutdown (each time it serves)."""
         from .fastapi import install_lifespan
 
-        def launch() -> None:
+        def launch(server_loop: asyncio.AbstractEventLoop) -> None:
             instance = cls._instance or DBOS(config=config)
             if not instance._launched:
-                cls.launch()
+                cls._launch(server_loop)
 
         install_lifespan(app, launch, cls.destroy)
 
@@ -206,6 +208,13 @@ class DBOS(
     @classmethod
     def launch(cls) -> None:
         """Open (creating or migrating) the system database and recover pending workflows."""
+        cls._launch(asyncio_events._get_running_loop())
+
+    @classmethod
+    def _launch(cls, app_loop: asyncio.AbstractEventLoop | None) -> None:
+        """`launch`, with the application's event loop if it has one (the loop launch was
+        called on, or a server's loop when a worker thread launches for it): queued and
+        recovered async workflows run on it while it runs."""
         instance = cls._require_instance()
         with cls._lock:
             if instance._launched:
@@ -235,6 +244,7 @@ class DBOS(
                 app_db=app_db,
                 patching=bool(config.get("enable_patching")),
             )
+            runtime.app_loop = app_loop
             try:
                 startup.start(runtime, config, instance._listen)
             except BaseException:

@@ -17,8 +17,14 @@ from typing import Any
 from .._error import DBOSNotAuthorizedError
 
 
-def install_lifespan(app: Any, launch: Callable[[], None], destroy: Callable[[], None]) -> None:
-    """Install DBOS on the app: its lifespan, and the 403 answer for an unauthorized user."""
+def install_lifespan(
+    app: Any,
+    launch: Callable[[asyncio.AbstractEventLoop], None],
+    destroy: Callable[[], None],
+) -> None:
+    """Install DBOS on the app: its lifespan, and the 403 answer for an unauthorized user.
+    Launch runs on a worker thread (it opens and migrates a database: the server's loop keeps
+    serving) and is told the server's loop, which queued async workflows then run on."""
     router = getattr(app, "router", None)
     original = getattr(router, "lifespan_context", None)
     if router is None or original is None:
@@ -28,7 +34,7 @@ def install_lifespan(app: Any, launch: Callable[[], None], destroy: Callable[[],
 
     @asynccontextmanager
     async def lifespan(running_app: Any) -> AsyncIterator[Any]:
-        await asyncio.to_thread(launch)
+        await asyncio.to_thread(launch, asyncio.get_running_loop())
         try:
             user_lifespan: AbstractAsyncContextManager[Any] = original(running_app)
             async with user_lifespan as state:
