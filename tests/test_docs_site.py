@@ -90,3 +90,12 @@ def test_every_testing_name_has_an_entry(site: Path) -> None:
     anchors = _anchors(site, "testing")
     missing = [n for n in dbos.testing.__all__ if f"dbos.testing.{n}" not in anchors]
     assert not missing, missing
+
+
+def test_every_rule_has_its_page_linked_from_the_index(site: Path) -> None:
+    from dbos_lint.catalogue import RULES
+
+    index = (site / "rules" / "index.html").read_text(encoding="utf-8")
+    for code, rule in RULES.items():
+        page = (site / "rules" / code / "index.html").read_text(encoding="utf-8")
+        assert rule.name in page and f'href="{code}/"' in index, code

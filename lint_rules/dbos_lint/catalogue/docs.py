@@ -56,6 +56,12 @@ def _markdown_rule(rule: Rule) -> str:
     return "\n".join(lines)
 
 
+def rule_page(rule: Rule) -> str:
+    """One rule as a page of its own (the docs site's ``rules/CODE`` page, one per rule as
+    ruff's site has): its docs/rules.md section, under a page title."""
+    return "# " + _markdown_rule(rule).removeprefix("## ")
+
+
 def render_markdown() -> str:
     header = [
         "# dbos-compile rules",
