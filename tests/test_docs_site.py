@@ -101,3 +101,17 @@ def test_every_rule_has_its_page_linked_from_the_index(site: Path) -> None:
     for code, rule in RULES.items():
         page = (site / "rules" / code / "index.html").read_text(encoding="utf-8")
         assert rule.name in page and f'href="{code}/"' in index, code
+
+
+def test_the_readmes_links_into_the_docs_resolve() -> None:
+    """The README links into docs/ by relative path (GitHub renders them); every one names a
+    file that exists, and a heading of it where it names one."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\((docs/[^)#\s]+)(?:#([\w-]+))?\)", readme)
+    for path, anchor in links:
+        target = REPO / path
+        assert target.is_file(), f"README links {path}, which does not exist"
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", target.read_text(encoding="utf-8"), re.MULTILINE)
+            slugs = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-") for h in headings}
+            assert anchor in slugs, f"README links {path}#{anchor}: no such heading"
