@@ -37,7 +37,7 @@ def upstream_url(system_database_url: str) -> Iterator[str]:
 
 def _in_flight_version(url: str) -> str:
     """The application version upstream's in-flight work belongs to (`dbos migrate` reports
-    it; the README tells a migrating team to pin it)."""
+    it; docs/upstream/moving.md tells a migrating team to pin it)."""
     rows = query_system_sql(
         url,
         "SELECT application_version FROM {prefix}workflow_status "

@@ -71,7 +71,7 @@ def test_a_workflow_crashed_in_one_mode_is_recovered_by_the_other(
 ) -> None:
     modes = _modes(built)
     # Compiled code's version is its durable shapes', decorated code's its source's: an app
-    # switching modes pins application_version for the switch (the README says so).
+    # switching modes pins application_version for the switch (docs/checker/safe-deploys.md).
     _shop(modes[crashed], "start", "order-1", system_database_url, tmp_path, "v1")
     first = _marks(tmp_path, "price-cake")
     assert len(first) == 1 and _marks(tmp_path, "after-sleep") == []
