@@ -71,6 +71,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "through_pgbouncer: also run on PostgreSQL through a transaction-mode PgBouncer"
     )
+    config.addinivalue_line(
+        "markers", "postgres_only: a PostgreSQL feature (NOTIFY ...): not run on SQLite at all"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -79,7 +82,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames:
         return
     chosen = BACKENDS
-    if metafunc.definition.get_closest_marker("through_pgbouncer"):
+    if metafunc.definition.get_closest_marker("postgres_only"):
+        chosen = ("postgres",)
+    elif metafunc.definition.get_closest_marker("through_pgbouncer"):
         chosen = (*BACKENDS, "pgbouncer")
     metafunc.parametrize("backend", chosen, ids=chosen, indirect=True)
 

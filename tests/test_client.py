@@ -322,14 +322,13 @@ def test_a_batchs_plain_arguments_are_stored_as_one_enqueue_stores_them(
     assert plain_inputs(args, {"k": 1}) is None
 
 
+@pytest.mark.postgres_only
 def test_a_batch_enqueue_wakes_other_processes_once_and_single_enqueues_still_do(
-    client: DBOSClient, system_database_url: str, backend: str
+    client: DBOSClient, system_database_url: str
 ) -> None:
     """PostgreSQL: a batch's rows leave their wake-up to the batch, which sends its queue's
     NOTIFY (delivered at commit, as the trigger's); the trigger stands aside only inside the
     batch's transaction, so a later enqueue on the same pooled connection notifies again."""
-    if backend != "postgres":
-        pytest.skip("NOTIFY is PostgreSQL's; SQLite's waiters poll the file")
     import psycopg
     from sqlalchemy.engine import make_url
 
