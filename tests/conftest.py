@@ -140,14 +140,19 @@ def throwaway_database_url(server_url: str) -> Iterator[str]:
         drop_database(server_url, database)
 
 
-def _require_postgres(request: pytest.FixtureRequest) -> str:
-    server_url: str | None = request.getfixturevalue("postgres_server_url")
+def postgres_or_skip(server_url: str | None) -> str:
+    """The PostgreSQL server's URL, or a skip that says how to get one (outside CI only: in
+    CI the session fixture fails instead of answering None)."""
     if server_url is None:
         pytest.skip(
             "PostgreSQL unavailable: no server binaries in /usr/lib/postgresql/*/bin and "
             f"${POSTGRES_URL_ENV} not set (apt-get install postgresql to run these)"
         )
     return server_url
+
+
+def _require_postgres(request: pytest.FixtureRequest) -> str:
+    return postgres_or_skip(request.getfixturevalue("postgres_server_url"))
 
 
 # --------------------------------------------------------------------------- fixtures

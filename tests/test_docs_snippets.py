@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import throwaway_database_url
+from conftest import postgres_or_skip, throwaway_database_url
 
 REPO = Path(__file__).resolve().parent.parent
 # docs/rules.md is generated from the checker's catalogue: its blocks are the rules' examples of
@@ -201,12 +201,11 @@ def test_snippet_runs_on_sqlite(snippet: Snippet, sqlite_outcomes: dict[str, Out
 # --------------------------------------------------------------------------- PostgreSQL half
 @pytest.fixture(scope="module")
 def postgres_outcomes(postgres_server_url: str | None) -> Iterator[dict[str, Outcome]]:
-    if postgres_server_url is None:
-        pytest.skip("PostgreSQL unavailable (apt-get install postgresql to run these)")
+    server_url = postgres_or_skip(postgres_server_url)
     with ExitStack() as databases:
         jobs = []
         for snippet in _of("needs-postgres"):
-            url = databases.enter_context(throwaway_database_url(postgres_server_url))
+            url = databases.enter_context(throwaway_database_url(server_url))
             jobs.append((snippet, {"DBOS_SYSTEM_DATABASE_URL": url}))
         yield _run_all(jobs)
 

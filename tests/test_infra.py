@@ -20,6 +20,7 @@ from conftest import (
     POSTGRES_URL_ENV,
     admin_conninfo,
     database_exists,
+    postgres_or_skip,
     throwaway_database_url,
 )
 from pg_cluster import ThrowawayCluster, find_pg_bindir, sweep_stale_dirs
@@ -35,9 +36,7 @@ needs_pg_binaries = pytest.mark.skipif(
 
 
 def _server(postgres_server_url: str | None) -> str:
-    if postgres_server_url is None:
-        pytest.skip("PostgreSQL unavailable")
-    return postgres_server_url
+    return postgres_or_skip(postgres_server_url)
 
 
 def _process_gone(pid: int) -> bool:

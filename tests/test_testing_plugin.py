@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import database_exists
+from conftest import database_exists, postgres_or_skip
 
 import dbos.testing.pytest_plugin as plugin
 
@@ -106,10 +106,7 @@ def test_fixtures_need_only_the_installed_package(tmp_path: Path) -> None:
 def test_the_postgres_fixture_uses_a_fresh_database_and_drops_it(
     tmp_path: Path, postgres_server_url: str | None
 ) -> None:
-    if postgres_server_url is None:  # the one skip the project's suite allows (see conftest)
-        import pytest
-
-        pytest.skip("PostgreSQL unavailable")
+    postgres_or_skip(postgres_server_url)
     folder = user_project(tmp_path)
     name_file = tmp_path / "database-name"
     done = run_user_suite(
