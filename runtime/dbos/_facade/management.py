@@ -15,20 +15,10 @@ from .._core import results as _results
 from .._core import statuses as _statuses
 from .._core.aio import durable_asyncio_wait
 from .._core.filters import ListingArgs, to_filter
-from .._core.handles import WorkflowHandle, WorkflowHandleAsync
+from .._core.handles import WorkflowHandle
 from .._status import StepInfo, WorkflowStatus
 from .operations import Caller, async_operation, operation
-
-
-def _handle(caller: Caller, workflow_id: Any, *_call: Any, **_kw: Any) -> WorkflowHandle[Any]:
-    return WorkflowHandle(str(workflow_id), runtime=caller.handle_runtime())
-
-
-def _async_handle(
-    caller: Caller, workflow_id: Any, *_call: Any, **_kw: Any
-) -> WorkflowHandleAsync[Any]:
-    return WorkflowHandleAsync(_handle(caller, workflow_id))
-
+from .presenters import as_async_handle, as_async_handles, as_handle, as_handles
 
 # ------------------------------------------------------------------ status and results
 
@@ -50,10 +40,10 @@ def _get_result(caller: Caller, workflow_id: str) -> Any:
 @async_operation(None)
 async def _get_result_async(caller: Caller, workflow_id: str) -> Any:
     """`get_result`, awaited without holding a thread."""
-    return await _async_handle(caller, workflow_id).get_result()
+    return await as_async_handle(caller, workflow_id).get_result()
 
 
-@operation(None, present=_handle)
+@operation(None, present=as_handle)
 def _retrieve_workflow(caller: Caller, workflow_id: str, existing_workflow: bool = True) -> str:
     """A handle on the workflow; with `existing_workflow` an unknown ID is an error."""
     return _control.retrieve_workflow(
@@ -156,7 +146,7 @@ def _cancel_workflows(
         _control.cancel_workflow(workflow_id, cancel_children, runtime=caller.runtime)
 
 
-@operation("DBOS.resumeWorkflow", present=_handle)
+@operation("DBOS.resumeWorkflow", present=as_handle)
 def _resume_workflow(caller: Caller, workflow_id: str, *, queue_name: str | None = None) -> str:
     """Restart a cancelled, dead-lettered or stuck workflow from its last completed step; with
     `queue_name`, on that queue (under its limits)."""
@@ -165,19 +155,7 @@ def _resume_workflow(caller: Caller, workflow_id: str, *, queue_name: str | None
     ).workflow_id
 
 
-def _handles(
-    caller: Caller, workflow_ids: Any, *_call: Any, **_kw: Any
-) -> list[WorkflowHandle[Any]]:
-    return [_handle(caller, workflow_id) for workflow_id in workflow_ids]
-
-
-def _async_handles(
-    caller: Caller, workflow_ids: Any, *_call: Any, **_kw: Any
-) -> list[WorkflowHandleAsync[Any]]:
-    return [_async_handle(caller, workflow_id) for workflow_id in workflow_ids]
-
-
-@operation("DBOS.resumeWorkflows", present=_handles)
+@operation("DBOS.resumeWorkflows", present=as_handles)
 def _resume_workflows(
     caller: Caller, workflow_ids: Sequence[str], *, queue_name: str | None = None
 ) -> list[str]:
@@ -193,7 +171,7 @@ def _resume_workflows(
     ]
 
 
-@operation("DBOS.forkWorkflow", present=_handle)
+@operation("DBOS.forkWorkflow", present=as_handle)
 def _fork_workflow(
     caller: Caller,
     workflow_id: str,
@@ -260,7 +238,7 @@ class Management:
     get_result = _get_result
     get_result_async = _get_result_async
     retrieve_workflow = _retrieve_workflow
-    retrieve_workflow_async = _retrieve_workflow.asynchronous(present=_async_handle)
+    retrieve_workflow_async = _retrieve_workflow.asynchronous(present=as_async_handle)
 
     list_workflows = _list_workflows
     list_workflows_async = _list_workflows.asynchronous()
@@ -274,11 +252,11 @@ class Management:
     cancel_workflows = _cancel_workflows
     cancel_workflows_async = _cancel_workflows.asynchronous()
     resume_workflow = _resume_workflow
-    resume_workflow_async = _resume_workflow.asynchronous(present=_async_handle)
+    resume_workflow_async = _resume_workflow.asynchronous(present=as_async_handle)
     resume_workflows = _resume_workflows
-    resume_workflows_async = _resume_workflows.asynchronous(present=_async_handles)
+    resume_workflows_async = _resume_workflows.asynchronous(present=as_async_handles)
     fork_workflow = _fork_workflow
-    fork_workflow_async = _fork_workflow.asynchronous(present=_async_handle)
+    fork_workflow_async = _fork_workflow.asynchronous(present=as_async_handle)
     delete_workflow = _delete_workflow
     delete_workflow_async = _delete_workflow.asynchronous()
     delete_workflows = _delete_workflows

@@ -19,7 +19,6 @@ from typing import Any, TypedDict
 
 from .._core import schedules as _schedules
 from .._core.checkpoint import active_workflow, run_step
-from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.runtime import Runtime, get_runtime
 from .._core.schedule_ticks import (
     DEFAULT_MAX_BACKFILL_TICKS,
@@ -37,6 +36,7 @@ from .._registry import registry as _registry
 from .._registry.registry import FunctionInfo
 from .._status import WorkflowSchedule
 from .operations import Caller, operation
+from .presenters import as_async_handle, as_async_handles, as_handle, as_handles
 
 ScheduledWorkflow = (
     Callable[[datetime, Any], None] | Callable[[datetime, Any], Coroutine[Any, Any, None]]
@@ -120,26 +120,6 @@ def _workflow_of(workflow_fn: Any) -> tuple[str, str | None]:
             "decorated with @DBOS.dbos_class(): its ticks could not find the class"
         )
     return info.name, class_name
-
-
-def _handles(caller: Caller, ids: Any, *_call: Any, **_kw: Any) -> list[WorkflowHandle[Any]]:
-    return [WorkflowHandle(i, runtime=caller.handle_runtime()) for i in ids]
-
-
-def _async_handles(
-    caller: Caller, ids: Any, *_call: Any, **_kw: Any
-) -> list[WorkflowHandleAsync[Any]]:
-    return [WorkflowHandleAsync(h) for h in _handles(caller, ids)]
-
-
-def _handle(caller: Caller, workflow_id: Any, *_call: Any, **_kw: Any) -> WorkflowHandle[Any]:
-    return WorkflowHandle(str(workflow_id), runtime=caller.handle_runtime())
-
-
-def _async_handle(
-    caller: Caller, workflow_id: Any, *_call: Any, **_kw: Any
-) -> WorkflowHandleAsync[Any]:
-    return WorkflowHandleAsync(_handle(caller, workflow_id))
 
 
 # ------------------------------------------------------------------ creating
@@ -335,7 +315,7 @@ def _delete_schedule(caller: Caller, name: str) -> None:
 # ------------------------------------------------------------------ running now
 
 
-@operation(None, present=_handle)
+@operation(None, present=as_handle)
 def _trigger_schedule(caller: Caller, schedule_name: str) -> str:
     """Start one run of the schedule now (workflow `sched-<name>-trigger-<now>`), whatever its
     cron or pause; a handle on it."""
@@ -363,7 +343,7 @@ def _backfill(record: dict[str, Any], start: str, end: str, max_ticks: int) -> i
 _decorators.workflow(name=BACKFILL_WORKFLOW)(_backfill)
 
 
-@operation(None, present=_handles)
+@operation(None, present=as_handles)
 def _backfill_schedule(
     caller: Caller,
     schedule_name: str,
@@ -411,9 +391,9 @@ class ScheduleManagement:
     delete_schedule = _delete_schedule
     delete_schedule_async = _delete_schedule.asynchronous()
     trigger_schedule = _trigger_schedule
-    trigger_schedule_async = _trigger_schedule.asynchronous(present=_async_handle)
+    trigger_schedule_async = _trigger_schedule.asynchronous(present=as_async_handle)
     backfill_schedule = _backfill_schedule
-    backfill_schedule_async = _backfill_schedule.asynchronous(present=_async_handles)
+    backfill_schedule_async = _backfill_schedule.asynchronous(present=as_async_handles)
 
 
 class Schedules(ScheduleManagement):
