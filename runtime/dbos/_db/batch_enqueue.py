@@ -136,12 +136,6 @@ _MAX_PAYLOAD_BYTES = 7900
 
 
 class BatchEnqueueStore(WorkflowStore):
-    def _insert_sql(self, row: Mapping[str, Any]) -> str:
-        """A row joining a partition of a partitioned queue takes its fair round."""
-        if row.get("partitioned") and row.get("queue_partition_key") is not None:
-            return self.sql.INSERT_PARTITIONED_WORKFLOW
-        return self.sql.INSERT_WORKFLOW
-
     def enqueue_many(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert many ENQUEUED rows in one transaction (all, or on a duplicate deduplication
         ID none); how many were new. Retried whole after a lost connection: rows already in

@@ -46,9 +46,8 @@ class CallerWrites(WorkflowStore):
         exists already. A taken deduplication ID raises Deduplicated (on PostgreSQL the
         caller's transaction is then aborted, as for any failed statement in it)."""
         require_storable_fields(row, WORKFLOW_ROW_NAMES)
-        sql = self.sql.INSERT_PARTITIONED_WORKFLOW if row.get("partitioned") else None
         try:
-            cursor.execute(sql or self.sql.INSERT_WORKFLOW, dict(row))
+            cursor.execute(self._insert_sql(row), dict(row))
         except Exception as exc:
             if is_dedup_violation(exc):
                 raise Deduplicated(row["deduplication_id"]) from exc

@@ -39,6 +39,13 @@ class WorkflowStore(Connections):
             return True
         return self.created_by(row)
 
+    def _insert_sql(self, row: Mapping[str, Any]) -> str:
+        """The INSERT of a new row: one joining a partition of a partitioned queue takes its
+        fair round (every enqueue path asks here)."""
+        if row.get("partitioned") and row.get("queue_partition_key") is not None:
+            return self.sql.INSERT_PARTITIONED_WORKFLOW
+        return self.sql.INSERT_WORKFLOW
+
     def created_by(self, row: Mapping[str, Any]) -> bool:
         found = self.fetchone(self.sql.SELECT_CREATED, {"workflow_uuid": row["workflow_uuid"]})
         return found is not None and tuple(found) == (row["name"], row["now"], row["owner_xid"])
