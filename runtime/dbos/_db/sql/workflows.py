@@ -4,43 +4,40 @@ from __future__ import annotations
 
 from typing import Final
 
-INSERT_WORKFLOW: Final = """
-INSERT INTO {s}workflow_status (
+# The columns of a new workflow row, and the values a row mapping gives them (`now` is its
+# created_at and updated_at; a new row is never a fork's): every INSERT and COPY below.
+_NEW_ROW_COLUMNS: Final = """
     workflow_uuid, status, name, class_name, config_name, inputs, serialization,
     executor_id, application_version, created_at, updated_at, recovery_attempts, owner_xid,
     workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
     authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
     deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
     debounce_deadline_epoch_ms, trace_context, attributes
-) VALUES (
+"""
+_NEW_ROW_VALUES: Final = """
     :workflow_uuid, :status, :name, :class_name, :config_name, :inputs, :serialization,
     :executor_id, :application_version, :now, :now, :recovery_attempts, :owner_xid,
     :workflow_timeout_ms, :workflow_deadline_epoch_ms, :parent_workflow_id, :queue_name,
     :authenticated_user, :authenticated_roles, :assumed_role, :priority, false, :forked_from,
     :deduplication_id, :queue_partition_key, :started_at_epoch_ms, :delay_until_epoch_ms,
     :debounce_deadline_epoch_ms, :trace_context, :attributes
-) ON CONFLICT (workflow_uuid) DO NOTHING
 """
+
+INSERT_WORKFLOW: Final = (
+    "INSERT INTO {s}workflow_status (" + _NEW_ROW_COLUMNS + ") VALUES (" + _NEW_ROW_VALUES + ")"
+    " ON CONFLICT (workflow_uuid) DO NOTHING"
+)
 
 # A workflow joining a partition of a partitioned queue takes its fair round: one after its
 # partition's last queued row (same priority), or one after the queue's lowest queued round
 # when its partition has nothing queued, so a new tenant is served within a round, not after
 # every backlog queued before it. Two index probes (partition_queued_index, enqueued_index).
-INSERT_PARTITIONED_WORKFLOW: Final = """
-INSERT INTO {s}workflow_status (
-    workflow_uuid, status, name, class_name, config_name, inputs, serialization,
-    executor_id, application_version, created_at, updated_at, recovery_attempts, owner_xid,
-    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
-    authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
-    deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
-    debounce_deadline_epoch_ms, trace_context, attributes, partition_round
-) VALUES (
-    :workflow_uuid, :status, :name, :class_name, :config_name, :inputs, :serialization,
-    :executor_id, :application_version, :now, :now, :recovery_attempts, :owner_xid,
-    :workflow_timeout_ms, :workflow_deadline_epoch_ms, :parent_workflow_id, :queue_name,
-    :authenticated_user, :authenticated_roles, :assumed_role, :priority, false, :forked_from,
-    :deduplication_id, :queue_partition_key, :started_at_epoch_ms, :delay_until_epoch_ms,
-    :debounce_deadline_epoch_ms, :trace_context, :attributes,
+INSERT_PARTITIONED_WORKFLOW: Final = (
+    "INSERT INTO {s}workflow_status ("
+    + _NEW_ROW_COLUMNS
+    + ", partition_round) VALUES ("
+    + _NEW_ROW_VALUES
+    + """,
     COALESCE(
         (SELECT max(p.partition_round) FROM {s}workflow_status p
          WHERE p.queue_name = :queue_name AND p.queue_partition_key = :queue_partition_key
@@ -51,18 +48,14 @@ INSERT INTO {s}workflow_status (
         0) + 1
 ) ON CONFLICT (workflow_uuid) DO NOTHING
 """
+)
 
 # PostgreSQL, `enqueue_many`: every row in one statement, a parameter per column (an array of
 # the rows' values), so its size and cost of parsing do not grow with the batch.
-INSERT_WORKFLOWS_UNNEST: Final = """
-INSERT INTO {s}workflow_status (
-    workflow_uuid, status, name, class_name, config_name, inputs, serialization,
-    executor_id, application_version, created_at, updated_at, recovery_attempts, owner_xid,
-    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
-    authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
-    deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
-    debounce_deadline_epoch_ms, trace_context, attributes
-)
+INSERT_WORKFLOWS_UNNEST: Final = (
+    "INSERT INTO {s}workflow_status ("
+    + _NEW_ROW_COLUMNS
+    + """)
 SELECT
     u.workflow_uuid, u.status, u.name, u.class_name, u.config_name, u.inputs, u.serialization,
     u.executor_id, u.application_version, u.now, u.now, u.recovery_attempts, u.owner_xid,
@@ -109,6 +102,7 @@ FROM unnest(
 )
 ON CONFLICT (workflow_uuid) DO NOTHING
 """
+)
 
 # PostgreSQL, `enqueue_many`'s first try: the batch streamed in binary COPY format (no SQL to
 # parse, no text arrays to build and escape), the same columns as `INSERT_WORKFLOWS_UNNEST`
@@ -116,16 +110,9 @@ ON CONFLICT (workflow_uuid) DO NOTHING
 # a batch meeting a workflow ID already in the table (a retry after a lost commit, or a
 # caller's own ID) is rolled back and written again by `INSERT_WORKFLOWS_UNNEST`, which skips
 # such rows, so what is written is the same either way.
-COPY_WORKFLOWS: Final = """
-COPY {s}workflow_status (
-    workflow_uuid, status, name, class_name, config_name, inputs, serialization,
-    executor_id, application_version, created_at, updated_at, recovery_attempts, owner_xid,
-    workflow_timeout_ms, workflow_deadline_epoch_ms, parent_workflow_id, queue_name,
-    authenticated_user, authenticated_roles, assumed_role, priority, was_forked_from, forked_from,
-    deduplication_id, queue_partition_key, started_at_epoch_ms, delay_until_epoch_ms,
-    debounce_deadline_epoch_ms, trace_context, attributes
-) FROM STDIN (FORMAT BINARY)
-"""
+COPY_WORKFLOWS: Final = (
+    "COPY {s}workflow_status (" + _NEW_ROW_COLUMNS + ") FROM STDIN (FORMAT BINARY)"
+)
 
 # Around `COPY_WORKFLOWS`: the rows' own wake-up trigger stands aside for this transaction
 # (see `triggers.BATCH_SETTING`), and the batch sends its queue's one NOTIFY itself, delivered
