@@ -53,42 +53,14 @@ _UNNEST_COLUMNS = (
 )
 
 
-# `sql.COPY_WORKFLOWS`'s columns as the rows name them (`now` is created_at and updated_at;
-# was_forked_from is always false), and their PostgreSQL types (binary COPY sends each
-# value in its column's own binary format).
-_COPY_COLUMNS = (
-    "workflow_uuid",
-    "status",
-    "name",
-    "class_name",
-    "config_name",
-    "inputs",
-    "serialization",
-    "executor_id",
-    "application_version",
-    "now",
-    "now",
-    "recovery_attempts",
-    "owner_xid",
-    "workflow_timeout_ms",
-    "workflow_deadline_epoch_ms",
-    "parent_workflow_id",
-    "queue_name",
-    "authenticated_user",
-    "authenticated_roles",
-    "assumed_role",
-    "priority",
-)
-_COPY_COLUMNS_AFTER = (  # after was_forked_from, which the rows do not carry (always false)
-    "forked_from",
-    "deduplication_id",
-    "queue_partition_key",
-    "started_at_epoch_ms",
-    "delay_until_epoch_ms",
-    "debounce_deadline_epoch_ms",
-    "trace_context",
-    "attributes",
-)
+# `sql.COPY_WORKFLOWS`'s columns as the rows name them: the UNNEST columns with `now` twice
+# (created_at and updated_at) and, after priority, was_forked_from, which the rows do not carry
+# (always false: written between the two parts). Their PostgreSQL types follow (binary COPY
+# sends each value in its column's own binary format).
+_NOW = _UNNEST_COLUMNS.index("now")
+_PRIORITY = _UNNEST_COLUMNS.index("priority")
+_COPY_COLUMNS = (*_UNNEST_COLUMNS[: _NOW + 1], "now", *_UNNEST_COLUMNS[_NOW + 1 : _PRIORITY + 1])
+_COPY_COLUMNS_AFTER = _UNNEST_COLUMNS[_PRIORITY + 1 :]
 _COPY_TYPES = [
     *["text"] * 9,  # workflow_uuid .. application_version
     "int8",  # created_at
