@@ -28,6 +28,11 @@ class DaemonPool:
         self._threads = 0
         self._idle = 0
         self._closed = False
+        # Tasks submitted and not yet returned, and the pool's thread idents: a virtual clock
+        # (dbos.testing.time_skipping) tells from them whether some task is not yet (or no
+        # longer) a registered workflow, i.e. busy. Both kept under the lock taken anyway.
+        self._outstanding = 0
+        self._idents: set[int] = set()
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         future: Future[R] = Future()
@@ -35,6 +40,7 @@ class DaemonPool:
             if self._closed:
                 raise RuntimeError("DBOS has been destroyed: cannot start more work")
             self._work.put((future, fn, args))
+            self._outstanding += 1
             if self._idle == 0 and self._threads < self.max_threads:
                 self._threads += 1
                 threading.Thread(
@@ -45,6 +51,8 @@ class DaemonPool:
         return future
 
     def _worker(self) -> None:
+        with self._lock:
+            self._idents.add(threading.get_ident())
         while True:
             item = self._work.get()
             if item is _STOP:
@@ -57,6 +65,12 @@ class DaemonPool:
                     future.set_exception(exc)
             with self._lock:
                 self._idle += 1
+                self._outstanding -= 1
+
+    def load(self) -> tuple[int, frozenset[int]]:
+        """How many tasks are submitted and not yet returned, and the pool's thread idents."""
+        with self._lock:
+            return self._outstanding, frozenset(self._idents)
 
     def shutdown(self) -> None:
         with self._lock:

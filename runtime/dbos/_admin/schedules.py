@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from .._clock import real_now_ms
 from .._core import schedules as _schedules
 from .._core.schedule_ticks import (
     DEFAULT_MAX_BACKFILL_TICKS,
@@ -22,7 +23,6 @@ from .._core.schedule_ticks import (
     plan_backfill,
     trigger,
 )
-from .._db.records import now_ms
 from .._db.schedule_store import ScheduleFilter, ScheduleRecord
 from .._error import DBOSException
 from .connect import AdminError, AdminSession, NotFound, first_line
@@ -35,7 +35,7 @@ T = TypeVar("T")
 
 def _live_workflows(s: AdminSession) -> tuple[int, set[str]]:
     """How many processes are alive, and the workflows any of them registered."""
-    cutoff = now_ms() - LIVE_WITHIN_MS
+    cutoff = real_now_ms() - LIVE_WITHIN_MS  # heartbeats are real time
     alive = 0
     names: set[str] = set()
     for _instance, heartbeat_at, workflow_names in s.sysdb.executor_workflow_names():

@@ -41,6 +41,8 @@ class WorkflowContext:
     serializer: Serializer | None = None
     # An async body's own task: code in tasks it starts (asyncio.gather) runs concurrently.
     task: Any = None
+    # The thread that registered it (a pool thread, or the caller's for a direct call).
+    thread: int = field(default_factory=threading.get_ident)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cancel(self) -> None:

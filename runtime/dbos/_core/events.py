@@ -10,10 +10,10 @@ setting the key: no value can come any more.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import _clock
 from .._db.records import EVENT, FINAL, now_ms
 from .._error import DBOSException
 from .checkpoint import (
@@ -95,7 +95,7 @@ class GetEvent(BlockingCall):
         self.ctx = ctx = active_workflow() if runtime is None else None
         self.started_at = now_ms()
         if ctx is None:
-            self.deadline = time.time() + max(timeout_seconds, 0.0)
+            self.deadline = _clock.now() + max(timeout_seconds, 0.0)
             return
         self.step_id = ctx.take_step_id()
         self.sleep_id = ctx.take_step_id()

@@ -12,9 +12,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from .. import _clock
 from .._db.schedule_store import ScheduleFilter, ScheduleRecord
 from .._error import DBOSException
 from .._registry import queues as _queues
@@ -33,7 +34,7 @@ def epoch_ms(moment: datetime) -> int:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return _clock.utcnow()  # durable time: virtual inside time_skipping()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from .. import _clock
 from .._db.records import StepWrite, now_ms
 from .._error import DBOSException
 from .checkpoint import (
@@ -36,7 +37,7 @@ def recorded_deadline(runtime: Runtime, ctx: WorkflowContext, step_id: int) -> f
 
 def record_deadline(runtime: Runtime, ctx: WorkflowContext, step_id: int, seconds: float) -> float:
     """Record a wake-up time `seconds` from now at `step_id` and return it."""
-    wake_at = time.time() + max(seconds, 0.0)
+    wake_at = _clock.now() + max(seconds, 0.0)
     output = runtime.serializer.serialize(wake_at)
     write_checkpoint(runtime, ctx, step_id, SLEEP, output, None, now_ms())
     return wake_at
@@ -48,7 +49,7 @@ def deadline_step(
     """The deadline step of a wait that did not have to wait (recv, get_event): written with
     its outcome unless a wait recorded it already, so its history has the `DBOS.sleep` step
     every wait has (as upstream's always does), in the same commit."""
-    output = runtime.serializer.serialize(time.time() + max(seconds, 0.0))
+    output = runtime.serializer.serialize(_clock.now() + max(seconds, 0.0))
     return step_write(
         ctx, step_id, SLEEP, started_at, output=output, serialization=(runtime.serializer.name())
     )

@@ -10,11 +10,11 @@ yields exactly what the first run saw.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+from .. import _clock
 from .._db.records import FINAL, STREAM, now_ms
 from .._error import DBOSException, DBOSNonExistentWorkflowError, DBOSStreamTimeoutError
 from .._serialization import serialize_exception
@@ -134,7 +134,7 @@ class _Reader:
         return step_id, boxed[0]
 
     def deadline(self) -> float | None:
-        return None if self.timeout_seconds is None else time.time() + self.timeout_seconds
+        return None if self.timeout_seconds is None else _clock.now() + self.timeout_seconds
 
     def check(self) -> Any:
         """The next value (decoded) or _END; NOTHING while the writer may still write."""

@@ -53,6 +53,20 @@ class Waiter:
             except RuntimeError:
                 pass  # that loop is closed; nobody awaits there any more
 
+    def wake(self) -> None:
+        """Wake the sleeper without firing a key: it looks again (the durable clock jumped)."""
+        with self._lock:
+            self._event.set()
+            futures, self._futures = self._futures, []
+        for loop, future in futures:
+            try:
+                loop.call_soon_threadsafe(_resolve, future)
+            except RuntimeError:
+                pass
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
     def clear(self) -> set[WaitKey]:
         """Forget earlier fires before a check; returns which keys had fired."""
         with self._lock:
@@ -142,6 +156,13 @@ class WaiterRegistry:
         for key, waiters in hits:
             for waiter in waiters:
                 waiter.fire(key)
+
+    def wake_all(self) -> None:
+        """Wake everyone to look again without firing a key (the durable clock changed)."""
+        with self._lock:
+            waiters = {w for ws in self._by_key.values() for w in ws}
+        for waiter in waiters:
+            waiter.wake()
 
     def keys(self, kind: str | None = None) -> list[WaitKey]:
         with self._lock:

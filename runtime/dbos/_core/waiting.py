@@ -9,10 +9,10 @@ connection: the waiter retries with backoff instead of failing its caller.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import _clock
 from .._db.connections import is_connection_error
 from .._db.records import WorkflowRow as W
 from .._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
@@ -77,14 +77,30 @@ class _Loop:
         """Seconds to sleep before the next check; <= 0 once the deadline has passed."""
         limit = SAFETY_RECHECK_SEC
         if self.deadline is not None:
-            limit = min(limit, self.deadline - time.time())
+            limit = min(limit, self.deadline - _clock.now())
         if self.ctx is not None and self.ctx.deadline_ms is not None:
             # Wake at the workflow's own deadline too, to end it then.
-            limit = min(limit, max(self.ctx.deadline_ms / 1000 - time.time(), 0.0) + 0.001)
+            limit = min(limit, max(self.ctx.deadline_ms / 1000 - _clock.now(), 0.0) + 0.001)
         return limit
 
+    def until(self) -> float | None:
+        """The durable time at which this wait ends at the latest (its timeout, or its
+        workflow's deadline), for the durable clock; None when only an event can end it."""
+        ends = [] if self.deadline is None else [self.deadline]
+        if self.ctx is not None and self.ctx.deadline_ms is not None:
+            ends.append(self.ctx.deadline_ms / 1000)
+        return min(ends, default=None)
+
+    def sleep(self, waiter: Waiter) -> None:
+        owner = None if self.ctx is None else self.ctx.workflow_id
+        _clock.sleep(waiter, self.timeout(), until=self.until(), owner=owner)
+
+    async def sleep_async(self, waiter: Waiter) -> None:
+        owner = None if self.ctx is None else self.ctx.workflow_id
+        await _clock.sleep_async(waiter, self.timeout(), until=self.until(), owner=owner)
+
     def expired(self) -> bool:
-        return self.deadline is not None and time.time() >= self.deadline
+        return self.deadline is not None and _clock.now() >= self.deadline
 
     def connection_lost(self, exc: Exception) -> float:
         """A check could not reach the database: how long to back off before the next."""
@@ -125,7 +141,7 @@ def wait_for(
                     loop.deadline, on_first_miss = on_first_miss(), None
                 if found is not NOTHING or loop.expired():
                     return found
-                waiter.wait(loop.timeout())
+                loop.sleep(waiter)
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)
@@ -158,7 +174,7 @@ async def wait_for_async(
                     on_first_miss = None
                 if found is not NOTHING or loop.expired():
                     return found
-                await waiter.wait_async(loop.timeout())
+                await loop.sleep_async(waiter)
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)

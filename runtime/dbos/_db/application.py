@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from .._clock import now_ms
 from .._config import mask_url
 from .._db.rows import CompatSession
 from .._error import DBOSDatabaseConnectionError, DBOSNotInTransactionError
@@ -68,7 +69,7 @@ class OutputsTable:
                 self.workflow_column: workflow_id,
                 self.step_column: step_id,
                 "output": output,
-                "created_at": time.time_ns() // 1_000_000,
+                "created_at": now_ms(),
             }
         )
 

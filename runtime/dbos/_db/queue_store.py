@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._clock import real_now_ms
 from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_fields
 from .batch_enqueue import BatchEnqueueStore, is_dedup_violation
 from .records import QUEUE, Deduplicated, now_ms
@@ -307,7 +308,7 @@ class QueueStore(BatchEnqueueStore):
                 "application_version": application_version,
                 "hostname": hostname,
                 "pid": pid,
-                "now": now_ms(),
+                "now": real_now_ms(),  # liveness: judged by other processes' real clocks
             },
         )
 

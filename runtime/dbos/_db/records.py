@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from dataclasses import dataclass
 from typing import Any
+
+from .._clock import now_ms as now_ms  # durable time, for the stores
 
 # What a write wakes: (kind, workflow ID, key). The kinds, also used by the PostgreSQL
 # triggers: a message (destination, topic), an event (workflow, key), a stream value
@@ -15,10 +16,6 @@ WakeKey = tuple[str, str, str]
 MESSAGE, EVENT, STREAM, FINAL, QUEUE = "m", "e", "s", "w", "q"
 # The `queues` table changed (a queue registered, changed or deleted): dispatchers re-read it.
 QUEUES_CHANGED: WakeKey = ("Q", "", "")
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True)

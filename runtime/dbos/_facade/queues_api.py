@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
+from .. import _clock
 from .._core.checkpoint import active_workflow
 from .._core.control import cancel_workflow
 from .._core.handles import WorkflowHandle, WorkflowHandleAsync
@@ -205,7 +205,7 @@ def _delay_target(delay_seconds: float | None, delay_until_epoch_ms: int | None)
         raise DBOSException(f"delay_seconds must be a number, got {delay_seconds!r}")
     if delay_seconds < 0:
         raise DBOSException("delay_seconds must be >= 0")
-    return int((time.time() + delay_seconds) * 1000)
+    return int((_clock.now() + delay_seconds) * 1000)
 
 
 @operation("DBOS.setWorkflowDelay")

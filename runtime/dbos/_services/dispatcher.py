@@ -19,6 +19,7 @@ from collections import deque
 from concurrent.futures import Future
 from typing import Any
 
+from .. import _clock
 from .._core.running import execute_in_fresh_context, prepare_claimed
 from .._core.runtime import Runtime, logger
 from .._core.waiters import QUEUE, WaitKey
@@ -44,6 +45,7 @@ _SWITCH_KEY = WaitKey("dispatcher-switch", "")
 
 class QueueDispatcher:
     starts_work = True  # stopped first when destroy() lets running workflows finish
+    keeps_durable_timers = True  # delayed and debounced workflows (see `_clock`)
 
     def __init__(
         self, runtime: Runtime, max_in_flight: int, listen: frozenset[str] | None = None
@@ -70,7 +72,10 @@ class QueueDispatcher:
         # comes back short, an enqueue here does not jump ahead of it (see `reserve`).
         self._backlog: dict[str, bool] = {}
         self._in_flight = 0
-        self._delay_due = 0.0  # monotonic time to promote DELAYED workflows next
+        self._delay_due = 0.0  # durable time (`_clock.now()`) to promote DELAYED workflows next
+        # Durable time the earliest DELAYED workflow known here comes due (the durable timer
+        # this loop waits for; `_delay_due` also holds the sweep for other processes' ones).
+        self._next_delayed: float | None = None
         self._stopped = False
         self._changed = threading.Event()
         self._catalog.refresh()
@@ -123,6 +128,10 @@ class QueueDispatcher:
             self._runtime.waiters.fire(WaitKey(QUEUE, name))
         self._thread.join(timeout=5)
 
+    def wake(self) -> None:
+        """Look again now (the durable clock jumped: delayed workflows may be due)."""
+        self._runtime.waiters.fire(_DELAY_KEY)
+
     def running(self, queue_name: str) -> int:
         with self._lock:
             return self._running.get(queue_name, 0)
@@ -155,7 +164,7 @@ class QueueDispatcher:
                         logger.exception("Queue dispatcher: a round failed")
                         timeout = _RETRY_AFTER_ERROR_SEC
                     if timeout > 0:
-                        waiter.wait(timeout)
+                        _clock.sleep(waiter, timeout, until=self._next_delayed, owner=self)
                 carried = waiter.clear()
 
     def _round(self, fired: set[str]) -> float:
@@ -180,27 +189,34 @@ class QueueDispatcher:
             if self._dirty:
                 return 0.0
             next_due = min(self._due.values(), default=now + 1.0)
-            next_due = min(next_due, self._delay_due)
-        return max(next_due - time.monotonic(), 0.0005)
+            delay_in = self._delay_due - _clock.now()
+        return max(min(next_due - time.monotonic(), delay_in), 0.0005)
 
     # ------------------------------------------------------------------ delayed workflows
 
     def delay_until(self, epoch_ms: int) -> None:
         """A workflow made here waits until then (delayed, or debounced): wake up for it."""
-        due = time.monotonic() + max(epoch_ms / 1000 - time.time(), 0.0)
+        due = epoch_ms / 1000
         with self._lock:
-            if due >= self._delay_due:
-                return
-            self._delay_due = due
-        self._runtime.waiters.fire(_DELAY_KEY)
+            # An earlier timer wakes the loop even when its next look comes sooner anyway:
+            # it sleeps again naming this timer (a virtual clock jumps to it).
+            earlier_timer = self._next_delayed is None or due < self._next_delayed
+            if earlier_timer:
+                self._next_delayed = due
+            earlier_look = due < self._delay_due
+            if earlier_look:
+                self._delay_due = due
+        if earlier_timer or earlier_look:
+            self._runtime.waiters.fire(_DELAY_KEY)
 
     def _promote_delayed(self) -> None:
         """Put on their queues the DELAYED workflows whose time has come (any process's)."""
-        now = time.monotonic()
+        now = _clock.now()
         with self._lock:
             if now < self._delay_due:
                 return
             self._delay_due = now + _DELAY_SWEEP_SEC
+            self._next_delayed = None  # set again below from what is left
         try:
             self._runtime.sysdb.promote_due()
             next_ms = self._runtime.sysdb.next_due_ms()
@@ -266,7 +282,7 @@ class QueueDispatcher:
             self._due[name] = now + _RETRY_AFTER_ERROR_SEC
             return False
         if result.next_slot_ms is not None:
-            wait = max(result.next_slot_ms / 1000 - time.time(), 0.0)
+            wait = max(result.next_slot_ms / 1000 - _clock.now(), 0.0)
             self._due[name] = min(self._due[name], now + wait)
         full = len(result.rows) == room
         with self._lock:

@@ -21,10 +21,10 @@ import socket
 import threading
 import time
 
+from .._clock import real_now_ms
 from .._core.running import recover_row
 from .._core.runtime import Runtime, logger
 from .._db.records import WorkflowRow as W
-from .._db.records import now_ms
 from .._registry.queues import INTERNAL_QUEUE
 
 DEFAULT_EXECUTOR_TIMEOUT_SEC = 30.0
@@ -105,7 +105,7 @@ class Heartbeat:
     def take_over(self) -> int:
         """Re-enqueue the PENDING work of every process silent past the bound."""
         sysdb = self._runtime.sysdb
-        cutoff = now_ms() - int(self._timeout_sec * 1000)
+        cutoff = real_now_ms() - int(self._timeout_sec * 1000)
         taken = 0
         for instance_id, executor_id in sysdb.stale_instances(cutoff):
             if instance_id == self._runtime.instance_id:

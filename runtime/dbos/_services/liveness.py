@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import socket
 
-from .._db.records import now_ms
+from .._clock import real_now_ms
 
 
 def instance_of(owner: str | None) -> str | None:
@@ -26,7 +26,7 @@ def instance_alive(
     if instance is None:
         return False
     _, _, hostname, pid, heartbeat_at = instance
-    if now_ms() - int(heartbeat_at) > timeout_sec * 1000:
+    if real_now_ms() - int(heartbeat_at) > timeout_sec * 1000:
         return False  # silent past the bound, or stopped cleanly (heartbeat 0)
     if hostname == socket.gethostname() and pid is not None:
         if int(pid) == os.getpid():

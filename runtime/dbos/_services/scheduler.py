@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .. import _clock
 from .._core.runtime import Runtime, logger
 from .._core.schedule_ticks import DEFAULT_MAX_BACKFILL_TICKS, FiringRule, plan_ticks
 from .._core.schedules import DECORATOR, ScheduleDefinition, cron_of, epoch_ms, utcnow
@@ -68,6 +69,7 @@ def registered_workflow_names() -> list[str]:
 
 class Scheduler:
     starts_work = True  # stopped first when destroy() lets running workflows finish
+    keeps_durable_timers = True  # the next tick (see `_clock`)
 
     def __init__(self, runtime: Runtime, settings: ScheduleSettings | None = None) -> None:
         self._runtime = runtime
@@ -75,7 +77,7 @@ class Scheduler:
         self.started_ms = now_ms()
         self._rule = FiringRule(self.started_ms - LATE_GRACE_MS, self.settings.max_backfill_ticks)
         self._stopped = threading.Event()
-        self._wake = threading.Event()
+        self._wake = _clock.Alarm()
         self._names: list[str] = []
         self._names_recorded_at = 0.0
         self.claims = 0  # claim transactions that found due schedules (tests, benchmarks)
@@ -146,6 +148,7 @@ class Scheduler:
         while not self._stopped.is_set():
             self._wake.clear()  # before looking: a wake during the look is not lost
             timeout = poll
+            due = None
             try:
                 names = self._refresh_names()
                 due = self._runtime.sysdb.next_tick_due(names)  # idle: this one query a poll
@@ -159,7 +162,8 @@ class Scheduler:
                 if self._stopped.is_set():
                     return
                 logger.warning("Scheduler: %s", exc)
-            self._wake.wait(timeout)
+            until = None if due is None else due / 1000
+            _clock.sleep(self._wake, timeout, until=until, owner=self)
 
     def _claim_all(self, names: list[str]) -> int:
         """Claim batches while they come back full; how many schedules were claimed."""

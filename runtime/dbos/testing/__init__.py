@@ -7,6 +7,9 @@ own) fixtures that give each test a launched DBOS.
   history the code no longer follows, `HistoryError` on bad input.
 - `export_history(workflow_id)`: a workflow's history from the DBOS launched in this process,
   in the same format.
+- `time_skipping()`: `with time_skipping():` (or `async with`) makes durable time virtual:
+  it jumps to the earliest durable timer whenever every workflow of the process waits on one
+  (see `virtual_clock`).
 - Fixtures (no import needed once the package is installed): `dbos_sqlite`, `dbos_postgres`,
   `dbos_test_config`; see `pytest_plugin`.
 """
@@ -25,6 +28,7 @@ from .._admin.history_format import (
 )
 from .._serialization import Serializer
 from .replayer import HistoryLike, ReplayDivergenceError, Replayer, ReplayResult, as_histories
+from .virtual_clock import SkippedTime, TimeSkippingError, time_skipping
 
 
 def replay(
@@ -73,9 +77,12 @@ __all__ = [
     "ReplayDivergenceError",
     "ReplayResult",
     "Replayer",
+    "SkippedTime",
+    "TimeSkippingError",
     "WorkflowHistory",
     "export_history",
     "load_histories",
     "parse_history",
     "replay",
+    "time_skipping",
 ]
