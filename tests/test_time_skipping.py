@@ -68,6 +68,28 @@ def test_a_week_of_sleep_and_two_days_of_waiting_pass_in_virtual_time(dbos: None
 
 
 @DBOS.workflow()
+def wait_for_an_event_of(other_id: str) -> Any:
+    return DBOS.get_event(other_id, "never-set", timeout_seconds=2 * DAY)
+
+
+def test_get_event_timeouts_in_and_outside_workflows(dbos: None) -> None:
+    with time_skipping() as clock:
+        began = clock.time()
+        silent = DBOS.start_workflow(wait_for_a_message_forever)
+        # From the test's thread: the wait's own timeout is the timer.
+        assert DBOS.get_event(silent.workflow_id, "never-set", timeout_seconds=DAY) is None
+        assert began + DAY <= clock.time() < began + DAY + 60
+        # From a workflow: recorded as a step, with its deadline two virtual days on.
+        waiter = DBOS.start_workflow(wait_for_an_event_of, silent.workflow_id)
+        assert waiter.get_result() is None
+        assert began + 3 * DAY <= clock.time() < began + 3 * DAY + 60
+        DBOS.cancel_workflow(silent.workflow_id)
+    get_event, deadline = _steps(waiter.workflow_id)[:2]
+    assert get_event["function_name"] == "DBOS.getEvent"
+    assert began + 3 * DAY - 60 <= deadline["output"] <= began + 3 * DAY + 60
+
+
+@DBOS.workflow()
 def wait_for_a_message_forever() -> Any:
     return DBOS.recv("never-sent", timeout_seconds=30 * DAY)
 

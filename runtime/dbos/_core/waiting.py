@@ -91,13 +91,14 @@ class _Loop:
             ends.append(self.ctx.deadline_ms / 1000)
         return min(ends, default=None)
 
-    def sleep(self, waiter: Waiter) -> None:
+    def sleep(self, waiter: Waiter, timeout: float | None) -> None:
+        """`waiter.wait(timeout)` through the durable clock, which learns the wait's timer."""
         owner = None if self.ctx is None else self.ctx.workflow_id
-        _clock.sleep(waiter, self.timeout(), until=self.until(), owner=owner)
+        _clock.sleep(waiter, timeout, until=self.until(), owner=owner)
 
-    async def sleep_async(self, waiter: Waiter) -> None:
+    async def sleep_async(self, waiter: Waiter, timeout: float | None) -> None:
         owner = None if self.ctx is None else self.ctx.workflow_id
-        await _clock.sleep_async(waiter, self.timeout(), until=self.until(), owner=owner)
+        await _clock.sleep_async(waiter, timeout, until=self.until(), owner=owner)
 
     def expired(self) -> bool:
         return self.deadline is not None and _clock.now() >= self.deadline
@@ -141,7 +142,7 @@ def wait_for(
                     loop.deadline, on_first_miss = on_first_miss(), None
                 if found is not NOTHING or loop.expired():
                     return found
-                loop.sleep(waiter)
+                loop.sleep(waiter, loop.timeout())
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)
@@ -174,7 +175,7 @@ async def wait_for_async(
                     on_first_miss = None
                 if found is not NOTHING or loop.expired():
                     return found
-                await loop.sleep_async(waiter)
+                await loop.sleep_async(waiter, loop.timeout())
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)
