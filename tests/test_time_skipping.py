@@ -68,6 +68,25 @@ def test_a_week_of_sleep_and_two_days_of_waiting_pass_in_virtual_time(dbos: None
 
 
 @DBOS.workflow()
+def wait_an_hour_for_a_message() -> Any:
+    return DBOS.recv("greeting", timeout_seconds=HOUR)
+
+
+def test_time_stands_still_until_the_caller_waits_on_dbos(dbos: None) -> None:
+    """The test's own pauses are real time: the recv's hour does not pass while the test
+    sleeps before sending, only once it waits for the result (and then nothing is due)."""
+    with time_skipping() as clock:
+        began = clock.time()
+        handle = DBOS.start_workflow(wait_an_hour_for_a_message)
+        time.sleep(0.3)  # the workflow waits in recv meanwhile: no jump
+        assert clock.jumps == 0
+        DBOS.send(handle.workflow_id, "hello", topic="greeting")
+        assert handle.get_result() == "hello"
+        assert clock.time() - began < 60
+        assert clock.jumps == 0
+
+
+@DBOS.workflow()
 def wait_for_an_event_of(other_id: str) -> Any:
     return DBOS.get_event(other_id, "never-set", timeout_seconds=2 * DAY)
 

@@ -129,7 +129,10 @@ class QueueDispatcher:
         self._thread.join(timeout=5)
 
     def wake(self) -> None:
-        """Look again now (the durable clock jumped: delayed workflows may be due)."""
+        """Look for due delayed workflows now: the durable clock was replaced (a block of
+        `time_skipping()` began or ended), so the next look, kept in durable time, is stale."""
+        with self._lock:
+            self._delay_due = 0.0
         self._runtime.waiters.fire(_DELAY_KEY)
 
     def running(self, queue_name: str) -> int:

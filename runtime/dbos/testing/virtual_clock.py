@@ -8,7 +8,6 @@ participant is asleep:
 
 - a caller outside the workflows waits on DBOS: for a result, an event, a workflow it called
   directly, or `SkippedTime.sleep` (the test's own thread, or a web handler's);
-
 - every workflow running in this process is blocked in a durable wait (a `DBOS.sleep`, a recv or
   get_event, a child's result, ...), with nothing of its own to do (its wait's alarm not set);
 - no workflow is about to start or just ending (the workflow pool has no task that is not such
@@ -208,7 +207,7 @@ def _bounded(timeout: float | None, until: float | None) -> float | None:
 
 def _wake_everyone() -> None:
     """Make every durable wait in progress look again (and so register with a new observer,
-    or recompute its timeout on real time)."""
+    or recompute its timeout on real time). Jumps wake only the waits that came due."""
     runtime = runtime_or_none()
     if runtime is None:
         return
