@@ -231,6 +231,7 @@ class SkippedTime:
 
     def __init__(self) -> None:
         self._skipper: _Skipper | None = None
+        self._jumps_before = 0  # of a block that ended
 
     # ------------------------------------------------------------------ inside the block
 
@@ -244,8 +245,8 @@ class SkippedTime:
 
     @property
     def jumps(self) -> int:
-        """How many times durable time jumped so far in this block."""
-        return 0 if self._skipper is None else self._skipper.jumps
+        """How many times durable time jumped in this block (so far, or in all once it ended)."""
+        return self._jumps_before if self._skipper is None else self._skipper.jumps
 
     def sleep(self, seconds: float) -> None:
         """Wait `seconds` of durable time from the test's thread: the wait is a timer, so time
@@ -293,6 +294,7 @@ class SkippedTime:
         with _active_lock:
             _active_where = None
         self._skipper = None
+        self._jumps_before = skipper.jumps
         if left:
             logger.warning(
                 "time_skipping() ended with %d workflow(s) waiting on timers set in virtual "
