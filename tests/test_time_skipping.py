@@ -186,6 +186,7 @@ def test_a_cron_schedule_ticks_three_times_in_three_virtual_minutes(dbos: None) 
         ended = clock.now()
         DBOS.delete_schedule("every-minute")
     assert ended - began >= timedelta(seconds=180)
+    assert clock.jumps >= 3  # to each tick (and to the end of the sleep): none waited out
     within = sorted(t for t in ticks if t[0] <= began + timedelta(seconds=180))
     first = (began + timedelta(minutes=1)).replace(second=0, microsecond=0)
     assert [t[0] for t in within] == [first + timedelta(minutes=i) for i in range(3)]
