@@ -168,11 +168,13 @@ class _Skipper:
         return generation, earliest
 
     def _jump(self, timer: float) -> None:
-        offset = math.ceil(timer * 1e9) + _PAST_TIMER_NS - time.time_ns()
-        _clock.advance_to_ns(offset)
-        self.jumps += 1
-        now = _clock.now()
-        with self._lock:
+        with self._lock:  # under the lock close() takes: no jump lands after the block ended
+            if self._closed:
+                return
+            offset = math.ceil(timer * 1e9) + _PAST_TIMER_NS - time.time_ns()
+            _clock.advance_to_ns(offset)
+            self.jumps += 1
+            now = _clock.now()
             due = [s.alarm for s in self._sleeps if s.until is not None and s.until <= now]
         for alarm in due:
             alarm.wake()
