@@ -41,6 +41,8 @@ class WorkflowContext:
     serializer: Serializer | None = None
     # An async body's own task: code in tasks it starts (asyncio.gather) runs concurrently.
     task: Any = None
+    # The outermost workflow of a workflow thread: a long wait may park it (parking.py).
+    parkable: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cancel(self) -> None:

@@ -19,6 +19,7 @@ from .._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
 from .checkpoint import check_deadline
 from .context import WorkflowContext
 from .offload import off_loop
+from .parking import WorkflowParked
 from .runtime import Runtime, logger
 from .waiters import FINAL, Waiter, WaitKey
 
@@ -104,12 +105,21 @@ def wait_for(
     deadline: float | None,
     ctx: WorkflowContext | None,
     on_first_miss: Callable[[], float] | None = None,
+    park: WorkflowContext | None = None,
+    park_in_step: bool = False,
 ) -> Any:
     """`check()`'s first answer other than NOTHING, or NOTHING once `deadline` passes.
 
     `on_first_miss`, if given, runs once when the first check finds nothing and returns the
-    deadline (a recv records its durable deadline there: not at all when a message waits)."""
+    deadline (a recv records its durable deadline there: not at all when a message waits).
+
+    `park`: the workflow this wait may park (raising `WorkflowParked`, see parking.py) once
+    its deadline is durable (recorded, or none) and nothing the caller holds is lost by
+    unwinding; `park_in_step` when the wait is a step's whole body (`DBOS.getResult`)."""
     loop = _Loop(runtime, keys, deadline, ctx)
+    policy = runtime.park_policy
+    may_park = policy.may_park(park, park_in_step)
+    started = time.monotonic()
     with runtime.waiters.waiting(*loop.keys) as waiter:
         if ctx is not None:
             ctx.blocked_in(waiter)
@@ -125,7 +135,10 @@ def wait_for(
                     loop.deadline, on_first_miss = on_first_miss(), None
                 if found is not NOTHING or loop.expired():
                     return found
-                waiter.wait(loop.timeout())
+                if park is not None and policy.due(may_park, started):
+                    # Registered on the keys before this waiter leaves them: no fire is lost.
+                    raise WorkflowParked(runtime.parked.add(park, loop.keys, loop.deadline))
+                waiter.wait(policy.sleep_for(may_park, started, loop.timeout()))
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)
@@ -200,6 +213,7 @@ def run_call(call: BlockingCall) -> Any:
         deadline=call.deadline,
         ctx=call.ctx,
         on_first_miss=call.first_miss if call.deadline is None else None,
+        park=call.ctx,
     )
     return call.finish(found)
 
