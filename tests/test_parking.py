@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import query_system_sql
 
 from dbos import DBOS, Queue, SetWorkflowID, SetWorkflowTimeout
 from dbos._core.runtime import get_runtime
@@ -130,6 +131,9 @@ def test_a_parked_recv_is_woken_by_a_send_and_matches_an_unparked_run(parking: s
     handle = DBOS.start_workflow(receiver, 1)
     _wait_until_parked(handle.workflow_id)
     assert runs[handle.workflow_id] == 1
+    waiting_for, until = _waiting(parking, handle.workflow_id)
+    assert waiting_for == f"m:{handle.workflow_id}:topic"
+    assert until is not None  # its recv's deadline, 30 s from its first wait
     DBOS.send(handle.workflow_id, "hello", "topic")
     assert handle.get_result() == (2, "hello", 3)  # the first run's future: the final result
     assert runs[handle.workflow_id] == 2  # resumed by replay
@@ -170,15 +174,28 @@ def test_a_parked_recv_is_woken_by_a_send_from_another_process(parking: str) -> 
     assert runs[handle.workflow_id] == 2
 
 
+def _waiting(url: str, workflow_id: str) -> tuple[Any, ...]:
+    (row,) = query_system_sql(
+        url,
+        "SELECT waiting_for, waiting_until_epoch_ms FROM {prefix}workflow_status "
+        f"WHERE workflow_uuid = '{workflow_id}'",
+    )
+    return row
+
+
 def test_a_parked_sleep_wakes_at_its_deadline(parking: str) -> None:
     began = time.monotonic()
     handle = DBOS.start_workflow(sleeper, 0.6)
     _wait_until_parked(handle.workflow_id)
+    waiting_for, until = _waiting(parking, handle.workflow_id)  # recorded for operators
+    assert waiting_for == "sleep"
+    assert abs(int(str(until)) / 1000 - (time.time() + 0.6)) < 1.0
     assert handle.get_result() == 1.0
     assert 0.6 <= time.monotonic() - began < 5
     assert runs[handle.workflow_id] == 2
     names = [s["function_name"] for s in DBOS.list_workflow_steps(handle.workflow_id)]
     assert names == ["add_one", "DBOS.sleep"]
+    assert _waiting(parking, handle.workflow_id) == (None, None)  # cleared when it finished
 
 
 def test_a_recv_timeout_counts_from_the_first_wait_across_parks(parking: str) -> None:

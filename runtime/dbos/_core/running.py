@@ -119,8 +119,19 @@ def _arm(runtime: Runtime, launch: Launch, entry: Parked) -> NoReturn:
         except RuntimeError:
             dropped()
 
+    _record_parked(runtime, launch, entry)
     entry.arm(resume, dropped)
     raise Detach
+
+
+def _record_parked(runtime: Runtime, launch: Launch, entry: Parked) -> None:
+    """Note in its row what it waits for (before arming, so no later park's note is
+    overwritten by this one); informational, so a failure is only logged."""
+    until = None if entry.wake_at is None else int(entry.wake_at * 1000)
+    try:
+        runtime.sysdb.record_parked(launch.workflow_id, launch.owner, entry.describe(), until)
+    except Exception as exc:
+        logger.debug("Could not record that workflow %s is parked: %s", launch.workflow_id, exc)
 
 
 def resume_parked(launch: Launch) -> Any:
