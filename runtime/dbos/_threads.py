@@ -116,7 +116,7 @@ class DaemonPool:
 
     def _grow(self) -> None:
         """While work stays queued and no thread takes any for `grow_after_sec` (all busy in
-        long steps, not in waits that park), start one more thread per interval."""
+        long steps, not in waits that park), double the threads (at most one per queued job)."""
         while True:
             with self._lock:
                 taken = self._taken
@@ -126,7 +126,10 @@ class DaemonPool:
                     self._grower = None
                     return
                 if self._taken == taken and self._idle == 0:
-                    self._start_thread()
+                    # Doubling: a pool stuck in long steps reaches 4,096 in a few intervals.
+                    more = min(self._work.qsize(), self._threads, self.max_threads - self._threads)
+                    for _ in range(max(more, 1)):
+                        self._start_thread()
 
     def _worker(self) -> None:
         _job.pool = self
