@@ -15,8 +15,8 @@ Phase B (``samples`` each): wake-up latency of one waiting workflow, ``send`` to
 returning (the time taken in a step right after it): ``wake_ms``/``wake_p99_ms`` after a wait of
 ``long_gap_s`` (past the parking threshold: it parked, and resumes by replay), and
 ``short_wake_ms``/``short_wake_p99_ms`` after ``short_gap_s`` (under it: the thread is held).
-For ours the short wait is measured a second time with parking off
-(``short_wake_noparking_ms``): the wait loop as it was before parking, same run.
+With ``{"parking": false}`` ours runs with parking off (``park_waits_after_sec: None``): the
+wait loop as it was before parking, for the short-wait comparison in the same run.
 """
 
 from __future__ import annotations
