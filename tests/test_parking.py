@@ -303,3 +303,52 @@ def test_a_bad_threshold_is_refused() -> None:
     DBOS.destroy()
     with pytest.raises(DBOSInitializationError, match="park_waits_after_sec"):
         DBOS(config={"name": "bad", "park_waits_after_sec": -1})
+
+
+@DBOS.workflow()
+def receives_many(count: int) -> int:
+    total = 0
+    for _ in range(count):
+        total += int(DBOS.recv("n", timeout_seconds=300))
+    return total
+
+
+def _statements_to_finish_after_a_park(count: int, counter: Any) -> int:
+    """Statements from the last message's send to the result, for a workflow whose first
+    `count - 1` recvs are recorded (their messages were waiting) and whose last one parked."""
+    with SetWorkflowID(f"many-{count}"):
+        handle = DBOS.start_workflow(receives_many, count)
+    for _ in range(count - 1):
+        DBOS.send(handle.workflow_id, 1, "n")
+    _wait_until_parked(handle.workflow_id)
+    before = counter.count
+    DBOS.send(handle.workflow_id, 1, "n")
+    assert handle.get_result() == count
+    return int(counter.count - before)
+
+
+def test_a_resume_reads_the_history_once_however_long(system_database_url: str) -> None:
+    """The resume after the last wait replays 2 x (count - 1) recorded steps (each recv and
+    its deadline) from one read: 200 recorded waits cost what 2 do."""
+    import sqlalchemy as sa
+    from test_many_waiters import StatementCounter
+
+    counter = StatementCounter()
+    sa.event.listen(sa.pool.Pool, "connect", counter.on_connect)
+    DBOS.destroy()
+    DBOS(
+        config={
+            "name": "parking-replay",
+            "system_database_url": system_database_url,
+            "log_level": "WARNING",
+            "park_waits_after_sec": PARK_AFTER,
+        }
+    )
+    DBOS.launch()
+    try:
+        short = _statements_to_finish_after_a_park(3, counter)
+        long = _statements_to_finish_after_a_park(200, counter)
+    finally:
+        DBOS.destroy()
+        sa.event.remove(sa.pool.Pool, "connect", counter.on_connect)
+    assert long <= short + 5, (short, long)  # background services may add a statement or two
