@@ -113,7 +113,8 @@ def _wait_until_parked(*workflow_ids: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     parked = get_runtime().parked
     while time.monotonic() < deadline:
-        if all(parked.get(w) is not None for w in workflow_ids):
+        entries = [parked.get(w) for w in workflow_ids]
+        if all(e is not None and e.resume is not None for e in entries):  # unwound, armed
             return
         time.sleep(0.01)
     pytest.fail(f"not parked within {timeout}s: {workflow_ids}")
@@ -329,7 +330,7 @@ def _statements_to_finish_after_a_park(count: int, counter: Any) -> int:
 
 def test_a_resume_reads_the_history_once_however_long(system_database_url: str) -> None:
     """The resume after the last wait replays 2 x (count - 1) recorded steps (each recv and
-    its deadline) from one read: 200 recorded waits cost what 2 do."""
+    its deadline) from one read: 399 recorded waits cost what 2 do."""
     import sqlalchemy as sa
     from test_many_waiters import StatementCounter
 
@@ -347,8 +348,10 @@ def test_a_resume_reads_the_history_once_however_long(system_database_url: str) 
     DBOS.launch()
     try:
         short = _statements_to_finish_after_a_park(3, counter)
-        long = _statements_to_finish_after_a_park(200, counter)
+        long = _statements_to_finish_after_a_park(400, counter)
     finally:
         DBOS.destroy()
         sa.event.remove(sa.pool.Pool, "connect", counter.on_connect)
-    assert long <= short + 5, (short, long)  # background services may add a statement or two
+    # Background services (heartbeat, change poller) add a few; a read per recorded step
+    # would add 798.
+    assert long <= short + 30, (short, long)

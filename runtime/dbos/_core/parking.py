@@ -184,12 +184,17 @@ class ParkPolicy:
             return False
         return in_step_ok or current_step.get() is None
 
-    def sleep_for(self, may_park: bool, started: float, timeout: float | None) -> float | None:
-        """How long the wait's next sleep may last: until the park decision at the latest."""
+    def sleep_for(
+        self, may_park: bool, started: float, timeout: float | None
+    ) -> tuple[float | None, bool]:
+        """How long the wait's next sleep may last (until the park decision at the latest),
+        and whether a sleep that runs out with nothing fired parks at its end."""
         if not may_park or self.after_sec is None:
-            return timeout
+            return timeout, False
         left = max(self.after_sec - (time.monotonic() - started), 0.0)
-        return left if timeout is None else min(timeout, left)
+        if timeout is None or left < timeout:
+            return left, True
+        return timeout, False
 
     def due(self, may_park: bool, started: float) -> bool:
         """Whether the wait, begun at `started` (monotonic), parks now."""

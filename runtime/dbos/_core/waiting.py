@@ -136,12 +136,20 @@ def wait_for(
                 if found is not NOTHING or loop.expired():
                     return found
                 if park is not None and policy.due(may_park, started):
-                    # Registered on the keys before this waiter leaves them: no fire is lost.
-                    raise WorkflowParked(runtime.parked.add(park, loop.keys, loop.deadline))
-                waiter.wait(policy.sleep_for(may_park, started, loop.timeout()))
+                    raise _parked(runtime, park, loop)
+                nap, parks_after = policy.sleep_for(may_park, started, loop.timeout())
+                if not waiter.wait(nap) and parks_after and park is not None:
+                    # Nothing fired since the check: it still holds, park without another.
+                    raise _parked(runtime, park, loop)
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)
+
+
+def _parked(runtime: Runtime, ctx: WorkflowContext, loop: _Loop) -> WorkflowParked:
+    """The park of `ctx`'s wait, registered on its keys before this waiter leaves them (so no
+    fire between the two is lost) and on a timer for its deadline."""
+    return WorkflowParked(runtime.parked.add(ctx, loop.keys, loop.deadline))
 
 
 async def wait_for_async(
