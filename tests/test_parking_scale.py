@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dbos import DBOS
+from dbos import DBOS, Queue
 from dbos._core.runtime import get_runtime
 
 
@@ -76,3 +76,20 @@ def test_twenty_thousand_receivers_do_not_block_a_later_sender(
 ) -> None:
     _launch(system_database_url, max_threads=None)
     _receivers_then_sender(20_000, thread_bound=100)
+
+
+unlimited = Queue("test_parking_scale.unlimited")
+
+
+@pytest.mark.timeout(300)
+def test_queued_receivers_beyond_the_threads_do_not_block_a_later_queued_sender(
+    system_database_url: str, cleanup: None
+) -> None:
+    """A parked queued workflow keeps its queue slot but not its place among the process's
+    workflows in flight (bounded by its threads): the queue goes on dequeuing."""
+    _launch(system_database_url, max_threads=32)
+    handles = [unlimited.enqueue(waits_for_go, i) for i in range(300)]
+    sender = unlimited.enqueue(sends_go, [h.workflow_id for h in handles])
+    assert sender.get_result() == 300
+    assert [h.get_result() for h in handles] == [f"{i}:go" for i in range(300)]
+    assert get_runtime().pool.thread_count <= 32

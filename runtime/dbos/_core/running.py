@@ -78,6 +78,9 @@ class Launch:
     auth: Auth = NO_AUTH  # the user and roles it runs for (its caller's, kept on its row)
     # The outermost workflow of a workflow thread: a long wait may park it (parking.py).
     parkable: bool = False
+    # Told when it parks (False) and resumes (True): a dequeued workflow's queue slot, which
+    # it keeps while parked, stops counting against the process's workflows in flight.
+    holds_thread: Callable[[bool], None] | None = None
 
 
 def submit(launch: Launch) -> Future[Any]:
@@ -110,6 +113,8 @@ def _arm(runtime: Runtime, launch: Launch, entry: Parked) -> NoReturn:
     assert future is not None  # parkable only as a pool job
 
     def dropped() -> None:  # DBOS destroyed meanwhile: it stays PENDING for recovery
+        if launch.holds_thread is not None:
+            launch.holds_thread(True)  # what its future's end gives back, it holds again
         with contextlib.suppress(concurrent.futures.InvalidStateError):
             future.set_exception(DBOSAwaitedWorkflowCancelledError(launch.workflow_id))
 
@@ -120,6 +125,8 @@ def _arm(runtime: Runtime, launch: Launch, entry: Parked) -> NoReturn:
             dropped()
 
     _record_parked(runtime, launch, entry)
+    if launch.holds_thread is not None:
+        launch.holds_thread(False)
     entry.arm(resume, dropped)
     raise Detach
 
@@ -140,6 +147,8 @@ def resume_parked(launch: Launch) -> Any:
     owner token and queue slot; or, if it ended meanwhile (cancelled, timed out), its outcome."""
     runtime = get_runtime()
     workflow_id = launch.workflow_id
+    if launch.holds_thread is not None:
+        launch.holds_thread(True)
     if launch.deadline_ms is not None and now_ms() >= launch.deadline_ms:
         runtime.cancel(workflow_id, cascade=True)
     try:
@@ -155,6 +164,7 @@ def resume_parked(launch: Launch) -> Any:
         return wait_for_result(workflow_id)  # finished, cancelled or taken over meanwhile
     resumed.deadline_ms = launch.deadline_ms
     resumed.body_done = launch.body_done
+    resumed.holds_thread = launch.holds_thread
     resumed.trace_context = launch.trace_context
     resumed.attempt = launch.attempt
     return execute_in_fresh_context(resumed)
