@@ -27,8 +27,8 @@ R = TypeVar("R")
 
 _STOP = object()
 _CORE_THREADS = 64
-_GROW_AFTER_SEC = 0.02
-_IDLE_EXIT_SEC = 30.0
+_GROW_AFTER_SEC = 0.1
+_IDLE_EXIT_SEC = 10.0
 
 
 class Detach(BaseException):
