@@ -206,7 +206,7 @@ def test_w9_schedules(tmp_path: Path) -> None:
 
 
 def test_w10_parked(tmp_path: Path) -> None:
-    params = {"n": 200, "samples": 2, "budget_s": 60}
+    params = {"n": 200, "samples": 2, "budget_s": 60, "settle_s": 1}
     result = run_workload("w10_parked.py", tmp_path, params)
     assert result["status"] == "ok", result
     metrics = result["metrics"]

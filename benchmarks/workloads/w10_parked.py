@@ -6,7 +6,8 @@ waits in ``DBOS.recv`` (or ``DBOS.sleep(3600)``). Measured once every one has re
 (a non-durable counter in the body, just before the wait), or after ``budget_s``:
 
 * ``reached`` (how many reached their wait), ``start_s`` (start of the first to that moment);
-* ``threads`` (``threading.active_count()``) and ``rss_mb`` (VmRSS) with all of them waiting;
+* ``threads_max`` (``threading.active_count()``, sampled while they start), then ``threads``
+  and ``rss_mb`` (VmRSS) with all of them waiting, ``settle_s`` (12 s) later;
 * ``new_wf_ms`` / ``new_wf_p99_ms``: a new trivial workflow's start-to-finish meanwhile (20);
 * recv only: ``release_s``, from the first of ``n`` sends (``DBOS.send`` from ``starters``
   threads) until every waiter has returned its message.
@@ -42,6 +43,7 @@ SAMPLES = ARGS.get_int("samples", 30)
 LONG_GAP_S = ARGS.get_float("long_gap_s", 0.4)
 SHORT_GAP_S = ARGS.get_float("short_gap_s", 0.02)
 PARKING = ARGS.params.get("parking", True)
+SETTLE_S = ARGS.get_float("settle_s", 12.0)  # ours retires idle extra threads after 10 s
 
 _config = make_config(ARGS.db, "bench-parked")
 if impl_name() == "ours" and not PARKING:
@@ -120,11 +122,14 @@ def many_waiting(metrics: dict[str, Any], notes: list[str]) -> None:
     began = time.perf_counter()
     handles = _in_threads(N, lambda i: DBOS.start_workflow(waiter, i))
     deadline = time.monotonic() + BUDGET_S
+    threads_max = threading.active_count()
     while _reached < N and time.monotonic() < deadline:
         time.sleep(0.05)
+        threads_max = max(threads_max, threading.active_count())
     metrics["reached"] = _reached
     metrics["start_s"] = round(time.perf_counter() - began, 3)
-    time.sleep(1.0)  # let the last ones settle into their wait
+    time.sleep(SETTLE_S)  # let the last ones settle into their wait (and idle threads end)
+    metrics["threads_max"] = threads_max
     metrics["threads"] = threading.active_count()
     metrics["rss_mb"] = _rss_mb()
     latencies = []
