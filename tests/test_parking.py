@@ -36,23 +36,23 @@ def _count_run() -> None:
 
 
 @DBOS.step()
-def add_one(x: int) -> int:
+def parking_add_one(x: int) -> int:
     return x + 1
 
 
 @DBOS.workflow()
-def receiver(x: int) -> tuple[int, Any, int]:
+def parking_receiver(x: int) -> tuple[int, Any, int]:
     _count_run()
-    a = add_one(x)
+    a = parking_add_one(x)
     message = DBOS.recv("topic", timeout_seconds=30)
-    b = add_one(a)
+    b = parking_add_one(a)
     return a, message, b
 
 
 @DBOS.workflow()
-def sleeper(seconds: float) -> float:
+def parking_sleeper(seconds: float) -> float:
     _count_run()
-    started = add_one(0)
+    started = parking_add_one(0)
     DBOS.sleep(seconds)
     return float(started)
 
@@ -78,7 +78,7 @@ def event_setter() -> None:
 @DBOS.workflow()
 def parent_of_receiver() -> Any:
     _count_run()
-    child = DBOS.start_workflow(receiver, 10)
+    child = DBOS.start_workflow(parking_receiver, 10)
     return child.get_result()
 
 
@@ -129,7 +129,7 @@ def _steps(workflow_id: str) -> list[tuple[int, str, Any]]:
 
 
 def test_a_parked_recv_is_woken_by_a_send_and_matches_an_unparked_run(parking: str) -> None:
-    handle = DBOS.start_workflow(receiver, 1)
+    handle = DBOS.start_workflow(parking_receiver, 1)
     _wait_until_parked(handle.workflow_id)
     assert runs[handle.workflow_id] == 1
     waiting_for, until = _waiting(parking, handle.workflow_id)
@@ -145,7 +145,7 @@ def test_a_parked_recv_is_woken_by_a_send_and_matches_an_unparked_run(parking: s
 
     def call_directly() -> None:
         with SetWorkflowID("direct"):
-            result.append(receiver(1))
+            result.append(parking_receiver(1))
 
     caller = threading.Thread(target=call_directly)
     caller.start()
@@ -157,11 +157,11 @@ def test_a_parked_recv_is_woken_by_a_send_and_matches_an_unparked_run(parking: s
     assert runs["direct"] == 1
     assert _steps(handle.workflow_id) == _steps("direct")
     names = [s["function_name"] for s in DBOS.list_workflow_steps(handle.workflow_id)]
-    assert names == ["add_one", "DBOS.recv", "DBOS.sleep", "add_one"]
+    assert names == ["parking_add_one", "DBOS.recv", "DBOS.sleep", "parking_add_one"]
 
 
 def test_a_parked_recv_is_woken_by_a_send_from_another_process(parking: str) -> None:
-    handle = DBOS.start_workflow(receiver, 1)
+    handle = DBOS.start_workflow(parking_receiver, 1)
     _wait_until_parked(handle.workflow_id)
     script = (
         "import sys\n"
@@ -186,7 +186,7 @@ def _waiting(url: str, workflow_id: str) -> tuple[Any, ...]:
 
 def test_a_parked_sleep_wakes_at_its_deadline(parking: str) -> None:
     began = time.monotonic()
-    handle = DBOS.start_workflow(sleeper, 0.6)
+    handle = DBOS.start_workflow(parking_sleeper, 0.6)
     _wait_until_parked(handle.workflow_id)
     waiting_for, until = _waiting(parking, handle.workflow_id)  # recorded for operators
     assert waiting_for == "sleep"
@@ -195,7 +195,7 @@ def test_a_parked_sleep_wakes_at_its_deadline(parking: str) -> None:
     assert 0.6 <= time.monotonic() - began < 5
     assert runs[handle.workflow_id] == 2
     names = [s["function_name"] for s in DBOS.list_workflow_steps(handle.workflow_id)]
-    assert names == ["add_one", "DBOS.sleep"]
+    assert names == ["parking_add_one", "DBOS.sleep"]
     assert _waiting(parking, handle.workflow_id) == (None, None)  # cleared when it finished
 
 
@@ -226,11 +226,11 @@ def test_a_parked_get_event_and_a_parked_child_result(parking: str) -> None:
     assert parent.get_result() == (11, "to the child", 12)
     assert runs[parent.workflow_id] == 2
     names = [s["function_name"] for s in DBOS.list_workflow_steps(parent.workflow_id)]
-    assert names == ["receiver", "DBOS.getResult"]
+    assert names == ["parking_receiver", "DBOS.getResult"]
 
 
 def test_a_parked_workflow_is_cancelled_promptly(parking: str) -> None:
-    handle = DBOS.start_workflow(receiver, 1)
+    handle = DBOS.start_workflow(parking_receiver, 1)
     _wait_until_parked(handle.workflow_id)
     began = time.monotonic()
     DBOS.cancel_workflow(handle.workflow_id)
@@ -244,7 +244,7 @@ def test_a_parked_workflow_is_cancelled_promptly(parking: str) -> None:
 def test_a_parked_workflow_ends_at_its_workflow_timeout(parking: str) -> None:
     began = time.monotonic()
     with SetWorkflowTimeout(0.5):
-        handle = DBOS.start_workflow(receiver, 1)
+        handle = DBOS.start_workflow(parking_receiver, 1)
     _wait_until_parked(handle.workflow_id)
     with pytest.raises(DBOSAwaitedWorkflowCancelledError):
         handle.get_result()
@@ -263,9 +263,9 @@ single = Queue("test_parking.single", concurrency=1)
 
 
 def test_a_parked_queued_workflow_keeps_its_slot(parking: str) -> None:
-    first = single.enqueue(receiver, 1)
+    first = single.enqueue(parking_receiver, 1)
     _wait_until_parked(first.workflow_id)
-    second = single.enqueue(receiver, 2)
+    second = single.enqueue(parking_receiver, 2)
     time.sleep(0.5)
     assert second.get_status().status == "ENQUEUED"  # the parked one holds the only slot
     DBOS.send(first.workflow_id, "one", "topic")
@@ -288,7 +288,7 @@ def test_parking_off_holds_the_thread(system_database_url: str) -> None:
     DBOS.launch()
     runs.clear()
     try:
-        handle = DBOS.start_workflow(receiver, 1)
+        handle = DBOS.start_workflow(parking_receiver, 1)
         time.sleep(0.5)
         assert get_runtime().parked.get(handle.workflow_id) is None
         DBOS.send(handle.workflow_id, "m", "topic")

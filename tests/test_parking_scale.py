@@ -20,12 +20,12 @@ from dbos._core.runtime import get_runtime
 
 
 @DBOS.workflow()
-def waits_for_go(i: int) -> str:
+def parks_until_go(i: int) -> str:
     return f"{i}:{DBOS.recv('go', timeout_seconds=3600)}"
 
 
 @DBOS.workflow()
-def sends_go(workflow_ids: list[str]) -> int:
+def releases_parked(workflow_ids: list[str]) -> int:
     for workflow_id in workflow_ids:
         DBOS.send(workflow_id, "go", "go")
     return len(workflow_ids)
@@ -48,14 +48,14 @@ def cleanup() -> Iterator[None]:
 
 def _receivers_then_sender(count: int, thread_bound: int) -> None:
     threads_before = threading.active_count()
-    handles = [DBOS.start_workflow(waits_for_go, i) for i in range(count)]
+    handles = [DBOS.start_workflow(parks_until_go, i) for i in range(count)]
     parked = get_runtime().parked
     deadline = time.monotonic() + 600
     while len(parked) < count:
         assert time.monotonic() < deadline, f"only {len(parked)} of {count} parked"
         time.sleep(0.05)
     assert threading.active_count() - threads_before < thread_bound
-    sender = DBOS.start_workflow(sends_go, [h.workflow_id for h in handles])
+    sender = DBOS.start_workflow(releases_parked, [h.workflow_id for h in handles])
     assert sender.get_result() == count
     assert [h.get_result() for h in handles] == [f"{i}:go" for i in range(count)]
     assert len(parked) == 0
@@ -91,8 +91,8 @@ def test_queued_receivers_beyond_the_threads_do_not_block_a_later_queued_sender(
     """A parked queued workflow keeps its queue slot but not its place among the process's
     workflows in flight (bounded by its threads): the queue goes on dequeuing."""
     _launch(system_database_url, max_threads=32)
-    handles = [unlimited.enqueue(waits_for_go, i) for i in range(300)]
-    sender = unlimited.enqueue(sends_go, [h.workflow_id for h in handles])
+    handles = [unlimited.enqueue(parks_until_go, i) for i in range(300)]
+    sender = unlimited.enqueue(releases_parked, [h.workflow_id for h in handles])
     assert sender.get_result() == 300
     assert [h.get_result() for h in handles] == [f"{i}:go" for i in range(300)]
     assert get_runtime().pool.thread_count <= 32
