@@ -151,6 +151,22 @@ WORKLOADS: dict[str, Workload] = {
             {"n": 1000, "scenario": "busy", "window": 5, "warmup": 2},
             timeout_s=600.0,  # upstream takes minutes to create 10,000 (a thread each)
         ),
+        Workload(
+            "10",
+            "w10_parked.py",
+            "10k sync workflows waiting in recv: threads, RSS, new workflow, release; wake-up",
+            {"n": 10000, "samples": 30, "budget_s": 600},
+            {"n": 1000, "samples": 5, "budget_s": 120},
+            timeout_s=1800.0,
+        ),
+        Workload(
+            "11",
+            "w10_parked.py",
+            "10k sync workflows waiting in DBOS.sleep(3600): threads, RSS, new workflow",
+            {"n": 10000, "wait": "sleep", "phase": "many", "budget_s": 600},
+            {"n": 1000, "wait": "sleep", "phase": "many", "budget_s": 120},
+            timeout_s=1800.0,
+        ),
     )
 }
 RAW = Workload("raw", "raw_db.py", "raw INSERT+COMMIT", {"n": 500, "batches": 5}, {"n": 200})
@@ -208,6 +224,22 @@ METRICS: tuple[Metric, ...] = (
     Metric("9", "sched_stmts_per_tick", "schedules firing: scheduler statements per tick"),
     Metric("9", "ticks_per_s", "schedules firing: ticks fired/s", higher_is_better=True),
     Metric("9", "cpu_pct", "schedules firing: process CPU (%)"),
+    Metric("10", "wake_ms", "parked recv woken by send, median (ms)"),
+    Metric("10", "wake_p99_ms", "parked recv woken by send, p99 (ms)"),
+    Metric("10", "short_wake_ms", "short recv (thread held) woken, median (ms)"),
+    Metric("10", "short_wake_p99_ms", "short recv (thread held) woken, p99 (ms)"),
+    Metric("10", "start_s", "start N waiting in recv (s)"),
+    Metric("10", "reached", "of N, reached their recv", higher_is_better=True),
+    Metric("10", "threads_max", "threads while N start (most)"),
+    Metric("10", "threads", "threads while N wait in recv"),
+    Metric("10", "rss_mb", "RSS while N wait in recv (MiB)"),
+    Metric("10", "new_wf_ms", "new workflow meanwhile, median (ms)"),
+    Metric("10", "release_s", "send N messages until all done (s)"),
+    Metric("11", "start_s", "start N waiting in sleep (s)"),
+    Metric("11", "threads_max", "threads while N start (most)"),
+    Metric("11", "threads", "threads while N sleep"),
+    Metric("11", "rss_mb", "RSS while N sleep (MiB)"),
+    Metric("11", "new_wf_ms", "new workflow meanwhile, median (ms)"),
 )
 
 

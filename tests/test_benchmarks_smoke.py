@@ -203,3 +203,13 @@ def test_w9_schedules(tmp_path: Path) -> None:
     # 120 schedules spread over the minute come due twice a second: the scheduler fires them.
     assert result["metrics"]["ticks_per_s"] > 0.5
     assert result["metrics"]["sched_stmts_per_s"] > 0
+
+
+def test_w10_parked(tmp_path: Path) -> None:
+    params = {"n": 200, "samples": 2, "budget_s": 60, "settle_s": 1}
+    result = run_workload("w10_parked.py", tmp_path, params)
+    assert result["status"] == "ok", result
+    metrics = result["metrics"]
+    assert metrics["reached"] == metrics["released"] == 200
+    assert metrics["threads"] < 100  # parked: 200 waiters hold no thread each
+    assert metrics["wake_ms"] > 0 and metrics["short_wake_ms"] > 0

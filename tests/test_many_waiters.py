@@ -85,6 +85,22 @@ def _wait_until_all_wait(url: str, prefix: str, n: int) -> None:
     pytest.fail(f"not all {n} workflows began to wait")
 
 
+def _wait_until_parked(url: str, prefix: str, n: int) -> None:
+    """A sync workflow waiting past the parking threshold gives its thread back and notes once
+    in its row that it is parked (`waiting_for`): idle means after those writes."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        [(parked,)] = query_system_sql(
+            url,
+            "SELECT count(*) FROM {prefix}workflow_status "
+            f"WHERE waiting_for IS NOT NULL AND workflow_uuid LIKE '{prefix}%%'",
+        )
+        if parked == n:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"not all {n} workflows parked")
+
+
 def _statements_while_idle(counter: StatementCounter, seconds: float = 2.0) -> int:
     before = counter.count
     time.sleep(seconds)
@@ -98,6 +114,7 @@ def test_a_thousand_workflows_waiting_in_recv(
     threads_before = threading.active_count()
     few = [DBOS.start_workflow(waits_for_go, i) for i in range(10)]
     _wait_until_all_wait(system_database_url, "", 10)
+    _wait_until_parked(system_database_url, "", 10)
     idle_few = _statements_while_idle(counted)
 
     with_ids = []
@@ -105,12 +122,13 @@ def test_a_thousand_workflows_waiting_in_recv(
         with SetWorkflowID(f"many-{i}"):
             with_ids.append(DBOS.start_workflow(waits_for_go, i))
     _wait_until_all_wait(system_database_url, "many-", 1000)
+    _wait_until_parked(system_database_url, "many-", 1000)
     idle_many = _statements_while_idle(counted)
     # Waiting costs the notifier's own queries, whatever the number of waiters: a per-waiter
     # poll would cost at least one statement per waiter in the window (1,000+ here).
     assert idle_many <= idle_few + 50, (idle_few, idle_many)
     assert idle_many < 500, idle_many
-    # One thread per (sync) workflow body, and nothing per wait beyond it.
+    # At most one thread per (sync) workflow body (parked ones hold none), nothing per wait.
     assert threading.active_count() <= threads_before + 1010 + 20
 
     for i in range(1000):

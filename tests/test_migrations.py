@@ -334,3 +334,41 @@ def test_version_9_database_gains_application_versions_and_keeps_its_rows(
         assert max(r[0] for r in stamps) == SCHEMA_VERSION
     finally:
         engine.dispose()
+
+
+def test_version_10_database_gains_the_parked_columns_and_keeps_its_rows(
+    system_database_url: str, backend: str
+) -> None:
+    """Version 11 records what a parked workflow waits for: a database of version 10 (made by
+    the current code, less those columns, stamped 10) is migrated in place, its rows kept."""
+    sysdb = SystemDatabase(normalize_url(system_database_url))
+    sysdb.initialize()
+    sysdb.dispose()
+    schema = "dbos" if backend == "postgres" else None
+    prefix = "dbos." if schema else ""
+    engine = sa.create_engine(normalize_url(system_database_url))
+    try:
+        with engine.begin() as conn:
+            for column in ("waiting_for", "waiting_until_epoch_ms"):
+                conn.exec_driver_sql(f"ALTER TABLE {prefix}workflow_status DROP COLUMN {column}")
+            conn.exec_driver_sql(f"DELETE FROM {prefix}dbos_migrations")
+            conn.exec_driver_sql(f"INSERT INTO {prefix}dbos_migrations (version) VALUES (10)")
+            conn.exec_driver_sql(
+                f"INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, created_at, "
+                "updated_at) VALUES ('pending-v10', 'PENDING', 'old', 1, 1)"
+            )
+        sysdb = SystemDatabase(normalize_url(system_database_url))
+        sysdb.initialize()
+        sysdb.dispose()
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("workflow_status", schema)}
+        assert {"waiting_for", "waiting_until_epoch_ms"} <= columns
+        with engine.connect() as conn:
+            kept = conn.exec_driver_sql(
+                f"SELECT status, waiting_for FROM {prefix}workflow_status "
+                "WHERE workflow_uuid = 'pending-v10'"
+            ).one()
+            stamps = conn.exec_driver_sql(f"SELECT version FROM {prefix}dbos_migrations").all()
+        assert tuple(kept) == ("PENDING", None)
+        assert max(r[0] for r in stamps) == SCHEMA_VERSION == 11
+    finally:
+        engine.dispose()

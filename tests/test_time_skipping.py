@@ -313,3 +313,28 @@ def test_leaving_the_block_restores_real_time(dbos: None, caplog: pytest.LogCapt
 def test_outside_a_block_durable_time_is_real(dbos: None) -> None:
     assert abs(_clock.now() - time.time()) < 1
     assert abs(_clock.utcnow() - datetime.now(timezone.utc)) < timedelta(seconds=1)
+
+
+def test_a_parked_workflow_wakes_at_its_virtual_deadline(dbos: None) -> None:
+    """A workflow that parked (gave its thread back) while its recv waits two days is woken by
+    the parked workflows' timer, which the virtual clock jumps like any durable timer; the
+    recv's recorded times span the whole wait, from before the park."""
+    with time_skipping() as clock:
+        handle = DBOS.start_workflow(wait_an_hour_for_a_message)
+        deadline = time.monotonic() + 10
+        while _parked_in(handle.workflow_id) is None and time.monotonic() < deadline:
+            time.sleep(0.02)  # real time: the block jumps only while the caller waits on DBOS
+        assert _parked_in(handle.workflow_id) is not None, "the workflow never parked"
+        began = clock.time()
+        assert handle.get_result() is None  # timed out, an hour on
+        assert clock.jumps == 1
+        assert clock.time() - began >= HOUR - 60
+    recv = _steps(handle.workflow_id)[0]
+    assert recv["function_name"] == "DBOS.recv"
+    assert recv["completed_at_epoch_ms"] - recv["started_at_epoch_ms"] >= (HOUR - 60) * 1000
+
+
+def _parked_in(workflow_id: str) -> object:
+    from dbos._core.runtime import get_runtime
+
+    return get_runtime().parked.get(workflow_id)

@@ -47,6 +47,25 @@ class DBOSConfig(TypedDict, total=False):
     # those of this process wake it at once), and the most ticks one backfill may start.
     scheduler_polling_interval_sec: float
     max_backfill_ticks: int
+    # A sync workflow run on a workflow thread that waits (recv, get_event, sleep, a child's
+    # result) longer than this many seconds gives its thread back and resumes by replay when
+    # the wait ends; None: waits hold their thread (see _core/parking.py). Default 0.2.
+    park_waits_after_sec: float | None
+
+
+_DEFAULT_PARK_AFTER_SEC = 0.2
+
+
+def park_after_from(config: DBOSConfig) -> float | None:
+    """The parking threshold in seconds (`park_waits_after_sec`), or None for no parking."""
+    value = config.get("park_waits_after_sec", _DEFAULT_PARK_AFTER_SEC)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise DBOSInitializationError(
+            f"Invalid park_waits_after_sec {value!r}: expected a number of seconds >= 0, or None"
+        )
+    return float(value)
 
 
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -72,6 +91,7 @@ def validate_config(config: DBOSConfig) -> None:
             raise DBOSInitializationError(f"Invalid {key} {value!r}: expected a number of seconds")
     _validate_retention(config)
     _validate_scheduling(config)
+    park_after_from(config)
     sync = config.get("sqlite_synchronous", "FULL")
     if str(sync).upper() not in _SQLITE_SYNC_MODES:
         raise DBOSInitializationError(

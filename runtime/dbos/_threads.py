@@ -3,13 +3,22 @@
 `concurrent.futures.ThreadPoolExecutor` joins its threads at interpreter exit, so one workflow
 blocked in a long step would keep a finished program alive; durable workflows resume after a
 restart anyway, so these threads are daemons. Idle threads are reused; a new one is started
-only when none is idle, up to `max_threads`, beyond which work waits.
+at once while fewer than `core_threads` run, and beyond that only when queued work has waited
+`grow_after_sec` without any thread taking it (every thread busy in a long step), up to
+`max_threads`. Parked workflows (`_core/parking.py`) give their thread back within moments, so
+a burst of 100,000 starts is served by the core threads instead of thousands of new ones; the
+threads started beyond the core end after `idle_exit_sec` without work.
+
+A job may detach from its future (`Detach`): the future stays pending, and a later job given
+that future (`submit_to`) completes it. A parked workflow's handle keeps the future of its
+first run and sees the outcome of the run that finishes it.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -17,16 +26,50 @@ from typing import Any, TypeVar
 R = TypeVar("R")
 
 _STOP = object()
+_CORE_THREADS = 64
+_GROW_AFTER_SEC = 0.1
+_IDLE_EXIT_SEC = 10.0
+
+
+class Detach(BaseException):
+    """Raised by a job whose future another job will complete (see `submit_to`)."""
+
+
+_job = threading.local()
+
+
+def current_future() -> Future[Any] | None:
+    """The future of the pool job running on this thread, if this is a pool thread."""
+    return getattr(_job, "future", None)
+
+
+def current_pool() -> DaemonPool | None:
+    """The pool whose job runs on this thread, if any."""
+    return getattr(_job, "pool", None)
 
 
 class DaemonPool:
-    def __init__(self, max_threads: int = 4096, name: str = "dbos-workflow") -> None:
+    def __init__(
+        self,
+        max_threads: int = 4096,
+        name: str = "dbos-workflow",
+        *,
+        core_threads: int = _CORE_THREADS,
+        grow_after_sec: float = _GROW_AFTER_SEC,
+        idle_exit_sec: float = _IDLE_EXIT_SEC,
+    ) -> None:
         self.max_threads = max_threads
+        self.core_threads = min(core_threads, max_threads)
+        self._grow_after = grow_after_sec
+        self._idle_exit = idle_exit_sec
         self._name = name
         self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
         self._idle = 0
+        self._serial = 0
+        self._taken = 0  # jobs taken by a thread so far: the grower's sign of progress
+        self._grower: threading.Thread | None = None
         self._closed = False
         # Tasks submitted and not yet returned, and the pool's thread idents: a virtual clock
         # (dbos.testing.time_skipping) tells from them whether some task is not yet (or no
@@ -36,33 +79,94 @@ class DaemonPool:
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         future: Future[R] = Future()
+        self._put((future, fn, args, True))
+        return future
+
+    def submit_to(self, future: Future[Any], fn: Callable[..., Any], *args: Any) -> None:
+        """Run `fn` on a pool thread and complete `future` (one a detached job left running)
+        with its outcome."""
+        self._put((future, fn, args, False))
+
+    def saturated(self) -> bool:
+        """Whether work is queued that no idle thread has taken yet."""
+        return not self._work.empty()
+
+    @property
+    def thread_count(self) -> int:
+        with self._lock:
+            return self._threads
+
+    def _put(self, item: tuple[Future[Any], Callable[..., Any], tuple[Any, ...], bool]) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("DBOS has been destroyed: cannot start more work")
-            self._work.put((future, fn, args))
+            self._work.put(item)
             self._outstanding += 1
-            if self._idle == 0 and self._threads < self.max_threads:
-                self._threads += 1
-                threading.Thread(
-                    target=self._worker, name=f"{self._name}-{self._threads}", daemon=True
-                ).start()
-            else:
-                self._idle -= 1 if self._idle else 0
-        return future
+            if self._idle > 0:
+                self._idle -= 1
+            elif self._threads < self.core_threads:
+                self._start_thread()
+            elif self._threads < self.max_threads and self._grower is None:
+                self._grower = threading.Thread(
+                    target=self._grow, name=f"{self._name}-grower", daemon=True
+                )
+                self._grower.start()
+
+    def _start_thread(self) -> None:
+        """Start one worker (the lock held)."""
+        self._threads += 1
+        self._serial += 1
+        threading.Thread(
+            target=self._worker, name=f"{self._name}-{self._serial}", daemon=True
+        ).start()
+
+    def _grow(self) -> None:
+        """While work stays queued and no thread takes any for `grow_after_sec` (all busy in
+        long steps, not in waits that park), double the threads (at most one per queued job)."""
+        while True:
+            with self._lock:
+                taken = self._taken
+            time.sleep(self._grow_after)
+            with self._lock:
+                if self._closed or self._work.empty() or self._threads >= self.max_threads:
+                    self._grower = None
+                    return
+                if self._taken == taken and self._idle == 0:
+                    # Doubling: a pool stuck in long steps reaches 4,096 in a few intervals.
+                    more = min(self._work.qsize(), self._threads, self.max_threads - self._threads)
+                    for _ in range(max(more, 1)):
+                        self._start_thread()
 
     def _worker(self) -> None:
+        _job.pool = self
         with self._lock:
             self._idents.add(threading.get_ident())
         while True:
-            item = self._work.get()
+            try:
+                item = self._work.get(timeout=self._idle_exit)
+            except queue.Empty:
+                with self._lock:
+                    if self._threads > self.core_threads and self._idle > 0 and self._work.empty():
+                        self._threads -= 1
+                        self._idle -= 1
+                        self._idents.discard(threading.get_ident())
+                        return
+                continue
             if item is _STOP:
                 return
-            future, fn, args = item
-            if future.set_running_or_notify_cancel():
+            with self._lock:
+                self._taken += 1
+            future, fn, args, fresh = item
+            if not fresh or future.set_running_or_notify_cancel():
+                _job.future = future
                 try:
                     future.set_result(fn(*args))
+                except Detach:
+                    pass  # another job completes this future
                 except BaseException as exc:  # the future carries it to whoever waits
                     future.set_exception(exc)
+                finally:
+                    _job.future = None
             with self._lock:
                 self._idle += 1
                 self._outstanding -= 1

@@ -275,7 +275,8 @@ class BegunStep:
         self.step_id = step_id
         self.name = name
         self.child_workflow_id = child_workflow_id
-        self.started_at = now_ms()
+        # A step about a child is a handle's `DBOS.getResult`: a wait, which may park.
+        self.started_at = now_ms() if child_workflow_id is None else ctx.begin_blocking(step_id)
         self.step_ctx: StepContext | None = None  # set when it may retry (see step_context)
         self.span = tracing.start_step(ctx.workflow_id, step_id, name, kind)
 

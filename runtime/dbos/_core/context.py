@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from .. import _clock
 from .._error import DBOSException
 from .._storable_text import require_storable
 from .waiters import FINAL, Waiter, WaitKey
@@ -43,7 +44,24 @@ class WorkflowContext:
     task: Any = None
     # The thread that registered it (a pool thread, or the caller's for a direct call).
     thread: int = field(default_factory=threading.get_ident)
+    # The outermost workflow of a workflow thread: a long wait may park it (parking.py).
+    parkable: bool = False
+    # The blocking operation in progress (recv, get_event, a handle's result): its step number
+    # and when it began (ms). A run resuming a parked workflow starts with the one it parked
+    # in, so the step's recorded times span the whole wait, as without the park.
+    blocking_since: tuple[int, int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def begin_blocking(self, step_id: int) -> int:
+        """When the blocking operation at `step_id` began (epoch ms): now, or, in a run that
+        resumes a parked workflow, when the parked run began it."""
+        since = self.blocking_since
+        if since is not None and since[0] == step_id:
+            return since[1]
+        started = _clock.now_ms()
+        if since is None or since[0] < step_id:  # not an earlier call being replayed
+            self.blocking_since = (step_id, started)
+        return started
 
     def cancel(self) -> None:
         """Stop this execution: set the flag its checkpoints read and wake whatever it waits in."""

@@ -99,6 +99,7 @@ class GetEvent(BlockingCall):
             return
         self.step_id = ctx.take_step_id()
         self.sleep_id = ctx.take_step_id()
+        self.started_at = ctx.begin_blocking(self.step_id)
         record = replay(ctx, self.step_id, GET_EVENT) if ctx.recorded else None
         if record is not None:
             self.done, self.value = True, recorded_result(self.runtime, record)

@@ -46,7 +46,7 @@ class WorkflowHandle(Generic[R]):
             "DBOS.getResult",
             wait_for_result,
             (self.workflow_id, self._future, polling_interval_sec),
-            {},
+            {"park": ctx},
             child_workflow_id=self.workflow_id,
         )
 

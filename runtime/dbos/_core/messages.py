@@ -220,7 +220,7 @@ class Receive(BlockingCall):
         self.sleep_id = ctx.take_step_id()
         self.keys = (WaitKey(MESSAGE, ctx.workflow_id, stored_topic(topic)),)
         self.deadline = None
-        self.started_at = now_ms()
+        self.started_at = ctx.begin_blocking(self.step_id)
         record = replay(ctx, self.step_id, RECV) if ctx.recorded else None
         if record is not None:
             self.done, self.value = True, recorded_result(self.runtime, record)

@@ -15,6 +15,7 @@ from .._error import (
     DBOSNonExistentWorkflowError,
 )
 from .._status import TERMINAL_STATUSES
+from .context import WorkflowContext
 from .runtime import Runtime, get_runtime
 from .waiters import FINAL, WaitKey
 from .waiting import NOTHING, wait_for, wait_for_async
@@ -42,16 +43,17 @@ def wait_for_result(
     polling_interval_sec: float = 1.0,
     *,
     runtime: Runtime | None = None,
+    park: WorkflowContext | None = None,
 ) -> Any:
     """Block until the workflow finishes; its result, or its error raised here.
 
     The wait wakes on the finish itself (in this process, or through the notifier from another
-    one); `polling_interval_sec` is accepted for upstream compatibility and not needed."""
+    one); `polling_interval_sec` is accepted for upstream compatibility and not needed. `park`:
+    the workflow whose `DBOS.getResult` step this wait is, which may park (parking.py)."""
     runtime = runtime or get_runtime()
     key = _watch(runtime, workflow_id, future)
-    return wait_for(
-        runtime, _result_check(runtime, workflow_id, future), (key,), deadline=None, ctx=None
-    )
+    check = _result_check(runtime, workflow_id, future)
+    return wait_for(runtime, check, (key,), deadline=None, ctx=None, park=park, park_in_step=True)
 
 
 async def wait_for_result_async(

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
-from .._db.records import StepRecord
+from .._db.records import StepRecord, now_ms
 from .._db.records import WorkflowRow as W
 from .._error import (
     DBOSAwaitedWorkflowCancelledError,
@@ -37,6 +38,7 @@ from .._error import (
 from .._registry import registry as _registry
 from .._registry.registry import FunctionInfo
 from .._serialization import serialize_exception
+from .._threads import Detach, current_future, current_pool
 from . import tracing
 from .auth import NO_AUTH, Auth, auth_from_row, authorized, end_run_for, run_for
 from .context import (
@@ -47,6 +49,7 @@ from .context import (
     restore_start_options,
 )
 from .inputs import decode_inputs
+from .parking import Parked, WorkflowParked
 from .results import wait_for_result
 from .runtime import Runtime, get_runtime, logger
 
@@ -73,6 +76,13 @@ class Launch:
     # events, streams and messages by default (formats.py); None: this process's serializer.
     serialization: str | None = None
     auth: Auth = NO_AUTH  # the user and roles it runs for (its caller's, kept on its row)
+    # The outermost workflow of a workflow thread: a long wait may park it (parking.py).
+    parkable: bool = False
+    # For a resumed parked run: the blocking operation it parked in (its step, when it began).
+    blocking_since: tuple[int, int] | None = None
+    # Told when it parks (False) and resumes (True): a dequeued workflow's queue slot, which
+    # it keeps while parked, stops counting against the process's workflows in flight.
+    holds_thread: Callable[[bool], None] | None = None
 
 
 def submit(launch: Launch) -> Future[Any]:
@@ -80,14 +90,88 @@ def submit(launch: Launch) -> Future[Any]:
 
 
 def execute_in_fresh_context(launch: Launch) -> Any:
+    """Run a workflow as the outermost one of a workflow thread: a long wait in a sync body
+    parks it (parking.py), and its run's future is then completed by the run resuming it."""
     # Pool threads may have run other workflows: start from empty context variables.
     current_workflow.set(None)
     current_step.set(None)
+    runtime = get_runtime()
+    launch.parkable = (
+        not launch.info.is_async and current_pool() is runtime.pool and current_future() is not None
+    )
     try:
         return execute(launch)
+    except WorkflowParked as parked:
+        _arm(runtime, launch, parked.entry)
     except BaseException as exc:
         report_unfinished(launch.workflow_id, exc)
         raise
+
+
+def _arm(runtime: Runtime, launch: Launch, entry: Parked) -> NoReturn:
+    """The parked run has unwound: let its entry resume it on a workflow thread, completing
+    this run's future (a handle's), and give this thread back."""
+    future = current_future()
+    assert future is not None  # parkable only as a pool job
+
+    def dropped() -> None:  # DBOS destroyed meanwhile: it stays PENDING for recovery
+        if launch.holds_thread is not None:
+            launch.holds_thread(True)  # what its future's end gives back, it holds again
+        with contextlib.suppress(concurrent.futures.InvalidStateError):
+            future.set_exception(DBOSAwaitedWorkflowCancelledError(launch.workflow_id))
+
+    def resume() -> None:
+        try:
+            launch.blocking_since = entry.blocking_since
+            runtime.pool.submit_to(future, resume_parked, launch)
+        except RuntimeError:
+            dropped()
+
+    _record_parked(runtime, launch, entry)
+    if launch.holds_thread is not None:
+        launch.holds_thread(False)
+    entry.arm(resume, dropped)
+    raise Detach
+
+
+def _record_parked(runtime: Runtime, launch: Launch, entry: Parked) -> None:
+    """Note in its row what it waits for (before arming, so no later park's note is
+    overwritten by this one); informational, so a failure is only logged."""
+    until = None if entry.wake_at is None else int(entry.wake_at * 1000)
+    try:
+        runtime.sysdb.record_parked(launch.workflow_id, launch.owner, entry.describe(), until)
+    except Exception as exc:
+        logger.debug("Could not record that workflow %s is parked: %s", launch.workflow_id, exc)
+
+
+def resume_parked(launch: Launch) -> Any:
+    """Continue a parked workflow, as recovery does: its row read again, its recorded steps in
+    one query, the body run from the start (recorded steps return their outputs) under the same
+    owner token and queue slot; or, if it ended meanwhile (cancelled, timed out), its outcome."""
+    runtime = get_runtime()
+    workflow_id = launch.workflow_id
+    if launch.holds_thread is not None:
+        launch.holds_thread(True)
+    if launch.deadline_ms is not None and now_ms() >= launch.deadline_ms:
+        runtime.cancel(workflow_id, cascade=True)
+    try:
+        row = runtime.sysdb.get_workflow(workflow_id)
+        ours = row is not None and row[W.STATUS] == "PENDING" and row[W.OWNER] == launch.owner
+        resumed = launch_from_row(runtime, row, launch.owner) if ours else None
+    except DBOSDatabaseConnectionError as exc:  # the heartbeat resumes it once it is back
+        runtime.abandon(workflow_id, launch.owner, exc.message)
+        raise DBOSWorkflowAbandonedError(workflow_id, exc.message) from exc
+    if resumed is None:
+        if launch.body_done is not None:
+            launch.body_done()
+        return wait_for_result(workflow_id)  # finished, cancelled or taken over meanwhile
+    resumed.deadline_ms = launch.deadline_ms
+    resumed.blocking_since = launch.blocking_since
+    resumed.body_done = launch.body_done
+    resumed.holds_thread = launch.holds_thread
+    resumed.trace_context = launch.trace_context
+    resumed.attempt = launch.attempt
+    return execute_in_fresh_context(resumed)
 
 
 def report_unfinished(workflow_id: str, exc: BaseException) -> None:
@@ -127,6 +211,8 @@ def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
         launch.recorded,
         launch.resumed,
         serializer=runtime.writer(launch.serialization),
+        parkable=launch.parkable,
+        blocking_since=launch.blocking_since,
     )
     runtime.register_active(ctx)
     wf_token = current_workflow.set(ctx)
@@ -165,14 +251,18 @@ def running_as(runtime: Runtime, launch: Launch) -> Iterator[WorkflowContext]:
 def _run_and_record(runtime: Runtime, launch: Launch) -> Any:
     """Run the body and record how it ended: its result, or the error it raised (a user
     without a role the workflow requires is such an error: it ends ERROR, not to be retried)."""
+    parked = False
     try:
         try:
             with authorized(launch.info):
                 result = launch.info.func(*launch.call_args, **launch.kwargs)
                 if launch.info.is_async:
                     result = _run_async_body(runtime, result)
+        except WorkflowParked:
+            parked = True  # it keeps its queue slot while it waits
+            raise
         finally:
-            if launch.body_done is not None:
+            if launch.body_done is not None and not parked:
                 launch.body_done()
     except _AppLoopGone:
         # Cut off without failing: finished from its checkpoints on another workflow thread.

@@ -24,6 +24,7 @@ from .._error import DBOSException
 from .._serialization import Serializer, deserialize_exception, reader_for
 from .._threads import DaemonPool
 from .context import WorkflowContext
+from .parking import ParkedTable, ParkPolicy
 from .waiters import WaiterRegistry
 
 if TYPE_CHECKING:
@@ -89,6 +90,10 @@ class Runtime:
         self.services: list[Service] = []
         self.stopped = False
         self.waiters = WaiterRegistry()
+        # Workflows that gave their thread back while they wait (parking.py); `launch()`
+        # sets the policy's threshold from the config (`park_waits_after_sec`).
+        self.parked = ParkedTable(self.waiters)
+        self.park_policy = ParkPolicy(saturated=self.pool.saturated)
         self.abandoned: dict[str, str] = {}  # workflow ID -> owner token, see `abandon`
         # This process's incarnation: the prefix of every owner token it hands out, so that
         # survivors can tell which process held a workflow that was left PENDING.
@@ -182,6 +187,8 @@ class Runtime:
                 self._stop_service(service)
         self.pool.shutdown()
         self.io_pool.shutdown()
+        for entry in self.parked.stop():
+            entry.drop()  # stays PENDING: the next launch's recovery resumes it
         with self.active_lock:
             for ctx in self.active.values():
                 ctx.cancel()  # wake sleepers and waiters so their threads end promptly

@@ -105,7 +105,7 @@ def durable_sleep(seconds: float) -> None:
     begun = _begin_sleep(seconds)
     if begun is not None:
         runtime, ctx, wake_at, step_id = begun
-        wait_for(runtime, lambda: NOTHING, (), deadline=wake_at, ctx=ctx)
+        wait_for(runtime, lambda: NOTHING, (), deadline=wake_at, ctx=ctx, park=ctx)
         _sleep_ended(runtime, ctx, step_id, wake_at)
 
 

@@ -181,6 +181,8 @@ def _next(reader: _Reader) -> Any:
             reader.keys,
             deadline=reader.deadline(),
             ctx=reader.ctx,
+            # A timeout counts from this call, not durably: such a read holds its thread.
+            park=reader.ctx if reader.timeout_seconds is None else None,
         )
         if value is NOTHING:
             raise reader.timed_out(step_id, started)

@@ -24,6 +24,7 @@ from .._error import (
     DBOSWorkflowAbandonedError,
     DBOSWorkflowCancelledError,
 )
+from .parking import WorkflowParked
 
 _TRACER_NAME = "dbos"
 _NULL: AbstractContextManager[None] = nullcontext()
@@ -137,6 +138,10 @@ class _WorkflowSpan:
             span.set_attribute("dbos.workflow.status", "SUCCESS")
         elif isinstance(exc, (DBOSAwaitedWorkflowCancelledError, DBOSWorkflowCancelledError)):
             span.set_attribute("dbos.workflow.status", "CANCELLED")
+        elif isinstance(exc, WorkflowParked):
+            # Gave its thread back in a wait; the run that resumes it has a span of its own.
+            span.set_attribute("dbos.workflow.status", "PENDING")
+            span.set_attribute("dbos.workflow.parked", True)
         elif isinstance(exc, (DBOSWorkflowAbandonedError, DBOSDatabaseConnectionError)):
             # Left PENDING for recovery: not the workflow's own failure.
             span.set_attribute("dbos.workflow.status", "PENDING")

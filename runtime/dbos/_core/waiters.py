@@ -16,11 +16,21 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from .._db.records import EVENT, FINAL, MESSAGE, QUEUE, STREAM
 
-__all__ = ["EVENT", "FINAL", "MESSAGE", "QUEUE", "STREAM", "WaitKey", "Waiter", "WaiterRegistry"]
+__all__ = [
+    "EVENT",
+    "FINAL",
+    "MESSAGE",
+    "QUEUE",
+    "STREAM",
+    "Fireable",
+    "WaitKey",
+    "Waiter",
+    "WaiterRegistry",
+]
 
 
 class WaitKey(NamedTuple):
@@ -31,6 +41,12 @@ class WaitKey(NamedTuple):
     kind: str
     workflow_id: str
     name: str = ""
+
+
+class Fireable(Protocol):
+    """What the registry wakes: a `Waiter`, or a parked workflow (`parking.Parked`)."""
+
+    def fire(self, key: tuple[str, str, str]) -> None: ...
 
 
 class Waiter:
@@ -105,7 +121,7 @@ class WaiterRegistry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_key: dict[WaitKey, set[Waiter]] = {}
+        self._by_key: dict[WaitKey, set[Fireable]] = {}
         self._listeners: list[Callable[[], None]] = []
 
     def on_register(self, callback: Callable[[], None]) -> None:
@@ -115,21 +131,28 @@ class WaiterRegistry:
     @contextmanager
     def waiting(self, *keys: WaitKey) -> Iterator[Waiter]:
         waiter = Waiter(keys)
+        self.register(waiter, keys)
+        try:
+            yield waiter
+        finally:
+            self.unregister(waiter, keys)
+
+    def register(self, waiter: Fireable, keys: tuple[WaitKey, ...]) -> None:
+        """Wake `waiter` whenever one of `keys` fires, until `unregister`."""
         with self._lock:
             for key in keys:
                 self._by_key.setdefault(key, set()).add(waiter)
         for callback in self._listeners:
             callback()
-        try:
-            yield waiter
-        finally:
-            with self._lock:
-                for key in keys:
-                    waiters = self._by_key.get(key)
-                    if waiters is not None:
-                        waiters.discard(waiter)
-                        if not waiters:
-                            del self._by_key[key]
+
+    def unregister(self, waiter: Fireable, keys: tuple[WaitKey, ...]) -> None:
+        with self._lock:
+            for key in keys:
+                waiters = self._by_key.get(key)
+                if waiters is not None:
+                    waiters.discard(waiter)
+                    if not waiters:
+                        del self._by_key[key]
 
     def fire(self, key: tuple[str, str, str]) -> None:
         with self._lock:
@@ -158,9 +181,10 @@ class WaiterRegistry:
                 waiter.fire(key)
 
     def wake_all(self) -> None:
-        """Wake everyone to look again without firing a key (the durable clock changed)."""
+        """Wake every sleeping waiter to look again without firing a key (the durable clock
+        changed). Parked workflows sleep on their table's timer, which the clock wakes."""
         with self._lock:
-            waiters = {w for ws in self._by_key.values() for w in ws}
+            waiters = {w for ws in self._by_key.values() for w in ws if isinstance(w, Waiter)}
         for waiter in waiters:
             waiter.wake()
 

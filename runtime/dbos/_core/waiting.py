@@ -9,6 +9,7 @@ connection: the waiter retries with backoff instead of failing its caller.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from .._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
 from .checkpoint import check_deadline
 from .context import WorkflowContext
 from .offload import off_loop
+from .parking import WorkflowParked
 from .runtime import Runtime, logger
 from .waiters import FINAL, Waiter, WaitKey
 
@@ -91,10 +93,11 @@ class _Loop:
             ends.append(self.ctx.deadline_ms / 1000)
         return min(ends, default=None)
 
-    def sleep(self, waiter: Waiter, timeout: float | None) -> None:
-        """`waiter.wait(timeout)` through the durable clock, which learns the wait's timer."""
+    def sleep(self, waiter: Waiter, timeout: float | None) -> bool:
+        """`waiter.wait(timeout)` through the durable clock, which learns the wait's timer;
+        True when the waiter was woken (a key fired, or the clock jumped)."""
         owner = None if self.ctx is None else self.ctx.workflow_id
-        _clock.sleep(waiter, timeout, until=self.until(), owner=owner)
+        return _clock.sleep(waiter, timeout, until=self.until(), owner=owner)
 
     async def sleep_async(self, waiter: Waiter, timeout: float | None) -> None:
         owner = None if self.ctx is None else self.ctx.workflow_id
@@ -121,12 +124,21 @@ def wait_for(
     deadline: float | None,
     ctx: WorkflowContext | None,
     on_first_miss: Callable[[], float] | None = None,
+    park: WorkflowContext | None = None,
+    park_in_step: bool = False,
 ) -> Any:
     """`check()`'s first answer other than NOTHING, or NOTHING once `deadline` passes.
 
     `on_first_miss`, if given, runs once when the first check finds nothing and returns the
-    deadline (a recv records its durable deadline there: not at all when a message waits)."""
+    deadline (a recv records its durable deadline there: not at all when a message waits).
+
+    `park`: the workflow this wait may park (raising `WorkflowParked`, see parking.py) once
+    its deadline is durable (recorded, or none) and nothing the caller holds is lost by
+    unwinding; `park_in_step` when the wait is a step's whole body (`DBOS.getResult`)."""
     loop = _Loop(runtime, keys, deadline, ctx)
+    policy = runtime.park_policy
+    may_park = policy.may_park(park, park_in_step)
+    started = time.monotonic()
     with runtime.waiters.waiting(*loop.keys) as waiter:
         if ctx is not None:
             ctx.blocked_in(waiter)
@@ -142,10 +154,21 @@ def wait_for(
                     loop.deadline, on_first_miss = on_first_miss(), None
                 if found is not NOTHING or loop.expired():
                     return found
-                loop.sleep(waiter, loop.timeout())
+                if park is not None and policy.due(may_park, started):
+                    raise _parked(runtime, park, loop)
+                nap, parks_after = policy.sleep_for(may_park, started, loop.timeout())
+                if not loop.sleep(waiter, nap) and parks_after and park is not None:
+                    # Nothing fired since the check: it still holds, park without another.
+                    raise _parked(runtime, park, loop)
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)
+
+
+def _parked(runtime: Runtime, ctx: WorkflowContext, loop: _Loop) -> WorkflowParked:
+    """The park of `ctx`'s wait, registered on its keys before this waiter leaves them (so no
+    fire between the two is lost) and on a timer for its deadline."""
+    return WorkflowParked(runtime.parked.add(ctx, loop.keys, loop.deadline))
 
 
 async def wait_for_async(
@@ -217,6 +240,7 @@ def run_call(call: BlockingCall) -> Any:
         deadline=call.deadline,
         ctx=call.ctx,
         on_first_miss=call.first_miss if call.deadline is None else None,
+        park=call.ctx,
     )
     return call.finish(found)
 

@@ -209,6 +209,12 @@ def _application_versions(ctx: MigrationContext) -> None:
     ctx.create_index("workflow_status", "workflow_status_forked_from_index")
 
 
+def _parked_workflows(ctx: MigrationContext) -> None:
+    ctx.add_columns(
+        "workflow_status", [("waiting_for", "TEXT"), ("waiting_until_epoch_ms", "BIGINT")]
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         2, "ordered messages, event history, streams, wake-up triggers", _messages_events_streams
@@ -227,6 +233,7 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(9, "one NOTIFY per batch enqueue, not one per row", _batch_enqueue_notify),
     Migration(10, "application versions, an index of forks", _application_versions),
+    Migration(11, "what a parked workflow waits for, and until when", _parked_workflows),
 ]
 
 

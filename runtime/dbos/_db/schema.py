@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 # Bumped with every migration in migrations.py; a database stamped higher is refused.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # A message sent without a topic; a column in a primary lookup is easier NOT NULL.
 NULL_TOPIC = "__null__topic__"
@@ -96,6 +96,11 @@ def build_metadata(schema: str | None) -> MetaData:
         Column("partition_round", BigInteger, nullable=False, server_default=text("0")),
         # The schedule whose tick (or trigger, or backfill) started this workflow.
         Column("schedule_name", Text),
+        # A parked workflow (gave its thread back in a durable wait, `_core/parking.py`): what
+        # it last waited for (`m:<workflow>:<topic>`, `e:...`, `sleep` ...) and until when;
+        # cleared when it finishes. Informational: its wake-up does not depend on them.
+        Column("waiting_for", Text),
+        Column("waiting_until_epoch_ms", BigInteger),
         *_enqueue_order(schema),
         Index("workflow_status_created_at_index", "created_at"),
         Index("workflow_status_executor_status_index", "executor_id", "status"),

@@ -128,6 +128,18 @@ class WorkflowStore(Connections):
             self.wake((FINAL, workflow_id, ""))
         return done
 
+    def record_parked(
+        self, workflow_id: str, owner: str, waiting_for: str, waiting_until_ms: int | None
+    ) -> None:
+        """Note what a parked workflow waits for and until when (commits shared under load)."""
+        params = {
+            "workflow_uuid": workflow_id,
+            "owner_xid": owner,
+            "waiting_for": waiting_for,
+            "waiting_until": waiting_until_ms,
+        }
+        self._committer.execute(self.sql.RECORD_PARKED, params)
+
     def record_sleep_ended(self, workflow_id: str, function_id: int, wake_at_ms: int) -> None:
         self.execute(
             self.sql.SLEEP_ENDED,

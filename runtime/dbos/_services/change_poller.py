@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from typing import Any
 
 from .._core.runtime import Runtime, logger
 
 SQLITE_INTERVALS = (0.001, 0.010)
+_DUTY = 4.0  # pause after a round >= this many times its length: at most a fifth of the time
 POSTGRES_INTERVALS = (0.005, 0.200)
 
 
@@ -73,7 +75,9 @@ class ChangePoller:
                     interval = min(interval * 2, self._max)
                     continue
                 self.checks += 1
+                began = time.monotonic()
                 hits = self._sysdb.changed_keys(keys, self._stream_heads)
+                took = time.monotonic() - began
             except Exception as exc:
                 logger.warning("Change poller: cannot read the system database: %s", exc)
                 self._reset_connection()
@@ -81,7 +85,10 @@ class ChangePoller:
                 continue
             for key in hits:
                 self._waiters.fire(key)
-            interval = self._min
+            # A round costs in proportion to the keys waited on (100,000 parked workflows:
+            # hundreds of queries); rounds back to back would take the process's CPU while it
+            # writes, so the pause after one is at least `_DUTY` times its length.
+            interval = max(self._min, took * _DUTY)
 
     def _changed_since_last_look(self) -> bool:
         """SQLite: has another connection committed since the last look? PostgreSQL: assume so."""

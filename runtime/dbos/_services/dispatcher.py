@@ -338,6 +338,7 @@ class QueueDispatcher:
 
     def run_reserved(self, slot: Any, launch: Any) -> Future[Any]:
         launch.body_done = slot.release
+        launch.holds_thread = slot.holds_thread
         try:
             future = self._runtime.pool.submit(execute_in_fresh_context, launch)
         except RuntimeError:  # DBOS is being destroyed: the row stays PENDING for recovery
@@ -405,6 +406,7 @@ class QueueDispatcher:
                 self._partition_running[key] = self._partition_running.get(key, 0) + 1
         slot = _Slot(self, spec.name, None if partition is None else str(partition))
         launch.body_done = slot.release
+        launch.holds_thread = slot.holds_thread
         try:
             future = runtime.pool.submit(execute_in_fresh_context, launch)
         except RuntimeError:  # DBOS is being destroyed: the row stays PENDING for recovery
@@ -424,6 +426,15 @@ class QueueDispatcher:
     def _finished(self) -> None:
         with self._lock:
             self._in_flight -= 1
+
+    def _thread_use(self, change: int) -> None:
+        """A queued workflow parked (-1) or resumed (+1): room for claims changed."""
+        with self._lock:
+            self._in_flight += change
+            if change < 0:
+                self._dirty |= set(self._specs)
+        if change < 0:
+            self._runtime.waiters.fire(_DELAY_KEY)  # wakes the loop to claim into the room
 
     def _slot_released(self, name: str, partition: str | None) -> None:
         with self._lock:
@@ -462,3 +473,8 @@ class _Slot:
                 return
             self._held = False
         self._dispatcher._slot_released(self.queue_name, self.partition)
+
+    def holds_thread(self, holds: bool) -> None:
+        """Its workflow parked (False: it keeps this slot but no thread, so it no longer counts
+        against the process's workflows in flight) or resumed (True)."""
+        self._dispatcher._thread_use(1 if holds else -1)

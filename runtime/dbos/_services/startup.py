@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._config import DBOSConfig, listen_url_from
+from .._config import DBOSConfig, listen_url_from, park_after_from
 from .._core import tracing
 from .._core.runtime import Runtime, set_runtime
 from .._registry import queues as _queues
@@ -20,6 +20,7 @@ def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = 
     """Start the services, make the runtime current, recover, then begin dispatching."""
     tracing.configure(config.get("otel_tracer_provider"), bool(config.get("otel_tracing", True)))
     timeout = float(config.get("executor_timeout_sec") or DEFAULT_EXECUTOR_TIMEOUT_SEC)
+    runtime.park_policy.after_sec = park_after_from(config)
     watcher = DeadlineWatcher(runtime)
     runtime.deadlines = watcher
     runtime.services.append(watcher)

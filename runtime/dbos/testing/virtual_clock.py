@@ -219,8 +219,10 @@ def _wake_everyone() -> None:
 
 
 def _timer_services(runtime: Runtime) -> list[Any]:
-    """The services that wait on durable timers (`keeps_durable_timers`), each with `wake()`."""
-    return [s for s in runtime.services if getattr(s, "keeps_durable_timers", False)]
+    """The services that wait on durable timers (`keeps_durable_timers`), each with `wake()`,
+    and the parked workflows' timer once it runs (their deadlines are timers too)."""
+    services = [s for s in runtime.services if getattr(s, "keeps_durable_timers", False)]
+    return services + [runtime.parked] if runtime.parked.has_timer else services
 
 
 _active_lock = threading.Lock()

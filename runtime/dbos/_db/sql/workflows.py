@@ -129,7 +129,14 @@ SELECT pg_notify(:channel, :payload)
 COMPLETE_WORKFLOW: Final = """
 UPDATE {s}workflow_status
 SET status = :status, output = :output, error = :error, updated_at = :now, completed_at = :now,
-    deduplication_id = NULL
+    deduplication_id = NULL, waiting_for = NULL, waiting_until_epoch_ms = NULL
+WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
+"""
+
+# A parked workflow's wait, for operators (see schema.py); only while this execution owns it.
+RECORD_PARKED: Final = """
+UPDATE {s}workflow_status
+SET waiting_for = :waiting_for, waiting_until_epoch_ms = :waiting_until
 WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
 """
 

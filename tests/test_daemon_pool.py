@@ -1,0 +1,76 @@
+"""The workflow thread pool: core threads at once, more only when queued work makes no progress
+(every thread stuck in long work), idle extra threads retired, detached jobs' futures completed
+by a later job."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any
+
+from dbos._threads import DaemonPool, Detach, current_future, current_pool
+
+
+def _until(predicate: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return bool(predicate())
+
+
+def test_a_pool_stuck_in_long_work_grows_and_shrinks_back_when_idle() -> None:
+    pool = DaemonPool(8, "test-pool", core_threads=2, grow_after_sec=0.02, idle_exit_sec=0.2)
+    release = threading.Event()
+    started: list[int] = []
+
+    def long_work(i: int) -> int:
+        started.append(i)
+        release.wait(10)
+        return i
+
+    try:
+        futures = [pool.submit(long_work, i) for i in range(6)]
+        assert _until(lambda: len(started) == 6)  # beyond the 2 core threads
+        assert 6 <= pool.thread_count <= 8
+        release.set()
+        assert [f.result(5) for f in futures] == list(range(6))
+        assert _until(lambda: pool.thread_count == 2)  # the extra ones retired
+    finally:
+        release.set()
+        pool.shutdown()
+
+
+def test_quick_work_is_served_by_the_core_threads() -> None:
+    pool = DaemonPool(64, "test-pool", core_threads=4, grow_after_sec=0.5)
+    try:
+        futures = [pool.submit(time.sleep, 0.001) for _ in range(500)]
+        for future in futures:
+            future.result(10)
+        assert pool.thread_count <= 4
+    finally:
+        pool.shutdown()
+
+
+def test_a_detached_job_leaves_its_future_to_a_later_job() -> None:
+    pool = DaemonPool(4, "test-pool")
+    kept: list[Future[Any]] = []
+
+    def detaches() -> None:
+        assert current_pool() is pool
+        future = current_future()
+        assert future is not None
+        kept.append(future)
+        raise Detach
+
+    try:
+        future = pool.submit(detaches)
+        assert _until(lambda: bool(kept))
+        time.sleep(0.05)
+        assert not future.done()  # neither a result nor the Detach
+        pool.submit_to(kept[0], lambda: "finished later")
+        assert future.result(5) == "finished later"
+    finally:
+        pool.shutdown()
