@@ -47,6 +47,11 @@ class DBOSConfig(TypedDict, total=False):
     # those of this process wake it at once), and the most ticks one backfill may start.
     scheduler_polling_interval_sec: float
     max_backfill_ticks: int
+    # Graceful shutdown (see _services/shutdown.py): on SIGTERM or a server's shutdown, the
+    # steps running get this long to finish (default 20); `install_signal_handlers: False`
+    # leaves SIGTERM alone.
+    shutdown_grace_period_sec: float
+    install_signal_handlers: bool
 
 
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -64,12 +69,17 @@ def validate_config(config: DBOSConfig) -> None:
         raise DBOSInitializationError(
             f"Invalid application name {name!r}: use 1-64 letters, digits, '-' or '_'"
         )
-    for key in ("executor_timeout_sec", "database_retry_timeout_sec"):
+    for key in ("executor_timeout_sec", "database_retry_timeout_sec", "shutdown_grace_period_sec"):
         value = config.get(key)
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
         ):
             raise DBOSInitializationError(f"Invalid {key} {value!r}: expected a number of seconds")
+    install = config.get("install_signal_handlers")
+    if install is not None and not isinstance(install, bool):
+        raise DBOSInitializationError(
+            f"Invalid install_signal_handlers {install!r}: expected True or False"
+        )
     _validate_retention(config)
     _validate_scheduling(config)
     sync = config.get("sqlite_synchronous", "FULL")
