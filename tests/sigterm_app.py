@@ -19,6 +19,7 @@ Roles
                  marks ``user_handler`` and calls the handler it replaced.
 ``serve``        uvicorn serving a FastAPI app with ``DBOS(fastapi=app)`` on PORT; ``GET /start``
                  starts ``wf``.
+``serve_plain``  as ``serve``, without the integration: DBOS launched in the main thread first.
 ``recover``      create ``MARKER_DIR/release`` (step ``a`` then returns at once), launch (recovery
                  resumes ``wf``), wait for ``wf`` and print its result as JSON.
 
@@ -100,12 +101,16 @@ def start_and_block(until: threading.Event) -> None:
     until.wait()
 
 
-def serve(port: int) -> None:
+def serve(port: int, integrated: bool) -> None:
     import uvicorn
     from fastapi import FastAPI
 
     app = FastAPI()
-    DBOS(fastapi=app, config=config())
+    if integrated:
+        DBOS(fastapi=app, config=config())
+    else:
+        DBOS(config=config())
+        DBOS.launch()
 
     @app.get("/start")
     def start() -> dict[str, str]:
@@ -129,8 +134,8 @@ def main() -> None:
     global MARKER_DIR
     role, MARKER_DIR = sys.argv[1], Path(sys.argv[2])
     stop = threading.Event()
-    if role == "serve":
-        serve(int(sys.argv[3]))
+    if role in ("serve", "serve_plain"):
+        serve(int(sys.argv[3]), integrated=role == "serve")
         return
     if role == "recover":
         recover()
