@@ -70,6 +70,20 @@ async def graceful_two_steps_async() -> str:
     return await graceful_slow_step_async() + graceful_next_step()
 
 
+def release_once_unwinding() -> None:
+    """Let the running step finish only once the stop has begun (not before: the workflow
+    would reach its next step first)."""
+    runtime = get_runtime()
+
+    def wait_then_release() -> None:
+        while not runtime.unwinding:
+            time.sleep(0.005)
+        time.sleep(0.2)
+        release.set()
+
+    threading.Thread(target=wait_then_release, daemon=True).start()
+
+
 def config(url: str, **extra: Any) -> DBOSConfig:
     cfg: DBOSConfig = {"name": "graceful-test", "system_database_url": url}
     cfg.update(extra)  # type: ignore[typeddict-item]
@@ -103,10 +117,10 @@ def test_a_running_step_finishes_and_the_workflow_stops_before_the_next(
     with SetWorkflowID("mid-step"):
         handle = DBOS.start_workflow(workflow)
     assert in_step.wait(10)
-    threading.Timer(0.3, release.set).start()
+    release_once_unwinding()
     started = time.monotonic()
     assert stop_gracefully(get_runtime(), 10.0) == 0
-    assert time.monotonic() - started >= 0.25  # it waited for the step
+    assert time.monotonic() - started >= 0.2  # it waited for the step
     status, steps = _workflow(launched, "mid-step")
     assert status == "PENDING"
     assert len(steps) == 1, steps  # the next step never began
@@ -142,7 +156,7 @@ def test_recovery_in_the_next_launch_finishes_what_was_stopped(launched: str) ->
     with SetWorkflowID("resumes"):
         DBOS.start_workflow(graceful_two_steps)
     assert in_step.wait(10)
-    release.set()
+    release_once_unwinding()
     drain_then(DBOS.destroy)
     assert _workflow(launched, "resumes")[0] == "PENDING"
     in_step.clear()

@@ -1,13 +1,13 @@
 """Graceful shutdown: a process told to stop (SIGTERM, the signal a container's stop sends, or a
 web server's shutdown) stops claiming work, lets the steps running here finish, and exits.
 
-The stop has three parts (`stop_gracefully`): the services that start work stop (the queue
-dispatcher, the scheduler; the heartbeat no longer takes work over); every workflow of this
-process stops at its next durable boundary (`Runtime.unwind_workflows`: a step already running
-finishes and is recorded, the next one does not begin, a wait ends at once), recording nothing,
-so it stays PENDING and resumes from its checkpoints at recovery; and the process waits for the
-workflows to have unwound, at most `shutdown_grace_period_sec`. A step still running then is
-cut off with the process, as after a crash, and runs again at recovery (at least once).
+The stop has three parts (`stop_gracefully`): every workflow of this process stops at its next
+durable boundary (`Runtime.unwind_workflows`: a step already running finishes and is recorded,
+the next one does not begin, a wait ends at once), recording nothing, so it stays PENDING and
+resumes from its checkpoints at recovery; the services that start work stop (the queue
+dispatcher, the scheduler; the heartbeat no longer takes work over); and the process waits for
+the workflows to have unwound, at most `shutdown_grace_period_sec`. A step still running then
+is cut off with the process, as after a crash, and runs again at recovery (at least once).
 
 SIGTERM: installed by `DBOS.launch()` from the main thread only (Python runs signal handlers
 there, and a server that launches DBOS from a worker thread owns the signals itself), unless
@@ -60,8 +60,8 @@ class ShutdownSettings:
 def stop_gracefully(runtime: Runtime, grace_period_sec: float) -> int:
     """Stop claiming work, unwind every workflow at its next durable boundary and wait up to
     `grace_period_sec` for them to have done so; the number still running then."""
-    runtime.stop_starting_work()
-    runtime.unwind_workflows()
+    runtime.unwind_workflows()  # first: a workflow between two steps stops at once
+    runtime.stop_starting_work()  # what a dispatcher starts meanwhile stops at its first step
     with runtime.active_lock:
         running = len(runtime.active)
     if running:
