@@ -23,12 +23,16 @@ Every hook is guarded: the plugin reads a few mypy internals (the checker's scop
 decorators of a ``FuncDef``); where one is missing in some mypy release, the hook reports
 nothing rather than crash mypy.
 
+Applying ``@DBOS.workflow()`` is also where its body's ``except`` clauses are judged (DBOS704:
+one catching ``BaseException``, or a bare one, with no ``raise`` that re-raises).
+
 Limits, by design: only calls directly inside a workflow body (its lambdas and nested functions
-included) are checked; transitive helpers, iterating a set, module state and API misuse stay
-with ``dbos-compile check``, which sees the whole project. Unlike the checker, the
-plugin also reports a client's method when the client was made in the same workflow (the
-construction is reported too). Calls whose callee is ``Any`` (an untyped library, e.g.
-``requests`` without ``types-requests``) never reach a plugin hook.
+included) are checked, and the ``except`` clauses of the body itself; transitive helpers,
+iterating a set, module state and API misuse stay with ``dbos-compile check``, which sees the
+whole project. Unlike the checker, the plugin also reports a client's method when the client
+was made in the same workflow (the construction is reported too). Calls whose callee is
+``Any`` (an untyped library, e.g. ``requests`` without ``types-requests``) never reach a
+plugin hook.
 """
 
 from __future__ import annotations
@@ -46,17 +50,22 @@ from mypy.nodes import (
     Block,
     CallExpr,
     ClassDef,
+    Context,
     Decorator,
     Expression,
+    ForStmt,
     FuncDef,
     FuncItem,
     IfStmt,
     MemberExpr,
     MypyFile,
     NameExpr,
+    RaiseStmt,
     RefExpr,
     Statement,
     TryStmt,
+    TupleExpr,
+    WhileStmt,
     WithStmt,
 )
 from mypy.plugin import (
@@ -73,6 +82,7 @@ from dbos_lint.analysis.suppressions import line_suppresses
 from dbos_lint.catalogue import RULES, codes
 from dbos_lint.catalogue import names as n
 from dbos_lint.catalogue import objects as o
+from dbos_lint.catalogue.dbos70x_api_misuse import SWALLOWING_TYPES
 
 ERROR_CODES: dict[str, ErrorCode] = {
     code: ErrorCode(code, rule.summary, "DBOS") for code, rule in RULES.items()
@@ -320,6 +330,65 @@ def _check_signature(ctx: FunctionContext) -> Type:
     return ctx.default_return_type
 
 
+@_guarded
+def _check_workflow(ctx: FunctionContext) -> Type:
+    """A workflow's signature, and the ``except`` clauses of its body that swallow the
+    runtime's control flow (DBOS704)."""
+    _check_signature(ctx)
+    decorator = ctx.context
+    if isinstance(decorator, Decorator):
+        for stmt in _nested_statements(decorator.func.body.body):
+            if isinstance(stmt, TryStmt):
+                _check_handlers(ctx.api, stmt)
+    return ctx.default_return_type
+
+
+def _nested_statements(block: list[Statement]) -> Iterator[Statement]:
+    """Every statement of a body, loops and handlers included, not those of nested defs."""
+    for stmt in block:
+        yield stmt
+        blocks: list[Block | None] = []
+        if isinstance(stmt, IfStmt):
+            blocks = [*stmt.body, stmt.else_body]
+        elif isinstance(stmt, TryStmt):
+            blocks = [stmt.body, *stmt.handlers, stmt.else_body, stmt.finally_body]
+        elif isinstance(stmt, (WhileStmt, ForStmt)):
+            blocks = [stmt.body, stmt.else_body]
+        elif isinstance(stmt, WithStmt):
+            blocks = [stmt.body]
+        for inner in blocks:
+            if inner is not None:
+                yield from _nested_statements(inner.body)
+
+
+def _check_handlers(api: CheckerPluginInterface, stmt: TryStmt) -> None:
+    for caught, bound, handler in zip(stmt.types, stmt.vars, stmt.handlers, strict=True):
+        items = caught.items if isinstance(caught, TupleExpr) else [caught]
+        if caught is not None and not any(
+            isinstance(t, RefExpr) and t.fullname in SWALLOWING_TYPES for t in items
+        ):
+            continue
+        name = bound.name if bound is not None else None
+        if any(
+            isinstance(s, RaiseStmt)
+            and (s.expr is None or (isinstance(s.expr, NameExpr) and s.expr.name == name))
+            for s in _nested_statements(handler.body)
+        ):
+            continue
+        line = _except_line(api.path, handler.line)
+        shown = "except:" if caught is None else "except BaseException"
+        _fail(api, Context(line=line, column=0), codes.SWALLOWED_UNWIND, shown)
+
+
+def _except_line(path: str, handler_line: int) -> int:
+    """mypy places a handler at its first statement: the ``except`` keyword's line is that
+    one (``except: pass``) or the nearest above it that starts with the keyword."""
+    for number in range(handler_line, max(handler_line - 20, 0), -1):
+        if linecache.getline(path, number).lstrip().startswith("except"):
+            return number
+    return handler_line
+
+
 class DbosLintPlugin(Plugin):
     def _hook(self, fullname: str, *, is_method: bool) -> Callable[[Any], Type] | None:
         public = o.public_class(n.MYPY_ALIASES.get(fullname, fullname))
@@ -342,6 +411,8 @@ class DbosLintPlugin(Plugin):
         return _callback(code, public)
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
+        if fullname == _APPLY + "workflow":
+            return _check_workflow
         if fullname.startswith(_APPLY):
             return _check_signature
         return self._hook(fullname, is_method=False)

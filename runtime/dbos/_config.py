@@ -51,6 +51,11 @@ class DBOSConfig(TypedDict, total=False):
     # result) longer than this many seconds gives its thread back and resumes by replay when
     # the wait ends; None: waits hold their thread (see _core/parking.py). Default 0.2.
     park_waits_after_sec: float | None
+    # Graceful shutdown (see _services/shutdown.py): on SIGTERM or a server's shutdown, the
+    # steps running get this long to finish (default 20); `install_signal_handlers: False`
+    # leaves SIGTERM alone.
+    shutdown_grace_period_sec: float
+    install_signal_handlers: bool
 
 
 _DEFAULT_PARK_AFTER_SEC = 0.2
@@ -83,12 +88,17 @@ def validate_config(config: DBOSConfig) -> None:
         raise DBOSInitializationError(
             f"Invalid application name {name!r}: use 1-64 letters, digits, '-' or '_'"
         )
-    for key in ("executor_timeout_sec", "database_retry_timeout_sec"):
+    for key in ("executor_timeout_sec", "database_retry_timeout_sec", "shutdown_grace_period_sec"):
         value = config.get(key)
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
         ):
             raise DBOSInitializationError(f"Invalid {key} {value!r}: expected a number of seconds")
+    install = config.get("install_signal_handlers")
+    if install is not None and not isinstance(install, bool):
+        raise DBOSInitializationError(
+            f"Invalid install_signal_handlers {install!r}: expected True or False"
+        )
     _validate_retention(config)
     _validate_scheduling(config)
     park_after_from(config)

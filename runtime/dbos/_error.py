@@ -161,6 +161,24 @@ class DBOSWorkflowAbandonedError(DBOSBaseException):
         return (self.__class__, (self.workflow_id, self.reason))
 
 
+class DBOSExecutorShutdownError(DBOSBaseException):
+    """Raised inside a workflow at its next durable boundary (a step, a wait) once its process
+    stops gracefully (SIGTERM, a server's shutdown). Not an error of the workflow: it unwinds
+    the body (re-raise it from any `except BaseException`), nothing is recorded, and the
+    workflow stays PENDING, to resume from its last checkpoint at recovery."""
+
+    def __init__(self, workflow_id: str) -> None:
+        self.workflow_id = workflow_id
+        super().__init__(
+            f"Workflow {workflow_id} stopped: its process is shutting down; it stays PENDING "
+            "and resumes from its last checkpoint at recovery",
+            33,
+        )
+
+    def __reduce__(self) -> Any:
+        return (self.__class__, (self.workflow_id,))
+
+
 class DBOSUnexpectedStepError(DBOSException):
     """Replay found a different operation recorded at this step number: nondeterminism."""
 

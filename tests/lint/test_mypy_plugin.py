@@ -146,6 +146,36 @@ def takes_subclasses(own: Conn, tls: ssl.SSLContext) -> None:  # expect-mypy: DB
 @DBOS.workflow()
 def returns_socket() -> Conn:  # expect-mypy: DBOS602
     return Conn()
+
+
+@DBOS.workflow()
+def swallows(n: int) -> int:
+    try:
+        DBOS.sleep(n)
+    except:  # expect: DBOS704
+        n = 0
+    for _ in range(2):
+        try:
+            DBOS.sleep(n)
+        except (KeyError, BaseException) as exc:  # expect: DBOS704
+            print(exc)
+    try:
+        DBOS.sleep(n)
+    except BaseException as exc:
+        raise exc
+    try:
+        DBOS.sleep(n)
+    except BaseException:
+        raise
+    return n
+
+
+@DBOS.step()
+def cleans_up() -> None:
+    try:
+        print("work")
+    except BaseException:
+        pass
 """
 
 _LINE = re.compile(r"^sample\.py:(\d+): error: .*\[(DBOS\d{3})\]$")

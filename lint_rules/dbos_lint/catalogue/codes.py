@@ -12,7 +12,12 @@ from dbos_lint.catalogue.dbos30x_concurrency import COMPLETION_ORDER, THREADS
 from dbos_lint.catalogue.dbos40x_shared_state import ENVIRONMENT, MODULE_STATE
 from dbos_lint.catalogue.dbos50x_order_and_identity import IDENTITY_HASH, SET_ORDER
 from dbos_lint.catalogue.dbos60x_signatures import GENERATOR, PARAM_TYPE, RETURN_TYPE
-from dbos_lint.catalogue.dbos70x_api_misuse import RECV_OUTSIDE, SQL_SESSION, WORKFLOW_IN_STEP
+from dbos_lint.catalogue.dbos70x_api_misuse import (
+    RECV_OUTSIDE,
+    SQL_SESSION,
+    SWALLOWED_UNWIND,
+    WORKFLOW_IN_STEP,
+)
 from dbos_lint.catalogue.dbos201_filesystem import FILESYSTEM
 from dbos_lint.catalogue.dbos202_network import NETWORK
 from dbos_lint.catalogue.dbos203_database import DATABASE
@@ -40,6 +45,7 @@ __all__ = [
     "RETURN_TYPE",
     "SET_ORDER",
     "SQL_SESSION",
+    "SWALLOWED_UNWIND",
     "SYNTAX",
     "THREADS",
     "UUID",

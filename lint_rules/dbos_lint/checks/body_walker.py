@@ -168,6 +168,12 @@ def _on_yield(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | No
     return None
 
 
+def _on_except(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
+    node = cast("cst.ExceptHandler | cst.ExceptStarHandler", node)
+    w._except_handler(node, frame)
+    return None
+
+
 def _on_function(w: BodyWalker, node: cst.CSTNode, frame: Frame) -> list[Item] | None:
     node = cast("cst.FunctionDef", node)
     return w._function(node, frame)
@@ -201,6 +207,8 @@ _HANDLERS: dict[type[cst.CSTNode], _Handler] = {
     cst.AnnAssign: _on_target,
     cst.Del: _on_target,
     cst.Yield: _on_yield,
+    cst.ExceptHandler: _on_except,
+    cst.ExceptStarHandler: _on_except,
     cst.FunctionDef: _on_function,
     cst.ClassDef: _on_class,
     cst.Lambda: _on_lambda,

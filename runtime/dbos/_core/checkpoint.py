@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 from .._db.records import NotOwner, StepRecord, StepWrite, is_unique_violation, now_ms
 from .._error import (
     DBOSDatabaseConnectionError,
+    DBOSExecutorShutdownError,
     DBOSInvalidStepOptionError,
     DBOSMaxStepRetriesExceeded,
     DBOSSerializationError,
@@ -114,8 +115,11 @@ def recorded_result(runtime: Runtime, record: StepRecord) -> Any:
 
 
 def check_deadline(runtime: Runtime, ctx: WorkflowContext) -> None:
-    """Stop a workflow past its deadline (cancelling it and its children) or already
-    cancelled (by a user, or woken by DBOS.destroy(), which records nothing)."""
+    """Stop a workflow past its deadline (cancelling it and its children), already
+    cancelled (by a user, or woken by DBOS.destroy(), which records nothing), or whose
+    process is stopping gracefully (recording nothing: it resumes at recovery)."""
+    if runtime.unwinding:
+        raise DBOSExecutorShutdownError(ctx.workflow_id)
     if ctx.deadline_ms is not None and now_ms() >= ctx.deadline_ms:
         runtime.cancel(ctx.workflow_id, cascade=True)
         raise DBOSWorkflowCancelledError(f"Workflow {ctx.workflow_id} timed out")

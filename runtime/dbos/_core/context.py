@@ -66,6 +66,10 @@ class WorkflowContext:
     def cancel(self) -> None:
         """Stop this execution: set the flag its checkpoints read and wake whatever it waits in."""
         self.cancelled.set()
+        self.wake()
+
+    def wake(self) -> None:
+        """Wake whatever this execution waits in, to look again at why it should stop."""
         with self._lock:
             waiters = list(self.waiters)
         for waiter in waiters:

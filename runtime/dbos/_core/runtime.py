@@ -89,6 +89,10 @@ class Runtime:
         self.registered_queues: dict[str, Any] = {}
         self.services: list[Service] = []
         self.stopped = False
+        # A graceful stop (SIGTERM, a server's shutdown) is under way: workflows stop at their
+        # next durable boundary (`_core/checkpoint.check_deadline`), see `unwind_workflows`.
+        self.unwinding = False
+        self._services_stopped: set[int] = set()
         self.waiters = WaiterRegistry()
         # Workflows that gave their thread back while they wait (parking.py); `launch()`
         # sets the policy's threshold from the config (`park_waits_after_sec`).
@@ -174,17 +178,12 @@ class Runtime:
         """Stop everything. With `drain_sec`, the services that start work stop first and the
         workflows running here get that long to finish (a rolling deploy's grace period);
         whatever still runs then is left PENDING to recovery, as after a crash."""
-        stopped: set[int] = set()
         if drain_sec > 0:
-            for service in reversed(self.services):
-                if getattr(service, "starts_work", False):
-                    self._stop_service(service)
-                    stopped.add(id(service))
-            self._wait_for_active_to_end(drain_sec)
+            self.stop_starting_work()
+            self.wait_for_active_to_end(drain_sec)
         self.stopped = True
         for service in reversed(self.services):
-            if id(service) not in stopped:
-                self._stop_service(service)
+            self._stop_service(service)
         self.pool.shutdown()
         self.io_pool.shutdown()
         for entry in self.parked.stop():
@@ -196,23 +195,46 @@ class Runtime:
         if self.app_db is not None:
             self.app_db.dispose()
 
-    @staticmethod
-    def _stop_service(service: Service) -> None:
+    def stop_starting_work(self) -> None:
+        """Stop the services that start workflows (the queue dispatcher, the scheduler)."""
+        for service in reversed(self.services):
+            if getattr(service, "starts_work", False):
+                self._stop_service(service)
+
+    def unwind_workflows(self) -> None:
+        """The graceful stop: from now on every workflow of this process stops at its next
+        durable boundary (a new step, transaction, sleep or wait) with
+        `DBOSExecutorShutdownError`, recording nothing, so it stays PENDING and resumes from
+        its checkpoints at recovery. A step already running is not interrupted: it finishes
+        and its output is recorded. Waiting workflows are woken to stop at once."""
+        self.unwinding = True
+        with self.active_lock:
+            running = list(self.active.values())
+        for ctx in running:
+            ctx.wake()
+
+    def _stop_service(self, service: Service) -> None:
+        if id(service) in self._services_stopped:
+            return
+        self._services_stopped.add(id(service))
         try:
             service.stop()
         except Exception:
             logger.exception("Stopping %s failed", type(service).__name__)
 
-    def _wait_for_active_to_end(self, timeout_sec: float) -> None:
+    def wait_for_active_to_end(self, timeout_sec: float) -> int:
+        """Wait up to `timeout_sec` for the workflows running here to end (or unwind); the
+        number still running then."""
         deadline = time.monotonic() + timeout_sec
         while time.monotonic() < deadline:
             with self.active_lock:
                 if not self.active:
-                    return
+                    return 0
             time.sleep(0.01)
         with self.active_lock:
             left = len(self.active)
         logger.info("%d workflows still running at destroy() are left to recovery", left)
+        return left
 
 
 _runtime: Runtime | None = None

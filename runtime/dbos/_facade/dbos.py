@@ -246,7 +246,7 @@ class DBOS(
             )
             runtime.app_loop = app_loop
             try:
-                startup.start(runtime, config, instance._listen)
+                startup.start(runtime, config, instance._listen, cls.destroy)
             except BaseException:
                 runtime.shutdown()
                 set_runtime(None)

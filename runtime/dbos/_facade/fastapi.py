@@ -1,6 +1,8 @@
 """`DBOS(config=..., fastapi=app)`: launch with the app's startup, destroy with its shutdown,
 and answer a request whose user lacks a required role with 403 (`DBOSNotAuthorizedError`).
 
+On shutdown DBOS stops gracefully before it is destroyed: no new work is claimed and the
+steps running finish (up to `shutdown_grace_period_sec`); their workflows resume at recovery.
 The app's own lifespan handler (or `on_startup`/`on_shutdown` hooks, which Starlette folds into
 its default lifespan) keeps running, inside ours: DBOS is launched before the user's startup
 code runs (so it may start workflows) and destroyed after the user's shutdown code.
@@ -15,6 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from .._error import DBOSNotAuthorizedError
+from .._services.shutdown import drain_then
 
 
 def install_lifespan(
@@ -40,7 +43,9 @@ def install_lifespan(
             async with user_lifespan as state:
                 yield state
         finally:
-            await asyncio.to_thread(destroy)
+            # The server is stopping (uvicorn got SIGTERM or SIGINT, or the app is closed):
+            # the graceful stop, as on SIGTERM without a server (`_services/shutdown.py`).
+            await asyncio.to_thread(drain_then, destroy)
 
     lifespan.__dbos_lifespan__ = True  # type: ignore[attr-defined]
     router.lifespan_context = lifespan

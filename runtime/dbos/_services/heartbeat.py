@@ -66,6 +66,8 @@ class Heartbeat:
             try:
                 self._beat()
                 self._note_beat(time.monotonic())
+                if self._runtime.unwinding:
+                    continue  # stopping gracefully: beat (our work is ours), take none on
                 self.resume_abandoned()
                 if self.may_judge_others(time.monotonic()):
                     self.take_over()

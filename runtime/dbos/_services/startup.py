@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .._config import DBOSConfig, listen_url_from, park_after_from
 from .._core import tracing
 from .._core.runtime import Runtime, set_runtime
@@ -13,11 +15,18 @@ from .notifier import start_notifier
 from .recovery import recover_pending
 from .retention import RetentionService
 from .scheduler import Scheduler, ScheduleSettings
+from .shutdown import GracefulShutdown, ShutdownSettings
 from .versions import register_version
 
 
-def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = None) -> None:
-    """Start the services, make the runtime current, recover, then begin dispatching."""
+def start(
+    runtime: Runtime,
+    config: DBOSConfig,
+    listen: frozenset[str] | None = None,
+    destroy: Callable[[], None] | None = None,
+) -> None:
+    """Start the services, make the runtime current, recover, then begin dispatching; last,
+    the graceful stop on SIGTERM, which ends with `destroy` (`DBOS.destroy`)."""
     tracing.configure(config.get("otel_tracer_provider"), bool(config.get("otel_tracing", True)))
     timeout = float(config.get("executor_timeout_sec") or DEFAULT_EXECUTOR_TIMEOUT_SEC)
     runtime.park_policy.after_sec = park_after_from(config)
@@ -44,3 +53,7 @@ def start(runtime: Runtime, config: DBOSConfig, listen: frozenset[str] | None = 
     runtime.services.append(runtime.scheduler)
     if RetentionService.wanted(config):
         runtime.services.append(RetentionService(runtime, config))
+    if destroy is not None:
+        runtime.services.append(
+            GracefulShutdown(runtime, ShutdownSettings.from_config(config), destroy)
+        )
