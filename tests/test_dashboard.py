@@ -167,7 +167,7 @@ def dash_waiter() -> object:
 
 def test_hostile_browsers_and_odd_workflows(seeded: tuple[str, Seeded]) -> None:
     from dbos import SetWorkflowID
-    from dbos._dashboard.app import allowed_hosts
+    from dbos._dashboard.hosts import allowed_hosts
 
     url, ids = seeded
     with SetWorkflowID("tenant/a/streamer"):
