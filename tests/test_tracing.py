@@ -18,11 +18,12 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from programs import program
 
 from dbos import DBOS, Queue, SetWorkflowID
 from dbos._core.runtime import get_runtime
 
-APP = Path(__file__).resolve().with_name("tracing_app.py")
+APP = program("tracing_app")
 
 tracing_queue = Queue("tracing-queue")
 ATTEMPTS: dict[str, int] = {}

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import upstream_app
 from conftest import query_system_sql, run_system_sql
-from upstream_db import RELEASES, load
+from programs import upstream_app
+from support.upstream_db import RELEASES, load
 
 from dbos import DBOS, DBOSConfig, PickleSerializer
 from dbos._config import normalize_url
