@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .._db.connections import is_connection_error
+from .._db.faults import is_connection_error
 from .._db.records import WorkflowRow as W
 from .._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
 from .checkpoint import check_deadline

@@ -22,7 +22,7 @@ from typing import Any
 from .._core.running import execute_in_fresh_context, prepare_claimed
 from .._core.runtime import Runtime, logger
 from .._core.waiters import QUEUE, WaitKey
-from .._db.connections import is_connection_error
+from .._db.faults import is_connection_error
 from .._db.queue_store import ClaimRequest
 from .._db.records import QUEUES_CHANGED, now_ms
 from .._db.records import WorkflowRow as W
