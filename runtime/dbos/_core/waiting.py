@@ -65,7 +65,7 @@ class _Loop:
 
     def _check_own_status(self, ctx: WorkflowContext) -> None:
         """Our own row changed in another process: cancelled there, or taken over."""
-        row = self.runtime.sysdb.get_workflow(ctx.workflow_id)
+        row = self.runtime.sysdb.workflows.get_workflow(ctx.workflow_id)
         if row is None or row[W.STATUS] == "PENDING" and row[W.OWNER] == ctx.owner:
             return
         if row[W.STATUS] == "CANCELLED":

@@ -93,15 +93,15 @@ class Connections:
         # Called after a write others may wait on commits, with (kind, workflow, key): the
         # runtime wakes this process's waiters through it (see records.WakeKey).
         self.wake: Callable[[WakeKey], None] = _ignore
-        self._committer = GroupCommitter(self.execute, self._execute_batch)
+        self.committer = GroupCommitter(self.execute, self._execute_batch)
         # On PostgreSQL, starting a workflow commits on a lane (and connection) of its own: a
         # caller starting many workflows then waits for its own small commit, not behind a
         # large batch of other workflows' step checkpoints. (The server merges the flushes of
         # concurrent commits.) SQLite has one writer, so a second lane would only queue.
-        self._start_committer = (
+        self.start_committer = (
             GroupCommitter(self.execute, self._execute_batch)
             if self.backend == "postgresql"
-            else self._committer
+            else self.committer
         )
 
     @property
@@ -215,14 +215,15 @@ class Connections:
 
         def once(_attempt: int) -> list[Sequence[Any]]:
             with self._write_lock:
-                return self._fetchall_once(sql, params)
+                return self.fetchall_once(sql, params)
 
         return self.retrying(once)
 
     def fetchall(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
-        return self.retrying(lambda _attempt: self._fetchall_once(sql, params))
+        return self.retrying(lambda _attempt: self.fetchall_once(sql, params))
 
-    def _fetchall_once(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+    def fetchall_once(self, sql: str, params: Mapping[str, Any]) -> list[Sequence[Any]]:
+        """`fetchall` without the retry: for a caller retrying a larger unit itself."""
         with self.connection() as conn:
             cur = conn.cursor()
             try:

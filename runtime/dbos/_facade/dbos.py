@@ -223,7 +223,7 @@ class DBOS(
             config = instance._config
             sysdb = cls._system_database(config)
             try:
-                sysdb.initialize(run_migrations=bool(config.get("run_migrations", True)))
+                sysdb.setup.initialize(run_migrations=bool(config.get("run_migrations", True)))
             except BaseException:
                 sysdb.dispose()
                 raise

@@ -73,7 +73,7 @@ class ChangePoller:
                     interval = min(interval * 2, self._max)
                     continue
                 self.checks += 1
-                hits = self._sysdb.changed_keys(keys, self._stream_heads)
+                hits = self._sysdb.messages.changed_keys(keys, self._stream_heads)
             except Exception as exc:
                 logger.warning("Change poller: cannot read the system database: %s", exc)
                 self._reset_connection()

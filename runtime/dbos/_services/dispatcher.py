@@ -86,7 +86,7 @@ class QueueDispatcher:
         if not self._catalog.serves(spec.name):
             return
         try:
-            self._runtime.sysdb.record_declared_queue(spec.row())
+            self._runtime.sysdb.queue_table.record_declared_queue(spec.row())
         except Exception as exc:  # clients cannot see it yet; this process serves it anyway
             logger.warning("Queue %s: cannot record its declaration (%s)", spec.name, exc)
         self._sync_specs()
@@ -202,8 +202,8 @@ class QueueDispatcher:
                 return
             self._delay_due = now + _DELAY_SWEEP_SEC
         try:
-            self._runtime.sysdb.promote_due()
-            next_ms = self._runtime.sysdb.next_due_ms()
+            self._runtime.sysdb.queues.promote_due()
+            next_ms = self._runtime.sysdb.queues.next_due_ms()
         except Exception as exc:
             logger.warning("Delayed workflows: system database unreachable (%s)", exc)
             return
@@ -255,7 +255,7 @@ class QueueDispatcher:
             busy_partitions=self._busy_partitions(spec),
         )
         try:
-            result = runtime.sysdb.claim(request)
+            result = runtime.sysdb.queues.claim(request)
         except Exception as exc:
             if runtime.stopped:
                 return False
@@ -369,7 +369,7 @@ class QueueDispatcher:
             with self._lock:
                 self._held_until[spec.name] = hold
                 self._due[spec.name] = hold
-            runtime.sysdb.requeue_one(row[W.ID], owner, spec.name, give_back_attempt=True)
+            runtime.sysdb.queues.requeue_one(row[W.ID], owner, spec.name, give_back_attempt=True)
             return
         if launch is None:
             return
