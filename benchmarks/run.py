@@ -8,7 +8,8 @@ Usage (from the repository root)::
 
 * Creates ``benchmarks/.upstream-venv`` (git-ignored) with ``dbos==2.31.1`` (and matplotlib, for
   the chart) when it is missing. Upstream is never installed into this project's venv.
-* Starts one throwaway PostgreSQL server (``tests/pg_cluster.py``, ``fsync=on``) for the run.
+* Starts one throwaway PostgreSQL server (``tests/servers/pg_cluster.py``, ``fsync=on``) for
+  the run.
 * Every workload run gets a fresh system database (SQLite: a new temp file; PostgreSQL: a new
   database, dropped afterwards) and its own process, killed (with its process group) on timeout.
 * Rounds alternate the order of the implementations (ours first in even rounds, upstream first in
@@ -363,11 +364,11 @@ def ours_importable(python: str) -> tuple[bool, str]:
 
 # --------------------------------------------------------------------------- databases
 class PostgresServer:
-    """One throwaway server for the whole run (``tests/pg_cluster.py``), fsync on."""
+    """One throwaway server for the whole run (``tests/servers/pg_cluster.py``), fsync on."""
 
     def __init__(self) -> None:
         sys.path.insert(0, str(REPO / "tests"))
-        from pg_cluster import ThrowawayCluster
+        from servers.pg_cluster import ThrowawayCluster
 
         self.cluster = ThrowawayCluster(fsync=True)
         self.settings = {

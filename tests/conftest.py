@@ -5,7 +5,7 @@ Fixtures
 ``postgres_server_url`` (session) -> ``str | None``
     SQLAlchemy URL of a PostgreSQL server whose user may create and drop databases:
     ``$DBOS_TEST_POSTGRES_URL`` if set, else a throwaway cluster started once per session from
-    the local server binaries (``tests/pg_cluster.py``), else ``None``. With ``CI=true`` a
+    the local server binaries (``tests/servers/pg_cluster.py``), else ``None``. With ``CI=true`` a
     missing PostgreSQL is an error, never a skip.
 
 ``backend`` -> ``"sqlite" | "postgres"``
@@ -24,7 +24,7 @@ Fixtures
       test left open.
 
     * pgbouncer: a fresh database of that server, reached through a PgBouncer in transaction
-      pooling mode (``tests/pgbouncer.py``, started once per session), for modules marked
+      pooling mode (``tests/servers/pgbouncer.py``, started once per session), for modules marked
       ``pytest.mark.through_pgbouncer``: their tests run a third time, ``test_x[pgbouncer]``.
       With ``CI=true`` a missing ``pgbouncer`` binary is an error, never a skip.
 
@@ -42,7 +42,6 @@ Marker ``slow``: long tests; deselect with ``-m "not slow"``.
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,11 +50,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+from servers.pg_cluster import ThrowawayCluster, find_pg_bindir
+from servers.pgbouncer import Bouncer, find_pgbouncer
 from sqlalchemy.engine import make_url
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pg_cluster import ThrowawayCluster, find_pg_bindir  # noqa: E402
-from pgbouncer import Bouncer, find_pgbouncer  # noqa: E402
 
 BACKENDS = ("sqlite", "postgres")
 TEST_DB_PREFIX = "dbos_test_"

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from admin_seed import Seeded, launch, seed
 from conftest import in_ci, query_system_sql, run_system_sql
+from support.admin_seed import Seeded, launch, seed
 
 from dbos import DBOS
 

@@ -105,13 +105,13 @@ def test_children_and_steps_stay_recorded_in_order(launched: None) -> None:
 
 def test_checkpoint_writes_do_not_block_the_loop(launched: None) -> None:
     sysdb = get_runtime().sysdb
-    real_record_step = sysdb.record_step
+    real_record_step = sysdb.workflows.record_step
 
     def slow_record_step(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.3)  # a slow commit: the loop must keep running meanwhile
         return real_record_step(*args, **kwargs)
 
-    sysdb.record_step = slow_record_step  # type: ignore[method-assign]
+    sysdb.workflows.record_step = slow_record_step  # type: ignore[method-assign]
     try:
 
         async def main() -> int:
@@ -132,7 +132,7 @@ def test_checkpoint_writes_do_not_block_the_loop(launched: None) -> None:
 
         ticks = asyncio.run(main())
     finally:
-        sysdb.record_step = real_record_step  # type: ignore[method-assign]
+        sysdb.workflows.record_step = real_record_step  # type: ignore[method-assign]
     assert ticks >= 20  # ~0.6 s of writes; a blocked loop would not tick during them
 
 

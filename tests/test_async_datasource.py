@@ -114,15 +114,15 @@ def test_a_commit_before_a_crash_is_not_run_again(
     from dbos._core.runtime import get_runtime
 
     sysdb = get_runtime().sysdb
-    real_record = sysdb.record_step
+    real_record = sysdb.workflows.record_step
 
     def crash(*_args: Any, **_kwargs: Any) -> bool:
         raise SimulatedCrash()
 
-    monkeypatch.setattr(sysdb, "record_step", crash)
+    monkeypatch.setattr(sysdb.workflows, "record_step", crash)
     with SetWorkflowID("ads-crash"), pytest.raises(SimulatedCrash):
         asyncio.run(checkout("o-1"))
-    monkeypatch.setattr(sysdb, "record_step", real_record)
+    monkeypatch.setattr(sysdb.workflows, "record_step", real_record)
     assert DBOS.list_workflow_steps("ads-crash") == []
     _launch(system_database_url)  # recovery runs the workflow on a loop of the runtime's own
     try:

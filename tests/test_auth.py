@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from conftest import query_system_sql
+from programs import program
 from test_crash_recovery import Launcher
 
 from dbos import (
@@ -337,7 +338,7 @@ def test_fastapi_answers_403_for_a_missing_role(launched: str) -> None:
 def auth_launcher(system_database_url: str, tmp_path: Path) -> Iterator[Launcher]:
     markers = tmp_path / "markers"
     markers.mkdir()
-    launcher = Launcher(system_database_url, markers, app=Path(__file__).with_name("auth_app.py"))
+    launcher = Launcher(system_database_url, markers, app=program("auth_app"))
     try:
         yield launcher
     finally:

@@ -270,9 +270,9 @@ def test_a_batch_meeting_an_existing_id_writes_the_others(
     rows = build_rows(
         runtime, resolve(options, ambient=False), [(("x",), {})] * 3, partitioned=False
     )
-    assert runtime.sysdb.enqueue_many(rows[:1]) == 1
-    assert runtime.sysdb.enqueue_many(rows) == 2
-    assert runtime.sysdb.enqueue_many(rows) == 0
+    assert runtime.sysdb.queues.enqueue_many(rows[:1]) == 1
+    assert runtime.sysdb.queues.enqueue_many(rows) == 2
+    assert runtime.sysdb.queues.enqueue_many(rows) == 0
     ids = ", ".join(f"'{r['workflow_uuid']}'" for r in rows)
     stored = query_system_sql(
         system_database_url,

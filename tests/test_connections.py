@@ -55,7 +55,7 @@ def test_a_waiter_keeps_polling_through_connection_errors(
     with SetWorkflowID("waited-on"):
         adds(1)
     sysdb = _runtime.get_runtime().sysdb
-    real = sysdb.get_workflow
+    real = sysdb.workflows.get_workflow
     failures = iter([sqlite3.OperationalError("unable to open database file")] * 2)
 
     def flaky(workflow_id: str) -> object:
@@ -63,7 +63,7 @@ def test_a_waiter_keeps_polling_through_connection_errors(
             raise exc
         return real(workflow_id)
 
-    monkeypatch.setattr(sysdb, "get_workflow", flaky)
+    monkeypatch.setattr(sysdb.workflows, "get_workflow", flaky)
     assert DBOS.retrieve_workflow("waited-on", existing_workflow=False).get_result() == 3
 
 
@@ -75,6 +75,6 @@ def test_other_errors_while_waiting_are_not_swallowed(
     def broken(workflow_id: str) -> object:
         raise ValueError("not a connection problem")
 
-    monkeypatch.setattr(sysdb, "get_workflow", broken)
+    monkeypatch.setattr(sysdb.workflows, "get_workflow", broken)
     with pytest.raises(ValueError, match="not a connection problem"):
         DBOS.retrieve_workflow("anything", existing_workflow=False).get_result()

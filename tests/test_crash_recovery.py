@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from programs import program
 
-APP = Path(__file__).resolve().with_name("crash_app.py")
+APP = program("crash_app")
 PROCESS_TIMEOUT = 60.0
 MARKER_TIMEOUT = 30.0
 WORKFLOW_ID = "crash-wf"

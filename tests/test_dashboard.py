@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from admin_seed import Seeded, launch, seed
 from conftest import in_ci
 from starlette.testclient import TestClient
+from support.admin_seed import Seeded, launch, seed
 from test_admin_cli import dbos_command, one_line_error, run_dbos, status_of
 
 from dbos import DBOS
@@ -167,7 +167,7 @@ def dash_waiter() -> object:
 
 def test_hostile_browsers_and_odd_workflows(seeded: tuple[str, Seeded]) -> None:
     from dbos import SetWorkflowID
-    from dbos._dashboard.app import allowed_hosts
+    from dbos._dashboard.hosts import allowed_hosts
 
     url, ids = seeded
     with SetWorkflowID("tenant/a/streamer"):

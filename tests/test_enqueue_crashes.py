@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from programs import program
 from test_crash_recovery import WORKFLOW_ID, Launcher
 
-APP = Path(__file__).resolve().with_name("enqueue_crash_app.py")
+APP = program("enqueue_crash_app")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Graceful shutdown under real signals: run `tests/sigterm_app.py`, send SIGTERM while its
+"""Graceful shutdown under real signals: run `tests/programs/sigterm_app.py`, send SIGTERM while its
 workflow is in the middle of a step, and check that the step finished and was recorded, that the
 process exited soon after, and that a new process recovers the workflow without running the
 step again; a step longer than the grace period is cut off and runs again (at least once), as
@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from programs import program
 
-APP = Path(__file__).resolve().with_name("sigterm_app.py")
+APP = program("sigterm_app")
 STEP_SEC = 2.0  # sigterm_app.STEP_SEC
 SIGTERM_STATUS = 128 + signal.SIGTERM  # what DBOS exits with after the drain
 TIMEOUT = 60.0

@@ -39,23 +39,23 @@ def launched(system_database_url: str) -> Iterator[Heartbeat]:
 
 def _instances() -> set[str]:
     everything = now_ms() + 10**9
-    return {instance for instance, _ in get_runtime().sysdb.stale_instances(everything)}
+    return {instance for instance, _ in get_runtime().sysdb.queues.stale_instances(everything)}
 
 
 def _stall_next_beat(seconds: float) -> threading.Event:
     """The next heartbeat blocks, as one riding through a database outage does; the returned
     event is set when it has gone through."""
     sysdb = get_runtime().sysdb
-    real_beat = sysdb.heartbeat
+    real_beat = sysdb.queues.heartbeat
     through = threading.Event()
 
     def stalled(*args: Any) -> None:
-        sysdb.heartbeat = real_beat  # type: ignore[method-assign]
+        sysdb.queues.heartbeat = real_beat  # type: ignore[method-assign]
         time.sleep(seconds)
         real_beat(*args)
         through.set()
 
-    sysdb.heartbeat = stalled  # type: ignore[method-assign]
+    sysdb.queues.heartbeat = stalled  # type: ignore[method-assign]
     return through
 
 
@@ -64,7 +64,7 @@ def test_a_process_back_from_a_stall_waits_a_bound_before_taking_over(
 ) -> None:
     runtime = get_runtime()
     # Another process, heard from as our own beat stalls and silent since: stale once we are back.
-    runtime.sysdb.heartbeat("ghost.instance", "ghost", runtime.app_version, "elsewhere", 1)
+    runtime.sysdb.queues.heartbeat("ghost.instance", "ghost", runtime.app_version, "elsewhere", 1)
     through = _stall_next_beat(1.5 * TIMEOUT_SEC)
     assert through.wait(5)
     time.sleep(0.5 * TIMEOUT_SEC)
@@ -77,7 +77,7 @@ def test_a_process_back_from_a_stall_waits_a_bound_before_taking_over(
 
 def test_a_steady_process_takes_over_a_silent_one_within_the_bound(launched: Heartbeat) -> None:
     runtime = get_runtime()
-    runtime.sysdb.heartbeat("ghost.instance", "ghost", runtime.app_version, "elsewhere", 1)
+    runtime.sysdb.queues.heartbeat("ghost.instance", "ghost", runtime.app_version, "elsewhere", 1)
     heard_at = time.monotonic()
     while "ghost.instance" in _instances() and time.monotonic() < heard_at + 10:
         time.sleep(0.05)

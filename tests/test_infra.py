@@ -1,4 +1,4 @@
-"""Tests of the test infrastructure itself: pg_cluster.py and the conftest fixtures."""
+"""Tests of the test infrastructure itself: servers/pg_cluster.py and the conftest fixtures."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from conftest import (
     postgres_or_skip,
     throwaway_database_url,
 )
-from pg_cluster import ThrowawayCluster, find_pg_bindir, sweep_stale_dirs
+from servers.pg_cluster import ThrowawayCluster, find_pg_bindir, sweep_stale_dirs
 from sqlalchemy.engine import make_url
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -115,7 +115,7 @@ def test_server_dies_with_a_killed_owner_and_its_dir_is_swept(tmp_path: Path) ->
             f"""
             import os, signal, sys
             sys.path.insert(0, {str(TESTS_DIR)!r})
-            from pg_cluster import ThrowawayCluster
+            from servers.pg_cluster import ThrowawayCluster
             c = ThrowawayCluster()
             print(c.pid, c.base_dir, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)  # no atexit, no finally
@@ -137,7 +137,7 @@ def test_server_dies_with_a_killed_owner_and_its_dir_is_swept(tmp_path: Path) ->
 @needs_pg_binaries
 def test_cli_prints_url_and_stops_on_sigterm() -> None:
     proc = subprocess.Popen(
-        [sys.executable, str(TESTS_DIR / "pg_cluster.py")],
+        [sys.executable, str(TESTS_DIR / "servers" / "pg_cluster.py")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -230,8 +230,10 @@ def _run_inner_suite(
     """Run a small pytest session that uses the real conftest.py and its helpers."""
     suite = tmp_path / "suite"
     suite.mkdir()
-    for name in ("conftest.py", "pg_cluster.py", "pgbouncer.py"):
-        shutil.copy(TESTS_DIR / name, suite / name)
+    shutil.copy(TESTS_DIR / "conftest.py", suite / "conftest.py")
+    shutil.copytree(
+        TESTS_DIR / "servers", suite / "servers", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (suite / "test_inner.py").write_text(textwrap.dedent(test_source))
     env = dict(os.environ)
     for key, value in env_updates.items():

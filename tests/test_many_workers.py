@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from programs import program
 
 from dbos import DBOSClient
 
-APP = Path(__file__).resolve().with_name("worker_app.py")
+APP = program("worker_app")
 TIMEOUT_SEC = 3.0  # the heartbeat bound the workers run with
 
 

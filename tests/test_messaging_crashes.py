@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 from conftest import query_system_sql
+from programs import program
 from test_crash_recovery import WORKFLOW_ID, Launcher
 
 from dbos import DBOS
 
-APP = Path(__file__).resolve().with_name("messaging_app.py")
+APP = program("messaging_app")
 DESTINATION = "message-sink"  # messaging_app.DESTINATION
 
 

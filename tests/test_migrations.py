@@ -42,7 +42,7 @@ def test_version_1_database_is_migrated_and_keeps_its_rows(
     prefix = "dbos." if schema else ""
     try:
         sysdb = SystemDatabase(normalize_url(system_database_url))
-        sysdb.initialize()
+        sysdb.setup.initialize()
         sysdb.dispose()
         inspector = sa.inspect(engine)
         tables = set(inspector.get_table_names(schema=schema))
@@ -84,7 +84,7 @@ def test_version_1_database_is_migrated_and_keeps_its_rows(
                 }
         # A second open finds nothing to do.
         sysdb = SystemDatabase(normalize_url(system_database_url))
-        sysdb.initialize()
+        sysdb.setup.initialize()
         sysdb.dispose()
     finally:
         engine.dispose()
@@ -110,7 +110,7 @@ def test_version_6_database_gains_registered_queues_and_keeps_its_rows(
         )
     try:
         sysdb = SystemDatabase(normalize_url(system_database_url))
-        sysdb.initialize()
+        sysdb.setup.initialize()
         sysdb.dispose()
         with engine.connect() as conn:
             versions = [
@@ -184,10 +184,10 @@ def test_version_7_schedules_carry_over_into_workflow_schedules(
         )
     try:
         sysdb = SystemDatabase(normalize_url(system_database_url))
-        sysdb.initialize()
+        sysdb.setup.initialize()
         try:
-            nightly = sysdb.get_schedule("nightly")
-            hourly = sysdb.get_schedule("hourly")
+            nightly = sysdb.schedules.get_schedule("nightly")
+            hourly = sysdb.schedules.get_schedule("hourly")
         finally:
             sysdb.dispose()
         assert nightly is not None and hourly is not None
@@ -233,7 +233,7 @@ def test_version_8_database_gains_the_batch_enqueue_notify_and_keeps_its_rows(
     aside in a batch enqueue's transaction, which notifies once itself. A version-8 database
     (today's schema with version 8's trigger) is brought up to it and keeps its rows."""
     sysdb = SystemDatabase(normalize_url(system_database_url))
-    sysdb.initialize()
+    sysdb.setup.initialize()
     sysdb.dispose()
     engine = sa.create_engine(normalize_url(system_database_url))
     prefix = "dbos." if backend == "postgres" else ""
@@ -266,7 +266,7 @@ def test_version_8_database_gains_the_batch_enqueue_notify_and_keeps_its_rows(
                 )
                 assert "batch_enqueue" not in trigger_condition(conn)
         sysdb = SystemDatabase(normalize_url(system_database_url))
-        sysdb.initialize()
+        sysdb.setup.initialize()
         sysdb.dispose()
         with engine.connect() as conn:
             versions = [
@@ -293,7 +293,7 @@ def test_version_9_database_gains_application_versions_and_keeps_its_rows(
     from dbos import DBOS
 
     sysdb = SystemDatabase(normalize_url(system_database_url))
-    sysdb.initialize()
+    sysdb.setup.initialize()
     sysdb.dispose()
     schema = "dbos" if backend == "postgres" else None
     prefix = "dbos." if schema else ""
@@ -342,7 +342,7 @@ def test_version_10_database_gains_the_parked_columns_and_keeps_its_rows(
     """Version 11 records what a parked workflow waits for: a database of version 10 (made by
     the current code, less those columns, stamped 10) is migrated in place, its rows kept."""
     sysdb = SystemDatabase(normalize_url(system_database_url))
-    sysdb.initialize()
+    sysdb.setup.initialize()
     sysdb.dispose()
     schema = "dbos" if backend == "postgres" else None
     prefix = "dbos." if schema else ""
@@ -358,7 +358,7 @@ def test_version_10_database_gains_the_parked_columns_and_keeps_its_rows(
                 "updated_at) VALUES ('pending-v10', 'PENDING', 'old', 1, 1)"
             )
         sysdb = SystemDatabase(normalize_url(system_database_url))
-        sysdb.initialize()
+        sysdb.setup.initialize()
         sysdb.dispose()
         columns = {c["name"] for c in sa.inspect(engine).get_columns("workflow_status", schema)}
         assert {"waiting_for", "waiting_until_epoch_ms"} <= columns

@@ -9,16 +9,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from conftest import run_system_sql
+from programs import program
 
 from dbos import DBOS, SetWorkflowID
 from dbos._core.runtime import get_runtime
 from dbos._services.pg_listener import PostgresListener
 
-PEER = Path(__file__).resolve().with_name("peer_app.py")
+PEER = program("peer_app")
 
 
 @pytest.fixture

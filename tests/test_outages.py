@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import in_ci
-from pg_cluster import ThrowawayCluster, find_pg_bindir
+from servers.pg_cluster import ThrowawayCluster, find_pg_bindir
 from test_many_workers import Workers
 
 from dbos import DBOS, SetWorkflowID

@@ -1,7 +1,7 @@
 """SIGKILL while 1,000 workflows are parked: a new process recovers and completes every one
-exactly once (on both backends). `tests/parking_app.py` is the program killed and recovered;
-this process sends the messages through a client once the recovering process has parked them
-all again."""
+exactly once (on both backends). `tests/programs/parking_app.py` is the program killed and
+recovered; this process sends the messages through a client once the recovering process has
+parked them all again."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from programs import program
 
 from dbos import DBOSClient
 
-APP = Path(__file__).resolve().with_name("parking_app.py")
+APP = program("parking_app")
 COUNT = 1000
 
 

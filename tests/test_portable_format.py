@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import pickle
 import subprocess
-import sys
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from programs import portable_samples, program
 
 from dbos import DBOSPortableJSONSerializer, PortableWorkflowError, WorkflowSerializationFormat
 from dbos._error import DBOSDeserializationError, DBOSSerializationError
@@ -31,13 +31,11 @@ from dbos._serialization import (
 HERE = Path(__file__).resolve().parent
 SAMPLES = HERE / "fixtures" / "portable_samples.json"
 UPSTREAM_PYTHON = Path("/tmp/upvenv/bin/python")
-sys.path.insert(0, str(HERE))
-import portable_samples  # noqa: E402
 
 
 def _run_samples(python: Path | str, mode: str, stdin: str = "") -> Any:
     done = subprocess.run(
-        [str(python), str(HERE / "portable_samples.py"), mode],
+        [str(python), str(program("portable_samples")), mode],
         input=stdin,
         capture_output=True,
         text=True,

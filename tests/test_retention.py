@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from conftest import query_system_sql
+from programs import program
 
 from dbos import DBOS, Queue, SetWorkflowID
 from dbos._db.records import now_ms
 from dbos.error import DBOSException
 
-APP = Path(__file__).resolve().with_name("gc_app.py")
+APP = program("gc_app")
 parked = Queue("gc-parked")  # declared, never served (listen_queues([])): its work stays queued
 RUNS: dict[str, int] = {}
 

@@ -61,7 +61,9 @@ def app(system_database_url: str) -> Iterator[str]:
                 schedule_name="orphan", workflow_name="no.such.workflow", schedule="0 * * * *"
             )
         deadline = time.monotonic() + 10  # the scheduler records what this process registered
-        while not any(names for _, _, names in get_runtime().sysdb.executor_workflow_names()):
+        while not any(
+            names for _, _, names in get_runtime().sysdb.schedules.executor_workflow_names()
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.05)
         yield system_database_url

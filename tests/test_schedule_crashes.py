@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from programs import program
 from test_crash_recovery import Launcher
 
 from dbos import DBOSClient
 
-APP = Path(__file__).resolve().with_name("schedule_app.py")
+APP = program("schedule_app")
 
 
 class ScheduleLauncher(Launcher):

@@ -176,7 +176,7 @@ def test_the_schedules_are_rows_with_their_next_and_last_tick(dbos_test: str) ->
     sysdb = get_runtime().sysdb
     now = datetime.now(timezone.utc)
     for name, cron in (("health_check", "*/15 * * * *"), ("daily_backup", "0 2 * * *")):
-        record = sysdb.get_schedule(name)
+        record = sysdb.schedules.get_schedule(name)
         assert record is not None and record.source == "decorator"
         assert record.schedule == cron and record.workflow_name == name
         expected = croniter(cron, now).get_next(datetime)
@@ -186,7 +186,7 @@ def test_the_schedules_are_rows_with_their_next_and_last_tick(dbos_test: str) ->
     assert DBOS.list_schedules() == []
     assert DBOS.get_schedule("health_check") is None
     _wait_for_ticks("every_second", len(_ticks("every_second")) + 1)
-    record = sysdb.get_schedule("every_second")
+    record = sysdb.schedules.get_schedule("every_second")
     assert record is not None and record.last_fired_at is not None
     assert datetime.fromisoformat(record.last_fired_at) <= datetime.now(timezone.utc)
 
@@ -246,14 +246,14 @@ def test_a_schedule_removed_from_the_code_is_removed_at_the_next_launch(
     DBOS.destroy()
     DBOS(config=config)
     DBOS.launch()
-    assert get_runtime().sysdb.get_schedule("daily_backup") is not None
+    assert get_runtime().sysdb.schedules.get_schedule("daily_backup") is not None
     DBOS.destroy()
     unregister_schedule("daily_backup")
     DBOS(config=config)
     DBOS.launch()
     try:
-        assert get_runtime().sysdb.get_schedule("daily_backup") is None
-        assert get_runtime().sysdb.get_schedule("health_check") is not None
+        assert get_runtime().sysdb.schedules.get_schedule("daily_backup") is None
+        assert get_runtime().sysdb.schedules.get_schedule("health_check") is not None
     finally:
         DBOS.destroy()
 

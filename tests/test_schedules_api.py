@@ -169,7 +169,7 @@ def test_create_list_get_filter_and_delete(dbos: str) -> None:
     assert len(DBOS.list_schedules(application_name="schedules-api")) == 2
     assert DBOS.list_schedules(application_name="another-app") == []
     # The next tick is 09:00 in New York, whatever the server's zone.
-    record = get_runtime().sysdb.get_schedule("tenant-a")
+    record = get_runtime().sysdb.schedules.get_schedule("tenant-a")
     assert record is not None and record.next_tick_at is not None
     nxt = datetime.fromtimestamp(record.next_tick_at / 1000, ZoneInfo("America/New_York"))
     assert (nxt.hour, nxt.minute) == (9, 0)
@@ -771,7 +771,7 @@ def test_a_schedule_that_cannot_fire_here_does_not_hold_up_the_others(
     again; the schedules claimed with it fire."""
     runtime = get_runtime()
     DBOS.create_schedule(schedule_name="fine", workflow_fn=record_tick, schedule="* * * * * *")
-    record = runtime.sysdb.get_schedule("fine")
+    record = runtime.sysdb.schedules.get_schedule("fine")
     assert record is not None
     row = dataclasses.asdict(record) | {
         "schedule_id": "unreadable-id",
@@ -779,12 +779,12 @@ def test_a_schedule_that_cannot_fire_here_does_not_hold_up_the_others(
         "context": "gASVCAAAAAAAAACMBHRleHSULg==",
         "context_serialization": "some_other_serializer",
     }
-    assert runtime.sysdb.insert_schedule(row)
+    assert runtime.sysdb.schedules.insert_schedule(row)
     with caplog.at_level("ERROR", logger="dbos"):
         _wait_for_runs("fine", 3)
     assert DBOS.list_workflows(schedule_name="unreadable") == []
     assert "Schedule unreadable: a tick was not fired" in caplog.text
-    stuck = runtime.sysdb.get_schedule("unreadable")
+    stuck = runtime.sysdb.schedules.get_schedule("unreadable")
     assert stuck is not None and stuck.next_tick_at is not None
     assert stuck.next_tick_at > int(time.time() * 1000) - 2000  # moved on with the clock
 

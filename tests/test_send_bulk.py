@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import query_system_sql
+from programs import program
 from test_crash_recovery import WORKFLOW_ID, Launcher
 
 from dbos import DBOS, DBOSClient, SendMessage, SetWorkflowID
@@ -260,9 +261,7 @@ def test_async_sends_in_a_workflow_are_numbered_at_call_time(url: str) -> None:
 def messaging_launcher(system_database_url: str, tmp_path: Path) -> Iterator[Launcher]:
     markers = tmp_path / "markers"
     markers.mkdir()
-    launcher = Launcher(
-        system_database_url, markers, app=Path(__file__).with_name("messaging_app.py")
-    )
+    launcher = Launcher(system_database_url, markers, app=program("messaging_app"))
     try:
         yield launcher
     finally:

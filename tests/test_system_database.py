@@ -22,7 +22,7 @@ def test_sqlite_runs_wal_with_full_sync_by_default(
         normalize_url(f"sqlite:///{tmp_path}/s.sqlite"),
         sqlite_synchronous=setting or "FULL",
     )
-    sysdb.initialize()
+    sysdb.setup.initialize()
     try:
         with sysdb.connection() as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -40,7 +40,7 @@ def test_bad_sqlite_synchronous_setting_is_refused() -> None:
 def test_database_is_created_and_stamped_once(system_database_url: str) -> None:
     for _ in range(2):  # the second open finds the schema and leaves it alone
         sysdb = SystemDatabase(normalize_url(system_database_url))
-        sysdb.initialize()
+        sysdb.setup.initialize()
         sysdb.dispose()
     engine = sa.create_engine(normalize_url(system_database_url))
     schema = "dbos" if engine.dialect.name == "postgresql" else None

@@ -14,8 +14,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from programs import program
 
-APP = Path(__file__).parent / "time_skipping_app.py"
+APP = program("time_skipping_app")
 
 
 def _spawn(role: str, workflow_id: str, markers: Path, url: str) -> subprocess.Popen[str]:

@@ -18,11 +18,12 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from programs import program
 
 from dbos import DBOS, Queue, SetWorkflowID
 from dbos._core.runtime import get_runtime
 
-APP = Path(__file__).resolve().with_name("tracing_app.py")
+APP = program("tracing_app")
 
 tracing_queue = Queue("tracing-queue")
 ATTEMPTS: dict[str, int] = {}
@@ -139,7 +140,7 @@ def test_workflow_and_step_spans_in_the_configured_provider(
     # The provider was used, not installed: the process's global one is what it was.
     assert trace.get_tracer_provider() is global_before
     # The step's attempts are in its checkpoint too, for the CLI and the dashboard.
-    recorded = get_runtime().sysdb.load_steps("traced-1")
+    recorded = get_runtime().sysdb.workflows.load_steps("traced-1")
     assert [(r.function_name, r.attempts) for r in recorded.values()] == [
         ("flaky", 3),
         ("plain", None),

@@ -121,15 +121,15 @@ def test_transaction_committed_before_a_crash_is_not_run_again(
     from dbos._core import runtime as _runtime
 
     runtime = _runtime.get_runtime()
-    real_record = runtime.sysdb.record_step
+    real_record = runtime.sysdb.workflows.record_step
 
     def crash_after_app_commit(*args: object, **kwargs: object) -> bool:
         raise SimulatedCrash()
 
-    monkeypatch.setattr(runtime.sysdb, "record_step", crash_after_app_commit)
+    monkeypatch.setattr(runtime.sysdb.workflows, "record_step", crash_after_app_commit)
     with SetWorkflowID("tx-crash"), pytest.raises(SimulatedCrash):
         user_workflow("u-crash", "Carol")
-    monkeypatch.setattr(runtime.sysdb, "record_step", real_record)
+    monkeypatch.setattr(runtime.sysdb.workflows, "record_step", real_record)
     assert DBOS.get_workflow_status("tx-crash").status == "PENDING"  # type: ignore[union-attr]
     assert DBOS.list_workflow_steps("tx-crash") == []  # the app commit has no step record
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import upstream_app
 from conftest import query_system_sql, run_system_sql
-from upstream_db import RELEASES, load
+from programs import upstream_app
+from support.upstream_db import RELEASES, load
 
 from dbos import DBOS, DBOSConfig, PickleSerializer
 from dbos._config import normalize_url
@@ -178,16 +178,16 @@ def test_a_database_upstream_still_writes_to_is_refused(upstream_url: str, backe
     sysdb = SystemDatabase(normalize_url(upstream_url))
     try:
         with pytest.raises(DBOSInitializationError, match=r"may still be using.*--force"):
-            sysdb.initialize()
+            sysdb.setup.initialize()
     finally:
         sysdb.dispose()
     # Refused untouched: still upstream's.
     assert query_system_sql(upstream_url, "SELECT version FROM {prefix}dbos_migrations") == [(108,)]
     sysdb = SystemDatabase(normalize_url(upstream_url))
-    sysdb.convert_upstream_in_use = True  # dbos migrate --force
+    sysdb.setup.convert_upstream_in_use = True  # dbos migrate --force
     try:
-        sysdb.initialize()
-        assert sysdb.converted is not None and sysdb.converted.workflows >= 7
+        sysdb.setup.initialize()
+        assert sysdb.setup.converted is not None and sysdb.setup.converted.workflows >= 7
     finally:
         sysdb.dispose()
 
@@ -199,7 +199,7 @@ def test_upstream_database_is_refused_without_run_migrations(
     sysdb = SystemDatabase(normalize_url(upstream_url))
     try:
         with pytest.raises(DBOSInitializationError, match="upstream DBOS .* `dbos migrate`"):
-            sysdb.initialize(run_migrations=False)
+            sysdb.setup.initialize(run_migrations=False)
     finally:
         sysdb.dispose()
 
@@ -214,7 +214,7 @@ def test_converted_database_keeps_every_row(upstream_url: str, backend: str) -> 
     )
     sysdb = SystemDatabase(normalize_url(upstream_url))
     try:
-        sysdb.initialize()
+        sysdb.setup.initialize()
     finally:
         sysdb.dispose()
     assert {t: _count(upstream_url, t) for t in tables} == before
@@ -243,8 +243,8 @@ def test_converted_database_keeps_every_row(upstream_url: str, backend: str) -> 
     engine.dispose()
     sysdb = SystemDatabase(normalize_url(upstream_url))
     try:
-        sysdb.initialize()
-        assert sysdb.converted is None
+        sysdb.setup.initialize()
+        assert sysdb.setup.converted is None
     finally:
         sysdb.dispose()
 
@@ -401,6 +401,6 @@ def test_a_pre_2_schema_is_refused_with_the_way_forward(upstream_url: str, backe
     sysdb = SystemDatabase(normalize_url(upstream_url))
     try:
         with pytest.raises(DBOSInitializationError, match="before 2.0.*only upstream 2.x"):
-            sysdb.initialize()
+            sysdb.setup.initialize()
     finally:
         sysdb.dispose()

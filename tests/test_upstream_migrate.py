@@ -12,8 +12,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from conftest import query_system_sql, run_system_sql
+from support.upstream_db import RELEASES, load
 from test_admin_cli import dbos_command, one_line_error, run_dbos
-from upstream_db import RELEASES, load
 
 from dbos._config import normalize_url
 

@@ -113,7 +113,7 @@ def test_with_no_version_launched_the_latest_is_a_clear_error(url: str) -> None:
     from dbos._db.system import SystemDatabase
 
     sysdb = SystemDatabase(normalize_url(url))  # the schema, as `dbos migrate` makes it
-    sysdb.initialize()
+    sysdb.setup.initialize()
     sysdb.dispose()
     client = DBOSClient(system_database_url=url)
     try:

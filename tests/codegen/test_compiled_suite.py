@@ -13,7 +13,7 @@ from pathlib import Path
 
 from build_support import REPO, compile_cli
 from conftest import in_ci
-from pgbouncer import find_pgbouncer
+from servers.pgbouncer import find_pgbouncer
 
 RUNTIME_TESTS = ["test_workflows.py", "test_events.py", "test_transactions.py"]
 SUPPORT = ["conftest.py"]  # the suite's other helpers are imported from tests/ (PYTHONPATH)

@@ -2,8 +2,8 @@
 ends (the public ``dbos_lint`` package, the mypy plugin, ``dbos_compile``).
 
 Every import counts, also those inside functions, under ``TYPE_CHECKING`` and the module names
-a lazy import spells as a string: "may I import X here?" has one answer, and no circle hides
-behind a function-level import. The compiler uses only the names ``dbos_lint`` exports, and the
+a lazy import spells as a string (``support.import_graph`` reads them; the runtime's order is
+``tests/test_runtime_layers.py``). The compiler uses only the names ``dbos_lint`` exports, and the
 two entry points that must stay light (``import dbos_lint``, the mypy plugin) are checked by
 what they load.
 """
@@ -14,12 +14,10 @@ import ast
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from lint_support import REPO
+from support.import_graph import circles, modules_under, project_imports
 
 import dbos_lint
 
@@ -33,67 +31,8 @@ FRONT = len(ROOMS)
 _DOTTED = re.compile(r"dbos_(?:lint|compile)(?:\.\w+)*")
 
 
-@dataclass(frozen=True)
-class Import:
-    source: str  # the importing module
-    target: str  # the module imported (a package's own name for its __init__)
-    names: tuple[str, ...]  # what ``from target import ...`` takes (empty for ``import target``)
-    line: int
-
-
-def _modules() -> dict[str, Path]:
-    found = {}
-    for package, root in ROOTS.items():
-        for path in sorted(root.rglob("*.py")):
-            parts = [package, *path.relative_to(root).with_suffix("").parts]
-            if parts[-1] == "__init__":
-                parts.pop()
-            found[".".join(parts)] = path
-    return found
-
-
-MODULES = _modules()
-
-
-def _is_package(module: str) -> bool:
-    return MODULES[module].name == "__init__.py"
-
-
-def _imports(module: str) -> Iterator[Import]:
-    """Every import the module makes of the project's own packages, wherever it stands."""
-    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
-    package = module if _is_package(module) else module.rpartition(".")[0]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield Import(module, alias.name, (), node.lineno)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parent, *([base] if base else [])])
-            names = tuple(alias.name for alias in node.names)
-            submodules = [n for n in names if f"{base}.{n}" in MODULES]
-            for name in submodules:
-                yield Import(module, f"{base}.{name}", (), node.lineno)
-            rest = tuple(n for n in names if n not in submodules)
-            if rest:
-                yield Import(module, base, rest, node.lineno)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if _DOTTED.fullmatch(node.value) and node.value in MODULES:
-                yield Import(module, node.value, (), node.lineno)  # importlib, lazily
-
-
-def _project_imports() -> list[Import]:
-    return [
-        found
-        for module in MODULES
-        for found in _imports(module)
-        if found.target in MODULES and found.target != module
-    ]
-
-
-IMPORTS = _project_imports()
+MODULES = modules_under(ROOTS)
+IMPORTS = project_imports(MODULES, _DOTTED)
 
 
 def _layer(module: str) -> int:
@@ -156,47 +95,12 @@ def test_the_compiler_uses_only_the_names_the_linter_exports() -> None:
                     assert node.attr in allowed, f"{module}: dbos_lint.{node.attr}"
 
 
-def _circles(edges: set[tuple[str, str]]) -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan)."""
-    graph: dict[str, list[str]] = {}
-    for source, target in sorted(edges):
-        graph.setdefault(source, []).append(target)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        for nxt in graph.get(node, ()):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
-
-
 def test_there_is_no_import_circle_in_the_linter_or_the_compiler() -> None:
-    assert _circles({(i.source, i.target) for i in IMPORTS}) == []
+    assert circles((i.source, i.target) for i in IMPORTS) == []
 
 
 def test_the_circle_finder_finds_a_circle() -> None:
-    assert _circles({("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")}) == [["a", "b", "c"]]
+    assert circles({("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")}) == [["a", "b", "c"]]
 
 
 def _loaded_after(statement: str) -> list[str]:

@@ -11,7 +11,7 @@ the database then holds as plain SQL:
 
 The test suite loads these into fresh databases (`tests/upstream_db.py`), so it needs neither
 upstream nor the network. Run from the repository root with the project's venv (it starts a
-throwaway PostgreSQL with tests/pg_cluster.py):
+throwaway PostgreSQL with tests/servers/pg_cluster.py):
 
     .venv/bin/python tests/upstream_fixtures/generate.py [RELEASE ...]
 
@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from pg_cluster import ThrowawayCluster  # noqa: E402
+from servers.pg_cluster import ThrowawayCluster  # noqa: E402
 
 # release -> (PostgreSQL schema version, SQLite schema version) it ships, from each release's
 # migration lists. Every distinct version of the 2.x line on either database has a release

@@ -5,7 +5,7 @@ leaves finished work (a success with an event and a closed stream, an error) and
 (a workflow asleep, one blocked in `recv`, one asleep with a message waiting for it, a queued
 one), then dies by SIGKILL, as a process does in production. `enqueue` then queues work from
 a `DBOSClient` with no worker running. The same functions, by the same names, live in
-`tests/upstream_app.py` for our runtime to recover and finish.
+`tests/programs/upstream_app.py` for our runtime to recover and finish.
 
     python scenario.py run URL      # then it kills itself
     python scenario.py enqueue URL

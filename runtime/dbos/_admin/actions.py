@@ -36,7 +36,7 @@ def cancel(s: AdminSession, workflow_id: str, cascade: bool = False) -> str:
 
 def matching_live(s: AdminSession, workflow_filter: WorkflowFilter) -> list[str]:
     """IDs of the live workflows a bulk cancel would hit."""
-    rows = s.sysdb.list_workflows(workflow_filter)
+    rows = s.sysdb.workflows.list_workflows(workflow_filter)
     return [str(r._mapping["workflow_uuid"]) for r in rows if not is_finished(r._mapping["status"])]
 
 
@@ -46,7 +46,7 @@ def cancel_many(
     """Cancel each of these (already checked to exist); returns how many it cancelled."""
     done = 0
     for index, workflow_id in enumerate(workflow_ids, 1):
-        if s.sysdb.cancel_workflow(workflow_id, cascade=False):
+        if s.sysdb.workflows.cancel_workflow(workflow_id, cascade=False):
             done += 1
         if progress is not None:
             progress(index)

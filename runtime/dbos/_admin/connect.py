@@ -125,10 +125,10 @@ def _new_sysdb(url: str, schema: str) -> SystemDatabase:
 def check_schema(sysdb: SystemDatabase) -> None:
     where = mask_url(sysdb.url)
     try:
-        version = sysdb.schema_version()
+        version = sysdb.inspection.schema_version()
     except sa.exc.SQLAlchemyError as exc:
         raise AdminError(f"cannot open system database {where}: {first_line(exc)}") from None
-    upstream = sysdb.upstream_database()
+    upstream = sysdb.setup.upstream_database()
     if upstream is not None:
         raise AdminError(
             f"{where} holds {upstream.describe()}: `dbos migrate` converts it to this dbos's "
@@ -195,10 +195,10 @@ def migrate(url: str, schema: str = "dbos", convert_in_use: bool = False) -> Mig
     """Create the system database if missing and bring its schema to this code's version (an
     upstream DBOS database is converted; with `convert_in_use`, even if it seems in use)."""
     sysdb = _new_sysdb(url, schema)
-    sysdb.convert_upstream_in_use = convert_in_use
+    sysdb.setup.convert_upstream_in_use = convert_in_use
     try:
-        sysdb.initialize(run_migrations=True)
-        version = sysdb.schema_version()
+        sysdb.setup.initialize(run_migrations=True)
+        version = sysdb.inspection.schema_version()
     except DBOSException as exc:
         raise AdminError(first_line(exc)) from None
     except sa.exc.SQLAlchemyError as exc:
@@ -206,7 +206,9 @@ def migrate(url: str, schema: str = "dbos", convert_in_use: bool = False) -> Mig
     finally:
         sysdb.dispose()
     return Migrated(
-        version or SCHEMA_VERSION, sysdb.converted, list(sysdb.converted_in_flight or [])
+        version or SCHEMA_VERSION,
+        sysdb.setup.converted,
+        list(sysdb.setup.converted_in_flight or []),
     )
 
 
@@ -216,7 +218,7 @@ def reset(url: str, schema: str = "dbos") -> None:
     try:
         if sysdb.backend == "sqlite" and not Path(sysdb.url.database or "").is_file():
             raise AdminError(f"no such SQLite system database: {sysdb.url.database}")
-        sysdb.drop_database()
+        sysdb.setup.drop_database()
     except DBOSException as exc:
         raise AdminError(first_line(exc)) from None
     except sa.exc.SQLAlchemyError as exc:

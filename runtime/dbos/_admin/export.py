@@ -61,7 +61,8 @@ def workflow_fields(m: Mapping[str, Any]) -> dict[str, Any]:
 
 def _history_of_row(sysdb: SystemDatabase, row: Mapping[str, Any]) -> dict[str, Any]:
     workflow_id = str(row["workflow_uuid"])
-    children = sysdb.list_workflows(WorkflowFilter(parent_workflow_id=(workflow_id,)))
+    children = sysdb.workflows.list_workflows(WorkflowFilter(parent_workflow_id=(workflow_id,)))
+    received = sysdb.inspection.messages_to(workflow_id, EXPORT_ROWS_LIMIT)
     messages = [
         {
             "message_id": message_id,
@@ -71,21 +72,21 @@ def _history_of_row(sysdb: SystemDatabase, row: Mapping[str, Any]) -> dict[str, 
             "consumed": bool(consumed),
             "sent_at": sent_at,
         }
-        for _seq, message_id, topic, message, fmt, consumed, sent_at in sysdb.messages_to(
-            workflow_id, EXPORT_ROWS_LIMIT
-        )
+        for _seq, message_id, topic, message, fmt, consumed, sent_at in received
     ]
     events = [
         {"key": key, "value": value, "serialization": fmt, "step_id": function_id}
-        for function_id, key, value, fmt in sysdb.event_history_of(workflow_id)
+        for function_id, key, value, fmt in sysdb.inspection.event_history_of(workflow_id)
     ]
     streams = [
         {"key": key, "offset": seq, "value": value, "serialization": fmt, "step_id": function_id}
-        for key, seq, value, fmt, function_id in sysdb.streams_of(workflow_id, EXPORT_ROWS_LIMIT)
+        for key, seq, value, fmt, function_id in sysdb.inspection.streams_of(
+            workflow_id, EXPORT_ROWS_LIMIT
+        )
     ]
     return history_document(
         workflow_fields(row),
-        sysdb.load_steps(workflow_id).values(),
+        sysdb.workflows.load_steps(workflow_id).values(),
         children=[str(c._mapping["workflow_uuid"]) for c in children],
         messages=messages,
         events=events,
@@ -96,7 +97,7 @@ def _history_of_row(sysdb: SystemDatabase, row: Mapping[str, Any]) -> dict[str, 
 
 def export_workflow(sysdb: SystemDatabase, workflow_id: str) -> dict[str, Any]:
     """One workflow's history; NotFound for an unknown ID."""
-    rows = sysdb.list_workflows(WorkflowFilter(workflow_ids=(workflow_id,)))
+    rows = sysdb.workflows.list_workflows(WorkflowFilter(workflow_ids=(workflow_id,)))
     if not rows:
         raise NotFound(f"no workflow with ID {workflow_id!r}")
     return _history_of_row(sysdb, rows[0]._mapping)
@@ -121,5 +122,5 @@ def export_matching(
     sysdb: SystemDatabase, workflow_filter: WorkflowFilter
 ) -> Iterator[dict[str, Any]]:
     """The history of every workflow the filter matches, in the filter's order."""
-    for row in sysdb.list_workflows(workflow_filter):
+    for row in sysdb.workflows.list_workflows(workflow_filter):
         yield _history_of_row(sysdb, row._mapping)

@@ -61,11 +61,11 @@ def queues(s: AdminSession) -> list[dict[str, Any]]:
     """Every queue (declared or registered, and any other with live work): settings, depth
     by status, and how many partitions hold work."""
     depth: dict[str, dict[str, int]] = {}
-    for name, status, count in s.sysdb.queue_depths():
+    for name, status, count in s.sysdb.inspection.queue_depths():
         depth.setdefault(str(name), {})[str(status)] = int(count)
-    partitions = s.sysdb.partition_counts()
+    partitions = s.sysdb.inspection.partition_counts()
     out: dict[str, dict[str, Any]] = {}
-    for row in s.sysdb.queue_rows():
+    for row in s.sysdb.queue_table.queue_rows():
         view = settings_view(spec_from_row(row))
         view["application_name"], view["created_at"], view["updated_at"] = row[13:16]
         out[view["name"]] = view
@@ -91,7 +91,9 @@ def queue(s: AdminSession, name: str, partitions: int = PARTITIONS_SHOWN) -> dic
     view = found[0]
     view["largest_partitions"] = [
         {"key": key, "enqueued": enqueued, "running": running, "delayed": delayed}
-        for key, enqueued, running, delayed in s.sysdb.largest_partitions(name, partitions)
+        for key, enqueued, running, delayed in s.sysdb.inspection.largest_partitions(
+            name, partitions
+        )
     ]
     return view
 
@@ -110,7 +112,7 @@ class _Administration(QueueAdministration):
 def register(s: AdminSession, name: str, settings: dict[str, Any], update: bool) -> bool:
     """Register the queue (or, with `update`, replace the settings of the one there); True
     when it is new. Settings are checked as `DBOSClient.register_queue` checks them."""
-    existed = s.sysdb.queue_row(name) is not None
+    existed = s.sysdb.queue_table.queue_row(name) is not None
     try:
         _Administration(s).register_queue(
             name, on_conflict="always_update" if update else "never_update", **settings
@@ -123,7 +125,7 @@ def register(s: AdminSession, name: str, settings: dict[str, Any], update: bool)
 def delete(s: AdminSession, name: str, force: bool) -> None:
     """Delete a registered queue; one holding work is refused with the count, unless `force`
     (its work is cancelled)."""
-    if s.sysdb.queue_row(name) is None:
+    if s.sysdb.queue_table.queue_row(name) is None:
         raise NotFound(f"no queue named {name!r}")
     try:
         _Administration(s).delete_queue(name, force=force)

@@ -38,7 +38,7 @@ def _live_workflows(s: AdminSession) -> tuple[int, set[str]]:
     cutoff = real_now_ms() - LIVE_WITHIN_MS  # heartbeats are real time
     alive = 0
     names: set[str] = set()
-    for _instance, heartbeat_at, workflow_names in s.sysdb.executor_workflow_names():
+    for _instance, heartbeat_at, workflow_names in s.sysdb.schedules.executor_workflow_names():
         if heartbeat_at >= cutoff:
             alive += 1
             names.update(workflow_names or ())
@@ -93,7 +93,7 @@ def list_schedules(
         unknown = [v for v in status if v not in (_schedules.ACTIVE, _schedules.PAUSED)]
         if unknown:
             raise AdminError(f"unknown schedule status {unknown[0]!r}: expected ACTIVE or PAUSED")
-    found = s.sysdb.list_schedules(
+    found = s.sysdb.schedules.list_schedules(
         ScheduleFilter(status=status, workflow_name=workflow_name, schedule_name_prefix=prefix)
     )
     alive, names = _live_workflows(s)
@@ -101,7 +101,7 @@ def list_schedules(
 
 
 def _record(s: AdminSession, name: str) -> ScheduleRecord:
-    record = s.sysdb.get_schedule(name)
+    record = s.sysdb.schedules.get_schedule(name)
     if record is None:
         raise NotFound(f"no schedule named {name!r}")
     return record

@@ -63,7 +63,7 @@ def workflow_view(m: Mapping[str, Any], values: bool = True) -> dict[str, Any]:
 def list_workflows(
     s: AdminSession, workflow_filter: WorkflowFilter, values: bool = True
 ) -> list[dict[str, Any]]:
-    rows = s.sysdb.list_workflows(workflow_filter)
+    rows = s.sysdb.workflows.list_workflows(workflow_filter)
     return [workflow_view(r._mapping, values) for r in rows]
 
 
@@ -91,7 +91,7 @@ def step_view(rec: StepRecord) -> dict[str, Any]:
 
 def list_steps(s: AdminSession, workflow_id: str) -> list[dict[str, Any]]:
     get_workflow(s, workflow_id)  # an unknown ID is an error, not an empty list
-    return [step_view(r) for r in s.sysdb.load_steps(workflow_id).values()]
+    return [step_view(r) for r in s.sysdb.workflows.load_steps(workflow_id).values()]
 
 
 def timeline(s: AdminSession, workflow_id: str) -> dict[str, Any]:
@@ -103,12 +103,12 @@ def timeline(s: AdminSession, workflow_id: str) -> dict[str, Any]:
         s, WorkflowFilter(parent_workflow_id=(workflow_id,), limit=TIMELINE_LIMIT), values=False
     )
     history: dict[str, list[dict[str, Any]]] = {}
-    for function_id, key, value, fmt in db.event_history_of(workflow_id):
+    for function_id, key, value, fmt in db.inspection.event_history_of(workflow_id):
         history.setdefault(str(key), []).append(
             {"step_id": function_id, "value": display(value, fmt)}
         )
     streams: dict[str, dict[str, Any]] = {}
-    for key, _seq, value, fmt, function_id in db.streams_of(workflow_id, TIMELINE_LIMIT):
+    for key, _seq, value, fmt, function_id in db.inspection.streams_of(workflow_id, TIMELINE_LIMIT):
         stream = streams.setdefault(str(key), {"key": key, "values": [], "closed": False})
         if value is None:
             stream["closed"] = True
@@ -116,7 +116,7 @@ def timeline(s: AdminSession, workflow_id: str) -> dict[str, Any]:
             stream["values"].append({"step_id": function_id, "value": display(value, fmt)})
     return {
         "workflow": workflow,
-        "steps": [step_view(r) for r in db.load_steps(workflow_id).values()],
+        "steps": [step_view(r) for r in db.workflows.load_steps(workflow_id).values()],
         "children": children,
         "messages": [
             {
@@ -126,13 +126,13 @@ def timeline(s: AdminSession, workflow_id: str) -> dict[str, Any]:
                 "consumed": bool(consumed),
                 "sent_at": sent_at,
             }
-            for seq, _uuid, topic, message, fmt, consumed, sent_at in db.messages_to(
+            for seq, _uuid, topic, message, fmt, consumed, sent_at in db.inspection.messages_to(
                 workflow_id, TIMELINE_LIMIT
             )
         ],
         "events": [
             {"key": key, "value": display(value, fmt), "history": history.get(str(key), [])}
-            for key, value, fmt in db.events_of(workflow_id)
+            for key, value, fmt in db.inspection.events_of(workflow_id)
         ],
         "streams": list(streams.values()),
     }
@@ -141,10 +141,10 @@ def timeline(s: AdminSession, workflow_id: str) -> dict[str, Any]:
 def workers(s: AdminSession, stale_after_sec: float = 60.0) -> list[dict[str, Any]]:
     """Each process that has run against this database: its executor ID, last heartbeat, and
     how many workflows its executor ID has running."""
-    running = s.sysdb.running_by_executor()
+    running = s.sysdb.inspection.running_by_executor()
     now = now_ms()
     out = []
-    for instance, executor, version, host, pid, started, beat in s.sysdb.executors():
+    for instance, executor, version, host, pid, started, beat in s.sysdb.inspection.executors():
         beat_ms = int(beat)
         if beat_ms == 0:
             state = "stopped"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from .._core import events as _events
 from .._core import messages as _messages
@@ -27,9 +27,16 @@ from .._core.transactions import run_transaction
 from .._core.waiting import run_call
 from .._core.workflows import call_workflow
 from .._core.workflows import start_workflow as _start_workflow
-from .._facade.queue import Queue
-from .._registry.decorators import bound_args, info_of
-from .._registry.registry import FunctionInfo, startable
+from .._registry.registry import FunctionInfo, bound_args, info_of, startable
+
+
+class Queue(Protocol):
+    """What :func:`enqueue` needs of the ``Queue`` a generated call site passes (the facade's
+    ``dbos.Queue``): named here, not imported, so that ``_compiled`` stays below the facade."""
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
+    async def enqueue_async(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
 
 def _info(func: Callable[..., Any], kind: str) -> tuple[FunctionInfo, tuple[Any, ...]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import CodeType, FunctionType
 from typing import Any, TypeVar
 
-from .._registry.decorators import info_of
+from .._registry.registry import info_of
 from .calls import direct_call
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -142,7 +142,7 @@ def write_checkpoint(
     """Record one operation (with `companion`, a step recorded with it unless it is already);
     stop this execution if it no longer owns a PENDING workflow."""
     try:
-        written = runtime.sysdb.record_step(
+        written = runtime.sysdb.workflows.record_step(
             ctx.workflow_id,
             ctx.owner,
             step_id,
@@ -166,7 +166,7 @@ def write_checkpoint(
 
 
 def raise_not_owner(runtime: Runtime, ctx: WorkflowContext) -> None:
-    row = runtime.sysdb.get_workflow(ctx.workflow_id)
+    row = runtime.sysdb.workflows.get_workflow(ctx.workflow_id)
     if row is not None and row[1] == "CANCELLED":
         raise DBOSWorkflowCancelledError(f"Workflow {ctx.workflow_id} was cancelled")
     raise DBOSWorkflowConflictIDError(ctx.workflow_id)

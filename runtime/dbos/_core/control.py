@@ -27,7 +27,7 @@ _as_step = as_step  # the facade's name for it
 
 
 def _require(runtime: Runtime, workflow_id: str) -> Any:
-    row = runtime.sysdb.get_workflow(workflow_id)
+    row = runtime.sysdb.workflows.get_workflow(workflow_id)
     if row is None:
         raise DBOSNonExistentWorkflowError(workflow_id)
     return row
@@ -56,14 +56,16 @@ def resume_workflow(
     queue = queue_name or row[W.QUEUE]
     if queue is not None or not run_here:
         # Back on its queue, whose limits apply to it as to any other of its workflows.
-        runtime.sysdb.requeue_for_resume(workflow_id, queue or INTERNAL_QUEUE)
+        runtime.sysdb.queues.requeue_for_resume(workflow_id, queue or INTERNAL_QUEUE)
         return WorkflowHandle(workflow_id, runtime=runtime)
     owner = runtime.new_owner()
     timeout_ms = row[W.TIMEOUT_MS]
     deadline = now_ms() + int(timeout_ms) if timeout_ms else None
-    if not runtime.sysdb.resume_workflow(workflow_id, owner, runtime.executor_id, deadline):
+    if not runtime.sysdb.workflows.resume_workflow(
+        workflow_id, owner, runtime.executor_id, deadline
+    ):
         return WorkflowHandle(workflow_id, runtime=runtime)
-    fresh = runtime.sysdb.get_workflow(workflow_id)
+    fresh = runtime.sysdb.workflows.get_workflow(workflow_id)
     launch = launch_from_row(runtime, fresh, owner)
     return WorkflowHandle(workflow_id, submit(launch))
 
@@ -92,7 +94,7 @@ def fork_workflow(
     runtime = runtime or get_runtime()
     if queue_name is not None:
         run_here = False
-    found = runtime.sysdb.list_workflows(WorkflowFilter(workflow_ids=(workflow_id,)))
+    found = runtime.sysdb.workflows.list_workflows(WorkflowFilter(workflow_ids=(workflow_id,)))
     if not found:
         raise DBOSNonExistentWorkflowError(workflow_id)
     m = found[0]._mapping
@@ -141,13 +143,15 @@ def fork_workflow(
         "debounce_deadline_epoch_ms": None,
         "attributes": m["attributes"],
     }
-    if not runtime.sysdb.fork_workflow(new_row, workflow_id, start_step, replacement_children):
+    if not runtime.sysdb.workflows.fork_workflow(
+        new_row, workflow_id, start_step, replacement_children
+    ):
         raise DBOSConflictingWorkflowError(
             new_id, "a workflow with that ID exists already; fork to a new ID"
         )
     if not run_here:
         return WorkflowHandle(new_id, runtime=runtime)
-    fresh = runtime.sysdb.get_workflow(new_id)
+    fresh = runtime.sysdb.workflows.get_workflow(new_id)
     assert owner is not None
     launch = launch_from_row(runtime, fresh, owner)
     return WorkflowHandle(new_id, submit(launch))
@@ -168,5 +172,5 @@ def update_attributes(
     """Replace a workflow's attributes; an unknown workflow is an error and nothing changes."""
     runtime = runtime or get_runtime()
     text = attributes_text(attributes)
-    if not runtime.sysdb.update_attributes(workflow_id, text):
+    if not runtime.sysdb.workflows.update_attributes(workflow_id, text):
         raise DBOSNonExistentWorkflowError(workflow_id)

@@ -121,7 +121,7 @@ def debounce_into(runtime: Runtime, window: Window, new_row: Callable[[], dict[s
     for _ in range(_ATTEMPTS):
         now = now_ms()
         due = now + int(window.period_sec * 1000)
-        extended = runtime.sysdb.extend_debounce(
+        extended = runtime.sysdb.queues.extend_debounce(
             window.queue_name,
             window.deduplication_id,
             window.inputs,
@@ -139,7 +139,7 @@ def debounce_into(runtime: Runtime, window: Window, new_row: Callable[[], dict[s
         row["delay_until_epoch_ms"] = due if deadline is None else min(due, deadline)
         row["debounce_deadline_epoch_ms"] = deadline
         try:
-            if runtime.sysdb.enqueue_workflow(row):
+            if runtime.sysdb.queues.enqueue_workflow(row):
                 _wake_at(runtime, row["delay_until_epoch_ms"])
             # Not inserted: a workflow with this (pinned) ID exists already, and it is the run
             # this call stands for (`SetWorkflowID` is an idempotency key).

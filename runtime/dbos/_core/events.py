@@ -54,7 +54,7 @@ def prepare_set_event(
 
         def write_from_step() -> None:
             with owned_write(runtime, ctx):
-                runtime.sysdb.set_event(
+                runtime.sysdb.messages.set_event(
                     ctx.workflow_id, ctx.owner, function_id, key, text, fmt, None
                 )
 
@@ -68,7 +68,9 @@ def prepare_set_event(
 
     def write() -> None:
         with owned_write(runtime, ctx):
-            runtime.sysdb.set_event(ctx.workflow_id, ctx.owner, step_id, key, text, fmt, step)
+            runtime.sysdb.messages.set_event(
+                ctx.workflow_id, ctx.owner, step_id, key, text, fmt, step
+            )
 
     return write
 
@@ -114,7 +116,7 @@ class GetEvent(BlockingCall):
 
     def check(self) -> Any:
         """(stored text, format) once set; (None, None) once it never can be; else NOTHING."""
-        status, text, fmt = self.runtime.sysdb.get_event(self.workflow_id, self.key)
+        status, text, fmt = self.runtime.sysdb.messages.get_event(self.workflow_id, self.key)
         if text is not None:
             return text, fmt
         if status in _NEVER_SET:
@@ -145,5 +147,5 @@ class GetEvent(BlockingCall):
 
 def get_all_events(workflow_id: str) -> dict[str, Any]:
     runtime = get_runtime()
-    rows = runtime.sysdb.get_all_events(workflow_id)
+    rows = runtime.sysdb.messages.get_all_events(workflow_id)
     return {str(key): runtime.decode(value, fmt) for key, value, fmt in rows}

@@ -181,7 +181,7 @@ def _deliver(
     send_to_forks: bool,
 ) -> None:
     try:
-        runtime.sysdb.send_messages(outgoing, step, to_forks=send_to_forks)
+        runtime.sysdb.messages.send_messages(outgoing, step, to_forks=send_to_forks)
     except NoSuchWorkflow as missing:
         raise DBOSNonExistentWorkflowError(str(missing), "`send` destination") from None
 
@@ -240,13 +240,13 @@ class Receive(BlockingCall):
 
     def check(self) -> Any:
         assert self.ctx is not None
-        if not self.runtime.sysdb.has_message(self.ctx.workflow_id, self.topic):
+        if not self.runtime.sysdb.messages.has_message(self.ctx.workflow_id, self.topic):
             return NOTHING
         with owned_write(self.runtime, self.ctx):
             deadline = deadline_step(
                 self.runtime, self.ctx, self.sleep_id, self.timeout_seconds, self.started_at
             )
-            found, text, fmt = self.runtime.sysdb.receive_message(
+            found, text, fmt = self.runtime.sysdb.messages.receive_message(
                 self._step(), self.topic, deadline
             )
         return self.runtime.decode(text, fmt) if found else NOTHING

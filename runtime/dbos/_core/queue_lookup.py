@@ -22,7 +22,7 @@ def find_queue(runtime: Runtime, name: str) -> QueueSpec | None:
     spec: QueueSpec | None = runtime.registered_queues.get(name)
     if spec is not None:
         return spec
-    row = runtime.sysdb.queue_row(name)
+    row = runtime.sysdb.queue_table.queue_row(name)
     if row is None:
         return None
     spec = spec_from_row(row)

@@ -87,7 +87,7 @@ def _result_check(
         usable = future is not None and not _ended_cancelled(future)
         if usable and future is not None and future.done():
             return future.result()
-        row = runtime.sysdb.get_workflow(workflow_id)
+        row = runtime.sysdb.workflows.get_workflow(workflow_id)
         if row is None:
             raise DBOSNonExistentWorkflowError(workflow_id)
         if row[W.STATUS] not in TERMINAL_STATUSES:
@@ -127,7 +127,7 @@ async def first_finished_async(workflow_ids: list[str], runtime: Runtime | None 
 def _first_check(runtime: Runtime, workflow_ids: list[str]) -> Callable[[], Any]:
     def check() -> Any:
         for workflow_id in workflow_ids:
-            row = runtime.sysdb.get_workflow(workflow_id)
+            row = runtime.sysdb.workflows.get_workflow(workflow_id)
             if row is None:
                 raise DBOSNonExistentWorkflowError(workflow_id)
             if row[W.STATUS] in TERMINAL_STATUSES:

@@ -56,7 +56,7 @@ def garbage_collect(
     if cutoff_epoch_ms is not None:
         collector.run(created_before=cutoff_epoch_ms, finished_before=cutoff_epoch_ms)
     if rows_threshold is not None:
-        boundary = sysdb.gc_rows_boundary(rows_threshold)
+        boundary = sysdb.retention.gc_rows_boundary(rows_threshold)
         if boundary is not None:
             collector.run(created_before=boundary, finished_before=None)
     return collector.deleted
@@ -81,7 +81,7 @@ class _Collector:
     def run(self, created_before: int, finished_before: int | None) -> None:
         from_ms = -(2**62)
         while self.stop is None or not self.stop.is_set():
-            batch = self.sysdb.gc_candidates(
+            batch = self.sysdb.retention.gc_candidates(
                 from_ms, created_before, finished_before, self.batch_size
             )
             if not batch:
@@ -89,7 +89,7 @@ class _Collector:
             ids = [workflow_id for workflow_id, _ in batch]
             for app_db in self.app_dbs:
                 app_db.delete_outputs(ids)
-            gone = self.sysdb.gc_delete(ids)
+            gone = self.sysdb.retention.gc_delete(ids)
             self.deleted += len(gone)
             if self.progress is not None:
                 self.progress(self.deleted)
@@ -115,11 +115,11 @@ def delete_workflows(
         raise DBOSException("delete_workflows takes a list of workflow IDs")
     ids = list(dict.fromkeys(workflow_ids))
     if delete_children:
-        ids += [c for c in sysdb.descendants(ids) if c not in ids]
+        ids += [c for c in sysdb.retention.descendants(ids) if c not in ids]
     deleted: list[str] = []
     for start in range(0, len(ids), DEFAULT_BATCH_SIZE):
         batch = ids[start : start + DEFAULT_BATCH_SIZE]
         for app_db in app_dbs:
             app_db.delete_outputs(batch)
-        deleted += sysdb.delete_workflows(batch)
+        deleted += sysdb.retention.delete_workflows(batch)
     return deleted

@@ -139,7 +139,9 @@ def _record_parked(runtime: Runtime, launch: Launch, entry: Parked) -> None:
     overwritten by this one); informational, so a failure is only logged."""
     until = None if entry.wake_at is None else int(entry.wake_at * 1000)
     try:
-        runtime.sysdb.record_parked(launch.workflow_id, launch.owner, entry.describe(), until)
+        runtime.sysdb.workflows.record_parked(
+            launch.workflow_id, launch.owner, entry.describe(), until
+        )
     except Exception as exc:
         logger.debug("Could not record that workflow %s is parked: %s", launch.workflow_id, exc)
 
@@ -155,7 +157,7 @@ def resume_parked(launch: Launch) -> Any:
     if launch.deadline_ms is not None and now_ms() >= launch.deadline_ms:
         runtime.cancel(workflow_id, cascade=True)
     try:
-        row = runtime.sysdb.get_workflow(workflow_id)
+        row = runtime.sysdb.workflows.get_workflow(workflow_id)
         ours = row is not None and row[W.STATUS] == "PENDING" and row[W.OWNER] == launch.owner
         resumed = launch_from_row(runtime, row, launch.owner) if ours else None
     except DBOSDatabaseConnectionError as exc:  # the heartbeat resumes it once it is back
@@ -352,7 +354,9 @@ def record_failure(runtime: Runtime, launch: Launch, exc: Exception) -> Any:
     """Record the body's error and raise it again (or report what really happened when the
     workflow was cancelled or taken over meanwhile)."""
     error = serialize_exception(runtime.writer(launch.serialization), exc)
-    if not runtime.sysdb.complete_workflow(launch.workflow_id, launch.owner, "ERROR", None, error):
+    if not runtime.sysdb.workflows.complete_workflow(
+        launch.workflow_id, launch.owner, "ERROR", None, error
+    ):
         return _lost_ownership(launch.workflow_id)
     raise exc
 
@@ -365,7 +369,7 @@ def record_success(runtime: Runtime, launch: Launch, result: Any) -> Any:
         failure = DBOSSerializationError(
             f"The result of workflow {launch.info.name!r} cannot be serialized: {exc.message}"
         )
-        runtime.sysdb.complete_workflow(
+        runtime.sysdb.workflows.complete_workflow(
             launch.workflow_id,
             launch.owner,
             "ERROR",
@@ -373,7 +377,7 @@ def record_success(runtime: Runtime, launch: Launch, result: Any) -> Any:
             serialize_exception(writer, failure),
         )
         raise failure from None
-    if not runtime.sysdb.complete_workflow(
+    if not runtime.sysdb.workflows.complete_workflow(
         launch.workflow_id, launch.owner, "SUCCESS", output, None
     ):
         return _lost_ownership(launch.workflow_id)
@@ -408,7 +412,7 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = T
                 "is registered: create it before DBOS.launch()",
             )
         args.insert(0, target)
-    recorded = runtime.sysdb.load_steps(workflow_id) if load_steps else {}
+    recorded = runtime.sysdb.workflows.load_steps(workflow_id) if load_steps else {}
     return Launch(
         info,
         workflow_id,
@@ -436,7 +440,7 @@ def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> 
     limit = info.max_recovery_attempts if info is not None else 100
     attempts = int(row[W.ATTEMPTS])
     if limit is not None and attempts > limit + 1:
-        runtime.sysdb.mark_max_recovery_exceeded(workflow_id)
+        runtime.sysdb.workflows.mark_max_recovery_exceeded(workflow_id)
         logger.error("%s", MaxRecoveryAttemptsExceededError(workflow_id, limit))
         return None
     # A format this process is not configured for is not the workflow's fault: the
@@ -455,7 +459,7 @@ def prepare_claimed(runtime: Runtime, row: Any, owner: str, first_run: bool) -> 
             f"Cannot run workflow {workflow_id}: its stored inputs are unreadable ({exc.message})"
         )
         error = serialize_exception(runtime.writer(row[W.FORMAT]), failure)
-        runtime.sysdb.complete_workflow(workflow_id, owner, "ERROR", None, error)
+        runtime.sysdb.workflows.complete_workflow(workflow_id, owner, "ERROR", None, error)
         logger.error("%s", failure)
         return None
 
@@ -478,7 +482,9 @@ def recover_row(row: Any) -> Any:
     longer write. Runs on a workflow thread, so the claims of many share commits."""
     runtime = get_runtime()
     owner = runtime.new_owner()
-    if not runtime.sysdb.claim_workflow(row[W.ID], row[W.OWNER], owner, runtime.executor_id):
+    if not runtime.sysdb.workflows.claim_workflow(
+        row[W.ID], row[W.OWNER], owner, runtime.executor_id
+    ):
         return None  # another process took it over first
     claimed = list(row)
     claimed[W.ATTEMPTS] = int(row[W.ATTEMPTS]) + 1  # the claim counted this attempt
@@ -498,7 +504,7 @@ def hand_over(runtime: Runtime, workflow_id: str, owner: str) -> None:
     having failed (its event loop stopped): from its checkpoints, unless it moved on."""
 
     def resume() -> Any:
-        row = runtime.sysdb.get_workflow(workflow_id)
+        row = runtime.sysdb.workflows.get_workflow(workflow_id)
         if row is None or row[W.STATUS] != "PENDING" or row[W.OWNER] != owner:
             return None  # finished, cancelled or taken over meanwhile
         return recover_row(row)

@@ -168,7 +168,7 @@ class Runtime:
 
     def cancel(self, workflow_id: str, cascade: bool) -> None:
         """Mark CANCELLED in the database and wake any local execution sleeping or waiting."""
-        for wf in self.sysdb.cancel_workflow(workflow_id, cascade):
+        for wf in self.sysdb.workflows.cancel_workflow(workflow_id, cascade):
             with self.active_lock:
                 ctx = self.active.get(wf)
             if ctx is not None:

@@ -80,7 +80,7 @@ def trigger(runtime: Runtime, name: str) -> str:
     record = require(runtime, name)
     now = utcnow()
     workflow_id = f"sched-{name}-trigger-{now.isoformat()}"
-    runtime.sysdb.insert_ticks([TickWriter(runtime, record).row(workflow_id, now)])
+    runtime.sysdb.schedules.insert_ticks([TickWriter(runtime, record).row(workflow_id, now)])
     return workflow_id
 
 
@@ -144,7 +144,7 @@ def batches(ticks: Sequence[datetime]) -> list[list[datetime]]:
 def enqueue_ticks(runtime: Runtime, record: ScheduleRecord, ticks: Sequence[datetime]) -> int:
     """Enqueue these ticks' workflows in one transaction; how many were new."""
     writer = TickWriter(runtime, record)
-    return runtime.sysdb.insert_ticks([writer.tick(t) for t in ticks])
+    return runtime.sysdb.schedules.insert_ticks([writer.tick(t) for t in ticks])
 
 
 # ------------------------------------------------------------------ the scheduler's plan

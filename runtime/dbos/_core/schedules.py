@@ -136,7 +136,7 @@ def define(
 
 
 def create(runtime: Runtime, definition: ScheduleDefinition) -> None:
-    if not runtime.sysdb.insert_schedule(definition.row(runtime)):
+    if not runtime.sysdb.schedules.insert_schedule(definition.row(runtime)):
         raise DBOSException(f"Schedule '{definition.schedule_name}' already exists")
 
 
@@ -148,7 +148,7 @@ def apply(runtime: Runtime, definitions: Sequence[ScheduleDefinition]) -> None:
     if repeated:
         raise DBOSException(f"Schedule '{repeated[0]}' is given twice")
     rows = [d.row(runtime) for d in definitions]
-    refused = runtime.sysdb.upsert_schedules(rows, all_or_none=True)
+    refused = runtime.sysdb.schedules.upsert_schedules(rows, all_or_none=True)
     if refused:
         raise DBOSException(
             f"Schedule '{refused[0]}' is declared with @DBOS.scheduled in the application's "
@@ -157,27 +157,27 @@ def apply(runtime: Runtime, definitions: Sequence[ScheduleDefinition]) -> None:
 
 
 def pause(runtime: Runtime, name: str) -> None:
-    runtime.sysdb.pause_schedule(name)
+    runtime.sysdb.schedules.pause_schedule(name)
 
 
 def resume(runtime: Runtime, name: str) -> None:
     """A resumed schedule fires from its next tick on; the ticks of its pause never run."""
-    record = runtime.sysdb.get_schedule(name)
+    record = runtime.sysdb.schedules.get_schedule(name)
     if record is None or record.status == ACTIVE:
         return
-    runtime.sysdb.resume_schedule(name, epoch_ms(cron_of(record).next_after(utcnow())))
+    runtime.sysdb.schedules.resume_schedule(name, epoch_ms(cron_of(record).next_after(utcnow())))
 
 
 def delete(runtime: Runtime, name: str) -> None:
     """Delete a schedule (none of that name: nothing to do). A `@DBOS.scheduled` one is
     refused: the application's code declares it again at its next launch."""
-    record = runtime.sysdb.get_schedule(name)
+    record = runtime.sysdb.schedules.get_schedule(name)
     if record is not None and record.source == DECORATOR:
         raise DBOSException(
             f"Schedule '{name}' is declared with @DBOS.scheduled in the application's code and "
             "would come back at its next launch: pause it, or remove the decorator"
         )
-    runtime.sysdb.delete_schedule(name)
+    runtime.sysdb.schedules.delete_schedule(name)
 
 
 # ------------------------------------------------------------------ reading
@@ -246,20 +246,20 @@ def schedule_filter(
 
 
 def list_schedules(runtime: Runtime, schedule_filter: ScheduleFilter) -> list[WorkflowSchedule]:
-    return [view(runtime, r) for r in runtime.sysdb.list_schedules(schedule_filter)]
+    return [view(runtime, r) for r in runtime.sysdb.schedules.list_schedules(schedule_filter)]
 
 
 def get_schedule(
     runtime: Runtime, name: str, sources: Sequence[str] = (API,)
 ) -> WorkflowSchedule | None:
-    record = runtime.sysdb.get_schedule(name)
+    record = runtime.sysdb.schedules.get_schedule(name)
     if record is None or record.source not in sources:
         return None
     return view(runtime, record)
 
 
 def require(runtime: Runtime, name: str) -> ScheduleRecord:
-    record = runtime.sysdb.get_schedule(name)
+    record = runtime.sysdb.schedules.get_schedule(name)
     if record is None:
         raise DBOSException(f"Schedule '{name}' does not exist")
     return record

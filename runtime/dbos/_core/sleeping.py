@@ -92,7 +92,7 @@ def _sleep_ended(runtime: Runtime, ctx: WorkflowContext, step_id: int, wake_at: 
     """The step's completion time becomes the real end of the sleep (cosmetic: a failure to
     write it costs nothing durable, so it is only logged)."""
     try:
-        runtime.sysdb.record_sleep_ended(ctx.workflow_id, step_id, int(wake_at * 1000))
+        runtime.sysdb.workflows.record_sleep_ended(ctx.workflow_id, step_id, int(wake_at * 1000))
     except Exception as exc:
         logger.debug("Could not record the end of a sleep of %s: %s", ctx.workflow_id, exc)
 

@@ -101,7 +101,7 @@ def list_workflows(
     load_input: bool = True,
     load_output: bool = True,
 ) -> list[WorkflowStatus]:
-    rows = runtime.sysdb.list_workflows(workflow_filter)
+    rows = runtime.sysdb.workflows.list_workflows(workflow_filter)
     return [_status_from_row(runtime, r, load_input, load_output) for r in rows]
 
 
@@ -124,7 +124,9 @@ def list_workflow_steps(
     check_count(limit, "limit")
     check_count(offset, "offset")
     runtime = runtime or get_runtime()
-    records = sorted(runtime.sysdb.load_steps(workflow_id).values(), key=lambda r: r.function_id)
+    records = sorted(
+        runtime.sysdb.workflows.load_steps(workflow_id).values(), key=lambda r: r.function_id
+    )
     start = offset or 0
     records = records[start:] if limit is None else records[start : start + limit]
     steps: list[StepInfo] = []

@@ -60,7 +60,7 @@ def prepare_write(
 
         def append_from_step() -> None:
             with owned_write(runtime, ctx):
-                runtime.sysdb.write_stream(
+                runtime.sysdb.messages.write_stream(
                     ctx.workflow_id, ctx.owner, function_id, key, text, fmt, None
                 )
 
@@ -74,7 +74,9 @@ def prepare_write(
 
     def append() -> None:
         with owned_write(runtime, ctx):
-            runtime.sysdb.write_stream(ctx.workflow_id, ctx.owner, step_id, key, text, fmt, step)
+            runtime.sysdb.messages.write_stream(
+                ctx.workflow_id, ctx.owner, step_id, key, text, fmt, step
+            )
 
     return append
 
@@ -139,7 +141,9 @@ class _Reader:
     def check(self) -> Any:
         """The next value (decoded) or _END; NOTHING while the writer may still write."""
         if not self.ahead:
-            status, rows = self.runtime.sysdb.read_stream(self.workflow_id, self.key, self.next_seq)
+            status, rows = self.runtime.sysdb.messages.read_stream(
+                self.workflow_id, self.key, self.next_seq
+            )
             if status is None:
                 raise DBOSNonExistentWorkflowError(self.workflow_id)
             self.ahead.extend(r for r in rows if r[0] >= self.next_seq)

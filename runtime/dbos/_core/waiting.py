@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _clock
-from .._db.connections import is_connection_error
+from .._db.faults import is_connection_error
 from .._db.records import WorkflowRow as W
 from .._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
 from .checkpoint import check_deadline
@@ -67,7 +67,7 @@ class _Loop:
 
     def _check_own_status(self, ctx: WorkflowContext) -> None:
         """Our own row changed in another process: cancelled there, or taken over."""
-        row = self.runtime.sysdb.get_workflow(ctx.workflow_id)
+        row = self.runtime.sysdb.workflows.get_workflow(ctx.workflow_id)
         if row is None or row[W.STATUS] == "PENDING" and row[W.OWNER] == ctx.owner:
             return
         if row[W.STATUS] == "CANCELLED":

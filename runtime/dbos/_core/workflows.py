@@ -214,7 +214,7 @@ def begin_workflow(
     started = now_ms()
     try:
         if queued is None:
-            inserted = runtime.sysdb.insert_workflow(row)
+            inserted = runtime.sysdb.workflows.insert_workflow(row)
         else:
             inserted, workflow_id = _enqueue_row(
                 runtime, row, queued.options.duplication_policy, parent, step_id, info.name, started
@@ -280,11 +280,11 @@ def enqueue_or_attach(
     the ID go meanwhile (it finished) leaves it to this row, inserted on the next try."""
     for _attempt in range(_ATTACH_ATTEMPTS):
         try:
-            return runtime.sysdb.enqueue_workflow(row), str(row["workflow_uuid"])
+            return runtime.sysdb.queues.enqueue_workflow(row), str(row["workflow_uuid"])
         except Deduplicated:
             if policy != "return-existing":
                 break
-            holder = runtime.sysdb.deduplicated_workflow(
+            holder = runtime.sysdb.queues.deduplicated_workflow(
                 str(row["queue_name"]), str(row["deduplication_id"])
             )
             if holder is not None:
@@ -312,7 +312,7 @@ def _check_same_workflow(runtime: Runtime, new: dict[str, Any]) -> None:
     configured instance) is refused, with upstream's messages; on another queue it is only
     logged: the recorded workflow stands where it is."""
     workflow_id = str(new["workflow_uuid"])
-    found = runtime.sysdb.get_workflow(workflow_id)
+    found = runtime.sysdb.workflows.get_workflow(workflow_id)
     if found is None:
         return
     logger.debug("Workflow %s already run with status %s", workflow_id, found[W.STATUS])

@@ -48,19 +48,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def allowed_hosts(bound_host: str) -> frozenset[str]:
-    """The Host names a request may carry: the one bound to, and for a loopback bind the
-    loopback names. Anything else is a page elsewhere that rebound its name to this address
-    (DNS rebinding), and is refused."""
-    from .server import is_loopback
-
-    names = {bound_host.strip("[]").lower()}
-    if is_loopback(bound_host.strip("[]")):
-        names |= LOOPBACK_NAMES
-    return frozenset(names)
 
 
 def _host_name(header: str) -> str:
@@ -128,7 +115,7 @@ def build_app(
     token: str | None = None,
     allowed_hosts: frozenset[str] | None = None,
 ) -> Starlette:
-    """The dashboard over `session`. `allowed_hosts` (see `allowed_hosts()`): the Host names
+    """The dashboard over `session`. `allowed_hosts` (see `hosts.allowed_hosts()`): the Host names
     served; None serves any (an application mounting it behind its own checks)."""
     from starlette.exceptions import HTTPException
 

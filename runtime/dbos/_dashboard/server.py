@@ -3,24 +3,15 @@ token; the socket is bound here so a taken port is one clear line, not a uvicorn
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 import sys
 from urllib.parse import quote
 
 from .._admin.connect import AdminError, session
+from .hosts import allowed_hosts, is_loopback
 
 TOKEN_ENV = "DBOS_DASHBOARD_TOKEN"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -53,7 +44,7 @@ def serve(url: str, schema: str, host: str, port: int, read_only: bool, token: s
     try:
         import uvicorn
 
-        from .app import allowed_hosts, build_app
+        from .app import build_app
     except ImportError as exc:
         raise AdminError(
             f"the dashboard needs {exc.name}: pip install 'dbos-durable[dashboard]'"

@@ -16,7 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_fields
+from .connections import Connections
 from .records import QUEUE, Deduplicated
+from .store import Store
 from .triggers import CHANNEL
 from .workflow_store import WorkflowStore
 
@@ -107,16 +109,20 @@ def _wake(queue_name: str) -> str:
 _MAX_PAYLOAD_BYTES = 7900
 
 
-class BatchEnqueueStore(WorkflowStore):
+class BatchEnqueueStore(Store):
+    def __init__(self, db: Connections, workflows: WorkflowStore) -> None:
+        super().__init__(db)
+        self.workflows = workflows  # its rule for the INSERT of a new row, and its reads
+
     def enqueue_many(self, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert many ENQUEUED rows in one transaction (all, or on a duplicate deduplication
         ID none); how many were new. Retried whole after a lost connection: rows already in
         are skipped by their IDs."""
         for row in rows:
             require_storable_fields(row, WORKFLOW_ROW_NAMES)
-        inserted = self.retrying(lambda _attempt: self._enqueue_many_once(rows))
+        inserted = self.db.retrying(lambda _attempt: self._enqueue_many_once(rows))
         for queue in {str(r["queue_name"]) for r in rows}:
-            self.wake((QUEUE, queue, ""))
+            self.db.wake((QUEUE, queue, ""))
         return inserted
 
     def _enqueue_many_once(self, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -124,7 +130,7 @@ class BatchEnqueueStore(WorkflowStore):
             copied = self._copy_many_once(rows)
             if copied is not None:
                 return copied
-        with self.transaction() as cur:
+        with self.db.transaction() as cur:
             try:
                 if self.backend == "postgresql" and not rows[0].get("partitioned"):
                     # One statement for the batch, a parameter per column (see the SQL).
@@ -136,7 +142,7 @@ class BatchEnqueueStore(WorkflowStore):
                     return int(cur.rowcount)
                 # A partitioned row's round depends on the rows before it: one at a time
                 # (psycopg pipelines them; sqlite3 loops in C).
-                cur.executemany(self._insert_sql(rows[0]), rows)
+                cur.executemany(self.workflows.insert_sql(rows[0]), rows)
             except Exception as exc:
                 if is_dedup_violation(exc):
                     raise Deduplicated("") from exc
@@ -146,7 +152,7 @@ class BatchEnqueueStore(WorkflowStore):
     def _copy_many_once(self, rows: Sequence[Mapping[str, Any]]) -> int | None:
         """The batch in one binary COPY (PostgreSQL); None when a row's workflow ID is in the
         table already (nothing written: the caller's INSERT skips such rows instead)."""
-        with self.transaction() as cur:
+        with self.db.transaction() as cur:
             try:
                 cur.execute(self.sql.SKIP_ROW_WAKEUPS)
                 with cur.copy(self.sql.COPY_WORKFLOWS) as copy:

@@ -15,8 +15,10 @@ from typing import Any
 
 from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_fields
 from .batch_enqueue import is_dedup_violation
+from .connections import Connections
 from .message_store import OutgoingMessage, _is_foreign_key_violation
 from .records import Deduplicated, now_ms
+from .store import Store
 from .workflow_store import WorkflowStore
 
 
@@ -28,7 +30,11 @@ class MissingDestination(Exception):
     """A message's destination workflow does not exist (nothing was written)."""
 
 
-class CallerWrites(WorkflowStore):
+class CallerWrites(Store):
+    def __init__(self, db: Connections, workflows: WorkflowStore) -> None:
+        super().__init__(db)
+        self.workflows = workflows  # its rule for the INSERT of a new row, and its reads
+
     def caller_cursor(self, conn: Any) -> Any:
         """A DBAPI cursor on the caller's SQLAlchemy `Connection` or ORM `Session` (its
         transaction, begun if it was not)."""
@@ -47,7 +53,7 @@ class CallerWrites(WorkflowStore):
         caller's transaction is then aborted, as for any failed statement in it)."""
         require_storable_fields(row, WORKFLOW_ROW_NAMES)
         try:
-            cursor.execute(self._insert_sql(row), dict(row))
+            cursor.execute(self.workflows.insert_sql(row), dict(row))
         except Exception as exc:
             if is_dedup_violation(exc):
                 raise Deduplicated(row["deduplication_id"]) from exc

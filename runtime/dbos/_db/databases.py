@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL
 
 from .._config import mask_url
 from .._error import DBOSDatabaseConnectionError
-from .connections import describe_fault, is_connection_error
+from .faults import describe_fault, is_connection_error
 
 logger = logging.getLogger("dbos")
 

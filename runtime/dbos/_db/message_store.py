@@ -1,6 +1,6 @@
 """Reads and writes of messages, events and streams, and the checks the change poller runs.
 
-Each write wakes this process's waiters on its key once it has committed (`self.wake`); other
+Each write wakes this process's waiters on its key once it has committed (`self.db.wake`); other
 processes hear of it through the PostgreSQL triggers or the SQLite poller.
 """
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .._storable_text import require_storable
+from .connections import Connections
 from .records import (
     EVENT,
     FINAL,
@@ -25,6 +26,7 @@ from .records import (
 )
 from .schema import NULL_TOPIC
 from .sql import in_list
+from .store import Store
 from .workflow_store import WorkflowStore
 
 # Bind lists for the poller's IN (...) checks are cut to this size (SQLite's variable limit is
@@ -80,7 +82,11 @@ class OutgoingMessage:
         return replace(self, message_uuid=f"{base}::{fork_id}", destination_id=fork_id)
 
 
-class MessageStore(WorkflowStore):
+class MessageStore(Store):
+    def __init__(self, db: Connections, workflows: WorkflowStore) -> None:
+        super().__init__(db)
+        self.workflows = workflows  # its rule for the INSERT of a new row, and its reads
+
     def _write_unit(
         self,
         workflow_id: str,
@@ -105,7 +111,7 @@ class MessageStore(WorkflowStore):
             if (
                 step_params is not None
                 and is_unique_violation(exc)
-                and self.recorded_as(step_params)
+                and self.workflows.recorded_as(step_params)
             ):
                 return
             raise
@@ -150,7 +156,7 @@ class MessageStore(WorkflowStore):
                 raise NoSuchWorkflow(self._missing({m.destination_id for m in messages})) from exc
             raise
         for key in {(MESSAGE, m.destination_id, stored_topic(m.topic)) for m in messages}:
-            self.wake(key)
+            self.db.wake(key)
 
     def _with_forks(self, messages: Sequence[OutgoingMessage]) -> list[OutgoingMessage]:
         """Each message, and a copy of it for every fork of its destination (its ID scoped to
@@ -159,7 +165,7 @@ class MessageStore(WorkflowStore):
         forks: dict[str, list[str]] = {}
         for start in range(0, len(roots), _CHUNK):
             sql, params = in_list(self.sql.FORK_DESCENDANTS, self.backend, roots[start:][:_CHUNK])
-            for root, fork in self.fetchall(sql, params):
+            for root, fork in self.db.fetchall(sql, params):
                 forks.setdefault(str(root), []).append(str(fork))
         out: list[OutgoingMessage] = []
         for message in messages:
@@ -174,7 +180,7 @@ class MessageStore(WorkflowStore):
             sql, params = in_list(
                 self.sql.EXISTING_WORKFLOW_IDS, self.backend, wanted[start:][:_CHUNK]
             )
-            found.update(str(r[0]) for r in self.fetchall(sql, params))
+            found.update(str(r[0]) for r in self.db.fetchall(sql, params))
         return ", ".join(d for d in wanted if d not in found) or ", ".join(wanted)
 
     def has_message(self, workflow_id: str, topic: str | None) -> bool:
@@ -182,7 +188,7 @@ class MessageStore(WorkflowStore):
         require_storable(topic, "A topic")
         if self.backend == "postgresql":
             return True
-        row = self.fetchone(
+        row = self.db.fetchone(
             self.sql.HAS_MESSAGE, {"workflow_uuid": workflow_id, "topic": stored_topic(topic)}
         )
         return row is not None
@@ -200,12 +206,12 @@ class MessageStore(WorkflowStore):
         try:
             if self.backend == "postgresql":
                 return self._receive(step, lookup, deadline)  # one statement, retried by fetchone
-            return self.retrying(lambda _attempt: self._receive(step, lookup, deadline))
+            return self.db.retrying(lambda _attempt: self._receive(step, lookup, deadline))
         except Exception as exc:
             if not is_unique_violation(exc):
                 raise
             # A retried receive meets the step its first attempt recorded: that message is ours.
-            row = self.fetchone(self.sql.SELECT_STEP, step.params())
+            row = self.db.fetchone(self.sql.SELECT_STEP, step.params())
             if row is None or row[0] != step.function_name:
                 raise
             return True, row[1], row[5]
@@ -219,13 +225,13 @@ class MessageStore(WorkflowStore):
                 "deadline_output": deadline.output,
                 "deadline_serialization": deadline.serialization,
             }
-            row = self.fetchone(self.sql.TAKE_MESSAGE, lookup | step.params() | deadline_params)
+            row = self.db.fetchone(self.sql.TAKE_MESSAGE, lookup | step.params() | deadline_params)
             assert row is not None  # the statement always returns its one row
             output, serialization, owns = row
             if not owns:
                 raise NotOwner(step.workflow_id)
             return output is not None, output, serialization
-        with self.transaction() as cur:
+        with self.db.transaction() as cur:
             cur.execute(self.sql.OLDEST_MESSAGE, lookup)
             row = cur.fetchone()
             if row is None:
@@ -275,19 +281,19 @@ class MessageStore(WorkflowStore):
             [(self.sql.UPSERT_EVENT, params), (self.sql.INSERT_EVENT_HISTORY, params)],
             None if step is None else step.params(),
         )
-        self.wake((EVENT, workflow_id, key))
+        self.db.wake((EVENT, workflow_id, key))
 
     def get_event(self, workflow_id: str, key: str) -> tuple[str | None, str | None, str | None]:
         """(status of the workflow or None if it does not exist, value, format)."""
         require_storable(workflow_id, "A workflow ID")
         require_storable(key, "An event key")
-        row = self.fetchone(self.sql.GET_EVENT, {"workflow_uuid": workflow_id, "key": key})
+        row = self.db.fetchone(self.sql.GET_EVENT, {"workflow_uuid": workflow_id, "key": key})
         if row is None:
             return None, None, None
         return row[0], row[1], row[2]
 
     def get_all_events(self, workflow_id: str) -> list[Sequence[Any]]:
-        return self.fetchall(self.sql.GET_ALL_EVENTS, {"workflow_uuid": workflow_id})
+        return self.db.fetchall(self.sql.GET_ALL_EVENTS, {"workflow_uuid": workflow_id})
 
     # ------------------------------------------------------------------ streams
 
@@ -316,7 +322,7 @@ class MessageStore(WorkflowStore):
             [(self.sql.INSERT_STREAM_VALUE, params)],
             None if step is None else step.params(),
         )
-        self.wake((STREAM, workflow_id, key))
+        self.db.wake((STREAM, workflow_id, key))
 
     def read_stream(
         self, workflow_id: str, key: str, from_seq: int, limit: int = 100
@@ -325,7 +331,7 @@ class MessageStore(WorkflowStore):
         `from_seq` on); a None value is the end of the stream."""
         require_storable(workflow_id, "A workflow ID")
         require_storable(key, "A stream key")
-        rows = self.fetchall(
+        rows = self.db.fetchall(
             self.sql.READ_STREAM,
             {"workflow_uuid": workflow_id, "key": key, "from_seq": from_seq, "limit": limit},
         )
@@ -367,7 +373,7 @@ class MessageStore(WorkflowStore):
         if statement is None:
             return []
         sql, params = in_list(statement, self.backend, ids)
-        rows = self.fetchall(sql, params)
+        rows = self.db.fetchall(sql, params)
         if kind in (FINAL, QUEUE):
             return [(kind, str(r[0]), "") for r in rows]
         if kind != STREAM:

@@ -88,21 +88,23 @@ class QueueStore(BatchEnqueueStore):
         """Insert an ENQUEUED row; False when the ID exists already. Raises Deduplicated when
         its deduplication ID is taken (nothing written)."""
         require_storable_fields(row, WORKFLOW_ROW_NAMES)
-        sql = self._insert_sql(row)
+        sql = self.workflows.insert_sql(row)
         try:
             inserted = self._start_committer.execute(sql, row) == 1
         except Exception as exc:
             if is_dedup_violation(exc):
                 raise Deduplicated(row["deduplication_id"]) from exc
             raise
-        inserted = inserted or self.created_by(row)  # a retried insert meeting its own row
+        inserted = inserted or self.workflows.created_by(
+            row
+        )  # a retried insert meeting its own row
         if inserted and row["status"] == "ENQUEUED":  # not one started here at once
-            self.wake((QUEUE, str(row["queue_name"]), ""))
+            self.db.wake((QUEUE, str(row["queue_name"]), ""))
         return inserted
 
     def deduplicated_workflow(self, queue_name: str, deduplication_id: str) -> str | None:
         """The workflow holding this deduplication ID on the queue, or None when it is free."""
-        row = self.fetchone(
+        row = self.db.fetchone(
             self.sql.DEDUPLICATED_HOLDER,
             {"queue_name": queue_name, "deduplication_id": deduplication_id},
         )
@@ -121,14 +123,14 @@ class QueueStore(BatchEnqueueStore):
 
         def attempt(number: int) -> ClaimResult:
             if number > 0:
-                before = self._fetchall_once(
+                before = self.db.fetchall_once(
                     self.sql.CLAIMED_WITH_PREFIX, {"owner_prefix": f"{req.claim_prefix}%"}
                 )
                 if before:
                     return ClaimResult(before)
             return self._claim_once(req)
 
-        return self.retrying(attempt)
+        return self.db.retrying(attempt)
 
     def _claim_once(self, req: ClaimRequest) -> ClaimResult:
         params: dict[str, Any] = {
@@ -151,8 +153,8 @@ class QueueStore(BatchEnqueueStore):
             if not req.shared_budget:
                 if req.partitioned:
                     params |= req.partition_params(params["now"])
-                return ClaimResult(self._fetchall_once(claim_sql, params))
-            with self.connection() as conn, conn.transaction():
+                return ClaimResult(self.db.fetchall_once(claim_sql, params))
+            with self.db.connection() as conn, conn.transaction():
                 cur = conn.cursor()
                 cur.execute(self.sql.LOCK_QUEUE, {"lock_key": _lock_key(req.queue_name)})
                 params["now"] = now_ms()  # the start time is when we hold the queue
@@ -163,7 +165,7 @@ class QueueStore(BatchEnqueueStore):
                     return ClaimResult([], next_slot)
                 cur.execute(claim_sql, params | {"limit": min(room, req.limit)})
                 return ClaimResult(list(cur.fetchall()))
-        with self.transaction() as cur:  # BEGIN IMMEDIATE: no other writer meanwhile
+        with self.db.transaction() as cur:  # BEGIN IMMEDIATE: no other writer meanwhile
             params["now"] = now_ms()  # taken once the write lock is ours
             limit = req.limit
             if req.shared_budget:
@@ -210,25 +212,25 @@ class QueueStore(BatchEnqueueStore):
     def queues_with_work(self, names: list[str]) -> list[str]:
         """Which of these queues have ENQUEUED rows (the change poller's check)."""
         sql, params = in_list(self.sql.HAS_ENQUEUED, self.backend, names)
-        return [str(r[0]) for r in self.fetchall(sql, params)]
+        return [str(r[0]) for r in self.db.fetchall(sql, params)]
 
     # ------------------------------------------------------------------ delays and debouncing
 
     def promote_due(self) -> set[str]:
         """Move every DELAYED workflow whose time has come to its queue; the queues woken."""
-        rows = self.execute_returning(self.sql.PROMOTE_DUE, {"now": now_ms()})
+        rows = self.db.execute_returning(self.sql.PROMOTE_DUE, {"now": now_ms()})
         queues = {str(r[0]) for r in rows}
         for queue in queues:
-            self.wake((QUEUE, queue, ""))
+            self.db.wake((QUEUE, queue, ""))
         return queues
 
     def set_workflow_delay(self, workflow_id: str, delay_until_ms: int) -> bool:
         """Move a DELAYED workflow's start; False when it is not (or no longer) waiting."""
         params = {"workflow_uuid": workflow_id, "delay_until": delay_until_ms, "now": now_ms()}
-        return self.execute(self.sql.SET_WORKFLOW_DELAY, params) == 1
+        return self.db.execute(self.sql.SET_WORKFLOW_DELAY, params) == 1
 
     def next_due_ms(self) -> int | None:
-        row = self.fetchone(self.sql.NEXT_DUE, {})
+        row = self.db.fetchone(self.sql.NEXT_DUE, {})
         return None if row is None or row[0] is None else int(row[0])
 
     def extend_debounce(
@@ -242,7 +244,7 @@ class QueueStore(BatchEnqueueStore):
     ) -> str | None:
         """Push back the start of the waiting workflow of this debounce key, with new inputs;
         its ID, or None when no workflow of the key waits any more."""
-        rows = self.execute_returning(
+        rows = self.db.execute_returning(
             self.sql.EXTEND_DEBOUNCE,
             {
                 "queue_name": queue_name,
@@ -260,12 +262,12 @@ class QueueStore(BatchEnqueueStore):
 
     def requeue_owned_by(self, instance_id: str, internal_queue: str) -> int:
         """Put every PENDING workflow a (dead) process held back on a queue."""
-        count = self.execute(
+        count = self.db.execute(
             self.sql.REQUEUE_OWNED_BY,
             {"owner_prefix": f"{instance_id}.%", "internal_queue": internal_queue, "now": now_ms()},
         )
         if count:
-            self.wake((QUEUE, internal_queue, ""))
+            self.db.wake((QUEUE, internal_queue, ""))
         return count
 
     def requeue_one(
@@ -273,21 +275,21 @@ class QueueStore(BatchEnqueueStore):
     ) -> bool:
         """Put a PENDING workflow of `owner` back on its queue; `give_back_attempt` for one
         just claimed that this process cannot run (the claim's attempt is not counted)."""
-        done = self.execute(
+        done = self.db.execute(
             self.sql.HAND_BACK_ONE if give_back_attempt else self.sql.REQUEUE_ONE,
             {"workflow_uuid": workflow_id, "owner_xid": owner, "now": now_ms()},
         )
         if done:
-            self.wake((QUEUE, queue_name, ""))
+            self.db.wake((QUEUE, queue_name, ""))
         return done == 1
 
     def requeue_for_resume(self, workflow_id: str, queue_name: str) -> bool:
-        done = self.execute(
+        done = self.db.execute(
             self.sql.REQUEUE_FOR_RESUME,
             {"workflow_uuid": workflow_id, "queue_name": queue_name, "now": now_ms()},
         )
         if done:
-            self.wake((QUEUE, queue_name, ""))
+            self.db.wake((QUEUE, queue_name, ""))
         return done == 1
 
     # ------------------------------------------------------------------ executors
@@ -300,7 +302,7 @@ class QueueStore(BatchEnqueueStore):
         hostname: str,
         pid: int,
     ) -> None:
-        self.execute(
+        self.db.execute(
             self.sql.HEARTBEAT,
             {
                 "instance_id": instance_id,
@@ -314,15 +316,15 @@ class QueueStore(BatchEnqueueStore):
 
     def mark_stopped(self, instance_id: str) -> None:
         """A clean shutdown: survivors may take this process's work over at once."""
-        self.execute(self.sql.MARK_STOPPED, {"instance_id": instance_id})
+        self.db.execute(self.sql.MARK_STOPPED, {"instance_id": instance_id})
 
     def instances(self) -> list[Sequence[Any]]:
         """(instance_id, executor_id, hostname, pid, heartbeat_at) of every known process."""
-        return self.fetchall(self.sql.SELECT_INSTANCES, {})
+        return self.db.fetchall(self.sql.SELECT_INSTANCES, {})
 
     def stale_instances(self, cutoff_ms: int) -> list[tuple[str, str]]:
-        rows = self.fetchall(self.sql.STALE_INSTANCES, {"cutoff": cutoff_ms})
+        rows = self.db.fetchall(self.sql.STALE_INSTANCES, {"cutoff": cutoff_ms})
         return [(str(r[0]), str(r[1])) for r in rows]
 
     def forget_instance(self, instance_id: str, cutoff_ms: int) -> None:
-        self.execute(self.sql.FORGET_INSTANCE, {"instance_id": instance_id, "cutoff": cutoff_ms})
+        self.db.execute(self.sql.FORGET_INSTANCE, {"instance_id": instance_id, "cutoff": cutoff_ms})

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .records import QUEUES_CHANGED, now_ms
-from .workflow_store import WorkflowStore
+from .store import Store
 
 
 class QueueBusy(Exception):
@@ -18,7 +18,7 @@ class QueueBusy(Exception):
         self.counts = counts
 
 
-class QueueTableStore(WorkflowStore):
+class QueueTableStore(Store):
     def register_queue(
         self, settings: Mapping[str, Any], *, update_existing: bool, application_name: str | None
     ) -> bool:
@@ -31,15 +31,15 @@ class QueueTableStore(WorkflowStore):
                 "application_name": application_name,
                 "now": now_ms(),
             }
-            with self.transaction() as cur:
+            with self.db.transaction() as cur:
                 cur.execute(self.sql.QUEUE_EXISTS, {"name": settings["name"]})
                 existed = cur.fetchone() is not None
                 sql = self.sql.REGISTER_QUEUE if update_existing else self.sql.REGISTER_QUEUE_IF_NEW
                 cur.execute(sql, params)
             return not existed
 
-        inserted = self.retrying(attempt)
-        self.wake(QUEUES_CHANGED)
+        inserted = self.db.retrying(attempt)
+        self.db.wake(QUEUES_CHANGED)
         return inserted
 
     def record_declared_queue(self, settings: Mapping[str, Any]) -> None:
@@ -49,13 +49,13 @@ class QueueTableStore(WorkflowStore):
             "application_name": None,
             "now": now_ms(),
         }
-        self.execute(self.sql.RECORD_DECLARED_QUEUE, params)
+        self.db.execute(self.sql.RECORD_DECLARED_QUEUE, params)
 
     def update_queue(self, settings: Mapping[str, Any]) -> bool:
         """Replace a registered queue's settings; False when there is no such queue."""
-        done = self.execute(self.sql.UPDATE_QUEUE_SETTINGS, dict(settings) | {"now": now_ms()})
+        done = self.db.execute(self.sql.UPDATE_QUEUE_SETTINGS, dict(settings) | {"now": now_ms()})
         if done:
-            self.wake(QUEUES_CHANGED)
+            self.db.wake(QUEUES_CHANGED)
         return done == 1
 
     def modify_queue(
@@ -67,7 +67,7 @@ class QueueTableStore(WorkflowStore):
         change. None: no such queue."""
 
         def attempt(_number: int) -> Mapping[str, Any] | None:
-            with self.transaction() as cur:
+            with self.db.transaction() as cur:
                 cur.execute(self.sql.SELECT_QUEUE_FOR_UPDATE, {"name": name})
                 row = cur.fetchone()
                 if row is None:
@@ -76,38 +76,38 @@ class QueueTableStore(WorkflowStore):
                 cur.execute(self.sql.UPDATE_QUEUE_SETTINGS, dict(updated) | {"now": now_ms()})
                 return updated
 
-        updated = self.retrying(attempt)
+        updated = self.db.retrying(attempt)
         if updated is not None:
-            self.wake(QUEUES_CHANGED)
+            self.db.wake(QUEUES_CHANGED)
         return updated
 
     def queue_row(self, name: str) -> Sequence[Any] | None:
-        return self.fetchone(self.sql.SELECT_QUEUE, {"name": name})
+        return self.db.fetchone(self.sql.SELECT_QUEUE, {"name": name})
 
     def queue_rows(self) -> list[Sequence[Any]]:
-        return self.fetchall(self.sql.SELECT_QUEUES, {})
+        return self.db.fetchall(self.sql.SELECT_QUEUES, {})
 
     def registered_queue_rows(self) -> list[Sequence[Any]]:
-        return self.fetchall(self.sql.SELECT_REGISTERED_QUEUES, {})
+        return self.db.fetchall(self.sql.SELECT_REGISTERED_QUEUES, {})
 
     def latest_application_version(self) -> str | None:
-        row = self.fetchone(self.sql.LATEST_APPLICATION_VERSION, {})
+        row = self.db.fetchone(self.sql.LATEST_APPLICATION_VERSION, {})
         return None if row is None or row[0] is None else str(row[0])
 
     def queue_work(self, name: str) -> dict[str, int]:
         """How many of the queue's workflows wait or run, by status."""
-        return {str(r[0]): int(r[1]) for r in self.fetchall(self.sql.QUEUE_WORK, {"name": name})}
+        return {str(r[0]): int(r[1]) for r in self.db.fetchall(self.sql.QUEUE_WORK, {"name": name})}
 
     def queue_work_ids(self, name: str) -> list[str]:
-        return [str(r[0]) for r in self.fetchall(self.sql.QUEUE_WORK_IDS, {"name": name})]
+        return [str(r[0]) for r in self.db.fetchall(self.sql.QUEUE_WORK_IDS, {"name": name})]
 
     def delete_idle_queue(self, name: str) -> bool:
         """Delete the queue's row unless it holds work (raises QueueBusy with the counts);
         False when there was no such queue."""
-        if self.execute(self.sql.DELETE_IDLE_QUEUE, {"name": name}):
-            self.wake(QUEUES_CHANGED)
+        if self.db.execute(self.sql.DELETE_IDLE_QUEUE, {"name": name}):
+            self.db.wake(QUEUES_CHANGED)
             return True
-        if self.fetchone(self.sql.QUEUE_EXISTS, {"name": name}) is None:
+        if self.db.fetchone(self.sql.QUEUE_EXISTS, {"name": name}) is None:
             return False
         counts = self.queue_work(name)
         if counts:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .connections import Connections
 from .sql import in_list
+from .store import Store
 
 # The most workflows one batch deletes: it holds the write lock (SQLite) or row locks
 # (PostgreSQL) for the time of one such transaction, a few milliseconds to tens of them.
@@ -20,11 +20,11 @@ DEFAULT_BATCH_SIZE = 500
 _NEVER = 2**62  # a time bound that excludes nothing
 
 
-class RetentionStore(Connections):
+class RetentionStore(Store):
     def gc_rows_boundary(self, keep: int) -> int | None:
         """The creation time before which workflows are past the newest `keep`; None when
         there are no more than `keep` workflows."""
-        row = self.fetchone(self.sql.GC_ROWS_BOUNDARY, {"offset": max(keep - 1, 0)})
+        row = self.db.fetchone(self.sql.GC_ROWS_BOUNDARY, {"offset": max(keep - 1, 0)})
         return None if row is None else int(row[0])
 
     def gc_candidates(
@@ -38,14 +38,14 @@ class RetentionStore(Connections):
             "finished_before": _NEVER if finished_before is None else finished_before,
             "limit": limit,
         }
-        return [(str(r[0]), int(r[1])) for r in self.fetchall(self.sql.GC_CANDIDATES, params)]
+        return [(str(r[0]), int(r[1])) for r in self.db.fetchall(self.sql.GC_CANDIDATES, params)]
 
     def gc_delete(self, workflow_ids: Sequence[str]) -> list[str]:
         """Delete these workflows, if still finished, with all they own, in one transaction;
         returns the IDs actually deleted."""
         if not workflow_ids:
             return []
-        return self.retrying(lambda _attempt: self._gc_delete_once(list(workflow_ids)))
+        return self.db.retrying(lambda _attempt: self._gc_delete_once(list(workflow_ids)))
 
     def delete_workflows(self, workflow_ids: Sequence[str]) -> list[str]:
         """Delete these workflows, whatever their status, with all they own, in one
@@ -53,7 +53,9 @@ class RetentionStore(Connections):
         if not workflow_ids:
             return []
         ids = list(workflow_ids)
-        return self.retrying(lambda _attempt: self._gc_delete_once(ids, self.sql.DELETE_WORKFLOWS))
+        return self.db.retrying(
+            lambda _attempt: self._gc_delete_once(ids, self.sql.DELETE_WORKFLOWS)
+        )
 
     def descendants(self, workflow_ids: Sequence[str]) -> list[str]:
         """Every child workflow of these, their children, and so on."""
@@ -62,14 +64,14 @@ class RetentionStore(Connections):
         frontier = list(workflow_ids)
         while frontier:
             sql, params = in_list(self.sql.CHILDREN_OF, self.backend, frontier)
-            children = [str(r[0]) for r in self.fetchall(sql, params)]
+            children = [str(r[0]) for r in self.db.fetchall(sql, params)]
             frontier = [c for c in children if c not in seen]
             seen.update(frontier)
             found.extend(frontier)
         return found
 
     def _gc_delete_once(self, workflow_ids: list[str], delete_sql: str | None = None) -> list[str]:
-        with self.transaction() as cur:
+        with self.db.transaction() as cur:
             sql, params = in_list(
                 delete_sql or self.sql.GC_DELETE_WORKFLOWS, self.backend, workflow_ids
             )

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from .records import QUEUE, is_unique_violation, now_ms
 from .sql.schedules import SCHEDULE_COLUMN_NAMES
-from .workflow_store import WorkflowStore
+from .store import Store
 
 
 @dataclass(frozen=True)
@@ -75,14 +75,14 @@ class _Refused(Exception):
         self.names = names
 
 
-class ScheduleStore(WorkflowStore):
+class ScheduleStore(Store):
     # ------------------------------------------------------------------ definitions
 
     def insert_schedule(self, row: Mapping[str, Any]) -> bool:
         """Create a schedule; False when one of that name exists (nothing written). A retry
         that meets its own first attempt's row counts as created."""
         try:
-            self.execute(self.sql.INSERT_SCHEDULE, dict(row) | {"now": now_ms()})
+            self.db.execute(self.sql.INSERT_SCHEDULE, dict(row) | {"now": now_ms()})
             return True
         except Exception as exc:
             if not is_unique_violation(exc):
@@ -105,7 +105,7 @@ class ScheduleStore(WorkflowStore):
 
         def once(_attempt: int) -> list[str]:
             now = now_ms()
-            with self.transaction() as cur:
+            with self.db.transaction() as cur:
                 cur.executemany(self.sql.UPSERT_SCHEDULE, [dict(r) | {"now": now} for r in rows])
                 cur.execute(check, {"names": names, "source": source})
                 refused = [str(r[0]) for r in cur.fetchall()]
@@ -114,16 +114,16 @@ class ScheduleStore(WorkflowStore):
             return refused
 
         try:
-            return self.retrying(once)
+            return self.db.retrying(once)
         except _Refused as refused:
             return refused.names
 
     def get_schedule(self, name: str) -> ScheduleRecord | None:
-        row = self.fetchone(self.sql.SELECT_SCHEDULE, {"schedule_name": name})
+        row = self.db.fetchone(self.sql.SELECT_SCHEDULE, {"schedule_name": name})
         return None if row is None else ScheduleRecord.of(row)
 
     def list_schedules(self, schedule_filter: ScheduleFilter) -> list[ScheduleRecord]:
-        t = self.table("workflow_schedules")
+        t = self.db.table("workflow_schedules")
         query = sa.select(*(t.c[name] for name in SCHEDULE_COLUMN_NAMES))
         f = schedule_filter
         for column, values in (
@@ -147,17 +147,19 @@ class ScheduleStore(WorkflowStore):
                 )
             )
         query = query.order_by(t.c.schedule_name)
-        return [ScheduleRecord.of(r) for r in self.run_query(query)]
+        return [ScheduleRecord.of(r) for r in self.db.run_query(query)]
 
     def pause_schedule(self, name: str) -> bool:
-        return self.execute(self.sql.PAUSE_SCHEDULE, {"schedule_name": name, "now": now_ms()}) > 0
+        return (
+            self.db.execute(self.sql.PAUSE_SCHEDULE, {"schedule_name": name, "now": now_ms()}) > 0
+        )
 
     def resume_schedule(self, name: str, next_tick_at: int) -> bool:
         params = {"schedule_name": name, "next_tick_at": next_tick_at, "now": now_ms()}
-        return self.execute(self.sql.RESUME_SCHEDULE, params) > 0
+        return self.db.execute(self.sql.RESUME_SCHEDULE, params) > 0
 
     def delete_schedule(self, name: str) -> bool:
-        return self.execute(self.sql.DELETE_SCHEDULE, {"schedule_name": name}) > 0
+        return self.db.execute(self.sql.DELETE_SCHEDULE, {"schedule_name": name}) > 0
 
     # ------------------------------------------------------------------ the scheduler
 
@@ -186,7 +188,7 @@ class ScheduleStore(WorkflowStore):
         select, names = self._names(self.sql.SELECT_DUE_SCHEDULES, workflow_names)
 
         def once(_attempt: int) -> tuple[int, set[str]]:
-            with self.transaction() as cur:
+            with self.db.transaction() as cur:
                 now = now_ms()
                 cur.execute(select, {"now": now, "limit": limit, "names": names})
                 rows = [ScheduleRecord.of(r) for r in cur.fetchall()]
@@ -199,32 +201,32 @@ class ScheduleStore(WorkflowStore):
                     cur.executemany(self.sql.ADVANCE_SCHEDULE, planned.advances)
                 return len(rows), {str(t["queue_name"]) for t in planned.ticks}
 
-        claimed, queues = self.retrying(once)
+        claimed, queues = self.db.retrying(once)
         for queue in queues:
-            self.wake((QUEUE, queue, ""))
+            self.db.wake((QUEUE, queue, ""))
         return claimed
 
     def next_tick_due(self, workflow_names: Sequence[str]) -> int | None:
         """Epoch ms of the earliest next tick of an active schedule of these workflows."""
         sql, names = self._names(self.sql.NEXT_TICK_DUE, workflow_names)
-        row = self.fetchone(sql, {"names": names})
+        row = self.db.fetchone(sql, {"names": names})
         return None if row is None or row[0] is None else int(row[0])
 
     def untimed_schedules(self, workflow_names: Sequence[str]) -> list[ScheduleRecord]:
         sql, names = self._names(self.sql.SELECT_UNTIMED_SCHEDULES, workflow_names)
-        return [ScheduleRecord.of(r) for r in self.fetchall(sql, {"names": names})]
+        return [ScheduleRecord.of(r) for r in self.db.fetchall(sql, {"names": names})]
 
     def set_next_tick(self, schedule_id: str, next_tick_at: int) -> None:
         params = {"schedule_id": schedule_id, "next_tick_at": next_tick_at}
-        self.execute(self.sql.SET_NEXT_TICK, params)
+        self.db.execute(self.sql.SET_NEXT_TICK, params)
 
     def decorator_schedules_of(self, workflow_names: Sequence[str]) -> list[str]:
         """Names of the `@DBOS.scheduled` schedules of these workflows."""
         sql, names = self._names(self.sql.SELECT_DECORATOR_SCHEDULES, workflow_names)
-        return [str(r[0]) for r in self.fetchall(sql, {"names": names})]
+        return [str(r[0]) for r in self.db.fetchall(sql, {"names": names})]
 
     def delete_decorator_schedule(self, name: str) -> None:
-        self.execute(self.sql.DELETE_DECORATOR_SCHEDULE, {"schedule_name": name})
+        self.db.execute(self.sql.DELETE_DECORATOR_SCHEDULE, {"schedule_name": name})
 
     # ------------------------------------------------------------------ ticks
 
@@ -233,27 +235,27 @@ class ScheduleStore(WorkflowStore):
         exists already was fired before, by a scheduler, a trigger or another backfill)."""
 
         def once(_attempt: int) -> int:
-            with self.transaction() as cur:
+            with self.db.transaction() as cur:
                 cur.executemany(self.sql.INSERT_TICK, ticks)
                 return int(cur.rowcount)
 
         if not ticks:
             return 0
-        inserted = self.retrying(once)
+        inserted = self.db.retrying(once)
         for queue in {str(t["queue_name"]) for t in ticks}:
-            self.wake((QUEUE, queue, ""))
+            self.db.wake((QUEUE, queue, ""))
         return inserted
 
     # ------------------------------------------------------------------ executors
 
     def record_workflow_names(self, instance_id: str, workflow_names: Sequence[str]) -> None:
         params = {"instance_id": instance_id, "workflow_names": json.dumps(sorted(workflow_names))}
-        self.execute(self.sql.SET_EXECUTOR_WORKFLOWS, params)
+        self.db.execute(self.sql.SET_EXECUTOR_WORKFLOWS, params)
 
     def executor_workflow_names(self) -> list[tuple[str, int, list[str] | None]]:
         """(instance ID, heartbeat epoch ms, registered workflow names or None) per process."""
         out = []
-        for instance_id, heartbeat_at, names in self.fetchall(
+        for instance_id, heartbeat_at, names in self.db.fetchall(
             self.sql.SELECT_EXECUTOR_WORKFLOWS, {}
         ):
             out.append((str(instance_id), int(heartbeat_at), json.loads(names) if names else None))

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 
 from .._config import mask_url
 from .._error import DBOSDatabaseConnectionError, DBOSInitializationError, DBOSSchemaVersionError
-from .connections import Connections
 from .databases import database_exists, drop_database, ensure_database, open_waiting
 from .migrations import MigrationContext, pending
 from .schema import SCHEMA_VERSION
+from .store import Store
 from .upstream import InFlight, UpstreamDatabase, detect, in_flight, signs_of_life
 from .upstream_convert import Converted, carry_over, convert
 
@@ -28,7 +28,7 @@ logger = logging.getLogger("dbos")
 logger = logging.getLogger("dbos")
 
 
-class SchemaSetup(Connections):
+class SchemaSetup(Store):
     # Convert an upstream database even though upstream processes seem to be using it
     # (`dbos migrate --force`); what a conversion did, and the work it found in flight.
     convert_upstream_in_use = False
@@ -46,31 +46,31 @@ class SchemaSetup(Connections):
         else:
             open_waiting(
                 lambda: self._initialize_once(run_migrations),
-                self.url,
+                self.db.url,
                 "system database",
-                self.retry_bound_sec,
+                self.db.retry_bound_sec,
             )
-        if self.sqlite_file is not None:
-            self.sqlite_file.remember()
+        if self.db.sqlite_file is not None:
+            self.db.sqlite_file.remember()
 
     def _initialize_once(self, run_migrations: bool) -> None:
         if self.backend == "postgresql" and run_migrations:
-            ensure_database(self.url, "system database")
+            ensure_database(self.db.url, "system database")
         try:
             self._initialize_schema(run_migrations)
         except sa.exc.OperationalError as exc:
             raise DBOSDatabaseConnectionError(
-                f"Cannot open system database {mask_url(self.url)}: {exc.orig}"
+                f"Cannot open system database {mask_url(self.db.url)}: {exc.orig}"
             ) from exc
 
     def _initialize_schema(self, run_migrations: bool) -> None:
         # Connections run in autocommit mode, so the transaction that makes concurrent first
         # launches (N replicas starting at once) take turns is begun explicitly.
-        with self.engine.connect() as conn:
+        with self.db.engine.connect() as conn:
             if self.backend == "postgresql":
                 conn.exec_driver_sql("BEGIN")
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(8128004917)")
-                conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.db.schema}"')
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             try:
@@ -81,21 +81,21 @@ class SchemaSetup(Connections):
             conn.exec_driver_sql("COMMIT")
 
     def _migrate(self, conn: sa.Connection, run_migrations: bool) -> None:
-        found = detect(conn, self.backend, self.schema)
+        found = detect(conn, self.backend, self.db.schema)
         if found is not None:
             self._convert_upstream(conn, found, run_migrations)
         inspector = sa.inspect(conn)
-        migrations = self.table("dbos_migrations")
-        if not inspector.has_table("dbos_migrations", schema=self.schema):
+        migrations = self.db.table("dbos_migrations")
+        if not inspector.has_table("dbos_migrations", schema=self.db.schema):
             if not run_migrations:
                 raise DBOSInitializationError(
-                    f"System database {mask_url(self.url)} has no DBOS schema and "
+                    f"System database {mask_url(self.db.url)} has no DBOS schema and "
                     "run_migrations is False"
                 )
-            if inspector.has_table("workflow_status", schema=self.schema):
+            if inspector.has_table("workflow_status", schema=self.db.schema):
                 # Upstream DBOS before 2.0 (Alembic's migrations, no dbos_migrations table).
                 raise DBOSInitializationError(
-                    f"System database {mask_url(self.url)} holds a workflow_status table but no "
+                    f"System database {mask_url(self.db.url)} holds a workflow_status table but no "
                     "dbos_migrations: a schema this dbos cannot convert (upstream DBOS before "
                     "2.0?); only upstream 2.x system databases are converted"
                 )
@@ -107,32 +107,32 @@ class SchemaSetup(Connections):
         version = conn.execute(sa.select(sa.func.max(migrations.c.version))).scalar()
         if version is None:
             raise DBOSInitializationError(
-                f"System database {mask_url(self.url)} has an empty dbos_migrations table: "
+                f"System database {mask_url(self.db.url)} has an empty dbos_migrations table: "
                 "the schema is corrupt or was created by another tool"
             )
         if int(version) > SCHEMA_VERSION:
             raise DBOSSchemaVersionError(
-                f"System database {mask_url(self.url)} has schema version {version}, newer than "
+                f"System database {mask_url(self.db.url)} has schema version {version}, newer than "
                 f"the version {SCHEMA_VERSION} this dbos understands. Upgrade dbos, or point "
                 "system_database_url at another database."
             )
         steps = pending(int(version))
         if steps and not run_migrations:
             raise DBOSInitializationError(
-                f"System database {mask_url(self.url)} has schema version {version}, older than "
+                f"System database {mask_url(self.db.url)} has schema version {version}, older than "
                 f"this dbos's {SCHEMA_VERSION}, and run_migrations is False"
             )
         for migration in steps:
             migration.apply(self._migration_context(conn))
             conn.execute(migrations.insert().values(version=migration.version))
-        carried = carry_over(conn, self.backend, self.schema) if run_migrations else []
+        carried = carry_over(conn, self.backend, self.db.schema) if run_migrations else []
         if carried:
             logger.info("Carried over upstream DBOS's %s", ", ".join(carried))
 
     def _convert_upstream(
         self, conn: sa.Connection, found: UpstreamDatabase, run_migrations: bool
     ) -> None:
-        where = mask_url(self.url)
+        where = mask_url(self.db.url)
         if not run_migrations:
             raise DBOSInitializationError(
                 f"System database {where} holds {found.describe()} and run_migrations is "
@@ -150,7 +150,7 @@ class SchemaSetup(Connections):
         done = convert(conn, found)
         self._migration_context(conn).install_wake_triggers()  # ours, as our version 6 has
         self.converted = done
-        self.converted_in_flight = in_flight(conn, self.backend, self.schema)
+        self.converted_in_flight = in_flight(conn, self.backend, self.db.schema)
         logger.info(
             "Converted %s: %d workflows, %d messages, %d stream values kept",
             done.source,
@@ -167,23 +167,23 @@ class SchemaSetup(Connections):
 
     def upstream_database(self) -> UpstreamDatabase | None:
         """The upstream DBOS schema this database holds, if it holds one (not converted)."""
-        with self.engine.connect() as conn:
-            return detect(conn, self.backend, self.schema)
+        with self.db.engine.connect() as conn:
+            return detect(conn, self.backend, self.db.schema)
 
     def check_connection(self) -> None:
         """One round trip to the database: raises if it cannot be reached."""
-        self.fetchall("SELECT 1", {})
+        self.db.fetchall("SELECT 1", {})
 
     def _migration_context(self, conn: sa.Connection) -> MigrationContext:
-        return MigrationContext(conn, self.backend, self.schema, self.metadata)
+        return MigrationContext(conn, self.backend, self.db.schema, self.db.metadata)
 
     def _create_tables(self, conn: sa.Connection) -> None:
         if self.backend != "postgresql":
-            self.metadata.create_all(conn, checkfirst=False)
+            self.db.metadata.create_all(conn, checkfirst=False)
             return
         # One round trip for all the DDL instead of one per table and index.
         ddl: list[str] = []
-        for table in self.metadata.sorted_tables:
+        for table in self.db.metadata.sorted_tables:
             ddl.append(str(sa.schema.CreateTable(table).compile(dialect=conn.dialect)))
             for index in table.indexes:
                 ddl.append(str(sa.schema.CreateIndex(index).compile(dialect=conn.dialect)))
@@ -197,18 +197,18 @@ class SchemaSetup(Connections):
         """Empty every table of the system database (and the transaction outputs kept beside
         it), keeping the schema and its version: the fast test reset. Tables of the
         application's own in the same database are left alone."""
-        if self.backend == "sqlite" and not os.path.exists(self.url.database or ""):
+        if self.backend == "sqlite" and not os.path.exists(self.db.url.database or ""):
             return
-        if self.backend == "postgresql" and not database_exists(self.url, "system database"):
+        if self.backend == "postgresql" and not database_exists(self.db.url, "system database"):
             return
-        with self.engine.connect() as conn:
-            present = set(sa.inspect(conn).get_table_names(schema=self.schema))
+        with self.db.engine.connect() as conn:
+            present = set(sa.inspect(conn).get_table_names(schema=self.db.schema))
             if "dbos_migrations" not in present:
                 return  # no DBOS schema here: nothing of ours to empty
-            names = [t.name for t in reversed(self.metadata.sorted_tables)]
+            names = [t.name for t in reversed(self.db.metadata.sorted_tables)]
             names += ["transaction_outputs", "datasource_outputs"]
             tables = [n for n in names if n in present and n != "dbos_migrations"]
-            prefix = f'"{self.schema}".' if self.backend == "postgresql" else ""
+            prefix = f'"{self.db.schema}".' if self.backend == "postgresql" else ""
             if self.backend == "postgresql":
                 _evict_other_sessions(conn)
                 conn.exec_driver_sql("TRUNCATE " + ", ".join(f'{prefix}"{t}"' for t in tables))
@@ -224,17 +224,17 @@ class SchemaSetup(Connections):
 
     def drop_database(self) -> None:
         """Remove every trace of the system database (the test-fixture reset)."""
-        self.engine.dispose()
-        if self.sqlite_file is not None:
-            self.sqlite_file.forget()
+        self.db.engine.dispose()
+        if self.db.sqlite_file is not None:
+            self.db.sqlite_file.forget()
         if self.backend == "sqlite":
-            path = self.url.database
+            path = self.db.url.database
             assert path is not None
             for suffix in ("", "-wal", "-shm", "-journal"):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(path + suffix)
             return
-        drop_database(self.url, "system database")
+        drop_database(self.db.url, "system database")
 
 
 def _evict_other_sessions(conn: sa.Connection) -> None:

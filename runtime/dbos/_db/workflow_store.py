@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._storable_text import WORKFLOW_ROW_NAMES, require_storable, require_storable_fields
-from .connections import Connections
 from .listing import WorkflowFilter, workflow_query
 from .records import (
     FINAL,
@@ -17,17 +16,18 @@ from .records import (
     is_unique_violation,
     now_ms,
 )
+from .store import Store
 
 
-class WorkflowStore(Connections):
+class WorkflowStore(Store):
     def update_attributes(self, workflow_id: str, attributes: str | None) -> bool:
         params = {"workflow_uuid": workflow_id, "attributes": attributes, "now": now_ms()}
-        return self.execute(self.sql.UPDATE_ATTRIBUTES, params) == 1
+        return self.db.execute(self.sql.UPDATE_ATTRIBUTES, params) == 1
 
     def list_workflows(self, workflow_filter: WorkflowFilter) -> list[Any]:
         """Workflow rows (mappings by column name) matching the filter."""
-        table = self.table("workflow_status")
-        return self.run_query(workflow_query(table, workflow_filter, self.backend))
+        table = self.db.table("workflow_status")
+        return self.db.run_query(workflow_query(table, workflow_filter, self.backend))
 
     def insert_workflow(self, row: Mapping[str, Any]) -> bool:
         """Insert a new workflow row; False when the ID exists already (nothing is changed).
@@ -39,7 +39,7 @@ class WorkflowStore(Connections):
             return True
         return self.created_by(row)
 
-    def _insert_sql(self, row: Mapping[str, Any]) -> str:
+    def insert_sql(self, row: Mapping[str, Any]) -> str:
         """The INSERT of a new row: one joining a partition of a partitioned queue takes its
         fair round (every enqueue path asks here)."""
         if row.get("partitioned") and row.get("queue_partition_key") is not None:
@@ -47,12 +47,12 @@ class WorkflowStore(Connections):
         return self.sql.INSERT_WORKFLOW
 
     def created_by(self, row: Mapping[str, Any]) -> bool:
-        found = self.fetchone(self.sql.SELECT_CREATED, {"workflow_uuid": row["workflow_uuid"]})
+        found = self.db.fetchone(self.sql.SELECT_CREATED, {"workflow_uuid": row["workflow_uuid"]})
         return found is not None and tuple(found) == (row["name"], row["now"], row["owner_xid"])
 
     def get_workflow(self, workflow_id: str) -> Sequence[Any] | None:
         require_storable(workflow_id, "A workflow ID")
-        return self.fetchone(self.sql.SELECT_WORKFLOW, {"workflow_uuid": workflow_id})
+        return self.db.fetchone(self.sql.SELECT_WORKFLOW, {"workflow_uuid": workflow_id})
 
     def record_step(
         self,
@@ -100,7 +100,7 @@ class WorkflowStore(Connections):
 
     def recorded_as(self, params: Mapping[str, Any]) -> bool:
         """Whether the step row at these params' number is exactly the one they describe."""
-        row = self.fetchone(self.sql.SELECT_STEP, params)
+        row = self.db.fetchone(self.sql.SELECT_STEP, params)
         if row is None:
             return False
         wanted = (
@@ -125,7 +125,7 @@ class WorkflowStore(Connections):
         }
         done = self._committer.execute(self.sql.COMPLETE_WORKFLOW, params) == 1
         if done:
-            self.wake((FINAL, workflow_id, ""))
+            self.db.wake((FINAL, workflow_id, ""))
         return done
 
     def record_parked(
@@ -141,7 +141,7 @@ class WorkflowStore(Connections):
         self._committer.execute(self.sql.RECORD_PARKED, params)
 
     def record_sleep_ended(self, workflow_id: str, function_id: int, wake_at_ms: int) -> None:
-        self.execute(
+        self.db.execute(
             self.sql.SLEEP_ENDED,
             {
                 "workflow_uuid": workflow_id,
@@ -152,7 +152,7 @@ class WorkflowStore(Connections):
         )
 
     def load_steps(self, workflow_id: str) -> dict[int, StepRecord]:
-        rows = self.fetchall(self.sql.SELECT_STEPS, {"workflow_uuid": workflow_id})
+        rows = self.db.fetchall(self.sql.SELECT_STEPS, {"workflow_uuid": workflow_id})
         return {int(r[0]): StepRecord(int(r[0]), *r[1:]) for r in rows}
 
     def claim_workflow(
@@ -171,12 +171,12 @@ class WorkflowStore(Connections):
         return row is not None and row[WorkflowRow.OWNER] == new_owner
 
     def mark_max_recovery_exceeded(self, workflow_id: str) -> None:
-        self.execute(self.sql.MARK_MAX_RECOVERY, {"workflow_uuid": workflow_id, "now": now_ms()})
-        self.wake((FINAL, workflow_id, ""))
+        self.db.execute(self.sql.MARK_MAX_RECOVERY, {"workflow_uuid": workflow_id, "now": now_ms()})
+        self.db.wake((FINAL, workflow_id, ""))
 
     def pending_for_executor(self, executor_id: str) -> list[Sequence[Any]]:
         """This executor's PENDING workflows, in the column order of `get_workflow`."""
-        return self.fetchall(self.sql.SELECT_PENDING_FOR_EXECUTOR, {"executor_id": executor_id})
+        return self.db.fetchall(self.sql.SELECT_PENDING_FOR_EXECUTOR, {"executor_id": executor_id})
 
     def cancel_workflow(self, workflow_id: str, cascade: bool) -> list[str]:
         """Mark CANCELLED (unless finished); with cascade, every descendant too. Returns IDs hit."""
@@ -189,11 +189,11 @@ class WorkflowStore(Connections):
             if wf in seen:
                 continue
             seen.add(wf)
-            if self.execute(self.sql.CANCEL_WORKFLOW, {"workflow_uuid": wf, "now": now_ms()}):
+            if self.db.execute(self.sql.CANCEL_WORKFLOW, {"workflow_uuid": wf, "now": now_ms()}):
                 cancelled.append(wf)
-                self.wake((FINAL, wf, ""))
+                self.db.wake((FINAL, wf, ""))
             if cascade:
-                rows = self.fetchall(self.sql.SELECT_CHILDREN, {"workflow_uuid": wf})
+                rows = self.db.fetchall(self.sql.SELECT_CHILDREN, {"workflow_uuid": wf})
                 frontier.extend(str(r[0]) for r in rows)
         return cancelled
 
@@ -207,7 +207,7 @@ class WorkflowStore(Connections):
             "deadline": deadline,
             "now": now_ms(),
         }
-        return self.execute(self.sql.RESUME_WORKFLOW, params) == 1
+        return self.db.execute(self.sql.RESUME_WORKFLOW, params) == 1
 
     def fork_workflow(
         self,
@@ -221,7 +221,7 @@ class WorkflowStore(Connections):
         when the fork's ID is taken."""
         require_storable_fields(row, WORKFLOW_ROW_NAMES)
         replacements = dict(replacement_children or {})
-        return self.retrying(
+        return self.db.retrying(
             lambda number: self._fork_once(row, original_id, start_step, replacements, number)
         )
 
@@ -233,7 +233,7 @@ class WorkflowStore(Connections):
         replacements: dict[str, str],
         attempt: int,
     ) -> bool:
-        with self.transaction() as cur:
+        with self.db.transaction() as cur:
             cur.execute(self.sql.INSERT_WORKFLOW, row)
             if cur.rowcount != 1:
                 # A retry meeting its own first attempt's fork: that one committed in full.
@@ -262,5 +262,5 @@ class WorkflowStore(Connections):
                     )
             cur.execute(self.sql.MARK_FORKED, {"workflow_uuid": original_id})
         if row["queue_name"] is not None:
-            self.wake((QUEUE, str(row["queue_name"]), ""))
+            self.db.wake((QUEUE, str(row["queue_name"]), ""))
         return True

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from .._core.async_transactions import run_transaction_async
 from .._db.async_application import AsyncDatabase, require_async_session
-from .._registry import decorators as _decorators
+from . import decorators as _decorators
 from .datasource import DatasourceTransactionOptions, datasource_url, refuse_kind
 
 F = TypeVar("F", bound=Callable[..., Any])

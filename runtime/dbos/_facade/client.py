@@ -133,7 +133,7 @@ class DBOSClient(
 
     def check_connection(self) -> None:
         """Raise if the system database cannot be reached (connecting a lazy client)."""
-        self._runtime.sysdb.check_connection()
+        self._runtime.sysdb.setup.check_connection()
 
     async def check_connection_async(self) -> None:
         await asyncio.to_thread(self.check_connection)
@@ -155,7 +155,7 @@ class DBOSClient(
     # ------------------------------------------------------------------ enqueue
 
     def _queue_spec(self, queue_name: str) -> QueueSpec:
-        row = self._runtime.sysdb.queue_row(queue_name)
+        row = self._runtime.sysdb.queue_table.queue_row(queue_name)
         if row is None:
             raise DBOSException(
                 f"No queue named {queue_name!r} on this system database: register it "
@@ -224,7 +224,7 @@ class DBOSClient(
         rows = build_rows(self._runtime, resolved, parsed, partitioned=spec.partition_queue)
         if not rows:
             return []
-        self._runtime.sysdb.enqueue_many(rows)
+        self._runtime.sysdb.queues.enqueue_many(rows)
         return [WorkflowHandle(r["workflow_uuid"], runtime=self._runtime) for r in rows]
 
     # ------------------------------------------------------------------ messages, events
@@ -254,7 +254,7 @@ def _connect(
     if not retry_connection_errors:
         sysdb.retry_bound_sec = 0.0
     try:
-        sysdb.initialize(run_migrations=False, wait=False)
+        sysdb.setup.initialize(run_migrations=False, wait=False)
     except DBOSDatabaseConnectionError as exc:
         sysdb.dispose()
         if isinstance(exc.__cause__, sa.exc.DBAPIError):

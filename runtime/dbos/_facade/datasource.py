@@ -22,7 +22,7 @@ from .._config import normalize_url
 from .._core.transactions import run_transaction
 from .._db.application import DATASOURCE_OUTPUTS, ApplicationDatabase, require_session
 from .._error import DBOSException
-from .._registry import decorators as _decorators
+from . import decorators as _decorators
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -27,13 +27,13 @@ from .._core.sleeping import durable_sleep, durable_sleep_async
 from .._core.workflows import start_workflow
 from .._db.system import SystemDatabase
 from .._error import DBOSException
-from .._registry import decorators as _decorators
 from .._registry import queues as _queues
 from .._registry import registry as _registry
 from .._serialization import DEFAULT_SERIALIZER, Serializer
 from .._services import startup
 from .._status import StepStatus
 from .._threads import DaemonPool
+from . import decorators as _decorators
 from .authentication import Authentication
 from .classproperty import classproperty
 from .communication import Communication
@@ -223,7 +223,7 @@ class DBOS(
             config = instance._config
             sysdb = cls._system_database(config)
             try:
-                sysdb.initialize(run_migrations=bool(config.get("run_migrations", True)))
+                sysdb.setup.initialize(run_migrations=bool(config.get("run_migrations", True)))
             except BaseException:
                 sysdb.dispose()
                 raise
@@ -368,8 +368,8 @@ class DBOS(
     def start_workflow(
         cls, func: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> WorkflowHandle[Any]:
-        info = _registry.startable(_decorators.info_of(func))
-        return start_workflow(info, _decorators.bound_args(func, args), kwargs)
+        info = _registry.startable(_registry.info_of(func))
+        return start_workflow(info, _registry.bound_args(func, args), kwargs)
 
     @overload
     @classmethod
@@ -391,8 +391,8 @@ class DBOS(
         loop (objects bound to it work inside), which nothing of the runtime's blocks."""
         from .._core.aio_workflows import start_workflow_async
 
-        info = _registry.startable(_decorators.info_of(func))
-        handle = await start_workflow_async(info, _decorators.bound_args(func, args), kwargs)
+        info = _registry.startable(_registry.info_of(func))
+        handle = await start_workflow_async(info, _registry.bound_args(func, args), kwargs)
         return WorkflowHandleAsync(handle)
 
     @classmethod

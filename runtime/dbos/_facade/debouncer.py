@@ -19,9 +19,8 @@ from .._core.handles import WorkflowHandle, WorkflowHandleAsync
 from .._core.offload import off_loop
 from .._core.options_enqueue import EnqueueOptions
 from .._error import DBOSException
-from .._registry import decorators as _decorators
 from .._registry.queues import INTERNAL_QUEUE
-from .._registry.registry import FunctionInfo
+from .._registry.registry import FunctionInfo, info_of
 from .client import DBOSClient
 from .queue import Queue
 
@@ -54,7 +53,7 @@ class Debouncer(Generic[R]):
     ) -> Debouncer[R]:
         """`queue`: a `Queue`, or the name of one (declared or registered); default the
         internal queue."""
-        info = _decorators.info_of(workflow)
+        info = info_of(workflow)
         if info.kind != "workflow":
             raise DBOSException(
                 f"Debouncer.create needs a workflow; {info.name!r} is a {info.kind}"

@@ -52,9 +52,9 @@ class Maintenance:
             sysdb = SystemDatabase(normalize_url(system_database_url), schema=schema or "dbos")
         try:
             if truncate:
-                sysdb.empty_database()
+                sysdb.setup.empty_database()
             else:
-                sysdb.drop_database()
+                sysdb.setup.drop_database()
         finally:
             sysdb.dispose()
 

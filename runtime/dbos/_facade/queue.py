@@ -16,7 +16,6 @@ from .._core.queue_lookup import require_queue
 from .._core.runtime import get_runtime
 from .._core.workflows import QueuedStart, enqueue_workflow
 from .._error import DBOSException
-from .._registry import decorators as _decorators
 from .._registry import queues as _queues
 from .._registry import registry as _registry
 from .._registry.queues import QueueRateLimit, QueueSpec
@@ -42,7 +41,7 @@ def workflow_to_enqueue(func_or_name: Callable[..., Any] | str) -> FunctionInfo:
                 "other processes implement)"
             )
         return info
-    return _registry.startable(_decorators.info_of(func_or_name))
+    return _registry.startable(_registry.info_of(func_or_name))
 
 
 def enqueue_on(
@@ -58,7 +57,7 @@ def enqueue_on(
     process's code, else it must be registered (checked before anything is written, unless
     a recovered workflow replays this enqueue: its record stands)."""
     info = workflow_to_enqueue(func)
-    bound = _decorators.bound_args(func, args) if not isinstance(func, str) else args
+    bound = _registry.bound_args(func, args) if not isinstance(func, str) else args
     options = assigned_enqueue_options() or EnqueueOptions()
     if partition_key is not None:
         if not isinstance(partition_key, str) or not partition_key:

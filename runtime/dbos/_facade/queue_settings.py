@@ -178,7 +178,7 @@ class QueueSettings:
         caller = self._caller
         if caller is None:
             return self._spec
-        row = caller.runtime.sysdb.queue_row(self._spec.name)
+        row = caller.runtime.sysdb.queue_table.queue_row(self._spec.name)
         if row is None:
             raise DBOSException(f"Queue {self._spec.name} not found in the database")
         self._spec = spec_from_row(row)
@@ -211,7 +211,7 @@ class QueueSettings:
                 )
             return changed_spec(current, field, value).row()
 
-        if caller.runtime.sysdb.modify_queue(name, change) is None:
+        if caller.runtime.sysdb.queue_table.modify_queue(name, change) is None:
             raise DBOSException(f"Queue {name} not found in the database")
         self._current()
 

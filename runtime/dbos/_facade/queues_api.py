@@ -69,7 +69,7 @@ def _update_existing(caller: Caller, on_conflict: str | None) -> bool:
     # In a rolling deploy an older version must not overwrite the newer one's settings: only
     # the version of the most recently started process updates an existing queue.
     runtime = caller.runtime
-    latest = runtime.sysdb.latest_application_version()
+    latest = runtime.sysdb.queue_table.latest_application_version()
     return latest is None or latest == runtime.app_version
 
 
@@ -114,9 +114,11 @@ def _register_queue(
     )
     update = _update_existing(caller, on_conflict)
     sysdb = caller.runtime.sysdb
-    if sysdb.register_queue(spec.row(), update_existing=update, application_name=application_name):
+    if sysdb.queue_table.register_queue(
+        spec.row(), update_existing=update, application_name=application_name
+    ):
         logger.info("Registered queue %s (%s)", name, spec.describe())
-    row = sysdb.queue_row(name)
+    row = sysdb.queue_table.queue_row(name)
     if row is None:  # deleted by another process at this very moment
         raise DBOSException(f"Queue {name} was deleted while it was being registered")
     return Queue._registered(spec_from_row(row), caller)
@@ -126,7 +128,7 @@ def _register_queue(
 def _retrieve_queue(caller: Caller, name: str) -> Queue | None:
     """The registered queue of that name, or None (a queue declared in code is not one)."""
     _refuse_on_event_loop(caller, "retrieve_queue")
-    row = caller.runtime.sysdb.queue_row(name)
+    row = caller.runtime.sysdb.queue_table.queue_row(name)
     if row is None:
         return None
     spec = spec_from_row(row)
@@ -140,7 +142,7 @@ def _list_queues(caller: Caller, *, application_name: str | list[str] | None = N
     _refuse_on_event_loop(caller, "list_queues")
     wanted = [application_name] if isinstance(application_name, str) else application_name
     queues = []
-    for row in caller.runtime.sysdb.queue_rows():
+    for row in caller.runtime.sysdb.queue_table.queue_rows():
         spec = spec_from_row(row)
         owner = row[13]
         if spec.declared_in_code or (
@@ -159,7 +161,7 @@ def _delete_queue(caller: Caller, name: str, *, force: bool = False) -> None:
     _refuse_on_event_loop(caller, "delete_queue")
     runtime = caller.runtime
     sysdb = runtime.sysdb
-    row = sysdb.queue_row(name)
+    row = sysdb.queue_table.queue_row(name)
     if row is not None and spec_from_row(row).declared_in_code:
         raise DBOSException(
             f"Queue {name!r} is declared in code (Queue(...)): remove it there; processes "
@@ -167,7 +169,7 @@ def _delete_queue(caller: Caller, name: str, *, force: bool = False) -> None:
         )
     for _attempt in range(3):
         try:
-            sysdb.delete_idle_queue(name)
+            sysdb.queue_table.delete_idle_queue(name)
             return
         except QueueBusy as busy:
             if not force:
@@ -177,7 +179,7 @@ def _delete_queue(caller: Caller, name: str, *, force: bool = False) -> None:
                     f"({counts}); deleting it would strand them. Let them finish, or pass "
                     "force=True to cancel them and delete the queue"
                 ) from None
-            for workflow_id in sysdb.queue_work_ids(name):
+            for workflow_id in sysdb.queue_table.queue_work_ids(name):
                 cancel_workflow(workflow_id, False, runtime=runtime)
     raise DBOSException(f"Queue {name!r} kept receiving work while being deleted; try again")
 
@@ -222,7 +224,10 @@ def _set_workflow_delay(
     _refuse_on_event_loop(caller, "set_workflow_delay")
     until = _delay_target(delay_seconds, delay_until_epoch_ms)
     runtime = caller.runtime
-    if runtime.sysdb.set_workflow_delay(workflow_id, until) and runtime.direct_start is not None:
+    if (
+        runtime.sysdb.queues.set_workflow_delay(workflow_id, until)
+        and runtime.direct_start is not None
+    ):
         runtime.direct_start.delay_until(until)
 
 

@@ -31,10 +31,10 @@ from .._core.schedule_ticks import (
 from .._core.workflows import start_workflow
 from .._db.schedule_store import ScheduleRecord
 from .._error import DBOSException
-from .._registry import decorators as _decorators
 from .._registry import registry as _registry
 from .._registry.registry import FunctionInfo
 from .._status import WorkflowSchedule
+from . import decorators as _decorators
 from .operations import Caller, operation
 from .presenters import as_async_handle, as_async_handles, as_handle, as_handles
 

@@ -41,7 +41,7 @@ class TransactionalClient:
 
     def _cursor(self, conn_or_session: Any) -> Any:
         try:
-            return self._runtime.sysdb.caller_cursor(conn_or_session)
+            return self._runtime.sysdb.caller_writes.caller_cursor(conn_or_session)
         except ForeignConnection as exc:
             raise DBOSException(
                 f"The connection given must reach the DBOS system database: {exc}"
@@ -62,7 +62,7 @@ class TransactionalClient:
         _resolved, row = self._prepare(options, args, kwargs)
         cursor = self._cursor(conn_or_session)
         try:
-            self._runtime.sysdb.enqueue_in(cursor, row)
+            self._runtime.sysdb.caller_writes.enqueue_in(cursor, row)
         except Deduplicated:
             raise DBOSQueueDeduplicatedError(
                 row["workflow_uuid"], row["queue_name"], row["deduplication_id"]
@@ -114,7 +114,7 @@ class TransactionalClient:
             return
         cursor = self._cursor(conn_or_session)
         try:
-            runtime.sysdb.send_in(cursor, outgoing)
+            runtime.sysdb.caller_writes.send_in(cursor, outgoing)
         except MissingDestination as missing:
             raise DBOSNonExistentWorkflowError(str(missing)) from None
         finally:

@@ -25,14 +25,14 @@ def _info(row: Sequence[Any]) -> VersionInfo:
 @operation("DBOS.listApplicationVersions")
 def _list_application_versions(caller: Caller) -> list[VersionInfo]:
     """Every version launched on this system database, the latest first."""
-    return [_info(row) for row in caller.runtime.sysdb.list_versions()]
+    return [_info(row) for row in caller.runtime.sysdb.versions.list_versions()]
 
 
 @operation("DBOS.getLatestApplicationVersion")
 def _get_latest_application_version(caller: Caller) -> VersionInfo:
     """The latest version: the last one launched, or promoted by
     `set_latest_application_version`."""
-    row = caller.runtime.sysdb.latest_version()
+    row = caller.runtime.sysdb.versions.latest_version()
     if row is None:
         raise DBOSException("No application versions found")
     return _info(row)
@@ -44,7 +44,7 @@ def _set_latest_application_version(caller: Caller, version_name: str) -> None:
     version-less queued work from now on). It must have been launched here before."""
     if not isinstance(version_name, str) or not version_name:
         raise ValueError(f"version_name must be a non-empty string, got {version_name!r}")
-    if not caller.runtime.sysdb.promote_version(version_name):
+    if not caller.runtime.sysdb.versions.promote_version(version_name):
         raise DBOSException(
             f"No application version named {version_name!r} has been launched on this "
             "system database"

@@ -1,12 +1,12 @@
-"""`@DBOS.workflow()`, as part of the DBOS facade: registration is `_registry.decorators`."""
+"""`@DBOS.workflow()`, as part of the DBOS facade: registration and wrapper are `decorators`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .._registry import decorators as _decorators
 from .._serialization import WorkflowSerializationFormat
+from . import decorators as _decorators
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -172,3 +172,21 @@ def get_instance(class_name: str, config_name: str) -> object | None:
 
 def dbos_class_name(cls: type) -> str:
     return str(getattr(cls, "_dbos_class_name", cls.__qualname__))
+
+
+def info_of(func: Callable[..., Any]) -> FunctionInfo:
+    """The registration behind a decorated function (bound methods included)."""
+    target = getattr(func, "__func__", func)
+    info = getattr(target, "__dbos_info__", None)
+    if not isinstance(info, FunctionInfo):
+        raise TypeError(
+            f"{getattr(func, '__qualname__', func)!r} is not decorated with "
+            "@DBOS.workflow() or @DBOS.step()"
+        )
+    return info
+
+
+def bound_args(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Prepend `self`/`cls` when a bound method is passed to start_workflow."""
+    owner = getattr(func, "__self__", None)
+    return (owner, *args) if owner is not None else args

@@ -76,7 +76,7 @@ class ChangePoller:
                     continue
                 self.checks += 1
                 began = time.monotonic()
-                hits = self._sysdb.changed_keys(keys, self._stream_heads)
+                hits = self._sysdb.messages.changed_keys(keys, self._stream_heads)
                 took = time.monotonic() - began
             except Exception as exc:
                 logger.warning("Change poller: cannot read the system database: %s", exc)

@@ -23,7 +23,7 @@ from .. import _clock
 from .._core.running import execute_in_fresh_context, prepare_claimed
 from .._core.runtime import Runtime, logger
 from .._core.waiters import QUEUE, WaitKey
-from .._db.connections import is_connection_error
+from .._db.faults import is_connection_error
 from .._db.queue_store import ClaimRequest
 from .._db.records import QUEUES_CHANGED, now_ms
 from .._db.records import WorkflowRow as W
@@ -91,7 +91,7 @@ class QueueDispatcher:
         if not self._catalog.serves(spec.name):
             return
         try:
-            self._runtime.sysdb.record_declared_queue(spec.row())
+            self._runtime.sysdb.queue_table.record_declared_queue(spec.row())
         except Exception as exc:  # clients cannot see it yet; this process serves it anyway
             logger.warning("Queue %s: cannot record its declaration (%s)", spec.name, exc)
         self._sync_specs()
@@ -221,8 +221,8 @@ class QueueDispatcher:
             self._delay_due = now + _DELAY_SWEEP_SEC
             self._next_delayed = None  # set again below from what is left
         try:
-            self._runtime.sysdb.promote_due()
-            next_ms = self._runtime.sysdb.next_due_ms()
+            self._runtime.sysdb.queues.promote_due()
+            next_ms = self._runtime.sysdb.queues.next_due_ms()
         except Exception as exc:
             logger.warning("Delayed workflows: system database unreachable (%s)", exc)
             return
@@ -274,7 +274,7 @@ class QueueDispatcher:
             busy_partitions=self._busy_partitions(spec),
         )
         try:
-            result = runtime.sysdb.claim(request)
+            result = runtime.sysdb.queues.claim(request)
         except Exception as exc:
             if runtime.stopped:
                 return False
@@ -389,7 +389,7 @@ class QueueDispatcher:
             with self._lock:
                 self._held_until[spec.name] = hold
                 self._due[spec.name] = hold
-            runtime.sysdb.requeue_one(row[W.ID], owner, spec.name, give_back_attempt=True)
+            runtime.sysdb.queues.requeue_one(row[W.ID], owner, spec.name, give_back_attempt=True)
             return
         if launch is None:
             return

@@ -51,13 +51,13 @@ class Heartbeat:
         self._stopped.set()
         self._thread.join(timeout=5)
         try:
-            self._runtime.sysdb.mark_stopped(self._runtime.instance_id)
+            self._runtime.sysdb.queues.mark_stopped(self._runtime.instance_id)
         except Exception as exc:  # the database may be gone; the bound then applies
             logger.warning("Could not record this process's shutdown: %s", exc)
 
     def _beat(self) -> None:
         rt = self._runtime
-        rt.sysdb.heartbeat(
+        rt.sysdb.queues.heartbeat(
             rt.instance_id, rt.executor_id, rt.app_version, socket.gethostname(), os.getpid()
         )
 
@@ -92,11 +92,11 @@ class Heartbeat:
         runtime = self._runtime
         resumed = 0
         for workflow_id, owner in runtime.take_abandoned().items():
-            row = runtime.sysdb.get_workflow(workflow_id)
+            row = runtime.sysdb.workflows.get_workflow(workflow_id)
             if row is None or row[W.STATUS] != "PENDING" or row[W.OWNER] != owner:
                 continue  # finished, cancelled or taken over meanwhile
             if row[W.QUEUE] is not None:
-                runtime.sysdb.requeue_one(workflow_id, owner, row[W.QUEUE])
+                runtime.sysdb.queues.requeue_one(workflow_id, owner, row[W.QUEUE])
             else:
                 runtime.pool.submit(recover_row, row)
             resumed += 1
@@ -109,10 +109,10 @@ class Heartbeat:
         sysdb = self._runtime.sysdb
         cutoff = real_now_ms() - int(self._timeout_sec * 1000)
         taken = 0
-        for instance_id, executor_id in sysdb.stale_instances(cutoff):
+        for instance_id, executor_id in sysdb.queues.stale_instances(cutoff):
             if instance_id == self._runtime.instance_id:
                 continue  # we were paused ourselves; our own next checkpoint will tell
-            count = sysdb.requeue_owned_by(instance_id, INTERNAL_QUEUE)
+            count = sysdb.queues.requeue_owned_by(instance_id, INTERNAL_QUEUE)
             if count:
                 logger.warning(
                     "Took over %d workflows of executor %s (process %s), silent for more than %gs",
@@ -122,6 +122,6 @@ class Heartbeat:
                     self._timeout_sec,
                 )
             taken += count
-            sysdb.forget_instance(instance_id, cutoff)
+            sysdb.queues.forget_instance(instance_id, cutoff)
         self.takeovers += taken
         return taken

@@ -50,7 +50,7 @@ class QueueCatalog:
             return False
         self._read_at = time.monotonic()
         try:
-            rows = self._runtime.sysdb.registered_queue_rows()
+            rows = self._runtime.sysdb.queue_table.registered_queue_rows()
         except Exception as exc:  # the last known set keeps serving meanwhile
             logger.warning("Queues: cannot read registered queues (%s)", exc)
             return False

@@ -19,11 +19,11 @@ def recover_pending(runtime: Runtime, executor_timeout_sec: float) -> list[Workf
     """Resume this executor's PENDING workflows of this application version, except those a
     live process still runs (one that shares this executor ID): queued ones go back to their
     queue, the others run here."""
-    instances = {str(r[0]): tuple(r) for r in runtime.sysdb.instances()}
+    instances = {str(r[0]): tuple(r) for r in runtime.sysdb.queues.instances()}
     handles: list[WorkflowHandle[Any]] = []
     other_versions: dict[str, int] = {}
     alive_elsewhere: set[str] = set()
-    for row in runtime.sysdb.pending_for_executor(runtime.executor_id):
+    for row in runtime.sysdb.workflows.pending_for_executor(runtime.executor_id):
         if row[W.VERSION] != runtime.app_version:
             version = str(row[W.VERSION])
             other_versions[version] = other_versions.get(version, 0) + 1
@@ -33,7 +33,7 @@ def recover_pending(runtime: Runtime, executor_timeout_sec: float) -> list[Workf
             alive_elsewhere.add(owner)
             continue
         if row[W.QUEUE] is not None:
-            runtime.sysdb.requeue_one(row[W.ID], row[W.OWNER], row[W.QUEUE])
+            runtime.sysdb.queues.requeue_one(row[W.ID], row[W.OWNER], row[W.QUEUE])
             handles.append(WorkflowHandle(row[W.ID]))
             continue
         handles.append(WorkflowHandle(row[W.ID], runtime.pool.submit(recover_row, row)))

@@ -127,7 +127,9 @@ class Scheduler:
             for spec in specs
         ]
         if definitions:
-            refused = runtime.sysdb.upsert_schedules([d.row(runtime) for d in definitions])
+            refused = runtime.sysdb.schedules.upsert_schedules(
+                [d.row(runtime) for d in definitions]
+            )
             for name in refused:
                 logger.error(
                     "@DBOS.scheduled %s does not fire: a schedule of that name was created "
@@ -136,9 +138,9 @@ class Scheduler:
                 )
         if prune:
             declared = {spec.schedule_name for spec in specs}
-            for name in runtime.sysdb.decorator_schedules_of(registered_workflow_names()):
+            for name in runtime.sysdb.schedules.decorator_schedules_of(registered_workflow_names()):
                 if name not in declared:
-                    runtime.sysdb.delete_decorator_schedule(name)
+                    runtime.sysdb.schedules.delete_decorator_schedule(name)
                     logger.info("Schedule %s is no longer declared: removed", name)
 
     # ------------------------------------------------------------------ the loop
@@ -151,11 +153,13 @@ class Scheduler:
             due = None
             try:
                 names = self._refresh_names()
-                due = self._runtime.sysdb.next_tick_due(names)  # idle: this one query a poll
+                due = self._runtime.sysdb.schedules.next_tick_due(
+                    names
+                )  # idle: this one query a poll
                 while due is not None and due <= now_ms() and not self._stopped.is_set():
                     if not self._claim_all(names):
                         break  # due rows another process is claiming: look again shortly
-                    due = self._runtime.sysdb.next_tick_due(names)
+                    due = self._runtime.sysdb.schedules.next_tick_due(names)
                 if due is not None:
                     timeout = min(poll, max(due - now_ms() + 1, _PEER_CLAIM_WAIT_MS) / 1000)
             except Exception as exc:
@@ -177,7 +181,7 @@ class Scheduler:
 
     def _claim(self, names: list[str]) -> int:
         runtime, rule = self._runtime, self._rule
-        claimed = runtime.sysdb.claim_due(
+        claimed = runtime.sysdb.schedules.claim_due(
             names, CLAIM_BATCH, lambda rows, now: plan_ticks(runtime, rows, now, rule)
         )
         if claimed:
@@ -190,7 +194,7 @@ class Scheduler:
         names = registered_workflow_names()
         changed = names != self._names
         if changed or time.monotonic() - self._names_recorded_at > _RECORD_NAMES_EVERY_SEC:
-            self._runtime.sysdb.record_workflow_names(self._runtime.instance_id, names)
+            self._runtime.sysdb.schedules.record_workflow_names(self._runtime.instance_id, names)
             self._names_recorded_at = time.monotonic()
         if changed:
             self._time_untimed(names)
@@ -200,9 +204,9 @@ class Scheduler:
     def _time_untimed(self, names: list[str]) -> None:
         """Rows written without a next tick (an upstream database carried over): from their
         last tick fired, else from now."""
-        for record in self._runtime.sysdb.untimed_schedules(names):
+        for record in self._runtime.sysdb.schedules.untimed_schedules(names):
             try:
-                self._runtime.sysdb.set_next_tick(record.schedule_id, _first_tick(record))
+                self._runtime.sysdb.schedules.set_next_tick(record.schedule_id, _first_tick(record))
             except Exception as exc:
                 logger.error("Schedule %s cannot run: %s", record.schedule_name, exc)
 

@@ -43,7 +43,7 @@ def start(
     runtime.services.append(Heartbeat(runtime, timeout))
     set_runtime(runtime)
     for spec in _queues.all_queues():  # so clients and the admin tools see them
-        runtime.sysdb.record_declared_queue(spec.row())
+        runtime.sysdb.queue_table.record_declared_queue(spec.row())
     register_version(runtime, config.get("name"))
     recover_pending(runtime, timeout)
     dispatcher = QueueDispatcher(runtime, runtime.pool.max_threads, listen)

@@ -8,8 +8,8 @@ from .._core.runtime import Runtime, logger
 
 
 def register_version(runtime: Runtime, application_name: str | None) -> None:
-    runtime.sysdb.register_version(runtime.app_version, application_name)
-    latest = runtime.sysdb.latest_version()
+    runtime.sysdb.versions.register_version(runtime.app_version, application_name)
+    latest = runtime.sysdb.versions.latest_version()
     if latest is not None and latest[1] != runtime.app_version:
         logger.warning(
             "Application version %r is not the latest one (%r): its processes take the "

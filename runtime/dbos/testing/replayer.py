@@ -210,7 +210,7 @@ class Replayer:
         # Throwaway: nothing here must survive a power loss.
         sysdb = SystemDatabase(url, pool_size=2, sqlite_synchronous="OFF")
         try:
-            sysdb.initialize(run_migrations=True)
+            sysdb.setup.initialize(run_migrations=True)
         except BaseException:
             sysdb.dispose()
             shutil.rmtree(self._dir, ignore_errors=True)
@@ -301,7 +301,7 @@ class Replayer:
 
     def _run(self, history: WorkflowHistory, owner: str) -> ReplayResult:
         runtime = self.runtime
-        row = runtime.sysdb.get_workflow(history.workflow_id)
+        row = runtime.sysdb.workflows.get_workflow(history.workflow_id)
         try:
             launch = launch_from_row(runtime, row, owner)
         except (DBOSWorkflowFunctionNotFoundError, DBOSDeserializationError) as exc:

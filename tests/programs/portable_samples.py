@@ -1,11 +1,12 @@
 """The portable JSON format's sample values, encoded by whichever `dbos` this interpreter has.
 
-    python tests/portable_samples.py write           # JSON {case: stored text} on stdout
-    python tests/portable_samples.py read < texts    # JSON {case: decoded value} on stdout
+    python tests/programs/portable_samples.py write           # JSON {case: stored text} on stdout
+    python tests/programs/portable_samples.py read < texts    # JSON {case: decoded value} on stdout
 
 Run with upstream DBOS's interpreter it shows what upstream writes and reads; run with this
 project's, what we do. `tests/fixtures/portable_samples.json` holds upstream 2.31.1's output of
-`write` (regenerate it with `/tmp/upvenv/bin/python tests/portable_samples.py write`), so the
+`write` (regenerate it with
+`/tmp/upvenv/bin/python tests/programs/portable_samples.py write`), so the
 suite checks byte compatibility without upstream installed; `test_portable_format.py` also runs
 this script under upstream's interpreter when one is there, both ways.
 """

@@ -1,7 +1,8 @@
 """A worker process for `tests/test_many_workers.py`: declares the queues, launches, serves them
 until told to stop (SIGTERM) or killed (SIGKILL).
 
-Usage: ``python tests/worker_app.py EXECUTOR_ID MARKER_DIR`` with the system database URL in
+Usage: ``python tests/programs/worker_app.py EXECUTOR_ID MARKER_DIR`` with the system database
+URL in
 ``$WORKER_APP_SYSTEM_DATABASE_URL`` and the heartbeat bound in ``$WORKER_APP_EXECUTOR_TIMEOUT``.
 It prints ``ready`` once launched. Each job's step appends this process's ID to
 ``MARKER_DIR/<tag>.mark`` when it executes, so the test counts executions across processes.

@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from pg_cluster import _free_port, _unprivileged_user
 from sqlalchemy.engine import make_url
+
+from .pg_cluster import _free_port, _unprivileged_user
 
 PGBOUNCER_PATHS = ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer")
 

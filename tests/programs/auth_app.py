@@ -1,7 +1,8 @@
 """Worker program for `tests/test_auth.py`: a workflow that requires a role, started for a user,
 killed with SIGKILL mid-step and recovered by a process that has no user of its own.
 
-Usage: ``python tests/auth_app.py ROLE SCENARIO WORKFLOW_ID MARKER_DIR`` (as `crash_app.py`:
+Usage: ``python tests/programs/auth_app.py ROLE SCENARIO WORKFLOW_ID MARKER_DIR`` (as
+`crash_app.py`:
 ``start`` runs it and blocks at the kill point, ``recover`` launches and reports its outcome);
 SCENARIO ``direct`` calls the workflow, ``queued`` enqueues it.
 """

@@ -3,7 +3,8 @@ the test can SIGKILL it in the middle of a batch.
 
 Usage::
 
-    python tests/gc_app.py SYSTEM_DATABASE_URL MARKER_DIR CUTOFF_EPOCH_MS BATCH_SIZE [pause]
+    python tests/programs/gc_app.py SYSTEM_DATABASE_URL MARKER_DIR CUTOFF_EPOCH_MS BATCH_SIZE \
+        [pause]
 
 With ``pause``, the statement after the workflow rows' DELETE in the second batch creates
 ``MARKER_DIR/midbatch`` and blocks there, inside the open transaction, until the process is

@@ -4,7 +4,7 @@ recovered by a second process.
 
 Usage (as `crash_app.py`, whose test launcher runs it)::
 
-    python tests/enqueue_crash_app.py ROLE SCENARIO WORKFLOW_ID MARKER_DIR
+    python tests/programs/enqueue_crash_app.py ROLE SCENARIO WORKFLOW_ID MARKER_DIR
 
 ``start`` enqueues a holder of the deduplication ID, then runs the parent, which blocks (the
 kill point) after its enqueues; ``recover`` releases every block, launches (recovering the

@@ -3,7 +3,7 @@ as separate processes and kill with SIGKILL.
 
 Usage::
 
-    python tests/crash_app.py ROLE SCENARIO WORKFLOW_ID MARKER_DIR
+    python tests/programs/crash_app.py ROLE SCENARIO WORKFLOW_ID MARKER_DIR
 
 The system database URL comes from ``$CRASH_APP_SYSTEM_DATABASE_URL``.
 

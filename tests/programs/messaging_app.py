@@ -1,6 +1,7 @@
 """Worker program for `tests/test_messaging_crashes.py`: messages, sleeps and streams under
-SIGKILL. Usage, as `crash_app.py`: ``python tests/messaging_app.py ROLE SCENARIO WORKFLOW_ID
-MARKER_DIR``, the database URL in ``$CRASH_APP_SYSTEM_DATABASE_URL``.
+SIGKILL. Usage, as `crash_app.py`:
+``python tests/programs/messaging_app.py ROLE SCENARIO WORKFLOW_ID MARKER_DIR``, the database URL
+in ``$CRASH_APP_SYSTEM_DATABASE_URL``.
 
 ``start`` launches and runs the scenario's workflow until it is killed at its kill point;
 ``recover`` releases the kill points, launches (recovery happens there) and prints a JSON report

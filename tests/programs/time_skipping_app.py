@@ -3,7 +3,7 @@ killed mid-sleep by SIGKILL and recovered by a second process inside `time_skipp
 
 Usage::
 
-    python tests/time_skipping_app.py start|recover WORKFLOW_ID MARKER_DIR
+    python tests/programs/time_skipping_app.py start|recover WORKFLOW_ID MARKER_DIR
 
 The system database URL comes from ``$TIME_SKIPPING_APP_DATABASE_URL``. `start` launches,
 starts the workflow and prints ``ready`` once its wake-up time is recorded, then blocks until

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tests/parking_app.py ROLE COUNT MARKER_DIR
+    python tests/programs/parking_app.py ROLE COUNT MARKER_DIR
 
 The system database URL comes from ``$PARKING_APP_SYSTEM_DATABASE_URL``. Both roles launch as
 executor ``parker``.

@@ -3,7 +3,7 @@ TracerProvider, whose finished spans go to a JSON-lines file, run as a separate 
 
 Usage::
 
-    python tests/tracing_app.py ROLE SYSTEM_DATABASE_URL MARKER_DIR
+    python tests/programs/tracing_app.py ROLE SYSTEM_DATABASE_URL MARKER_DIR
 
 ``start``    set the global provider, launch, start workflow ``traced-wf`` and block inside its
              second step (the test SIGKILLs it there, once ``blocked`` exists).

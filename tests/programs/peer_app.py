@@ -1,7 +1,7 @@
 """A second process for `tests/test_notifier.py`: runs one workflow that waits on something the
 test process does, and prints how it ended as one JSON line.
 
-Usage: ``python tests/peer_app.py SCENARIO WORKFLOW_ID`` with the database URL in
+Usage: ``python tests/programs/peer_app.py SCENARIO WORKFLOW_ID`` with the database URL in
 ``$PEER_APP_SYSTEM_DATABASE_URL``. It prints ``ready`` once its workflow has begun to wait.
 """
 

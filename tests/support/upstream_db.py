@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from dbos._config import normalize_url
 from dbos._db.databases import create_database_if_missing
 
-FIXTURES = Path(__file__).resolve().parent / "upstream_fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "upstream_fixtures"
 
 # Every fixture, oldest release first.
 RELEASES = sorted(

@@ -3,7 +3,7 @@ separate process and stop with SIGTERM, as a container's stop does.
 
 Usage::
 
-    python tests/sigterm_app.py ROLE MARKER_DIR [PORT]
+    python tests/programs/sigterm_app.py ROLE MARKER_DIR [PORT]
 
 The system database URL comes from ``$SIGTERM_APP_SYSTEM_DATABASE_URL``; the grace period from
 ``$SIGTERM_APP_GRACE_SEC`` (the default when unset); ``$SIGTERM_APP_NO_HANDLERS=1`` sets

@@ -1,6 +1,6 @@
 """Worker program for `tests/test_schedule_crashes.py`: a cron tick, a debounce window and a
 backfill under SIGKILL, and one schedule run by several processes at once. Usage:
-``python tests/schedule_app.py ROLE SCENARIO MARKER_DIR`` with the database URL in
+``python tests/programs/schedule_app.py ROLE SCENARIO MARKER_DIR`` with the database URL in
 ``$CRASH_APP_SYSTEM_DATABASE_URL``; as `crash_app.py`, ``start`` is killed at its kill point
 and ``recover`` releases it, launches, and prints a JSON report; ``worker many`` (a
 `@DBOS.scheduled` schedule) and ``worker dynamic`` (one created at run time by the test) run

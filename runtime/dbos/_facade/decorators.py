@@ -1,5 +1,7 @@
-"""`@DBOS.workflow()`, `@DBOS.step()` and `@DBOS.dbos_class()`: registration plus thin wrappers
-that hand each call to the checkpoint core."""
+"""`@DBOS.workflow()`, `@DBOS.step()`, `@DBOS.transaction()`, `@DBOS.scheduled()` and
+`@DBOS.dbos_class()`: registration in `_registry` plus thin wrappers that hand each call to the
+checkpoint core. They live in the facade, above `_core`, because they call into it; `_registry`
+below `_core` holds only the names they register."""
 
 from __future__ import annotations
 
@@ -19,12 +21,12 @@ from .._core.checkpoint import (
 from .._core.formats import check_serialization_type
 from .._core.workflows import call_workflow
 from .._error import DBOSWorkflowFunctionNotFoundError
-from . import registry as _registry
-from .cron import CronError, check_expression
-from .queues import INTERNAL_QUEUE
-from .registry import FunctionInfo
-from .roles import roles_set_below
-from .schedules import ScheduleSpec, register_schedule
+from .._registry import registry as _registry
+from .._registry.cron import CronError, check_expression
+from .._registry.queues import INTERNAL_QUEUE
+from .._registry.registry import FunctionInfo
+from .._registry.roles import roles_set_below
+from .._registry.schedules import ScheduleSpec, register_schedule
 
 if TYPE_CHECKING:
     from .._db.application import ApplicationDatabase
@@ -354,29 +356,9 @@ def scheduled(cron: str, queue: Any = None, catch_up: int = 0) -> Callable[[F], 
     return decorate
 
 
-def info_of(func: Callable[..., Any]) -> FunctionInfo:
-    """The registration behind a decorated function (bound methods included)."""
-    target = getattr(func, "__func__", func)
-    info = getattr(target, "__dbos_info__", None)
-    if not isinstance(info, FunctionInfo):
-        raise TypeError(
-            f"{getattr(func, '__qualname__', func)!r} is not decorated with "
-            "@DBOS.workflow() or @DBOS.step()"
-        )
-    return info
-
-
-def bound_args(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Prepend `self`/`cls` when a bound method is passed to start_workflow."""
-    owner = getattr(func, "__self__", None)
-    return (owner, *args) if owner is not None else args
-
-
 __all__ = [
     "transaction",
-    "bound_args",
     "dbos_class",
-    "info_of",
     "scheduled",
     "step",
     "workflow",
