@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from programs import program
+from support.processes import kill_all
 
 APP = program("crash_app")
 PROCESS_TIMEOUT = 60.0
@@ -52,13 +53,7 @@ class Launcher:
         return proc
 
     def kill_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            try:
-                proc.communicate(timeout=10)
-            except (subprocess.TimeoutExpired, ValueError):
-                pass
+        kill_all(self.procs)
 
     # ---------------------------------------------------------------- markers
 

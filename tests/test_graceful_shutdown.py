@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from programs import program
+from support.processes import kill_all
 
 APP = program("sigterm_app")
 STEP_SEC = 2.0  # sigterm_app.STEP_SEC
@@ -80,13 +81,7 @@ class App:
         return report
 
     def kill_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            try:
-                proc.communicate(timeout=10)
-            except (subprocess.TimeoutExpired, ValueError):
-                pass
+        kill_all(self.procs)
 
 
 @pytest.fixture

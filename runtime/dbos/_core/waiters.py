@@ -58,9 +58,17 @@ class Waiter:
         self.fired: set[WaitKey] = set()
 
     def fire(self, key: tuple[str, str, str]) -> None:
-        key = WaitKey(*key)
+        self._signal(WaitKey(*key))
+
+    def wake(self) -> None:
+        """Wake the sleeper without firing a key: it looks again (the durable clock jumped)."""
+        self._signal(None)
+
+    def _signal(self, key: WaitKey | None) -> None:
+        """Note `key` as fired (if any) and wake the sleeper, sync or async."""
         with self._lock:
-            self.fired.add(key)
+            if key is not None:
+                self.fired.add(key)
             self._event.set()
             futures, self._futures = self._futures, []
         for loop, future in futures:
@@ -68,17 +76,6 @@ class Waiter:
                 loop.call_soon_threadsafe(_resolve, future)
             except RuntimeError:
                 pass  # that loop is closed; nobody awaits there any more
-
-    def wake(self) -> None:
-        """Wake the sleeper without firing a key: it looks again (the durable clock jumped)."""
-        with self._lock:
-            self._event.set()
-            futures, self._futures = self._futures, []
-        for loop, future in futures:
-            try:
-                loop.call_soon_threadsafe(_resolve, future)
-            except RuntimeError:
-                pass
 
     def is_set(self) -> bool:
         return self._event.is_set()
