@@ -22,16 +22,16 @@ from .._error import (
     DBOSWorkflowConflictIDError,
 )
 from .._registry.registry import FunctionInfo
+from .async_bodies import body_task
 from .auth import authorized, check_required_roles
 from .checkpoint import active_workflow
 from .context import assigned_enqueue_options
 from .enqueue_rules import refuse_without_queue
 from .handles import WorkflowHandle
+from .launches import Launch
 from .offload import off_loop
 from .results import wait_for_result_async
 from .running import (
-    Launch,
-    body_task,
     hand_over,
     record_failure,
     record_success,

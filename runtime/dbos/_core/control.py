@@ -20,7 +20,8 @@ from . import tracing
 from .checkpoint import as_step
 from .context import attributes_text, take_assigned_workflow_id
 from .handles import WorkflowHandle
-from .running import launch_from_row, submit
+from .launches import launch_from_row
+from .running import submit
 from .runtime import Runtime, get_runtime
 
 _as_step = as_step  # the facade's name for it

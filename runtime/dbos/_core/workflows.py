@@ -41,8 +41,9 @@ from .enqueue_rules import refuse_without_queue
 from .formats import workflow_serializer
 from .handles import WorkflowHandle
 from .inputs import bind_target, encode_inputs
+from .launches import Launch
 from .results import wait_for_result
-from .running import Launch, execute, submit
+from .running import execute, submit
 from .runtime import QueueSlot, Runtime, get_runtime, logger
 
 # ------------------------------------------------------------------------------ starting

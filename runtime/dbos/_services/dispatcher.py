@@ -20,7 +20,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from .. import _clock
-from .._core.running import execute_in_fresh_context, prepare_claimed
+from .._core.launches import prepare_claimed
+from .._core.running import execute_in_fresh_context
 from .._core.runtime import Runtime, logger
 from .._core.waiters import QUEUE, WaitKey
 from .._db.faults import is_connection_error

@@ -24,8 +24,9 @@ from typing import Any
 
 from .._admin.history_format import HistoryError, WorkflowHistory, load_histories, parse_history
 from .._config import normalize_url
+from .._core.launches import launch_from_row
 from .._core.replay_mode import HistoryEnded, ReplayHistory, ReplayStop, StepMismatch
-from .._core.running import execute, launch_from_row
+from .._core.running import execute
 from .._core.runtime import Runtime, scoped_runtime
 from .._db.history_seed import clear_workflow, seed_workflow
 from .._db.system import SystemDatabase
