@@ -461,19 +461,13 @@ class QueueDispatcher:
         with self._lock:
             ahead = self._ahead(spec)
             plenty = bool(ahead) and len(self._ready[name]) * 2 > ahead
-            # A queue whose claims no limit of its own bounds (no worker_concurrency, no shared
-            # budget, no partitions) and whose last claim came back short has nothing this slot
-            # could let it claim: a claim now would come back empty (one per workflow at the end
-            # of a drain). New work fires its key when it is enqueued.
-            unbounded_and_drained = (
-                spec.limits.worker_concurrency is None
-                and not spec.has_shared_budget
-                and not spec.partition_queue
-                and not self._backlog.get(name, True)
-            )
+            # No limit of its own bounds its claims and the last came back short: a claim now
+            # finds nothing (one per finished workflow at a drain's end). New work fires it.
+            drained = not self._backlog.get(name, True) and spec.limits.worker_concurrency is None
+            drained = drained and not (spec.has_shared_budget or spec.partition_queue)
         # The dispatcher refills only below the low-water mark anyway; a partition's row wakes
         # it once its outcome has committed (see `_ended`).
-        if not plenty and partition is None and not unbounded_and_drained:
+        if not plenty and partition is None and not drained:
             self._runtime.waiters.fire(WaitKey(QUEUE, name))
 
 
