@@ -4,6 +4,8 @@ both databases (PostgreSQL cannot store it; SQLite would), and nothing is writte
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from conftest import query_system_sql
 
@@ -125,5 +127,26 @@ def test_the_client_refuses_the_same_names(dbos: None, system_database_url: str)
         with pytest.raises(ValueError, match="A workflow ID"):
             client.retrieve_workflow("a\x00b")
         assert _row_count(system_database_url) == before
+    finally:
+        client.destroy()
+
+
+def test_a_batch_enqueue_with_a_nul_name_is_refused_whole(
+    dbos: None, system_database_url: str
+) -> None:
+    client = DBOSClient(system_database_url=system_database_url)
+    try:
+        before = _row_count(system_database_url)
+        options: Any = {
+            "workflow_name": "nul_echo",
+            "queue_name": nul_partitioned.name,
+            "queue_partition_key": "bad\x00tenant",
+        }
+        with pytest.raises(ValueError, match="A queue partition key cannot contain a NUL"):
+            client.enqueue_many(options, [("x",), ("y",)])
+        assert _row_count(system_database_url) == before
+        options["queue_partition_key"] = "tenant"
+        handles = client.enqueue_many(options, [("x",), ("y",)])
+        assert [h.get_result() for h in handles] == ["x", "y"]
     finally:
         client.destroy()

@@ -9,7 +9,7 @@ argument, and writes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
 def require_storable(value: object, what: str) -> None:
@@ -25,6 +25,17 @@ def require_storable_fields(row: Mapping[str, object], fields: Mapping[str, str]
     """`require_storable` for each of `row`'s columns named in `fields` (column -> what)."""
     for column, what in fields.items():
         require_storable(row.get(column), what)
+
+
+def require_storable_rows(rows: Sequence[Mapping[str, object]], fields: Mapping[str, str]) -> None:
+    """`require_storable_fields` for every row of a batch: one search per column over the text
+    of all rows (a batch enqueue's 2,000 rows cost a call per row and column otherwise), and
+    the value named only when a NUL is there."""
+    for column, what in fields.items():
+        texts = [v for row in rows if isinstance(v := row.get(column), str)]
+        if "\x00" in "".join(texts):
+            for text in texts:
+                require_storable(text, what)
 
 
 # The columns of a new workflow row that hold names a user chose.

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_fields
+from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_rows
 from .connections import Connections
 from .records import QUEUE, Deduplicated
 from .store import Store
@@ -118,8 +118,7 @@ class BatchEnqueueStore(Store):
         """Insert many ENQUEUED rows in one transaction (all, or on a duplicate deduplication
         ID none); how many were new. Retried whole after a lost connection: rows already in
         are skipped by their IDs."""
-        for row in rows:
-            require_storable_fields(row, WORKFLOW_ROW_NAMES)
+        require_storable_rows(rows, WORKFLOW_ROW_NAMES)
         inserted = self.db.retrying(lambda _attempt: self._enqueue_many_once(rows))
         for queue in {str(r["queue_name"]) for r in rows}:
             self.db.wake((QUEUE, queue, ""))

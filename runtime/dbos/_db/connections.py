@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
+from .bulk_writes import BulkForm, plan, postgres_forms, row_counts
 from .engines import listen_engine, system_engine
 from .faults import DEFAULT_RETRY_BOUND_SEC, RetryPolicy
 from .group_commit import GroupCommitter
@@ -56,6 +57,10 @@ class Connections:
         self.schema: str | None = schema if self.backend == "postgresql" else None
         self.metadata = build_metadata(self.schema)
         self.sql = Statements(self.backend, self.schema)
+        # Runs of these statements in one group commit go as one statement (`bulk_writes`).
+        self._bulk_forms: dict[str, BulkForm] = (
+            postgres_forms(self.sql) if self.backend == "postgresql" else {}
+        )
         # SQLite admits one writer; taking turns in-process avoids its sleeping busy handler.
         self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
             threading.Lock() if self.backend == "sqlite" else contextlib.nullcontext()
@@ -93,7 +98,11 @@ class Connections:
         # Called after a write others may wait on commits, with (kind, workflow, key): the
         # runtime wakes this process's waiters through it (see records.WakeKey).
         self.wake: Callable[[WakeKey], None] = _ignore
-        self.committer = GroupCommitter(self.execute, self._execute_batch)
+        # PostgreSQL: two flushes may be under way at once (see group_commit); SQLite has one
+        # writer, so a second would only wait for the lock.
+        self.committer = GroupCommitter(
+            self.execute, self._execute_batch, max_leaders=2 if self.backend == "postgresql" else 1
+        )
         # On PostgreSQL, starting a workflow commits on a lane (and connection) of its own: a
         # caller starting many workflows then waits for its own small commit, not behind a
         # large batch of other workflows' step checkpoints. (The server merges the flushes of
@@ -196,13 +205,18 @@ class Connections:
 
     def _execute_batch_once(self, statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
         if self.backend == "postgresql":
+            planned = plan(statements, self._bulk_forms)
             with self.connection() as conn, conn.transaction(), conn.pipeline():
                 cursors = []
-                for sql, params in statements:
+                for item in planned:
                     cur = conn.cursor()
-                    cur.execute(sql, params)
+                    cur.execute(item.sql, item.params)
                     cursors.append(cur)
-            return [int(c.rowcount) for c in cursors]
+            results = [
+                c.rowcount if item.keys is None else [r[0] for r in c.fetchall()]
+                for item, c in zip(planned, cursors, strict=True)
+            ]
+            return row_counts(planned, results)
         with self.transaction() as cur:
             counts = []
             for sql, params in statements:

@@ -1,9 +1,18 @@
 """Group commit: concurrent single-statement writes share one transaction and one disk flush.
 
-A write that finds no flush under way becomes the leader: it writes everything queued so far
-in one transaction, then hands leadership to the oldest writer still waiting. Alone, a write is
-one statement in its own transaction, exactly as without this module; under load, N workflows'
-checkpoints cost one fsync instead of N. No thread of its own, so nothing to start or stop.
+A write that finds a leader's place free becomes a leader: it writes itself and everything
+queued so far in one transaction, then hands its place to the oldest writer still waiting.
+Alone, a write is one statement in its own transaction, exactly as without this module; under
+load, N workflows' checkpoints cost one fsync instead of N. No thread of its own, so nothing to
+start or stop.
+
+With one leader (`max_leaders=1`) the commits of a lane follow one another. With two, a flush
+does not wait for the previous one's disk flush: each workflow thread waits for its own outcome,
+so when every thread of a drain waits in one flush nothing else runs, and the next wave's first
+writer, finding no flush under way, commits alone while the rest queue behind it (a one-row
+commit in every cycle, in series with the full one). Two places let the full batch and the
+small one commit side by side (the server merges their flushes). Each write is still in exactly
+one transaction and its writer is woken exactly once: by the leader that flushed it, or to lead.
 """
 
 from __future__ import annotations
@@ -43,13 +52,15 @@ class GroupCommitter:
         execute_one: Callable[[str, Mapping[str, Any]], int],
         execute_batch: Callable[[list[Statement]], list[int]],
         max_batch: int = 256,
+        max_leaders: int = 1,
     ) -> None:
         self._execute_one = execute_one
         self._execute_batch = execute_batch
         self._max_batch = max_batch
+        self._max_leaders = max_leaders
         self._lock = threading.Lock()
-        self._queue: list[_Write] = []
-        self._leading = False
+        self._queue: list[_Write] = []  # writes waiting for a leader, oldest first
+        self._leaders = 0  # flushes under way (at most `max_leaders`)
 
     def execute(self, sql: str, params: Mapping[str, Any]) -> int:
         """Run one write statement, alone or with others; its row count, or its error."""
@@ -59,25 +70,25 @@ class GroupCommitter:
         """Run statements that must commit together (a message and the step that sent it),
         alone or in a batch with other writes; their row counts, or the error of the unit."""
         with self._lock:
-            alone = not self._leading
-            self._leading = True
+            alone = self._leaders < self._max_leaders and not self._queue
+            if alone:
+                self._leaders += 1
         if alone:
-            # Nobody else is writing: no queue entry, no wake-up lock, just the statements.
+            # Nobody else is waiting: no queue entry, no wake-up lock, just the statements.
             try:
                 return self._run_alone(statements)
             finally:
                 self._hand_over()
         write = _Write(statements)
         with self._lock:
-            if self._leading:
+            lead = self._leaders < self._max_leaders
+            if lead:
+                self._leaders += 1
+            else:
                 self._queue.append(write)
-                lead = False
-            else:  # the leader finished in between: lead ourselves
-                self._queue.append(write)
-                self._leading = lead = True
         if not lead:
-            write.wait()
-            lead = write.promoted and not write.flushed
+            write.wait()  # flushed by a leader, or handed a leader's place (then not queued)
+            lead = write.promoted
         if lead:
             self._lead(write)
         if write.error is not None:
@@ -91,25 +102,25 @@ class GroupCommitter:
         return self._execute_batch(list(statements))
 
     def _lead(self, own: _Write) -> None:
-        """Flush queued writes until ours is among them, then wake the next leader."""
+        """Flush our write with the oldest queued ones, then hand our place on."""
         try:
-            while not own.flushed:
-                with self._lock:
-                    batch = self._queue[: self._max_batch]
-                    del self._queue[: self._max_batch]
-                self._flush(batch)
+            with self._lock:
+                batch = [own, *self._queue[: self._max_batch - 1]]
+                del self._queue[: self._max_batch - 1]
+            self._flush(batch)
         finally:
             self._hand_over()
 
     def _hand_over(self) -> None:
-        """Wake the oldest queued writer as the next leader, or stand down."""
+        """Give our place to the oldest queued writer (taken off the queue, so no other leader
+        flushes it), or stand down."""
         with self._lock:
             if self._queue:
-                successor = self._queue[0]
+                successor = self._queue.pop(0)
                 successor.promoted = True
                 successor.wake()
             else:
-                self._leading = False
+                self._leaders -= 1
 
     def _flush(self, batch: list[_Write]) -> None:
         if len(batch) > 1:
@@ -135,4 +146,4 @@ class GroupCommitter:
         write.rowcounts = rowcounts
         write.error = error
         write.flushed = True
-        write.wake()
+        write.wake()  # a leader's own write: releasing its unused wake-up lock is harmless

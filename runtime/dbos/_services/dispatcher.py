@@ -73,6 +73,9 @@ class QueueDispatcher:
         # comes back short, an enqueue here does not jump ahead of it (see `reserve`).
         self._backlog: dict[str, bool] = {}
         self._in_flight = 0
+        # Queues whose claim was skipped because this process runs as many workflows as it
+        # may: a workflow's end (not its body's, which fires its queue first) wakes them.
+        self._starved: set[str] = set()
         self._delay_due = 0.0  # durable time (`_clock.now()`) to promote DELAYED workflows next
         # Durable time the earliest DELAYED workflow known here comes due (the durable timer
         # this loop waits for; `_delay_due` also holds the sweep for other processes' ones).
@@ -253,7 +256,13 @@ class QueueDispatcher:
                     return False  # enough claimed ahead: refill in bigger, rarer batches
                 held = self._running[name] + ready
                 room = min(room, spec.limits.worker_concurrency + ahead - held)
-            room = min(room, self._max_in_flight - self._in_flight - len(self._ready[name]))
+            in_flight_room = self._max_in_flight - self._in_flight - len(self._ready[name])
+            room = min(room, in_flight_room)
+            if room <= 0:
+                # Not looked at: it may hold work, so a finishing workflow fires its key.
+                self._backlog[name] = True
+            if in_flight_room <= 0:
+                self._starved.add(name)  # ... once it has ended, not just its body (`_ended`)
         if room <= 0:
             return False  # a finishing workflow fires the queue's key
         runtime = self._runtime
@@ -427,6 +436,9 @@ class QueueDispatcher:
     def _finished(self) -> None:
         with self._lock:
             self._in_flight -= 1
+            starved, self._starved = self._starved, set()
+        for name in starved:
+            self._runtime.waiters.fire(WaitKey(QUEUE, name))
 
     def _thread_use(self, change: int) -> None:
         """A queued workflow parked (-1) or resumed (+1): room for claims changed."""
@@ -449,9 +461,13 @@ class QueueDispatcher:
         with self._lock:
             ahead = self._ahead(spec)
             plenty = bool(ahead) and len(self._ready[name]) * 2 > ahead
+            # No limit of its own bounds its claims and the last came back short: a claim now
+            # finds nothing (one per finished workflow at a drain's end). New work fires it.
+            drained = not self._backlog.get(name, True) and spec.limits.worker_concurrency is None
+            drained = drained and not (spec.has_shared_budget or spec.partition_queue)
         # The dispatcher refills only below the low-water mark anyway; a partition's row wakes
         # it once its outcome has committed (see `_ended`).
-        if not plenty and partition is None:
+        if not plenty and partition is None and not drained:
             self._runtime.waiters.fire(WaitKey(QUEUE, name))
 
 

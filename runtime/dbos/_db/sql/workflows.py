@@ -133,6 +133,22 @@ SET status = :status, output = :output, error = :error, updated_at = :now, compl
 WHERE workflow_uuid = :workflow_uuid AND status = 'PENDING' AND owner_xid = :owner_xid
 """
 
+# A run of COMPLETE_WORKFLOW in one group commit, as one statement (PostgreSQL; see
+# `bulk_writes`): each parameter is the run's values of that name as an array, each row
+# changed under its own statement's conditions; the IDs of the rows changed come back.
+COMPLETE_WORKFLOWS: Final = """
+UPDATE {s}workflow_status w
+SET status = v.status, output = v.output, error = v.error, updated_at = v.now,
+    completed_at = v.now, deduplication_id = NULL, waiting_for = NULL,
+    waiting_until_epoch_ms = NULL
+FROM unnest(
+    CAST(:workflow_uuid AS text[]), CAST(:owner_xid AS text[]), CAST(:status AS text[]),
+    CAST(:output AS text[]), CAST(:error AS text[]), CAST(:now AS int8[])
+) AS v(workflow_uuid, owner_xid, status, output, error, now)
+WHERE w.workflow_uuid = v.workflow_uuid AND w.status = 'PENDING' AND w.owner_xid = v.owner_xid
+RETURNING w.workflow_uuid
+"""
+
 # A parked workflow's wait, for operators (see schema.py); only while this execution owns it.
 RECORD_PARKED: Final = """
 UPDATE {s}workflow_status
