@@ -52,15 +52,14 @@ def submit(launch: Launch) -> Future[Any]:
 
 
 def execute_in_fresh_context(launch: Launch) -> Any:
-    """Run a workflow as the outermost one of a workflow thread: a long wait in a sync body
-    parks it (parking.py), and its run's future is then completed by the run resuming it."""
+    """Run a workflow as the outermost one of a workflow thread: a long wait parks it (a sync
+    body, or an async one run from here, see parking.py), and its run's future is then
+    completed by the run resuming it."""
     # Pool threads may have run other workflows: start from empty context variables.
     current_workflow.set(None)
     current_step.set(None)
     runtime = get_runtime()
-    launch.parkable = (
-        not launch.info.is_async and current_pool() is runtime.pool and current_future() is not None
-    )
+    launch.parkable = current_pool() is runtime.pool and current_future() is not None
     try:
         return execute(launch)
     except WorkflowParked as parked:
