@@ -115,7 +115,7 @@ async def gathered_recv() -> list[Any]:
 @DBOS.workflow()
 async def async_child_receiver() -> Any:
     _count_run()
-    await slow_step("child", 0)
+    await slow_step("child", 0.6)
     return await DBOS.recv_async("topic", timeout_seconds=30)
 
 
@@ -194,6 +194,14 @@ def _threads_held() -> int:
     return get_runtime().pool.load()[0]
 
 
+def _until_no_thread_is_held(timeout: float = 10.0) -> None:
+    """A parked body's job ends just after its park is armed: no workflow thread waits on it."""
+    deadline = time.monotonic() + timeout
+    while _threads_held() != 0:
+        assert time.monotonic() < deadline, f"{_threads_held()} workflow threads still held"
+        time.sleep(0.01)
+
+
 def _steps(workflow_id: str) -> list[tuple[int, str, Any]]:
     return [
         (s["function_id"], s["function_name"], s["output"])
@@ -208,7 +216,7 @@ def test_a_dequeued_async_recv_parks_and_resumes_by_replay(
     def scenario() -> None:
         handle = queue.enqueue(async_receiver, 1)
         _wait_until_parked(handle.workflow_id)
-        assert _threads_held() == 0  # its body's task ended: no workflow thread waits on it
+        _until_no_thread_is_held()  # its body's task ended: no workflow thread waits on it
         assert runs[handle.workflow_id] == 1
         (row,) = query_system_sql(
             system_database_url,
@@ -246,7 +254,7 @@ def test_a_parked_async_sleep_wakes_at_its_deadline(run_parking: Any, loop_kind:
         began = time.monotonic()
         handle = queue.enqueue(async_sleeper, 0.6)
         _wait_until_parked(handle.workflow_id)
-        assert _threads_held() == 0
+        _until_no_thread_is_held()
         assert handle.get_result() == 1.0
         assert 0.6 <= time.monotonic() - began < 5
         assert runs[handle.workflow_id] == 2
@@ -267,7 +275,7 @@ def test_a_parked_async_get_event_and_child_result(run_parking: Any) -> None:
         assert runs[waiter.workflow_id] == 2
         child_id = f"{parent.workflow_id}-1"
         _wait_until_parked(child_id)
-        assert _threads_held() == 0  # parent (in DBOS.getResult) and child both parked
+        _until_no_thread_is_held()  # parent (in DBOS.getResult) and child both parked
         DBOS.send(child_id, "to the child", "topic")
         assert parent.get_result() == (10, "to the child")
         assert runs[parent.workflow_id] == 2
@@ -346,8 +354,8 @@ def test_a_child_task_on_a_loop_of_its_own_holds_off_the_park(
     run_parking: Any, loop_kind: str
 ) -> None:
     """A child started with start_workflow_async is a task of the parent's loop: on a loop of
-    its own (closed by a park) the parent does not park while the child runs; on the
-    application's loop it parks and the child waits on undisturbed."""
+    its own (closed by a park) the parent does not park while the child is in a step; on the
+    application's loop it parks at once. The child parks in its own wait either way."""
 
     def scenario() -> None:
         parent = queue.enqueue(parent_of_async_child)
@@ -358,16 +366,50 @@ def test_a_child_task_on_a_loop_of_its_own_holds_off_the_park(
             time.sleep(0.01)
         if loop_kind == "app-loop":
             _wait_until_parked(parent.workflow_id)
+            assert get_runtime().parked.get(child_id) is None  # still in its 0.6 s step
         else:
-            time.sleep(PARK_AFTER * 6)
+            time.sleep(0.3)
             assert get_runtime().parked.get(parent.workflow_id) is None
+        _wait_until_parked(parent.workflow_id, child_id)
+        _until_no_thread_is_held()
         DBOS.send(child_id, "to the child", "topic")
         assert parent.get_result() == "to the child"
-        assert runs[child_id] == 1  # never cut off, never run again
-        assert step_runs["child"] == 1
-        assert runs[parent.workflow_id] == (2 if loop_kind == "app-loop" else 1)
+        assert step_runs["child"] == 1  # never cut off mid-step, never run again
+        assert runs[child_id] == 2
+        assert runs[parent.workflow_id] == 2
 
     run_parking(loop_kind, scenario)
+
+
+def test_an_async_workflow_started_on_the_callers_loop_parks(run_parking: Any) -> None:
+    """`start_workflow_async` runs the body as a task of the caller's loop: a long wait ends
+    that task (nothing of it stays in memory but its parked entry), the workflow resumes by
+    replay from a workflow thread, and the caller's handle gets the final result. Awaited
+    directly (`await workflow()`), the caller's task holds its frames: it never parks."""
+    from dbos._core.aio_workflows import _started
+
+    async def main() -> None:
+        handle = await DBOS.start_workflow_async(async_receiver, 1)
+        for _ in range(400):
+            entry = get_runtime().parked.get(handle.workflow_id)
+            if entry is not None and entry.resume is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert get_runtime().parked.get(handle.workflow_id) is not None
+        assert not _started  # its task has ended
+        await DBOS.send_async(handle.workflow_id, "hello", "topic")
+        assert await handle.get_result() == (2, "hello", 3)
+        assert runs[handle.workflow_id] == 2
+
+        with SetWorkflowID("awaited"):
+            direct = asyncio.ensure_future(async_receiver(1))
+        await asyncio.sleep(PARK_AFTER * 6)
+        assert get_runtime().parked.get("awaited") is None
+        await DBOS.send_async("awaited", "hi", "topic")
+        assert await direct == (2, "hi", 3)
+        assert runs["awaited"] == 1
+
+    run_parking("own-loop", lambda: asyncio.run(main()))
 
 
 @DBOS.workflow()
