@@ -1,7 +1,7 @@
-"""SIGKILL while 1,000 workflows are parked: a new process recovers and completes every one
-exactly once (on both backends). `tests/programs/parking_app.py` is the program killed and
-recovered; this process sends the messages through a client once the recovering process has
-parked them all again."""
+"""SIGKILL while 1,000 workflows are parked (half of them sync, half async): a new process
+recovers and completes every one exactly once (on both backends).
+`tests/programs/parking_app.py` is the program killed and recovered; this process sends the
+messages through a client once the recovering process has parked them all again."""
 
 from __future__ import annotations
 

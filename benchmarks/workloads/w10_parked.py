@@ -1,8 +1,12 @@
-"""Workload 10: many synchronous workflows waiting in one process (issue #23).
+"""Workload 10: many workflows waiting in one process (issue #23).
 
 Phase A (``n`` waiters, ``wait`` = ``recv`` or ``sleep``): ``n`` workflows are started with
 ``DBOS.start_workflow`` (from ``starters`` threads, so starts share commits), each of which
-waits in ``DBOS.recv`` (or ``DBOS.sleep(3600)``). Measured once every one has reached its wait
+waits in ``DBOS.recv`` (or ``DBOS.sleep(3600)``). ``kind`` picks the waiters: ``sync`` (the
+default), ``async`` (async workflows enqueued on a queue: dequeued, each body runs from a
+workflow thread on a loop of its own), ``async_app`` (async workflows started with
+``DBOS.start_workflow_async`` on an application event loop: tasks of that loop). Measured once
+every one has reached its wait
 (a non-durable counter in the body, just before the wait), or after ``budget_s``:
 
 * ``reached`` (how many reached their wait), ``start_s`` (start of the first to that moment);
@@ -22,6 +26,7 @@ wait loop as it was before parking, for the short-wait comparison in the same ru
 
 from __future__ import annotations
 
+import asyncio
 import os
 import statistics
 import sys
@@ -31,7 +36,7 @@ from typing import Any
 
 from _common import emit, hard_exit, impl_name, make_config, median_ms, parse_args
 
-from dbos import DBOS
+from dbos import DBOS, Queue
 
 WORKLOAD = "w10_parked"
 ARGS = parse_args()
@@ -44,6 +49,7 @@ LONG_GAP_S = ARGS.get_float("long_gap_s", 0.4)
 SHORT_GAP_S = ARGS.get_float("short_gap_s", 0.02)
 PARKING = ARGS.params.get("parking", True)
 SETTLE_S = ARGS.get_float("settle_s", 12.0)  # ours retires idle extra threads after 10 s
+KIND = str(ARGS.params.get("kind", "sync"))
 
 _config = make_config(ARGS.db, "bench-parked")
 if impl_name() == "ours" and not PARKING:
@@ -67,6 +73,32 @@ def waiter(i: int) -> Any:
         DBOS.sleep(3600)
         return i
     return DBOS.recv("go", timeout_seconds=7200)
+
+
+@DBOS.workflow()
+async def async_waiter(i: int) -> Any:
+    _note_reached()  # dbos: ignore[DBOS112] benchmark instrumentation, not workflow state
+    if WAIT == "sleep":
+        await DBOS.sleep_async(3600)
+        return i
+    return await DBOS.recv_async("go", timeout_seconds=7200)
+
+
+waiters_queue = Queue("bench-parked-waiters")
+_app_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _start_waiter(i: int) -> str:
+    """Start waiter `i` as `KIND` says; its workflow ID."""
+    if KIND == "async":
+        return waiters_queue.enqueue(async_waiter, i).workflow_id
+    if KIND == "async_app":
+        assert _app_loop is not None
+        started = asyncio.run_coroutine_threadsafe(
+            DBOS.start_workflow_async(async_waiter, i), _app_loop
+        )
+        return started.result().workflow_id
+    return DBOS.start_workflow(waiter, i).workflow_id
 
 
 @DBOS.workflow()
@@ -120,7 +152,11 @@ def p99_ms(samples: list[float]) -> float | None:
 
 def many_waiting(metrics: dict[str, Any], notes: list[str]) -> None:
     began = time.perf_counter()
-    handles = _in_threads(N, lambda i: DBOS.start_workflow(waiter, i))
+    global _app_loop
+    if KIND == "async_app":
+        _app_loop = asyncio.new_event_loop()
+        threading.Thread(target=_app_loop.run_forever, daemon=True).start()
+    workflow_ids = _in_threads(N, _start_waiter)
     deadline = time.monotonic() + BUDGET_S
     threads_max = threading.active_count()
     while _reached < N and time.monotonic() < deadline:
@@ -144,9 +180,15 @@ def many_waiting(metrics: dict[str, Any], notes: list[str]) -> None:
     if WAIT != "recv":
         return
     t0 = time.perf_counter()
-    _in_threads(N, lambda i: DBOS.send(handles[i].workflow_id, "go", "go"))
+    _in_threads(N, lambda i: DBOS.send(workflow_ids[i], "go", "go"))
     left = time.monotonic() + BUDGET_S
-    done = _in_threads(N, lambda i: handles[i].get_result() if time.monotonic() < left else None)
+
+    def result(i: int) -> Any:
+        if time.monotonic() >= left:
+            return None
+        return DBOS.retrieve_workflow(workflow_ids[i]).get_result()
+
+    done = _in_threads(N, result)
     metrics["release_s"] = round(time.perf_counter() - t0, 3)
     metrics["released"] = sum(1 for d in done if d == "go")
 

@@ -1,5 +1,8 @@
 """Worker program for `tests/test_parking_crash.py`: many workflows parked in recv, killed.
 
+Even-numbered workflows are sync, odd-numbered ones async (run from a workflow thread on a loop
+of their own: both kinds park).
+
 Usage::
 
     python tests/programs/parking_app.py ROLE COUNT MARKER_DIR
@@ -56,6 +59,25 @@ def parked(i: int) -> str:
     return str(after(i, str(message)))
 
 
+@DBOS.step()
+async def before_async(i: int) -> int:
+    mark("before", i)
+    return i
+
+
+@DBOS.step()
+async def after_async(i: int, message: str) -> str:
+    mark("after", i)
+    return f"{i}:{message}"
+
+
+@DBOS.workflow()
+async def parked_async(i: int) -> str:
+    await before_async(i)
+    message = await DBOS.recv_async("go", timeout_seconds=3600)
+    return str(await after_async(i, str(message)))
+
+
 def _until_parked(count: int) -> None:
     parked_table = get_runtime().parked
     while len(parked_table) < count:
@@ -79,7 +101,10 @@ def main() -> None:
     if role == "start":
         for i in range(count):
             with SetWorkflowID(f"parked-{i}"):
-                DBOS.start_workflow(parked, i)
+                if i % 2:
+                    DBOS.start_workflow(parked_async, i)
+                else:
+                    DBOS.start_workflow(parked, i)
         _until_parked(count)
         threading.Event().wait()
     parked_table = get_runtime().parked

@@ -4,7 +4,8 @@ It runs on the application's event loop when DBOS was launched on one that still
 upstream: objects bound to that loop, an `asyncio.Event` or an HTTP client made at start-up,
 work in every workflow), else on a loop of its own on its workflow thread. An async body
 started or awaited by application code runs on that code's event loop instead
-(`aio_workflows.py`).
+(`aio_workflows.py`). A body that parks (parking.py) ends its task with `WorkflowParked`, which
+reaches this thread as the body's outcome would; its resumption runs here again.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ async def _on_a_loop_of_its_own(body: Coroutine[Any, Any, Any]) -> Any:
         timer[:] = [loop.call_later(_IDLE_WAKE_SEC, wake)]
 
     wake()
+    ctx = current_workflow.get()
+    if ctx is not None:
+        ctx.own_loop = True
     try:
         return await _as_body_task(body)
     finally:

@@ -7,8 +7,10 @@ only) the outputs recorded before the crash, read once when the run began.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import weakref
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -50,6 +52,18 @@ class WorkflowContext:
     # and when it began (ms). A run resuming a parked workflow starts with the one it parked
     # in, so the step's recorded times span the whole wait, as without the park.
     blocking_since: tuple[int, int] | None = None
+    # Set when this execution parked (the `WorkflowParked` unwinding it): from then on no part
+    # of it may take a step number, so a task of an async body still running after its body
+    # task unwound (or a `finally:` in the body) stops instead of writing under a run that
+    # has ended; it is raised again there.
+    parked: BaseException | None = None
+    # An async body's other tasks (asyncio.gather, create_task) that took a step number: the
+    # body parks only once none of them runs (`runs_alone`). `threaded`: a thread took one.
+    helpers: weakref.WeakSet[asyncio.Task[Any]] | None = None
+    threaded: bool = False
+    # Its async body runs on a loop of its own (`async_bodies.py`): every task of that loop is
+    # the body's, and a park closes the loop, cancelling them.
+    own_loop: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def begin_blocking(self, step_id: int) -> int:
@@ -88,9 +102,52 @@ class WorkflowContext:
     def take_step_id(self) -> int:
         """Assign the next step number; call order defines numbering, so replay lines up."""
         with self._lock:
+            if self.parked is not None:
+                raise self.parked
+            if self.task is not None:
+                self._note_helper()
             step_id = self.next_step
             self.next_step += 1
             return step_id
+
+    def _note_helper(self) -> None:
+        """An async body's operation: remember the task doing it when it is not the body's own
+        task (one the body started), so the body does not park while that one may still write."""
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # no loop on this thread: a thread the body started
+            self.threaded = True
+            return
+        if task is None:  # a loop's callback, not a task: as unknowable as a thread
+            self.threaded = True
+            return
+        if task is self.task:
+            return
+        if self.helpers is None:
+            self.helpers = weakref.WeakSet()
+        self.helpers.add(task)
+
+    def runs_alone(self) -> bool:
+        """Whether this execution may unwind here without leaving work of its own behind: a
+        sync body always; an async body from its own task only, while no other task of it that
+        took a step number still runs (its step's checkpoint may not be written yet), and never
+        once a thread of it took one. Tasks that have taken none are harmless: after the park
+        their first step number raises (`parked`). On a loop of its own, which the park closes,
+        any other task (a child workflow started with `start_workflow_async`, a task of the
+        application's) would be cancelled wherever it is: the body parks only without one."""
+        if self.task is None:
+            return True
+        if self.threaded:
+            return False
+        try:
+            if asyncio.current_task() is not self.task:
+                return False
+        except RuntimeError:
+            return False
+        if self.own_loop and len(asyncio.all_tasks()) > 1:
+            return False
+        with self._lock:
+            return self.helpers is None or all(task.done() for task in self.helpers)
 
 
 @dataclass

@@ -84,12 +84,13 @@ class WorkflowHandleAsync(Generic[R]):
         """The result, awaited without holding a thread; inside a workflow it is checkpointed
         as step `DBOS.getResult`, like the sync handle's."""
         handle = self._handle
-        if handle._runtime is None and active_workflow() is not None:
+        ctx = active_workflow() if handle._runtime is None else None
+        if ctx is not None:
             return await run_step_async(  # type: ignore[no-any-return]
                 "DBOS.getResult",
                 wait_for_result_async,
                 (handle.workflow_id, handle._future),
-                {},
+                {"park": ctx},
                 {},
                 child_workflow_id=handle.workflow_id,
             )

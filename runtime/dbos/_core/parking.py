@@ -1,4 +1,4 @@
-"""Parking: a synchronous workflow that waits long gives its thread back and resumes by replay.
+"""Parking: a workflow that waits long on a workflow thread gives it back and resumes by replay.
 
 A workflow body that runs on a workflow thread as that thread's outermost workflow (started in
 the background, dequeued, recovered: `WorkflowContext.parkable`) and waits in a durable wait
@@ -13,8 +13,18 @@ with the run's future. When a key fires, the timer expires, or the workflow is c
 entry submits the resumption to the pool: the workflow runs again from its recorded steps, read
 in one query as recovery reads them, and continues past the wait.
 
+An async body run from a workflow thread (`async_bodies.py`) parks the same way: the wait
+raises `WorkflowParked` in the body's task, which ends it, and the thread blocked on it gets the
+exception as a sync body's frames would. It parks only from the body's own task while no other
+task of it is mid-step (`WorkflowContext.runs_alone`), so no step of it can still be running,
+its checkpoint unwritten, when the resumed run reads the history; after the park, a task of it
+still running stops at its next step number (`WorkflowContext.parked`).
+
 A direct call (`result = my_workflow()`) and a child called inside its parent never park: their
-caller's thread holds their frame and waits for the value.
+caller's thread holds their frame and waits for the value; likewise an async workflow awaited
+directly (`await my_workflow()`), whose caller's task holds its frames. One started with
+`start_workflow_async` is a task of the caller's loop that nobody else holds: it parks too,
+leaving memory, and resumes from a workflow thread (`aio_workflows.py`).
 """
 
 from __future__ import annotations

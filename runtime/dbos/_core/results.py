@@ -61,13 +61,16 @@ async def wait_for_result_async(
     future: Future[Any] | None = None,
     *,
     runtime: Runtime | None = None,
+    park: WorkflowContext | None = None,
 ) -> Any:
     """`wait_for_result` for async callers: the wait holds no thread (only its reads do, one
     at a time), so any number of awaited workflows cannot starve the runtime's async I/O."""
     runtime = runtime or get_runtime()
     key = _watch(runtime, workflow_id, future)
     check = _result_check(runtime, workflow_id, future)
-    return await wait_for_async(runtime, check, (key,), deadline=None, ctx=None)
+    return await wait_for_async(
+        runtime, check, (key,), deadline=None, ctx=None, park=park, park_in_step=True
+    )
 
 
 def _watch(runtime: Runtime, workflow_id: str, future: Future[Any] | None) -> WaitKey:

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any
 
 from .._db.records import WorkflowRow as W
 from .._db.records import now_ms
@@ -52,29 +52,29 @@ def submit(launch: Launch) -> Future[Any]:
 
 
 def execute_in_fresh_context(launch: Launch) -> Any:
-    """Run a workflow as the outermost one of a workflow thread: a long wait in a sync body
-    parks it (parking.py), and its run's future is then completed by the run resuming it."""
+    """Run a workflow as the outermost one of a workflow thread: a long wait parks it (a sync
+    body, or an async one run from here, see parking.py), and its run's future is then
+    completed by the run resuming it."""
     # Pool threads may have run other workflows: start from empty context variables.
     current_workflow.set(None)
     current_step.set(None)
     runtime = get_runtime()
-    launch.parkable = (
-        not launch.info.is_async and current_pool() is runtime.pool and current_future() is not None
-    )
+    launch.parkable = current_pool() is runtime.pool and current_future() is not None
     try:
         return execute(launch)
     except WorkflowParked as parked:
-        _arm(runtime, launch, parked.entry)
+        future = current_future()
+        assert future is not None  # parkable only as a pool job
+        arm_parked(runtime, launch, parked.entry, future)
+        raise Detach from None  # the thread is given back; the resuming run ends `future`
     except BaseException as exc:
         report_unfinished(launch.workflow_id, exc)
         raise
 
 
-def _arm(runtime: Runtime, launch: Launch, entry: Parked) -> NoReturn:
+def arm_parked(runtime: Runtime, launch: Launch, entry: Parked, future: Future[Any]) -> None:
     """The parked run has unwound: let its entry resume it on a workflow thread, completing
-    this run's future (a handle's), and give this thread back."""
-    future = current_future()
-    assert future is not None  # parkable only as a pool job
+    this run's `future` (a handle's)."""
 
     def dropped() -> None:  # DBOS destroyed meanwhile: it stays PENDING for recovery
         if launch.holds_thread is not None:
@@ -93,7 +93,6 @@ def _arm(runtime: Runtime, launch: Launch, entry: Parked) -> NoReturn:
     if launch.holds_thread is not None:
         launch.holds_thread(False)
     entry.arm(resume, dropped)
-    raise Detach
 
 
 def _record_parked(runtime: Runtime, launch: Launch, entry: Parked) -> None:

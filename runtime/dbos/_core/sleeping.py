@@ -120,7 +120,7 @@ async def durable_sleep_async(seconds: float) -> None:
     runtime, ctx, step_id, wake_at = placed
     if wake_at is None:
         wake_at = await off_loop(record_deadline, runtime, ctx, step_id, seconds)
-    await wait_for_async(runtime, lambda: NOTHING, (), deadline=wake_at, ctx=ctx)
+    await wait_for_async(runtime, lambda: NOTHING, (), deadline=wake_at, ctx=ctx, park=ctx)
     await off_loop(_sleep_ended, runtime, ctx, step_id, wake_at)
 
 

@@ -223,6 +223,7 @@ async def _next_async(reader: _Reader) -> Any:
             reader.keys,
             deadline=reader.deadline(),
             ctx=reader.ctx,
+            park=reader.ctx if reader.timeout_seconds is None else None,  # as _next
         )
         if value is NOTHING:
             raise await off_loop(reader.timed_out, step_id, started)

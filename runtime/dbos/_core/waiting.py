@@ -43,6 +43,8 @@ class _Loop:
         keys: tuple[WaitKey, ...],
         deadline: float | None,
         ctx: WorkflowContext | None,
+        park: WorkflowContext | None,
+        park_in_step: bool,
     ) -> None:
         self.runtime = runtime
         self.deadline = deadline
@@ -50,6 +52,38 @@ class _Loop:
         self.own_key = WaitKey(FINAL, ctx.workflow_id) if ctx is not None else None
         self.keys = keys + ((self.own_key,) if self.own_key is not None else ())
         self.retry_delay = _RETRY_FIRST_SEC
+        self.policy = runtime.park_policy
+        self.park = park
+        self.may_park = park is not None and self.policy.may_park(park, park_in_step)
+        self.park_from = time.monotonic()  # when the policy's threshold counts from
+
+    def parks_now(self, napped_to_it: bool = False) -> bool:
+        """The policy's decision (`napped_to_it`: a nap that parks at its end ran out), for a
+        body that can unwind here (`WorkflowContext.runs_alone`); for one that cannot yet
+        (another task of an async body is mid-step), it is taken again one threshold later."""
+        park = self.park
+        if park is None:
+            return False
+        if not napped_to_it and not self.policy.due(self.may_park, self.park_from):
+            return False
+        if park.runs_alone():
+            return True
+        self.park_from = time.monotonic()
+        return False
+
+    def nap(self) -> tuple[float | None, bool]:
+        """How long the next sleep lasts, and whether it parks at its end if nothing fires."""
+        return self.policy.sleep_for(self.may_park, self.park_from, self.timeout())
+
+    def parked(self) -> WorkflowParked:
+        """The park of this wait, registered on its keys before the waiter leaves them (so no
+        fire between the two is lost) and on a timer for its deadline; the workflow is marked
+        parked, so nothing of this execution takes a step number after it."""
+        park = self.park
+        assert park is not None
+        parked = WorkflowParked(self.runtime.parked.add(park, self.keys, self.deadline))
+        park.parked = parked
+        return parked
 
     def before_check(self, waiter: Waiter) -> None:
         """Raise if the waiting workflow must stop; forget the fires this check will see."""
@@ -99,9 +133,9 @@ class _Loop:
         owner = None if self.ctx is None else self.ctx.workflow_id
         return _clock.sleep(waiter, timeout, until=self.until(), owner=owner)
 
-    async def sleep_async(self, waiter: Waiter, timeout: float | None) -> None:
+    async def sleep_async(self, waiter: Waiter, timeout: float | None) -> bool:
         owner = None if self.ctx is None else self.ctx.workflow_id
-        await _clock.sleep_async(waiter, timeout, until=self.until(), owner=owner)
+        return await _clock.sleep_async(waiter, timeout, until=self.until(), owner=owner)
 
     def expired(self) -> bool:
         return self.deadline is not None and _clock.now() >= self.deadline
@@ -135,10 +169,7 @@ def wait_for(
     `park`: the workflow this wait may park (raising `WorkflowParked`, see parking.py) once
     its deadline is durable (recorded, or none) and nothing the caller holds is lost by
     unwinding; `park_in_step` when the wait is a step's whole body (`DBOS.getResult`)."""
-    loop = _Loop(runtime, keys, deadline, ctx)
-    policy = runtime.park_policy
-    may_park = policy.may_park(park, park_in_step)
-    started = time.monotonic()
+    loop = _Loop(runtime, keys, deadline, ctx, park, park_in_step)
     with runtime.waiters.waiting(*loop.keys) as waiter:
         if ctx is not None:
             ctx.blocked_in(waiter)
@@ -154,21 +185,16 @@ def wait_for(
                     loop.deadline, on_first_miss = on_first_miss(), None
                 if found is not NOTHING or loop.expired():
                     return found
-                if park is not None and policy.due(may_park, started):
-                    raise _parked(runtime, park, loop)
-                nap, parks_after = policy.sleep_for(may_park, started, loop.timeout())
-                if not loop.sleep(waiter, nap) and parks_after and park is not None:
+                if loop.parks_now():
+                    raise loop.parked()
+                nap, parks_after = loop.nap()
+                woken = loop.sleep(waiter, nap)
+                if not woken and parks_after and loop.parks_now(napped_to_it=True):
                     # Nothing fired since the check: it still holds, park without another.
-                    raise _parked(runtime, park, loop)
+                    raise loop.parked()
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)
-
-
-def _parked(runtime: Runtime, ctx: WorkflowContext, loop: _Loop) -> WorkflowParked:
-    """The park of `ctx`'s wait, registered on its keys before this waiter leaves them (so no
-    fire between the two is lost) and on a timer for its deadline."""
-    return WorkflowParked(runtime.parked.add(ctx, loop.keys, loop.deadline))
 
 
 async def wait_for_async(
@@ -179,9 +205,15 @@ async def wait_for_async(
     deadline: float | None,
     ctx: WorkflowContext | None,
     on_first_miss: Callable[[], float] | None = None,
+    park: WorkflowContext | None = None,
+    park_in_step: bool = False,
 ) -> Any:
-    """`wait_for` for async callers: the checks run on a worker thread, the wait costs none."""
-    loop = _Loop(runtime, keys, deadline, ctx)
+    """`wait_for` for async callers: the checks run on a worker thread, the wait holds none.
+
+    `park` as in `wait_for`, through the same policy: an async body run from a workflow thread
+    (recovered, dequeued: `WorkflowContext.parkable`) parks by raising `WorkflowParked` in its
+    task, which ends the body's task and gives the thread back (see `_Loop.parks_now`)."""
+    loop = _Loop(runtime, keys, deadline, ctx, park, park_in_step)
     with runtime.waiters.waiting(*loop.keys) as waiter:
         if ctx is not None:
             ctx.blocked_in(waiter)
@@ -198,7 +230,12 @@ async def wait_for_async(
                     on_first_miss = None
                 if found is not NOTHING or loop.expired():
                     return found
-                await loop.sleep_async(waiter, loop.timeout())
+                if loop.parks_now():
+                    raise loop.parked()
+                nap, parks_after = loop.nap()
+                woken = await loop.sleep_async(waiter, nap)
+                if not woken and parks_after and loop.parks_now(napped_to_it=True):
+                    raise loop.parked()
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)
@@ -255,5 +292,6 @@ async def run_call_async(call: BlockingCall) -> Any:
         deadline=call.deadline,
         ctx=call.ctx,
         on_first_miss=call.first_miss if call.deadline is None else None,
+        park=call.ctx,
     )
     return await off_loop(call.finish, found)
