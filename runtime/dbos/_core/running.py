@@ -22,6 +22,7 @@ from .._error import (
     DBOSAwaitedWorkflowCancelledError,
     DBOSBaseException,
     DBOSDatabaseConnectionError,
+    DBOSExecutorShutdownError,
     DBOSFormatNotConfiguredError,
     DBOSSerializationError,
     DBOSWorkflowAbandonedError,
@@ -115,6 +116,10 @@ def resume_parked(launch: Launch) -> Any:
     workflow_id = launch.workflow_id
     if launch.holds_thread is not None:
         launch.holds_thread(True)
+    if runtime.unwinding:  # woken just before a graceful stop began: as if it had been running
+        if launch.body_done is not None:
+            launch.body_done()
+        raise DBOSExecutorShutdownError(workflow_id)
     if launch.deadline_ms is not None and now_ms() >= launch.deadline_ms:
         runtime.cancel(workflow_id, cascade=True)
     try:
