@@ -78,6 +78,28 @@ def test_the_workflow_store_alone_records_and_reads_steps(connections: Connectio
     assert row is not None and row[1] == "PENDING"
 
 
+def test_a_row_and_its_steps_in_one_read_are_what_two_reads_give(
+    connections: Connections,
+) -> None:
+    """`load_with_steps` (a parked workflow's resume) returns `get_workflow`'s row and
+    `load_steps`' steps: none, several in step order whatever the order written, a missing ID."""
+    workflows = WorkflowStore(connections)
+    assert workflows.insert_workflow(_pending_row("both-1", "owner-a"))
+    assert workflows.load_with_steps("both-1") == (workflows.get_workflow("both-1"), {})
+    for step_id in (3, 1, 2):
+        assert workflows.record_step(
+            "both-1", "owner-a", step_id, f"s{step_id}", f'"{step_id}"', None, "c", "json", 7, 2
+        )
+    assert workflows.record_step("both-1", "owner-a", 4, "failed", None, '"e"', None, None, 8)
+    row, steps = workflows.load_with_steps("both-1")
+    assert row == workflows.get_workflow("both-1")
+    assert steps == workflows.load_steps("both-1")
+    assert list(steps) == [1, 2, 3, 4]
+    assert (steps[2].output, steps[2].child_workflow_id, steps[2].attempts) == ('"2"', "c", 2)
+    assert (steps[4].error, steps[4].started_at_epoch_ms) == ('"e"', 8)
+    assert workflows.load_with_steps("no-such-workflow") == (None, {})
+
+
 def test_a_store_that_needs_another_is_given_it(connections: Connections) -> None:
     """The message store checks its sends against the workflow store it is built with."""
     workflows = WorkflowStore(connections)

@@ -44,8 +44,9 @@ async def run_step_async(
     options: StepOptions,
     *,
     child_workflow_id: str | None = None,
+    waits: bool = False,
 ) -> Any:
-    begun = begin_step(name, child_workflow_id=child_workflow_id)
+    begun = begin_step(name, child_workflow_id=child_workflow_id, waits=waits)
     if begun is None:  # a plain call: no retries, no timeout (see run_step)
         return await func(*args, **kwargs)
     if isinstance(begun, Replayed):

@@ -202,12 +202,16 @@ def run_step(
     options: StepOptions | None = None,
     *,
     child_workflow_id: str | None = None,
+    waits: bool = False,
 ) -> Any:
     """Run `func` as a checkpointed step of the current workflow, or as a plain call outside
     one (or inside another step): no checkpoint, and so no retries either, as upstream.
-    `child_workflow_id` names the workflow the step is about (a handle's `DBOS.getResult`)."""
+    `child_workflow_id` names the workflow the step is about (a handle's `DBOS.getResult`).
+    `waits`: the step's whole body is a durable wait (a handle's result, `wait_first`), which
+    may park the workflow (parking.py: the body runs again on resume, so it must do nothing
+    before its wait that may not run twice); its start is kept across a park."""
     opts = options or {}
-    begun = begin_step(name, child_workflow_id=child_workflow_id)
+    begun = begin_step(name, child_workflow_id=child_workflow_id, waits=waits)
     if begun is None:
         return func(*args, **kwargs)
     if isinstance(begun, Replayed):
@@ -241,7 +245,8 @@ def as_step(step_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any)
 
 def step_context(begun: BegunStep, opts: StepOptions) -> StepContext:
     max_attempts = int(opts.get("max_attempts", 3)) if opts.get("retries_allowed") else None
-    begun.step_ctx = StepContext(begun.ctx.workflow_id, begun.step_id, 0, max_attempts)
+    parks = begun.ctx if begun.waits else None
+    begun.step_ctx = StepContext(begun.ctx.workflow_id, begun.step_id, 0, max_attempts, parks=parks)
     return begun.step_ctx
 
 
@@ -273,14 +278,16 @@ class BegunStep:
         name: str,
         kind: str = "step",
         child_workflow_id: str | None = None,
+        waits: bool = False,
     ) -> None:
         self.runtime = runtime
         self.ctx = ctx
         self.step_id = step_id
         self.name = name
         self.child_workflow_id = child_workflow_id
-        # A step about a child is a handle's `DBOS.getResult`: a wait, which may park.
-        self.started_at = now_ms() if child_workflow_id is None else ctx.begin_blocking(step_id)
+        self.waits = waits
+        # A step that waits may park: the run resuming it keeps the parked run's start.
+        self.started_at = ctx.begin_blocking(step_id) if waits else now_ms()
         self.step_ctx: StepContext | None = None  # set when it may retry (see step_context)
         self.span = tracing.start_step(ctx.workflow_id, step_id, name, kind)
 
@@ -340,9 +347,10 @@ class BegunStep:
 
 
 def begin_step(
-    name: str, kind: str = "step", *, child_workflow_id: str | None = None
+    name: str, kind: str = "step", *, child_workflow_id: str | None = None, waits: bool = False
 ) -> BegunStep | Replayed | None:
-    """Place a step: None outside a workflow, the recorded outcome on replay, else a new step."""
+    """Place a step: None outside a workflow, the recorded outcome on replay, else a new step
+    (`waits`: see `run_step`)."""
     ctx = active_workflow()
     if ctx is None:
         return None
@@ -354,7 +362,7 @@ def begin_step(
             return Replayed(runtime, record)
     check_deadline(runtime, ctx)
     logger.debug("Running %s, id: %d, name: %s", kind, step_id, name)
-    return BegunStep(runtime, ctx, step_id, name, kind, child_workflow_id)
+    return BegunStep(runtime, ctx, step_id, name, kind, child_workflow_id, waits)
 
 
 def _serialize_error(runtime: Runtime, exc: BaseException) -> str:

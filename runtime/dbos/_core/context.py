@@ -48,9 +48,10 @@ class WorkflowContext:
     thread: int = field(default_factory=threading.get_ident)
     # The outermost workflow of a workflow thread: a long wait may park it (parking.py).
     parkable: bool = False
-    # The blocking operation in progress (recv, get_event, a handle's result): its step number
-    # and when it began (ms). A run resuming a parked workflow starts with the one it parked
-    # in, so the step's recorded times span the whole wait, as without the park.
+    # The blocking operation in progress (recv, get_event, a stream read, a step that waits):
+    # its step number and when it began (ms). A run resuming a parked workflow starts with the
+    # one it parked in, so the step's recorded times (and a stream read's timeout) span the
+    # whole wait, as without the park.
     blocking_since: tuple[int, int] | None = None
     # Set when this execution parked (the `WorkflowParked` unwinding it): from then on no part
     # of it may take a step number, so a task of an async body still running after its body
@@ -159,6 +160,9 @@ class StepContext:
     current_attempt: int = 0
     max_attempts: int | None = None
     in_transaction: bool = False  # a `@DBOS.transaction()`'s body: no DBOS calls there
+    # A step whose whole body is a wait (`run_step(waits=True)`: a handle's result,
+    # `wait_first`): the workflow that wait may park, as a wait in the body itself may.
+    parks: WorkflowContext | None = None
 
 
 current_workflow: ContextVar[WorkflowContext | None] = ContextVar(

@@ -37,8 +37,7 @@ class WorkflowHandle(Generic[R]):
 
     def get_result(self, *, polling_interval_sec: float = 1.0) -> R:
         """The result; inside a workflow it is checkpointed as step `DBOS.getResult`."""
-        ctx = active_workflow() if self._runtime is None else None
-        if ctx is None:
+        if self._runtime is not None or active_workflow() is None:
             return wait_for_result(  # type: ignore[no-any-return]
                 self.workflow_id, self._future, polling_interval_sec, runtime=self._runtime
             )
@@ -46,8 +45,9 @@ class WorkflowHandle(Generic[R]):
             "DBOS.getResult",
             wait_for_result,
             (self.workflow_id, self._future, polling_interval_sec),
-            {"park": ctx},
+            {},
             child_workflow_id=self.workflow_id,
+            waits=True,
         )
 
     def get_status(self) -> WorkflowStatus:
@@ -84,15 +84,15 @@ class WorkflowHandleAsync(Generic[R]):
         """The result, awaited without holding a thread; inside a workflow it is checkpointed
         as step `DBOS.getResult`, like the sync handle's."""
         handle = self._handle
-        ctx = active_workflow() if handle._runtime is None else None
-        if ctx is not None:
+        if handle._runtime is None and active_workflow() is not None:
             return await run_step_async(  # type: ignore[no-any-return]
                 "DBOS.getResult",
                 wait_for_result_async,
                 (handle.workflow_id, handle._future),
-                {"park": ctx},
+                {},
                 {},
                 child_workflow_id=handle.workflow_id,
+                waits=True,
             )
         return await wait_for_result_async(  # type: ignore[no-any-return]
             handle.workflow_id, handle._future, runtime=handle._runtime

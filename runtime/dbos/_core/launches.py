@@ -58,9 +58,16 @@ class Launch:
     holds_thread: Callable[[bool], None] | None = None
 
 
-def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = True) -> Launch:
+def launch_from_row(
+    runtime: Runtime,
+    row: Any,
+    owner: str,
+    load_steps: bool = True,
+    steps: dict[int, StepRecord] | None = None,
+) -> Launch:
     """Rebuild a runnable workflow from its stored row: function, `self`, inputs, checkpoints
-    (skipped with `load_steps=False` for a workflow that never ran: it has none)."""
+    (skipped with `load_steps=False` for a workflow that never ran: it has none; `steps`
+    when they were read with the row)."""
     workflow_id = row[W.ID]
     info = _registry.get_function(row[W.NAME])
     if info is None or info.kind != "workflow":
@@ -81,7 +88,10 @@ def launch_from_row(runtime: Runtime, row: Any, owner: str, load_steps: bool = T
                 "is registered: create it before DBOS.launch()",
             )
         args.insert(0, target)
-    recorded = runtime.sysdb.workflows.load_steps(workflow_id) if load_steps else {}
+    if steps is not None:
+        recorded = steps
+    else:
+        recorded = runtime.sysdb.workflows.load_steps(workflow_id) if load_steps else {}
     return Launch(
         info,
         workflow_id,

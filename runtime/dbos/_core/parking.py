@@ -2,16 +2,16 @@
 
 A workflow body that runs on a workflow thread as that thread's outermost workflow (started in
 the background, dequeued, recovered: `WorkflowContext.parkable`) and waits in a durable wait
-(recv, get_event, DBOS.sleep, a handle's get_result, a stream read without a timeout) for
-longer than `Runtime.park_after_sec`, or at once when the pool has work queued for a thread,
-parks: `WorkflowParked` (a `BaseException`, so the body's `except Exception` does not swallow
-it) unwinds its frames. Before it is raised, a `Parked` entry takes over the wait's keys in the
-waiter registry (so no fire between the two is lost) and a timer for the earliest of the wait's
-deadline and the workflow's. The runner (`running.py`) catches it, writes nothing (the row stays
-PENDING under the same owner token, and a queued workflow keeps its slot), and arms the entry
-with the run's future. When a key fires, the timer expires, or the workflow is cancelled, the
-entry submits the resumption to the pool: the workflow runs again from its recorded steps, read
-in one query as recovery reads them, and continues past the wait.
+(recv, get_event, DBOS.sleep, a stream read, or a step whose whole body is a wait: a handle's
+get_result, wait_first) for longer than `Runtime.park_after_sec`, or at once when the pool has
+work queued for a thread, parks: `WorkflowParked` (a `BaseException`, so the body's `except
+Exception` does not swallow it) unwinds its frames. Before it is raised, a `Parked` entry takes
+over the wait's keys in the waiter registry (so no fire between the two is lost) and a timer for
+the earliest of the wait's deadline and the workflow's. The runner (`running.py`) catches it,
+writes nothing (the row stays PENDING under the same owner token, and a queued workflow keeps
+its slot), and arms the entry with the run's future. When a key fires, the timer expires, or the
+workflow is cancelled, the entry submits the resumption to the pool: the workflow runs again
+from its recorded steps, read in one query as recovery reads them, and continues past the wait.
 
 An async body run from a workflow thread (`async_bodies.py`) parks the same way: the wait
 raises `WorkflowParked` in the body's task, which ends it, and the thread blocked on it gets the
@@ -74,8 +74,8 @@ class Parked:
                 return
             self.fired = True
             resume = self.resume
-            if resume is None:
-                return  # still unwinding: `arm` resumes it
+            if resume is None or self.table.holding:
+                return  # still unwinding: `arm` resumes it; or the process is stopping
             self.done = True
         self.table.forget(self)
         resume()
@@ -85,7 +85,7 @@ class Parked:
         `dropped` runs instead if DBOS is destroyed first."""
         with self._lock:
             self.resume, self.dropped = resume, dropped
-            if not self.fired or self.done:
+            if not self.fired or self.done or self.table.holding:
                 return
             self.done = True
         self.table.forget(self)
@@ -98,8 +98,10 @@ class Parked:
             dropped()
 
     def describe(self) -> str:
-        """What it waits for, as recorded for operators (`waiting_for`)."""
-        names = [f"{k.kind}:{k.workflow_id}:{k.name}" for k in self.keys if k.kind != FINAL]
+        """What it waits for, as recorded for operators (`waiting_for`): its keys but its own
+        final status (a cancel), which every parked workflow watches."""
+        own = WaitKey(FINAL, self.workflow_id)
+        names = [f"{k.kind}:{k.workflow_id}:{k.name}" for k in self.keys if k != own]
         return ",".join(names) if names else "sleep"
 
 
@@ -116,6 +118,7 @@ class ParkedTable:
         self._serial = 0
         self._timer: threading.Thread | None = None
         self._stopped = False
+        self.holding = False  # see `hold`
 
     def __len__(self) -> int:
         with self._lock:
@@ -184,6 +187,12 @@ class ParkedTable:
             timeout = None if until is None else max(until - _clock.now(), 0.0)
             _clock.sleep(self._alarm, timeout, until=until, owner=self)
 
+    def hold(self) -> None:
+        """The process stops gracefully: from now on a fire or a deadline resumes nothing (a
+        resume would only replay up to its wait and unwind again). The entries stay until
+        `stop` drops them; their workflows stay PENDING and resume at recovery."""
+        self.holding = True
+
     def stop(self) -> list[Parked]:
         """Stop the timer and drop every entry (they stay PENDING for recovery); returns them."""
         with self._lock:
@@ -199,6 +208,15 @@ class ParkedTable:
         return entries
 
 
+def workflow_to_park(park: WorkflowContext | None) -> WorkflowContext | None:
+    """The workflow a wait may park: `park`, given by a wait in a workflow's body; inside a
+    step, the step's workflow when the wait is the step's whole body (`StepContext.parks`: a
+    handle's `DBOS.getResult`, `DBOS.waitFirst`, recorded only when the wait returns), else
+    none (a step's own code before its wait would run twice)."""
+    step = current_step.get()
+    return park if step is None else step.parks
+
+
 @dataclass
 class ParkPolicy:
     """When a wait parks (the one place that decides it): after `after_sec` of waiting, or at
@@ -207,13 +225,11 @@ class ParkPolicy:
     after_sec: float | None = DEFAULT_PARK_AFTER_SEC
     saturated: Callable[[], bool] = field(default=lambda: False)
 
-    def may_park(self, ctx: WorkflowContext | None, in_step_ok: bool) -> bool:
-        """Whether this wait can park at all: a parkable execution, not inside a step (a
-        step's own wait would run the step's earlier code twice), unless the wait is the
-        step (a handle's `DBOS.getResult`, recorded only when it returns)."""
-        if self.after_sec is None or ctx is None or not ctx.parkable or replaying(ctx):
-            return False
-        return in_step_ok or current_step.get() is None
+    def may_park(self, ctx: WorkflowContext | None) -> bool:
+        """Whether a wait that would park `ctx` (`workflow_to_park`) can park at all."""
+        return (
+            self.after_sec is not None and ctx is not None and ctx.parkable and not replaying(ctx)
+        )
 
     def sleep_for(
         self, may_park: bool, started: float, timeout: float | None

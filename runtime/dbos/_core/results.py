@@ -15,7 +15,6 @@ from .._error import (
     DBOSNonExistentWorkflowError,
 )
 from .._status import TERMINAL_STATUSES
-from .context import WorkflowContext
 from .runtime import Runtime, get_runtime
 from .waiters import FINAL, WaitKey
 from .waiting import NOTHING, wait_for, wait_for_async
@@ -43,17 +42,16 @@ def wait_for_result(
     polling_interval_sec: float = 1.0,
     *,
     runtime: Runtime | None = None,
-    park: WorkflowContext | None = None,
 ) -> Any:
     """Block until the workflow finishes; its result, or its error raised here.
 
     The wait wakes on the finish itself (in this process, or through the notifier from another
-    one); `polling_interval_sec` is accepted for upstream compatibility and not needed. `park`:
-    the workflow whose `DBOS.getResult` step this wait is, which may park (parking.py)."""
+    one); `polling_interval_sec` is accepted for upstream compatibility and not needed. As the
+    whole body of a handle's `DBOS.getResult` step it may park its workflow (parking.py)."""
     runtime = runtime or get_runtime()
     key = _watch(runtime, workflow_id, future)
     check = _result_check(runtime, workflow_id, future)
-    return wait_for(runtime, check, (key,), deadline=None, ctx=None, park=park, park_in_step=True)
+    return wait_for(runtime, check, (key,), deadline=None, ctx=None)
 
 
 async def wait_for_result_async(
@@ -61,16 +59,14 @@ async def wait_for_result_async(
     future: Future[Any] | None = None,
     *,
     runtime: Runtime | None = None,
-    park: WorkflowContext | None = None,
 ) -> Any:
     """`wait_for_result` for async callers: the wait holds no thread (only its reads do, one
-    at a time), so any number of awaited workflows cannot starve the runtime's async I/O."""
+    at a time), so any number of awaited workflows cannot starve the runtime's async I/O. As
+    the whole body of a `DBOS.getResult` step it may park its workflow, as the sync one."""
     runtime = runtime or get_runtime()
     key = _watch(runtime, workflow_id, future)
     check = _result_check(runtime, workflow_id, future)
-    return await wait_for_async(
-        runtime, check, (key,), deadline=None, ctx=None, park=park, park_in_step=True
-    )
+    return await wait_for_async(runtime, check, (key,), deadline=None, ctx=None)
 
 
 def _watch(runtime: Runtime, workflow_id: str, future: Future[Any] | None) -> WaitKey:
@@ -112,7 +108,8 @@ def _ended_cancelled(future: Future[Any]) -> bool:
 
 def first_finished(workflow_ids: list[str], runtime: Runtime | None = None) -> str:
     """The ID of the first of these workflows seen finished (any final status), waiting for
-    one; woken by each one's finish, here or in another process."""
+    one; woken by each one's finish, here or in another process. As the whole body of a
+    `DBOS.waitFirst` step it may park its workflow (parking.py)."""
     runtime = runtime or get_runtime()
     keys = tuple(WaitKey(FINAL, workflow_id) for workflow_id in workflow_ids)
     return str(

@@ -22,6 +22,7 @@ from .._error import (
     DBOSAwaitedWorkflowCancelledError,
     DBOSBaseException,
     DBOSDatabaseConnectionError,
+    DBOSExecutorShutdownError,
     DBOSFormatNotConfiguredError,
     DBOSSerializationError,
     DBOSWorkflowAbandonedError,
@@ -108,19 +109,24 @@ def _record_parked(runtime: Runtime, launch: Launch, entry: Parked) -> None:
 
 
 def resume_parked(launch: Launch) -> Any:
-    """Continue a parked workflow, as recovery does: its row read again, its recorded steps in
-    one query, the body run from the start (recorded steps return their outputs) under the same
-    owner token and queue slot; or, if it ended meanwhile (cancelled, timed out), its outcome."""
+    """Continue a parked workflow, as recovery does: its row and its recorded steps read again
+    in one query, the body run from the start (recorded steps return their outputs) under the
+    same owner token and queue slot; or, if it ended meanwhile (cancelled, timed out), its
+    outcome."""
     runtime = get_runtime()
     workflow_id = launch.workflow_id
     if launch.holds_thread is not None:
         launch.holds_thread(True)
+    if runtime.unwinding:  # woken just before a graceful stop began: as if it had been running
+        if launch.body_done is not None:
+            launch.body_done()
+        raise DBOSExecutorShutdownError(workflow_id)
     if launch.deadline_ms is not None and now_ms() >= launch.deadline_ms:
         runtime.cancel(workflow_id, cascade=True)
     try:
-        row = runtime.sysdb.workflows.get_workflow(workflow_id)
+        row, steps = runtime.sysdb.workflows.load_with_steps(workflow_id)
         ours = row is not None and row[W.STATUS] == "PENDING" and row[W.OWNER] == launch.owner
-        resumed = launch_from_row(runtime, row, launch.owner) if ours else None
+        resumed = launch_from_row(runtime, row, launch.owner, steps=steps) if ours else None
     except DBOSDatabaseConnectionError as exc:  # the heartbeat resumes it once it is back
         runtime.abandon(workflow_id, launch.owner, exc.message)
         raise DBOSWorkflowAbandonedError(workflow_id, exc.message) from exc

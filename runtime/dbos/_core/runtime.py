@@ -206,8 +206,10 @@ class Runtime:
         durable boundary (a new step, transaction, sleep or wait) with
         `DBOSExecutorShutdownError`, recording nothing, so it stays PENDING and resumes from
         its checkpoints at recovery. A step already running is not interrupted: it finishes
-        and its output is recorded. Waiting workflows are woken to stop at once."""
+        and its output is recorded. Waiting workflows are woken to stop at once; parked ones
+        are not resumed any more, whatever fires."""
         self.unwinding = True
+        self.parked.hold()
         with self.active_lock:
             running = list(self.active.values())
         for ctx in running:

@@ -135,8 +135,19 @@ class _Reader:
         self.next_seq += 1  # the value replayed stood at this position of the stream
         return step_id, boxed[0]
 
-    def deadline(self) -> float | None:
-        return None if self.timeout_seconds is None else _clock.now() + self.timeout_seconds
+    def begin(self, step_id: int) -> int:
+        """When the read of the value at `step_id` began (epoch ms): now, or, in a run that
+        resumes a workflow parked in it, when the parked run began it."""
+        return now_ms() if self.ctx is None else self.ctx.begin_blocking(step_id)
+
+    def deadline(self, started_at: int) -> float | None:
+        """When the read begun at `started_at` times out: its timeout counts from the call,
+        across any parks in this process (a recovered run starts the count again)."""
+        if self.timeout_seconds is None:
+            return None
+        if self.ctx is None:
+            return _clock.now() + self.timeout_seconds
+        return started_at / 1000 + self.timeout_seconds
 
     def check(self) -> Any:
         """The next value (decoded) or _END; NOTHING while the writer may still write."""
@@ -176,17 +187,16 @@ def _next(reader: _Reader) -> Any:
     """The reader's next value or _END, recorded inside a workflow; raises on its timeout."""
     step_id, value = reader.replayed()
     if value is NOTHING:
-        started = now_ms()
+        started = reader.begin(step_id)
         if reader.ctx is not None:
             check_deadline(reader.runtime, reader.ctx)
         value = wait_for(
             reader.runtime,
             reader.check,
             reader.keys,
-            deadline=reader.deadline(),
+            deadline=reader.deadline(started),
             ctx=reader.ctx,
-            # A timeout counts from this call, not durably: such a read holds its thread.
-            park=reader.ctx if reader.timeout_seconds is None else None,
+            park=reader.ctx,
         )
         if value is NOTHING:
             raise reader.timed_out(step_id, started)
@@ -214,16 +224,17 @@ async def _next_async(reader: _Reader) -> Any:
     """The reader's next value or _END, recorded inside a workflow; raises on its timeout."""
     step_id, value = reader.replayed()
     if value is NOTHING:
-        started = now_ms()
+        started = reader.begin(step_id)
         if reader.ctx is not None:
             check_deadline(reader.runtime, reader.ctx)
         value = await wait_for_async(
             reader.runtime,
             reader.check,
             reader.keys,
-            deadline=reader.deadline(),
+            deadline=reader.deadline(started),
             ctx=reader.ctx,
-            park=reader.ctx if reader.timeout_seconds is None else None,  # as _next
+            # A timed read parks in sync bodies only so far (_next); here it holds its task.
+            park=reader.ctx if reader.timeout_seconds is None else None,
         )
         if value is NOTHING:
             raise await off_loop(reader.timed_out, step_id, started)

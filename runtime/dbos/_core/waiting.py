@@ -20,7 +20,7 @@ from .._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
 from .checkpoint import check_deadline
 from .context import WorkflowContext
 from .offload import off_loop
-from .parking import WorkflowParked
+from .parking import WorkflowParked, workflow_to_park
 from .runtime import Runtime, logger
 from .waiters import FINAL, Waiter, WaitKey
 
@@ -44,7 +44,6 @@ class _Loop:
         deadline: float | None,
         ctx: WorkflowContext | None,
         park: WorkflowContext | None,
-        park_in_step: bool,
     ) -> None:
         self.runtime = runtime
         self.deadline = deadline
@@ -53,8 +52,8 @@ class _Loop:
         self.keys = keys + ((self.own_key,) if self.own_key is not None else ())
         self.retry_delay = _RETRY_FIRST_SEC
         self.policy = runtime.park_policy
-        self.park = park
-        self.may_park = park is not None and self.policy.may_park(park, park_in_step)
+        self.park = park = workflow_to_park(park)
+        self.may_park = park is not None and self.policy.may_park(park)
         self.park_from = time.monotonic()  # when the policy's threshold counts from
 
     def parks_now(self, napped_to_it: bool = False) -> bool:
@@ -159,7 +158,6 @@ def wait_for(
     ctx: WorkflowContext | None,
     on_first_miss: Callable[[], float] | None = None,
     park: WorkflowContext | None = None,
-    park_in_step: bool = False,
 ) -> Any:
     """`check()`'s first answer other than NOTHING, or NOTHING once `deadline` passes.
 
@@ -168,8 +166,9 @@ def wait_for(
 
     `park`: the workflow this wait may park (raising `WorkflowParked`, see parking.py) once
     its deadline is durable (recorded, or none) and nothing the caller holds is lost by
-    unwinding; `park_in_step` when the wait is a step's whole body (`DBOS.getResult`)."""
-    loop = _Loop(runtime, keys, deadline, ctx, park, park_in_step)
+    unwinding. A wait that is the whole body of a step that waits (`run_step(waits=True)`)
+    may park that step's workflow without being told (`workflow_to_park`)."""
+    loop = _Loop(runtime, keys, deadline, ctx, park)
     with runtime.waiters.waiting(*loop.keys) as waiter:
         if ctx is not None:
             ctx.blocked_in(waiter)
@@ -206,14 +205,13 @@ async def wait_for_async(
     ctx: WorkflowContext | None,
     on_first_miss: Callable[[], float] | None = None,
     park: WorkflowContext | None = None,
-    park_in_step: bool = False,
 ) -> Any:
     """`wait_for` for async callers: the checks run on a worker thread, the wait holds none.
 
     `park` as in `wait_for`, through the same policy: an async body run from a workflow thread
     (recovered, dequeued: `WorkflowContext.parkable`) parks by raising `WorkflowParked` in its
     task, which ends the body's task and gives the thread back (see `_Loop.parks_now`)."""
-    loop = _Loop(runtime, keys, deadline, ctx, park, park_in_step)
+    loop = _Loop(runtime, keys, deadline, ctx, park)
     with runtime.waiters.waiting(*loop.keys) as waiter:
         if ctx is not None:
             ctx.blocked_in(waiter)

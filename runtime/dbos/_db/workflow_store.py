@@ -16,6 +16,7 @@ from .records import (
     is_unique_violation,
     now_ms,
 )
+from .sql.workflows import WORKFLOW_COLUMN_COUNT
 from .store import Store
 
 
@@ -154,6 +155,21 @@ class WorkflowStore(Store):
     def load_steps(self, workflow_id: str) -> dict[int, StepRecord]:
         rows = self.db.fetchall(self.sql.SELECT_STEPS, {"workflow_uuid": workflow_id})
         return {int(r[0]): StepRecord(int(r[0]), *r[1:]) for r in rows}
+
+    def load_with_steps(
+        self, workflow_id: str
+    ) -> tuple[Sequence[Any] | None, dict[int, StepRecord]]:
+        """`get_workflow` and `load_steps` in one query (a parked workflow's resume, where a
+        round trip is a good part of the wake-up's latency)."""
+        rows = self.db.fetchall(self.sql.SELECT_WORKFLOW_AND_STEPS, {"workflow_uuid": workflow_id})
+        if not rows or rows[0][0] != 0:
+            return None, {}
+        first_step = 1 + WORKFLOW_COLUMN_COUNT
+        steps = {
+            int(r[first_step]): StepRecord(int(r[first_step]), *r[first_step + 1 :])
+            for r in rows[1:]
+        }
+        return tuple(rows[0][1:first_step]), steps
 
     def claim_workflow(
         self, workflow_id: str, old_owner: str | None, new_owner: str, executor_id: str

@@ -67,17 +67,18 @@ def _winner(caller: Caller, winner_id: Any, handles: Sequence[Any], **_kw: Any) 
     return next(h for h in handles if h.get_workflow_id() == winner_id)
 
 
-@operation("DBOS.waitFirst", present=_winner)
+@operation("DBOS.waitFirst", present=_winner, waits=True)
 def _wait_first(
     caller: Caller, handles: Sequence[WorkflowHandle[Any]], *, polling_interval_sec: float = 1.0
 ) -> str:
     """The first of `handles` whose workflow finishes. In a workflow the winner is recorded:
     completion order is nondeterministic, and a replay must take the branch the first run took.
+    A long wait there parks the workflow, as a handle's `get_result` does (parking.py).
     `polling_interval_sec` is accepted for upstream compatibility; finishes wake the wait."""
     return _results.first_finished(_distinct_ids(handles), caller.runtime)
 
 
-@async_operation("DBOS.waitFirst", present=_winner)
+@async_operation("DBOS.waitFirst", present=_winner, waits=True)
 async def _wait_first_async(
     caller: Caller, handles: Sequence[Any], *, polling_interval_sec: float = 1.0
 ) -> str:

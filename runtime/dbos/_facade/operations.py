@@ -182,11 +182,13 @@ class Operation(Generic[P, R]):
         present: Callable[..., R] | None = None,
         *,
         blocking: bool = True,
+        waits: bool = False,
     ) -> None:
         self.step_name = step_name
         self.func = func
         self.present = present
         self.blocking = blocking  # False: returns at once (an async iterator, say)
+        self.waits = waits  # its whole body is a durable wait: see `operation`
         self.name = func.__name__.lstrip("_")
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -199,6 +201,7 @@ class Operation(Generic[P, R]):
     def bind(self, caller: Caller) -> Callable[P, R]:
         func, step_name, present, name = self.func, self.step_name, self.present, self.name
         refuses_running_loop = caller.refuses_running_loop and self.blocking
+        waits = self.waits
 
         def bound(*args: P.args, **kwargs: P.kwargs) -> R:
             if refuses_running_loop:
@@ -206,7 +209,7 @@ class Operation(Generic[P, R]):
             if step_name is not None and caller.records_steps:
                 refuse_in_transaction(step_name)
             if step_name is not None and caller.records_steps and active_workflow() is not None:
-                result = run_step(step_name, func, (caller, *args), kwargs)
+                result = run_step(step_name, func, (caller, *args), kwargs, waits=waits)
             else:
                 result = func(caller, *args, **kwargs)
             return result if present is None else present(caller, result, *args, **kwargs)
@@ -231,7 +234,11 @@ class Operation(Generic[P, R]):
         off_the_loop.__name__ = func.__name__
         off_the_loop.__doc__ = func.__doc__
         return AsyncOperation(
-            self.step_name, off_the_loop, present or self.present, signature_of=func
+            self.step_name,
+            off_the_loop,
+            present or self.present,
+            signature_of=func,
+            waits=self.waits,
         )
 
 
@@ -247,11 +254,13 @@ class AsyncOperation(Generic[P, R]):
         present: Callable[..., R] | None = None,
         *,
         signature_of: Callable[..., Any] | None = None,
+        waits: bool = False,
     ) -> None:
         self.step_name = step_name
         self.func = func
         self.present = present
         self.signature_of = signature_of or func
+        self.waits = waits
         self.name = func.__name__.lstrip("_") + "_async"
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -262,13 +271,15 @@ class AsyncOperation(Generic[P, R]):
         return _unbound(self) if caller is None else self.bind(caller)
 
     def bind(self, caller: Caller) -> Callable[P, Coroutine[Any, Any, R]]:
-        func, step_name, present = self.func, self.step_name, self.present
+        func, step_name, present, waits = self.func, self.step_name, self.present, self.waits
 
         async def bound(*args: P.args, **kwargs: P.kwargs) -> R:
             if step_name is not None and caller.records_steps:
                 refuse_in_transaction(step_name)
             if step_name is not None and caller.records_steps and active_workflow() is not None:
-                result = await run_step_async(step_name, func, (caller, *args), kwargs, {})
+                result = await run_step_async(
+                    step_name, func, (caller, *args), kwargs, {}, waits=waits
+                )
             else:
                 result = await func(caller, *args, **kwargs)
             return result if present is None else present(caller, result, *args, **kwargs)
@@ -279,48 +290,59 @@ class AsyncOperation(Generic[P, R]):
 
 @overload
 def operation(
-    step_name: str | None, *, blocking: bool = True
+    step_name: str | None, *, blocking: bool = True, waits: bool = False
 ) -> Callable[[Callable[Concatenate[Caller, P], R]], Operation[P, R]]: ...
 
 
 @overload
 def operation(
-    step_name: str | None, present: Callable[..., R], *, blocking: bool = True
+    step_name: str | None,
+    present: Callable[..., R],
+    *,
+    blocking: bool = True,
+    waits: bool = False,
 ) -> Callable[[Callable[Concatenate[Caller, P], Any]], Operation[P, R]]: ...
 
 
 def operation(
-    step_name: str | None, present: Callable[..., Any] | None = None, *, blocking: bool = True
+    step_name: str | None,
+    present: Callable[..., Any] | None = None,
+    *,
+    blocking: bool = True,
+    waits: bool = False,
 ) -> Callable[[Callable[Concatenate[Caller, P], Any]], Operation[P, Any]]:
     """Declare an operation; `step_name` is the step it is recorded as when `DBOS` calls it
     from a workflow (None: never recorded, e.g. an operation that records its own steps).
     `blocking=False`: it returns at once (an async iterator), so `DBOS` may call it on a
-    running event loop; every other sync operation there is refused (it would stall it)."""
+    running event loop; every other sync operation there is refused (it would stall it).
+    `waits=True`: its body is a durable wait and nothing before it that may not run twice,
+    so in a workflow its step may park the workflow (`run_step(waits=True)`, parking.py)."""
 
     def declare(func: Callable[Concatenate[Caller, P], Any]) -> Operation[P, Any]:
-        return Operation(step_name, func, present, blocking=blocking)
+        return Operation(step_name, func, present, blocking=blocking, waits=waits)
 
     return declare
 
 
 @overload
 def async_operation(
-    step_name: str | None,
+    step_name: str | None, *, waits: bool = False
 ) -> Callable[[Callable[Concatenate[Caller, P], Awaitable[R]]], AsyncOperation[P, R]]: ...
 
 
 @overload
 def async_operation(
-    step_name: str | None, present: Callable[..., R]
+    step_name: str | None, present: Callable[..., R], *, waits: bool = False
 ) -> Callable[[Callable[Concatenate[Caller, P], Awaitable[Any]]], AsyncOperation[P, R]]: ...
 
 
 def async_operation(
-    step_name: str | None, present: Callable[..., Any] | None = None
+    step_name: str | None, present: Callable[..., Any] | None = None, *, waits: bool = False
 ) -> Callable[[Callable[Concatenate[Caller, P], Awaitable[Any]]], AsyncOperation[P, Any]]:
-    """Declare an async operation with a body of its own (one that waits without a thread)."""
+    """Declare an async operation with a body of its own (one that waits without a thread;
+    `waits` as for `operation`)."""
 
     def declare(func: Callable[Concatenate[Caller, P], Awaitable[Any]]) -> AsyncOperation[P, Any]:
-        return AsyncOperation(step_name, func, present)
+        return AsyncOperation(step_name, func, present, waits=waits)
 
     return declare

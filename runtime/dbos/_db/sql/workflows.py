@@ -166,6 +166,24 @@ SELECT {_WORKFLOW_COLUMNS}
 FROM {{s}}workflow_status WHERE workflow_uuid = :workflow_uuid
 """
 
+WORKFLOW_COLUMN_COUNT: Final = len(_WORKFLOW_COLUMNS.split(","))
+_STEP_COLUMNS = """function_id, function_name, output, error, child_workflow_id, serialization,
+    started_at_epoch_ms, completed_at_epoch_ms, attempts"""
+_STEP_NULLS = ", ".join(["NULL"] * len(_STEP_COLUMNS.split(",")))
+_WORKFLOW_NULLS = ", ".join(["NULL"] * WORKFLOW_COLUMN_COUNT)
+
+# A parked workflow's resume: its row and its recorded steps in one round trip, the row first
+# (part 0: the columns of SELECT_WORKFLOW), then its steps in step order (part 1: those of
+# `steps.SELECT_STEPS`); each part's other columns are NULL.
+SELECT_WORKFLOW_AND_STEPS: Final = f"""
+SELECT 0, {_WORKFLOW_COLUMNS}, {_STEP_NULLS}
+FROM {{s}}workflow_status WHERE workflow_uuid = :workflow_uuid
+UNION ALL
+SELECT 1, {_WORKFLOW_NULLS}, {_STEP_COLUMNS}
+FROM {{s}}operation_outputs WHERE workflow_uuid = :workflow_uuid
+ORDER BY 1, {WORKFLOW_COLUMN_COUNT + 2}
+"""
+
 # Compare-and-swap on the owner token: of all processes trying to take over a PENDING workflow,
 # exactly one sees a row change.
 CLAIM_WORKFLOW: Final = """
