@@ -24,7 +24,9 @@ DECLARED = Queue("adm.declared", worker_concurrency=2)
 
 @DBOS.workflow(name="adm.blocked")
 def blocked(tenant: str) -> str:
-    release.wait(30)
+    # Held until the test's end sets `release`; the bound only keeps a failed test from hanging
+    # (its six console-script runs took 30 s on a heavily loaded machine).
+    release.wait(240)
     return tenant
 
 
