@@ -122,11 +122,16 @@ def test_partition_limiter_bounds_each_partitions_starts(dbos: None) -> None:
     handles = [_enqueue("part.rate", key, 0.0) for _ in range(4) for key in "mn"]
     for handle in handles:
         handle.get_result()  # type: ignore[attr-defined]
+    # The limiter bounds dequeues (each row's `dequeued_at`, stamped when it is claimed), not
+    # when a body gets a thread, which a loaded machine may delay by any amount.
+    rows = DBOS.list_workflows(queue_name="part.rate")
+    assert len(rows) == 8
     for key in "mn":
-        times = sorted(t for k, t in _starts if k == key)
+        times = sorted(r.dequeued_at for r in rows if r.queue_partition_key == key)  # type: ignore[type-var]
+        assert len(times) == 4
         # At most two starts of a partition in any window of one second.
         for i in range(len(times) - 2):
-            assert times[i + 2] - times[i] >= 0.95
+            assert times[i + 2] - times[i] >= 1000  # type: ignore[operator]
     assert time.monotonic() - began >= 0.95  # 4 per partition at 2 a second
 
 
