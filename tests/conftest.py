@@ -6,7 +6,8 @@ Fixtures
     SQLAlchemy URL of a PostgreSQL server whose user may create and drop databases:
     ``$DBOS_TEST_POSTGRES_URL`` if set, else a throwaway cluster started once per session from
     the local server binaries (``tests/servers/pg_cluster.py``), else ``None``. With ``CI=true`` a
-    missing PostgreSQL is an error, never a skip.
+    missing PostgreSQL is an error, never a skip. A session is one pytest process: each
+    pytest-xdist worker starts its own cluster (``tests/support/parallel.py``).
 
 ``backend`` -> ``"sqlite" | "postgres"``
     Parametrized with ids ``sqlite`` and ``postgres``; this is where the parametrization lives.
@@ -53,6 +54,10 @@ from psycopg import sql
 from servers.pg_cluster import ThrowawayCluster, find_pg_bindir
 from servers.pgbouncer import Bouncer, find_pgbouncer
 from sqlalchemy.engine import make_url
+from support.parallel import (  # noqa: F401 (hooks)
+    pytest_collection_modifyitems,
+    pytest_xdist_auto_num_workers,
+)
 
 BACKENDS = ("sqlite", "postgres")
 TEST_DB_PREFIX = "dbos_test_"

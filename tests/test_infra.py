@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from conftest import (
 )
 from servers.pg_cluster import ThrowawayCluster, find_pg_bindir, sweep_stale_dirs
 from sqlalchemy.engine import make_url
+from support.parallel import WHOLE_SUITE_WORKERS
 
 TESTS_DIR = Path(__file__).resolve().parent
 TEST_DB_NAME = re.compile(r"^dbos_test_[0-9a-f]{12}$")
@@ -109,6 +111,11 @@ def test_cluster_lifecycle_fsync_off_and_idempotent_stop() -> None:
 @needs_pg_binaries
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
 def test_server_dies_with_a_killed_owner_and_its_dir_is_swept(tmp_path: Path) -> None:
+    # The owner's cluster lives under a temp root of this test's own (short: the server's unix
+    # socket path has a length limit), so a cluster another pytest worker starts meanwhile, which
+    # sweeps the default temp dir, cannot sweep this one first.
+    tmp_root = Path(tempfile.mkdtemp(prefix="dbos-sweep-"))
+    tmp_root.chmod(0o755)  # as root, the server runs as another user and must reach its dir
     script = tmp_path / "owner.py"
     script.write_text(
         textwrap.dedent(
@@ -122,16 +129,25 @@ def test_server_dies_with_a_killed_owner_and_its_dir_is_swept(tmp_path: Path) ->
             """
         )
     )
-    out = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert out.returncode == -signal.SIGKILL, out.stderr
-    pid_s, base_dir_s = out.stdout.split()
-    pid, base_dir = int(pid_s), Path(base_dir_s)
-    assert _wait_until(lambda: _process_gone(pid)), "postmaster outlived its killed owner"
-    assert base_dir.exists()  # nobody cleaned up ...
-    assert base_dir in sweep_stale_dirs()  # ... until the next sweep
-    assert not base_dir.exists()
+    try:
+        out = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "TMPDIR": str(tmp_root)},
+        )
+        assert out.returncode == -signal.SIGKILL, out.stderr
+        pid_s, base_dir_s = out.stdout.split()
+        pid, base_dir = int(pid_s), Path(base_dir_s)
+        assert base_dir.parent == tmp_root
+        assert _wait_until(lambda: _process_gone(pid)), "postmaster outlived its killed owner"
+        assert base_dir.exists()  # nobody cleaned up ...
+        assert base_dir in sweep_stale_dirs(str(tmp_root))  # ... until the next sweep
+        assert not base_dir.exists()
+    finally:
+        shutil.rmtree(tmp_root, ignore_errors=True)
 
 
 @needs_pg_binaries
@@ -231,9 +247,10 @@ def _run_inner_suite(
     suite = tmp_path / "suite"
     suite.mkdir()
     shutil.copy(TESTS_DIR / "conftest.py", suite / "conftest.py")
-    shutil.copytree(
-        TESTS_DIR / "servers", suite / "servers", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    for package in ("servers", "support"):
+        shutil.copytree(
+            TESTS_DIR / package, suite / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     (suite / "test_inner.py").write_text(textwrap.dedent(test_source))
     env = dict(os.environ)
     for key, value in env_updates.items():
@@ -316,3 +333,68 @@ def test_postgres_param_fails_without_postgres_in_ci(tmp_path: Path) -> None:
     assert "test_x[postgres] ERROR" in result.stdout
     assert "CI=true but PostgreSQL is unavailable" in result.stdout
     assert "skipped" not in result.stdout.splitlines()[-1]
+
+
+# --------------------------------------------------------------------------- parallel runs
+PARALLEL_PROJECT_TEST = """
+import os
+from pathlib import Path
+
+
+def test_record_where_it_ran():
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "in-process")
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0")
+    with open(Path(__file__).parent.parent / "ran.txt", "a") as out:
+        out.write(f"{Path(__file__).name} {worker} {count}\\n")
+"""
+
+
+def _run_parallel_project(
+    tmp_path: Path, *args: str, workers_env: str | None = None
+) -> list[tuple[str, str, str]]:
+    """A project with this suite's settings (addopts, the workers hook) and three test files:
+    where each test ran, as (file, worker id or "in-process", number of workers)."""
+    project = tmp_path / "project"
+    if not project.exists():
+        shutil.copytree(
+            TESTS_DIR / "support", project / "support", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        (project / "conftest.py").write_text(
+            "from support.parallel import pytest_xdist_auto_num_workers  # noqa: F401\n"
+        )
+        (project / "pytest.ini").write_text(
+            "[pytest]\ntestpaths = tests\naddopts = -n auto --dist loadfile\n"
+        )
+        (project / "tests").mkdir()
+        for name in ("test_a.py", "test_b.py", "test_c.py"):
+            (project / "tests" / name).write_text(PARALLEL_PROJECT_TEST)
+    (project / "ran.txt").unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    if workers_env is not None:
+        env["PYTEST_XDIST_AUTO_NUM_WORKERS"] = workers_env
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = (project / "ran.txt").read_text().split("\n")
+    return sorted((f, w, c) for f, w, c in (line.split() for line in lines if line))
+
+
+def test_the_whole_suite_runs_on_workers_and_named_files_in_process(tmp_path: Path) -> None:
+    whole = _run_parallel_project(tmp_path)
+    assert [f for f, _, _ in whole] == ["test_a.py", "test_b.py", "test_c.py"]
+    assert all(w.startswith("gw") and c == str(WHOLE_SUITE_WORKERS) for _, w, c in whole), whole
+    a_directory = _run_parallel_project(tmp_path, "tests")
+    assert all(w.startswith("gw") for _, w, _ in a_directory), a_directory
+    named = _run_parallel_project(
+        tmp_path, "tests/test_a.py", "tests/test_b.py::test_record_where_it_ran"
+    )
+    assert named == [("test_a.py", "in-process", "0"), ("test_b.py", "in-process", "0")]
+    overridden = _run_parallel_project(tmp_path, workers_env="2")
+    assert all(c == "2" for _, _, c in overridden), overridden

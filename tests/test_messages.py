@@ -192,8 +192,12 @@ def test_a_send_from_a_workflow_is_not_repeated_when_it_is_resumed(
         sink()
     with SetWorkflowID("sender"):
         handle = DBOS.start_workflow(send_then_wait, "dest")
-    deadline = time.time() + 10
-    while "sent" not in sends_made and time.time() < deadline:
+    # Cancel once the step after the send is recorded, not merely run: cancelled between its
+    # body and its checkpoint, the step would rightly run again on resume.
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if "note_sent" in [s["function_name"] for s in DBOS.list_workflow_steps("sender")]:
+            break
         time.sleep(0.01)
     DBOS.cancel_workflow("sender")
     with pytest.raises(DBOSAwaitedWorkflowCancelledError):

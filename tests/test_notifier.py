@@ -130,7 +130,8 @@ def test_a_write_missed_while_the_listener_was_down_is_found_after_it_reconnects
         connections = listener.connections
         run_system_sql(
             postgres_database_url,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%%'",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN%%' AND datname = current_database()",
         )
         assert handle.get_result() == "missed"  # re-checked after the reconnect
         assert listener.connections > connections

@@ -13,12 +13,15 @@ there, as a subprocess, the plugin named in ``mypy.ini`` as a user names it.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import subprocess
 import sys
 import sysconfig
 import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,20 @@ def _pip(*args: str) -> None:
     )
 
 
+@contextmanager
+def _one_builder_at_a_time() -> Iterator[None]:
+    """Held while pip builds this repository or touches ``ENVS``: pip builds a local project in
+    its own tree (``build/``), and the pytest-xdist workers of one run share the tree and the
+    oldest-mypy venv, so two modules on two workers must not build at once."""
+    ENVS.mkdir(parents=True, exist_ok=True)
+    with open(ENVS / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def install_here(env: Path) -> Path:
     """A fresh venv at ``env`` with this repository installed (not editable); libraries come
     from the development venv. Returns its interpreter."""
@@ -62,12 +79,18 @@ def install_here(env: Path) -> Path:
     site.mkdir(parents=True, exist_ok=True)
     dev_site = Path(sysconfig.get_path("purelib"))
     (site / "dev-libraries.pth").write_text(f"{dev_site}\n", encoding="utf-8")
-    _pip("--no-deps", "--target", str(site), str(REPO))
+    with _one_builder_at_a_time():
+        _pip("--no-deps", "--target", str(site), str(REPO))
     return _python(env)
 
 
 def oldest_mypy_env() -> Path:
     """A venv with the oldest supported mypy and this repository installed; built once."""
+    with _one_builder_at_a_time():
+        return _build_oldest_mypy_env()
+
+
+def _build_oldest_mypy_env() -> Path:
     version = oldest_supported_mypy()
     env = ENVS / f"mypy-{version}-py{sys.version_info[0]}{sys.version_info[1]}-2"
     python = _python(env)
