@@ -30,9 +30,10 @@ from pathlib import Path
 
 import pytest
 
-# Enough to overlap the suite's waits (subprocesses starting, servers, deliberate waits) on 2 cores;
+# Enough to overlap the suite's waits (subprocesses starting, servers, deliberate waits) on 2 cores
+# without starving its timing tests (3 rather than 4: the suite is half CPU-bound);
 # each worker adds a PostgreSQL server and its share of memory.
-WHOLE_SUITE_WORKERS = 4
+WHOLE_SUITE_WORKERS = 3
 
 # The files that take longest (`--durations`, 2026-12-06: the 20,000-receiver parking test alone
 # ran 8 minutes on a loaded machine; the compiled copy of the workflow suite 2; the pre-commit
