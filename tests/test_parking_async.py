@@ -46,7 +46,7 @@ async def async_add_one(x: int) -> int:
 
 
 @DBOS.step()
-async def slow_step(label: str, seconds: float) -> str:
+async def parked_async_slow_step(label: str, seconds: float) -> str:
     step_runs[label] = step_runs.get(label, 0) + 1
     await asyncio.sleep(seconds)
     return label
@@ -98,7 +98,7 @@ async def async_parent() -> Any:
 async def helper_then_recv() -> tuple[str, Any]:
     """A task the body started is mid-step while the body waits: no park until it is done."""
     _count_run()
-    helper = asyncio.create_task(slow_step("helper", 0.6))
+    helper = asyncio.create_task(parked_async_slow_step("helper", 0.6))
     message = await DBOS.recv_async("topic", timeout_seconds=30)
     return await helper, message
 
@@ -115,7 +115,7 @@ async def gathered_recv() -> list[Any]:
 @DBOS.workflow()
 async def async_child_receiver() -> Any:
     _count_run()
-    await slow_step("child", 0.6)
+    await parked_async_slow_step("child", 0.6)
     return await DBOS.recv_async("topic", timeout_seconds=30)
 
 
@@ -443,7 +443,7 @@ async def async_parks_until_go(i: int) -> str:
 
 
 @DBOS.workflow()
-def releases_parked(workflow_ids: list[str]) -> int:
+def async_releases_parked(workflow_ids: list[str]) -> int:
     for workflow_id in workflow_ids:
         DBOS.send(workflow_id, "go", "go")
     return len(workflow_ids)
@@ -464,7 +464,7 @@ def test_more_async_receivers_than_threads_do_not_block_a_later_sender(
         while len(parked) < count:
             assert time.monotonic() < deadline, f"only {len(parked)} of {count} parked"
             time.sleep(0.05)
-        sender = queue.enqueue(releases_parked, [h.workflow_id for h in handles])
+        sender = queue.enqueue(async_releases_parked, [h.workflow_id for h in handles])
         assert sender.get_result() == count
         assert [h.get_result() for h in handles] == [f"{i}:go" for i in range(count)]
         assert get_runtime().pool.thread_count <= 16

@@ -89,7 +89,7 @@ def waits_for_its_go(name: str) -> str:
 
 
 @DBOS.workflow()
-def first_of_two() -> str:
+def parks_in_wait_first() -> str:
     _count_run()
     handles = [DBOS.start_workflow(waits_for_its_go, n) for n in ("a", "b")]
     first = DBOS.wait_first(handles)
@@ -103,7 +103,7 @@ def _child(parent_id: str, name: str) -> str:
 
 def test_wait_first_parks_and_returns_the_winner_as_an_unparked_run(parking: str) -> None:
     with SetWorkflowID("wf-parked"):
-        handle = DBOS.start_workflow(first_of_two)
+        handle = DBOS.start_workflow(parks_in_wait_first)
     parent = handle.workflow_id
     _wait_until_parked(_child(parent, "a"), _child(parent, "b"), parent)
     parked_at_ms = time.time() * 1000
@@ -133,7 +133,7 @@ def test_wait_first_parks_and_returns_the_winner_as_an_unparked_run(parking: str
 
     def call_directly() -> None:
         with SetWorkflowID("wf-direct"):
-            result.append(first_of_two())
+            result.append(parks_in_wait_first())
 
     caller = threading.Thread(target=call_directly)
     caller.start()
@@ -152,7 +152,7 @@ def test_wait_first_parks_and_returns_the_winner_as_an_unparked_run(parking: str
 
 
 def test_a_workflow_parked_in_wait_first_is_cancelled_promptly(parking: str) -> None:
-    handle = DBOS.start_workflow(first_of_two)
+    handle = DBOS.start_workflow(parks_in_wait_first)
     parent = handle.workflow_id
     _wait_until_parked(parent)
     began = time.monotonic()

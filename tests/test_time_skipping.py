@@ -272,13 +272,13 @@ release_blocker = threading.Event()
 
 
 @DBOS.step()
-def wait_for_release() -> None:
+def skipping_waits_for_release() -> None:
     release_blocker.wait(30)
 
 
 @DBOS.workflow()
 def hold_a_step() -> None:
-    wait_for_release()
+    skipping_waits_for_release()
 
 
 @DBOS.workflow()

@@ -35,7 +35,7 @@ APP_TRACER = PROVIDER.get_tracer("app")
 
 
 @DBOS.step(retries_allowed=True, max_attempts=4, interval_seconds=0.01)
-def flaky(key: str) -> str:
+def traced_flaky(key: str) -> str:
     ATTEMPTS[key] = ATTEMPTS.get(key, 0) + 1
     if ATTEMPTS[key] < 3:
         raise RuntimeError(f"attempt {ATTEMPTS[key]} failed")
@@ -57,11 +57,11 @@ def broken() -> None:
 
 @DBOS.workflow()
 def traced_workflow(key: str) -> str:
-    return f"{flaky(key)}-{plain(21)}"
+    return f"{traced_flaky(key)}-{plain(21)}"
 
 
 @DBOS.workflow()
-def failing_workflow() -> None:
+def traced_failing_workflow() -> None:
     broken()
 
 
@@ -121,7 +121,7 @@ def test_workflow_and_step_spans_in_the_configured_provider(
     named = _by_name(spans)
     (start,) = named["start traced_workflow"]
     (workflow,) = named["traced_workflow"]
-    (step,) = named["flaky"]
+    (step,) = named["traced_flaky"]
     (double,) = named["plain"]
     (inner,) = named["inner call"]
     attrs: dict[str, Any] = dict(workflow.attributes or {})
@@ -142,16 +142,16 @@ def test_workflow_and_step_spans_in_the_configured_provider(
     # The step's attempts are in its checkpoint too, for the CLI and the dashboard.
     recorded = get_runtime().sysdb.workflows.load_steps("traced-1")
     assert [(r.function_name, r.attempts) for r in recorded.values()] == [
-        ("flaky", 3),
+        ("traced_flaky", 3),
         ("plain", None),
     ]
 
 
 def test_failed_workflow_and_step_spans_carry_the_error(spans: InMemorySpanExporter) -> None:
     with pytest.raises(ValueError), SetWorkflowID("fails-1"):
-        failing_workflow()
+        traced_failing_workflow()
     named = _by_name(spans)
-    (workflow,) = named["failing_workflow"]
+    (workflow,) = named["traced_failing_workflow"]
     (step,) = named["broken"]
     assert dict(workflow.attributes or {})["dbos.workflow.status"] == "ERROR"
     assert workflow.status.status_code == trace.StatusCode.ERROR
