@@ -5,10 +5,8 @@ start-up) then work inside workflows and steps, as in upstream. Everything that 
 workflow's row, each checkpoint, the outcome) goes to the runtime's threads (`off_loop`), so
 the loop keeps serving while a write commits or rides through an outage. A workflow whose task
 is cancelled before it ends (its loop stops: `asyncio.run` returned, a server shut down) has
-not failed: the runtime finishes it on a workflow thread from its checkpoints. One started
-(not awaited) that waits long parks (parking.py): its task ends, leaving memory, and it resumes
-by replay from a workflow thread, its handle getting the final result. Recovered and dequeued
-async workflows are run from workflow threads (`async_bodies.py`).
+not failed: the runtime finishes it on a workflow thread from its checkpoints. Recovered and
+dequeued async workflows run on loops of the runtime's own (`running.py`).
 """
 
 from __future__ import annotations
@@ -32,10 +30,8 @@ from .enqueue_rules import refuse_without_queue
 from .handles import WorkflowHandle
 from .launches import Launch
 from .offload import off_loop
-from .parking import WorkflowParked
 from .results import wait_for_result_async
 from .running import (
-    arm_parked,
     hand_over,
     record_failure,
     record_success,
@@ -98,11 +94,7 @@ async def start_workflow_async(
 
 
 def _start_task(runtime: Runtime, launch: Launch) -> Future[Any]:
-    """Run a started async workflow as a task of this loop. Nobody holds its frames but the
-    task (the caller has a handle), so a long wait parks it as on a workflow thread: the task
-    ends, and the workflow resumes by replay from a workflow thread (parking.py)."""
     future: Future[Any] = Future()
-    launch.parkable = True
     task = asyncio.get_running_loop().create_task(execute_async(runtime, launch))
     _started.add(task)
 
@@ -113,9 +105,6 @@ def _start_task(runtime: Runtime, launch: Launch) -> Future[Any]:
         exc = done.exception()
         if exc is None:
             future.set_result(done.result())
-            return
-        if isinstance(exc, WorkflowParked):  # noting it in its row is a write: off the loop
-            runtime.io_pool.submit(arm_parked, runtime, launch, exc.entry, future)
             return
         future.set_exception(exc)
         report_unfinished(launch.workflow_id, exc)
@@ -135,16 +124,12 @@ async def execute_async(runtime: Runtime, launch: Launch) -> Any:
 
 async def _run_and_record_async(runtime: Runtime, launch: Launch) -> Any:
     body_task(asyncio.current_task())
-    parked = False
     try:
         try:
             with authorized(launch.info):
                 result = await launch.info.func(*launch.call_args, **launch.kwargs)
-        except WorkflowParked:
-            parked = True  # not done: resumed later (see _start_task)
-            raise
         finally:
-            if launch.body_done is not None and not parked:
+            if launch.body_done is not None:
                 launch.body_done()
     except DBOSWorkflowCancelledError:
         raise DBOSAwaitedWorkflowCancelledError(launch.workflow_id) from None

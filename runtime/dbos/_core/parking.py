@@ -21,10 +21,8 @@ its checkpoint unwritten, when the resumed run reads the history; after the park
 still running stops at its next step number (`WorkflowContext.parked`).
 
 A direct call (`result = my_workflow()`) and a child called inside its parent never park: their
-caller's thread holds their frame and waits for the value; likewise an async workflow awaited
-directly (`await my_workflow()`), whose caller's task holds its frames. One started with
-`start_workflow_async` is a task of the caller's loop that nobody else holds: it parks too,
-leaving memory, and resumes from a workflow thread (`aio_workflows.py`).
+caller's thread holds their frame and waits for the value. Nor does an async workflow started
+or awaited by application code on its own event loop (`aio_workflows.py`): it holds no thread.
 """
 
 from __future__ import annotations

@@ -66,14 +66,14 @@ def execute_in_fresh_context(launch: Launch) -> Any:
     except WorkflowParked as parked:
         future = current_future()
         assert future is not None  # parkable only as a pool job
-        arm_parked(runtime, launch, parked.entry, future)
+        _arm_parked(runtime, launch, parked.entry, future)
         raise Detach from None  # the thread is given back; the resuming run ends `future`
     except BaseException as exc:
         report_unfinished(launch.workflow_id, exc)
         raise
 
 
-def arm_parked(runtime: Runtime, launch: Launch, entry: Parked, future: Future[Any]) -> None:
+def _arm_parked(runtime: Runtime, launch: Launch, entry: Parked, future: Future[Any]) -> None:
     """The parked run has unwound: let its entry resume it on a workflow thread, completing
     this run's `future` (a handle's)."""
 
