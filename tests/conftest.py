@@ -47,6 +47,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -297,6 +298,20 @@ def dbos(system_database_url: str) -> Iterator[None]:
     DBOS.launch()
     yield
     DBOS.destroy()
+
+
+@pytest.fixture
+def connections(system_database_url: str) -> Iterator[Any]:
+    """The system database's connections alone, its schema set up: for testing a store or the
+    write path without a runtime (`dbos._db.connections.Connections`)."""
+    from dbos._config import normalize_url
+    from dbos._db.connections import Connections
+    from dbos._db.setup import SchemaSetup
+
+    db = Connections(normalize_url(system_database_url))
+    SchemaSetup(db).initialize()
+    yield db
+    db.dispose()
 
 
 def run_system_sql(system_database_url: str, statement: str) -> None:

@@ -4,17 +4,12 @@ for each write, in the same order around other statements."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from dbos._config import normalize_url
 from dbos._db.bulk_writes import BulkForm, Planned, plan, row_counts
 from dbos._db.connections import Connections
 from dbos._db.records import StepWrite, now_ms
 from dbos._db.records import WorkflowRow as W
-from dbos._db.setup import SchemaSetup
 from dbos._db.workflow_store import WorkflowStore
 
 FORMS = {"one": BulkForm("many", "id", ("id", "v"))}
@@ -52,14 +47,6 @@ def test_other_statements_and_repeated_keys_end_a_run_so_order_is_kept() -> None
     # Each original statement gets its own count back, in order.
     results: list[Any] = [["b"], 5, 1, 7, 0, ["d"]]
     assert row_counts(planned, results) == [0, 1, 5, 1, 7, 0, 1, 0]
-
-
-@pytest.fixture
-def connections(system_database_url: str) -> Iterator[Connections]:
-    db = Connections(normalize_url(system_database_url))
-    SchemaSetup(db).initialize()
-    yield db
-    db.dispose()
 
 
 def _complete(sql: Any, workflow_id: str, owner: str, status: str, output: str | None) -> Any:

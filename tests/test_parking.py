@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import query_system_sql
+from support.parking import launch_parking
 
 from dbos import DBOS, Queue, SetWorkflowID, SetWorkflowTimeout
 from dbos._core.runtime import get_runtime
@@ -94,16 +95,7 @@ def swallower() -> str:
 
 @pytest.fixture
 def parking(system_database_url: str) -> Iterator[str]:
-    DBOS.destroy()
-    DBOS(
-        config={
-            "name": "parking",
-            "system_database_url": system_database_url,
-            "log_level": "WARNING",
-            "park_waits_after_sec": PARK_AFTER,
-        }
-    )
-    DBOS.launch()
+    launch_parking(system_database_url, "parking", PARK_AFTER)
     runs.clear()
     yield system_database_url
     DBOS.destroy()

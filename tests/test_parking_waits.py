@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support.parking import launch_parking
 from test_parking import PARK_AFTER, _wait_until_parked
 
 from dbos import DBOS, SetWorkflowID
@@ -33,16 +34,7 @@ def _count_run() -> None:
 
 @pytest.fixture
 def parking(system_database_url: str) -> Iterator[str]:
-    DBOS.destroy()
-    DBOS(
-        config={
-            "name": "parking-waits",
-            "system_database_url": system_database_url,
-            "log_level": "WARNING",
-            "park_waits_after_sec": PARK_AFTER,
-        }
-    )
-    DBOS.launch()
+    launch_parking(system_database_url, "parking-waits", PARK_AFTER)
     runs.clear()
     yield system_database_url
     DBOS.destroy()

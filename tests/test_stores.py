@@ -4,27 +4,15 @@ is given it). `SystemDatabase` builds one of each over its own connections."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from dbos._config import normalize_url
 from dbos._db.connections import Connections
 from dbos._db.message_store import MessageStore, OutgoingMessage
 from dbos._db.records import StepWrite, now_ms
-from dbos._db.setup import SchemaSetup
 from dbos._db.system import SystemDatabase
 from dbos._db.version_store import VersionStore
 from dbos._db.workflow_store import WorkflowStore
-
-
-@pytest.fixture
-def connections(system_database_url: str) -> Iterator[Connections]:
-    db = Connections(normalize_url(system_database_url))
-    SchemaSetup(db).initialize()
-    yield db
-    db.dispose()
 
 
 def _pending_row(workflow_id: str, owner: str) -> dict[str, Any]:

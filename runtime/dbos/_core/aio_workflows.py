@@ -5,8 +5,9 @@ start-up) then work inside workflows and steps, as in upstream. Everything that 
 workflow's row, each checkpoint, the outcome) goes to the runtime's threads (`off_loop`), so
 the loop keeps serving while a write commits or rides through an outage. A workflow whose task
 is cancelled before it ends (its loop stops: `asyncio.run` returned, a server shut down) has
-not failed: the runtime finishes it on a workflow thread from its checkpoints. Recovered and
-dequeued async workflows run on loops of the runtime's own (`running.py`).
+not failed: the runtime finishes it on a workflow thread from its checkpoints. Such a workflow
+holds no thread while it waits, so it does not park (parking.py). Recovered and dequeued async
+workflows are run from workflow threads (`async_bodies.py`), and park.
 """
 
 from __future__ import annotations

@@ -25,10 +25,22 @@ RECORD_STEP_IF_ABSENT: Final = (
     RECORD_STEP.rstrip() + "\nON CONFLICT (workflow_uuid, function_id) DO NOTHING\n"
 )
 
-SELECT_STEPS: Final = """
-SELECT function_id, function_name, output, error, child_workflow_id, serialization,
-    started_at_epoch_ms, completed_at_epoch_ms, attempts
-FROM {s}operation_outputs WHERE workflow_uuid = :workflow_uuid ORDER BY function_id
+# A recorded step as it is read back (`SELECT_STEPS`; the resume's one query in workflows.py).
+STEP_COLUMNS: Final = (
+    "function_id",
+    "function_name",
+    "output",
+    "error",
+    "child_workflow_id",
+    "serialization",
+    "started_at_epoch_ms",
+    "completed_at_epoch_ms",
+    "attempts",
+)
+
+SELECT_STEPS: Final = f"""
+SELECT {", ".join(STEP_COLUMNS)}
+FROM {{s}}operation_outputs WHERE workflow_uuid = :workflow_uuid ORDER BY function_id
 """
 
 COPY_STEPS_FOR_FORK: Final = """

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from .steps import STEP_COLUMNS
+
 # The columns of a new workflow row, and the values a row mapping gives them (`now` is its
 # created_at and updated_at; a new row is never a fork's): every INSERT and COPY below.
 _NEW_ROW_COLUMNS: Final = """
@@ -167,9 +169,7 @@ FROM {{s}}workflow_status WHERE workflow_uuid = :workflow_uuid
 """
 
 WORKFLOW_COLUMN_COUNT: Final = len(_WORKFLOW_COLUMNS.split(","))
-_STEP_COLUMNS = """function_id, function_name, output, error, child_workflow_id, serialization,
-    started_at_epoch_ms, completed_at_epoch_ms, attempts"""
-_STEP_NULLS = ", ".join(["NULL"] * len(_STEP_COLUMNS.split(",")))
+_STEP_NULLS = ", ".join(["NULL"] * len(STEP_COLUMNS))
 _WORKFLOW_NULLS = ", ".join(["NULL"] * WORKFLOW_COLUMN_COUNT)
 
 # A parked workflow's resume: its row and its recorded steps in one round trip, the row first
@@ -179,7 +179,7 @@ SELECT_WORKFLOW_AND_STEPS: Final = f"""
 SELECT 0, {_WORKFLOW_COLUMNS}, {_STEP_NULLS}
 FROM {{s}}workflow_status WHERE workflow_uuid = :workflow_uuid
 UNION ALL
-SELECT 1, {_WORKFLOW_NULLS}, {_STEP_COLUMNS}
+SELECT 1, {_WORKFLOW_NULLS}, {", ".join(STEP_COLUMNS)}
 FROM {{s}}operation_outputs WHERE workflow_uuid = :workflow_uuid
 ORDER BY 1, {WORKFLOW_COLUMN_COUNT + 2}
 """
