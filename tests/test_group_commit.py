@@ -122,49 +122,36 @@ def test_a_unit_commits_together_and_a_failing_unit_spoils_only_itself() -> None
     assert all(size % 2 == 0 for size in db.batches)
 
 
-def test_with_two_leaders_a_flush_does_not_wait_for_the_one_under_way() -> None:
-    held = threading.Event()
-    release = threading.Event()
-
-    def one(sql: str, params: Mapping[str, Any]) -> int:
-        if params["n"] == 0:  # the first write's commit hangs (a slow disk flush)
-            held.set()
-            assert release.wait(10)
-        return int(params["n"])
-
-    def batch(statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
-        return [int(p["n"]) for _, p in statements]
-
-    committer = GroupCommitter(one, batch, max_leaders=2)
-    first = threading.Thread(target=committer.execute, args=("ok", {"n": 0}))
-    first.start()
-    assert held.wait(10)
-    # With one leader these would all wait behind the hung commit (the helper's join fails).
-    assert _run_concurrently(committer, [("ok", n) for n in range(1, 40)]) == list(range(1, 40))
-    release.set()
-    first.join(10)
-    assert not first.is_alive()
-
-
-def test_with_two_leaders_every_write_is_flushed_exactly_once() -> None:
+def test_one_transaction_at_a_time_and_every_write_flushed_exactly_once() -> None:
+    """Two writes of one workflow (an async workflow's gathered stream writes) must never be in
+    two transactions at once: they would both read the same next offset."""
     flushed: list[int] = []
     lock = threading.Lock()
+    under_way = 0
+    most_at_once = 0
+
+    def transaction(numbers: list[int]) -> list[int]:
+        nonlocal under_way, most_at_once
+        with lock:
+            under_way += 1
+            most_at_once = max(most_at_once, under_way)
+        time.sleep(0.001)  # a commit takes a while: writes pile up behind the leader
+        with lock:
+            under_way -= 1
+            flushed.extend(numbers)
+        return numbers
 
     def one(sql: str, params: Mapping[str, Any]) -> int:
-        with lock:
-            flushed.append(int(params["n"]))
-        return int(params["n"])
+        return transaction([int(params["n"])])[0]
 
     def batch(statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
-        time.sleep(0.001)  # a commit takes a while: writes pile up behind both leaders
-        with lock:
-            flushed.extend(int(p["n"]) for _, p in statements)
-        return [int(p["n"]) for _, p in statements]
+        return transaction([int(p["n"]) for _, p in statements])
 
-    committer = GroupCommitter(one, batch, max_batch=8, max_leaders=2)
+    committer = GroupCommitter(one, batch, max_batch=8)
     jobs = [("ok", n) for n in range(300)]
     assert _run_concurrently(committer, jobs) == list(range(300))
     assert sorted(flushed) == list(range(300))
+    assert most_at_once == 1
 
 
 @DBOS.step()

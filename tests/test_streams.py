@@ -180,3 +180,21 @@ def test_a_client_reads_streams_sync_and_async_without_recording(
         assert asyncio.run(read_all()) == [1, 2, 3]
         assert client.read_stream_offset("w-client", "tokens", 0) == 1
         assert asyncio.run(client.read_stream_offset_async("w-client", "tokens", 2)) == 3
+
+
+@DBOS.workflow()
+async def writes_a_hundred_at_once() -> None:
+    async def write(i: int) -> None:
+        await DBOS.write_stream_async("burst", i)
+
+    await asyncio.gather(*(write(i) for i in range(100)))
+    await DBOS.close_stream_async("burst")
+
+
+def test_concurrent_writes_of_one_workflow_all_land(dbos: None) -> None:
+    """A hundred writes to one stream from one workflow at once: each takes the next offset,
+    none is mistaken for a lost ownership (the writes of a group commit must not race each
+    other for an offset in two transactions at once)."""
+    with SetWorkflowID("stream-burst"):
+        asyncio.run(writes_a_hundred_at_once())
+    assert sorted(DBOS.read_stream("stream-burst", "burst")) == list(range(100))

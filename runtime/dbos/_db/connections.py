@@ -98,11 +98,7 @@ class Connections:
         # Called after a write others may wait on commits, with (kind, workflow, key): the
         # runtime wakes this process's waiters through it (see records.WakeKey).
         self.wake: Callable[[WakeKey], None] = _ignore
-        # PostgreSQL: two flushes may be under way at once (see group_commit); SQLite has one
-        # writer, so a second would only wait for the lock.
-        self.committer = GroupCommitter(
-            self.execute, self._execute_batch, max_leaders=2 if self.backend == "postgresql" else 1
-        )
+        self.committer = GroupCommitter(self.execute, self._execute_batch)
         # On PostgreSQL, starting a workflow commits on a lane (and connection) of its own: a
         # caller starting many workflows then waits for its own small commit, not behind a
         # large batch of other workflows' step checkpoints. (The server merges the flushes of

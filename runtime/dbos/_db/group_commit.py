@@ -1,18 +1,18 @@
 """Group commit: concurrent single-statement writes share one transaction and one disk flush.
 
-A write that finds a leader's place free becomes a leader: it writes itself and everything
-queued so far in one transaction, then hands its place to the oldest writer still waiting.
+A write that finds no flush under way becomes the leader: it writes itself and everything
+queued so far in one transaction, then hands leadership to the oldest writer still waiting.
 Alone, a write is one statement in its own transaction, exactly as without this module; under
 load, N workflows' checkpoints cost one fsync instead of N. No thread of its own, so nothing to
 start or stop.
 
-With one leader (`max_leaders=1`) the commits of a lane follow one another. With two, a flush
-does not wait for the previous one's disk flush: each workflow thread waits for its own outcome,
-so when every thread of a drain waits in one flush nothing else runs, and the next wave's first
-writer, finding no flush under way, commits alone while the rest queue behind it (a one-row
-commit in every cycle, in series with the full one). Two places let the full batch and the
-small one commit side by side (the server merges their flushes). Each write is still in exactly
-one transaction and its writer is woken exactly once: by the leader that flushed it, or to lead.
+One flush is under way at a time, and a lane's transactions follow one another. Two were
+tried on PostgreSQL (so a drain's one-row commit could overlap the full one), but then two
+writes of one workflow could be in two transactions at once: an async workflow's gathered
+stream writes each took `MAX(seq) + 1` in its own transaction, collided on the same offset,
+and read the collision as a lost ownership. In one transaction at a time, the writes of a
+workflow commit in the order they were made. Each write is in exactly one transaction and its
+writer is woken exactly once: by the leader that flushed it, or to lead.
 """
 
 from __future__ import annotations
@@ -52,15 +52,13 @@ class GroupCommitter:
         execute_one: Callable[[str, Mapping[str, Any]], int],
         execute_batch: Callable[[list[Statement]], list[int]],
         max_batch: int = 256,
-        max_leaders: int = 1,
     ) -> None:
         self._execute_one = execute_one
         self._execute_batch = execute_batch
         self._max_batch = max_batch
-        self._max_leaders = max_leaders
         self._lock = threading.Lock()
         self._queue: list[_Write] = []  # writes waiting for a leader, oldest first
-        self._leaders = 0  # flushes under way (at most `max_leaders`)
+        self._leading = False  # a flush is under way
 
     def execute(self, sql: str, params: Mapping[str, Any]) -> int:
         """Run one write statement, alone or with others; its row count, or its error."""
@@ -70,9 +68,9 @@ class GroupCommitter:
         """Run statements that must commit together (a message and the step that sent it),
         alone or in a batch with other writes; their row counts, or the error of the unit."""
         with self._lock:
-            alone = self._leaders < self._max_leaders and not self._queue
+            alone = not self._leading  # (no flush under way means nobody queued)
             if alone:
-                self._leaders += 1
+                self._leading = True
         if alone:
             # Nobody else is waiting: no queue entry, no wake-up lock, just the statements.
             try:
@@ -81,13 +79,13 @@ class GroupCommitter:
                 self._hand_over()
         write = _Write(statements)
         with self._lock:
-            lead = self._leaders < self._max_leaders
+            lead = not self._leading
             if lead:
-                self._leaders += 1
+                self._leading = True
             else:
                 self._queue.append(write)
         if not lead:
-            write.wait()  # flushed by a leader, or handed a leader's place (then not queued)
+            write.wait()  # flushed by a leader, or handed leadership (then not queued)
             lead = write.promoted
         if lead:
             self._lead(write)
@@ -102,7 +100,7 @@ class GroupCommitter:
         return self._execute_batch(list(statements))
 
     def _lead(self, own: _Write) -> None:
-        """Flush our write with the oldest queued ones, then hand our place on."""
+        """Flush our write with the oldest queued ones, then hand leadership on."""
         try:
             with self._lock:
                 batch = [own, *self._queue[: self._max_batch - 1]]
@@ -112,15 +110,15 @@ class GroupCommitter:
             self._hand_over()
 
     def _hand_over(self) -> None:
-        """Give our place to the oldest queued writer (taken off the queue, so no other leader
-        flushes it), or stand down."""
+        """Hand leadership to the oldest queued writer (taken off the queue: it leads with its
+        own write first), or stand down."""
         with self._lock:
             if self._queue:
                 successor = self._queue.pop(0)
                 successor.promoted = True
                 successor.wake()
             else:
-                self._leaders -= 1
+                self._leading = False
 
     def _flush(self, batch: list[_Write]) -> None:
         if len(batch) > 1:
