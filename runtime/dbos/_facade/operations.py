@@ -143,13 +143,23 @@ def _unbound(op: Operation[Any, Any] | AsyncOperation[Any, Any]) -> Callable[...
     return unbound
 
 
-def _public_signature(func: Callable[..., Any]) -> inspect.Signature | None:
+@functools.cache
+def _public_signature(
+    func: Callable[..., Any], present: Callable[..., Any] | None
+) -> inspect.Signature | None:
+    """The signature a caller sees: `func`'s without the caller, returning what `present`
+    makes of its result. Computed once per operation: every `DBOS.send` binds anew, and
+    `inspect.signature` cost more than the rest of a send's Python work together."""
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
         return None
     params = list(signature.parameters.values())[1:]  # without the caller
-    return signature.replace(parameters=params)
+    signature = signature.replace(parameters=params)
+    if present is not None:  # what the caller gets is what `present` makes of the result
+        returned = inspect.signature(present).return_annotation
+        signature = signature.replace(return_annotation=returned)
+    return signature
 
 
 def _dress(
@@ -162,11 +172,8 @@ def _dress(
     bound.__qualname__ = name
     bound.__doc__ = func.__doc__
     bound.__wrapped__ = func  # type: ignore[attr-defined]
-    signature = _public_signature(func)
+    signature = _public_signature(func, present)
     if signature is not None:
-        if present is not None:  # what the caller gets is what `present` makes of the result
-            returned = inspect.signature(present).return_annotation
-            signature = signature.replace(return_annotation=returned)
         bound.__signature__ = signature  # type: ignore[attr-defined]
 
 
