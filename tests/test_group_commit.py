@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dbos import DBOS
@@ -122,36 +122,149 @@ def test_a_unit_commits_together_and_a_failing_unit_spoils_only_itself() -> None
     assert all(size % 2 == 0 for size in db.batches)
 
 
+class SlowCommits:
+    """A database whose commits take a while (writes pile up behind the leader): records what
+    each transaction held and how many were ever under way at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.flushed: list[int] = []
+        self.under_way = 0
+        self.most_at_once = 0
+
+    def transaction(self, numbers: list[int]) -> list[int]:
+        with self.lock:
+            self.under_way += 1
+            self.most_at_once = max(self.most_at_once, self.under_way)
+        time.sleep(0.001)
+        with self.lock:
+            self.under_way -= 1
+            self.flushed.extend(numbers)
+        return numbers
+
+    def committer(self, max_batch: int) -> GroupCommitter:
+        return GroupCommitter(
+            lambda sql, params: self.transaction([int(params["n"])])[0],
+            lambda statements: self.transaction([int(p["n"]) for _, p in statements]),
+            max_batch=max_batch,
+        )
+
+
 def test_one_transaction_at_a_time_and_every_write_flushed_exactly_once() -> None:
     """Two writes of one workflow (an async workflow's gathered stream writes) must never be in
     two transactions at once: they would both read the same next offset."""
-    flushed: list[int] = []
-    lock = threading.Lock()
-    under_way = 0
-    most_at_once = 0
-
-    def transaction(numbers: list[int]) -> list[int]:
-        nonlocal under_way, most_at_once
-        with lock:
-            under_way += 1
-            most_at_once = max(most_at_once, under_way)
-        time.sleep(0.001)  # a commit takes a while: writes pile up behind the leader
-        with lock:
-            under_way -= 1
-            flushed.extend(numbers)
-        return numbers
-
-    def one(sql: str, params: Mapping[str, Any]) -> int:
-        return transaction([int(params["n"])])[0]
-
-    def batch(statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
-        return transaction([int(p["n"]) for _, p in statements])
-
-    committer = GroupCommitter(one, batch, max_batch=8)
+    db = SlowCommits()
     jobs = [("ok", n) for n in range(300)]
-    assert _run_concurrently(committer, jobs) == list(range(300))
-    assert sorted(flushed) == list(range(300))
-    assert most_at_once == 1
+    assert _run_concurrently(db.committer(max_batch=8), jobs) == list(range(300))
+    assert sorted(db.flushed) == list(range(300))
+    assert db.most_at_once == 1
+
+
+class Outcomes:
+    """What `submit_unit` callbacks received, by write number, and on which thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.got: dict[int, object] = {}
+        self.threads: dict[int, str] = {}
+        self.all_in = threading.Event()
+        self.expected = 0
+
+    def callback(self, n: int) -> Callable[[list[int], BaseException | None], None]:
+        def done(counts: list[int], error: BaseException | None) -> None:
+            with self.lock:
+                assert n not in self.got, f"write {n} reported twice"
+                self.got[n] = error if error is not None else counts
+                self.threads[n] = threading.current_thread().name
+                if len(self.got) == self.expected:
+                    self.all_in.set()
+
+        return done
+
+
+def test_a_submitted_write_with_no_flush_under_way_commits_before_submit_returns() -> None:
+    db = FakeDatabase()
+    committer = GroupCommitter(db.one, db.batch)
+    outcomes = Outcomes()
+    outcomes.expected = 1
+    committer.submit_unit([("ok", {"n": 3})], outcomes.callback(3))
+    assert outcomes.got == {3: [3]}
+    assert outcomes.threads[3] == threading.current_thread().name
+
+
+def test_submitting_behind_a_flush_returns_at_once_and_the_flush_commits_it() -> None:
+    """The point of `submit_unit`: a thread whose outcome is queued goes back to work."""
+    db = FakeDatabase()
+    committer = GroupCommitter(db.one, db.batch)
+    db.gate.clear()  # the first write's commit hangs
+    first = threading.Thread(target=committer.execute, args=("ok", {"n": 0}), name="first")
+    first.start()
+    time.sleep(0.05)  # first is flushing
+    outcomes = Outcomes()
+    outcomes.expected = 50
+    began = time.monotonic()
+    for n in range(1, 51):
+        committer.submit_unit([("ok", {"n": n})], outcomes.callback(n))
+    assert time.monotonic() - began < 1  # none of them waited for the hung commit
+    assert outcomes.got == {}
+    db.gate.set()
+    assert outcomes.all_in.wait(10)
+    first.join(10)
+    assert outcomes.got == {n: [n] for n in range(1, 51)}
+    # The waiting writer went back to its caller after its own commit, and the submitter was
+    # never held: a thread of their own flushed the 50.
+    assert not {"first", threading.current_thread().name} & set(outcomes.threads.values())
+    # The 50 were flushed together, not one commit each.
+    assert len(db.batches) <= 2 and sum(db.batches) == 50
+
+
+def test_a_failing_submitted_write_gets_its_error_and_spoils_no_other() -> None:
+    db = FakeDatabase()
+    committer = GroupCommitter(db.one, db.batch)
+    db.gate.clear()
+    first = threading.Thread(target=committer.execute, args=("ok", {"n": 0}))
+    first.start()
+    time.sleep(0.05)
+    outcomes = Outcomes()
+    outcomes.expected = 3
+    for n, sql in ((1, "ok"), (2, "fail"), (3, "ok")):
+        committer.submit_unit([(sql, {"n": n})], outcomes.callback(n))
+    db.gate.set()
+    assert outcomes.all_in.wait(10)
+    first.join(10)
+    assert outcomes.got[1] == [1] and outcomes.got[3] == [3]
+    assert isinstance(outcomes.got[2], ValueError)
+
+
+def test_submitted_writes_and_waiting_writes_all_commit_once_one_transaction_at_a_time() -> None:
+    """Writes nobody waits on, left queued when a waiting writer's flush ends, are flushed
+    too (by another thread), and never two transactions at once."""
+    db = SlowCommits()
+    committer = db.committer(max_batch=16)
+    outcomes = Outcomes()
+    outcomes.expected = 200
+    waited: dict[int, int] = {}
+
+    def submitter(start: int) -> None:
+        for n in range(start, start + 50):
+            committer.submit_unit([("ok", {"n": n})], outcomes.callback(n))
+
+    def waiter(start: int) -> None:
+        for n in range(start, start + 50):
+            waited[n] = committer.execute("ok", {"n": n})
+
+    threads = [threading.Thread(target=submitter, args=(i * 50,)) for i in range(4)]
+    threads += [threading.Thread(target=waiter, args=(1000 + i * 50,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+        assert not t.is_alive()
+    assert outcomes.all_in.wait(10)
+    assert outcomes.got == {n: [n] for n in range(200)}
+    assert waited == {n: n for n in range(1000, 1100)}
+    assert sorted(db.flushed) == [*range(200), *range(1000, 1100)]
+    assert db.most_at_once == 1
 
 
 @DBOS.step()

@@ -23,11 +23,18 @@ from dbos._core.runtime import ASYNC_IO_THREADS
 
 
 class StatementCounter:
-    def __init__(self) -> None:
+    """Counts the statements run on every connection opened from now on; with `naming`, only
+    those whose text holds it (say a table: the background services' polls then do not count,
+    however many a loaded machine lets them run)."""
+
+    def __init__(self, naming: str | None = None) -> None:
         self.count = 0
+        self._naming = naming
         self._lock = threading.Lock()
 
-    def add(self, _statement: object = None) -> None:
+    def add(self, statement: object = None) -> None:
+        if self._naming is not None and self._naming not in str(statement):
+            return
         with self._lock:
             self.count += 1
 
@@ -37,7 +44,7 @@ class StatementCounter:
 
             class CountingCursor(psycopg.Cursor):  # type: ignore[type-arg]
                 def execute(self, *args: Any, **kwargs: Any) -> Any:
-                    counter.add()
+                    counter.add(args[0] if args else None)
                     return super().execute(*args, **kwargs)
 
             dbapi_conn.cursor_factory = CountingCursor

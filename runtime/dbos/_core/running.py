@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 
 from .._db.records import WorkflowRow as W
 from .._db.records import now_ms
@@ -47,6 +47,10 @@ from .parking import Parked, WorkflowParked
 from .results import wait_for_result
 from .runtime import Runtime, get_runtime, logger
 
+# What a pool job's run returns once its successful outcome is handed to the group commit:
+# the job gives its thread back, and the commit's callback completes the run's future.
+_COMMITTING: Final = object()
+
 
 def submit(launch: Launch) -> Future[Any]:
     return get_runtime().pool.submit(execute_in_fresh_context, launch)
@@ -55,14 +59,15 @@ def submit(launch: Launch) -> Future[Any]:
 def execute_in_fresh_context(launch: Launch) -> Any:
     """Run a workflow as the outermost one of a workflow thread: a long wait parks it (a sync
     body, or an async one run from here, see parking.py), and its run's future is then
-    completed by the run resuming it."""
+    completed by the run resuming it; a successful outcome is committed without the thread,
+    and the commit completes the future."""
     # Pool threads may have run other workflows: start from empty context variables.
     current_workflow.set(None)
     current_step.set(None)
     runtime = get_runtime()
     launch.parkable = current_pool() is runtime.pool and current_future() is not None
     try:
-        return execute(launch)
+        result = execute(launch)
     except WorkflowParked as parked:
         future = current_future()
         assert future is not None  # parkable only as a pool job
@@ -71,6 +76,9 @@ def execute_in_fresh_context(launch: Launch) -> Any:
     except BaseException as exc:
         report_unfinished(launch.workflow_id, exc)
         raise
+    if result is _COMMITTING:
+        raise Detach  # the thread is given back; the outcome's commit ends `future`
+    return result
 
 
 def _arm_parked(runtime: Runtime, launch: Launch, entry: Parked, future: Future[Any]) -> None:
@@ -278,11 +286,52 @@ def record_success(runtime: Runtime, launch: Launch, result: Any) -> Any:
             serialize_exception(writer, failure),
         )
         raise failure from None
+    future = current_future() if launch.parkable else None
+    if future is not None:
+        _complete_later(runtime, launch, output, result, future)
+        return _COMMITTING
     if not runtime.sysdb.workflows.complete_workflow(
         launch.workflow_id, launch.owner, "SUCCESS", output, None
     ):
         return _lost_ownership(launch.workflow_id)
     return result
+
+
+def _complete_later(
+    runtime: Runtime, launch: Launch, output: str, result: Any, future: Future[Any]
+) -> None:
+    """Commit a pool job's successful outcome with others' without holding its thread: the
+    run's `future` is completed once it has committed (a drain's threads would otherwise all
+    wait in one flush, capping each flush at the pool's size)."""
+    workflow_id, owner = launch.workflow_id, launch.owner
+
+    def committed(done: bool, error: BaseException | None) -> None:
+        try:
+            if error is None and done:
+                future.set_result(result)
+            elif error is None:  # cancelled or taken over meanwhile: what really happened
+                _report_lost_ownership(runtime, workflow_id, future)
+            elif isinstance(error, DBOSDatabaseConnectionError):
+                runtime.abandon(workflow_id, owner, error.message)
+                future.set_exception(DBOSWorkflowAbandonedError(workflow_id, error.message))
+            else:
+                future.set_exception(error)
+        finally:
+            runtime.outcome_committing(-1)
+
+    runtime.outcome_committing(+1)  # (the commit's callback counts it out, whatever happens)
+    runtime.sysdb.workflows.complete_workflow_later(
+        workflow_id, owner, "SUCCESS", output, committed
+    )
+
+
+def _report_lost_ownership(runtime: Runtime, workflow_id: str, future: Future[Any]) -> None:
+    """The outcome found the workflow cancelled or taken over: its run's future gets what
+    really happened, read on a workflow thread (the committing thread does not wait)."""
+    try:
+        runtime.pool.submit_to(future, _lost_ownership, workflow_id)
+    except RuntimeError:  # DBOS destroyed meanwhile
+        future.set_exception(DBOSAwaitedWorkflowCancelledError(workflow_id))
 
 
 def _lost_ownership(workflow_id: str) -> Any:

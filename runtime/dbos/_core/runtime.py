@@ -81,6 +81,9 @@ class Runtime:
         self.app_loop: asyncio.AbstractEventLoop | None = None
         self.active: dict[str, WorkflowContext] = {}
         self.active_lock = threading.Lock()
+        # Outcomes of bodies that ended, handed to the group commit and not yet committed
+        # (running.record_success): a graceful stop waits for them as for running workflows.
+        self.committing = 0
         self.deadlines: DeadlineSink | None = None
         self.direct_start: DirectStart | None = None
         self.scheduler: Any = None  # the cron scheduler service: its settings, wake()
@@ -125,6 +128,11 @@ class Runtime:
         )
         with self.active_lock:
             self.abandoned[workflow_id] = owner
+
+    def outcome_committing(self, change: int) -> None:
+        """An ended workflow's outcome was handed to the group commit (+1) or committed (-1)."""
+        with self.active_lock:
+            self.committing += change
 
     def take_abandoned(self) -> dict[str, str]:
         with self.active_lock:
@@ -230,11 +238,11 @@ class Runtime:
         deadline = time.monotonic() + timeout_sec
         while time.monotonic() < deadline:
             with self.active_lock:
-                if not self.active:
+                if not self.active and not self.committing:
                     return 0
             time.sleep(0.01)
         with self.active_lock:
-            left = len(self.active)
+            left = len(self.active) + self.committing
         logger.info("%d workflows still running at destroy() are left to recovery", left)
         return left
 

@@ -6,17 +6,27 @@ Alone, a write is one statement in its own transaction, exactly as without this 
 load, N workflows' checkpoints cost one fsync instead of N. No thread of its own, so nothing to
 start or stop.
 
+A write nobody needs to wait for (`submit_unit`: a finished workflow's outcome, whose handle
+is completed by a callback) is queued and its thread goes back to work; the flush that commits
+it calls back. Leadership passes to a waiting writer when there is one, since it waits anyway;
+a thread whose own write was submitted keeps flushing while only submitted writes are queued;
+and a waiting writer that leaves only submitted writes behind starts a short-lived thread to
+flush them, so its own caller is not held. Without this, a drain's workflow threads all sat in
+one flush waiting for their own outcomes, and a flush never held more outcomes than the pool
+had threads.
+
 One flush is under way at a time, and a lane's transactions follow one another. Two were
 tried on PostgreSQL (so a drain's one-row commit could overlap the full one), but then two
 writes of one workflow could be in two transactions at once: an async workflow's gathered
 stream writes each took `MAX(seq) + 1` in its own transaction, collided on the same offset,
 and read the collision as a lost ownership. In one transaction at a time, the writes of a
 workflow commit in the order they were made. Each write is in exactly one transaction and its
-writer is woken exactly once: by the leader that flushed it, or to lead.
+writer is woken (or called back) exactly once: by the leader that flushed it, or to lead.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -27,10 +37,15 @@ Statement = tuple[str, Mapping[str, Any]]
 class _Write:
     """One caller's write: a single statement, or a unit of statements that commit together."""
 
-    __slots__ = ("statements", "rowcounts", "error", "_wake", "flushed", "promoted")
+    __slots__ = ("statements", "rowcounts", "error", "_wake", "flushed", "promoted", "on_done")
 
-    def __init__(self, statements: Sequence[Statement]) -> None:
+    def __init__(
+        self,
+        statements: Sequence[Statement],
+        on_done: Callable[[list[int], BaseException | None], None] | None = None,
+    ) -> None:
         self.statements = list(statements)
+        self.on_done = on_done
         self.rowcounts: list[int] = []
         self.error: BaseException | None = None
         # A held lock is the cheapest one-shot wake-up: wait() blocks until wake() releases it.
@@ -78,12 +93,7 @@ class GroupCommitter:
             finally:
                 self._hand_over()
         write = _Write(statements)
-        with self._lock:
-            lead = not self._leading
-            if lead:
-                self._leading = True
-            else:
-                self._queue.append(write)
+        lead = self._lead_or_queue(write)
         if not lead:
             write.wait()  # flushed by a leader, or handed leadership (then not queued)
             lead = write.promoted
@@ -93,6 +103,27 @@ class GroupCommitter:
             raise write.error
         return write.rowcounts
 
+    def submit_unit(
+        self,
+        statements: Sequence[Statement],
+        on_done: Callable[[list[int], BaseException | None], None],
+    ) -> None:
+        """Queue statements without waiting for their commit: `on_done(rowcounts, error)` runs
+        once they committed or failed, on the thread that flushed them. With no flush under
+        way, this thread flushes them (and what queues meanwhile) before returning."""
+        write = _Write(statements, on_done)
+        if self._lead_or_queue(write):
+            self._lead(write)
+
+    def _lead_or_queue(self, write: _Write) -> bool:
+        """Become the leader when no flush is under way (True), else queue `write`."""
+        with self._lock:
+            if self._leading:
+                self._queue.append(write)
+                return False
+            self._leading = True
+            return True
+
     def _run_alone(self, statements: Sequence[Statement]) -> list[int]:
         if len(statements) == 1:
             sql, params = statements[0]
@@ -101,24 +132,45 @@ class GroupCommitter:
 
     def _lead(self, own: _Write) -> None:
         """Flush our write with the oldest queued ones, then hand leadership on."""
+        head: _Write | None = own
         try:
-            with self._lock:
-                batch = [own, *self._queue[: self._max_batch - 1]]
-                del self._queue[: self._max_batch - 1]
-            self._flush(batch)
+            while head is not None:
+                with self._lock:
+                    batch = [head, *self._queue[: self._max_batch - 1]]
+                    del self._queue[: self._max_batch - 1]
+                head = None
+                self._flush(batch)
+                head = self._next_async(own)
         finally:
-            self._hand_over()
+            if head is None:
+                self._hand_over()
+
+    def _next_async(self, own: _Write) -> _Write | None:
+        """After a flush by a thread whose own write nobody waits on: the next queued write
+        to flush too, when no caller waits to lead (async writes only)."""
+        if own.on_done is None:
+            return None
+        with self._lock:
+            if not self._queue or any(w.on_done is None for w in self._queue):
+                return None
+            return self._queue.pop(0)
 
     def _hand_over(self) -> None:
-        """Hand leadership to the oldest queued writer (taken off the queue: it leads with its
-        own write first), or stand down."""
+        """Hand leadership to the oldest queued writer that waits (taken off the queue: it
+        leads with its own write first); with only queued writes nobody waits on, a thread
+        of their own flushes them; or stand down."""
         with self._lock:
-            if self._queue:
-                successor = self._queue.pop(0)
-                successor.promoted = True
-                successor.wake()
-            else:
+            if not self._queue:
                 self._leading = False
+                return
+            for i, write in enumerate(self._queue):
+                if write.on_done is None:
+                    del self._queue[i]
+                    write.promoted = True
+                    write.wake()
+                    return
+            orphan = self._queue.pop(0)
+        threading.Thread(target=self._lead, args=(orphan,), daemon=True).start()
 
     def _flush(self, batch: list[_Write]) -> None:
         if len(batch) > 1:
@@ -144,4 +196,10 @@ class GroupCommitter:
         write.rowcounts = rowcounts
         write.error = error
         write.flushed = True
+        if write.on_done is not None:
+            try:
+                write.on_done(rowcounts, error)
+            except Exception:  # noqa: BLE001 - a callback's bug must not stop the flushes
+                logging.getLogger("dbos").exception("A commit callback failed")
+            return
         write.wake()  # a leader's own write: releasing its unused wake-up lock is harmless

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .._storable_text import WORKFLOW_ROW_NAMES, require_storable, require_storable_fields
@@ -116,18 +116,32 @@ class WorkflowStore(Store):
     def complete_workflow(
         self, workflow_id: str, owner: str, status: str, output: str | None, error: str | None
     ) -> bool:
-        params = {
-            "workflow_uuid": workflow_id,
-            "owner_xid": owner,
-            "status": status,
-            "output": output,
-            "error": error,
-            "now": now_ms(),
-        }
+        """Record a workflow's outcome while it is this execution's (False: it was not)."""
+        params = _outcome(workflow_id, owner, status, output, error)
         done = self._committer.execute(self.sql.COMPLETE_WORKFLOW, params) == 1
         if done:
             self.db.wake((FINAL, workflow_id, ""))
         return done
+
+    def complete_workflow_later(
+        self,
+        workflow_id: str,
+        owner: str,
+        status: str,
+        output: str | None,
+        then: Callable[[bool, BaseException | None], None],
+    ) -> None:
+        """`complete_workflow` without waiting for the commit: `then(done, error)` is called
+        once it committed (or failed), from the thread that committed it."""
+
+        def committed(counts: list[int], error: BaseException | None) -> None:
+            done = error is None and counts == [1]
+            if done:
+                self.db.wake((FINAL, workflow_id, ""))
+            then(done, error)
+
+        params = _outcome(workflow_id, owner, status, output, None)
+        self._committer.submit_unit([(self.sql.COMPLETE_WORKFLOW, params)], committed)
 
     def record_parked(
         self, workflow_id: str, owner: str, waiting_for: str, waiting_until_ms: int | None
@@ -280,3 +294,16 @@ class WorkflowStore(Store):
         if row["queue_name"] is not None:
             self.db.wake((QUEUE, str(row["queue_name"]), ""))
         return True
+
+
+def _outcome(
+    workflow_id: str, owner: str, status: str, output: str | None, error: str | None
+) -> dict[str, Any]:
+    return {
+        "workflow_uuid": workflow_id,
+        "owner_xid": owner,
+        "status": status,
+        "output": output,
+        "error": error,
+        "now": now_ms(),
+    }
