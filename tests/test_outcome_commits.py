@@ -15,7 +15,9 @@ import pytest
 from dbos import DBOS, DBOSClient, EnqueueOptions, Queue
 from dbos._core.runtime import get_runtime
 from dbos._db.group_commit import GroupCommitter
+from dbos._services.heartbeat import Heartbeat
 from dbos._services.shutdown import stop_gracefully
+from dbos.error import DBOSDatabaseConnectionError, DBOSWorkflowAbandonedError
 
 _bodies_ended = 0
 _count_lock = threading.Lock()
@@ -131,3 +133,35 @@ def test_a_graceful_stop_waits_for_outcomes_still_committing(
     assert handle.get_result() == 42
     status = DBOS.get_workflow_status(handle.workflow_id)
     assert status is not None and status.status == "SUCCESS"
+
+
+def test_an_outcome_the_database_refuses_past_the_retry_bound_is_resumed_once_it_is_back(
+    dbos: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the workflow's failure: it stays PENDING, its handle's run ends abandoned, and the
+    heartbeat's resume runs it again from its checkpoints once the database answers."""
+    runtime = get_runtime()
+    outcome_sql = runtime.sysdb.workflows.sql.COMPLETE_WORKFLOW
+    original = GroupCommitter._flush
+    refused: list[str] = []
+
+    def unreachable(committer: GroupCommitter, batch: Any) -> None:
+        for write in batch:
+            if not refused and any(sql == outcome_sql for sql, _ in write.statements):
+                refused.append(write.statements[0][1]["workflow_uuid"])
+                committer._finish(write, [], DBOSDatabaseConnectionError("connection refused"))
+                batch = [w for w in batch if w is not write]
+        if batch:
+            original(committer, batch)
+
+    monkeypatch.setattr(GroupCommitter, "_flush", unreachable)
+    handle = DBOS.start_workflow(counted, 5)
+    assert handle._future is not None
+    assert isinstance(handle._future.exception(timeout=30), DBOSWorkflowAbandonedError)
+    assert refused == [handle.workflow_id]
+    status = DBOS.get_workflow_status(handle.workflow_id)
+    assert status is not None and status.status == "PENDING"
+    assert not runtime.committing  # counted out, whatever the commit's end
+    heartbeat = next(s for s in runtime.services if isinstance(s, Heartbeat))
+    assert heartbeat.resume_abandoned() == 1
+    assert DBOS.retrieve_workflow(handle.workflow_id).get_result() == 10

@@ -170,7 +170,10 @@ class GroupCommitter:
                     write.wake()
                     return
             orphan = self._queue.pop(0)
-        threading.Thread(target=self._lead, args=(orphan,), daemon=True).start()
+        try:
+            threading.Thread(target=self._lead, args=(orphan,), daemon=True).start()
+        except RuntimeError:  # no new thread (the interpreter is exiting): flush them here
+            self._lead(orphan)
 
     def _flush(self, batch: list[_Write]) -> None:
         if len(batch) > 1:
