@@ -267,6 +267,27 @@ def test_submitted_writes_and_waiting_writes_all_commit_once_one_transaction_at_
     assert db.most_at_once == 1
 
 
+def test_a_write_made_from_a_commit_callback_runs_at_once() -> None:
+    """A callback runs on the leading thread: a write it makes through the same committer
+    must not queue for a leader (itself) and wait forever."""
+    db = SlowCommits()
+    committer = db.committer(max_batch=16)
+    outcomes = Outcomes()
+    outcomes.expected = 1
+    follow_up: list[int] = []
+
+    def then_write(counts: list[int], error: BaseException | None) -> None:
+        follow_up.append(committer.execute("ok", {"n": 99}))
+        outcomes.callback(1)(counts, error)
+
+    done = threading.Thread(target=committer.submit_unit, args=([("ok", {"n": 1})], then_write))
+    done.start()
+    done.join(10)
+    assert not done.is_alive()
+    assert outcomes.got == {1: [1]} and follow_up == [99]
+    assert db.flushed == [1, 99] and db.most_at_once == 1
+
+
 @DBOS.step()
 def square(x: int) -> int:
     return x * x

@@ -74,6 +74,9 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._queue: list[_Write] = []  # writes waiting for a leader, oldest first
         self._leading = False  # a flush is under way
+        # Set on the leading thread while it calls back the writes it committed: a write made
+        # from a callback runs at once (queued, it would wait for the leader: this thread).
+        self._calling_back = threading.local()
 
     def execute(self, sql: str, params: Mapping[str, Any]) -> int:
         """Run one write statement, alone or with others; its row count, or its error."""
@@ -82,6 +85,9 @@ class GroupCommitter:
     def execute_unit(self, statements: Sequence[Statement]) -> list[int]:
         """Run statements that must commit together (a message and the step that sent it),
         alone or in a batch with other writes; their row counts, or the error of the unit."""
+        if getattr(self._calling_back, "active", False):
+            # This thread leads, between two flushes: no other transaction is under way.
+            return self._run_alone(statements)
         with self._lock:
             alone = not self._leading  # (no flush under way means nobody queued)
             if alone:
@@ -194,15 +200,17 @@ class GroupCommitter:
             except BaseException as exc:
                 self._finish(write, [], exc)
 
-    @staticmethod
-    def _finish(write: _Write, rowcounts: list[int], error: BaseException | None) -> None:
+    def _finish(self, write: _Write, rowcounts: list[int], error: BaseException | None) -> None:
         write.rowcounts = rowcounts
         write.error = error
         write.flushed = True
         if write.on_done is not None:
+            self._calling_back.active = True
             try:
                 write.on_done(rowcounts, error)
             except Exception:  # noqa: BLE001 - a callback's bug must not stop the flushes
                 logging.getLogger("dbos").exception("A commit callback failed")
+            finally:
+                self._calling_back.active = False
             return
         write.wake()  # a leader's own write: releasing its unused wake-up lock is harmless
