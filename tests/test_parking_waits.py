@@ -271,3 +271,35 @@ def test_a_resume_woken_just_before_the_stop_does_not_start(
     assert runs[workflow_id] == 1
     assert get_runtime().parked.get(workflow_id) is None  # it fired and was handed on
     _resumes_at_recovery(parking, workflow_id)
+
+
+@DBOS.workflow()
+def receives_once() -> Any:
+    return DBOS.recv("late", timeout_seconds=30)
+
+
+def test_a_message_sent_just_as_the_wait_parks_is_not_lost(
+    parking: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key fired after the wait's last check but before its park is registered reaches only
+    the waiter, which is leaving: the park must still resume (it used to sleep until the
+    recv's timeout; upstream's wait_first test lost a child's finish that way under load)."""
+    table = get_runtime().parked
+    original = type(table).add
+    sent: list[str] = []
+
+    def send_first(self: Any, ctx: Any, keys: Any, wake_at: Any) -> Any:
+        if not sent:  # the message lands in the gap, from another thread
+            sent.append(ctx.workflow_id)
+            sender = threading.Thread(target=DBOS.send, args=(ctx.workflow_id, "hello", "late"))
+            sender.start()
+            sender.join(10)
+        return original(self, ctx, keys, wake_at)
+
+    monkeypatch.setattr(type(table), "add", send_first)
+    began = time.monotonic()
+    with SetWorkflowID("parks-as-sent"):
+        handle = DBOS.start_workflow(receives_once)
+    assert handle.get_result() == "hello"
+    assert sent == ["parks-as-sent"]  # it did park, with the message in the gap
+    assert time.monotonic() - began < 10  # resumed at once, not after the recv's 30 s

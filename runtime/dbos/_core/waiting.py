@@ -74,13 +74,18 @@ class _Loop:
         """How long the next sleep lasts, and whether it parks at its end if nothing fires."""
         return self.policy.sleep_for(self.may_park, self.park_from, self.timeout())
 
-    def parked(self) -> WorkflowParked:
-        """The park of this wait, registered on its keys before the waiter leaves them (so no
-        fire between the two is lost) and on a timer for its deadline; the workflow is marked
-        parked, so nothing of this execution takes a step number after it."""
+    def parked(self, waiter: Waiter) -> WorkflowParked:
+        """The park of this wait, registered on its keys before the waiter leaves them and on a
+        timer for its deadline; the workflow is marked parked, so nothing of this execution
+        takes a step number after it. A key that fired after the last check, before the park
+        was registered, reached only the waiter: the park is fired at once (it resumes as soon
+        as its frames have unwound, and checks again)."""
         park = self.park
         assert park is not None
-        parked = WorkflowParked(self.runtime.parked.add(park, self.keys, self.deadline))
+        entry = self.runtime.parked.add(park, self.keys, self.deadline)
+        if waiter.is_set():
+            entry.fire()
+        parked = WorkflowParked(entry)
         park.parked = parked
         return parked
 
@@ -185,12 +190,12 @@ def wait_for(
                 if found is not NOTHING or loop.expired():
                     return found
                 if loop.parks_now():
-                    raise loop.parked()
+                    raise loop.parked(waiter)
                 nap, parks_after = loop.nap()
                 woken = loop.sleep(waiter, nap)
                 if not woken and parks_after and loop.parks_now(napped_to_it=True):
                     # Nothing fired since the check: it still holds, park without another.
-                    raise loop.parked()
+                    raise loop.parked(waiter)
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)
@@ -229,11 +234,11 @@ async def wait_for_async(
                 if found is not NOTHING or loop.expired():
                     return found
                 if loop.parks_now():
-                    raise loop.parked()
+                    raise loop.parked(waiter)
                 nap, parks_after = loop.nap()
                 woken = await loop.sleep_async(waiter, nap)
                 if not woken and parks_after and loop.parks_now(napped_to_it=True):
-                    raise loop.parked()
+                    raise loop.parked(waiter)
         finally:
             if ctx is not None:
                 ctx.unblocked(waiter)
