@@ -149,7 +149,7 @@ def _public_signature(
 ) -> inspect.Signature | None:
     """The signature a caller sees: `func`'s without the caller, returning what `present`
     makes of its result. Computed once per operation: every `DBOS.send` binds anew, and
-    `inspect.signature` cost more than the rest of a send's Python work together."""
+    `inspect.signature` was about half of a send's Python work (16 of 35 us)."""
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
