@@ -144,12 +144,10 @@ class GroupCommitter:
                 with self._lock:
                     batch = [head, *self._queue[: self._max_batch - 1]]
                     del self._queue[: self._max_batch - 1]
-                head = None
                 self._flush(batch)
                 head = self._next_async(own)
         finally:
-            if head is None:
-                self._hand_over()
+            self._hand_over()
 
     def _next_async(self, own: _Write) -> _Write | None:
         """After a flush by a thread whose own write nobody waits on: the next queued write

@@ -118,10 +118,9 @@ class WorkflowStore(Store):
     ) -> bool:
         """Record a workflow's outcome while it is this execution's (False: it was not)."""
         params = _outcome(workflow_id, owner, status, output, error)
-        done = self._committer.execute(self.sql.COMPLETE_WORKFLOW, params) == 1
-        if done:
-            self.db.wake((FINAL, workflow_id, ""))
-        return done
+        return self._completed(
+            workflow_id, [self._committer.execute(self.sql.COMPLETE_WORKFLOW, params)]
+        )
 
     def complete_workflow_later(
         self,
@@ -135,13 +134,17 @@ class WorkflowStore(Store):
         once it committed (or failed), from the thread that committed it."""
 
         def committed(counts: list[int], error: BaseException | None) -> None:
-            done = error is None and counts == [1]
-            if done:
-                self.db.wake((FINAL, workflow_id, ""))
-            then(done, error)
+            then(error is None and self._completed(workflow_id, counts), error)
 
         params = _outcome(workflow_id, owner, status, output, None)
         self._committer.submit_unit([(self.sql.COMPLETE_WORKFLOW, params)], committed)
+
+    def _completed(self, workflow_id: str, counts: list[int]) -> bool:
+        """Whether the outcome's update found the workflow ours; if so, its waiters here wake."""
+        done = counts == [1]
+        if done:
+            self.db.wake((FINAL, workflow_id, ""))
+        return done
 
     def record_parked(
         self, workflow_id: str, owner: str, waiting_for: str, waiting_until_ms: int | None
