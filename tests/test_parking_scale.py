@@ -31,11 +31,17 @@ def releases_parked(workflow_ids: list[str]) -> int:
     return len(workflow_ids)
 
 
-def _launch(url: str, max_threads: int | None) -> None:
+def _launch(url: str, max_threads: int | None, park_after: float | None = None) -> None:
     DBOS.destroy()
-    config = {"name": "parking-scale", "system_database_url": url, "log_level": "WARNING"}
+    config: dict[str, object] = {
+        "name": "parking-scale",
+        "system_database_url": url,
+        "log_level": "WARNING",
+    }
     if max_threads is not None:
         config["max_executor_threads"] = max_threads
+    if park_after is not None:
+        config["park_waits_after_sec"] = park_after
     DBOS(config=config)  # type: ignore[arg-type]
     DBOS.launch()
 
@@ -79,6 +85,35 @@ def test_twenty_thousand_receivers_do_not_block_a_later_sender(
     the 1,000-receiver test above covers both backends)."""
     _launch(f"sqlite:///{tmp_path}/twenty_thousand.sqlite", max_threads=None)
     _receivers_then_sender(20_000, thread_bound=100)
+
+
+@DBOS.workflow()
+def trivial() -> str:
+    return "done"
+
+
+@pytest.mark.timeout(120)
+def test_work_queued_behind_waits_makes_them_park_before_their_threshold(
+    system_database_url: str, cleanup: None
+) -> None:
+    """Every thread held by a wait that would park only after its threshold: a workflow
+    started then does not wait for that threshold (nor make the pool grow); the waits are
+    woken and look again, and one parks and gives it its thread."""
+    _launch(system_database_url, max_threads=4, park_after=60.0)
+    receivers = []
+    for i in range(4):  # one at a time: none sees another's start still queued, and parks
+        receivers.append(DBOS.start_workflow(parks_until_go, i))
+        time.sleep(0.3)  # napping toward a park a minute away
+    parked = get_runtime().parked
+    assert len(parked) == 0
+    began = time.monotonic()
+    assert DBOS.start_workflow(trivial).get_result() == "done"
+    assert time.monotonic() - began < 10
+    assert len(parked) >= 1  # as many as the queued work needed threads, not all of them
+    assert get_runtime().pool.thread_count <= 4
+    for handle in receivers:
+        DBOS.send(handle.workflow_id, "go", "go")
+    assert [h.get_result() for h in receivers] == [f"{i}:go" for i in range(4)]
 
 
 unlimited = Queue("test_parking_scale.unlimited")

@@ -76,6 +76,9 @@ class DaemonPool:
         # longer) a registered workflow, i.e. busy. Both kept under the lock taken anyway.
         self._outstanding = 0
         self._idents: set[int] = set()
+        # Told (outside the lock) when work is queued with no thread idle to take it: the
+        # runtime wakes waits that hold their threads only until they park (see parking.py).
+        self.on_backlog: Callable[[], None] | None = None
 
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         future: Future[R] = Future()
@@ -102,15 +105,20 @@ class DaemonPool:
                 raise RuntimeError("DBOS has been destroyed: cannot start more work")
             self._work.put(item)
             self._outstanding += 1
+            backlog = False
             if self._idle > 0:
                 self._idle -= 1
             elif self._threads < self.core_threads:
                 self._start_thread()
-            elif self._threads < self.max_threads and self._grower is None:
-                self._grower = threading.Thread(
-                    target=self._grow, name=f"{self._name}-grower", daemon=True
-                )
-                self._grower.start()
+            else:
+                backlog = True
+                if self._threads < self.max_threads and self._grower is None:
+                    self._grower = threading.Thread(
+                        target=self._grow, name=f"{self._name}-grower", daemon=True
+                    )
+                    self._grower.start()
+        if backlog and self.on_backlog is not None:
+            self.on_backlog()
 
     def _start_thread(self) -> None:
         """Start one worker (the lock held)."""

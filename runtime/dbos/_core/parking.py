@@ -4,14 +4,15 @@ A workflow body that runs on a workflow thread as that thread's outermost workfl
 the background, dequeued, recovered: `WorkflowContext.parkable`) and waits in a durable wait
 (recv, get_event, DBOS.sleep, a stream read, or a step whose whole body is a wait: a handle's
 get_result, wait_first) for longer than `Runtime.park_after_sec`, or at once when the pool has
-work queued for a thread, parks: `WorkflowParked` (a `BaseException`, so the body's `except
-Exception` does not swallow it) unwinds its frames. Before it is raised, a `Parked` entry takes
-over the wait's keys in the waiter registry (so no fire between the two is lost) and a timer for
-the earliest of the wait's deadline and the workflow's. The runner (`running.py`) catches it,
-writes nothing (the row stays PENDING under the same owner token, and a queued workflow keeps
-its slot), and arms the entry with the run's future. When a key fires, the timer expires, or the
-workflow is cancelled, the entry submits the resumption to the pool: the workflow runs again
-from its recorded steps, read in one query as recovery reads them, and continues past the wait.
+work queued for a thread (a wait napping toward its park is woken to decide then), parks:
+`WorkflowParked` (a `BaseException`, so the body's `except Exception` does not swallow it)
+unwinds its frames. Before it is raised, a `Parked` entry takes over the wait's keys in the
+waiter registry (so no fire between the two is lost) and a timer for the earliest of the wait's
+deadline and the workflow's. The runner (`running.py`) catches it, writes nothing (the row stays
+PENDING under the same owner token, and a queued workflow keeps its slot), and arms the entry
+with the run's future. When a key fires, the timer expires, or the workflow is cancelled, the
+entry submits the resumption to the pool: the workflow runs again from its recorded steps, read
+in one query as recovery reads them, and continues past the wait.
 
 An async body run from a workflow thread (`async_bodies.py`) parks the same way: the wait
 raises `WorkflowParked` in the body's task, which ends it, and the thread blocked on it gets the
@@ -30,13 +31,14 @@ from __future__ import annotations
 import heapq
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .. import _clock
 from .context import WorkflowContext, current_step
 from .replay_mode import replaying
-from .waiters import FINAL, WaiterRegistry, WaitKey
+from .waiters import FINAL, Waiter, WaiterRegistry, WaitKey
 
 DEFAULT_PARK_AFTER_SEC = 0.2  # as `_config.park_after_from` defaults
 
@@ -218,10 +220,38 @@ def workflow_to_park(park: WorkflowContext | None) -> WorkflowContext | None:
 @dataclass
 class ParkPolicy:
     """When a wait parks (the one place that decides it): after `after_sec` of waiting, or at
-    once when the workflow pool has work queued; None disables parking."""
+    once when the workflow pool has work queued; None disables parking.
+
+    A wait that would park once its nap runs out holds its thread meanwhile, and a burst of
+    starts can find every thread napping so: the pool, seeing no thread take its queued work,
+    would grow instead (by the core's size). So the pool tells `backlog()` when work queues,
+    and the waits napping toward a park are woken to decide again (`napping`)."""
 
     after_sec: float | None = DEFAULT_PARK_AFTER_SEC
     saturated: Callable[[], bool] = field(default=lambda: False)
+    _napping: set[Waiter] = field(default_factory=set)
+    _napping_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def napping(self, waiter: Waiter) -> Iterator[None]:
+        """A nap of `waiter`'s wait that parks at its end: `backlog()` may cut it short."""
+        with self._napping_lock:
+            self._napping.add(waiter)
+        try:
+            yield
+        finally:
+            with self._napping_lock:
+                self._napping.discard(waiter)
+
+    def backlog(self) -> None:
+        """Work was queued for the pool with no thread idle: wake the napping waits, which
+        check once more and then park (the pool is `saturated`), giving their threads to it."""
+        if not self._napping:
+            return
+        with self._napping_lock:
+            napping, self._napping = self._napping, set()
+        for waiter in napping:
+            waiter.wake()
 
     def may_park(self, ctx: WorkflowContext | None) -> bool:
         """Whether a wait that would park `ctx` (`workflow_to_park`) can park at all."""

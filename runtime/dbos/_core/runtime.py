@@ -101,6 +101,7 @@ class Runtime:
         # sets the policy's threshold from the config (`park_waits_after_sec`).
         self.parked = ParkedTable(self.waiters)
         self.park_policy = ParkPolicy(saturated=self.pool.saturated)
+        self.pool.on_backlog = self.park_policy.backlog
         self.abandoned: dict[str, str] = {}  # workflow ID -> owner token, see `abandon`
         # This process's incarnation: the prefix of every owner token it hands out, so that
         # survivors can tell which process held a workflow that was left PENDING.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from .. import _clock
@@ -131,15 +132,21 @@ class _Loop:
             ends.append(self.ctx.deadline_ms / 1000)
         return min(ends, default=None)
 
-    def sleep(self, waiter: Waiter, timeout: float | None) -> bool:
+    def sleep(self, waiter: Waiter, timeout: float | None, parks_after: bool) -> bool:
         """`waiter.wait(timeout)` through the durable clock, which learns the wait's timer;
-        True when the waiter was woken (a key fired, or the clock jumped)."""
+        True when the waiter was woken (a key fired, the clock jumped, or, in a nap that
+        parks at its end, the pool has work queued: `ParkPolicy.backlog`)."""
         owner = None if self.ctx is None else self.ctx.workflow_id
-        return _clock.sleep(waiter, timeout, until=self.until(), owner=owner)
+        with self._napping(waiter, parks_after):
+            return _clock.sleep(waiter, timeout, until=self.until(), owner=owner)
 
-    async def sleep_async(self, waiter: Waiter, timeout: float | None) -> bool:
+    async def sleep_async(self, waiter: Waiter, timeout: float | None, parks_after: bool) -> bool:
         owner = None if self.ctx is None else self.ctx.workflow_id
-        return await _clock.sleep_async(waiter, timeout, until=self.until(), owner=owner)
+        with self._napping(waiter, parks_after):
+            return await _clock.sleep_async(waiter, timeout, until=self.until(), owner=owner)
+
+    def _napping(self, waiter: Waiter, parks_after: bool) -> AbstractContextManager[None]:
+        return self.policy.napping(waiter) if parks_after else nullcontext()
 
     def expired(self) -> bool:
         return self.deadline is not None and _clock.now() >= self.deadline
@@ -192,7 +199,7 @@ def wait_for(
                 if loop.parks_now():
                     raise loop.parked(waiter)
                 nap, parks_after = loop.nap()
-                woken = loop.sleep(waiter, nap)
+                woken = loop.sleep(waiter, nap, parks_after)
                 if not woken and parks_after and loop.parks_now(napped_to_it=True):
                     # Nothing fired since the check: it still holds, park without another.
                     raise loop.parked(waiter)
@@ -236,7 +243,7 @@ async def wait_for_async(
                 if loop.parks_now():
                     raise loop.parked(waiter)
                 nap, parks_after = loop.nap()
-                woken = await loop.sleep_async(waiter, nap)
+                woken = await loop.sleep_async(waiter, nap, parks_after)
                 if not woken and parks_after and loop.parks_now(napped_to_it=True):
                     raise loop.parked(waiter)
         finally:
