@@ -281,18 +281,6 @@ def test_a_batch_meeting_an_existing_id_writes_the_others(
     assert int(stored[0][0]) == 3  # type: ignore[call-overload]
 
 
-def test_batch_workflow_ids_are_random_version_4_uuids() -> None:
-    import uuid
-
-    from dbos._core.enqueue_batch import random_workflow_ids
-
-    ids = random_workflow_ids(500)
-    assert len(set(ids)) == 500
-    for text in ids:
-        parsed = uuid.UUID(text)
-        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
-
-
 @pytest.mark.parametrize(
     ("args", "shortcut"),
     [

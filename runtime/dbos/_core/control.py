@@ -8,7 +8,6 @@ own threads; one that does not (a DBOSClient) puts them on a queue for a worker 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from .._db.listing import WorkflowFilter
@@ -23,6 +22,7 @@ from .handles import WorkflowHandle
 from .launches import launch_from_row
 from .running import submit
 from .runtime import Runtime, get_runtime
+from .time_ordered_ids import new_id
 
 _as_step = as_step  # the facade's name for it
 
@@ -99,7 +99,7 @@ def fork_workflow(
     if not found:
         raise DBOSNonExistentWorkflowError(workflow_id)
     m = found[0]._mapping
-    new_id = take_assigned_workflow_id() or str(uuid.uuid4())
+    fork_id = take_assigned_workflow_id() or new_id()
     owner = runtime.new_owner() if run_here else None
     if run_here:
         # The fork keeps the original's format (its run writes in its row's): refused here,
@@ -113,7 +113,7 @@ def fork_workflow(
     )
     queue = None if run_here else (queue_name or INTERNAL_QUEUE)
     new_row = {
-        "workflow_uuid": new_id,
+        "workflow_uuid": fork_id,
         "status": "PENDING" if run_here else "ENQUEUED",
         "name": m["name"],
         "class_name": m["class_name"],
@@ -135,7 +135,7 @@ def fork_workflow(
         "authenticated_roles": m["authenticated_roles"],
         "assumed_role": m["assumed_role"],
         "forked_from": workflow_id,
-        "trace_context": tracing.start_context(m["name"], new_id, queue),
+        "trace_context": tracing.start_context(m["name"], fork_id, queue),
         "priority": 0,
         "deduplication_id": None,
         "queue_partition_key": queue_partition_key,
@@ -148,14 +148,14 @@ def fork_workflow(
         new_row, workflow_id, start_step, replacement_children
     ):
         raise DBOSConflictingWorkflowError(
-            new_id, "a workflow with that ID exists already; fork to a new ID"
+            fork_id, "a workflow with that ID exists already; fork to a new ID"
         )
     if not run_here:
-        return WorkflowHandle(new_id, runtime=runtime)
-    fresh = runtime.sysdb.workflows.get_workflow(new_id)
+        return WorkflowHandle(fork_id, runtime=runtime)
+    fresh = runtime.sysdb.workflows.get_workflow(fork_id)
     assert owner is not None
     launch = launch_from_row(runtime, fresh, owner)
-    return WorkflowHandle(new_id, submit(launch))
+    return WorkflowHandle(fork_id, submit(launch))
 
 
 def retrieve_workflow(

@@ -15,7 +15,6 @@ run it debounced into instead of debouncing again.
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from .formats import workflow_serializer
 from .inputs import bind_target, encode_inputs
 from .queue_lookup import require_queue
 from .runtime import Runtime, get_runtime
+from .time_ordered_ids import new_id
 from .workflows import QueuedStart, new_workflow_row
 
 DEBOUNCE = "DBOS.debounce"
@@ -210,7 +210,7 @@ def _debounce(
         return new_workflow_row(
             runtime,
             info,
-            pinned_id or str(uuid.uuid4()),
+            pinned_id or new_id(),
             None,
             inputs,
             class_name,

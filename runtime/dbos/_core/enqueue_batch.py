@@ -4,8 +4,9 @@ with the same options writes (`options_enqueue.build_row`), built in one pass.
 What the options decide (the queue, limits, version, timeout, attributes, the creation time)
 is worked out once for the batch, as the first row; each further row differs only in its
 workflow ID, its arguments and its trace context. Arguments passed as the same object (a
-list of one call repeated, `[(tenant,)] * n`) are serialized once. Workflow IDs are random
-UUIDs (version 4, as `uuid.uuid4()` makes), drawn from the OS in one read for the batch.
+list of one call repeated, `[(tenant,)] * n`) are serialized once. Workflow IDs are the
+runtime's time-ordered ones (`time_ordered_ids`), drawn in one read for the batch and given in
+ascending order, so the rows go into each index one after another.
 Positional arguments of plain JSON scalars, the common case of a batch, are encoded with the
 default serializer's own JSON encoder directly, skipping its check of the envelope around
 them: the text is the one `serialize_inputs` writes (tested against it).
@@ -13,7 +14,6 @@ them: the text is the one `serialize_inputs` writes (tested against it).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +23,7 @@ from . import tracing
 from .formats import serializer_for
 from .options_enqueue import Resolved, build_row, stored_inputs
 from .runtime import Runtime
+from .time_ordered_ids import new_ids
 
 Call = tuple[Sequence[Any], Mapping[str, Any]]
 
@@ -43,18 +44,6 @@ def plain_inputs(args: Sequence[Any], kwargs: Mapping[str, Any]) -> str | None:
         return None
 
 
-def random_workflow_ids(count: int) -> list[str]:
-    """`count` random version-4 UUIDs, as text (what `str(uuid.uuid4())` gives)."""
-    raw = bytearray(os.urandom(16 * count))
-    ids = []
-    for i in range(0, 16 * count, 16):
-        raw[i + 6] = (raw[i + 6] & 0x0F) | 0x40  # version 4
-        raw[i + 8] = (raw[i + 8] & 0x3F) | 0x80  # the RFC 4122 variant
-        h = raw[i : i + 16].hex()
-        ids.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return ids
-
-
 def build_rows(
     runtime: Runtime, resolved: Resolved, calls: Sequence[Call], *, partitioned: bool
 ) -> list[dict[str, Any]]:
@@ -62,7 +51,7 @@ def build_rows(
     raise before any row is written."""
     if not calls:
         return []
-    ids = random_workflow_ids(len(calls))
+    ids = new_ids(len(calls))
     first_args, first_kwargs = calls[0]
     template = build_row(
         runtime,

@@ -10,7 +10,6 @@ gets the same message and waits only for what is left of its original timeout.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +31,7 @@ from .checkpoint import (
 from .formats import serializer_for, value_serializer
 from .runtime import Runtime, get_runtime, logger
 from .sleeping import deadline_step, record_deadline, recorded_deadline
+from .time_ordered_ids import new_id
 from .waiters import WaitKey
 from .waiting import NOTHING, BlockingCall
 
@@ -153,7 +153,7 @@ def detached_messages(
     else a fresh one), all before anything is written."""
     checked = _checked(messages)
     texts, fmt = _serialized(serializer, checked)
-    ids = [_message_id(m, str(uuid.uuid4())) for m in checked]
+    ids = [_message_id(m, new_id()) for m in checked]
     return _outgoing(checked, ids, texts, fmt)
 
 

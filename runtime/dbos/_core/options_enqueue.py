@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -51,6 +50,7 @@ from .enqueue_rules import check_partition_options
 from .formats import check_serialization_type, serializer_for
 from .queue_lookup import require_queue
 from .runtime import Runtime, get_runtime
+from .time_ordered_ids import new_id
 from .workflows import enqueue_or_attach
 
 MAX_PRIORITY = 2**31 - 1
@@ -332,7 +332,7 @@ def enqueue_from_workflow_context(
     if parent is not None and step_id is not None:
         default_id = f"{parent.workflow_id}-{step_id}"
     else:
-        default_id = str(uuid.uuid4())
+        default_id = new_id()
     workflow_id = resolved.workflow_id or default_id
     row = build_row(
         runtime,

@@ -7,7 +7,6 @@ outcome. That is what makes `SetWorkflowID` an idempotency key across processes.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +44,7 @@ from .launches import Launch
 from .results import wait_for_result
 from .running import execute, submit
 from .runtime import QueueSlot, Runtime, get_runtime, logger
+from .time_ordered_ids import new_id
 
 # ------------------------------------------------------------------------------ starting
 
@@ -150,7 +150,7 @@ def begin_workflow(
     recorded_child: str | None = None
     if parent is None:
         step_id = 0
-        workflow_id = assigned_id or str(uuid.uuid4())
+        workflow_id = assigned_id or new_id()
     else:
         if step_id is None:
             step_id = parent.take_step_id()

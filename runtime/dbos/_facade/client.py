@@ -7,7 +7,6 @@ starts runs on the workers: resumes and forks go on a queue, never onto a thread
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from .._core.options_enqueue import (
     resolve,
 )
 from .._core.runtime import Runtime
+from .._core.time_ordered_ids import new_id
 from .._core.waiting import run_call, run_call_async
 from .._core.workflows import enqueue_or_attach
 from .._db.system import SystemDatabase
@@ -178,7 +178,7 @@ class DBOSClient(
             resolved,
             args,
             kwargs,
-            workflow_id=resolved.workflow_id or str(uuid.uuid4()),
+            workflow_id=resolved.workflow_id or new_id(),
             parent_id=None,
             partitioned=spec.partition_queue,
         )
