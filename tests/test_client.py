@@ -64,6 +64,25 @@ def test_enqueue_by_name_runs_on_a_worker(client: DBOSClient) -> None:
     assert client.get_workflow_status(handle.workflow_id).status == "SUCCESS"  # type: ignore[union-attr]
 
 
+def test_a_client_has_its_connection_open_before_its_first_call(
+    client: DBOSClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client's first call (a batch enqueue timed by its caller) pays no connect."""
+    raw = client._runtime.sysdb.raw
+    opened: list[object] = []
+    open_connection = raw._open_connection
+
+    def counted() -> object:
+        opened.append(True)
+        return open_connection()
+
+    monkeypatch.setattr(raw, "_open_connection", counted)
+    options: EnqueueOptions = {"workflow_name": "greet", "queue_name": "test_client.queue"}
+    handles = client.enqueue_many(options, [("a",), ("b",)])
+    assert opened == []
+    assert [h.get_result() for h in handles] == ["hello a!", "hello b!"]
+
+
 def test_enqueue_to_an_unknown_queue_is_refused_and_writes_nothing(
     client: DBOSClient, system_database_url: str
 ) -> None:

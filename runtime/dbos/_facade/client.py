@@ -225,7 +225,8 @@ class DBOSClient(
         if not rows:
             return []
         self._runtime.sysdb.queues.enqueue_many(rows)
-        return [WorkflowHandle(r["workflow_uuid"], runtime=self._runtime) for r in rows]
+        runtime = self._runtime
+        return [WorkflowHandle(r["workflow_uuid"], runtime=runtime) for r in rows]
 
     # ------------------------------------------------------------------ messages, events
 
@@ -255,6 +256,7 @@ def _connect(
         sysdb.retry_bound_sec = 0.0
     try:
         sysdb.setup.initialize(run_migrations=False, wait=False)
+        sysdb.raw.open_one()  # the connection its calls use, before the notifier takes one
     except DBOSDatabaseConnectionError as exc:
         sysdb.dispose()
         if isinstance(exc.__cause__, sa.exc.DBAPIError):
