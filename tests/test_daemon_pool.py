@@ -74,3 +74,26 @@ def test_a_detached_job_leaves_its_future_to_a_later_job() -> None:
         assert future.result(5) == "finished later"
     finally:
         pool.shutdown()
+
+
+def test_a_job_queued_for_busy_threads_is_reported_as_a_backlog() -> None:
+    """The pool tells its `on_backlog` hook (the runtime wakes waits napping toward a park)
+    when work queues with every thread busy, and only then."""
+    pool = DaemonPool(1, "test-pool", core_threads=1, grow_after_sec=60.0)
+    told: list[bool] = []
+    pool.on_backlog = lambda: told.append(True)
+    release = threading.Event()
+    try:
+        busy = pool.submit(release.wait, 10)
+        assert _until(lambda: pool._work.empty())
+        assert told == []
+        queued = pool.submit(lambda: "ran")
+        assert told == [True] and pool.saturated()
+        release.set()
+        assert busy.result(5) and queued.result(5) == "ran"
+        assert _until(lambda: pool._idle >= 1)  # its thread is back, waiting for work
+        assert pool.submit(lambda: "idle thread").result(5) == "idle thread"
+        assert told == [True]
+    finally:
+        release.set()
+        pool.shutdown()
