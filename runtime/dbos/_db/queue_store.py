@@ -11,7 +11,7 @@ from .._clock import real_now_ms
 from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_fields
 from .batch_enqueue import BatchEnqueueStore, is_dedup_violation
 from .records import QUEUE, Deduplicated, now_ms
-from .sql import in_list
+from .sql import in_list, values_rows
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class ClaimRequest:
     partition_rate_limit: int | None = None
     partition_rate_period_sec: float | None = None
     busy_partitions: tuple[str, ...] = ()
+    # Not empty: claim only the heads of these partitions (see `sql.queues._PARTITION_HEADS`);
+    # a queue without a shared budget only.
+    partition_keys: tuple[str, ...] = ()
 
     @property
     def shared_budget(self) -> bool:
@@ -141,6 +144,8 @@ class QueueStore(BatchEnqueueStore):
             "now": now_ms(),
             "limit": req.limit,
         }
+        if req.partition_keys:
+            return self._claim_heads(req, params)
         if self.backend == "postgresql":
             claim_sql = self.sql.CLAIM_BATCH
             if req.partitioned:
@@ -182,12 +187,31 @@ class QueueStore(BatchEnqueueStore):
                 )
                 params |= busy | req.partition_params(params["now"])
             cur.execute(select_sql, params | {"limit": limit})
-            ids = [str(r[0]) for r in cur.fetchall()]
-            if not ids:
-                return ClaimResult([])
-            sql, id_params = in_list(self.sql.MARK_CLAIMED, self.backend, ids)
-            cur.execute(sql, params | id_params)
-            by_id = {str(r[0]): r for r in cur.fetchall()}
+            return self._mark_claimed(cur, params, [str(r[0]) for r in cur.fetchall()])
+
+    def _claim_heads(self, req: ClaimRequest, params: dict[str, Any]) -> ClaimResult:
+        """The claim of `req.partition_keys`' heads: one statement on PostgreSQL, a select and
+        an update inside BEGIN IMMEDIATE on SQLite."""
+        if req.shared_budget:
+            raise ValueError("a claim of named partitions cannot keep a shared budget")
+        params |= req.partition_params(params["now"])
+        keys = list(req.partition_keys)
+        if self.backend == "postgresql":
+            params["partition_keys"] = keys
+            return ClaimResult(self.db.fetchall_once(self.sql.CLAIM_PARTITION_HEADS, params))
+        with self.db.transaction() as cur:
+            params["now"] = now_ms()
+            select_sql, key_params = values_rows(self.sql.SELECT_PARTITION_HEADS, "sqlite", keys)
+            cur.execute(select_sql, params | key_params)
+            return self._mark_claimed(cur, params, [str(r[0]) for r in cur.fetchall()])
+
+    def _mark_claimed(self, cur: Any, params: Mapping[str, Any], ids: list[str]) -> ClaimResult:
+        """SQLite: the selected rows moved to PENDING under this claim, in the selected order."""
+        if not ids:
+            return ClaimResult([])
+        sql, id_params = in_list(self.sql.MARK_CLAIMED, self.backend, ids)
+        cur.execute(sql, {**params, **id_params})
+        by_id = {str(r[0]): r for r in cur.fetchall()}
         return ClaimResult([by_id[i] for i in ids if i in by_id])
 
     def _room(self, cur: Any, req: ClaimRequest, now: int) -> tuple[int, int | None]:

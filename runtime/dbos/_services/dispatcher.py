@@ -42,6 +42,9 @@ _DELAY_KEY = WaitKey("delay", "")
 _QUEUES_KEY = WaitKey(*QUEUES_CHANGED)
 # Fired when the set of queues served changes: the loop stops waiting on the old set's keys.
 _SWITCH_KEY = WaitKey("dispatcher-switch", "")
+# Fired (per queue) when a partitioned queue's workflow here has ended: its partition's next
+# workflow may be claimable now, and only that partition needs a look (see `_claim_heads`).
+_FREED = "partition-freed"
 
 
 class QueueDispatcher:
@@ -67,6 +70,8 @@ class QueueDispatcher:
         # own among them, do not make them claim again before this time.
         self._held_until: dict[str, float] = {}
         self._dirty: set[str] = set()
+        # Per partitioned queue: partitions whose workflow here ended since the last claim.
+        self._freed: dict[str, set[str]] = {}
         # Claimed ahead, waiting for a slot (see `_claim`): started the moment one frees.
         self._ready: dict[str, deque[Any]] = {}
         # Queues that may hold ENQUEUED work this process has not claimed: until a claim
@@ -151,11 +156,12 @@ class QueueDispatcher:
             self._changed.clear()
             with self._lock:
                 keys = tuple(WaitKey(QUEUE, name) for name in self._specs)
+                freed = tuple(WaitKey(_FREED, name) for name in self._specs)
             # A key fired between the old set's last look and the new set's registration
             # would be lost: every queue looks once more after a switch (a rare event).
             carried |= set(keys)
             with self._runtime.waiters.waiting(
-                *keys, _DELAY_KEY, _QUEUES_KEY, _SWITCH_KEY
+                *keys, *freed, _DELAY_KEY, _QUEUES_KEY, _SWITCH_KEY
             ) as waiter:
                 while not self._stopped and not self._changed.is_set():
                     fired, carried = waiter.clear() | carried, set()
@@ -192,6 +198,12 @@ class QueueDispatcher:
             if self._claim(name):
                 with self._lock:
                     self._dirty.add(name)  # a full batch: there may be more right away
+        with self._lock:
+            freed = sorted(n for n, keys in self._freed.items() if keys and n not in held)
+        for name in freed:
+            if self._stopped:
+                return 0.0
+            self._claim_heads(name)
         with self._lock:
             if self._dirty:
                 return 0.0
@@ -247,6 +259,7 @@ class QueueDispatcher:
             spec = self._specs.get(name)
             if spec is None:
                 return False  # no longer served (deleted, or the listen set changed)
+            self._freed.pop(name, None)  # this claim looks at every partition
             self._due[name] = now + spec.polling_interval_sec
             ahead = self._ahead(spec)
             room = MAX_BATCH
@@ -265,10 +278,71 @@ class QueueDispatcher:
                 self._starved.add(name)  # ... once it has ended, not just its body (`_ended`)
         if room <= 0:
             return False  # a finishing workflow fires the queue's key
+        request = self._request(spec, room, busy=self._busy_partitions(spec))
+        result = self._send_claim(spec, request, now)
+        if result is None:
+            return False
+        if result.next_slot_ms is not None:
+            wait = max(result.next_slot_ms / 1000 - _clock.now(), 0.0)
+            self._due[name] = min(self._due[name], now + wait)
+        full = len(result.rows) == room
+        with self._lock:
+            self._ready[name].extend(result.rows)
+            self._backlog[name] = full
+        self._start_ready(spec)
+        return full
+
+    def _claim_heads(self, name: str) -> None:
+        """Claim the next workflows of the partitions whose workflow here just ended, and only
+        those: a statement whose cost follows the partitions named, not the queue, so a
+        partition's next workflow starts one short claim after its predecessor's outcome.
+
+        It takes what a claim of the whole queue would: the queue has no shared budget (its
+        limits are per partition and per process) and nothing here caps how many run, so a
+        full claim would take every claimable row anyway, these among them. Otherwise (a
+        `worker_concurrency`, or this process's in-flight bound nearly reached), freed slots
+        go to the queue's fair order through a full claim. Other partitions' work becomes
+        claimable through wake-ups of their own (an enqueue, another process's workflow
+        ending), which claim the whole queue."""
+        now = time.monotonic()
+        with self._lock:
+            spec = self._specs.get(name)
+            keys = self._freed.pop(name, set())
+            if spec is None or not keys:
+                return
+            busy = set(self._busy_partitions_locked(spec))
+            keys = {k for k in keys if k not in busy}
+            room = min(MAX_BATCH, self._max_in_flight - self._in_flight - len(self._ready[name]))
+            narrow = (
+                spec.partition_queue
+                and not spec.has_shared_budget
+                and spec.limits.worker_concurrency is None
+                and room >= len(keys)
+            )
+            if not narrow:
+                self._dirty.add(name)  # the whole queue, in its fair order
+                return
+        if not keys:
+            return
+        request = self._request(spec, room, keys=tuple(sorted(keys)))
+        result = self._send_claim(spec, request, now)
+        if result is None:
+            return
+        with self._lock:
+            self._ready[name].extend(result.rows)
+        self._start_ready(spec)
+
+    def _request(
+        self,
+        spec: QueueSpec,
+        room: int,
+        busy: tuple[str, ...] = (),
+        keys: tuple[str, ...] = (),
+    ) -> ClaimRequest:
         runtime = self._runtime
         limits = spec.limits
-        request = ClaimRequest(
-            queue_name=name,
+        return ClaimRequest(
+            queue_name=spec.name,
             limit=room,
             application_version=runtime.app_version,
             executor_id=runtime.executor_id,
@@ -281,40 +355,40 @@ class QueueDispatcher:
             partition_worker_concurrency=limits.partition_worker_concurrency,
             partition_rate_limit=limits.partition_limit,
             partition_rate_period_sec=limits.partition_period,
-            busy_partitions=self._busy_partitions(spec),
+            busy_partitions=busy,
+            partition_keys=keys,
         )
+
+    def _send_claim(self, spec: QueueSpec, request: ClaimRequest, now: float) -> Any:
+        """The claim's result, or None when it failed (logged; the queue looks again later)."""
+        runtime = self._runtime
         try:
-            result = runtime.sysdb.queues.claim(request)
+            return runtime.sysdb.queues.claim(request)
         except Exception as exc:
             if runtime.stopped:
-                return False
+                return None
             if not is_connection_error(exc):
-                logger.exception("Queue %s: claiming work failed", name)
+                logger.exception("Queue %s: claiming work failed", spec.name)
             else:
-                logger.warning("Queue %s: system database unreachable (%s)", name, exc)
-            self._due[name] = now + _RETRY_AFTER_ERROR_SEC
-            return False
-        if result.next_slot_ms is not None:
-            wait = max(result.next_slot_ms / 1000 - _clock.now(), 0.0)
-            self._due[name] = min(self._due[name], now + wait)
-        full = len(result.rows) == room
-        with self._lock:
-            self._ready[name].extend(result.rows)
-            self._backlog[name] = full
-        self._start_ready(spec)
-        return full
+                logger.warning("Queue %s: system database unreachable (%s)", spec.name, exc)
+            with self._lock:
+                self._due[spec.name] = now + _RETRY_AFTER_ERROR_SEC
+            return None
 
     def _busy_partitions(self, spec: QueueSpec) -> tuple[str, ...]:
         """This queue's partitions at their per-process limit here (left out of the claim)."""
+        with self._lock:
+            return self._busy_partitions_locked(spec)
+
+    def _busy_partitions_locked(self, spec: QueueSpec) -> tuple[str, ...]:
         cap = spec.limits.partition_worker_concurrency
         if cap is None:
             return ()
-        with self._lock:
-            return tuple(
-                key
-                for (queue, key), n in self._partition_running.items()
-                if queue == spec.name and n >= cap
-            )
+        return tuple(
+            key
+            for (queue, key), n in self._partition_running.items()
+            if queue == spec.name and n >= cap
+        )
 
     @staticmethod
     def _ahead(spec: QueueSpec) -> int:
@@ -431,7 +505,9 @@ class QueueDispatcher:
         if slot.partition is not None:
             # A partition's next workflow becomes claimable when this one's outcome has
             # committed (the claim counts its PENDING row), not when its body ended.
-            self._runtime.waiters.fire(WaitKey(QUEUE, slot.queue_name))
+            with self._lock:
+                self._freed.setdefault(slot.queue_name, set()).add(slot.partition)
+            self._runtime.waiters.fire(WaitKey(_FREED, slot.queue_name))
 
     def _finished(self) -> None:
         with self._lock:

@@ -154,6 +154,71 @@ RETURNING {_WORKFLOW_COLUMNS}
 
 SELECT_CLAIMABLE_PARTITIONED: Final = _PARTITION_CANDIDATES
 
+# A partitioned queue's claim limited to named partitions (those whose workflow just finished
+# here): each one's first `:ahead_cap` queued rows, found through the partition's own index,
+# checked against the partition's limits as the full claim checks them (`ahead`: rows of any
+# version before it in its partition; `running`: the partition's PENDING rows). It reads
+# nothing of the other partitions, so its cost follows the partitions named, not the queue.
+# Only where the full claim would take the same rows: a queue without a shared budget (see
+# `QueueDispatcher._claim_heads`). `{heads}` is the dialect's "first rows of each named
+# partition" as `e`, with the key as `k.key`.
+_PARTITION_HEADS = """
+SELECT h.workflow_uuid FROM (
+    SELECT e.workflow_uuid, e.application_version AS av, e.priority, e.partition_round, e.o,
+        row_number() OVER (
+            PARTITION BY e.queue_partition_key ORDER BY e.priority, e.partition_round, e.o
+        ) - 1 AS ahead,
+        (SELECT count(*) FROM {s}workflow_status r
+         WHERE r.queue_name = :queue_name AND r.queue_partition_key = e.queue_partition_key
+            AND r.status = 'PENDING') AS running
+    FROM {heads}
+) h
+WHERE __VERSION_MATCH__
+    AND h.ahead < :partition_worker_concurrency
+    AND h.ahead + h.running < :partition_concurrency
+ORDER BY h.priority, h.partition_round, h.o
+LIMIT :limit
+""".replace("__VERSION_MATCH__", _VERSION_MATCH.replace("w.application_version", "h.av"))
+
+# PostgreSQL: the keys as one array; each partition's rows through a lateral index scan.
+_HEADS_POSTGRES = """unnest(CAST(:partition_keys AS text[])) AS k(key)
+    CROSS JOIN LATERAL (
+        SELECT f.workflow_uuid, f.application_version, f.queue_partition_key, f.priority,
+            f.partition_round, f.seq AS o
+        FROM {s}workflow_status f
+        WHERE f.queue_name = :queue_name AND f.queue_partition_key = k.key
+            AND f.status = 'ENQUEUED'
+        ORDER BY f.priority, f.partition_round, f.seq
+        LIMIT :ahead_cap
+    ) e"""
+
+CLAIM_PARTITION_HEADS: Final = f"""
+WITH picked AS (
+    SELECT w.workflow_uuid FROM {{s}}workflow_status w
+    WHERE w.workflow_uuid IN ({_PARTITION_HEADS.replace("{heads}", _HEADS_POSTGRES)})
+        AND w.status = 'ENQUEUED'
+    FOR UPDATE OF w SKIP LOCKED
+)
+UPDATE {{s}}workflow_status SET {_CLAIMED_SET}
+WHERE workflow_uuid IN (SELECT workflow_uuid FROM picked)
+RETURNING {_WORKFLOW_COLUMNS}
+"""
+
+# SQLite (no LATERAL): the keys as a VALUES list (`{keys}`), each partition's rows by rowid
+# through a correlated subquery on the partition's index.
+_HEADS_SQLITE = """(SELECT e0.workflow_uuid, e0.application_version, e0.queue_partition_key,
+            e0.priority, e0.partition_round, e0.rowid AS o
+        FROM (VALUES {keys}) AS k
+        JOIN {s}workflow_status e0 ON e0.rowid IN (
+            SELECT f.rowid FROM {s}workflow_status f
+            WHERE f.queue_name = :queue_name AND f.queue_partition_key = k.column1
+                AND f.status = 'ENQUEUED'
+            ORDER BY f.priority, f.partition_round, f.rowid
+            LIMIT :ahead_cap)
+    ) e"""
+
+SELECT_PARTITION_HEADS: Final = _PARTITION_HEADS.replace("{heads}", _HEADS_SQLITE)
+
 CLAIMED_WITH_PREFIX: Final = f"""
 SELECT {_WORKFLOW_COLUMNS} FROM {{s}}workflow_status
 WHERE status = 'PENDING' AND owner_xid LIKE :owner_prefix
