@@ -1,6 +1,6 @@
 """The workflow thread pool: core threads at once, more only when queued work makes no progress
-(every thread stuck in long work), idle extra threads retired, detached jobs' futures completed
-by a later job."""
+(every thread stuck in long work, not waiting on the database), idle extra threads retired,
+detached jobs' futures completed by a later job."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
-from dbos._threads import DaemonPool, Detach, current_future, current_pool
+from dbos._threads import (
+    DaemonPool,
+    Detach,
+    current_future,
+    current_pool,
+    waiting_on_database,
+)
 
 
 def _until(predicate: Any, timeout: float = 5.0) -> bool:
@@ -97,3 +103,68 @@ def test_a_job_queued_for_busy_threads_is_reported_as_a_backlog() -> None:
     finally:
         release.set()
         pool.shutdown()
+
+
+def test_threads_waiting_on_the_database_do_not_make_the_pool_grow() -> None:
+    """A database stall (or outage) holds every thread in a commit or a statement: more threads
+    would wait too, so the pool does not grow for them; it grows by the threads busy in long
+    work only."""
+    pool = DaemonPool(64, "test-pool", core_threads=4, grow_after_sec=0.02)
+    stall = threading.Event()
+    long_work = threading.Event()
+    waiting: list[int] = []
+
+    def checkpoint(i: int) -> int:
+        with waiting_on_database():
+            waiting.append(i)
+            stall.wait(10)
+        return i
+
+    try:
+        futures = [pool.submit(checkpoint, i) for i in range(40)]
+        assert _until(lambda: len(waiting) == 4)
+        time.sleep(0.3)  # fifteen of the grower's intervals, work queued all along
+        assert pool.thread_count == 4 and len(waiting) == 4
+        assert pool.waiting_on_database() == 4
+        stall.set()
+        assert [f.result(5) for f in futures] == list(range(40))
+        assert pool.thread_count == 4
+        # One thread in long work, three waiting on the database: it grows by one at a time.
+        stall.clear()
+        waiting.clear()
+        held = [pool.submit(checkpoint, i) for i in range(3)]
+        assert _until(lambda: len(waiting) == 3)
+        busy = pool.submit(long_work.wait, 10)
+        queued = [pool.submit(lambda: "ran") for _ in range(5)]
+        assert [q.result(5) for q in queued] == ["ran"] * 5
+        assert 5 <= pool.thread_count <= 6
+    finally:
+        stall.set()
+        long_work.set()
+        pool.shutdown()
+    assert busy.result(5) and [h.result(5) for h in held] == [0, 1, 2]
+
+
+def test_after_a_backlog_a_pool_stuck_in_long_work_still_grows() -> None:
+    """A backlog (more jobs than threads, each taken by a thread finishing the one before)
+    must not leave the pool counting threads as idle that are not: then a later job queued
+    behind long work would wait for it instead of getting a thread of its own."""
+    pool = DaemonPool(16, "test-pool", core_threads=2, grow_after_sec=0.02, idle_exit_sec=5)
+    release = threading.Event()
+    try:
+        for future in [pool.submit(time.sleep, 0.005) for _ in range(30)]:
+            future.result(5)  # 30 jobs on 2 threads: 28 of them queued
+        assert pool.thread_count == 2
+        stuck = [pool.submit(release.wait, 10) for _ in range(2)]
+        assert _until(lambda: pool._work.empty())
+        assert pool.submit(lambda: "ran").result(5) == "ran"
+        assert pool.thread_count == 3
+    finally:
+        release.set()
+        pool.shutdown()
+    assert all(s.result(5) for s in stuck)
+
+
+def test_a_thread_not_of_a_pool_may_wait_on_the_database() -> None:
+    with waiting_on_database():
+        assert current_pool() is None

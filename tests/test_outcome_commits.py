@@ -165,3 +165,77 @@ def test_an_outcome_the_database_refuses_past_the_retry_bound_is_resumed_once_it
     heartbeat = next(s for s in runtime.services if isinstance(s, Heartbeat))
     assert heartbeat.resume_abandoned() == 1
     assert DBOS.retrieve_workflow(handle.workflow_id).get_result() == 10
+
+
+_steps_done = 0
+
+
+@DBOS.step()
+def checkpointed_step(i: int) -> int:
+    return i + 1
+
+
+@DBOS.workflow()
+def one_step(i: int) -> int:
+    global _steps_done
+    value = checkpointed_step(i)
+    with _count_lock:
+        _steps_done += 1
+    return value
+
+
+def test_a_stalled_database_does_not_make_the_pool_grow(
+    dbos: None, monkeypatch: pytest.MonkeyPatch, system_database_url: str
+) -> None:
+    """Step checkpoints stalled in the database (a slow disk, a server that stopped answering)
+    hold every workflow thread waiting on it. Those are not long steps: more threads would
+    wait too, so the pool stays at its 64 core threads (before, it doubled every 0.1 s of the
+    stall); once the database answers, every workflow completes."""
+    global _steps_done
+    with _count_lock:
+        _steps_done = 0
+    db = get_runtime().sysdb
+    step_sql = get_runtime().sysdb.workflows.sql.RECORD_STEP
+    released = threading.Event()
+    original_one, original_batch = db._execute_once, db._execute_batch_once
+
+    def stalled_one(sql: str, params: Any) -> int:
+        if sql == step_sql:
+            assert released.wait(30)
+        return original_one(sql, params)
+
+    def stalled_batch(statements: list[Any]) -> list[int]:
+        if any(sql == step_sql for sql, _ in statements):
+            assert released.wait(30)
+        return original_batch(statements)
+
+    monkeypatch.setattr(db, "_execute_once", stalled_one)
+    monkeypatch.setattr(db, "_execute_batch_once", stalled_batch)
+    # Enqueued by a client (its own connection, not the stalled group commit) and claimed by
+    # the dispatcher (its own statement): every workflow starts and reaches its step.
+    client = DBOSClient(system_database_url=system_database_url)
+    try:
+        options: EnqueueOptions = {"workflow_name": "one_step", "queue_name": queue.name}
+        handles = client.enqueue_many(options, [(i,) for i in range(200)])
+        try:
+            assert _until_pool_queued(136)
+            time.sleep(0.6)  # six of the pool's growth intervals, 136 workflows queued
+            assert get_runtime().pool.thread_count == 64
+            with _count_lock:
+                assert _steps_done == 0
+        finally:
+            released.set()
+        assert [h.get_result() for h in handles] == [i + 1 for i in range(200)]
+    finally:
+        client.destroy()
+
+
+def _until_pool_queued(count: int) -> bool:
+    """Whether the workflow pool soon holds `count` jobs that no thread has taken."""
+    pool = get_runtime().pool
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if pool._work.qsize() >= count:
+            return True
+        time.sleep(0.01)
+    return False

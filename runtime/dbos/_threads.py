@@ -7,7 +7,10 @@ at once while fewer than `core_threads` run, and beyond that only when queued wo
 `grow_after_sec` without any thread taking it (every thread busy in a long step), up to
 `max_threads`. Parked workflows (`_core/parking.py`) give their thread back within moments, so
 a burst of 100,000 starts is served by the core threads instead of thousands of new ones; the
-threads started beyond the core end after `idle_exit_sec` without work.
+threads started beyond the core end after `idle_exit_sec` without work. A thread waiting on the
+system database (`waiting_on_database`: a statement, a commit) is not in a long step: when the
+database stalls or is down, every thread waits on it and more threads would only wait too, so
+the grower counts only the threads busy elsewhere.
 
 A job may detach from its future (`Detach`): the future stays pending, and a later job given
 that future (`submit_to`) completes it. A parked workflow's handle keeps the future of its
@@ -19,8 +22,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -48,6 +52,30 @@ def current_pool() -> DaemonPool | None:
     return getattr(_job, "pool", None)
 
 
+class _Worker:
+    """A pool thread's state the grower reads: how deep it is in database waits (written by
+    its own thread only, so without a lock)."""
+
+    __slots__ = ("database_waits",)
+
+    def __init__(self) -> None:
+        self.database_waits = 0
+
+
+@contextmanager
+def waiting_on_database() -> Iterator[None]:
+    """Mark this pool thread (if it is one) as waiting on the system database meanwhile."""
+    worker: _Worker | None = getattr(_job, "worker", None)
+    if worker is None:
+        yield
+        return
+    worker.database_waits += 1
+    try:
+        yield
+    finally:
+        worker.database_waits -= 1
+
+
 class DaemonPool:
     def __init__(
         self,
@@ -66,7 +94,13 @@ class DaemonPool:
         self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads = 0
+        # Threads waiting for a job, and jobs queued that no thread has taken yet: a job
+        # needs a thread of its own when the second outnumbers the first. (Both counted as
+        # they are; a count of idle threads that a thread finishing one job and taking a
+        # queued one never decremented grew with every backlog, and the pool then saw idle
+        # threads where none were, so it stopped growing for good.)
         self._idle = 0
+        self._unclaimed = 0
         self._serial = 0
         self._taken = 0  # jobs taken by a thread so far: the grower's sign of progress
         self._grower: threading.Thread | None = None
@@ -76,6 +110,7 @@ class DaemonPool:
         # longer) a registered workflow, i.e. busy. Both kept under the lock taken anyway.
         self._outstanding = 0
         self._idents: set[int] = set()
+        self._workers: set[_Worker] = set()
         # Told (outside the lock) when work is queued with no thread idle to take it: the
         # runtime wakes waits that hold their threads only until they park (see parking.py).
         self.on_backlog: Callable[[], None] | None = None
@@ -105,9 +140,10 @@ class DaemonPool:
                 raise RuntimeError("DBOS has been destroyed: cannot start more work")
             self._work.put(item)
             self._outstanding += 1
+            self._unclaimed += 1
             backlog = False
-            if self._idle > 0:
-                self._idle -= 1
+            if self._unclaimed <= self._idle:
+                pass  # a waiting thread takes it
             elif self._threads < self.core_threads:
                 self._start_thread()
             else:
@@ -140,29 +176,41 @@ class DaemonPool:
                     self._grower = None
                     return
                 if self._taken == taken and self._idle == 0:
-                    # Doubling: a pool stuck in long steps reaches 4,096 in a few intervals.
-                    more = min(self._work.qsize(), self._threads, self.max_threads - self._threads)
-                    for _ in range(max(more, 1)):
+                    # Doubling the threads busy in long steps: a pool stuck in them reaches
+                    # 4,096 in a few intervals. Those waiting on the database do not count.
+                    in_steps = self._threads - self.waiting_on_database()
+                    more = min(self._work.qsize(), in_steps, self.max_threads - self._threads)
+                    for _ in range(more):
                         self._start_thread()
+
+    def waiting_on_database(self) -> int:
+        """How many of the pool's threads wait on the system database now."""
+        return sum(1 for worker in list(self._workers) if worker.database_waits)
 
     def _worker(self) -> None:
         _job.pool = self
+        _job.worker = worker = _Worker()
         with self._lock:
             self._idents.add(threading.get_ident())
+            self._workers.add(worker)
+            self._idle += 1
         while True:
             try:
                 item = self._work.get(timeout=self._idle_exit)
             except queue.Empty:
                 with self._lock:
-                    if self._threads > self.core_threads and self._idle > 0 and self._work.empty():
+                    if self._threads > self.core_threads and self._work.empty():
                         self._threads -= 1
                         self._idle -= 1
                         self._idents.discard(threading.get_ident())
+                        self._workers.discard(worker)
                         return
                 continue
-            if item is _STOP:
-                return
             with self._lock:
+                self._idle -= 1
+                if item is _STOP:
+                    return
+                self._unclaimed -= 1
                 self._taken += 1
             future, fn, args, fresh = item
             if not fresh or future.set_running_or_notify_cancel():

@@ -20,6 +20,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from .._error import DBOSDatabaseConnectionError
+from .._threads import waiting_on_database
 
 logger = logging.getLogger("dbos")
 
@@ -113,6 +114,10 @@ class RetryPolicy:
 
         Raises DBOSDatabaseConnectionError once the database has been unreachable for longer
         than the bound, and at once when it is closed (a closed database never comes back)."""
+        with waiting_on_database():  # not a long step: the pool does not grow for it
+            return self._run(operation)
+
+    def _run(self, operation: Callable[[int], T]) -> T:
         attempt = 0
         started = time.monotonic()
         delay = _RETRY_FIRST_SEC

@@ -31,6 +31,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .._threads import waiting_on_database
+
 Statement = tuple[str, Mapping[str, Any]]
 
 
@@ -101,7 +103,8 @@ class GroupCommitter:
         write = _Write(statements)
         lead = self._lead_or_queue(write)
         if not lead:
-            write.wait()  # flushed by a leader, or handed leadership (then not queued)
+            with waiting_on_database():  # not a long step: the pool does not grow for it
+                write.wait()  # flushed by a leader, or handed leadership (then not queued)
             lead = write.promoted
         if lead:
             self._lead(write)
