@@ -317,7 +317,7 @@ class QueueDispatcher:
                 spec.partition_queue
                 and not spec.has_shared_budget
                 and spec.limits.worker_concurrency is None
-                and room >= len(keys)
+                and room >= len(keys) * self._per_partition(spec)
             )
             if not narrow:
                 self._dirty.add(name)  # the whole queue, in its fair order
@@ -331,6 +331,13 @@ class QueueDispatcher:
         with self._lock:
             self._ready[name].extend(result.rows)
         self._start_ready(spec)
+
+    @staticmethod
+    def _per_partition(spec: QueueSpec) -> int:
+        """The most rows one partition's claim can take at once (its claim's `ahead_cap`)."""
+        limits = spec.limits
+        caps = (limits.partition_concurrency, limits.partition_worker_concurrency)
+        return max((c for c in caps if c is not None), default=1)
 
     def _request(
         self,
