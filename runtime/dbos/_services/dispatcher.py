@@ -6,7 +6,9 @@ fire when work is enqueued (here directly, elsewhere through the notifier) and w
 workflow stops running (a slot frees), and wakes at the latest after a queue's polling
 interval, or when its rate limit's window next has room. Each claim is one batch (one
 statement on PostgreSQL) bounded by the queue's limits; while batches come back full it keeps
-claiming without sleeping. The claim's commit is the dequeued workflows' start.
+claiming without sleeping. The claim's commit is the dequeued workflows' start. A partitioned
+queue's workflow ending here wakes a claim of its partition alone (`_claim_heads`), where that
+takes what a claim of the whole queue would.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .._core.running import execute_in_fresh_context
 from .._core.runtime import Runtime, logger
 from .._core.waiters import QUEUE, WaitKey
 from .._db.faults import is_connection_error
-from .._db.queue_store import ClaimRequest
+from .._db.queue_store import ClaimRequest, ClaimResult
 from .._db.records import QUEUES_CHANGED, now_ms
 from .._db.records import WorkflowRow as W
 from .._error import DBOSFormatNotConfiguredError, DBOSWorkflowFunctionNotFoundError
@@ -366,7 +368,7 @@ class QueueDispatcher:
             partition_keys=keys,
         )
 
-    def _send_claim(self, spec: QueueSpec, request: ClaimRequest, now: float) -> Any:
+    def _send_claim(self, spec: QueueSpec, request: ClaimRequest, now: float) -> ClaimResult | None:
         """The claim's result, or None when it failed (logged; the queue looks again later)."""
         runtime = self._runtime
         try:
