@@ -10,11 +10,11 @@ import threading
 from typing import Any
 
 import pytest
+from test_stores import _pending_row
 
 from dbos import DBOS, SetEnqueueOptions
 from dbos._db.connections import Connections
 from dbos._db.queue_store import ClaimRequest, QueueStore
-from dbos._db.records import now_ms
 from dbos._db.workflow_store import WorkflowStore
 
 _QUEUE = "heads.q"
@@ -24,35 +24,15 @@ _PREFIX = "heads-test."
 
 def _row(workflow_id: str, key: str, version: str = _VERSION) -> dict[str, Any]:
     """A new ENQUEUED row of the partitioned queue, every column the INSERT takes."""
-    return {
-        "workflow_uuid": workflow_id,
+    return _pending_row(workflow_id, owner="") | {
         "status": "ENQUEUED",
         "name": "heads.workflow",
-        "class_name": None,
-        "config_name": None,
-        "inputs": '{"args": [], "kwargs": {}}',
-        "serialization": "portable_json",
         "executor_id": None,
         "application_version": version,
-        "now": now_ms(),
         "recovery_attempts": 0,
         "owner_xid": None,
-        "workflow_timeout_ms": None,
-        "workflow_deadline_epoch_ms": None,
-        "parent_workflow_id": None,
         "queue_name": _QUEUE,
-        "authenticated_user": None,
-        "authenticated_roles": None,
-        "assumed_role": None,
-        "priority": 0,
-        "forked_from": None,
-        "deduplication_id": None,
         "queue_partition_key": key,
-        "started_at_epoch_ms": None,
-        "delay_until_epoch_ms": None,
-        "debounce_deadline_epoch_ms": None,
-        "trace_context": None,
-        "attributes": None,
     }
 
 
