@@ -243,3 +243,31 @@ def test_a_killed_worker_gives_its_partition_slots_back(
             assert start >= end - 0.005, f"{tenant} ran two at once"  # across every worker
     statuses = {s.status for s in client.list_workflows(queue_name="workers.tenants")}
     assert statuses == {"SUCCESS"}
+
+
+@pytest.mark.timeout(180)
+def test_partitions_run_one_at_a_time_in_order_across_three_workers(
+    workers: Workers, client: DBOSClient
+) -> None:
+    """A partitioned queue with no per-process cap: each worker claims a partition's next
+    workflow by naming the partition when one of its own ends there, beside the other workers'
+    claims of the whole queue. Still one at a time per tenant across every worker, in order."""
+    client.register_queue("workers.chains", partition_concurrency=1, polling_interval_sec=0.1)
+    tenants = [f"c{i}" for i in range(8)]
+    handles = {
+        tenant: [
+            _enqueue(client, "workers.chains", [f"{tenant}-{n}"], 0.01, queue_partition_key=tenant)[
+                0
+            ]
+            for n in range(6)
+        ]
+        for tenant in tenants
+    }
+    results = {tenant: [h.get_result() for h in hs] for tenant, hs in handles.items()}
+    for tenant, runs in results.items():
+        starts = [r["start"] for r in runs]
+        assert starts == sorted(starts), f"{tenant} out of order"
+        for before, after in zip(runs, runs[1:], strict=False):
+            assert after["start"] >= before["end"] - 0.005, f"{tenant} ran two at once"
+    statuses = {s.status for s in client.list_workflows(queue_name="workers.chains")}
+    assert statuses == {"SUCCESS"}
