@@ -181,7 +181,9 @@ def test_runner_table_and_targets() -> None:
 def test_w7_backlog(tmp_path: Path) -> None:
     result = run_workload("w7_backlog.py", tmp_path, {"n": 5, "sizes": "10,50"})
     assert result["status"] == "ok", result
-    assert result["metrics"]["flatness"] > 0
+    # With the rates of both sizes when it fails (a deep drain that stalled reads ~0, a shallow
+    # one that ended while its launch returned reads huge).
+    assert result["metrics"]["flatness"] > 0, result["metrics"]
 
 
 def test_w8_fairness(tmp_path: Path) -> None:
