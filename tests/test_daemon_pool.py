@@ -4,6 +4,7 @@ detached jobs' futures completed by a later job."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from concurrent.futures import Future
@@ -168,3 +169,52 @@ def test_after_a_backlog_a_pool_stuck_in_long_work_still_grows() -> None:
 def test_a_thread_not_of_a_pool_may_wait_on_the_database() -> None:
     with waiting_on_database():
         assert current_pool() is None
+
+
+def test_no_job_is_left_queued_whatever_the_interleaving() -> None:
+    """The pool's counts of waiting threads and untaken jobs must never leave a job queued
+    with no thread coming for it: four submitters, jobs that submit more jobs, some in
+    database waits, threads beyond the core retiring between bursts; every job completes."""
+    rnd = random.Random(7)
+    pool = DaemonPool(32, "test-pool", core_threads=2, grow_after_sec=0.02, idle_exit_sec=0.01)
+    futures: list[Future[Any]] = []
+    lock = threading.Lock()
+
+    def job(depth: int) -> int:
+        draw = rnd.random()
+        if draw < 0.3:
+            time.sleep(draw * 0.005)
+        elif draw < 0.4:
+            with waiting_on_database():
+                time.sleep(0.003)
+        if depth < 2 and rnd.random() < 0.3:
+            child = pool.submit(job, depth + 1)
+            with lock:
+                futures.append(child)
+        return depth
+
+    def submitter() -> None:
+        for _ in range(250):
+            future = pool.submit(job, 0)
+            with lock:
+                futures.append(future)
+            if rnd.random() < 0.05:
+                time.sleep(0.02)  # long enough for the threads beyond the core to retire
+
+    try:
+        threads = [threading.Thread(target=submitter) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        done = 0
+        while True:
+            with lock:
+                if done == len(futures):
+                    break
+                future = futures[done]
+            assert future.result(10) in (0, 1, 2)
+            done += 1
+        assert done >= 1000
+    finally:
+        pool.shutdown()
