@@ -22,9 +22,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -54,26 +54,28 @@ def current_pool() -> DaemonPool | None:
 
 class _Worker:
     """A pool thread's state the grower reads: how deep it is in database waits (written by
-    its own thread only, so without a lock)."""
+    its own thread only, so without a lock). Entered as a context manager around each wait:
+    it runs around every statement, so it is a plain class, not a generator."""
 
     __slots__ = ("database_waits",)
 
     def __init__(self) -> None:
         self.database_waits = 0
 
+    def __enter__(self) -> None:
+        self.database_waits += 1
 
-@contextmanager
-def waiting_on_database() -> Iterator[None]:
+    def __exit__(self, *_exc: object) -> None:
+        self.database_waits -= 1
+
+
+_NOT_A_WORKER = nullcontext()
+
+
+def waiting_on_database() -> AbstractContextManager[None]:
     """Mark this pool thread (if it is one) as waiting on the system database meanwhile."""
     worker: _Worker | None = getattr(_job, "worker", None)
-    if worker is None:
-        yield
-        return
-    worker.database_waits += 1
-    try:
-        yield
-    finally:
-        worker.database_waits -= 1
+    return _NOT_A_WORKER if worker is None else worker
 
 
 class DaemonPool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from .._clock import real_now_ms
 from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_fields
 from .batch_enqueue import BatchEnqueueStore, is_dedup_violation
 from .records import QUEUE, Deduplicated, now_ms
-from .sql import in_list, values_rows
+from .sql import in_list
 
 
 @dataclass(frozen=True)
@@ -46,19 +47,20 @@ class ClaimRequest:
             or self.partition_rate_limit is not None
         )
 
+    @property
+    def ahead_cap(self) -> int:
+        """The most rows of one partition a claim takes at once (the largest partition limit)."""
+        caps = (
+            self.partition_concurrency,
+            self.partition_worker_concurrency,
+            self.partition_rate_limit,
+        )
+        return max((c for c in caps if c is not None), default=1)
+
     def partition_params(self, now: int) -> dict[str, Any]:
-        caps = [
-            c
-            for c in (
-                self.partition_concurrency,
-                self.partition_worker_concurrency,
-                self.partition_rate_limit,
-            )
-            if c is not None
-        ]
         period_ms = int((self.partition_rate_period_sec or 0) * 1000)
         return {
-            "ahead_cap": max(caps, default=1),
+            "ahead_cap": self.ahead_cap,
             "partition_concurrency": self.partition_concurrency or UNLIMITED,
             "partition_worker_concurrency": self.partition_worker_concurrency or UNLIMITED,
             "partition_rate_limit": self.partition_rate_limit or UNLIMITED,
@@ -199,10 +201,10 @@ class QueueStore(BatchEnqueueStore):
         if self.backend == "postgresql":
             params["partition_keys"] = keys
             return ClaimResult(self.db.fetchall_once(self.sql.CLAIM_PARTITION_HEADS, params))
+        params["partition_keys"] = json.dumps(keys)
         with self.db.transaction() as cur:
             params["now"] = now_ms()
-            select_sql, key_params = values_rows(self.sql.SELECT_PARTITION_HEADS, "sqlite", keys)
-            cur.execute(select_sql, params | key_params)
+            cur.execute(self.sql.SELECT_PARTITION_HEADS, params)
             return self._mark_claimed(cur, params, [str(r[0]) for r in cur.fetchall()])
 
     def _mark_claimed(self, cur: Any, params: Mapping[str, Any], ids: list[str]) -> ClaimResult:

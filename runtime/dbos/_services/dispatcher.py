@@ -314,32 +314,25 @@ class QueueDispatcher:
                 return
             busy = set(self._busy_partitions_locked(spec))
             keys = {k for k in keys if k not in busy}
+            if not keys:
+                return  # each one at its per-process limit: a workflow's end wakes it
             room = min(MAX_BATCH, self._max_in_flight - self._in_flight - len(self._ready[name]))
+            request = self._request(spec, room, keys=tuple(sorted(keys)))
             narrow = (
                 spec.partition_queue
                 and not spec.has_shared_budget
                 and spec.limits.worker_concurrency is None
-                and room >= len(keys) * self._per_partition(spec)
+                and room >= len(keys) * request.ahead_cap
             )
             if not narrow:
                 self._dirty.add(name)  # the whole queue, in its fair order
                 return
-        if not keys:
-            return
-        request = self._request(spec, room, keys=tuple(sorted(keys)))
         result = self._send_claim(spec, request, now)
         if result is None:
             return
         with self._lock:
             self._ready[name].extend(result.rows)
         self._start_ready(spec)
-
-    @staticmethod
-    def _per_partition(spec: QueueSpec) -> int:
-        """The most rows one partition's claim can take at once (its claim's `ahead_cap`)."""
-        limits = spec.limits
-        caps = (limits.partition_concurrency, limits.partition_worker_concurrency)
-        return max((c for c in caps if c is not None), default=1)
 
     def _request(
         self,

@@ -37,13 +37,6 @@ def in_list(sql: str, backend: str, values: list[str]) -> tuple[str, dict[str, s
     return sql.replace("{ids}", marks), dict(zip(names, values, strict=True))
 
 
-def values_rows(sql: str, backend: str, values: list[str]) -> tuple[str, dict[str, str]]:
-    """Fill a rendered statement's `{keys}` with a one-column VALUES list, one row per value."""
-    names = [f"key{i}" for i in range(len(values))]
-    rows = ", ".join(f"(%({n})s)" if backend == "postgresql" else f"(:{n})" for n in names)
-    return sql.replace("{keys}", rows), dict(zip(names, values, strict=True))
-
-
 def _areas() -> list[ModuleType]:
     from . import (
         inspection,

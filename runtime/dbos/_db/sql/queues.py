@@ -204,14 +204,14 @@ WHERE workflow_uuid IN (SELECT workflow_uuid FROM picked)
 RETURNING {_WORKFLOW_COLUMNS}
 """
 
-# SQLite (no LATERAL): the keys as a VALUES list (`{keys}`), each partition's rows by rowid
-# through a correlated subquery on the partition's index.
+# SQLite (no LATERAL): the keys as one JSON array, each partition's rows by rowid through a
+# correlated subquery on the partition's index.
 _HEADS_SQLITE = """(SELECT e0.workflow_uuid, e0.application_version, e0.queue_partition_key,
             e0.priority, e0.partition_round, e0.rowid AS o
-        FROM (VALUES {keys}) AS k
+        FROM json_each(:partition_keys) AS k
         JOIN {s}workflow_status e0 ON e0.rowid IN (
             SELECT f.rowid FROM {s}workflow_status f
-            WHERE f.queue_name = :queue_name AND f.queue_partition_key = k.column1
+            WHERE f.queue_name = :queue_name AND f.queue_partition_key = k.value
                 AND f.status = 'ENQUEUED'
             ORDER BY f.priority, f.partition_round, f.rowid
             LIMIT :ahead_cap)
