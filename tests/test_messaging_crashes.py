@@ -90,6 +90,29 @@ def test_a_message_sent_after_a_crash_in_recv_is_received_once_by_the_recovery(
 
 
 @pytest.mark.timeout(120)
+def test_a_message_handed_to_a_receiver_survives_a_crash_before_it_ran_on(
+    launcher: Launcher, tester: None, system_database_url: str
+) -> None:
+    """A send from the receiver's own process records the message as the recv's step (no
+    write by the receiver); killed in the step after it, the recovery returns that message."""
+    first = launcher.spawn("start", "handoff")
+    launcher.wait_for_marker("held", [first])
+    launcher.sigkill(first)
+    report = launcher.recover("handoff")
+    assert report["result"]["message"] == {"status": "paid"}
+    assert launcher.pids("received_itself") == []  # the send completed the receive
+    assert launcher.pids("before_recv") == [first.pid]
+    assert launcher.pids("held") == [first.pid, report["pid"]]
+    names = [(s["function_id"], s["name"]) for s in report["steps"]]
+    assert names == [(1, "before"), (2, "DBOS.recv"), (3, "DBOS.sleep"), (4, "held"), (5, "before")]
+    consumed = query_system_sql(
+        system_database_url,
+        f"SELECT consumed FROM {{prefix}}notifications WHERE destination_uuid = '{WORKFLOW_ID}'",
+    )
+    assert [bool(c[0]) for c in consumed] == [True]
+
+
+@pytest.mark.timeout(120)
 def test_a_send_checkpointed_before_a_crash_is_not_sent_again(
     launcher: Launcher, tester: None, system_database_url: str
 ) -> None:

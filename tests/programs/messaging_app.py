@@ -57,6 +57,39 @@ def waits_for_payment() -> dict[str, Any]:
 
 
 @DBOS.workflow()
+def receives_then_holds() -> dict[str, Any]:
+    before("before_recv")
+    message = DBOS.recv("payment", timeout_seconds=120)
+    held()
+    return {"message": message, "after": before("after_recv")}
+
+
+def send_to_own_receiver(workflow_id: str) -> None:
+    """Start the receiver here and send it its message from this process once it waits (a
+    handoff: the send records the recv's step); a receive that consumes a message itself is
+    marked `received_itself`. Blocks in the receiver's `held` step until killed."""
+    from dbos._core.runtime import get_runtime
+
+    messages = get_runtime().sysdb.messages
+    store = type(messages)
+    original = store.receive_message
+
+    def marked(self: Any, *args: Any) -> Any:
+        found = original(self, *args)
+        if found[0]:
+            mark("received_itself")
+        return found
+
+    store.receive_message = marked  # type: ignore[method-assign]
+    with SetWorkflowID(workflow_id):
+        handle = DBOS.start_workflow(receives_then_holds)
+    while messages.receivers.waiting(workflow_id, "payment") is None:
+        time.sleep(0.005)
+    DBOS.send(workflow_id, {"status": "paid"}, topic="payment")
+    handle.get_result()
+
+
+@DBOS.workflow()
 def sends_then_holds() -> str:
     DBOS.send(DESTINATION, "exactly once", topic="t")
     held()
@@ -100,6 +133,8 @@ def run(scenario: str, workflow_id: str) -> Any:
             return waits_for_payment()
         if scenario == "send":
             return sends_then_holds()
+        if scenario == "handoff":
+            return receives_then_holds()
         if scenario == "send_bulk":
             return sends_bulk_then_holds()
         if scenario == "sleep":
@@ -123,6 +158,8 @@ def main(argv: list[str]) -> int:
         (Path(marker_dir) / RELEASE).touch()
     DBOS.launch()
     if role == "start":
+        if scenario == "handoff":
+            send_to_own_receiver(workflow_id)
         run(scenario, workflow_id)
         raise SystemExit("the start role must be killed at its kill point")
     result = DBOS.retrieve_workflow(workflow_id).get_result()

@@ -14,9 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._db.handoff import Unknown, WaitingReceiver
 from .._db.message_store import NoSuchWorkflow, OutgoingMessage, stored_topic
 from .._db.records import MESSAGE, StepWrite, now_ms
-from .._error import DBOSException, DBOSNonExistentWorkflowError, DBOSSerializationError
+from .._error import (
+    DBOSException,
+    DBOSNonExistentWorkflowError,
+    DBOSSerializationError,
+    DBOSWorkflowConflictIDError,
+)
 from .._serialization import Serializer
 from .._storable_text import require_storable
 from .checkpoint import (
@@ -206,7 +212,12 @@ def send(
 
 
 class Receive(BlockingCall):
-    """One `DBOS.recv`: its two step numbers are taken when it is called."""
+    """One `DBOS.recv`: its two step numbers are taken when it is called. Once its deadline
+    is recorded it waits as a `WaitingReceiver`, which a send from this process completes by
+    recording the message as its step in the send's transaction (`_db/handoff.py`): the
+    receive then returns it with no write of its own."""
+
+    receiver: WaitingReceiver | None = None
 
     def __init__(self, topic: str | None, timeout_seconds: float) -> None:
         ctx = active_workflow()
@@ -223,23 +234,62 @@ class Receive(BlockingCall):
         self.started_at = ctx.begin_blocking(self.step_id)
         record = replay(ctx, self.step_id, RECV) if ctx.recorded else None
         if record is not None:
+            # Parked here and completed by a send: its receiver is done with.
+            self.runtime.sysdb.messages.receivers.discard(
+                ctx.workflow_id, stored_topic(topic), self.step_id
+            )
             self.done, self.value = True, recorded_result(self.runtime, record)
             return
         check_deadline(self.runtime, ctx)
         logger.debug("Running recv, id: %d, topic: %s", self.step_id, topic)
         self.deadline = recorded_deadline(self.runtime, ctx, self.sleep_id)
+        if self.deadline is not None:
+            self._offer_to_senders()
 
     def _step(self) -> StepWrite:
         assert self.ctx is not None
         return step_write(self.ctx, self.step_id, RECV, self.started_at)
 
+    def _offer_to_senders(self) -> None:
+        """Its deadline recorded, all a send must write to complete it is its step."""
+        receivers = self.runtime.sysdb.messages.receivers
+        self.receiver = receivers.register(self._step(), stored_topic(self.topic))
+
+    def _stop_offering(self) -> None:
+        if self.receiver is not None:
+            self.runtime.sysdb.messages.receivers.unregister(self.receiver)
+
     def first_miss(self) -> float:
         """Nothing waiting: record when the wait must end, before it begins."""
         assert self.ctx is not None
-        return record_deadline(self.runtime, self.ctx, self.sleep_id, self.timeout_seconds)
+        deadline = record_deadline(self.runtime, self.ctx, self.sleep_id, self.timeout_seconds)
+        self._offer_to_senders()
+        return deadline
+
+    def _handed_off(self) -> Any:
+        """The message a send from this process recorded as this receive's step, or NOTHING.
+        A send that could not tell whether it did leaves UNKNOWN: the step is read."""
+        receiver = self.receiver
+        mailbox = None if receiver is None else receiver.mailbox
+        if mailbox is None:
+            return NOTHING
+        if isinstance(mailbox, Unknown):
+            found = self._recorded_by_a_send()
+            if found is NOTHING and receiver is not None:
+                receiver.mailbox = None  # not recorded: offered to sends again
+            return found
+        text, fmt = mailbox
+        return self.runtime.decode(text, fmt)
+
+    def _recorded_by_a_send(self) -> Any:
+        found, text, fmt = self.runtime.sysdb.messages.received(self._step())
+        return self.runtime.decode(text, fmt) if found else NOTHING
 
     def check(self) -> Any:
         assert self.ctx is not None
+        handed = self._handed_off()
+        if handed is not NOTHING:
+            return handed
         if not self.runtime.sysdb.messages.has_message(self.ctx.workflow_id, self.topic):
             return NOTHING
         with owned_write(self.runtime, self.ctx):
@@ -252,9 +302,21 @@ class Receive(BlockingCall):
         return self.runtime.decode(text, fmt) if found else NOTHING
 
     def finish(self, found: Any) -> Any:
+        self._stop_offering()
         if found is not NOTHING:
             return found
         assert self.ctx is not None
         # Timed out: record None, so a replay returns None at once instead of waiting again.
-        write_checkpoint(self.runtime, self.ctx, self.step_id, RECV, None, None, self.started_at)
+        try:
+            write_checkpoint(
+                self.runtime, self.ctx, self.step_id, RECV, None, None, self.started_at
+            )
+        except DBOSWorkflowConflictIDError:
+            handed = self._recorded_by_a_send()  # as it timed out, a send completed it
+            if handed is NOTHING:
+                raise
+            return handed
         return None
+
+    def abandon(self) -> None:
+        self._stop_offering()

@@ -276,32 +276,48 @@ class BlockingCall:
     def finish(self, found: Any) -> Any:
         return found
 
+    def abandon(self) -> None:
+        """The wait ended without an outcome (cancelled, stopped, failed); not a park, after
+        which the operation is still under way."""
+
 
 def run_call(call: BlockingCall) -> Any:
     if call.done:
         return call.value
-    found = wait_for(
-        call.runtime,
-        call.check,
-        call.keys,
-        deadline=call.deadline,
-        ctx=call.ctx,
-        on_first_miss=call.first_miss if call.deadline is None else None,
-        park=call.ctx,
-    )
+    try:
+        found = wait_for(
+            call.runtime,
+            call.check,
+            call.keys,
+            deadline=call.deadline,
+            ctx=call.ctx,
+            on_first_miss=call.first_miss if call.deadline is None else None,
+            park=call.ctx,
+        )
+    except WorkflowParked:
+        raise
+    except BaseException:
+        call.abandon()
+        raise
     return call.finish(found)
 
 
 async def run_call_async(call: BlockingCall) -> Any:
     if call.done:
         return call.value
-    found = await wait_for_async(
-        call.runtime,
-        call.check,
-        call.keys,
-        deadline=call.deadline,
-        ctx=call.ctx,
-        on_first_miss=call.first_miss if call.deadline is None else None,
-        park=call.ctx,
-    )
+    try:
+        found = await wait_for_async(
+            call.runtime,
+            call.check,
+            call.keys,
+            deadline=call.deadline,
+            ctx=call.ctx,
+            on_first_miss=call.first_miss if call.deadline is None else None,
+            park=call.ctx,
+        )
+    except WorkflowParked:
+        raise
+    except BaseException:
+        call.abandon()
+        raise
     return await off_loop(call.finish, found)

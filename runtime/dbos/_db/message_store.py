@@ -12,6 +12,7 @@ from typing import Any
 
 from .._storable_text import require_storable
 from .connections import Connections
+from .handoff import UNKNOWN, ReceiverRegistry, WaitingReceiver, receiver_params
 from .records import (
     EVENT,
     FINAL,
@@ -86,6 +87,7 @@ class MessageStore(Store):
     def __init__(self, db: Connections, workflows: WorkflowStore) -> None:
         super().__init__(db)
         self.workflows = workflows  # its rule for the INSERT of a new row, and its reads
+        self.receivers = ReceiverRegistry()  # receives waiting in this process (handoff.py)
 
     def _write_unit(
         self,
@@ -94,11 +96,12 @@ class MessageStore(Store):
         step_params: Mapping[str, Any] | None,
         *,
         step_decides: bool = False,
-    ) -> None:
+    ) -> list[int] | None:
         """Commit `statements` (each written only while the workflow is ours) together with
         the step that records them; NotOwner when any of them found the workflow not ours.
         With `step_decides`, only the step's count says so: the statements may skip a row
-        that exists already (a message sent before under its idempotency key).
+        that exists already (a message sent before under its idempotency key). Returns the
+        statements' row counts, or None when an earlier attempt committed them.
 
         The step row is the unit's receipt: a unit retried after an unknown outcome meets its
         own step row, its transaction (duplicates included) rolls back, and the row, compared
@@ -113,11 +116,12 @@ class MessageStore(Store):
                 and is_unique_violation(exc)
                 and self.workflows.recorded_as(step_params)
             ):
-                return
+                return None
             raise
         checked = counts[-1:] if step_decides and step_params is not None else counts
         if any(c != 1 for c in checked):
             raise NotOwner(workflow_id)
+        return counts
 
     # ------------------------------------------------------------------ messages
 
@@ -130,7 +134,8 @@ class MessageStore(Store):
     ) -> None:
         """Deliver messages in one transaction; from a workflow (`step`), together with the step
         that sent them. A message whose ID is taken is a repeat, delivered already: skipped.
-        `to_forks`: also to every workflow forked (recursively) from each destination.
+        `to_forks`: also to every workflow forked (recursively) from each destination. The
+        first message for a receive waiting in this process completes it (`handoff.py`).
 
         Raises NoSuchWorkflow naming the missing destinations (nothing written) and NotOwner
         when the sending workflow is no longer this execution's (nothing written either)."""
@@ -138,25 +143,83 @@ class MessageStore(Store):
             messages = self._with_forks(messages)
         now = now_ms()
         rows = [m.params(now) for m in messages]
+        guard = (
+            None if step is None else {"workflow_uuid": step.workflow_id, "owner_xid": step.owner}
+        )
+        statements, handoffs = self._send_statements(rows, guard)
+        counts: list[int] | None = None
         try:
             if step is not None:
-                guard = {"workflow_uuid": step.workflow_id, "owner_xid": step.owner}
-                self._write_unit(
-                    step.workflow_id,
-                    [(self.sql.SEND_MESSAGE_FROM_WORKFLOW, row | guard) for row in rows],
-                    step.params(),
-                    step_decides=True,
+                counts = self._write_unit(
+                    step.workflow_id, statements, step.params(), step_decides=True
                 )
-            elif len(rows) == 1:
-                self._committer.execute(self.sql.SEND_MESSAGE, rows[0])
-            elif rows:
-                self._committer.execute_unit([(self.sql.SEND_MESSAGE, row) for row in rows])
+            elif len(statements) == 1:
+                counts = [self._committer.execute(*statements[0])]
+            elif statements:
+                counts = self._committer.execute_unit(statements)
         except Exception as exc:
             if _is_foreign_key_violation(exc):
                 raise NoSuchWorkflow(self._missing({m.destination_id for m in messages})) from exc
             raise
-        for key in {(MESSAGE, m.destination_id, stored_topic(m.topic)) for m in messages}:
-            self.db.wake(key)
+        finally:
+            self._fill_mailboxes(handoffs, rows, counts)
+            for key in {(MESSAGE, m.destination_id, stored_topic(m.topic)) for m in messages}:
+                self.db.wake(key)
+
+    def _send_statements(
+        self, rows: list[dict[str, Any]], guard: dict[str, Any] | None
+    ) -> tuple[list[tuple[str, Mapping[str, Any]]], list[tuple[int, int, WaitingReceiver]]]:
+        """The statements that store `rows` (guarded by the sending workflow's ownership when
+        `guard` is given) and the handoffs among them: (row, statement whose row count says
+        the receiver took it, receiver). Only a destination and topic's first message of the
+        send may complete a receive: the receiver takes the oldest."""
+        sql = self.sql
+        from_workflow = guard is not None
+        plain = sql.SEND_MESSAGE_FROM_WORKFLOW if from_workflow else sql.SEND_MESSAGE
+        if self.backend == "postgresql":
+            handed = [
+                sql.DELIVER_TO_RECEIVER_FROM_WORKFLOW if from_workflow else sql.DELIVER_TO_RECEIVER
+            ]
+        else:
+            handed = [
+                sql.RECORD_HANDED_OFF_FROM_WORKFLOW if from_workflow else sql.RECORD_HANDED_OFF,
+                sql.STORE_HANDED_OFF_FROM_WORKFLOW if from_workflow else sql.STORE_HANDED_OFF,
+            ]
+        statements: list[tuple[str, Mapping[str, Any]]] = []
+        handoffs: list[tuple[int, int, WaitingReceiver]] = []
+        seen: set[tuple[str, str]] = set()
+        for index, row in enumerate(rows):
+            params = row if guard is None else row | guard
+            key = (row["destination_uuid"], row["topic"])
+            receiver = None if key in seen else self.receivers.waiting(*key)
+            seen.add(key)
+            if receiver is None:
+                statements.append((plain, params))
+                continue
+            params = params | receiver_params(receiver)
+            handoffs.append((index, len(statements), receiver))
+            statements.extend((statement, params) for statement in handed)
+        return statements, handoffs
+
+    def _fill_mailboxes(
+        self,
+        handoffs: list[tuple[int, int, WaitingReceiver]],
+        rows: list[dict[str, Any]],
+        counts: list[int] | None,
+    ) -> None:
+        """Tell each receiver a send tried to complete what became of it, before waking it: the
+        message, recorded as its step; UNKNOWN when the send failed or a retry met its own
+        earlier attempt (it reads its step); nothing when it did not take the message (an
+        older one waits, it timed out, or it is no longer ours), and it is no longer offered to
+        sends (a stale entry goes; a live receive gets this send's message as any other)."""
+        for index, statement, receiver in handoffs:
+            if counts is None:
+                receiver.mailbox = UNKNOWN
+            elif counts[statement] == 1:
+                row = rows[index]
+                receiver.mailbox = (row["message"], row["serialization"])
+            else:
+                self.receivers.unregister(receiver)
 
     def _with_forks(self, messages: Sequence[OutgoingMessage]) -> list[OutgoingMessage]:
         """Each message, and a copy of it for every fork of its destination (its ID scoped to
@@ -215,6 +278,14 @@ class MessageStore(Store):
             if row is None or row[0] != step.function_name:
                 raise
             return True, row[1], row[5]
+
+    def received(self, step: StepWrite) -> tuple[bool, str | None, str | None]:
+        """Whether `step` (a receive's) is recorded, as a send completing it records it:
+        (True, message, format), else (False, None, None)."""
+        row = self.db.fetchone(self.sql.SELECT_STEP, step.params())
+        if row is None or row[0] != step.function_name or row[2] is not None:
+            return False, None, None
+        return True, row[1], row[5]
 
     def _receive(
         self, step: StepWrite, lookup: dict[str, Any], deadline: StepWrite

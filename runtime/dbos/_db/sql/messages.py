@@ -30,6 +30,82 @@ WHERE {_OWNS_SENDER}
 ON CONFLICT (message_uuid) DO NOTHING
 """
 
+# A send that completes a receive: a `DBOS.recv` waiting in this process (`handoff.py`) for
+# the message's destination and topic gets the message recorded as its step's output in the
+# send's own transaction, and the message is stored consumed. Only while the receiver still owns
+# its PENDING row, no older message of the topic waits for it (it takes the oldest first), and
+# the message is not a repeat; the step's primary key settles a race with the receiver recording
+# its own outcome (a timeout): whichever commits first wins, and a message not recorded is
+# stored unconsumed, as any send. From a workflow, both writes are also conditional on the
+# sender still owning its row (the step that sends is recorded with them).
+_RECEIVER_TAKES = """EXISTS (
+    SELECT 1 FROM {s}workflow_status
+    WHERE workflow_uuid = :destination_uuid AND status = 'PENDING'
+    AND owner_xid = :receiver_owner
+) AND NOT EXISTS (
+    SELECT 1 FROM {s}notifications
+    WHERE destination_uuid = :destination_uuid AND topic = :topic AND consumed = false
+) AND NOT EXISTS (SELECT 1 FROM {s}notifications WHERE message_uuid = :message_uuid)"""
+
+
+def _record_handed_off(sender_guard: str) -> str:
+    return f"""
+INSERT INTO {{s}}operation_outputs (
+    workflow_uuid, function_id, function_name, output, error, child_workflow_id,
+    serialization, started_at_epoch_ms, completed_at_epoch_ms
+) SELECT :destination_uuid, :receiver_function_id, :receiver_function_name, :message, NULL,
+    NULL, :serialization, :receiver_started_at, :now
+WHERE {_RECEIVER_TAKES}{sender_guard}
+ON CONFLICT (workflow_uuid, function_id) DO NOTHING
+"""
+
+
+def _store_handed_off(consumed: str, sender_guard: str) -> str:
+    return f"""
+INSERT INTO {{s}}notifications (
+    message_uuid, destination_uuid, topic, message, serialization, consumed, created_at_epoch_ms
+) SELECT :message_uuid, :destination_uuid, :topic, :message, :serialization, {consumed}, :now
+WHERE true{sender_guard}
+ON CONFLICT (message_uuid) DO NOTHING
+"""
+
+
+def _deliver_to_receiver(sender_guard: str) -> str:
+    """PostgreSQL: one statement, whose one row (a row count of 1) says the receiver took the
+    message: recorded now, or by an earlier attempt of this statement whose commit's answer was
+    lost (its message stored consumed and the receiver's step there: what a retry sees)."""
+    recorded = _record_handed_off(sender_guard).strip()
+    stored = _store_handed_off("EXISTS (SELECT 1 FROM recorded)", sender_guard).strip()
+    return f"""
+WITH recorded AS (
+{recorded}
+RETURNING 1
+), stored AS (
+{stored}
+)
+SELECT 1 FROM recorded
+UNION ALL
+SELECT 1 FROM {{s}}notifications
+WHERE message_uuid = :message_uuid AND destination_uuid = :destination_uuid AND consumed
+AND EXISTS (
+    SELECT 1 FROM {{s}}operation_outputs
+    WHERE workflow_uuid = :destination_uuid AND function_id = :receiver_function_id
+    AND function_name = :receiver_function_name
+)
+"""
+
+
+_FROM_WORKFLOW = f" AND {_OWNS_SENDER}"
+
+DELIVER_TO_RECEIVER: Final = _deliver_to_receiver("")
+DELIVER_TO_RECEIVER_FROM_WORKFLOW: Final = _deliver_to_receiver(_FROM_WORKFLOW)
+# SQLite: the same as two statements of one transaction (writes there are serialized); the
+# second stores the message consumed when the first recorded it (`changes()`: its row count).
+RECORD_HANDED_OFF: Final = _record_handed_off("")
+RECORD_HANDED_OFF_FROM_WORKFLOW: Final = _record_handed_off(_FROM_WORKFLOW)
+STORE_HANDED_OFF: Final = _store_handed_off("changes() > 0", "")
+STORE_HANDED_OFF_FROM_WORKFLOW: Final = _store_handed_off("changes() > 0", _FROM_WORKFLOW)
+
 HAS_MESSAGE: Final = """
 SELECT 1 FROM {s}notifications
 WHERE destination_uuid = :workflow_uuid AND topic = :topic AND consumed = false LIMIT 1
