@@ -279,14 +279,56 @@ def test_a_parked_receiver_resumes_to_its_recorded_step(
     with SetWorkflowID("parked-1"):
         handle = DBOS.start_workflow(receives)
     _registered("parked-1")
-    deadline = time.monotonic() + 10
-    while get_runtime().parked.get("parked-1") is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert get_runtime().parked.get("parked-1") is not None
+    _parked("parked-1")
     DBOS.send("parked-1", "hello", "topic")
     assert handle.get_result() == "hello"
     assert receiver_writes == []
     assert len(get_runtime().sysdb.messages.receivers) == 0
+
+
+def _parked(workflow_id: str) -> None:
+    deadline = time.monotonic() + 10
+    while get_runtime().parked.get(workflow_id) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert get_runtime().parked.get(workflow_id) is not None
+
+
+def test_a_parked_receiver_resumes_as_the_send_begins_and_reads_its_mailbox(
+    dbos_app: None, monkeypatch: pytest.MonkeyPatch, receiver_writes: list[str]
+) -> None:
+    """The send resumes a parked receiver before its own transaction (so that the replay's
+    history read overlaps the commit); here the resumed run is held back until it waits again
+    (its history read without the message), then the send commits: the receive returns the
+    message from its mailbox, and writes nothing."""
+    with SetWorkflowID("early-1"):
+        handle = DBOS.start_workflow(receives)
+    _registered("early-1")
+    _parked("early-1")
+    committer = get_runtime().sysdb.messages.db.committer
+    seen: list[bool] = []
+
+    def once_resumed(run: Any) -> Any:
+        def run_after_resume(*args: Any) -> Any:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with get_runtime().active_lock:
+                    ctx = get_runtime().active.get("early-1")
+                if ctx is not None and ctx.waiters:  # waiting in its recv again
+                    break
+                time.sleep(0.005)
+            time.sleep(0.05)  # its check found the send in flight: it sleeps on its keys
+            seen.append(get_runtime().parked.get("early-1") is None)
+            return run(*args)
+
+        return run_after_resume
+
+    # (`execute` is `execute_unit` of one statement)
+    monkeypatch.setattr(committer, "execute_unit", once_resumed(committer.execute_unit))
+    DBOS.send("early-1", "from the mailbox", "topic")
+    assert seen == [True]  # resumed (no longer parked) before the send's statement ran
+    assert handle.get_result() == "from the mailbox"
+    assert receiver_writes == []
+    assert _steps("early-1")[0] == ("DBOS.recv", "from the mailbox")
 
 
 def test_an_async_receiver_is_completed_too(dbos_app: None, receiver_writes: list[str]) -> None:

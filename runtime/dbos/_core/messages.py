@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._db.handoff import Unknown, WaitingReceiver
+from .._db.handoff import IN_FLIGHT, UNKNOWN, WaitingReceiver
 from .._db.message_store import NoSuchWorkflow, OutgoingMessage, stored_topic
 from .._db.records import MESSAGE, StepWrite, now_ms
 from .._error import (
@@ -35,6 +35,7 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .formats import serializer_for, value_serializer
+from .parking import Parked
 from .runtime import Runtime, get_runtime, logger
 from .sleeping import deadline_step, record_deadline, recorded_deadline
 from .time_ordered_ids import new_id
@@ -254,6 +255,7 @@ class Receive(BlockingCall):
         """Its deadline recorded, all a send must write to complete it is its step."""
         receivers = self.runtime.sysdb.messages.receivers
         self.receiver = receivers.register(self._step(), stored_topic(self.topic))
+        self.receiver.wake_early = None  # (its park's, if it resumed)
 
     def _stop_offering(self) -> None:
         if self.receiver is not None:
@@ -267,17 +269,22 @@ class Receive(BlockingCall):
         return deadline
 
     def _handed_off(self) -> Any:
-        """The message a send from this process recorded as this receive's step, or NOTHING.
-        A send that could not tell whether it did leaves UNKNOWN: the step is read."""
+        """The message a send from this process recorded as this receive's step; IN_FLIGHT
+        while such a send's transaction is under way (it wakes the receive when done); else
+        NOTHING. A send that could not tell whether it recorded it leaves UNKNOWN: the step
+        is read."""
         receiver = self.receiver
         mailbox = None if receiver is None else receiver.mailbox
         if mailbox is None:
             return NOTHING
-        if isinstance(mailbox, Unknown):
+        if mailbox is IN_FLIGHT:
+            return IN_FLIGHT
+        if mailbox is UNKNOWN:
             found = self._recorded_by_a_send()
             if found is NOTHING and receiver is not None:
                 receiver.mailbox = None  # not recorded: offered to sends again
             return found
+        assert isinstance(mailbox, tuple)
         text, fmt = mailbox
         return self.runtime.decode(text, fmt)
 
@@ -288,6 +295,8 @@ class Receive(BlockingCall):
     def check(self) -> Any:
         assert self.ctx is not None
         handed = self._handed_off()
+        if handed is IN_FLIGHT:
+            return NOTHING  # no need to look: the send wakes this receive when it is done
         if handed is not NOTHING:
             return handed
         if not self.runtime.sysdb.messages.has_message(self.ctx.workflow_id, self.topic):
@@ -320,3 +329,8 @@ class Receive(BlockingCall):
 
     def abandon(self) -> None:
         self._stop_offering()
+
+    def parked(self, entry: Parked) -> None:
+        """Still offered to sends; one that begins resumes it at once (`wake_early`)."""
+        if self.receiver is not None:
+            self.receiver.wake_early = entry.fire

@@ -21,7 +21,7 @@ from .._error import DBOSWorkflowCancelledError, DBOSWorkflowConflictIDError
 from .checkpoint import check_deadline
 from .context import WorkflowContext
 from .offload import off_loop
-from .parking import WorkflowParked, workflow_to_park
+from .parking import Parked, WorkflowParked, workflow_to_park
 from .runtime import Runtime, logger
 from .waiters import FINAL, Waiter, WaitKey
 
@@ -280,6 +280,9 @@ class BlockingCall:
         """The wait ended without an outcome (cancelled, stopped, failed); not a park, after
         which the operation is still under way."""
 
+    def parked(self, entry: Parked) -> None:
+        """The wait parked: `entry` resumes it."""
+
 
 def run_call(call: BlockingCall) -> Any:
     if call.done:
@@ -294,7 +297,8 @@ def run_call(call: BlockingCall) -> Any:
             on_first_miss=call.first_miss if call.deadline is None else None,
             park=call.ctx,
         )
-    except WorkflowParked:
+    except WorkflowParked as parked:
+        call.parked(parked.entry)
         raise
     except BaseException:
         call.abandon()
@@ -315,7 +319,8 @@ async def run_call_async(call: BlockingCall) -> Any:
             on_first_miss=call.first_miss if call.deadline is None else None,
             park=call.ctx,
         )
-    except WorkflowParked:
+    except WorkflowParked as parked:
+        call.parked(parked.entry)
         raise
     except BaseException:
         call.abandon()

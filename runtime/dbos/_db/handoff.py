@@ -16,18 +16,28 @@ receive's other step), so nothing else of the receive is left to write.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .records import StepWrite
 
 
-class Unknown:
-    """What a send left in a receiver's mailbox when it cannot tell whether its transaction
-    recorded the message as the receiver's step (it failed, or a retry met its own first
-    attempt's step): the receiver reads its step to learn it."""
+class Mark:
+    """A state of a receiver's mailbox other than a message (`IN_FLIGHT`, `UNKNOWN`)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
 
 
-UNKNOWN = Unknown()
+# A send has taken the receiver and its transaction is under way: the receiver need not look
+# in the database (the send fills the mailbox, or empties it, and then wakes it).
+IN_FLIGHT = Mark("IN_FLIGHT")
+# The send cannot tell whether its transaction recorded the message as the receiver's step (it
+# failed, or a retry met its own first attempt's step): the receiver reads its step.
+UNKNOWN = Mark("UNKNOWN")
 
 
 @dataclass(eq=False)
@@ -37,8 +47,13 @@ class WaitingReceiver:
 
     step: StepWrite
     topic: str  # as stored (`stored_topic`)
-    # (message, format) recorded as its step by a send from this process, or UNKNOWN.
-    mailbox: tuple[str, str | None] | Unknown | None = field(default=None)
+    # None while offered to sends; then IN_FLIGHT, and (message, format) once a send from this
+    # process recorded it as its step, or UNKNOWN.
+    mailbox: tuple[str, str | None] | Mark | None = field(default=None)
+    # A parked receive's resume: a send starts it as it begins, so that the resumed run's
+    # history read overlaps the send's commit (the run then finds the message in the
+    # mailbox, or in its history).
+    wake_early: Callable[[], None] | None = None
 
 
 class ReceiverRegistry:
@@ -81,7 +96,18 @@ class ReceiverRegistry:
             if receiver is not None and receiver.step.function_id == function_id:
                 del self._by_key[(workflow_id, topic)]
 
+    def take(self, destination_id: str, topic: str) -> WaitingReceiver | None:
+        """The receiver a send to `destination_id` on `topic` completes, marked IN_FLIGHT (no
+        other send takes it), or None when none is offered."""
+        with self._lock:
+            receiver = self._by_key.get((destination_id, topic))
+            if receiver is None or receiver.mailbox is not None:
+                return None
+            receiver.mailbox = IN_FLIGHT
+            return receiver
+
     def waiting(self, destination_id: str, topic: str) -> WaitingReceiver | None:
+        """The receiver offered to sends for `destination_id` and `topic`, if any."""
         receiver = self._by_key.get((destination_id, topic))
         return receiver if receiver is not None and receiver.mailbox is None else None
 

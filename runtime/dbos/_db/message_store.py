@@ -147,6 +147,10 @@ class MessageStore(Store):
             None if step is None else {"workflow_uuid": step.workflow_id, "owner_xid": step.owner}
         )
         statements, handoffs = self._send_statements(rows, guard)
+        for _index, _statement, receiver in handoffs:
+            wake_early, receiver.wake_early = receiver.wake_early, None
+            if wake_early is not None:
+                wake_early()
         counts: list[int] | None = None
         try:
             if step is not None:
@@ -191,7 +195,7 @@ class MessageStore(Store):
         for index, row in enumerate(rows):
             params = row if guard is None else row | guard
             key = (row["destination_uuid"], row["topic"])
-            receiver = None if key in seen else self.receivers.waiting(*key)
+            receiver = None if key in seen else self.receivers.take(*key)
             seen.add(key)
             if receiver is None:
                 statements.append((plain, params))
@@ -207,11 +211,11 @@ class MessageStore(Store):
         rows: list[dict[str, Any]],
         counts: list[int] | None,
     ) -> None:
-        """Tell each receiver a send tried to complete what became of it, before waking it: the
-        message, recorded as its step; UNKNOWN when the send failed or a retry met its own
-        earlier attempt (it reads its step); nothing when it did not take the message (an
-        older one waits, it timed out, or it is no longer ours), and it is no longer offered to
-        sends (a stale entry goes; a live receive gets this send's message as any other)."""
+        """Tell each receiver a send took what became of it, before waking it: the message,
+        recorded as its step; UNKNOWN when the send failed or a retry met its own earlier
+        attempt (it reads its step); else it did not take the message (an older one waits, it
+        timed out, or it is no longer ours): its mailbox is emptied and it is no longer offered
+        to sends (a stale entry goes; a live receive gets this send's message as any other)."""
         for index, statement, receiver in handoffs:
             if counts is None:
                 receiver.mailbox = UNKNOWN
@@ -220,6 +224,7 @@ class MessageStore(Store):
                 receiver.mailbox = (row["message"], row["serialization"])
             else:
                 self.receivers.unregister(receiver)
+                receiver.mailbox = None
 
     def _with_forks(self, messages: Sequence[OutgoingMessage]) -> list[OutgoingMessage]:
         """Each message, and a copy of it for every fork of its destination (its ID scoped to
