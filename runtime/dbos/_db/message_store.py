@@ -146,13 +146,14 @@ class MessageStore(Store):
         guard = (
             None if step is None else {"workflow_uuid": step.workflow_id, "owner_xid": step.owner}
         )
-        statements, handoffs = self._send_statements(rows, guard)
-        for _index, _statement, receiver in handoffs:
-            wake_early, receiver.wake_early = receiver.wake_early, None
-            if wake_early is not None:
-                wake_early()
+        handoffs: list[tuple[int, int, WaitingReceiver]] = []
         counts: list[int] | None = None
-        try:
+        try:  # (from here on, a receiver taken is told, and woken, whatever happens)
+            statements = self._send_statements(rows, guard, handoffs)
+            for _index, _statement, receiver in handoffs:
+                wake_early, receiver.wake_early = receiver.wake_early, None
+                if wake_early is not None:
+                    wake_early()
             if step is not None:
                 counts = self._write_unit(
                     step.workflow_id, statements, step.params(), step_decides=True
@@ -171,12 +172,16 @@ class MessageStore(Store):
                 self.db.wake(key)
 
     def _send_statements(
-        self, rows: list[dict[str, Any]], guard: dict[str, Any] | None
-    ) -> tuple[list[tuple[str, Mapping[str, Any]]], list[tuple[int, int, WaitingReceiver]]]:
+        self,
+        rows: list[dict[str, Any]],
+        guard: dict[str, Any] | None,
+        handoffs: list[tuple[int, int, WaitingReceiver]],
+    ) -> list[tuple[str, Mapping[str, Any]]]:
         """The statements that store `rows` (guarded by the sending workflow's ownership when
-        `guard` is given) and the handoffs among them: (row, statement whose row count says
-        the receiver took it, receiver). Only a destination and topic's first message of the
-        send may complete a receive: the receiver takes the oldest."""
+        `guard` is given); the handoffs among them are appended to `handoffs` as they are
+        taken: (row, statement whose row count says the receiver took it, receiver). Only a
+        destination and topic's first message of the send may complete a receive: the
+        receiver takes the oldest."""
         sql = self.sql
         from_workflow = guard is not None
         plain = sql.SEND_MESSAGE_FROM_WORKFLOW if from_workflow else sql.SEND_MESSAGE
@@ -190,7 +195,6 @@ class MessageStore(Store):
                 sql.STORE_HANDED_OFF_FROM_WORKFLOW if from_workflow else sql.STORE_HANDED_OFF,
             ]
         statements: list[tuple[str, Mapping[str, Any]]] = []
-        handoffs: list[tuple[int, int, WaitingReceiver]] = []
         seen: set[tuple[str, str]] = set()
         for index, row in enumerate(rows):
             params = row if guard is None else row | guard
@@ -203,7 +207,7 @@ class MessageStore(Store):
             params = params | receiver_params(receiver)
             handoffs.append((index, len(statements), receiver))
             statements.extend((statement, params) for statement in handed)
-        return statements, handoffs
+        return statements
 
     def _fill_mailboxes(
         self,
