@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -195,22 +194,6 @@ def test_a_retried_delivery_still_answers_that_the_receiver_took_it(
 # ---------------------------------------------------------------------------- the runtime
 
 
-@pytest.fixture
-def dbos_app(system_database_url: str) -> Iterator[None]:
-    DBOS.destroy()
-    DBOS(
-        config={
-            "name": "handoff-test",
-            "system_database_url": system_database_url,
-            "log_level": "WARNING",
-        }
-    )
-    DBOS.reset_system_database()
-    DBOS.launch()
-    yield
-    DBOS.destroy()
-
-
 @DBOS.workflow()
 def receives(timeout: float = 30.0) -> Any:
     return DBOS.recv("topic", timeout_seconds=timeout)
@@ -254,7 +237,7 @@ def _steps(workflow_id: str) -> list[tuple[str, Any]]:
 
 
 def test_a_held_receiver_wakes_to_its_recorded_step(
-    dbos_app: None, receiver_writes: list[str], system_database_url: str
+    dbos: None, receiver_writes: list[str], system_database_url: str
 ) -> None:
     with SetWorkflowID("held-1"):
         handle = DBOS.start_workflow(receives)
@@ -274,7 +257,7 @@ def test_a_held_receiver_wakes_to_its_recorded_step(
 
 
 def test_a_parked_receiver_resumes_to_its_recorded_step(
-    dbos_app: None, receiver_writes: list[str]
+    dbos: None, receiver_writes: list[str]
 ) -> None:
     with SetWorkflowID("parked-1"):
         handle = DBOS.start_workflow(receives)
@@ -294,7 +277,7 @@ def _parked(workflow_id: str) -> None:
 
 
 def test_a_parked_receiver_resumes_as_the_send_begins_and_reads_its_mailbox(
-    dbos_app: None, monkeypatch: pytest.MonkeyPatch, receiver_writes: list[str]
+    dbos: None, monkeypatch: pytest.MonkeyPatch, receiver_writes: list[str]
 ) -> None:
     """The send resumes a parked receiver before its own transaction (so that the replay's
     history read overlaps the commit); here the resumed run is held back until it waits again
@@ -331,7 +314,7 @@ def test_a_parked_receiver_resumes_as_the_send_begins_and_reads_its_mailbox(
     assert _steps("early-1")[0] == ("DBOS.recv", "from the mailbox")
 
 
-def test_an_async_receiver_is_completed_too(dbos_app: None, receiver_writes: list[str]) -> None:
+def test_an_async_receiver_is_completed_too(dbos: None, receiver_writes: list[str]) -> None:
     with SetWorkflowID("async-1"):
         handle = DBOS.start_workflow(receives_async)
     _registered("async-1")
@@ -341,7 +324,7 @@ def test_an_async_receiver_is_completed_too(dbos_app: None, receiver_writes: lis
 
 
 def test_a_receive_completed_as_it_times_out_returns_the_message(
-    dbos_app: None, monkeypatch: pytest.MonkeyPatch
+    dbos: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The send records the step, but the receiver hears nothing of it (as if the wake-up were
     lost) and times out: recording its None meets the send's step, which it returns."""
@@ -357,7 +340,7 @@ def test_a_receive_completed_as_it_times_out_returns_the_message(
 
 
 def test_a_send_that_cannot_tell_leaves_the_receiver_to_read_its_step(
-    dbos_app: None, monkeypatch: pytest.MonkeyPatch, receiver_writes: list[str]
+    dbos: None, monkeypatch: pytest.MonkeyPatch, receiver_writes: list[str]
 ) -> None:
     """The send's commit lands but its caller gets an error (a connection lost as the answer
     came back): the receiver, told UNKNOWN, reads its step and returns the message."""
@@ -393,7 +376,7 @@ def test_a_send_that_cannot_tell_leaves_the_receiver_to_read_its_step(
     assert receiver_writes == []
 
 
-def test_many_receivers_each_get_their_own_message(dbos_app: None) -> None:
+def test_many_receivers_each_get_their_own_message(dbos: None) -> None:
     handles = []
     for i in range(20):
         with SetWorkflowID(f"many-{i}"):

@@ -10,8 +10,8 @@ connection: the waiter retries with backoff instead of failing its caller.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from .. import _clock
@@ -284,45 +284,40 @@ class BlockingCall:
         """The wait parked: `entry` resumes it."""
 
 
-def run_call(call: BlockingCall) -> Any:
-    if call.done:
-        return call.value
+@contextmanager
+def _telling(call: BlockingCall) -> Iterator[None]:
+    """Around a call's wait: tell the call when the wait parks or ends without an outcome."""
     try:
-        found = wait_for(
-            call.runtime,
-            call.check,
-            call.keys,
-            deadline=call.deadline,
-            ctx=call.ctx,
-            on_first_miss=call.first_miss if call.deadline is None else None,
-            park=call.ctx,
-        )
+        yield
     except WorkflowParked as parked:
         call.parked(parked.entry)
         raise
     except BaseException:
         call.abandon()
         raise
+
+
+def _options(call: BlockingCall) -> dict[str, Any]:
+    """`wait_for`'s keyword arguments for a call (the sync and async waits take the same)."""
+    return {
+        "deadline": call.deadline,
+        "ctx": call.ctx,
+        "on_first_miss": call.first_miss if call.deadline is None else None,
+        "park": call.ctx,
+    }
+
+
+def run_call(call: BlockingCall) -> Any:
+    if call.done:
+        return call.value
+    with _telling(call):
+        found = wait_for(call.runtime, call.check, call.keys, **_options(call))
     return call.finish(found)
 
 
 async def run_call_async(call: BlockingCall) -> Any:
     if call.done:
         return call.value
-    try:
-        found = await wait_for_async(
-            call.runtime,
-            call.check,
-            call.keys,
-            deadline=call.deadline,
-            ctx=call.ctx,
-            on_first_miss=call.first_miss if call.deadline is None else None,
-            park=call.ctx,
-        )
-    except WorkflowParked as parked:
-        call.parked(parked.entry)
-        raise
-    except BaseException:
-        call.abandon()
-        raise
+    with _telling(call):
+        found = await wait_for_async(call.runtime, call.check, call.keys, **_options(call))
     return await off_loop(call.finish, found)
