@@ -40,7 +40,7 @@ IN_FLIGHT = Mark("IN_FLIGHT")
 UNKNOWN = Mark("UNKNOWN")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class WaitingReceiver:
     """One `DBOS.recv` waiting in this process: its step (owner, number, start time) for a
     send to record, and the mailbox a send fills before waking it."""

@@ -41,7 +41,7 @@ class WorkflowRow:
     AUTH_USER, AUTH_ROLES, ASSUMED_ROLE = range(19, 22)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StepWrite:
     """One checkpoint to record: conditional on `owner` still owning the PENDING workflow."""
 
