@@ -5,11 +5,13 @@ afterwards stays PENDING for recovery, as after a crash."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from dbos import DBOS, DBOSClient, Queue, SetWorkflowID
+from dbos._core.runtime import get_runtime
 
 queue = Queue("destroy.queue", concurrency=1)
 started = threading.Event()
@@ -61,3 +63,19 @@ def test_what_outlives_the_grace_period_is_left_to_recovery(launched: str) -> No
     assert started.wait(10)
     DBOS.destroy(workflow_completion_timeout_sec=0.2)
     assert _status(launched, "outlives") == "PENDING"
+
+
+def test_a_workflow_not_yet_on_a_thread_counts_as_running(
+    launched: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`start_workflow` returns once the run is queued for a workflow thread: the grace period
+    waits for a run no thread has taken yet too (upstream's `test_destroy` met one on a loaded
+    machine, and destroy returned at once)."""
+    runtime = get_runtime()
+    queued = threading.Event()
+    queued.set()
+    monkeypatch.setattr(runtime.pool, "saturated", queued.is_set)
+    threading.Timer(0.3, queued.clear).start()
+    began = time.monotonic()
+    assert runtime.wait_for_active_to_end(5.0) == 0
+    assert time.monotonic() - began >= 0.3

@@ -235,11 +235,12 @@ class Runtime:
 
     def wait_for_active_to_end(self, timeout_sec: float) -> int:
         """Wait up to `timeout_sec` for the workflows running here to end (or unwind); the
-        number still running then."""
+        number still running then. A workflow started and not yet taken by a workflow thread
+        (`start_workflow` returns once its run is queued) counts as running."""
         deadline = time.monotonic() + timeout_sec
         while time.monotonic() < deadline:
             with self.active_lock:
-                if not self.active and not self.committing:
+                if not self.active and not self.committing and not self.pool.saturated():
                     return 0
             time.sleep(0.01)
         with self.active_lock:
