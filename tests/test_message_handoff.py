@@ -314,6 +314,33 @@ def test_a_parked_receiver_resumes_as_the_send_begins_and_reads_its_mailbox(
     assert _steps("early-1")[0] == ("DBOS.recv", "from the mailbox")
 
 
+def test_with_work_queued_for_the_pool_a_parked_receiver_waits_for_the_commit(
+    dbos: None, monkeypatch: pytest.MonkeyPatch, receiver_writes: list[str]
+) -> None:
+    """Many sends at once: a receive resumed as its send begins would find the send under way
+    and park again (the pool is busy), to be resumed a second time; it is resumed once, by
+    the send's wake-up after the commit, and finds its step in its history."""
+    with SetWorkflowID("busy-1"):
+        handle = DBOS.start_workflow(receives)
+    _registered("busy-1")
+    _parked("busy-1")
+    runtime = get_runtime()
+    monkeypatch.setattr(runtime.pool, "saturated", lambda: True)
+    committer = runtime.sysdb.messages.db.committer
+    original = committer.execute_unit
+    parked_then: list[bool] = []
+
+    def noting(statements: Any) -> list[int]:
+        parked_then.append(runtime.parked.get("busy-1") is not None)
+        return original(statements)
+
+    monkeypatch.setattr(committer, "execute_unit", noting)
+    DBOS.send("busy-1", "after the commit", "topic")
+    assert parked_then == [True]
+    assert handle.get_result() == "after the commit"
+    assert receiver_writes == []
+
+
 def test_an_async_receiver_is_completed_too(dbos: None, receiver_writes: list[str]) -> None:
     with SetWorkflowID("async-1"):
         handle = DBOS.start_workflow(receives_async)

@@ -333,4 +333,14 @@ class Receive(BlockingCall):
     def parked(self, entry: Parked) -> None:
         """Still offered to sends; one that begins resumes it at once (`wake_early`)."""
         if self.receiver is not None:
-            self.receiver.wake_early = entry.fire
+            runtime = self.runtime
+            self.receiver.wake_early = lambda: _resume_early(runtime, entry)
+
+
+def _resume_early(runtime: Runtime, entry: Parked) -> None:
+    """Resume a parked receive as a send to it begins, when a workflow thread is free to take
+    it now. With work queued for the pool (many sends at once), the resumed run would meet the
+    send still under way, park again at once (the pool being busy) and be resumed a second time
+    by the send's wake-up: it waits for that wake-up instead."""
+    if not runtime.pool.saturated():
+        entry.fire()
