@@ -68,8 +68,16 @@ def test_concurrent_writes_are_batched_and_each_gets_its_own_result() -> None:
     committer = GroupCommitter(db.one, db.batch, max_batch=16)
     db.gate.clear()  # hold the first leader so the others queue up behind it
     jobs = [("ok", n) for n in range(100)]
-    release = threading.Timer(0.2, db.gate.set)
-    release.start()
+
+    def release_once_queued() -> None:
+        # (not after a fixed time: on a loaded machine the threads may start later than that,
+        # each then finding no flush under way and writing alone)
+        deadline = time.monotonic() + 10
+        while len(committer._queue) < len(jobs) - 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        db.gate.set()
+
+    threading.Thread(target=release_once_queued).start()
     results = _run_concurrently(committer, jobs)
     assert results == list(range(100))
     assert sum(db.batches) + db.singles == 100
