@@ -255,7 +255,6 @@ class Receive(BlockingCall):
         """Its deadline recorded, all a send must write to complete it is its step."""
         receivers = self.runtime.sysdb.messages.receivers
         self.receiver = receivers.register(self._step(), stored_topic(self.topic))
-        self.receiver.wake_early = None  # (its park's, if it resumed)
 
     def _stop_offering(self) -> None:
         if self.receiver is not None:

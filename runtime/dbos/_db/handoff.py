@@ -68,8 +68,8 @@ class ReceiverRegistry:
 
     def register(self, step: StepWrite, topic: str) -> WaitingReceiver:
         """The receiver of this receive (`step`, waiting on `topic`): the one registered for
-        it already, if any (its park's, which a send may be filling while it resumes), else a
-        new one, replacing any other of the workflow's on this topic."""
+        it already, if any (its park's, which a send may be filling while it resumes; no
+        longer parked), else a new one, replacing any other of the workflow's on this topic."""
         key = (step.workflow_id, topic)
         with self._lock:
             receiver = self._by_key.get(key)
@@ -78,6 +78,7 @@ class ReceiverRegistry:
                 step.owner,
             ):
                 receiver = self._by_key[key] = WaitingReceiver(step, topic)
+            receiver.wake_early = None
             return receiver
 
     def unregister(self, receiver: WaitingReceiver) -> None:
@@ -99,6 +100,8 @@ class ReceiverRegistry:
     def take(self, destination_id: str, topic: str) -> WaitingReceiver | None:
         """The receiver a send to `destination_id` on `topic` completes, marked IN_FLIGHT (no
         other send takes it), or None when none is offered."""
+        if not self._by_key:
+            return None  # (every send asks: no lock while nobody waits here)
         with self._lock:
             receiver = self._by_key.get((destination_id, topic))
             if receiver is None or receiver.mailbox is not None:

@@ -283,14 +283,14 @@ class MessageStore(Store):
             if not is_unique_violation(exc):
                 raise
             # A retried receive meets the step its first attempt recorded: that message is ours.
-            row = self.db.fetchone(self.sql.SELECT_STEP, step.params())
-            if row is None or row[0] != step.function_name:
+            received = self.received(step)
+            if not received[0]:
                 raise
-            return True, row[1], row[5]
+            return received
 
     def received(self, step: StepWrite) -> tuple[bool, str | None, str | None]:
-        """Whether `step` (a receive's) is recorded, as a send completing it records it:
-        (True, message, format), else (False, None, None)."""
+        """Whether `step` (a receive's) is recorded with a message (by the receive itself, or
+        a send that completed it): (True, message, format), else (False, None, None)."""
         row = self.db.fetchone(self.sql.SELECT_STEP, step.params())
         if row is None or row[0] != step.function_name or row[2] is not None:
             return False, None, None
