@@ -53,6 +53,18 @@ def _relaunch(url: str) -> None:
     DBOS.launch()
 
 
+def _wait_until_parked_again(workflow_id: str, before: object, timeout: float = 20.0) -> None:
+    """Until `workflow_id` is parked (armed) in an entry other than `before`: it resumed and
+    parked once more."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entry = get_runtime().parked.get(workflow_id)
+        if entry is not None and entry is not before and entry.resume is not None:
+            return
+        time.sleep(0.005)
+    pytest.fail(f"{workflow_id} did not park again within {timeout}s")
+
+
 def _step_shape(workflow_id: str) -> list[tuple[int, str]]:
     return [(s["function_id"], s["function_name"]) for s in DBOS.list_workflow_steps(workflow_id)]
 
@@ -184,25 +196,28 @@ def test_a_stream_read_with_a_timeout_parks_and_times_out_at_the_original_deadli
     writer = DBOS.start_workflow(writes_on_go)
     began = time.monotonic()
     with SetWorkflowID("reader-parked"):
-        handle = DBOS.start_workflow(reads_one, writer.workflow_id, 1.0)
+        handle = DBOS.start_workflow(reads_one, writer.workflow_id, 2.0)
     _wait_until_parked("reader-parked")
-    entry = get_runtime().parked.get("reader-parked")
-    assert entry is not None and entry.wake_at is not None
-    # Wake it half-way (its own key: what a cancel check fires): it resumes, finds nothing,
-    # parks again. Were the timeout counted from the resume, it would end at ~1.5 s.
+    first = get_runtime().parked.get("reader-parked")
+    assert first is not None and first.wake_at is not None
+    # Wake it early (its own key: what a cancel check fires): it resumes, finds nothing, parks
+    # again, with most of its time left (a resume delayed under load still has over a second,
+    # far above the park threshold). Were the timeout counted from the resume, it would end
+    # at ~2.5 s.
     time.sleep(max(0.5 - (time.monotonic() - began), 0.0))
     get_runtime().waiters.fire(("w", "reader-parked", ""))
+    _wait_until_parked_again("reader-parked", first)
     outcome = handle.get_result()
     elapsed = time.monotonic() - began
     assert str(outcome).startswith("timed out")
-    assert 1.0 <= elapsed < 1.4, elapsed
+    assert 2.0 <= elapsed < 2.45, elapsed
     assert runs["reader-parked"] >= 3  # parked twice, resumed at the deadline
     failed = _step("reader-parked", "DBOS.readStream")
-    assert failed["completed_at_epoch_ms"] - failed["started_at_epoch_ms"] >= 1000
+    assert failed["completed_at_epoch_ms"] - failed["started_at_epoch_ms"] >= 2000
 
     # The recorded error is that of a read that held its thread (called directly).
     with SetWorkflowID("reader-direct"):
-        direct = reads_one(writer.workflow_id, 1.0)
+        direct = reads_one(writer.workflow_id, 2.0)
     assert runs["reader-direct"] == 1
     assert direct == outcome
     unparked = _step("reader-direct", "DBOS.readStream")
