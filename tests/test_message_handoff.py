@@ -190,6 +190,31 @@ def test_a_retried_delivery_still_answers_that_the_receiver_took_it(
     assert _consumed(system_database_url, "r-retry") == [True]
 
 
+@pytest.mark.postgres_only  # NOTIFY
+def test_a_message_handed_to_its_receiver_wakes_no_other_process(
+    stores: tuple[WorkflowStore, MessageStore], system_database_url: str
+) -> None:
+    """The sender wakes its receiver itself: a message stored consumed sends no NOTIFY (every
+    listening process would parse it and wake nobody); one stored for a receive to come does."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(system_database_url).set(drivername="postgresql")
+    _waiting(stores, "r-quiet")
+    _, messages = stores
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as listener:
+        listener.execute("LISTEN dbos_wake")
+
+        def heard() -> list[str]:
+            return [n.payload for n in listener.notifies(timeout=0.5, stop_after=10)]
+
+        messages.send_messages([_message("q-1", "r-quiet")])
+        assert heard() == []
+        messages.send_messages([_message("q-2", "r-quiet")])  # nobody waits for this one
+        assert heard() == ["m|7|r-quiettopic"]
+    assert _consumed(system_database_url, "r-quiet") == [True, False]
+
+
 # ---------------------------------------------------------------------------- the runtime
 
 

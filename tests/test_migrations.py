@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from dbos._config import normalize_url
@@ -369,6 +370,46 @@ def test_version_10_database_gains_the_parked_columns_and_keeps_its_rows(
             ).one()
             stamps = conn.exec_driver_sql(f"SELECT version FROM {prefix}dbos_migrations").all()
         assert tuple(kept) == ("PENDING", None)
-        assert max(r[0] for r in stamps) == SCHEMA_VERSION == 11
+        assert max(r[0] for r in stamps) == SCHEMA_VERSION >= 11
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_version_11_database_stops_notifying_for_handed_off_messages(
+    system_database_url: str,
+) -> None:
+    """Version 12: a message stored consumed (handed to a receive waiting in the sending
+    process) sends no NOTIFY. A version-11 database, its message trigger as that version made
+    it, gains the condition in place."""
+    sysdb = SystemDatabase(normalize_url(system_database_url))
+    sysdb.setup.initialize()
+    sysdb.dispose()
+    engine = sa.create_engine(normalize_url(system_database_url))
+
+    def message_trigger(conn: sa.Connection) -> str:
+        return str(
+            conn.exec_driver_sql(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'dbos_wake_message'"
+            ).scalar_one()
+        )
+
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM dbos.dbos_migrations")
+            conn.exec_driver_sql("INSERT INTO dbos.dbos_migrations (version) VALUES (11)")
+            conn.exec_driver_sql(
+                "DROP TRIGGER dbos_wake_message ON dbos.notifications; "
+                "CREATE TRIGGER dbos_wake_message AFTER INSERT ON dbos.notifications "
+                "FOR EACH ROW EXECUTE FUNCTION dbos.dbos_wake_message()"
+            )
+            assert "consumed" not in message_trigger(conn)
+        sysdb = SystemDatabase(normalize_url(system_database_url))
+        sysdb.setup.initialize()
+        sysdb.dispose()
+        with engine.connect() as conn:
+            assert "WHEN ((NOT new.consumed))" in message_trigger(conn)
+            stamps = conn.exec_driver_sql("SELECT version FROM dbos.dbos_migrations").all()
+        assert max(r[0] for r in stamps) == SCHEMA_VERSION >= 12
     finally:
         engine.dispose()

@@ -215,6 +215,10 @@ def _parked_workflows(ctx: MigrationContext) -> None:
     )
 
 
+def _handed_off_messages_notify_nobody(ctx: MigrationContext) -> None:
+    ctx.install_wake_triggers()  # a message stored consumed (handed off) sends no NOTIFY
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         2, "ordered messages, event history, streams, wake-up triggers", _messages_events_streams
@@ -234,6 +238,11 @@ MIGRATIONS: list[Migration] = [
     Migration(9, "one NOTIFY per batch enqueue, not one per row", _batch_enqueue_notify),
     Migration(10, "application versions, an index of forks", _application_versions),
     Migration(11, "what a parked workflow waits for, and until when", _parked_workflows),
+    Migration(
+        12,
+        "no NOTIFY for a message handed to its waiting receiver",
+        _handed_off_messages_notify_nobody,
+    ),
 ]
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 # Bumped with every migration in migrations.py; a database stamped higher is refused.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 # A message sent without a topic; a column in a primary lookup is easier NOT NULL.
 NULL_TOPIC = "__null__topic__"

@@ -6,7 +6,8 @@ workflow ID><the key>` (IDs and keys may contain any character), so a process wa
 waiters of that key. NOTIFY is transactional: it is delivered when the write commits,
 never before. Step checkpoints have no trigger: the hot path pays nothing.
 
-Kinds: `m` a message (destination, topic), `e` an event (workflow, key), `s` a stream value
+Kinds: `m` a message (destination, topic; not one stored consumed, handed to a receive waiting
+in the sending process, which wakes it itself), `e` an event (workflow, key), `s` a stream value
 (workflow, key), `w` a workflow reaching a final status (workflow), `q` a queue with work
 to claim or a slot freed (queue name): a row enqueued or re-enqueued, or a queued workflow
 that stopped running (a batch enqueue sends its queue's one NOTIFY itself: see
@@ -52,7 +53,7 @@ _WAKE_TRIGGERS: list[tuple[str, str, str, str, str]] = [
         "message",
         "notifications",
         "INSERT",
-        "",
+        "WHEN (NOT NEW.consumed)",  # a message handed to its receiver here (`handoff.py`)
         "'m|' || length(NEW.destination_uuid) || '|' || NEW.destination_uuid || NEW.topic",
     ),
     (
