@@ -215,8 +215,11 @@ def _parked_workflows(ctx: MigrationContext) -> None:
     )
 
 
-def _handed_off_messages_notify_nobody(ctx: MigrationContext) -> None:
+def _handed_off_messages_and_queued_row_indexes(ctx: MigrationContext) -> None:
     ctx.install_wake_triggers()  # a message stored consumed (handed off) sends no NOTIFY
+    if ctx.backend == "postgresql":  # queued rows reached only in claim order (schema.py)
+        ctx.recreate_index("workflow_status", "workflow_status_queue_status_index")
+        ctx.recreate_index("workflow_status", "workflow_status_partition_index")
 
 
 MIGRATIONS: list[Migration] = [
@@ -240,8 +243,9 @@ MIGRATIONS: list[Migration] = [
     Migration(11, "what a parked workflow waits for, and until when", _parked_workflows),
     Migration(
         12,
-        "no NOTIFY for a message handed to its waiting receiver",
-        _handed_off_messages_notify_nobody,
+        "no NOTIFY for a message handed to its waiting receiver; queued rows indexed only in "
+        "claim order (PostgreSQL)",
+        _handed_off_messages_and_queued_row_indexes,
     ),
 ]
 

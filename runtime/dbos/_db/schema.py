@@ -28,6 +28,8 @@ SCHEMA_VERSION = 12
 # A message sent without a topic; a column in a primary lookup is easier NOT NULL.
 NULL_TOPIC = "__null__topic__"
 
+_NOT_QUEUED = "status <> 'ENQUEUED'"
+
 
 def _enqueue_order(schema: str | None) -> list[Column[int]]:
     """PostgreSQL's total order of rows (ties within one millisecond included); SQLite uses
@@ -105,7 +107,19 @@ def build_metadata(schema: str | None) -> MetaData:
         Index("workflow_status_created_at_index", "created_at"),
         Index("workflow_status_executor_status_index", "executor_id", "status"),
         Index("workflow_status_parent_index", "parent_workflow_id"),
-        Index("workflow_status_queue_status_index", "queue_name", "status"),
+        # A queue's rows by status, its queued ones aside on PostgreSQL: those are reached in
+        # claim order through the two indexes below. Were they here too, the planner would
+        # see "queue and status" as a way to a partition's queued rows as cheap as its own
+        # index whenever it expects a row or none (which its statistics say of a partition's
+        # rows ahead of its head), and took it: every claim then filtered the queue's whole
+        # backlog once per partition (150 ms a claim with 10,000 queued; 3-6 ms without).
+        # SQLite keeps the plain index: its planner ranks indexes by the columns they match.
+        Index(
+            "workflow_status_queue_status_index",
+            "queue_name",
+            "status",
+            postgresql_where=text(_NOT_QUEUED),
+        ),
         # The claim: the ENQUEUED rows of a queue by priority, fair round, then enqueue order
         # (SQLite appends the rowid to every index, which is its enqueue order; PostgreSQL has
         # `seq` for that).
@@ -130,13 +144,15 @@ def build_metadata(schema: str | None) -> MetaData:
             sqlite_where=text("status = 'ENQUEUED' AND queue_partition_key IS NOT NULL"),
             postgresql_where=text("status = 'ENQUEUED' AND queue_partition_key IS NOT NULL"),
         ),
+        # A partition's rows by status (what runs in it), its queued ones aside on PostgreSQL
+        # for the reason given above.
         Index(
             "workflow_status_partition_index",
             "queue_name",
             "queue_partition_key",
             "status",
             sqlite_where=text("queue_partition_key IS NOT NULL"),
-            postgresql_where=text("queue_partition_key IS NOT NULL"),
+            postgresql_where=text(f"queue_partition_key IS NOT NULL AND {_NOT_QUEUED}"),
         ),
         # A deduplication ID is taken while its workflow is queued or running.
         Index(

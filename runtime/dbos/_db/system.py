@@ -15,6 +15,7 @@ from .caller_writes import CallerWrites
 from .connections import Connections
 from .inspection_store import InspectionStore
 from .message_store import MessageStore
+from .queue_statistics import QueuedRowStatistics
 from .queue_store import QueueStore
 from .queue_table import QueueTableStore
 from .retention_store import RetentionStore
@@ -44,6 +45,8 @@ class SystemDatabase(Connections):
         self.workflows = WorkflowStore(self)
         #: Enqueueing, claiming and requeueing queued workflows; executors' heartbeats.
         self.queues = QueueStore(self, self.workflows)
+        #: The planner's statistics of queued rows, kept within reach of the backlog.
+        self.queue_statistics = QueuedRowStatistics(self)
         #: The rows of registered and declared queues (their settings and their work).
         self.queue_table = QueueTableStore(self)
         #: Schedules and their ticks.

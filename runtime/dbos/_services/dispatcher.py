@@ -365,7 +365,9 @@ class QueueDispatcher:
         """The claim's result, or None when it failed (logged; the queue looks again later)."""
         runtime = self._runtime
         try:
-            return runtime.sysdb.queues.claim(request)
+            result = runtime.sysdb.queues.claim(request)
+            runtime.sysdb.queue_statistics.claimed(request.queue_name)
+            return result
         except Exception as exc:
             if runtime.stopped:
                 return None
