@@ -16,6 +16,33 @@ from dbos._db.system import SystemDatabase
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+# The two status indexes as version 11 made them (queued rows included).
+_VERSION_11_STATUS_INDEXES = (
+    "DROP INDEX dbos.workflow_status_queue_status_index",
+    "CREATE INDEX workflow_status_queue_status_index ON dbos.workflow_status (queue_name, status)",
+    "DROP INDEX dbos.workflow_status_partition_index",
+    "CREATE INDEX workflow_status_partition_index ON dbos.workflow_status "
+    "(queue_name, queue_partition_key, status) WHERE queue_partition_key IS NOT NULL",
+)
+
+
+def _trigger_definition(conn: sa.Connection, name: str) -> str:
+    """PostgreSQL's text of the trigger `name` (its WHEN condition included)."""
+    return str(
+        conn.exec_driver_sql(
+            "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = %(name)s", {"name": name}
+        ).scalar_one()
+    )
+
+
+def _index_definition(conn: sa.Connection, name: str) -> str:
+    return str(
+        conn.exec_driver_sql(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %(name)s", {"name": name}
+        ).scalar_one()
+    )
+
+
 def _stage_v1(url: str, backend: str, version: int = 1) -> sa.Engine:
     engine = sa.create_engine(normalize_url(url))
     if backend == "postgres":
@@ -239,13 +266,6 @@ def test_version_8_database_gains_the_batch_enqueue_notify_and_keeps_its_rows(
     engine = sa.create_engine(normalize_url(system_database_url))
     prefix = "dbos." if backend == "postgres" else ""
 
-    def trigger_condition(conn: sa.Connection) -> str:
-        return str(
-            conn.exec_driver_sql(
-                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'dbos_wake_enqueued'"
-            ).scalar_one()
-        )
-
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DELETE FROM {prefix}dbos_migrations WHERE version >= 9")
@@ -265,7 +285,7 @@ def test_version_8_database_gains_the_batch_enqueue_notify_and_keeps_its_rows(
                     "FOR EACH ROW WHEN (NEW.status = 'ENQUEUED') "
                     "EXECUTE FUNCTION dbos.dbos_wake_enqueued()"
                 )
-                assert "batch_enqueue" not in trigger_condition(conn)
+                assert "batch_enqueue" not in _trigger_definition(conn, "dbos_wake_enqueued")
         sysdb = SystemDatabase(normalize_url(system_database_url))
         sysdb.setup.initialize()
         sysdb.dispose()
@@ -280,7 +300,9 @@ def test_version_8_database_gains_the_batch_enqueue_notify_and_keeps_its_rows(
             ).one()
             assert tuple(kept) == ("ENQUEUED", "q8")
             if backend == "postgres":
-                assert "current_setting('dbos.batch_enqueue'" in trigger_condition(conn)
+                assert "current_setting('dbos.batch_enqueue'" in _trigger_definition(
+                    conn, "dbos_wake_enqueued"
+                )
     finally:
         engine.dispose()
 
@@ -380,19 +402,12 @@ def test_version_11_database_stops_notifying_for_handed_off_messages(
     system_database_url: str,
 ) -> None:
     """Version 12: a message stored consumed (handed to a receive waiting in the sending
-    process) sends no NOTIFY. A version-11 database, its message trigger as that version made
-    it, gains the condition in place."""
+    process) sends no NOTIFY, and queued rows are indexed only in claim order. A version-11
+    database, its message trigger and indexes as that version made them, is changed in place."""
     sysdb = SystemDatabase(normalize_url(system_database_url))
     sysdb.setup.initialize()
     sysdb.dispose()
     engine = sa.create_engine(normalize_url(system_database_url))
-
-    def message_trigger(conn: sa.Connection) -> str:
-        return str(
-            conn.exec_driver_sql(
-                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'dbos_wake_message'"
-            ).scalar_one()
-        )
 
     try:
         with engine.begin() as conn:
@@ -403,12 +418,16 @@ def test_version_11_database_stops_notifying_for_handed_off_messages(
                 "CREATE TRIGGER dbos_wake_message AFTER INSERT ON dbos.notifications "
                 "FOR EACH ROW EXECUTE FUNCTION dbos.dbos_wake_message()"
             )
-            assert "consumed" not in message_trigger(conn)
+            assert "consumed" not in _trigger_definition(conn, "dbos_wake_message")
+            for statement in _VERSION_11_STATUS_INDEXES:
+                conn.exec_driver_sql(statement)
         sysdb = SystemDatabase(normalize_url(system_database_url))
         sysdb.setup.initialize()
         sysdb.dispose()
         with engine.connect() as conn:
-            assert "WHEN ((NOT new.consumed))" in message_trigger(conn)
+            assert "WHEN ((NOT new.consumed))" in _trigger_definition(conn, "dbos_wake_message")
+            for index in ("workflow_status_queue_status_index", "workflow_status_partition_index"):
+                assert "status <> 'ENQUEUED'" in _index_definition(conn, index)
             stamps = conn.exec_driver_sql("SELECT version FROM dbos.dbos_migrations").all()
         assert max(r[0] for r in stamps) == SCHEMA_VERSION >= 12
     finally:
