@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from support.parking import launch_parking
-from test_parking import PARK_AFTER, _wait_until_parked
+from test_parking import PARK_AFTER, _wait_until_parked, _wait_until_parked_again
 
 from dbos import DBOS, SetWorkflowID
 from dbos._core.runtime import get_runtime
@@ -51,18 +51,6 @@ def _relaunch(url: str) -> None:
         }
     )
     DBOS.launch()
-
-
-def _wait_until_parked_again(workflow_id: str, before: object, timeout: float = 20.0) -> None:
-    """Until `workflow_id` is parked (armed) in an entry other than `before`: it resumed and
-    parked once more."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        entry = get_runtime().parked.get(workflow_id)
-        if entry is not None and entry is not before and entry.resume is not None:
-            return
-        time.sleep(0.005)
-    pytest.fail(f"{workflow_id} did not park again within {timeout}s")
 
 
 def _step_shape(workflow_id: str) -> list[tuple[int, str]]:

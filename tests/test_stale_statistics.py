@@ -24,7 +24,7 @@ from dbos import DBOS, Queue
 from dbos._config import normalize_url
 from dbos._core.runtime import get_runtime
 from dbos._db.connections import Connections
-from dbos._db.queue_statistics import BACKLOG_FLOOR, QueuedRowStatistics, outgrown
+from dbos._db.queue_statistics import _LOCK_KEY, BACKLOG_FLOOR, QueuedRowStatistics, outgrown
 from dbos._db.queue_store import ClaimRequest, QueueStore
 from dbos._db.workflow_store import WorkflowStore
 
@@ -179,6 +179,25 @@ def test_a_new_queue_filled_beside_a_known_backlog_is_refreshed_too(
     assert not statistics.refresh_if_outgrown(["plans.known"])
     assert statistics.refresh_if_outgrown(["plans.known", "plans.fresh"])
     assert not statistics.refresh_if_outgrown(["plans.known", "plans.fresh"])
+
+
+def test_one_process_refreshes_at_a_time(
+    connections: Connections, system_database_url: str
+) -> None:
+    """Another process holding the turn (the advisory lock): this one skips its refresh."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    _stale_statistics(system_database_url)
+    statistics = QueuedRowStatistics(connections)
+    url = make_url(system_database_url).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+        assert not statistics.refresh_if_outgrown([_QUEUE])
+        assert statistics.refreshes == 0
+        other.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    assert statistics.refresh_if_outgrown([_QUEUE])
+    assert statistics.refreshes == 1
 
 
 @DBOS.workflow(name="plans.workflow")
