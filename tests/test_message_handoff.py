@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import query_system_sql, run_system_sql
+from conftest import admin_conninfo, query_system_sql, run_system_sql
 from test_stores import _pending_row
 
 from dbos import DBOS, SetWorkflowID
@@ -197,12 +197,10 @@ def test_a_message_handed_to_its_receiver_wakes_no_other_process(
     """The sender wakes its receiver itself: a message stored consumed sends no NOTIFY (every
     listening process would parse it and wake nobody); one stored for a receive to come does."""
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    url = make_url(system_database_url).set(drivername="postgresql")
     _waiting(stores, "r-quiet")
     _, messages = stores
-    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as listener:
+    with psycopg.connect(admin_conninfo(system_database_url), autocommit=True) as listener:
         listener.execute("LISTEN dbos_wake")
 
         def heard() -> list[str]:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import query_system_sql, run_system_sql
+from conftest import admin_conninfo, query_system_sql, run_system_sql
 
 from dbos import DBOS, Queue
 from dbos._config import normalize_url
@@ -108,7 +108,12 @@ def _explained_claim(
     finally:
         monkeypatch.setattr(db, "fetchall_once", real)
     (plan,) = plans
-    document = plan if isinstance(plan, list) else json.loads(plan)
+    return _plan_root(plan)
+
+
+def _plan_root(explained: Any) -> dict[str, Any]:
+    """The root node of an EXPLAIN (FORMAT JSON) result (psycopg may hand it over parsed)."""
+    document = explained if isinstance(explained, list) else json.loads(explained)
     root: dict[str, Any] = document[0]["Plan"]
     return root
 
@@ -195,12 +200,10 @@ def test_one_process_refreshes_at_a_time(
 ) -> None:
     """Another process holding the turn (the advisory lock): this one skips its refresh."""
     import psycopg
-    from sqlalchemy.engine import make_url
 
     _stale_statistics(system_database_url)
     statistics = QueuedRowStatistics(connections)
-    url = make_url(system_database_url).set(drivername="postgresql")
-    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as other:
+    with psycopg.connect(admin_conninfo(system_database_url), autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         assert not statistics.refresh_if_outgrown([_QUEUE])
         assert statistics.refreshes == 0
@@ -267,9 +270,10 @@ def test_a_flush_of_outcomes_finds_its_rows_by_id_whatever_is_running(
         "error": [None] * len(ids),
         "now": [1] * len(ids),
     }
-    plan = connections.fetchall_once(
-        "EXPLAIN (ANALYZE, FORMAT JSON) " + connections.sql.COMPLETE_WORKFLOWS, params
-    )[0][0]
-    document = plan if isinstance(plan, list) else json.loads(plan)
-    assert _rows_read(document[0]["Plan"]) < 50_000, _rows_read(document[0]["Plan"])
+    plan = _plan_root(
+        connections.fetchall_once(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + connections.sql.COMPLETE_WORKFLOWS, params
+        )[0][0]
+    )
+    assert _rows_read(plan) < 50_000, _rows_read(plan)
     assert _running(url) == 2000 - len(ids)

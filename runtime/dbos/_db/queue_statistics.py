@@ -21,7 +21,6 @@ gather them, so it has nothing to do there.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -29,6 +28,7 @@ import time
 from typing import Any
 
 from .connections import Connections
+from .sql import advisory_lock_key
 
 logger = logging.getLogger("dbos")
 
@@ -39,11 +39,7 @@ BACKLOG_FLOOR = 1000
 OUTGROWN_FACTOR = 4
 COUNT_CAP = 20_000
 
-_LOCK_KEY = int.from_bytes(
-    hashlib.blake2b(b"dbos-statistics:workflow_status", digest_size=8).digest(),
-    "big",
-    signed=True,
-)
+_LOCK_KEY = advisory_lock_key("dbos-statistics:workflow_status")
 
 
 def outgrown(believed: float, queued: int) -> bool:
@@ -57,6 +53,7 @@ class QueuedRowStatistics:
 
     def __init__(self, db: Connections) -> None:
         self._db = db
+        self._enabled = db.backend == "postgresql"
         self._lock = threading.Lock()
         self._next_check = 0.0  # monotonic
         self._checking = False
@@ -66,7 +63,7 @@ class QueuedRowStatistics:
     def claimed(self, queue_name: str) -> None:
         """A claim of `queue_name` ran: check in the background, unless a check is under way
         or was recent (the queue is looked at by the next one)."""
-        if self._db.backend != "postgresql":
+        if not self._enabled:
             return
         now = time.monotonic()
         with self._lock:
@@ -92,19 +89,16 @@ class QueuedRowStatistics:
     def refresh_if_outgrown(self, queues: list[str]) -> bool:
         """ANALYZE the workflow table if a queue's backlog outgrew the planner's estimate of
         it; whether this call ran it (False too when another process holds the turn)."""
-        with self._db.connection() as conn:
+        with self._db.connection() as conn, conn.transaction():
             cur = conn.cursor()
+            cur.execute(self._db.sql.TRY_LOCK_STATISTICS, {"lock_key": _LOCK_KEY})
+            if not cur.fetchone()[0]:
+                return False  # another process is checking, or refreshing them
             grown = self._outgrown_queue(cur, queues)
             if grown is None:
                 return False
-            with conn.transaction():
-                cur.execute(self._db.sql.TRY_LOCK_STATISTICS, {"lock_key": _LOCK_KEY})
-                if not cur.fetchone()[0]:
-                    return False  # another process is refreshing them
-                if self._outgrown_queue(cur, [grown[0]]) is None:
-                    return False  # refreshed meanwhile
-                started = time.monotonic()
-                cur.execute(self._db.sql.ANALYZE_WORKFLOW_STATUS)
+            started = time.monotonic()
+            cur.execute(self._db.sql.ANALYZE_WORKFLOW_STATUS)
         self.refreshes += 1
         name, believed, queued = grown
         logger.info(

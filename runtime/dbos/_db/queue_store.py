@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from .._clock import real_now_ms
 from .._storable_text import WORKFLOW_ROW_NAMES, require_storable_fields
 from .batch_enqueue import BatchEnqueueStore, is_dedup_violation
 from .records import QUEUE, Deduplicated, now_ms
-from .sql import in_list
+from .sql import advisory_lock_key, in_list
 
 
 @dataclass(frozen=True)
@@ -79,11 +78,6 @@ class ClaimResult:
 UNLIMITED = 2**31 - 1
 # Stands in the busy-partition list when no partition is busy (`NOT IN` needs one value).
 _NO_PARTITION = "\x01dbos: no partition"
-
-
-def _lock_key(queue_name: str) -> int:
-    digest = hashlib.blake2b(f"dbos-queue:{queue_name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 class QueueStore(BatchEnqueueStore):
@@ -163,7 +157,8 @@ class QueueStore(BatchEnqueueStore):
                 return ClaimResult(self.db.fetchall_once(claim_sql, params))
             with self.db.connection() as conn, conn.transaction():
                 cur = conn.cursor()
-                cur.execute(self.sql.LOCK_QUEUE, {"lock_key": _lock_key(req.queue_name)})
+                lock_key = advisory_lock_key(f"dbos-queue:{req.queue_name}")
+                cur.execute(self.sql.LOCK_QUEUE, {"lock_key": lock_key})
                 params["now"] = now_ms()  # the start time is when we hold the queue
                 if req.partitioned:
                     params |= req.partition_params(params["now"])

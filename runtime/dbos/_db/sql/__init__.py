@@ -8,6 +8,7 @@ exactly `steps.RECORD_STEP`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from types import ModuleType
 
@@ -28,6 +29,12 @@ def render(sql: str, backend: str, schema: str | None) -> str:
         out = out.replace("%", "%%")
         out = _PARAM.sub(r"%(\1)s", out)
     return out
+
+
+def advisory_lock_key(name: str) -> int:
+    """A PostgreSQL advisory lock's key for `name`: 64 bits of its hash, so processes agree."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def in_list(sql: str, backend: str, values: list[str]) -> tuple[str, dict[str, str]]:
