@@ -440,3 +440,40 @@ def test_many_receivers_each_get_their_own_message(dbos: None) -> None:
     for t in senders:
         t.join()
     assert [h.get_result() for h in handles] == list(range(20))
+
+
+# ------------------------------------------------------ the woken receive runs on at once
+
+
+@pytest.fixture
+def yields(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each time a send gave up the GIL to the receive it completed."""
+    import dbos._core.messages as messages
+
+    seen: list[str] = []
+    monkeypatch.setattr(messages, "yield_to_the_woken", lambda: seen.append("yield"))
+    return seen
+
+
+def test_a_send_that_completed_a_receive_lets_it_run_on(dbos: None, yields: list[str]) -> None:
+    with SetWorkflowID("yield-1"):
+        handle = DBOS.start_workflow(receives)
+    _registered("yield-1")
+    DBOS.send("yield-1", "hello", "topic")
+    assert yields == ["yield"]
+    assert handle.get_result() == "hello"
+    # A message stored for a later receive woke nobody here: the sender goes on.
+    DBOS.send("yield-1", "later", "topic")
+    assert yields == ["yield"]
+
+
+def test_a_send_among_others_under_way_does_not_yield(dbos: None, yields: list[str]) -> None:
+    import dbos._core.messages as messages
+
+    with SetWorkflowID("yield-2"):
+        handle = DBOS.start_workflow(receives)
+    _registered("yield-2")
+    with messages._sends.under_way():  # another send of this process is writing
+        DBOS.send("yield-2", "hello", "topic")
+    assert handle.get_result() == "hello"
+    assert yields == []

