@@ -149,7 +149,6 @@ class MessageStore(Store):
         )
         handoffs: list[tuple[int, int, WaitingReceiver]] = []
         counts: list[int] | None = None
-        completed = 0
         try:  # (from here on, a receiver taken is told, and woken, whatever happens)
             statements = self._send_statements(rows, guard, handoffs)
             for _index, _statement, receiver in handoffs:
