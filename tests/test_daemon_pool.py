@@ -218,3 +218,31 @@ def test_no_job_is_left_queued_whatever_the_interleaving() -> None:
         assert done >= 1000
     finally:
         pool.shutdown()
+
+
+def test_a_thread_slow_to_start_holds_up_no_other_submission(monkeypatch: Any) -> None:
+    """`Thread.start()` waits until the new thread runs, which on a loaded machine takes
+    milliseconds; the pool's lock is not held meanwhile, so another caller's job gets a
+    thread of its own at once instead of queueing behind the start."""
+    pool = DaemonPool(8, "slow-start", core_threads=4)
+    original_start = threading.Thread.start
+    first = threading.Event()
+    let_first_start = threading.Event()
+
+    def start(thread: threading.Thread) -> None:
+        if thread.name == "slow-start-1":
+            first.set()
+            let_first_start.wait(10)  # as a thread that gets no core for a while
+        original_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    first_job: Future[int] = Future()
+    submitter = threading.Thread(target=lambda: first_job.set_result(pool.submit(int).result()))
+    original_start(submitter)
+    assert first.wait(5)
+    try:
+        assert pool.submit(lambda: 7).result(timeout=2) == 7
+    finally:
+        let_first_start.set()
+    assert first_job.result(timeout=5) == 0
+    assert _until(lambda: pool.thread_count == 2)

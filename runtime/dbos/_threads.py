@@ -137,6 +137,7 @@ class DaemonPool:
             return self._threads
 
     def _put(self, item: tuple[Future[Any], Callable[..., Any], tuple[Any, ...], bool]) -> None:
+        new_thread: str | None = None
         with self._lock:
             if self._closed:
                 raise RuntimeError("DBOS has been destroyed: cannot start more work")
@@ -147,7 +148,7 @@ class DaemonPool:
             if self._unclaimed <= self._idle:
                 pass  # a waiting thread takes it
             elif self._threads < self.core_threads:
-                self._start_thread()
+                new_thread = self._count_new_thread()
             else:
                 backlog = True
                 if self._threads < self.max_threads and self._grower is None:
@@ -155,16 +156,29 @@ class DaemonPool:
                         target=self._grow, name=f"{self._name}-grower", daemon=True
                     )
                     self._grower.start()
+        if new_thread is not None:
+            self._start_thread(new_thread)
         if backlog and self.on_backlog is not None:
             self.on_backlog()
 
-    def _start_thread(self) -> None:
-        """Start one worker (the lock held)."""
+    def _count_new_thread(self) -> str:
+        """Count a worker about to start (the lock held); its name, for `_start_thread`."""
         self._threads += 1
         self._serial += 1
-        threading.Thread(
-            target=self._worker, name=f"{self._name}-{self._serial}", daemon=True
-        ).start()
+        return f"{self._name}-{self._serial}"
+
+    def _start_thread(self, name: str) -> None:
+        """Start a worker counted by `_count_new_thread`, the lock released: `Thread.start()`
+        waits until the new thread runs, which on a busy machine took milliseconds per thread
+        (it needs a core and the GIL); holding the lock meanwhile stalled every submission and
+        every finishing workflow behind a burst of starts (workload 8: no workflow ran for
+        about 150 ms while 64 threads started beside an ANALYZE)."""
+        try:
+            threading.Thread(target=self._worker, name=name, daemon=True).start()
+        except BaseException:
+            with self._lock:
+                self._threads -= 1  # never started (the interpreter is exiting)
+            raise
 
     def _grow(self) -> None:
         """While work stays queued and no thread takes any for `grow_after_sec` (all busy in
@@ -182,8 +196,11 @@ class DaemonPool:
                     # 4,096 in a few intervals. Those waiting on the database do not count.
                     in_steps = self._threads - self.waiting_on_database()
                     more = min(self._work.qsize(), in_steps, self.max_threads - self._threads)
-                    for _ in range(more):
-                        self._start_thread()
+                    names = [self._count_new_thread() for _ in range(more)]
+                else:
+                    names = []
+            for name in names:
+                self._start_thread(name)
 
     def waiting_on_database(self) -> int:
         """How many of the pool's threads wait on the system database now."""
