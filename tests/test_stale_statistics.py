@@ -13,6 +13,7 @@ before the rows arrive) and reads the statement's own plan (EXPLAIN ANALYZE)."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -210,6 +211,35 @@ def test_one_process_refreshes_at_a_time(
         other.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
     assert statistics.refresh_if_outgrown([_QUEUE])
     assert statistics.refreshes == 1
+
+
+def test_each_queues_first_claim_is_checked_at_once(
+    connections: Connections, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check of one queue (the internal queue's first claim, at launch) does not put off
+    another queue's first check by the spacing between checks: its backlog may be stale from
+    the start. A queue checked recently is not checked again before the spacing has passed."""
+    statistics = QueuedRowStatistics(connections)
+    checked: list[list[str]] = []
+    release = threading.Event()
+
+    def check(queues: list[str]) -> bool:
+        checked.append(queues)
+        release.wait(10)  # the first check is still under way when the next claims come
+        return False
+
+    monkeypatch.setattr(statistics, "refresh_if_outgrown", check)
+    statistics.claimed("internal")
+    deadline = time.monotonic() + 10
+    while not checked and time.monotonic() < deadline:
+        time.sleep(0.005)
+    statistics.claimed("backlog")
+    statistics.claimed("internal")  # checked a moment ago: not again
+    release.set()
+    while len(checked) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)  # (a third check would come now)
+    assert checked == [["internal"], ["backlog"]]
 
 
 @DBOS.workflow(name="plans.workflow")

@@ -9,9 +9,10 @@ backlog once per candidate row. Measured on workload 8 (10,000 queued in one par
 partitioned claim took 150 ms instead of 3-6 ms, and the drains ran at 400 workflows a second
 instead of ~3,000, until autovacuum happened to analyze the table.
 
-So the dispatcher tells this class which queues it claims from, and at most every
-`CHECK_EVERY_SEC` a background thread compares, for each of them, what the planner believes
-(its estimate of the queue's queued rows) with what is queued (counted up to `COUNT_CAP`);
+So the dispatcher tells this class which queues it claims from, and a background thread
+compares, for each of them (on its first claim, then at most every `CHECK_EVERY_SEC`), what
+the planner believes (its estimate of the queue's queued rows) with what is queued (counted up
+to `COUNT_CAP`);
 when a backlog has outgrown its belief several times over, it runs ANALYZE on the table (one
 process at a time, under an advisory lock). The belief is per queue because the statistics
 are: a new queue filled beside others' backlogs is as invisible as a first backlog. A check
@@ -55,36 +56,45 @@ class QueuedRowStatistics:
         self._db = db
         self._enabled = db.backend == "postgresql"
         self._lock = threading.Lock()
-        self._next_check = 0.0  # monotonic
-        self._checking = False
-        self._claimed: set[str] = set()  # queues claimed from since the last check
+        self._checked_at: dict[str, float] = {}  # monotonic time of each queue's last check
+        self._due: set[str] = set()  # claimed from, and not checked for CHECK_EVERY_SEC
+        self._checking = False  # a thread is checking (it takes the due queues as they come)
         self.refreshes = 0  # how many times this process ran ANALYZE (for tests, telemetry)
 
     def claimed(self, queue_name: str) -> None:
-        """A claim of `queue_name` ran: check in the background, unless a check is under way
-        or was recent (the queue is looked at by the next one)."""
+        """A claim of `queue_name` ran: check it in the background, unless it was checked in
+        the last `CHECK_EVERY_SEC`. Spaced per queue, not per process: the internal queue's
+        check at launch must not put off a backlog's first one (its claims would be planned
+        from stale statistics meanwhile: workload 8's first second)."""
         if not self._enabled:
             return
         now = time.monotonic()
         with self._lock:
-            self._claimed.add(queue_name)
-            if self._checking or now < self._next_check:
+            last = self._checked_at.get(queue_name)
+            if last is not None and now - last < CHECK_EVERY_SEC:
                 return
+            self._due.add(queue_name)
+            if self._checking:
+                return  # the thread checking takes it next
             self._checking = True
-            self._next_check = now + CHECK_EVERY_SEC
-            queues, self._claimed = self._claimed, set()
-        threading.Thread(
-            target=self._check, args=(sorted(queues),), name="dbos-queue-statistics", daemon=True
-        ).start()
+        threading.Thread(target=self._check_due, name="dbos-queue-statistics", daemon=True).start()
 
-    def _check(self, queues: list[str]) -> None:
-        try:
-            self.refresh_if_outgrown(queues)
-        except Exception as exc:  # a maintenance step: a later claim's check tries again
-            logger.debug("Queued-row statistics not checked: %s", exc)
-        finally:
+    def _check_due(self) -> None:
+        """Check the due queues, and those that become due meanwhile, then end."""
+        while True:
             with self._lock:
-                self._checking = False
+                queues = sorted(self._due)
+                self._due.clear()
+                if not queues:
+                    self._checking = False
+                    return
+                now = time.monotonic()
+                for name in queues:
+                    self._checked_at[name] = now
+            try:
+                self.refresh_if_outgrown(queues)
+            except Exception as exc:  # a maintenance step: a later claim's check tries again
+                logger.debug("Queued-row statistics not checked: %s", exc)
 
     def refresh_if_outgrown(self, queues: list[str]) -> bool:
         """ANALYZE the workflow table if a queue's backlog outgrew the planner's estimate of
