@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import pytest
+
 from dbos import DBOS
 from dbos._db.group_commit import GroupCommitter
 
@@ -224,6 +226,39 @@ def test_submitting_behind_a_flush_returns_at_once_and_the_flush_commits_it() ->
     assert not {"first", threading.current_thread().name} & set(outcomes.threads.values())
     # The 50 were flushed together, not one commit each.
     assert len(db.batches) <= 2 and sum(db.batches) == 50
+
+
+def test_a_lone_submitted_write_lets_writes_under_way_join_its_flush(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Workflows finishing together: the first outcome submitted does not commit alone ahead
+    of the others. Its leader gives the threads under way a turn before it flushes (here the
+    turn is taken by a second workflow submitting its outcome), and both share one commit.
+    A write whose caller waits is not held for a turn."""
+    import dbos._db.group_commit as group_commit
+
+    db = FakeDatabase()
+    committer = GroupCommitter(db.one, db.batch)
+    outcomes = Outcomes()
+    outcomes.expected = 2
+    turns: list[str] = []
+
+    def another_finishes() -> None:
+        turns.append("turn")
+        if len(turns) == 1:
+            other = threading.Thread(
+                target=committer.submit_unit, args=([("ok", {"n": 2})], outcomes.callback(2))
+            )
+            other.start()
+            other.join(5)
+
+    monkeypatch.setattr(group_commit, "let_others_queue", another_finishes)
+    committer.submit_unit([("ok", {"n": 1})], outcomes.callback(1))
+    assert outcomes.all_in.wait(5)
+    assert outcomes.got == {1: [1], 2: [2]}
+    assert db.batches == [2] and db.singles == 0  # one transaction for both
+    assert committer.execute("ok", {"n": 3}) == 3
+    assert turns == ["turn"]  # the waiting caller's write took none
 
 
 def test_a_failing_submitted_write_gets_its_error_and_spoils_no_other() -> None:

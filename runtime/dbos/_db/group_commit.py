@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -61,6 +62,19 @@ class _Write:
 
     def wake(self) -> None:
         self._wake.release()
+
+
+def let_others_queue() -> None:
+    """Give up the GIL once before flushing a write nobody waits on, alone.
+
+    Workflows finishing together (a claimed batch started at once) each submit their outcome;
+    the first to submit led a flush of its outcome alone while the others queued behind that
+    commit, so each round of them cost two commits in a row. Yielding lets the threads
+    already running finish their submission first (workload 8's partitioned drain: 4,372 /
+    4,591 / 4,449 workflows a second without, 5,206 / 5,401 / 5,050 with). Alone in its
+    process the yield returns at once; a write whose caller waits (a step's checkpoint) is
+    not delayed."""
+    time.sleep(0)
 
 
 class GroupCommitter:
@@ -144,6 +158,8 @@ class GroupCommitter:
         head: _Write | None = own
         try:
             while head is not None:
+                if head.on_done is not None and not self._queue:
+                    let_others_queue()
                 with self._lock:
                     batch = [head, *self._queue[: self._max_batch - 1]]
                     del self._queue[: self._max_batch - 1]
