@@ -13,6 +13,7 @@ before the rows arrive) and reads the statement's own plan (EXPLAIN ANALYZE)."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 from conftest import admin_conninfo, query_system_sql, run_system_sql
+from psycopg import sql as psycopg_sql
 
 from dbos import DBOS, Queue
 from dbos._config import normalize_url
@@ -81,15 +83,48 @@ def stale_backlog(connections: Connections, system_database_url: str) -> Iterato
 
 
 def _explained_claim(
-    queues: QueueStore, monkeypatch: pytest.MonkeyPatch, keys: tuple[str, ...] = ()
+    queues: QueueStore,
+    monkeypatch: pytest.MonkeyPatch,
+    keys: tuple[str, ...] = (),
+    *,
+    generic: bool = False,
 ) -> dict[str, Any]:
-    """The claim run under EXPLAIN ANALYZE (it still claims): its plan's root node."""
+    """The claim run under EXPLAIN ANALYZE (it still claims): its plan's root node.
+    `generic`: the plan PostgreSQL makes for the statement prepared, without its parameters'
+    values (psycopg prepares a statement on its fifth use on a connection, and the server may
+    then keep one plan for every later call)."""
     db = queues.db
     real = db.fetchall_once
     plans: list[Any] = []
 
     def explained(sql: str, params: Any) -> list[Any]:
-        plans.append(real("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)[0][0])
+        if not generic:
+            plans.append(real("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)[0][0])
+            return []
+        names: list[str] = []
+
+        def positional(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in names:
+                names.append(name)
+            value = params[name]
+            cast = "bigint" if isinstance(value, int) and not isinstance(value, bool) else "text"
+            return f"${names.index(name) + 1}::{cast}"
+
+        prepared = re.sub(r"%\((\w+)\)s", positional, sql)
+        values = psycopg_sql.SQL(", ").join(psycopg_sql.Literal(params[n]) for n in names)
+        with db.connection() as conn:
+            conn.execute("SET plan_cache_mode = force_generic_plan")
+            conn.execute(f"PREPARE explained_claim AS {prepared}")
+            try:
+                execute = psycopg_sql.SQL(
+                    "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explained_claim({})"
+                ).format(values)
+                row = conn.execute(execute).fetchone()
+            finally:
+                conn.execute("DEALLOCATE explained_claim")
+                conn.execute("RESET plan_cache_mode")
+        plans.append(row[0])
         return []
 
     monkeypatch.setattr(db, "fetchall_once", explained)
@@ -156,6 +191,44 @@ def test_a_full_claim_reads_the_window_not_the_backlog(
     # The window is the queue's first 2 x 100 + 64 + 2 x running rows; the backlog 3,100.
     assert _rows_read(first) < 1500, _rows_read(first)
     assert _rows_read(second) < 1500, _rows_read(second)
+
+
+def test_rows_ahead_are_probed_in_the_partitions_index_after_one_partition_was_analyzed(
+    connections: Connections, system_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Statistics taken while one tenant held the whole queue (its backlog draining, the
+    other tenants not arrived yet) make every partition look like that one: the planner
+    expected a row ahead of each head at once through the queue's claim-order index, and
+    walked the head of the queue once per partition instead. The probe must go through the
+    partition's own index whatever the statistics say (checked on the generic plan, the one
+    a claim prepared on its connection may keep; 10,000 rows, as in workload 8, where the
+    probe of each of 51 partitions walked the queue's index before this)."""
+    url = system_database_url
+    _no_autovacuum(url)
+    hot = 10_000
+    _insert_rows(url, "hot", hot)
+    run_system_sql(url, "ANALYZE {prefix}workflow_status")
+    run_system_sql(  # the hot backlog drains; the cold tenants join behind its head
+        url,
+        "UPDATE {prefix}workflow_status SET status = 'SUCCESS' "
+        f"WHERE queue_partition_key = 'hot' AND partition_round < {hot // 2}",
+    )
+    for tenant in range(_COLD):
+        run_system_sql(
+            url,
+            "INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, inputs, "
+            "serialization, application_version, created_at, updated_at, recovery_attempts, "
+            "queue_name, queue_partition_key, priority, partition_round) "
+            f"SELECT 'cold-{tenant}-' || i, 'ENQUEUED', 'plans.workflow', '{_NO_INPUTS}', "
+            f"'portable_json', '{_VERSION}', 1, 1, 0, '{_QUEUE}', 'cold-{tenant}', 0, "
+            f"{hot // 2} + i FROM generate_series(0, 1) AS i",
+        )
+    queues = QueueStore(connections, WorkflowStore(connections))
+    plan = _explained_claim(queues, monkeypatch, generic=True)
+    assert _running(url) == 1 + _COLD  # each partition's head
+    probes = [n for n in _nodes(plan) if n.get("Alias") == "e"]
+    assert probes, "no probe of rows ahead in the plan"
+    assert {n.get("Index Name") for n in probes} == {"workflow_status_partition_queued_index"}
 
 
 def test_a_claim_of_named_partitions_reads_their_heads_not_the_backlog(

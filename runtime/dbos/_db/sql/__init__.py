@@ -13,14 +13,17 @@ import re
 from types import ModuleType
 
 _PARAM = re.compile(r"(?<!:):([a-zA-Z_][a-zA-Z0-9_]*)")
+_POSTGRESQL_ONLY = re.compile(r"\{postgresql:([^{}]*)\}")
 
 
 def render(sql: str, backend: str, schema: str | None) -> str:
     """Substitute the schema prefix, `{for_update}` (a row lock on PostgreSQL only), `{seq}`
-    (a workflow row's enqueue order) and `{fence}` (a subquery kept apart), and convert
-    `:name` to psycopg's `%(name)s` where needed."""
+    (a workflow row's enqueue order), `{fence}` (a subquery kept apart) and
+    `{postgresql:TEXT}` (TEXT on PostgreSQL, nothing on SQLite), and convert `:name` to
+    psycopg's `%(name)s` where needed."""
     prefix = f'"{schema}".' if (schema and backend == "postgresql") else ""
-    out = sql.replace("{s}", prefix)
+    out = _POSTGRESQL_ONLY.sub(r"\1" if backend == "postgresql" else "", sql)
+    out = out.replace("{s}", prefix)
     out = out.replace("{for_update}", " FOR UPDATE" if backend == "postgresql" else "")
     out = out.replace("{seq}", "seq" if backend == "postgresql" else "rowid")
     # A subquery the planner must not merge into its parent (each one's spelling of it).
