@@ -138,6 +138,7 @@ class DaemonPool:
 
     def _put(self, item: tuple[Future[Any], Callable[..., Any], tuple[Any, ...], bool]) -> None:
         new_thread: str | None = None
+        grower: threading.Thread | None = None
         with self._lock:
             if self._closed:
                 raise RuntimeError("DBOS has been destroyed: cannot start more work")
@@ -152,12 +153,13 @@ class DaemonPool:
             else:
                 backlog = True
                 if self._threads < self.max_threads and self._grower is None:
-                    self._grower = threading.Thread(
+                    self._grower = grower = threading.Thread(
                         target=self._grow, name=f"{self._name}-grower", daemon=True
                     )
-                    self._grower.start()
         if new_thread is not None:
             self._start_thread(new_thread)
+        if grower is not None:
+            grower.start()  # (it takes the lock first thing: started with it released)
         if backlog and self.on_backlog is not None:
             self.on_backlog()
 
