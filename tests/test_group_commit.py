@@ -252,7 +252,7 @@ def test_a_lone_submitted_write_lets_writes_under_way_join_its_flush(
             other.start()
             other.join(5)
 
-    monkeypatch.setattr(group_commit, "let_others_queue", another_finishes)
+    monkeypatch.setattr(group_commit, "yield_the_gil", another_finishes)
     committer.submit_unit([("ok", {"n": 1})], outcomes.callback(1))
     assert outcomes.all_in.wait(5)
     assert outcomes.got == {1: [1], 2: [2]}

@@ -451,7 +451,7 @@ def yields(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     import dbos._core.messages as messages
 
     seen: list[str] = []
-    monkeypatch.setattr(messages, "yield_to_the_woken", lambda: seen.append("yield"))
+    monkeypatch.setattr(messages, "yield_the_gil", lambda: seen.append("yield"))
     return seen
 
 

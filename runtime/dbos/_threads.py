@@ -72,6 +72,13 @@ class _Worker:
 _NOT_A_WORKER = nullcontext()
 
 
+def yield_the_gil() -> None:
+    """Give up the GIL once, so that threads ready to run get a turn now. A thread holding it
+    keeps it through its own Python until it next blocks (or for the 5 ms switch interval);
+    a zero sleep is a blocking call that returns at once when no other thread wants it."""
+    time.sleep(0)
+
+
 def waiting_on_database() -> AbstractContextManager[None]:
     """Mark this pool thread (if it is one) as waiting on the system database meanwhile."""
     worker: _Worker | None = getattr(_job, "worker", None)
