@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from dbos._db.bulk_writes import BulkForm, Planned, plan, row_counts
 from dbos._db.connections import Connections
 from dbos._db.records import StepWrite, now_ms
@@ -132,3 +134,48 @@ def _pending_row(workflow_id: str, owner: str) -> dict[str, Any]:
         "priority": 0,
     }
     return row
+
+
+def test_a_batch_failing_part_way_commits_none_of_it_and_the_next_batches_run(
+    connections: Connections,
+) -> None:
+    """The batch is one transaction (on PostgreSQL BEGIN, the statements and COMMIT go in one
+    pipeline): a statement failing after others ran undoes them, and the connection it failed
+    on does not come back with its failed transaction to spoil later batches."""
+    store = WorkflowStore(connections)
+    for i in range(3):
+        assert store.insert_workflow(_pending_row(f"undone-{i}", f"owner-{i}"))
+    sql = connections.sql
+    failing = [
+        _complete(sql, "undone-0", "owner-0", "SUCCESS", '"zero"'),
+        _complete(sql, "undone-1", "owner-1", "SUCCESS", '"one"'),
+        ("SELECT no_such_column FROM no_such_table", {}),
+        _complete(sql, "undone-2", "owner-2", "SUCCESS", '"two"'),
+    ]
+    try:
+        connections._execute_batch(failing)
+    except Exception as exc:  # the driver's error for the missing table
+        assert "no_such_table" in str(exc)
+    else:
+        raise AssertionError("a batch with a failing statement succeeded")
+    assert _committed(connections, "undone-") == [("PENDING", None)] * 3
+    for i in range(3):  # more batches than the failure could have left spoiled connections
+        assert connections._execute_batch(
+            [_complete(sql, f"undone-{i}", f"owner-{i}", "SUCCESS", f'"{i}"')]
+        ) == [1]
+    assert _committed(connections, "undone-") == [("SUCCESS", f'"{i}"') for i in range(3)]
+
+
+def _committed(connections: Connections, prefix: str) -> list[tuple[Any, ...]]:
+    """(status, output) of the workflows whose IDs start with `prefix`, read on a connection of
+    its own: what has committed, not what one connection's open transaction sees."""
+    table = f"{connections.schema}.workflow_status" if connections.schema else "workflow_status"
+    with connections.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                f"SELECT status, output FROM {table} WHERE workflow_uuid LIKE :p "
+                "ORDER BY workflow_uuid"
+            ),
+            {"p": f"{prefix}%"},
+        ).fetchall()
+    return [tuple(r) for r in rows]

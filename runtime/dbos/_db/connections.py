@@ -202,12 +202,19 @@ class Connections:
     def _execute_batch_once(self, statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
         if self.backend == "postgresql":
             planned = plan(statements, self._bulk_forms)
-            with self.connection() as conn, conn.transaction(), conn.pipeline():
+            # BEGIN, the statements and COMMIT in one pipeline: one round trip. (A transaction
+            # block around the pipeline costs two more, BEGIN's and COMMIT's, and each wait
+            # hands the GIL to a workflow thread: a flush of 67 outcomes took 13-17 ms that way
+            # beside one busy thread, against 37 ms.) On an error the connection is dropped
+            # with its failed transaction (`connection()` does not reuse it).
+            with self.connection() as conn, conn.pipeline():
+                conn.execute("BEGIN")
                 cursors = []
                 for item in planned:
                     cur = conn.cursor()
                     cur.execute(item.sql, item.params)
                     cursors.append(cur)
+                conn.execute("COMMIT")
             results = [
                 c.rowcount if item.keys is None else [r[0] for r in c.fetchall()]
                 for item, c in zip(planned, cursors, strict=True)
