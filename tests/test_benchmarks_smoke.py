@@ -196,6 +196,9 @@ def test_w8_fairness(tmp_path: Path) -> None:
     metrics = result["metrics"]
     assert metrics["cold_wait_p99_ms"] >= metrics["cold_wait_p50_ms"] >= 0
     assert metrics["phase_vs_plain"] > 0 and metrics["partition_flatness"] > 0
+    # The drain pair runs three times: the rates are medians, every round in the notes.
+    (rounds,) = [n for n in result["notes"] if n.startswith("backlog rounds")]
+    assert len(rounds.split(": ", 1)[1].split("; ")) == 3, rounds
 
 
 def test_w9_schedules(tmp_path: Path) -> None:

@@ -14,7 +14,10 @@ work then runs on a queue without partitions or limits, in the same process and 
   over that time. With ``partition_concurrency=1`` the hot tenant alone runs one at a time by
   definition, so its solo phase is not a throughput measure. ``plain_wf_per_s``: the queue
   without partitions draining the same 11,000 (its launch to its last completion).
-  ``phase_vs_plain`` is the ratio (goal: at least 0.9).
+  ``phase_vs_plain`` is the ratio (goal: at least 0.9). The phase lasts a few tenths of a
+  second, so one stall (a full garbage collection, a checkpoint) moves it by a third: the pair
+  runs ``backlog_rounds`` (3) times, alternating, and each of the three is the median of its
+  rounds (the ratio the median of the rounds' ratios; every round is in the notes).
 * ``many_partitions_wf_per_s`` / ``few_partitions_wf_per_s``: 10,000 workflows spread over
   ``many`` (1,000) partitions, and over ``many / 10`` (100), drained from a full backlog;
   ``partition_flatness`` is many over few (1.0: a partition costs the claim nothing).
@@ -25,6 +28,7 @@ pace would take hours (``status: "n/a"`` under upstream's interpreter).
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +59,7 @@ MANY = ARGS.get_int("many", 1000)
 FLAT_N = ARGS.get_int("flat_n", 10_000)
 FLAT_PARALLELISM = ARGS.get_int("flat_parallelism", 50)
 BUDGET_S = ARGS.get_float("budget_s", 120.0)
+BACKLOG_ROUNDS = ARGS.get_int("backlog_rounds", 3)
 _config = make_config(ARGS.db, "bench-fairness")
 DBOS(config=_config)
 
@@ -246,8 +251,16 @@ def main() -> None:
     DBOS.destroy()
     part_waits = arrival("bench_fair_part", partitioned=True)
     plain_waits = arrival("bench_fair_plain", partitioned=False)
-    phase = backlog("bench_fair_backlog_part", partitioned=True)
-    plain = backlog("bench_fair_backlog_plain", partitioned=False)
+    rounds = [
+        (
+            backlog(f"bench_fair_backlog_part_{i}", partitioned=True),
+            backlog(f"bench_fair_backlog_plain_{i}", partitioned=False),
+        )
+        for i in range(BACKLOG_ROUNDS)
+    ]
+    phase = statistics.median(p for p, _ in rounds)
+    plain = statistics.median(q for _, q in rounds)
+    ratio = statistics.median(p / q for p, q in rounds)
     many = flat("bench_fair_many", MANY)
     few = flat("bench_fair_few", max(MANY // 10, 1))
     metrics = {
@@ -256,7 +269,7 @@ def main() -> None:
         "plain_cold_wait_p99_ms": _percentile(plain_waits, 0.99),
         "phase_wf_per_s": phase,
         "plain_wf_per_s": plain,
-        "phase_vs_plain": round(phase / plain, 3),
+        "phase_vs_plain": round(ratio, 3),
         "many_partitions_wf_per_s": many,
         "few_partitions_wf_per_s": few,
         "partition_flatness": round(many / few, 3),
@@ -267,7 +280,10 @@ def main() -> None:
         metrics,
         notes=[
             f"hot={HOT} cold={COLD_TENANTS}x{COLD_EACH} flat={FLAT_N} over {MANY} vs "
-            f"{max(MANY // 10, 1)} partitions ({FLAT_PARALLELISM} at once), partition_concurrency=1"
+            f"{max(MANY // 10, 1)} partitions ({FLAT_PARALLELISM} at once), "
+            "partition_concurrency=1",
+            "backlog rounds (partitioned phase / unpartitioned wf/s): "
+            + "; ".join(f"{p:.0f} / {q:.0f}" for p, q in rounds),
         ],
     )
     hard_exit(0)
