@@ -202,11 +202,12 @@ class Connections:
     def _execute_batch_once(self, statements: list[tuple[str, Mapping[str, Any]]]) -> list[int]:
         if self.backend == "postgresql":
             planned = plan(statements, self._bulk_forms)
-            # BEGIN, the statements and COMMIT in one pipeline: one round trip. (A transaction
-            # block around the pipeline costs two more, BEGIN's and COMMIT's, and each wait
-            # hands the GIL to a workflow thread: a flush of 67 outcomes took 13-17 ms that way
-            # beside one busy thread, against 37 ms.) On an error the connection is dropped
-            # with its failed transaction (`connection()` does not reuse it).
+            # BEGIN, the statements and COMMIT in one pipeline: one round trip. A transaction
+            # block around the pipeline costs two more (BEGIN's and COMMIT's), and after each
+            # wait this thread queues for the GIL behind the workflow threads: beside one busy
+            # thread a flush of 67 outcomes took 37 ms that way, 13-17 ms in one pipeline. On
+            # an error the connection is dropped with its failed transaction (`connection()`
+            # does not reuse it).
             with self.connection() as conn, conn.pipeline():
                 conn.execute("BEGIN")
                 cursors = []
