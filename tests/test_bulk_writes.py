@@ -68,9 +68,7 @@ def test_outcomes_written_together_count_and_change_each_row_as_alone(
 ) -> None:
     """Outcomes of one group commit: each changes its own row only if that execution still
     owns it, and says so; a second outcome of the same workflow finds it finished."""
-    store = WorkflowStore(connections)
-    for i in range(6):
-        assert store.insert_workflow(_pending_row(f"bulk-{i}", f"owner-{i}"))
+    store = _with_pending(connections, "bulk", 6)
     sql = connections.sql
     statements = [
         _complete(sql, "bulk-0", "owner-0", "SUCCESS", '"zero"'),
@@ -111,6 +109,14 @@ def test_outcomes_written_together_count_and_change_each_row_as_alone(
     assert [s.function_name for s in store.load_steps("bulk-4").values()] == ["a step"]
 
 
+def _with_pending(connections: Connections, prefix: str, count: int) -> WorkflowStore:
+    """A store holding `count` PENDING workflows `{prefix}-{i}`, each of execution `owner-{i}`."""
+    store = WorkflowStore(connections)
+    for i in range(count):
+        assert store.insert_workflow(_pending_row(f"{prefix}-{i}", f"owner-{i}"))
+    return store
+
+
 def _pending_row(workflow_id: str, owner: str) -> dict[str, Any]:
     """A new PENDING workflow row of `owner`'s execution: every column the INSERT takes."""
     row: dict[str, Any] = dict.fromkeys(
@@ -142,9 +148,7 @@ def test_a_batch_failing_part_way_commits_none_of_it_and_the_next_batches_run(
     """The batch is one transaction (on PostgreSQL BEGIN, the statements and COMMIT go in one
     pipeline): a statement failing after others ran undoes them, and the connection it failed
     on does not come back with its failed transaction to spoil later batches."""
-    store = WorkflowStore(connections)
-    for i in range(3):
-        assert store.insert_workflow(_pending_row(f"undone-{i}", f"owner-{i}"))
+    _with_pending(connections, "undone", 3)
     sql = connections.sql
     failing = [
         _complete(sql, "undone-0", "owner-0", "SUCCESS", '"zero"'),

@@ -17,14 +17,13 @@ _POSTGRESQL_ONLY = re.compile(r"\{postgresql:([^{}]*)\}")
 
 
 def render(sql: str, backend: str, schema: str | None) -> str:
-    """Substitute the schema prefix, `{for_update}` (a row lock on PostgreSQL only), `{seq}`
-    (a workflow row's enqueue order), `{fence}` (a subquery kept apart) and
-    `{postgresql:TEXT}` (TEXT on PostgreSQL, nothing on SQLite), and convert `:name` to
-    psycopg's `%(name)s` where needed."""
+    """Substitute the schema prefix, `{seq}` (a workflow row's enqueue order), `{fence}` (a
+    subquery kept apart) and `{postgresql:TEXT}` (TEXT on PostgreSQL, nothing on SQLite: a
+    row lock, a longer row comparison), and convert `:name` to psycopg's `%(name)s` where
+    needed."""
     prefix = f'"{schema}".' if (schema and backend == "postgresql") else ""
     out = _POSTGRESQL_ONLY.sub(r"\1" if backend == "postgresql" else "", sql)
     out = out.replace("{s}", prefix)
-    out = out.replace("{for_update}", " FOR UPDATE" if backend == "postgresql" else "")
     out = out.replace("{seq}", "seq" if backend == "postgresql" else "rowid")
     # A subquery the planner must not merge into its parent (each one's spelling of it).
     out = out.replace("{fence}", "OFFSET 0" if backend == "postgresql" else "LIMIT -1 OFFSET 0")

@@ -115,7 +115,7 @@ WHERE destination_uuid = :workflow_uuid AND topic = :topic AND consumed = false 
 OLDEST_MESSAGE: Final = """
 SELECT seq, message, serialization FROM {s}notifications
 WHERE destination_uuid = :workflow_uuid AND topic = :topic AND consumed = false
-ORDER BY seq LIMIT 1{for_update}
+ORDER BY seq LIMIT 1{postgresql: FOR UPDATE}
 """
 
 MARK_CONSUMED: Final = """

@@ -56,7 +56,7 @@ SELECT {_QUEUE_COLUMNS} FROM {{s}}queues WHERE name = :name
 """
 
 SELECT_QUEUE_FOR_UPDATE: Final = f"""
-SELECT {_QUEUE_COLUMNS} FROM {{s}}queues WHERE name = :name{{for_update}}
+SELECT {_QUEUE_COLUMNS} FROM {{s}}queues WHERE name = :name{{postgresql: FOR UPDATE}}
 """
 
 SELECT_QUEUES: Final = f"""
