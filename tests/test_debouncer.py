@@ -138,7 +138,9 @@ def test_bad_input_is_refused(dbos: None) -> None:
 
 
 def test_delayed_enqueue_waits_then_runs(dbos: None) -> None:
-    with SetEnqueueOptions(delay_seconds=0.3):
+    # Two seconds, not a fraction: on a loaded CI machine a 0.3 s delay had already
+    # passed by the time the status was read (it was PENDING, correctly).
+    with SetEnqueueOptions(delay_seconds=2.0):
         handle = debounce_queue.enqueue(process_user_input, "d", "later")
     status = DBOS.get_workflow_status(handle.workflow_id)
     assert status is not None and status.status == "DELAYED"
@@ -147,7 +149,7 @@ def test_delayed_enqueue_waits_then_runs(dbos: None) -> None:
     ]
     assert handle.get_result() == "Processing: later"
     done = DBOS.get_workflow_status(handle.workflow_id)
-    assert done is not None and done.dequeued_at - done.created_at >= 300  # type: ignore[operator]
+    assert done is not None and done.dequeued_at - done.created_at >= 2000  # type: ignore[operator]
 
 
 def test_a_call_after_a_deploy_adopts_the_window_of_the_previous_version(
