@@ -137,3 +137,35 @@ def test_a_write_missed_while_the_listener_was_down_is_found_after_it_reconnects
         assert listener.connections > connections
     finally:
         DBOS.destroy()
+
+
+def test_launch_returns_listening_so_its_first_connection_wakes_no_parked_workflow(
+    postgres_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listener's first connection wakes every waiter to re-check (writes before it were
+    not heard). Were launch to return before it, a workflow parked in the meantime was resumed
+    by replay for nothing, once more than the application sees (a CI flake, slow connect)."""
+    from dbos._db.connections import Connections
+
+    slow_connect = Connections.listen_connection
+
+    def listen_connection_after_a_pause(self: Connections) -> tuple[object, bool]:
+        time.sleep(0.5)
+        return slow_connect(self)
+
+    monkeypatch.setattr(Connections, "listen_connection", listen_connection_after_a_pause)
+    DBOS.destroy()
+    DBOS(
+        config={
+            "name": "listening-at-launch",
+            "system_database_url": postgres_database_url,
+            "log_level": "WARNING",
+        }
+    )
+    DBOS.launch()
+    try:
+        listener = next(s for s in get_runtime().services if isinstance(s, PostgresListener))
+        assert listener.connected.is_set()
+        assert listener.connections == 1
+    finally:
+        DBOS.destroy()
