@@ -87,6 +87,14 @@ def test_a_cancel_here_ends_a_recv_there(tester: str) -> None:
     assert float(outcome["waited"]) < 10  # type: ignore[arg-type]
 
 
+def _launch_listening(url: str, name: str) -> PostgresListener:
+    """DBOS launched afresh on PostgreSQL `url`; its notification listener."""
+    DBOS.destroy()
+    DBOS(config={"name": name, "system_database_url": url, "log_level": "WARNING"})
+    DBOS.launch()
+    return next(s for s in get_runtime().services if isinstance(s, PostgresListener))
+
+
 @DBOS.workflow()
 def waits_here() -> object:
     return DBOS.recv("t", timeout_seconds=120)
@@ -96,17 +104,8 @@ def waits_here() -> object:
 def test_a_write_missed_while_the_listener_was_down_is_found_after_it_reconnects(
     postgres_database_url: str,
 ) -> None:
-    DBOS.destroy()
-    DBOS(
-        config={
-            "name": "relisten",
-            "system_database_url": postgres_database_url,
-            "log_level": "WARNING",
-        }
-    )
-    DBOS.launch()
+    listener = _launch_listening(postgres_database_url, "relisten")
     try:
-        listener = next(s for s in get_runtime().services if isinstance(s, PostgresListener))
         assert listener.connected.wait(10)
         with SetWorkflowID("relisten-wf"):
             handle = DBOS.start_workflow(waits_here)
@@ -154,17 +153,8 @@ def test_launch_returns_listening_so_its_first_connection_wakes_no_parked_workfl
         return slow_connect(self)
 
     monkeypatch.setattr(Connections, "listen_connection", listen_connection_after_a_pause)
-    DBOS.destroy()
-    DBOS(
-        config={
-            "name": "listening-at-launch",
-            "system_database_url": postgres_database_url,
-            "log_level": "WARNING",
-        }
-    )
-    DBOS.launch()
+    listener = _launch_listening(postgres_database_url, "listening-at-launch")
     try:
-        listener = next(s for s in get_runtime().services if isinstance(s, PostgresListener))
         assert listener.connected.is_set()
         assert listener.connections == 1
     finally:
