@@ -13,20 +13,21 @@ import re
 from types import ModuleType
 
 _PARAM = re.compile(r"(?<!:):([a-zA-Z_][a-zA-Z0-9_]*)")
-_POSTGRESQL_ONLY = re.compile(r"\{postgresql:([^{}]*)\}")
+_DIALECT_ONLY = re.compile(r"\{(postgresql|sqlite):([^{}]*)\}")
 
 
 def render(sql: str, backend: str, schema: str | None) -> str:
     """Substitute the schema prefix, `{seq}` (a workflow row's enqueue order), `{fence}` (a
-    subquery kept apart) and `{postgresql:TEXT}` (TEXT on PostgreSQL, nothing on SQLite: a
-    row lock, a longer row comparison), and convert `:name` to psycopg's `%(name)s` where
+    subquery kept apart), `{postgresql:TEXT}` and `{sqlite:TEXT}` (TEXT on that dialect only,
+    nothing on the other: a row lock, a longer row comparison, a dialect's way to one count;
+    TEXT may hold the substitutions above), and convert `:name` to psycopg's `%(name)s` where
     needed."""
     prefix = f'"{schema}".' if (schema and backend == "postgresql") else ""
-    out = _POSTGRESQL_ONLY.sub(r"\1" if backend == "postgresql" else "", sql)
-    out = out.replace("{s}", prefix)
+    out = sql.replace("{s}", prefix)
     out = out.replace("{seq}", "seq" if backend == "postgresql" else "rowid")
     # A subquery the planner must not merge into its parent (each one's spelling of it).
     out = out.replace("{fence}", "OFFSET 0" if backend == "postgresql" else "LIMIT -1 OFFSET 0")
+    out = _DIALECT_ONLY.sub(lambda m: m.group(2) if m.group(1) == backend else "", out)
     if backend == "postgresql":
         out = out.replace("%", "%%")
         out = _PARAM.sub(r"%(\1)s", out)

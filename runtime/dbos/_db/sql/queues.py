@@ -87,15 +87,19 @@ RETURNING {_WORKFLOW_COLUMNS}
 # The window is a prefix of the queue's order, so a row's place in its partition within the
 # window (`here`, a window function) is where it stands among this version's rows; only rows
 # within `:ahead_cap` of their partition's head are checked against the partition's limits:
-# rows of other versions ahead of them (an index probe each), the partition's running ones
-# (counted once per claim for the whole queue: they are bounded by what runs, and a probe per
-# row would scan every running row of the queue), and its recent starts (a probe, only with a
-# partition rate limit). `{fence}` keeps the planner from inlining the probes into each of
-# the comparisons that use them. The probe of rows ahead is ordered as the partition's index
-# is, though any `:ahead_cap` rows would count the same: unordered, a LIMIT lets the planner
-# expect its rows early in a sequential scan (it estimates the partition's rows, not the few,
-# usually none, ahead of its head), and it read the whole table once per candidate row
-# (150 ms a claim with 11,000 rows). In order, only the partition's index finds them cheaply.
+# rows of other versions ahead of them (an index probe each), the partition's running ones,
+# and its recent starts (a probe, only with a partition rate limit). On PostgreSQL the running
+# rows are counted per partition once per claim, into one JSON object each head looks itself
+# up in (an uncorrelated subquery: evaluated once, whatever the plan). Joined to the heads,
+# the count was planned, with statistics from before anything ran, as a scan repeated for
+# each head (101 heads x 100 running rows, 10-40 ms a claim in workload 8); a probe per head
+# could be planned through the queue's running rows for each. SQLite probes each head's
+# partition in its index (no plan there walks the running rows per head). `{fence}` keeps
+# the planner from inlining the probes into each of the comparisons that use them. The probe
+# of rows ahead is ordered as the partition's index is, though any `:ahead_cap` rows would
+# count the same: unordered, a LIMIT lets the planner expect its rows early in a sequential
+# scan (it estimates the partition's rows, not the few, usually none, ahead of its head), and
+# it read the whole table once per candidate row (150 ms a claim with 11,000 rows). In order, only the partition's index finds them cheaply.
 # On PostgreSQL the partition key leads the comparison (the same test, the key being equal):
 # the queue's claim-order index then cannot serve it as a range, only the partition's can.
 # With statistics taken while one partition held the whole queue, the planner expected a row
@@ -113,7 +117,14 @@ SELECT h.workflow_uuid FROM (
                     < ({postgresql:c.queue_partition_key, }c.priority, c.partition_round, c.o)
             ORDER BY e.priority, e.partition_round, e.{seq}
             LIMIT :ahead_cap) a) AS ahead,
-        COALESCE(run.n, 0) AS running,
+        {postgresql:COALESCE(((SELECT jsonb_object_agg(p.k, p.n) FROM (
+            SELECT queue_partition_key AS k, count(*) AS n FROM {s}workflow_status
+            WHERE queue_name = :queue_name AND status = 'PENDING'
+                AND queue_partition_key IS NOT NULL
+            GROUP BY queue_partition_key) p) ->> c.queue_partition_key)::bigint, 0)}
+        {sqlite:(SELECT count(*) FROM {s}workflow_status r
+            WHERE r.queue_name = :queue_name AND r.queue_partition_key = c.queue_partition_key
+                AND r.status = 'PENDING')} AS running,
         CASE WHEN :partition_rate_limit < 2147483647 THEN (SELECT count(*) FROM (
             SELECT 1 FROM {s}workflow_status t
             WHERE t.queue_name = :queue_name AND t.queue_partition_key = c.queue_partition_key
@@ -133,12 +144,6 @@ SELECT h.workflow_uuid FROM (
                 WHERE queue_name = :queue_name AND status = 'PENDING')
         ) w
     ) c
-    LEFT JOIN (
-        SELECT queue_partition_key AS k, count(*) AS n FROM {s}workflow_status
-        WHERE queue_name = :queue_name AND status = 'PENDING'
-            AND queue_partition_key IS NOT NULL
-        GROUP BY queue_partition_key
-    ) run ON run.k = c.queue_partition_key
     WHERE c.queue_partition_key IS NULL OR (
         c.here < :ahead_cap AND c.queue_partition_key NOT IN ({ids}))
     {fence}
