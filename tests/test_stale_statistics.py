@@ -41,17 +41,14 @@ _NO_INPUTS = '{"args": [], "kwargs": {}}'
 _SERVED = Queue("plans.served", partition_queue=True, concurrency=1)  # 1 per partition
 
 
-def _insert_rows(
-    url: str, key: str, count: int, queue: str = _QUEUE, status: str = "ENQUEUED"
-) -> None:
-    """`count` rows of partition `key` (ENQUEUED unless told), its k-th row in fair round k
-    (as enqueued)."""
+def _insert_rows(url: str, key: str, count: int, queue: str = _QUEUE) -> None:
+    """`count` ENQUEUED rows of partition `key`, its k-th row in fair round k (as enqueued)."""
     run_system_sql(
         url,
         "INSERT INTO {prefix}workflow_status (workflow_uuid, status, name, inputs, "
         "serialization, application_version, created_at, updated_at, recovery_attempts, "
         "queue_name, queue_partition_key, priority, partition_round) "
-        f"SELECT '{key}-' || i, '{status}', 'plans.workflow', '{_NO_INPUTS}', 'portable_json', "
+        f"SELECT '{key}-' || i, 'ENQUEUED', 'plans.workflow', '{_NO_INPUTS}', 'portable_json', "
         f"'{_VERSION}', 1, 1, 0, '{queue}', '{key}', 0, i "
         f"FROM generate_series(0, {count - 1}) AS i",
     )
@@ -102,7 +99,7 @@ def _explained_claim(
 
     def explained(sql: str, params: Any) -> list[Any]:
         if not generic:
-            plans.append(real("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)[0][0])
+            plans.append(real("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)[0][0])
             return []
         names: list[str] = []
 
@@ -121,7 +118,7 @@ def _explained_claim(
             conn.execute(f"PREPARE explained_claim AS {prepared}")
             try:
                 execute = psycopg_sql.SQL(
-                    "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE explained_claim({})"
+                    "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE explained_claim({})"
                 ).format(values)
                 row = conn.execute(execute).fetchone()
             finally:
@@ -173,11 +170,6 @@ def _rows_read(root: dict[str, Any]) -> int:
         if node.get("Relation Name") == "workflow_status":
             total += loops * int(node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0))
     return total
-
-
-def _blocks(root: dict[str, Any]) -> int:
-    """Pages of tables and indexes the whole plan read (a node's count includes its inputs')."""
-    return int(root.get("Shared Hit Blocks", 0)) + int(root.get("Shared Read Blocks", 0))
 
 
 def _running(url: str) -> int:
