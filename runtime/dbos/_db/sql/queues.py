@@ -99,7 +99,8 @@ RETURNING {_WORKFLOW_COLUMNS}
 # of rows ahead is ordered as the partition's index is, though any `:ahead_cap` rows would
 # count the same: unordered, a LIMIT lets the planner expect its rows early in a sequential
 # scan (it estimates the partition's rows, not the few, usually none, ahead of its head), and
-# it read the whole table once per candidate row (150 ms a claim with 11,000 rows). In order, only the partition's index finds them cheaply.
+# it read the whole table once per candidate row (150 ms a claim with 11,000 rows). In
+# order, only the partition's index finds them cheaply.
 # On PostgreSQL the partition key leads the comparison (the same test, the key being equal):
 # the queue's claim-order index then cannot serve it as a range, only the partition's can.
 # With statistics taken while one partition held the whole queue, the planner expected a row
