@@ -29,14 +29,6 @@ def sleep_then_wait_for_a_message() -> Any:
     return DBOS.recv("never-sent", timeout_seconds=2 * DAY)
 
 
-def _waits_on_a_timer(clock: Any, workflow_id: str) -> bool:
-    """The workflow's durable wait has reached the block's clock (after its step was written:
-    a block left in between would find no timer of it)."""
-    skipper = clock._skipper
-    with skipper._lock:
-        return any(entry.owner == workflow_id for entry in skipper._sleeps)
-
-
 def _steps(workflow_id: str) -> list[dict[str, Any]]:
     return list(DBOS.list_workflow_steps(workflow_id))
 
@@ -302,7 +294,7 @@ def test_leaving_the_block_restores_real_time(dbos: None, caplog: pytest.LogCapt
         sleeper = DBOS.start_workflow(sleep_an_hour)
         while not _steps(sleeper.workflow_id):  # its wake-up time is recorded
             time.sleep(0.01)
-        while not _waits_on_a_timer(clock, sleeper.workflow_id):  # ... and it waits for it
+        while not clock._skipper.waits_on_timer(sleeper.workflow_id):  # ... and it waits
             time.sleep(0.01)
         virtual_at_exit = clock.time()
     assert abs(_clock.now() - time.time()) < 1  # real time again

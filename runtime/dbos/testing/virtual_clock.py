@@ -115,6 +115,12 @@ class _Skipper:
             self._generation += 1
             self._changed.notify()
 
+    def waits_on_timer(self, owner: object) -> bool:
+        """Whether `owner` (a workflow's ID) is in a durable wait with a timer now: a test that
+        leaves the block must first see the wait reach it, not only the step before it."""
+        with self._lock:
+            return any(s.owner == owner and s.until is not None for s in self._sleeps)
+
     # ------------------------------------------------------------------ the skipper thread
 
     def start(self) -> None:
